@@ -1,0 +1,140 @@
+//! The one API error type and its JSON body, `{"error": {"code", "message", "details"?}}`.
+
+use crate::domain::FieldError;
+use crate::store::StoreError;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+/// The body of every error response.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// `BAD_REQUEST`, `UNAUTHORIZED`, `FORBIDDEN`, `NOT_FOUND`, `CONFLICT`, `METHOD_NOT_ALLOWED`,
+    /// `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE` or `INTERNAL_ERROR`.
+    #[schema(example = "BAD_REQUEST")]
+    pub code: String,
+    #[schema(example = "Invalid request body")]
+    pub message: String,
+    /// Every problem found, each at its JSON path (400 only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Vec<FieldError>>,
+}
+
+/// The largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{message}")]
+    BadRequest {
+        message: String,
+        details: Vec<FieldError>,
+    },
+    #[error("User not authenticated")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Method not allowed")]
+    MethodNotAllowed,
+    #[error("Request body is larger than 256 KiB")]
+    PayloadTooLarge,
+    #[error("Content-Type must be application/json")]
+    UnsupportedMediaType,
+    /// Logged in full; the client only learns that something went wrong.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// 400 "Invalid request body" with these details.
+    pub fn invalid_body(details: Vec<FieldError>) -> Self {
+        ApiError::BadRequest {
+            message: "Invalid request body".into(),
+            details,
+        }
+    }
+
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::BadRequest { .. } => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "FORBIDDEN"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "CONFLICT"),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
+            ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
+            ApiError::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE")
+            }
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        let (_, code) = self.status_and_code();
+        let message = match self {
+            ApiError::Internal(_) => "An unexpected error occurred".to_owned(),
+            other => other.to_string(),
+        };
+        let details = match self {
+            ApiError::BadRequest { details, .. } => Some(details.clone()),
+            _ => None,
+        };
+        ErrorBody {
+            error: ErrorDetail {
+                code: code.to_owned(),
+                message,
+                details,
+            },
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        ApiError::Internal(error.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, _) = self.status_and_code();
+        if let ApiError::Internal(cause) = &self {
+            // Inside the request's span, so the log line carries its request id.
+            tracing::error!(%cause, "request failed");
+        }
+        (status, Json(self.body())).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_do_not_leak_their_cause() {
+        let body = ApiError::Internal("password authentication failed for user app".into()).body();
+        assert_eq!(body.error.code, "INTERNAL_ERROR");
+        assert_eq!(body.error.message, "An unexpected error occurred");
+        assert!(body.error.details.is_none());
+    }
+
+    #[test]
+    fn unauthorized_matches_the_reference_body() {
+        let json = serde_json::to_value(ApiError::Unauthorized.body()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"error": {"code": "UNAUTHORIZED", "message": "User not authenticated"}})
+        );
+    }
+}

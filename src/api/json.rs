@@ -1,0 +1,103 @@
+//! `ApiJson`: a JSON body extractor whose every rejection is our error body — 415 for another
+//! content type, 413 past 256 KiB, 400 naming where malformed JSON broke.
+
+use super::error::{ApiError, MAX_BODY_BYTES};
+use crate::domain::FieldError;
+use axum::extract::{FromRequest, Request};
+use axum::http::header;
+use serde_json::Value;
+
+pub struct ApiJson(pub Value);
+
+/// `application/json`, or any `application/…+json`, with or without parameters.
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+impl<S: Send + Sync> FromRequest<S> for ApiJson {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, _state: &S) -> Result<Self, ApiError> {
+        let headers = request.headers();
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        if !content_type.is_some_and(is_json) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let declared_length = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared_length.is_some_and(|length| length > MAX_BODY_BYTES) {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        let bytes = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
+            .await
+            .map_err(|error| {
+                let too_large = std::error::Error::source(&error)
+                    .is_some_and(|cause| cause.is::<http_body_util::LengthLimitError>());
+                if too_large {
+                    ApiError::PayloadTooLarge
+                } else {
+                    ApiError::BadRequest {
+                        message: "Could not read the request body".into(),
+                        details: Vec::new(),
+                    }
+                }
+            })?;
+        serde_json::from_slice(&bytes)
+            .map(ApiJson)
+            .map_err(|error| {
+                ApiError::invalid_body(vec![FieldError::new(Vec::new(), malformed(&error))])
+            })
+    }
+}
+
+fn malformed(error: &serde_json::Error) -> String {
+    if error.is_eof() && error.line() == 1 && error.column() == 0 {
+        return "Malformed JSON: the body is empty".into();
+    }
+    // serde_json's text ends with " at line L column C"; say it once, in our words.
+    let text = error.to_string();
+    let reason = text
+        .rsplit_once(" at line ")
+        .map_or(text.as_str(), |(reason, _)| reason);
+    format!(
+        "Malformed JSON at line {}, column {}: {reason}",
+        error.line(),
+        error.column()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_content_types() {
+        assert!(is_json("application/json"));
+        assert!(is_json("Application/JSON; charset=utf-8"));
+        assert!(is_json("application/merge-patch+json"));
+        assert!(!is_json("text/plain"));
+        assert!(!is_json("application/x-www-form-urlencoded"));
+    }
+
+    #[test]
+    fn malformed_json_says_where() {
+        let error = serde_json::from_str::<Value>("{\"name\": }").unwrap_err();
+        assert_eq!(
+            malformed(&error),
+            "Malformed JSON at line 1, column 10: expected value"
+        );
+        let error = serde_json::from_str::<Value>("").unwrap_err();
+        assert_eq!(malformed(&error), "Malformed JSON: the body is empty");
+    }
+}

@@ -1,0 +1,29 @@
+//! The JSON API: plain axum handlers under `/api`, with one error type.
+
+pub mod error;
+pub mod icps;
+pub mod json;
+pub mod openapi;
+
+pub use error::{ApiError, ErrorBody};
+
+use crate::server::AppState;
+use axum::http::{Method, Uri};
+use axum::routing::get;
+use axum::Router;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(icps::router())
+        .route("/api/openapi.json", get(openapi::openapi_json))
+        .route("/api/{*rest}", axum::routing::any(no_route))
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn no_route(method: Method, uri: Uri) -> ApiError {
+    ApiError::NotFound(format!("No API route for {method} {}", uri.path()))
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}

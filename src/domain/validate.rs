@@ -1,0 +1,979 @@
+//! The one validator: a JSON body in, a typed `IcpDraft` or every problem at its JSON path out.
+//! The API, the server functions and the browser form all call `validate_draft`.
+
+use super::icp::*;
+use super::path::{FieldError, PathSegment};
+use serde_json::{Map, Value};
+use std::collections::HashSet;
+
+/// The bounds every accepted value is held to.
+pub struct Limits;
+
+impl Limits {
+    pub const NAME: usize = 200;
+    pub const DESCRIPTION: usize = 2_000;
+    pub const LEAD_SOURCES: usize = 50;
+    pub const CUSTOM_FILTERS: usize = 50;
+    pub const PROMPT: usize = 4_000;
+    pub const TAGS: usize = 100;
+    pub const TAG: usize = 200;
+    pub const USER_IDS: usize = 100;
+    pub const DOT_PATH: usize = 200;
+    pub const REGEX: usize = 1_000;
+    pub const CRM_TEXT: usize = 1_000;
+    pub const CRM_CONDITIONS: usize = 50;
+    pub const CRM_VALUE: usize = 500;
+    pub const LEADS_PER_LIST: (i64, i64) = (1, 1_000);
+    pub const MAX_EMPLOYEES: i64 = 10_000_000;
+    pub const MAX_PEOPLE_PER_COMPANY: i64 = 10_000;
+    pub const MAX_DAYS_UNTIL_REUSE: i64 = 36_500;
+}
+
+const TOP_LEVEL: &[&str] = &[
+    "name",
+    "description",
+    "leadProviderCriteria",
+    "customFilterCriteria",
+    "crmFilters",
+    "userIds",
+    "leadsPerList",
+    "activeUntil",
+];
+
+/// Validates a create body (or a merged update) into a draft, reporting all problems at once.
+pub fn validate_draft(body: &Value) -> Result<IcpDraft, Vec<FieldError>> {
+    let mut check = Check::default();
+    let root = Path::root();
+    let draft = check.draft(body, &root);
+    match draft {
+        Some(draft) if check.errors.is_empty() => Ok(draft),
+        _ => Err(check.errors),
+    }
+}
+
+#[derive(Clone)]
+struct Path(Vec<PathSegment>);
+
+impl Path {
+    fn root() -> Self {
+        Path(Vec::new())
+    }
+
+    fn key(&self, key: &str) -> Path {
+        let mut next = self.0.clone();
+        next.push(PathSegment::Key(key.to_owned()));
+        Path(next)
+    }
+
+    fn at(&self, index: usize) -> Path {
+        let mut next = self.0.clone();
+        next.push(PathSegment::Index(index));
+        Path(next)
+    }
+}
+
+/// How a string is held: its length bounds and whether surrounding space is dropped.
+#[derive(Clone, Copy)]
+struct Text {
+    max: usize,
+    non_empty: bool,
+    trim: bool,
+}
+
+impl Text {
+    const fn required(max: usize) -> Self {
+        Text {
+            max,
+            non_empty: true,
+            trim: false,
+        }
+    }
+
+    const fn any(max: usize) -> Self {
+        Text {
+            max,
+            non_empty: false,
+            trim: false,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Check {
+    errors: Vec<FieldError>,
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn quoted_list(allowed: &[&str]) -> String {
+    allowed
+        .iter()
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+impl Check {
+    fn fail(&mut self, path: &Path, message: impl Into<String>) {
+        self.errors.push(FieldError::new(path.0.clone(), message));
+    }
+
+    fn expected(&mut self, path: &Path, what: &str, value: &Value) {
+        self.fail(path, format!("Expected {what}, received {}", kind(value)));
+    }
+
+    fn object<'a>(&mut self, value: &'a Value, path: &Path) -> Option<&'a Map<String, Value>> {
+        match value {
+            Value::Object(map) => Some(map),
+            other => {
+                self.expected(path, "object", other);
+                None
+            }
+        }
+    }
+
+    /// An object whose keys must all be among `allowed`.
+    fn strict_object<'a>(
+        &mut self,
+        value: &'a Value,
+        path: &Path,
+        allowed: &[&str],
+    ) -> Option<&'a Map<String, Value>> {
+        let map = self.object(value, path)?;
+        for key in map.keys() {
+            if !allowed.contains(&key.as_str()) {
+                self.fail(
+                    &path.key(key),
+                    format!("Unrecognized key; expected one of {}", quoted_list(allowed)),
+                );
+            }
+        }
+        Some(map)
+    }
+
+    fn required<'a>(
+        &mut self,
+        map: &'a Map<String, Value>,
+        key: &str,
+        path: &Path,
+    ) -> Option<&'a Value> {
+        let value = map.get(key);
+        if value.is_none() {
+            self.fail(&path.key(key), "Required");
+        }
+        value
+    }
+
+    fn array<'a>(&mut self, value: &'a Value, path: &Path, max: usize) -> Option<&'a [Value]> {
+        match value {
+            Value::Array(items) if items.len() > max => {
+                self.fail(path, format!("Must have at most {max} items"));
+                None
+            }
+            Value::Array(items) => Some(items),
+            other => {
+                self.expected(path, "array", other);
+                None
+            }
+        }
+    }
+
+    fn string(&mut self, value: &Value, path: &Path, rule: Text) -> Option<String> {
+        let Value::String(raw) = value else {
+            self.expected(path, "string", value);
+            return None;
+        };
+        let text = if rule.trim { raw.trim() } else { raw.as_str() };
+        if rule.non_empty && text.trim().is_empty() {
+            self.fail(path, "Must not be empty");
+            return None;
+        }
+        if text.chars().count() > rule.max {
+            self.fail(path, format!("Must be at most {} characters", rule.max));
+            return None;
+        }
+        Some(text.to_owned())
+    }
+
+    /// `null` or a string.
+    fn nullable_string(
+        &mut self,
+        value: &Value,
+        path: &Path,
+        rule: Text,
+    ) -> Option<Option<String>> {
+        match value {
+            Value::Null => Some(None),
+            other => self.string(other, path, rule).map(Some),
+        }
+    }
+
+    /// A list of non-empty strings (tags, job titles, search strings).
+    fn strings(&mut self, value: &Value, path: &Path) -> Option<Vec<String>> {
+        let items = self.array(value, path, Limits::TAGS)?;
+        let mut out = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            if let Some(text) = self.string(item, &path.at(index), Text::required(Limits::TAG)) {
+                out.push(text);
+            }
+        }
+        (out.len() == items.len()).then_some(out)
+    }
+
+    fn integer(&mut self, value: &Value, path: &Path, min: i64, max: i64) -> Option<i64> {
+        let Value::Number(number) = value else {
+            self.expected(path, "integer", value);
+            return None;
+        };
+        let Some(int) = number.as_i64() else {
+            let message = if number.is_f64() {
+                "Expected integer, received a fraction"
+            } else {
+                "Number is too large"
+            };
+            self.fail(path, message);
+            return None;
+        };
+        self.within(path, int as f64, min as f64, max as f64)
+            .then_some(int)
+    }
+
+    fn number(&mut self, value: &Value, path: &Path, min: f64, max: f64) -> Option<f64> {
+        let Some(number) = value.as_f64() else {
+            self.expected(path, "number", value);
+            return None;
+        };
+        self.within(path, number, min, max).then_some(number)
+    }
+
+    fn within(&mut self, path: &Path, number: f64, min: f64, max: f64) -> bool {
+        if number < min {
+            self.fail(path, format!("Must be at least {min}"));
+            false
+        } else if number > max {
+            self.fail(path, format!("Must be at most {max}"));
+            false
+        } else {
+            true
+        }
+    }
+
+    /// A string that must be one of `allowed`; returns its index.
+    fn one_of(&mut self, value: &Value, path: &Path, allowed: &[&str]) -> Option<usize> {
+        let Value::String(raw) = value else {
+            self.expected(path, &format!("one of {}", quoted_list(allowed)), value);
+            return None;
+        };
+        let found = allowed.iter().position(|a| a == raw);
+        if found.is_none() {
+            self.fail(
+                path,
+                format!("Invalid value '{raw}'; expected {}", quoted_list(allowed)),
+            );
+        }
+        found
+    }
+
+    fn dot_path(&mut self, value: &Value, path: &Path) -> Option<String> {
+        let text = self.string(value, path, Text::required(Limits::DOT_PATH))?;
+        let well_formed = text.split('.').all(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+        if !well_formed {
+            self.fail(
+                path,
+                "Must be a dot path of field names, like company.name or address.zip",
+            );
+            return None;
+        }
+        Some(text)
+    }
+
+    fn draft(&mut self, body: &Value, root: &Path) -> Option<IcpDraft> {
+        let map = self.strict_object(body, root, TOP_LEVEL)?;
+
+        let name = self.required(map, "name", root).and_then(|v| {
+            self.string(
+                v,
+                &root.key("name"),
+                Text {
+                    trim: true,
+                    ..Text::required(Limits::NAME)
+                },
+            )
+        });
+        let description = match map.get("description") {
+            None => Some(None),
+            Some(v) => {
+                self.nullable_string(v, &root.key("description"), Text::any(Limits::DESCRIPTION))
+            }
+        };
+        let lead_sources = self
+            .required(map, "leadProviderCriteria", root)
+            .and_then(|v| self.lead_sources(v, &root.key("leadProviderCriteria")));
+        let custom_filters = self
+            .required(map, "customFilterCriteria", root)
+            .and_then(|v| self.custom_filters(v, &root.key("customFilterCriteria")));
+        let crm_filters = match map.get("crmFilters") {
+            None | Some(Value::Null) => Some(None),
+            Some(v) => self.crm_filters(v, &root.key("crmFilters")).map(Some),
+        };
+        let user_ids = self
+            .required(map, "userIds", root)
+            .and_then(|v| self.user_ids(v, &root.key("userIds")));
+        let (min, max) = Limits::LEADS_PER_LIST;
+        let leads_per_list = match map.get("leadsPerList") {
+            None => Some(DEFAULT_LEADS_PER_LIST),
+            Some(v) => self
+                .integer(v, &root.key("leadsPerList"), min, max)
+                .and_then(|n| u16::try_from(n).ok()),
+        };
+        let active_until = match map.get("activeUntil") {
+            None | Some(Value::Null) => Some(None),
+            Some(v) => self.timestamp(v, &root.key("activeUntil")).map(Some),
+        };
+
+        Some(IcpDraft {
+            name: name?,
+            description: description?,
+            lead_provider_criteria: lead_sources?,
+            custom_filter_criteria: custom_filters?,
+            crm_filters: crm_filters?,
+            user_ids: user_ids?,
+            leads_per_list: leads_per_list?,
+            active_until: active_until?,
+        })
+    }
+
+    fn timestamp(&mut self, value: &Value, path: &Path) -> Option<Timestamp> {
+        let Value::String(raw) = value else {
+            self.expected(path, "an RFC 3339 timestamp string or null", value);
+            return None;
+        };
+        Timestamp::parse(raw)
+            .map_err(|message| self.fail(path, message))
+            .ok()
+    }
+
+    /// User ids in the given order, each once.
+    fn user_ids(&mut self, value: &Value, path: &Path) -> Option<Vec<UserId>> {
+        let items = self.array(value, path, Limits::USER_IDS)?;
+        let mut ids: Vec<UserId> = Vec::with_capacity(items.len());
+        let mut all_valid = true;
+        for (index, item) in items.iter().enumerate() {
+            let item_path = path.at(index);
+            let Some(raw) = self.string(item, &item_path, Text::required(UserId::MAX_LEN + 1))
+            else {
+                all_valid = false;
+                continue;
+            };
+            match UserId::parse(&raw) {
+                Some(id) if !ids.contains(&id) => ids.push(id),
+                Some(_) => {}
+                None => {
+                    all_valid = false;
+                    self.fail(
+                        &item_path,
+                        format!(
+                            "Invalid user id '{raw}'; expected user_ followed by letters and digits (at most {} characters)",
+                            UserId::MAX_LEN
+                        ),
+                    );
+                }
+            }
+        }
+        all_valid.then_some(ids)
+    }
+
+    fn lead_sources(&mut self, value: &Value, path: &Path) -> Option<Vec<LeadSource>> {
+        let items = self.array(value, path, Limits::LEAD_SOURCES)?;
+        let sources: Vec<_> = items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| self.lead_source(item, &path.at(index)))
+            .collect();
+        sources.into_iter().collect()
+    }
+
+    fn lead_source(&mut self, value: &Value, path: &Path) -> Option<LeadSource> {
+        let map = self.strict_object(value, path, &["provider", "type", "filters"])?;
+        let provider = self
+            .required(map, "provider", path)
+            .and_then(|v| self.one_of(v, &path.key("provider"), &["baseProvider"]))
+            .map(|_| LeadProvider::BaseProvider);
+        let kind = match map.get("type") {
+            None => Some(LeadKind::Person),
+            Some(v) => self
+                .one_of(v, &path.key("type"), &["person", "company"])
+                .map(|i| [LeadKind::Person, LeadKind::Company][i]),
+        };
+        let filters = self
+            .required(map, "filters", path)
+            .and_then(|v| self.lead_filters(v, &path.key("filters")));
+        Some(LeadSource {
+            provider: provider?,
+            kind: kind?,
+            filters: filters?,
+        })
+    }
+
+    fn lead_filters(&mut self, value: &Value, path: &Path) -> Option<LeadFilters> {
+        let map = self.object(value, path)?;
+        let mut filters = LeadFilters::default();
+        let mut all_valid = true;
+        for (key, v) in map {
+            let at = path.key(key);
+            let ok = match key.as_str() {
+                "job_title" => self.strings(v, &at).map(|s| filters.job_title = Some(s)),
+                "skills" => self.strings(v, &at).map(|s| filters.skills = Some(s)),
+                "seniority" => self.strings(v, &at).map(|s| filters.seniority = Some(s)),
+                "location" => self.location(v, &at).map(|l| filters.location = Some(l)),
+                "company" => self.company(v, &at).map(|c| filters.company = Some(c)),
+                _ => {
+                    filters.other.insert(key.clone(), v.clone());
+                    Some(())
+                }
+            };
+            all_valid &= ok.is_some();
+        }
+        all_valid.then_some(filters)
+    }
+
+    fn optional_strings(
+        &mut self,
+        map: &Map<String, Value>,
+        key: &str,
+        path: &Path,
+    ) -> Option<Option<Vec<String>>> {
+        match map.get(key) {
+            None => Some(None),
+            Some(v) => self.strings(v, &path.key(key)).map(Some),
+        }
+    }
+
+    fn location(&mut self, value: &Value, path: &Path) -> Option<LocationFilter> {
+        let map = self.strict_object(value, path, &["country", "state", "city"])?;
+        let country = self.optional_strings(map, "country", path);
+        let state = self.optional_strings(map, "state", path);
+        let city = self.optional_strings(map, "city", path);
+        Some(LocationFilter {
+            country: country?,
+            state: state?,
+            city: city?,
+        })
+    }
+
+    fn company(&mut self, value: &Value, path: &Path) -> Option<CompanyFilter> {
+        let map = self.strict_object(value, path, &["employee_size", "industry", "keywords"])?;
+        let employee_size = match map.get("employee_size") {
+            None => Some(None),
+            Some(v) => self.employee_size(v, &path.key("employee_size")).map(Some),
+        };
+        let industry = self.optional_strings(map, "industry", path);
+        let keywords = self.optional_strings(map, "keywords", path);
+        Some(CompanyFilter {
+            employee_size: employee_size?,
+            industry: industry?,
+            keywords: keywords?,
+        })
+    }
+
+    fn employee_size(&mut self, value: &Value, path: &Path) -> Option<EmployeeSize> {
+        let map = self.strict_object(value, path, &["min", "max"])?;
+        let bound = |check: &mut Self, key: &str| match map.get(key) {
+            None => Some(None),
+            Some(v) => check
+                .integer(v, &path.key(key), 0, Limits::MAX_EMPLOYEES)
+                .map(|n| Some(n as u32)),
+        };
+        let min = bound(self, "min");
+        let max = bound(self, "max");
+        let (min, max) = (min?, max?);
+        if let (Some(low), Some(high)) = (min, max) {
+            if low > high {
+                self.fail(&path.key("min"), "Must not be greater than max");
+                return None;
+            }
+        }
+        Some(EmployeeSize { min, max })
+    }
+
+    fn custom_filters(&mut self, value: &Value, path: &Path) -> Option<Vec<CustomFilter>> {
+        let items = self.array(value, path, Limits::CUSTOM_FILTERS)?;
+        let mut seen_limits = HashSet::new();
+        let mut filters = Vec::with_capacity(items.len());
+        let mut all_valid = true;
+        for (index, item) in items.iter().enumerate() {
+            let at = path.at(index);
+            match self.custom_filter(item, &at) {
+                Some(filter) => {
+                    let is_limit = matches!(
+                        filter,
+                        CustomFilter::MaxPeoplePerCompany { .. }
+                            | CustomFilter::MaxPercentFromCrm { .. }
+                            | CustomFilter::MinDaysUntilReuse { .. }
+                    );
+                    if is_limit && !seen_limits.insert(filter.type_tag()) {
+                        all_valid = false;
+                        self.fail(
+                            &at.key("type"),
+                            format!("Only one {} filter is allowed", filter.type_tag()),
+                        );
+                    }
+                    filters.push(filter);
+                }
+                None => all_valid = false,
+            }
+        }
+        all_valid.then_some(filters)
+    }
+
+    fn custom_filter(&mut self, value: &Value, path: &Path) -> Option<CustomFilter> {
+        let map = self.object(value, path)?;
+        let kind = self
+            .required(map, "type", path)
+            .and_then(|v| self.one_of(v, &path.key("type"), &CustomFilter::TYPES))?;
+        let prompt = Text::required(Limits::PROMPT);
+        let field = |check: &mut Self, key: &str, rule: Text| {
+            check
+                .required(map, key, path)
+                .and_then(|v| check.string(v, &path.key(key), rule))
+        };
+        match CustomFilter::TYPES[kind] {
+            "website" => {
+                self.strict_object(value, path, &["type", "provider", "prompt"]);
+                let provider = self
+                    .required(map, "provider", path)
+                    .and_then(|v| self.one_of(v, &path.key("provider"), &["browserUse"]));
+                let prompt = field(self, "prompt", prompt);
+                provider?;
+                Some(CustomFilter::Website {
+                    provider: WebsiteProvider::BrowserUse,
+                    prompt: prompt?,
+                })
+            }
+            "webscraping" => {
+                self.strict_object(
+                    value,
+                    path,
+                    &[
+                        "type",
+                        "provider",
+                        "extractionPrompt",
+                        "pageFindingPrompt",
+                        "includeSearchStrings",
+                        "excludeSearchStrings",
+                    ],
+                );
+                let provider = self
+                    .required(map, "provider", path)
+                    .and_then(|v| self.one_of(v, &path.key("provider"), &["firecrawl"]));
+                let extraction_prompt = field(self, "extractionPrompt", prompt);
+                let page_finding_prompt = match map.get("pageFindingPrompt") {
+                    None => Some(None),
+                    Some(v) => self
+                        .string(v, &path.key("pageFindingPrompt"), prompt)
+                        .map(Some),
+                };
+                let include = self.optional_strings(map, "includeSearchStrings", path);
+                let exclude = self.optional_strings(map, "excludeSearchStrings", path);
+                provider?;
+                Some(CustomFilter::Webscraping {
+                    provider: ScrapingProvider::Firecrawl,
+                    extraction_prompt: extraction_prompt?,
+                    page_finding_prompt: page_finding_prompt?,
+                    include_search_strings: include?,
+                    exclude_search_strings: exclude?,
+                })
+            }
+            "ai" => {
+                self.strict_object(value, path, &["type", "entityType", "prompt"]);
+                let entity_type = self
+                    .required(map, "entityType", path)
+                    .and_then(|v| self.one_of(v, &path.key("entityType"), &["person", "company"]))
+                    .map(|i| [EntityType::Person, EntityType::Company][i]);
+                let prompt = field(self, "prompt", prompt);
+                Some(CustomFilter::Ai {
+                    entity_type: entity_type?,
+                    prompt: prompt?,
+                })
+            }
+            "maxPeoplePerCompany" => self
+                .limit_value(value, map, path, 1, Limits::MAX_PEOPLE_PER_COMPANY)
+                .map(|v| CustomFilter::MaxPeoplePerCompany { value: v as u32 }),
+            "minDaysUntilReuse" => self
+                .limit_value(value, map, path, 0, Limits::MAX_DAYS_UNTIL_REUSE)
+                .map(|v| CustomFilter::MinDaysUntilReuse { value: v as u32 }),
+            "maxPercentFromCRM" => {
+                self.strict_object(value, path, &["type", "value"]);
+                self.required(map, "value", path)
+                    .and_then(|v| self.number(v, &path.key("value"), 0.0, 100.0))
+                    .map(|v| CustomFilter::MaxPercentFromCrm { value: Percent(v) })
+            }
+            _ => {
+                self.strict_object(value, path, &["type", "field", "regex"]);
+                let field_path = self
+                    .required(map, "field", path)
+                    .and_then(|v| self.dot_path(v, &path.key("field")));
+                let regex = field(self, "regex", Text::required(Limits::REGEX));
+                let regex = regex.and_then(|pattern| match regress::Regex::new(&pattern) {
+                    Ok(_) => Some(pattern),
+                    Err(error) => {
+                        self.fail(
+                            &path.key("regex"),
+                            format!("Invalid regular expression: {error}"),
+                        );
+                        None
+                    }
+                });
+                Some(CustomFilter::MatchFieldWithRegex {
+                    field: field_path?,
+                    regex: regex?,
+                })
+            }
+        }
+    }
+
+    /// The integer `value` of a limit filter (`{type, value}` and nothing else).
+    fn limit_value(
+        &mut self,
+        value: &Value,
+        map: &Map<String, Value>,
+        path: &Path,
+        min: i64,
+        max: i64,
+    ) -> Option<i64> {
+        self.strict_object(value, path, &["type", "value"]);
+        self.required(map, "value", path)
+            .and_then(|v| self.integer(v, &path.key("value"), min, max))
+    }
+
+    fn crm_filters(&mut self, value: &Value, path: &Path) -> Option<CrmFilters> {
+        let map =
+            self.strict_object(value, path, &["provider", "textSearch", "query", "filters"])?;
+        let provider = self
+            .required(map, "provider", path)
+            .and_then(|v| self.one_of(v, &path.key("provider"), &["bullhorn"]));
+        let nullable_text = |check: &mut Self, key: &str| match map.get(key) {
+            None => Some(None),
+            Some(v) => check
+                .nullable_string(v, &path.key(key), Text::any(Limits::CRM_TEXT))
+                .map(Some),
+        };
+        let text_search = nullable_text(self, "textSearch");
+        let query = nullable_text(self, "query");
+        let filters = match map.get("filters") {
+            None => Some(None),
+            Some(v) => self.crm_conditions(v, &path.key("filters")).map(Some),
+        };
+        provider?;
+        Some(CrmFilters {
+            provider: CrmProvider::Bullhorn,
+            text_search: text_search?,
+            query: query?,
+            filters: filters?,
+        })
+    }
+
+    fn crm_conditions(&mut self, value: &Value, path: &Path) -> Option<Vec<CrmCondition>> {
+        let items = self.array(value, path, Limits::CRM_CONDITIONS)?;
+        let conditions: Vec<_> = items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| self.crm_condition(item, &path.at(index)))
+            .collect();
+        conditions.into_iter().collect()
+    }
+
+    fn crm_condition(&mut self, value: &Value, path: &Path) -> Option<CrmCondition> {
+        let map = self.strict_object(value, path, &["path", "mode", "value", "exclude"])?;
+        let field_path = self
+            .required(map, "path", path)
+            .and_then(|v| self.dot_path(v, &path.key("path")));
+        let mode = self
+            .required(map, "mode", path)
+            .and_then(|v| self.one_of(v, &path.key("mode"), &["equals", "in", "startsWith"]))
+            .map(|i| [CrmMode::Equals, CrmMode::In, CrmMode::StartsWith][i]);
+        let exclude = match map.get("exclude") {
+            None => Some(false),
+            Some(Value::Bool(flag)) => Some(*flag),
+            Some(other) => {
+                self.expected(&path.key("exclude"), "boolean", other);
+                None
+            }
+        };
+        let value_path = path.key("value");
+        let crm_value = match (mode, self.required(map, "value", path)) {
+            (Some(CrmMode::In), Some(v)) => self.crm_list(v, &value_path),
+            (Some(_), Some(Value::Array(_))) => {
+                self.fail(
+                    &value_path,
+                    "Expected a string: equals and startsWith match one value (use mode 'in' for a list)",
+                );
+                None
+            }
+            (Some(_), Some(v)) => self
+                .string(v, &value_path, Text::any(Limits::CRM_VALUE))
+                .map(CrmValue::One),
+            _ => None,
+        };
+        Some(CrmCondition {
+            path: field_path?,
+            mode: mode?,
+            value: crm_value?,
+            exclude: exclude?,
+        })
+    }
+
+    fn crm_list(&mut self, value: &Value, path: &Path) -> Option<CrmValue> {
+        let Value::Array(items) = value else {
+            self.expected(path, "array (mode 'in' matches a list of values)", value);
+            return None;
+        };
+        if items.is_empty() {
+            self.fail(path, "Must have at least 1 item");
+            return None;
+        }
+        let items = self.array(value, path, Limits::TAGS)?;
+        let mut out = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            if let Some(text) = self.string(item, &path.at(index), Text::any(Limits::CRM_VALUE)) {
+                out.push(text);
+            }
+        }
+        (out.len() == items.len()).then_some(CrmValue::Many(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn minimal() -> Value {
+        json!({
+            "name": "DACH Tech Leaders",
+            "leadProviderCriteria": [],
+            "customFilterCriteria": [],
+            "userIds": []
+        })
+    }
+
+    fn errors_of(body: Value) -> Vec<(String, String)> {
+        validate_draft(&body)
+            .expect_err("body should be refused")
+            .into_iter()
+            .map(|e| (e.field_key(), e.message))
+            .collect()
+    }
+
+    fn with(mut body: Value, key: &str, value: Value) -> Value {
+        body[key] = value;
+        body
+    }
+
+    #[test]
+    fn minimal_body_gets_defaults() {
+        let draft = validate_draft(&minimal()).unwrap();
+        assert_eq!(draft.leads_per_list, 10);
+        assert_eq!(draft.description, None);
+        assert_eq!(draft.crm_filters, None);
+        assert_eq!(draft.active_until, None);
+    }
+
+    #[test]
+    fn missing_required_fields_are_all_reported() {
+        let errors = errors_of(json!({}));
+        let paths: Vec<_> = errors
+            .iter()
+            .map(|(p, m)| (p.as_str(), m.as_str()))
+            .collect();
+        assert_eq!(
+            paths,
+            vec![
+                ("name", "Required"),
+                ("leadProviderCriteria", "Required"),
+                ("customFilterCriteria", "Required"),
+                ("userIds", "Required"),
+            ]
+        );
+    }
+
+    #[test]
+    fn name_is_trimmed_and_bounded() {
+        let draft = validate_draft(&with(minimal(), "name", json!("  Buyers  "))).unwrap();
+        assert_eq!(draft.name, "Buyers");
+        assert_eq!(
+            errors_of(with(minimal(), "name", json!("   "))),
+            vec![("name".into(), "Must not be empty".into())]
+        );
+        assert_eq!(
+            errors_of(with(minimal(), "name", json!("x".repeat(201)))),
+            vec![("name".into(), "Must be at most 200 characters".into())]
+        );
+        assert!(validate_draft(&with(minimal(), "name", json!("é".repeat(200)))).is_ok());
+    }
+
+    #[test]
+    fn user_ids_are_deduplicated_in_order() {
+        let body = with(minimal(), "userIds", json!(["user_b", "user_a", "user_b"]));
+        let ids: Vec<_> = validate_draft(&body)
+            .unwrap()
+            .user_ids
+            .iter()
+            .map(|u| u.to_string())
+            .collect();
+        assert_eq!(ids, ["user_b", "user_a"]);
+    }
+
+    #[test]
+    fn reference_regex_with_lookahead_is_accepted() {
+        let body = with(
+            minimal(),
+            "customFilterCriteria",
+            json!([{"type": "matchFieldWithRegex", "field": "company.name", "regex": "^(?!.*Test).*$"}]),
+        );
+        assert!(validate_draft(&body).is_ok());
+        let bad = with(
+            minimal(),
+            "customFilterCriteria",
+            json!([{"type": "matchFieldWithRegex", "field": "company..name", "regex": "(unclosed"}]),
+        );
+        let errors = errors_of(bad);
+        assert_eq!(errors.len(), 2);
+        assert_eq!(errors[0].0, "customFilterCriteria.0.field");
+        assert_eq!(errors[1].0, "customFilterCriteria.0.regex");
+    }
+
+    #[test]
+    fn unknown_filter_type_names_the_allowed_ones() {
+        let errors = errors_of(with(
+            minimal(),
+            "customFilterCriteria",
+            json!([{"type": "magic"}]),
+        ));
+        assert_eq!(errors[0].0, "customFilterCriteria.0.type");
+        for allowed in CustomFilter::TYPES {
+            assert!(
+                errors[0].1.contains(allowed),
+                "{} lacks {allowed}",
+                errors[0].1
+            );
+        }
+    }
+
+    #[test]
+    fn limit_filters_appear_once_each() {
+        let errors = errors_of(with(
+            minimal(),
+            "customFilterCriteria",
+            json!([
+                {"type": "maxPeoplePerCompany", "value": 2},
+                {"type": "minDaysUntilReuse", "value": 0},
+                {"type": "maxPeoplePerCompany", "value": 3}
+            ]),
+        ));
+        assert_eq!(
+            errors,
+            vec![(
+                "customFilterCriteria.2.type".into(),
+                "Only one maxPeoplePerCompany filter is allowed".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn unknown_provider_filters_are_kept_and_known_ones_checked() {
+        let body = with(
+            minimal(),
+            "leadProviderCriteria",
+            json!([{"provider": "baseProvider", "filters": {"funding_stage": ["Series A"], "job_title": ["CTO", ""]}}]),
+        );
+        assert_eq!(
+            errors_of(body),
+            vec![(
+                "leadProviderCriteria.0.filters.job_title.1".into(),
+                "Must not be empty".into()
+            )]
+        );
+        let body = with(
+            minimal(),
+            "leadProviderCriteria",
+            json!([{"provider": "baseProvider", "filters": {"funding_stage": {"any": [1, 2]}}}]),
+        );
+        let draft = validate_draft(&body).unwrap();
+        assert_eq!(draft.lead_provider_criteria[0].kind, LeadKind::Person);
+        assert_eq!(
+            serde_json::to_value(&draft.lead_provider_criteria[0]).unwrap(),
+            json!({"provider": "baseProvider", "type": "person", "filters": {"funding_stage": {"any": [1, 2]}}})
+        );
+    }
+
+    #[test]
+    fn employee_size_bounds_are_ordered() {
+        let body = with(
+            minimal(),
+            "leadProviderCriteria",
+            json!([{"provider": "baseProvider", "filters": {"company": {"employee_size": {"min": 500, "max": 100}}}}]),
+        );
+        assert_eq!(
+            errors_of(body),
+            vec![(
+                "leadProviderCriteria.0.filters.company.employee_size.min".into(),
+                "Must not be greater than max".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn crm_in_mode_needs_a_non_empty_list() {
+        let crm = |value: Value, mode: &str| {
+            with(
+                minimal(),
+                "crmFilters",
+                json!({"provider": "bullhorn", "filters": [{"path": "status", "mode": mode, "value": value}]}),
+            )
+        };
+        assert_eq!(
+            errors_of(crm(json!([]), "in"))[0].0,
+            "crmFilters.filters.0.value"
+        );
+        assert_eq!(
+            errors_of(crm(json!("x"), "in"))[0].0,
+            "crmFilters.filters.0.value"
+        );
+        assert_eq!(
+            errors_of(crm(json!(["x"]), "equals"))[0].0,
+            "crmFilters.filters.0.value"
+        );
+        let draft = validate_draft(&crm(json!("Active"), "equals")).unwrap();
+        assert!(!draft.crm_filters.unwrap().filters.unwrap()[0].exclude);
+    }
+
+    #[test]
+    fn leads_per_list_must_be_a_whole_number_in_range() {
+        for bad in [json!(0), json!(1001), json!(2.5), json!("10"), json!(null)] {
+            let errors = errors_of(with(minimal(), "leadsPerList", bad.clone()));
+            assert_eq!(errors.len(), 1, "{bad}");
+            assert_eq!(errors[0].0, "leadsPerList");
+        }
+    }
+
+    #[test]
+    fn unrecognized_top_level_keys_are_refused() {
+        assert_eq!(errors_of(with(minimal(), "nmae", json!("x")))[0].0, "nmae");
+    }
+}

@@ -1,0 +1,113 @@
+//! The `icp-builder` binary: runs the server (the default) and manages accounts from the shell.
+
+use clap::{Parser, Subcommand};
+use icp_builder::auth;
+use icp_builder::server::{serve, AppState};
+use icp_builder::store::{self, DEFAULT_DATABASE_URL};
+use leptos::prelude::get_configuration;
+use std::io::Read;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "icp-builder",
+    version,
+    about = "Define Ideal Customer Profiles for lead generation"
+)]
+struct Cli {
+    /// sqlite://… or postgres://…; the default is a SQLite file under ./data/.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    database_url: String,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (the default). Address: LEPTOS_SITE_ADDR, default 127.0.0.1:3000.
+    Serve,
+    /// Manage users.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Create a user; the password is read from standard input. Prints the new user's id.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokensCommand {
+    /// Create an API token for a user. Prints the token once; only its hash is stored.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        label: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let store = store::connect(&cli.database_url)
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let leptos_options = get_configuration(None)
+                .map_err(|e| format!("cannot read the Leptos configuration: {e}"))?
+                .leptos_options;
+            serve(AppState {
+                leptos_options,
+                store,
+            })
+            .await
+            .map_err(|e| format!("server failed: {e}"))
+        }
+        Command::Users(UsersCommand::Create { email, name }) => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let user = auth::create_user(store.as_ref(), &email, &name, password)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{}", user.id);
+            Ok(())
+        }
+        Command::Tokens(TokensCommand::Create { email, label }) => {
+            let (_, token) = auth::create_token(store.as_ref(), &email, &label)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{token}");
+            Ok(())
+        }
+    }
+}

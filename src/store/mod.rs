@@ -1,0 +1,154 @@
+//! Storage: one interface, a SQLite and a Postgres implementation, each using its database natively.
+
+mod postgres;
+mod sqlite;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+use crate::domain::{Icp, Timestamp, UserId};
+use async_trait::async_trait;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// The default database: a SQLite file under `./data/`, created on first run.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/icp-builder.db";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    #[error("the row changed since it was read")]
+    Stale,
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+    #[error("unsupported DATABASE_URL (expected sqlite:// or postgres://): {0}")]
+    UnsupportedUrl(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A person who can sign in or own API tokens.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+}
+
+/// A user as stored, with the password hash that only sign-in reads.
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub user: User,
+    pub password_hash: String,
+}
+
+/// Where a page of the ICP list starts: after this (createdAt, id), newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListCursor {
+    pub created_at: Timestamp,
+    pub id: Uuid,
+}
+
+impl ListCursor {
+    pub fn of(icp: &Icp) -> Self {
+        Self {
+            created_at: icp.created_at,
+            id: icp.id,
+        }
+    }
+
+    /// Opaque to callers: `<millis>-<uuid>`.
+    pub fn encode(&self) -> String {
+        format!("{}-{}", self.created_at.millis(), self.id.simple())
+    }
+
+    pub fn decode(raw: &str) -> Option<Self> {
+        let (millis, id) = raw.split_once('-')?;
+        Some(Self {
+            created_at: Timestamp::from_millis(millis.parse().ok()?)?,
+            id: Uuid::try_parse(id).ok()?,
+        })
+    }
+}
+
+/// What the app keeps: users, their API tokens and the ICPs.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Fails with `Conflict` when the email is taken.
+    async fn create_user(&self, user: &User, password_hash: &str) -> StoreResult<()>;
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>>;
+    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<User>>;
+
+    /// Stores a token's SHA-256 hash (never the token).
+    async fn create_token(
+        &self,
+        id: Uuid,
+        user: &UserId,
+        label: &str,
+        token_hash: &[u8],
+    ) -> StoreResult<()>;
+    /// The owner of an unrevoked token with this hash.
+    async fn user_by_token_hash(&self, token_hash: &[u8]) -> StoreResult<Option<UserId>>;
+    /// Revokes a token of `user`; false when there is no such live token.
+    async fn revoke_token(&self, user: &UserId, id: Uuid) -> StoreResult<bool>;
+
+    /// Inserts an ICP and its members atomically; durable once this returns.
+    async fn insert_icp(&self, icp: &Icp) -> StoreResult<()>;
+    async fn icp(&self, id: Uuid) -> StoreResult<Option<Icp>>;
+    /// ICPs shared with `member`, newest first, after `cursor`.
+    async fn list_icps(
+        &self,
+        member: &UserId,
+        after: Option<ListCursor>,
+        limit: u32,
+    ) -> StoreResult<Vec<Icp>>;
+    /// Replaces an ICP if it is still as last read (`previous_update`); `Stale` otherwise.
+    async fn update_icp(&self, icp: &Icp, previous_update: Timestamp) -> StoreResult<()>;
+    /// False when there was nothing to delete.
+    async fn delete_icp(&self, id: Uuid) -> StoreResult<bool>;
+}
+
+pub type DynStore = Arc<dyn Store>;
+
+/// Opens (creating if needed) and migrates the database that `url` names.
+pub async fn connect(url: &str) -> StoreResult<DynStore> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url).await?))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(PgStore::connect(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(
+            url.split(':').next().unwrap_or_default().to_owned(),
+        ))
+    }
+}
+
+/// Reads a JSON column back into its typed form.
+fn from_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> StoreResult<T> {
+    serde_json::from_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn user_id(raw: &str) -> StoreResult<UserId> {
+    UserId::parse(raw).ok_or_else(|| StoreError::Corrupt(format!("bad user id {raw:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_round_trips() {
+        let cursor = ListCursor {
+            created_at: Timestamp::parse("2024-01-15T10:30:00.123Z").unwrap(),
+            id: Uuid::now_v7(),
+        };
+        assert_eq!(ListCursor::decode(&cursor.encode()), Some(cursor));
+        assert_eq!(ListCursor::decode("nonsense"), None);
+        assert_eq!(ListCursor::decode("12-notauuid"), None);
+    }
+}

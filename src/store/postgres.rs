@@ -1,0 +1,283 @@
+//! The Postgres store: `uuid`, `timestamptz` and `jsonb` columns, a pool of connections.
+
+use super::{from_json, user_id, ListCursor, Store, StoreError, StoreResult, User, UserRecord};
+use crate::domain::{Icp, Timestamp, UserId};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::types::Json;
+use sqlx::{FromRow, Postgres, Transaction};
+use std::str::FromStr;
+use uuid::Uuid;
+
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+const ICP_COLUMNS: &str = "i.id, i.name, i.description, i.lead_provider_criteria, i.custom_filter_criteria, \
+     i.crm_filters, i.leads_per_list, i.active_until, i.created_at, i.updated_at, \
+     ARRAY(SELECT m.user_id FROM icp_members m WHERE m.icp_id = i.id ORDER BY m.position) AS user_ids";
+
+#[derive(FromRow)]
+struct IcpRow {
+    id: Uuid,
+    name: String,
+    description: Option<String>,
+    lead_provider_criteria: Json<serde_json::Value>,
+    custom_filter_criteria: Json<serde_json::Value>,
+    crm_filters: Option<Json<serde_json::Value>>,
+    leads_per_list: i32,
+    active_until: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    user_ids: Vec<String>,
+}
+
+impl TryFrom<IcpRow> for Icp {
+    type Error = StoreError;
+
+    fn try_from(row: IcpRow) -> StoreResult<Icp> {
+        Ok(Icp {
+            id: row.id,
+            name: row.name,
+            description: row.description,
+            created_at: Timestamp(row.created_at),
+            updated_at: Timestamp(row.updated_at),
+            lead_provider_criteria: from_json(row.lead_provider_criteria.0)?,
+            custom_filter_criteria: from_json(row.custom_filter_criteria.0)?,
+            crm_filters: row.crm_filters.map(|j| from_json(j.0)).transpose()?,
+            user_ids: row
+                .user_ids
+                .iter()
+                .map(|u| user_id(u))
+                .collect::<StoreResult<_>>()?,
+            leads_per_list: u16::try_from(row.leads_per_list)
+                .map_err(|_| StoreError::Corrupt("leads_per_list out of range".into()))?,
+            active_until: row.active_until.map(Timestamp),
+        })
+    }
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+impl PgStore {
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = PgConnectOptions::from_str(url)?;
+        Self::connect_with(options).await
+    }
+
+    /// Opens a pool with these options and brings the schema up to date.
+    pub async fn connect_with(options: PgConnectOptions) -> StoreResult<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    async fn write_members(tx: &mut Transaction<'_, Postgres>, icp: &Icp) -> StoreResult<()> {
+        let users: Vec<&str> = icp.user_ids.iter().map(UserId::as_str).collect();
+        sqlx::query(
+            "INSERT INTO icp_members (icp_id, user_id, position) \
+             SELECT $1, u.user_id, u.position - 1 FROM unnest($2::text[]) WITH ORDINALITY AS u(user_id, position)",
+        )
+        .bind(icp.id)
+        .bind(&users)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn create_user(&self, user: &User, password_hash: &str) -> StoreResult<()> {
+        let result = sqlx::query(
+            "INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(user.id.as_str())
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(password_hash)
+        .execute(&self.pool)
+        .await;
+        match result {
+            Err(e) if is_unique_violation(&e) => {
+                Err(StoreError::Conflict("a user with this email"))
+            }
+            other => other.map(|_| ()).map_err(Into::into),
+        }
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
+        let row: Option<(String, String, String, String)> =
+            sqlx::query_as("SELECT id, email, name, password_hash FROM users WHERE email = $1")
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|(id, email, name, password_hash)| {
+            Ok(UserRecord {
+                user: User {
+                    id: user_id(&id)?,
+                    email,
+                    name,
+                },
+                password_hash,
+            })
+        })
+        .transpose()
+    }
+
+    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<User>> {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT email, name FROM users WHERE id = $1")
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(email, name)| User {
+            id: id.clone(),
+            email,
+            name,
+        }))
+    }
+
+    async fn create_token(
+        &self,
+        id: Uuid,
+        user: &UserId,
+        label: &str,
+        token_hash: &[u8],
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO api_tokens (id, user_id, label, token_hash) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(user.as_str())
+        .bind(label)
+        .bind(token_hash)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn user_by_token_hash(&self, token_hash: &[u8]) -> StoreResult<Option<UserId>> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|(id,)| user_id(&id)).transpose()
+    }
+
+    async fn revoke_token(&self, user: &UserId, id: Uuid) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(id)
+        .bind(user.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn insert_icp(&self, icp: &Icp) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO icps (id, name, description, lead_provider_criteria, custom_filter_criteria, \
+             crm_filters, leads_per_list, active_until, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(icp.id)
+        .bind(&icp.name)
+        .bind(&icp.description)
+        .bind(Json(&icp.lead_provider_criteria))
+        .bind(Json(&icp.custom_filter_criteria))
+        .bind(icp.crm_filters.as_ref().map(Json))
+        .bind(i32::from(icp.leads_per_list))
+        .bind(icp.active_until.map(|t| t.0))
+        .bind(icp.created_at.0)
+        .bind(icp.updated_at.0)
+        .execute(&mut *tx)
+        .await?;
+        Self::write_members(&mut tx, icp).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn icp(&self, id: Uuid) -> StoreResult<Option<Icp>> {
+        let row: Option<IcpRow> =
+            sqlx::query_as(&format!("SELECT {ICP_COLUMNS} FROM icps i WHERE i.id = $1"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(Icp::try_from).transpose()
+    }
+
+    async fn list_icps(
+        &self,
+        member: &UserId,
+        after: Option<ListCursor>,
+        limit: u32,
+    ) -> StoreResult<Vec<Icp>> {
+        let (after_time, after_id) = match after {
+            Some(cursor) => (Some(cursor.created_at.0), Some(cursor.id)),
+            None => (None, None),
+        };
+        let rows: Vec<IcpRow> = sqlx::query_as(&format!(
+            "SELECT {ICP_COLUMNS} FROM icps i JOIN icp_members me ON me.icp_id = i.id AND me.user_id = $1 \
+             WHERE $2::timestamptz IS NULL OR (i.created_at, i.id) < ($2, $3::uuid) \
+             ORDER BY i.created_at DESC, i.id DESC LIMIT $4"
+        ))
+        .bind(member.as_str())
+        .bind(after_time)
+        .bind(after_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(Icp::try_from).collect()
+    }
+
+    async fn update_icp(&self, icp: &Icp, previous_update: Timestamp) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE icps SET name = $2, description = $3, lead_provider_criteria = $4, custom_filter_criteria = $5, \
+             crm_filters = $6, leads_per_list = $7, active_until = $8, updated_at = $9 \
+             WHERE id = $1 AND updated_at = $10",
+        )
+        .bind(icp.id)
+        .bind(&icp.name)
+        .bind(&icp.description)
+        .bind(Json(&icp.lead_provider_criteria))
+        .bind(Json(&icp.custom_filter_criteria))
+        .bind(icp.crm_filters.as_ref().map(Json))
+        .bind(i32::from(icp.leads_per_list))
+        .bind(icp.active_until.map(|t| t.0))
+        .bind(icp.updated_at.0)
+        .bind(previous_update.0)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Stale);
+        }
+        sqlx::query("DELETE FROM icp_members WHERE icp_id = $1")
+            .bind(icp.id)
+            .execute(&mut *tx)
+            .await?;
+        Self::write_members(&mut tx, icp).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_icp(&self, id: Uuid) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM icps WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

@@ -1,0 +1,301 @@
+//! The SQLite store: WAL, foreign keys, a busy timeout and `synchronous=FULL` (a commit is on disk
+//! before a 201). Writes go through one connection, reads through a pool: SQLite admits one writer at
+//! a time, and queueing in the pool is cheaper than contending on the file lock.
+
+use super::{from_json, user_id, ListCursor, Store, StoreError, StoreResult, User, UserRecord};
+use crate::domain::{Icp, Timestamp, UserId};
+use async_trait::async_trait;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::types::Json;
+use sqlx::{FromRow, Sqlite, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+use uuid::Uuid;
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    readers: SqlitePool,
+}
+
+const ICP_COLUMNS: &str = "i.id, i.name, i.description, i.lead_provider_criteria, i.custom_filter_criteria, \
+     i.crm_filters, i.leads_per_list, i.active_until, i.created_at, i.updated_at, \
+     (SELECT json_group_array(m.user_id ORDER BY m.position) FROM icp_members m WHERE m.icp_id = i.id) AS user_ids";
+
+#[derive(FromRow)]
+struct IcpRow {
+    id: Uuid,
+    name: String,
+    description: Option<String>,
+    lead_provider_criteria: Json<serde_json::Value>,
+    custom_filter_criteria: Json<serde_json::Value>,
+    crm_filters: Option<Json<serde_json::Value>>,
+    leads_per_list: i64,
+    active_until: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+    user_ids: Json<Vec<String>>,
+}
+
+fn instant(millis: i64) -> StoreResult<Timestamp> {
+    Timestamp::from_millis(millis)
+        .ok_or_else(|| StoreError::Corrupt(format!("bad instant {millis}")))
+}
+
+impl TryFrom<IcpRow> for Icp {
+    type Error = StoreError;
+
+    fn try_from(row: IcpRow) -> StoreResult<Icp> {
+        Ok(Icp {
+            id: row.id,
+            name: row.name,
+            description: row.description,
+            created_at: instant(row.created_at)?,
+            updated_at: instant(row.updated_at)?,
+            lead_provider_criteria: from_json(row.lead_provider_criteria.0)?,
+            custom_filter_criteria: from_json(row.custom_filter_criteria.0)?,
+            crm_filters: row.crm_filters.map(|j| from_json(j.0)).transpose()?,
+            user_ids: row
+                .user_ids
+                .0
+                .iter()
+                .map(|u| user_id(u))
+                .collect::<StoreResult<_>>()?,
+            leads_per_list: u16::try_from(row.leads_per_list)
+                .map_err(|_| StoreError::Corrupt("leads_per_list out of range".into()))?,
+            active_until: row.active_until.map(instant).transpose()?,
+        })
+    }
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+impl SqliteStore {
+    /// Opens the file `url` names (creating it and its folder), migrates it and sets it up for WAL.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        if let Some(folder) = options.get_filename().parent() {
+            if !folder.as_os_str().is_empty() {
+                std::fs::create_dir_all(folder).map_err(|e| StoreError::Database(e.into()))?;
+            }
+        }
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("migrations/sqlite").run(&writer).await?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Self { writer, readers })
+    }
+
+    async fn write_members(tx: &mut Transaction<'_, Sqlite>, icp: &Icp) -> StoreResult<()> {
+        for (position, user) in icp.user_ids.iter().enumerate() {
+            sqlx::query("INSERT INTO icp_members (icp_id, user_id, position) VALUES (?, ?, ?)")
+                .bind(icp.id)
+                .bind(user.as_str())
+                .bind(position as i64)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_user(&self, user: &User, password_hash: &str) -> StoreResult<()> {
+        let result =
+            sqlx::query("INSERT INTO users (id, email, name, password_hash) VALUES (?, ?, ?, ?)")
+                .bind(user.id.as_str())
+                .bind(&user.email)
+                .bind(&user.name)
+                .bind(password_hash)
+                .execute(&self.writer)
+                .await;
+        match result {
+            Err(e) if is_unique_violation(&e) => {
+                Err(StoreError::Conflict("a user with this email"))
+            }
+            other => other.map(|_| ()).map_err(Into::into),
+        }
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
+        let row: Option<(String, String, String, String)> =
+            sqlx::query_as("SELECT id, email, name, password_hash FROM users WHERE email = ?")
+                .bind(email)
+                .fetch_optional(&self.readers)
+                .await?;
+        row.map(|(id, email, name, password_hash)| {
+            Ok(UserRecord {
+                user: User {
+                    id: user_id(&id)?,
+                    email,
+                    name,
+                },
+                password_hash,
+            })
+        })
+        .transpose()
+    }
+
+    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<User>> {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT email, name FROM users WHERE id = ?")
+                .bind(id.as_str())
+                .fetch_optional(&self.readers)
+                .await?;
+        Ok(row.map(|(email, name)| User {
+            id: id.clone(),
+            email,
+            name,
+        }))
+    }
+
+    async fn create_token(
+        &self,
+        id: Uuid,
+        user: &UserId,
+        label: &str,
+        token_hash: &[u8],
+    ) -> StoreResult<()> {
+        sqlx::query("INSERT INTO api_tokens (id, user_id, label, token_hash) VALUES (?, ?, ?, ?)")
+            .bind(id)
+            .bind(user.as_str())
+            .bind(label)
+            .bind(token_hash)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn user_by_token_hash(&self, token_hash: &[u8]) -> StoreResult<Option<UserId>> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT user_id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.readers)
+        .await?;
+        row.map(|(id,)| user_id(&id)).transpose()
+    }
+
+    async fn revoke_token(&self, user: &UserId, id: Uuid) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
+        )
+        .bind(Timestamp::now().millis())
+        .bind(id)
+        .bind(user.as_str())
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn insert_icp(&self, icp: &Icp) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "INSERT INTO icps (id, name, description, lead_provider_criteria, custom_filter_criteria, \
+             crm_filters, leads_per_list, active_until, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(icp.id)
+        .bind(&icp.name)
+        .bind(&icp.description)
+        .bind(Json(&icp.lead_provider_criteria))
+        .bind(Json(&icp.custom_filter_criteria))
+        .bind(icp.crm_filters.as_ref().map(Json))
+        .bind(i64::from(icp.leads_per_list))
+        .bind(icp.active_until.map(|t| t.millis()))
+        .bind(icp.created_at.millis())
+        .bind(icp.updated_at.millis())
+        .execute(&mut *tx)
+        .await?;
+        Self::write_members(&mut tx, icp).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn icp(&self, id: Uuid) -> StoreResult<Option<Icp>> {
+        let row: Option<IcpRow> =
+            sqlx::query_as(&format!("SELECT {ICP_COLUMNS} FROM icps i WHERE i.id = ?"))
+                .bind(id)
+                .fetch_optional(&self.readers)
+                .await?;
+        row.map(Icp::try_from).transpose()
+    }
+
+    async fn list_icps(
+        &self,
+        member: &UserId,
+        after: Option<ListCursor>,
+        limit: u32,
+    ) -> StoreResult<Vec<Icp>> {
+        let (after_time, after_id) = match after {
+            Some(cursor) => (Some(cursor.created_at.millis()), Some(cursor.id)),
+            None => (None, None),
+        };
+        let rows: Vec<IcpRow> = sqlx::query_as(&format!(
+            "SELECT {ICP_COLUMNS} FROM icps i JOIN icp_members me ON me.icp_id = i.id AND me.user_id = ?1 \
+             WHERE ?2 IS NULL OR (i.created_at, i.id) < (?2, ?3) \
+             ORDER BY i.created_at DESC, i.id DESC LIMIT ?4"
+        ))
+        .bind(member.as_str())
+        .bind(after_time)
+        .bind(after_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.readers)
+        .await?;
+        rows.into_iter().map(Icp::try_from).collect()
+    }
+
+    async fn update_icp(&self, icp: &Icp, previous_update: Timestamp) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        let done = sqlx::query(
+            "UPDATE icps SET name = ?2, description = ?3, lead_provider_criteria = ?4, custom_filter_criteria = ?5, \
+             crm_filters = ?6, leads_per_list = ?7, active_until = ?8, updated_at = ?9 \
+             WHERE id = ?1 AND updated_at = ?10",
+        )
+        .bind(icp.id)
+        .bind(&icp.name)
+        .bind(&icp.description)
+        .bind(Json(&icp.lead_provider_criteria))
+        .bind(Json(&icp.custom_filter_criteria))
+        .bind(icp.crm_filters.as_ref().map(Json))
+        .bind(i64::from(icp.leads_per_list))
+        .bind(icp.active_until.map(|t| t.millis()))
+        .bind(icp.updated_at.millis())
+        .bind(previous_update.millis())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Stale);
+        }
+        sqlx::query("DELETE FROM icp_members WHERE icp_id = ?")
+            .bind(icp.id)
+            .execute(&mut *tx)
+            .await?;
+        Self::write_members(&mut tx, icp).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_icp(&self, id: Uuid) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM icps WHERE id = ?")
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
