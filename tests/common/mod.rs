@@ -1,0 +1,291 @@
+//! Test harness: the real router over a real database (a SQLite file, or a fresh Postgres schema).
+
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use icp_builder::auth;
+use icp_builder::domain::UserId;
+use icp_builder::server::{app, AppState};
+use icp_builder::store::{DynStore, PgStore, SqliteStore};
+use leptos::prelude::get_configuration;
+use serde_json::Value;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::Connection;
+use std::str::FromStr;
+use std::sync::Arc;
+use tempfile::TempDir;
+use tower::ServiceExt;
+
+/// Where the Postgres tests run; unset means they are skipped (loudly), unless in CI.
+pub const POSTGRES_URL_VAR: &str = "ICP_TEST_POSTGRES_URL";
+
+/// Runs each listed `async fn name(db: Database)` once on SQLite and once on Postgres.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::common::Database::sqlite()).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    if let Some(database) = $crate::common::Database::postgres().await {
+                        super::$name(database).await
+                    }
+                }
+            )*
+        }
+    };
+}
+
+/// A database a test owns for its whole life.
+pub enum Database {
+    Sqlite { dir: Arc<TempDir> },
+    Postgres { options: PgConnectOptions },
+}
+
+impl Database {
+    pub fn sqlite() -> Self {
+        Database::Sqlite {
+            dir: Arc::new(tempfile::tempdir().expect("temp dir")),
+        }
+    }
+
+    /// A fresh schema in the Postgres that `ICP_TEST_POSTGRES_URL` names.
+    pub async fn postgres() -> Option<Self> {
+        let Ok(url) = std::env::var(POSTGRES_URL_VAR) else {
+            if std::env::var("CI").is_ok() {
+                panic!(
+                    "{POSTGRES_URL_VAR} must be set in CI: the Postgres tests may not be skipped"
+                );
+            }
+            eprintln!("!!! SKIPPED on Postgres: set {POSTGRES_URL_VAR} (e.g. postgres://postgres@127.0.0.1:5432/test) to run it");
+            return None;
+        };
+        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(&url)
+            .await
+            .expect("Postgres reachable");
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&mut admin)
+            .await
+            .expect("create schema");
+        let options = PgConnectOptions::from_str(&url)
+            .expect("valid Postgres URL")
+            .options([("search_path", schema.as_str())]);
+        Some(Database::Postgres { options })
+    }
+
+    pub fn sqlite_url(&self) -> Option<String> {
+        match self {
+            Database::Sqlite { dir } => {
+                Some(format!("sqlite://{}", dir.path().join("icp.db").display()))
+            }
+            Database::Postgres { .. } => None,
+        }
+    }
+
+    pub async fn open(&self) -> DynStore {
+        match self {
+            Database::Sqlite { .. } => {
+                let url = self.sqlite_url().expect("sqlite");
+                Arc::new(SqliteStore::connect(&url).await.expect("open SQLite"))
+            }
+            Database::Postgres { options } => Arc::new(
+                PgStore::connect_with(options.clone())
+                    .await
+                    .expect("open Postgres"),
+            ),
+        }
+    }
+}
+
+pub struct TestApp {
+    pub database: Database,
+    pub store: DynStore,
+    pub router: Router,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+/// A signed-up user and a token of theirs.
+pub struct Caller {
+    pub id: UserId,
+    pub token: String,
+}
+
+impl TestApp {
+    pub async fn start(database: Database) -> Self {
+        let store = database.open().await;
+        let leptos_options = get_configuration(Some("Cargo.toml"))
+            .expect("leptos config")
+            .leptos_options;
+        let router = app(AppState {
+            leptos_options,
+            store: store.clone(),
+        });
+        TestApp {
+            database,
+            store,
+            router,
+        }
+    }
+
+    /// Stops this app and starts a new one on the same database, as a server restart would.
+    pub async fn restart(self) -> Self {
+        let TestApp {
+            database,
+            store,
+            router,
+        } = self;
+        drop(router);
+        drop(store);
+        TestApp::start(database).await
+    }
+
+    pub async fn caller(&self, name: &str) -> Caller {
+        let email = format!("{name}-{}@example.com", uuid::Uuid::new_v4().simple());
+        let user = auth::create_user(self.store.as_ref(), &email, name, "correct horse battery")
+            .await
+            .expect("create user");
+        let (_, token) = auth::create_token(self.store.as_ref(), &email, "tests")
+            .await
+            .expect("create token");
+        Caller { id: user.id, token }
+    }
+
+    /// Sends a request through the router; `body` is sent as JSON when given.
+    pub async fn send(
+        &self,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Reply {
+        let mut request = Request::builder().method(method).uri(uri);
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let request = match body {
+            Some(json) => request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(json.to_string())),
+            None => request.body(Body::empty()),
+        };
+        self.raw(request.expect("request")).await
+    }
+
+    pub async fn raw(&self, request: Request<Body>) -> Reply {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn post(&self, caller: &Caller, body: &Value) -> Reply {
+        self.send(
+            Method::POST,
+            "/api/v1/entities/icps",
+            Some(&caller.token),
+            Some(body),
+        )
+        .await
+    }
+
+    pub async fn get(&self, caller: &Caller, uri: &str) -> Reply {
+        self.send(Method::GET, uri, Some(&caller.token), None).await
+    }
+
+    pub async fn patch(&self, caller: &Caller, id: &str, body: &Value) -> Reply {
+        self.send(
+            Method::PATCH,
+            &format!("/api/v1/entities/icps/{id}"),
+            Some(&caller.token),
+            Some(body),
+        )
+        .await
+    }
+
+    pub async fn delete(&self, caller: &Caller, id: &str) -> Reply {
+        self.send(
+            Method::DELETE,
+            &format!("/api/v1/entities/icps/{id}"),
+            Some(&caller.token),
+            None,
+        )
+        .await
+    }
+
+    /// Creates an ICP and returns its JSON, failing the test if that did not give a 201.
+    pub async fn create(&self, caller: &Caller, body: &Value) -> Value {
+        let reply = self.post(caller, body).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body
+    }
+}
+
+/// The reference page's request examples, as shipped with the API docs.
+pub fn example(name: &str) -> Value {
+    icp_builder::api::openapi::example(name)
+}
+
+/// A small valid create body.
+pub fn minimal(name: &str) -> Value {
+    serde_json::json!({
+        "name": name,
+        "leadProviderCriteria": [],
+        "customFilterCriteria": [],
+        "userIds": []
+    })
+}
+
+/// The `(path, message)` pairs of a 400 body, after checking its envelope.
+pub fn details(reply: &Reply) -> Vec<(Value, String)> {
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert_eq!(reply.body["error"]["code"], "BAD_REQUEST");
+    reply.body["error"]["details"]
+        .as_array()
+        .expect("details")
+        .iter()
+        .map(|d| {
+            (
+                d["path"].clone(),
+                d["message"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
