@@ -29,6 +29,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Marks the page as interactive, so tests (and people) know when clicks will be handled.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "");
+        }
+    });
 
     view! {
         <Stylesheet id="leptos" href="/pkg/icp-builder.css" />

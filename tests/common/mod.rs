@@ -50,7 +50,7 @@ macro_rules! on_both_databases {
 /// A database a test owns for its whole life.
 pub enum Database {
     Sqlite { dir: Arc<TempDir> },
-    Postgres { options: PgConnectOptions },
+    Postgres { options: Box<PgConnectOptions> },
 }
 
 impl Database {
@@ -82,7 +82,9 @@ impl Database {
         let options = PgConnectOptions::from_str(&url)
             .expect("valid Postgres URL")
             .options([("search_path", schema.as_str())]);
-        Some(Database::Postgres { options })
+        Some(Database::Postgres {
+            options: Box::new(options),
+        })
     }
 
     pub fn sqlite_url(&self) -> Option<String> {
@@ -101,7 +103,7 @@ impl Database {
                 Arc::new(SqliteStore::connect(&url).await.expect("open SQLite"))
             }
             Database::Postgres { options } => Arc::new(
-                PgStore::connect_with(options.clone())
+                PgStore::connect_with(options.as_ref().clone())
                     .await
                     .expect("open Postgres"),
             ),

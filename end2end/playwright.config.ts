@@ -1,0 +1,53 @@
+import { defineConfig, devices } from "@playwright/test";
+
+// One server per run, on its own port and database. The test script builds the app first
+// (cargo leptos build) and sets E2E_DATABASE_URL; the default is a throwaway SQLite file.
+const port = Number(process.env.E2E_PORT ?? 3100);
+const baseURL = `http://127.0.0.1:${port}`;
+const databaseUrl = process.env.E2E_DATABASE_URL ?? "sqlite://target/e2e/icp.db";
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  reporter: [["list"], ["html", { open: "never" }]],
+  outputDir: "test-results",
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    launchOptions: {
+      executablePath: "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+      ],
+    },
+  },
+  projects: [{ name: "chromium", use: { ...devices["Desktop Chrome"] } }],
+  webServer: {
+    command: "target/debug/icp-builder serve",
+    cwd: "..",
+    url: `${baseURL}/api/openapi.json`,
+    timeout: 60_000,
+    reuseExistingServer: false,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: {
+      DATABASE_URL: databaseUrl,
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_SITE_ROOT: "target/site",
+      LEPTOS_ENV: "PROD",
+      RUST_LOG: "warn",
+    },
+  },
+});

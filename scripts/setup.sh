@@ -1,0 +1,55 @@
+# Installs what building and testing need when it is missing. Sourced by run.sh and test.sh.
+# Everything comes from crates.io, npm or Debian's apt: nothing downloads its own binaries.
+
+CARGO_LEPTOS_VERSION=0.3.10
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_install() {
+  if [ -z "${APT_UPDATED:-}" ]; then
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    APT_UPDATED=1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+}
+
+# The exact wasm-bindgen the project is locked to: the CLI must match the library.
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock
+}
+
+ensure_build_tools() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    say "Adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
+    say "Installing cargo-leptos $CARGO_LEPTOS_VERSION (about 12 minutes, once)"
+    cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION"
+  fi
+  local wanted
+  wanted=$(wasm_bindgen_version)
+  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wanted" ]; then
+    say "Installing wasm-bindgen-cli $wanted"
+    cargo install wasm-bindgen-cli --version "$wanted"
+  fi
+  if ! command -v wasm-opt >/dev/null; then
+    say "Installing binaryen (wasm-opt)"
+    apt_install binaryen
+  fi
+}
+
+ensure_browser_tools() {
+  if [ ! -x /usr/bin/chromium ]; then
+    say "Installing Chromium"
+    apt_install chromium
+  fi
+  if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+    say "Installing the end-to-end test packages"
+    (cd end2end && npm ci --no-audit --no-fund)
+  fi
+}

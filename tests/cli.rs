@@ -1,0 +1,160 @@
+//! The `icp-builder` command line: accounts and tokens made in the shell work against the API.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{example, Database, TestApp};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn icp_builder(database_url: &str, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_icp-builder"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run icp-builder");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write password");
+    child.wait_with_output().expect("icp-builder exits")
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone())
+        .expect("utf-8")
+        .trim()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn users_and_tokens_made_in_the_shell_can_call_the_api() {
+    let database = Database::sqlite();
+    let url = database.sqlite_url().expect("sqlite url");
+
+    let user_id = stdout(&icp_builder(
+        &url,
+        &[
+            "users",
+            "create",
+            "--email",
+            "Ana@Example.com",
+            "--name",
+            "Ana",
+        ],
+        "s3cret-passw0rd\n",
+    ));
+    assert!(user_id.starts_with("user_"), "{user_id}");
+
+    let token = stdout(&icp_builder(
+        &url,
+        &[
+            "tokens",
+            "create",
+            "--email",
+            "ana@example.com",
+            "--label",
+            "CRM sync",
+        ],
+        "",
+    ));
+    assert!(token.starts_with("icp_"), "{token}");
+
+    let app = TestApp::start(database).await;
+    let created = app
+        .send(
+            Method::POST,
+            "/api/v1/entities/icps",
+            Some(&token),
+            Some(&example("basic-icp")),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["userIds"], serde_json::json!([user_id]));
+
+    // The token is not stored: nothing in the database file contains it.
+    let file = std::fs::read(url.trim_start_matches("sqlite://")).expect("database file");
+    assert!(!file.windows(token.len()).any(|w| w == token.as_bytes()));
+}
+
+#[tokio::test]
+async fn bad_account_input_is_refused_with_a_message() {
+    let database = Database::sqlite();
+    let url = database.sqlite_url().expect("sqlite url");
+    let short = icp_builder(
+        &url,
+        &[
+            "users",
+            "create",
+            "--email",
+            "bo@example.com",
+            "--name",
+            "Bo",
+        ],
+        "short\n",
+    );
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 8 characters"));
+
+    stdout(&icp_builder(
+        &url,
+        &[
+            "users",
+            "create",
+            "--email",
+            "bo@example.com",
+            "--name",
+            "Bo",
+        ],
+        "long enough\n",
+    ));
+    let again = icp_builder(
+        &url,
+        &[
+            "users",
+            "create",
+            "--email",
+            "BO@example.com",
+            "--name",
+            "Bo",
+        ],
+        "long enough\n",
+    );
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    let unknown = icp_builder(
+        &url,
+        &[
+            "tokens",
+            "create",
+            "--email",
+            "nobody@example.com",
+            "--label",
+            "x",
+        ],
+        "",
+    );
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no user has the email"));
+}
+
+#[tokio::test]
+async fn the_home_page_is_rendered_on_the_server() {
+    let app = TestApp::start(Database::sqlite()).await;
+    let page = app.send(Method::GET, "/", None, None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.body.as_str().expect("html");
+    assert!(html.contains("<title>ICP Builder</title>"), "{html}");
+    assert!(html.contains("/pkg/icp-builder.js"));
+}
