@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use icp_builder::auth;
-use icp_builder::server::{serve, AppState};
+use icp_builder::server::{serve, AppState, Config};
 use icp_builder::store::{self, DEFAULT_DATABASE_URL};
 use leptos::prelude::get_configuration;
 use std::io::Read;
@@ -83,12 +83,11 @@ async fn run(cli: Cli) -> Result<(), String> {
             let leptos_options = get_configuration(None)
                 .map_err(|e| format!("cannot read the Leptos configuration: {e}"))?
                 .leptos_options;
-            serve(AppState {
-                leptos_options,
-                store,
-            })
-            .await
-            .map_err(|e| format!("server failed: {e}"))
+            let config = Config::from_env()?;
+            let state = AppState::new(leptos_options, store, config)
+                .await
+                .map_err(|e| format!("cannot open the session store: {e}"))?;
+            serve(state).await.map_err(|e| format!("server failed: {e}"))
         }
         Command::Users(UsersCommand::Create { email, name }) => {
             let mut password = String::new();

@@ -2,7 +2,11 @@
 
 use crate::api::{self, ApiError};
 use crate::app::{shell, App};
-use crate::store::DynStore;
+use crate::auth::session::{SessionBackend, COOKIE_NAME};
+use crate::store::{DynStore, StoreResult};
+use std::sync::Arc;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
 use axum::extract::FromRef;
 use axum::http::{HeaderName, Request};
 use axum::response::{IntoResponse, Response};
@@ -11,6 +15,7 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::any::Any;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_sessions::ExpiredDeletion;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -19,7 +24,44 @@ use tower_http::trace::TraceLayer;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: DynStore,
+    pub sessions: SessionBackend,
+    pub config: Arc<Config>,
 }
+
+/// Settings read from the environment at start-up.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// Where users reach the app (`PUBLIC_URL`), e.g. `https://icp.example.com`. Cookies are `Secure`
+    /// when it is https.
+    pub public_url: Option<url::Url>,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, String> {
+        let public_url = match std::env::var("PUBLIC_URL") {
+            Ok(raw) if !raw.trim().is_empty() => {
+                Some(url::Url::parse(raw.trim()).map_err(|e| format!("PUBLIC_URL is not a URL: {e}"))?)
+            }
+            _ => None,
+        };
+        Ok(Self { public_url })
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.as_ref().is_some_and(|url| url.scheme() == "https")
+    }
+}
+
+impl AppState {
+    /// Assembles the state, opening the session store in the same database.
+    pub async fn new(leptos_options: LeptosOptions, store: DynStore, config: Config) -> StoreResult<Self> {
+        let sessions = store.sessions().await?;
+        Ok(Self { leptos_options, store, sessions, config: Arc::new(config) })
+    }
+}
+
+/// How long a session lives without use.
+pub const SESSION_IDLE: tower_sessions::cookie::time::Duration = tower_sessions::cookie::time::Duration::days(7);
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -41,10 +83,18 @@ pub fn app(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
 
+    let sessions = SessionManagerLayer::new(state.sessions.clone())
+        .with_name(COOKIE_NAME)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(SESSION_IDLE));
+
     Router::new()
         .merge(api::router())
         .merge(pages)
         .with_state(state)
+        .layer(sessions)
         // Outermost last: every request gets an id, a span carrying it, and a JSON 500 on a panic.
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
@@ -71,6 +121,13 @@ fn panic_response(cause: Box<dyn Any + Send + 'static>) -> Response {
 /// Serves `state` on the configured address until Ctrl-C or SIGTERM.
 pub async fn serve(state: AppState) -> std::io::Result<()> {
     let address = state.leptos_options.site_addr;
+    // Expired sessions are swept hourly.
+    tokio::spawn(
+        state
+            .sessions
+            .clone()
+            .continuously_delete_expired(tokio::time::Duration::from_secs(3600)),
+    );
     let listener = tokio::net::TcpListener::bind(address).await?;
     tracing::info!("listening on http://{address}");
     axum::serve(listener, app(state))

@@ -1,4 +1,6 @@
-//! Who is calling: password hashing, API tokens and the `AuthUser` extractor.
+//! Who is calling: password hashing, API tokens, sessions and the `AuthUser` extractor.
+
+pub mod session;
 
 use crate::api::ApiError;
 use crate::domain::UserId;
@@ -12,6 +14,7 @@ use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
 use rand::distributions::{Alphanumeric, DistString};
 use sha2::{Digest, Sha256};
+use tower_sessions::Session;
 use uuid::Uuid;
 
 /// Prefix of every API token, so a leaked one is recognisable in logs and secret scanners.
@@ -147,8 +150,9 @@ pub async fn create_token(
     Ok((id, token))
 }
 
-/// The signed-in caller. Extracting it answers 401 when there is no valid credential, before the
-/// body is read.
+/// The signed-in caller: by `Authorization: Bearer <token>`, or else by the session cookie. Extracting
+/// it answers 401 when there is no valid credential, before the body is read. (Cookie-authenticated
+/// writes must also pass the same-origin check, a layer in front of every route.)
 #[derive(Debug, Clone)]
 pub struct AuthUser(pub UserId);
 
@@ -156,22 +160,30 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| {
-                let (scheme, token) = value.split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-            })
-            .filter(|token| !token.is_empty())
-            .ok_or(ApiError::Unauthorized)?;
-        let user = state
-            .store
-            .user_by_token_hash(&token_hash(token))
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
-        Ok(AuthUser(user))
+        if let Some(header) = parts.headers.get(header::AUTHORIZATION) {
+            let token = header
+                .to_str()
+                .ok()
+                .and_then(|value| {
+                    let (scheme, token) = value.split_once(' ')?;
+                    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+                })
+                .filter(|token| !token.is_empty())
+                .ok_or(ApiError::Unauthorized)?;
+            let user = state
+                .store
+                .user_by_token_hash(&token_hash(token))
+                .await?
+                .ok_or(ApiError::Unauthorized)?;
+            return Ok(AuthUser(user));
+        }
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::Unauthorized)?;
+        session::session_user(&session)
+            .await
+            .map(AuthUser)
+            .ok_or(ApiError::Unauthorized)
     }
 }
 

@@ -6,6 +6,7 @@ mod sqlite;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
+use crate::auth::session::SessionBackend;
 use crate::domain::{Icp, Timestamp, UserId};
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -111,6 +112,9 @@ pub trait Store: Send + Sync + 'static {
     async fn update_icp(&self, icp: &Icp, previous_update: Timestamp) -> StoreResult<()>;
     /// False when there was nothing to delete.
     async fn delete_icp(&self, id: Uuid) -> StoreResult<bool>;
+
+    /// The browser-session store in this database (its table is created if missing).
+    async fn sessions(&self) -> StoreResult<SessionBackend>;
 }
 
 pub type DynStore = Arc<dyn Store>;

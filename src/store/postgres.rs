@@ -1,6 +1,7 @@
 //! The Postgres store: `uuid`, `timestamptz` and `jsonb` columns, a pool of connections.
 
 use super::{from_json, user_id, ListCursor, Store, StoreError, StoreResult, User, UserRecord};
+use crate::auth::session::SessionBackend;
 use crate::domain::{Icp, Timestamp, UserId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -279,5 +280,16 @@ impl Store for PgStore {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn sessions(&self) -> StoreResult<SessionBackend> {
+        // In the app's own schema (not a shared `tower_sessions` one), beside its other tables.
+        let (schema,): (String,) = sqlx::query_as("SELECT current_schema()").fetch_one(&self.pool).await?;
+        let store = tower_sessions_sqlx_store::PostgresStore::new(self.pool.clone())
+            .with_schema_name(&schema)
+            .and_then(|s| s.with_table_name("sessions"))
+            .map_err(StoreError::Corrupt)?;
+        store.migrate().await?;
+        Ok(SessionBackend::Postgres(store))
     }
 }

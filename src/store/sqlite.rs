@@ -3,6 +3,7 @@
 //! a time, and queueing in the pool is cheaper than contending on the file lock.
 
 use super::{from_json, user_id, ListCursor, Store, StoreError, StoreResult, User, UserRecord};
+use crate::auth::session::SessionBackend;
 use crate::domain::{Icp, Timestamp, UserId};
 use async_trait::async_trait;
 use sqlx::sqlite::{
@@ -297,5 +298,14 @@ impl Store for SqliteStore {
             .execute(&self.writer)
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn sessions(&self) -> StoreResult<SessionBackend> {
+        // Session writes share the one writer connection with everything else.
+        let store = tower_sessions_sqlx_store::SqliteStore::new(self.writer.clone())
+            .with_table_name("sessions")
+            .map_err(StoreError::Corrupt)?;
+        store.migrate().await?;
+        Ok(SessionBackend::Sqlite(store))
     }
 }

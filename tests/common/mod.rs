@@ -8,7 +8,7 @@ use axum::Router;
 use http_body_util::BodyExt;
 use icp_builder::auth;
 use icp_builder::domain::UserId;
-use icp_builder::server::{app, AppState};
+use icp_builder::server::{app, AppState, Config};
 use icp_builder::store::{DynStore, PgStore, SqliteStore};
 use leptos::prelude::get_configuration;
 use serde_json::Value;
@@ -135,10 +135,10 @@ impl TestApp {
         let leptos_options = get_configuration(Some("Cargo.toml"))
             .expect("leptos config")
             .leptos_options;
-        let router = app(AppState {
-            leptos_options,
-            store: store.clone(),
-        });
+        let state = AppState::new(leptos_options, store.clone(), Config::default())
+            .await
+            .expect("state");
+        let router = app(state);
         TestApp {
             database,
             store,
