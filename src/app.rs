@@ -1,10 +1,12 @@
 //! The page shell, the routes and the layout.
 
+use crate::pages::account::{Settings, SignIn, SignUp, UserMenu};
+use crate::pages::icps::{EditIcp, IcpDetail, IcpList, NewIcp};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    StaticSegment,
+    path,
 };
 
 /// The HTML document the server renders around the app.
@@ -38,11 +40,24 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Stylesheet id="leptos" href="/pkg/icp-builder.css" />
-        <Title text="ICP Builder" />
+        <Title formatter=|page: String| if page.is_empty() { "ICP Builder".to_owned() } else { format!("{page} · ICP Builder") } />
         <Router>
-            <main>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <header class="topbar">
+                <a class="brand" href="/icps">"ICP Builder"</a>
+                <nav aria-label="Main">
+                    <UserMenu />
+                </nav>
+            </header>
+            <main id="main">
                 <Routes fallback=|| view! { <NotFound /> }>
-                    <Route path=StaticSegment("") view=Home />
+                    <Route path=path!("/sign-in") view=SignIn />
+                    <Route path=path!("/sign-up") view=SignUp />
+                    <Route path=path!("/settings") view=Settings />
+                    <Route path=path!("/icps") view=IcpList />
+                    <Route path=path!("/icps/new") view=NewIcp />
+                    <Route path=path!("/icps/:id") view=IcpDetail />
+                    <Route path=path!("/icps/:id/edit") view=EditIcp />
                 </Routes>
             </main>
         </Router>
@@ -50,20 +65,14 @@ pub fn App() -> impl IntoView {
 }
 
 #[component]
-fn Home() -> impl IntoView {
-    view! {
-        <h1>"ICP Builder"</h1>
-        <p>
-            "Define who to target for lead generation. Integrations create ICPs through the "
-            <a href="/api/openapi.json">"JSON API"</a> "."
-        </p>
-    }
-}
-
-#[component]
 fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
     view! {
+        <Title text="Page not found" />
         <h1>"Page not found"</h1>
-        <p><a href="/">"Back to the start"</a></p>
+        <p>"There is no page at this address. " <a href="/icps">"Go to your ICPs"</a></p>
     }
 }

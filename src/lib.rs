@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod domain;
+pub mod pages;
 
 #[cfg(feature = "ssr")]
 pub mod api;

@@ -87,7 +87,9 @@ async fn run(cli: Cli) -> Result<(), String> {
             let state = AppState::new(leptos_options, store, config)
                 .await
                 .map_err(|e| format!("cannot open the session store: {e}"))?;
-            serve(state).await.map_err(|e| format!("server failed: {e}"))
+            serve(state)
+                .await
+                .map_err(|e| format!("server failed: {e}"))
         }
         Command::Users(UsersCommand::Create { email, name }) => {
             let mut password = String::new();

@@ -4,20 +4,21 @@ use crate::api::{self, ApiError};
 use crate::app::{shell, App};
 use crate::auth::session::{SessionBackend, COOKIE_NAME};
 use crate::store::{DynStore, StoreResult};
-use std::sync::Arc;
-use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, SessionManagerLayer};
 use axum::extract::FromRef;
 use axum::http::{HeaderName, Request};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::any::Any;
+use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_sessions::ExpiredDeletion;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::ExpiredDeletion;
+use tower_sessions::{Expiry, SessionManagerLayer};
 
 /// Everything a handler or server function needs.
 #[derive(Clone, FromRef)]
@@ -39,29 +40,41 @@ pub struct Config {
 impl Config {
     pub fn from_env() -> Result<Self, String> {
         let public_url = match std::env::var("PUBLIC_URL") {
-            Ok(raw) if !raw.trim().is_empty() => {
-                Some(url::Url::parse(raw.trim()).map_err(|e| format!("PUBLIC_URL is not a URL: {e}"))?)
-            }
+            Ok(raw) if !raw.trim().is_empty() => Some(
+                url::Url::parse(raw.trim()).map_err(|e| format!("PUBLIC_URL is not a URL: {e}"))?,
+            ),
             _ => None,
         };
         Ok(Self { public_url })
     }
 
     pub fn secure_cookies(&self) -> bool {
-        self.public_url.as_ref().is_some_and(|url| url.scheme() == "https")
+        self.public_url
+            .as_ref()
+            .is_some_and(|url| url.scheme() == "https")
     }
 }
 
 impl AppState {
     /// Assembles the state, opening the session store in the same database.
-    pub async fn new(leptos_options: LeptosOptions, store: DynStore, config: Config) -> StoreResult<Self> {
+    pub async fn new(
+        leptos_options: LeptosOptions,
+        store: DynStore,
+        config: Config,
+    ) -> StoreResult<Self> {
         let sessions = store.sessions().await?;
-        Ok(Self { leptos_options, store, sessions, config: Arc::new(config) })
+        Ok(Self {
+            leptos_options,
+            store,
+            sessions,
+            config: Arc::new(config),
+        })
     }
 }
 
 /// How long a session lives without use.
-pub const SESSION_IDLE: tower_sessions::cookie::time::Duration = tower_sessions::cookie::time::Duration::days(7);
+pub const SESSION_IDLE: tower_sessions::cookie::time::Duration =
+    tower_sessions::cookie::time::Duration::days(7);
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -91,6 +104,7 @@ pub fn app(state: AppState) -> Router {
         .with_expiry(Expiry::OnInactivity(SESSION_IDLE));
 
     Router::new()
+        .route("/", get(|| async { Redirect::to("/icps") }))
         .merge(api::router())
         .merge(pages)
         .with_state(state)

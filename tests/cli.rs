@@ -150,11 +150,18 @@ async fn bad_account_input_is_refused_with_a_message() {
 }
 
 #[tokio::test]
-async fn the_home_page_is_rendered_on_the_server() {
+async fn pages_are_rendered_on_the_server() {
     let app = TestApp::start(Database::sqlite()).await;
-    let page = app.send(Method::GET, "/", None, None).await;
+    let home = app.send(Method::GET, "/", None, None).await;
+    assert_eq!(home.status, StatusCode::SEE_OTHER);
+    assert_eq!(home.headers["location"], "/icps");
+
+    let page = app.send(Method::GET, "/sign-in", None, None).await;
     assert_eq!(page.status, StatusCode::OK);
     let html = page.body.as_str().expect("html");
-    assert!(html.contains("<title>ICP Builder</title>"), "{html}");
-    assert!(html.contains("/pkg/icp-builder.js"));
+    assert!(html.contains("/pkg/icp-builder.js"), "{html}");
+    assert!(html.contains("<h1>Sign in</h1>"), "{html}");
+
+    let missing = app.send(Method::GET, "/no/such/page", None, None).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }

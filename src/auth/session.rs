@@ -67,13 +67,18 @@ pub async fn session_user(session: &Session) -> Option<UserId> {
 }
 
 /// Signs `user` in: a new session id (no fixation), then the user.
-pub async fn sign_in(session: &Session, user: &UserId) -> std::result::Result<(), tower_sessions::session::Error> {
+pub async fn sign_in(
+    session: &Session,
+    user: &UserId,
+) -> std::result::Result<(), tower_sessions::session::Error> {
     session.cycle_id().await?;
     session.insert(USER_KEY, user.as_str()).await?;
     Ok(())
 }
 
 /// Signs out: the session is deleted from the store and the cookie cleared.
-pub async fn sign_out(session: &Session) -> std::result::Result<(), tower_sessions::session::Error> {
+pub async fn sign_out(
+    session: &Session,
+) -> std::result::Result<(), tower_sessions::session::Error> {
     session.flush().await
 }

@@ -284,7 +284,9 @@ impl Store for PgStore {
 
     async fn sessions(&self) -> StoreResult<SessionBackend> {
         // In the app's own schema (not a shared `tower_sessions` one), beside its other tables.
-        let (schema,): (String,) = sqlx::query_as("SELECT current_schema()").fetch_one(&self.pool).await?;
+        let (schema,): (String,) = sqlx::query_as("SELECT current_schema()")
+            .fetch_one(&self.pool)
+            .await?;
         let store = tower_sessions_sqlx_store::PostgresStore::new(self.pool.clone())
             .with_schema_name(&schema)
             .and_then(|s| s.with_table_name("sessions"))
