@@ -1,6 +1,7 @@
 //! icp-builder: define Ideal Customer Profiles in the browser and through a JSON API.
 
 pub mod app;
+pub mod builder;
 pub mod domain;
 pub mod pages;
 

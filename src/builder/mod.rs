@@ -1,0 +1,3 @@
+//! The ICP builder: the form's fields and their API body (`form`), and the form itself (`view`).
+
+pub mod form;
