@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 /// The HTML document the server renders around the app.
@@ -54,10 +54,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/sign-in") view=SignIn />
                     <Route path=path!("/sign-up") view=SignUp />
                     <Route path=path!("/settings") view=Settings />
-                    <Route path=path!("/icps") view=IcpList />
-                    <Route path=path!("/icps/new") view=NewIcp />
-                    <Route path=path!("/icps/:id") view=IcpDetail />
-                    <Route path=path!("/icps/:id/edit") view=EditIcp />
+                    // Async: the status (403/404) is known before the first byte is sent.
+                    <Route path=path!("/icps") view=IcpList ssr=SsrMode::Async />
+                    <Route path=path!("/icps/new") view=NewIcp ssr=SsrMode::Async />
+                    <Route path=path!("/icps/:id") view=IcpDetail ssr=SsrMode::Async />
+                    <Route path=path!("/icps/:id/edit") view=EditIcp ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -106,6 +106,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/", get(|| async { Redirect::to("/icps") }))
         .merge(api::router())
+        .merge(crate::pages::forms::router())
         .merge(pages)
         .with_state(state)
         .layer(sessions)

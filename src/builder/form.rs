@@ -767,3 +767,101 @@ mod tests {
         assert_eq!(rows.next_key(), 10);
     }
 }
+
+/// What a sales person calls each custom filter type.
+pub fn filter_label(kind: &str) -> &'static str {
+    match kind {
+        "website" => "Website check",
+        "webscraping" => "Web scraping",
+        "ai" => "AI judgement",
+        "maxPeoplePerCompany" => "Max people per company",
+        "maxPercentFromCRM" => "Max share from CRM",
+        "minDaysUntilReuse" => "Min days before reuse",
+        "matchFieldWithRegex" => "Field matches pattern",
+        _ => "Unknown filter",
+    }
+}
+
+/// The fields of a new ICP: one empty lead-source row and the default list size.
+pub fn new_form() -> Pairs {
+    vec![
+        ("leadsPerList".into(), "10".into()),
+        ("lead.1.type".into(), "person".into()),
+    ]
+}
+
+/// A form change requested by a plain (no-JavaScript) post: `_action` names it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RowAction {
+    AddLead,
+    AddFilter(String),
+    AddCondition,
+    Remove { section: String, key: u32 },
+}
+
+impl RowAction {
+    pub fn parse(action: &str, filter_kind: Option<&str>) -> Option<Self> {
+        match action {
+            "add-lead" => Some(RowAction::AddLead),
+            "add-condition" => Some(RowAction::AddCondition),
+            "add-filter" => {
+                let kind = filter_kind.filter(|k| CustomFilter::TYPES.contains(k))?;
+                Some(RowAction::AddFilter(kind.to_owned()))
+            }
+            other => {
+                let (section, key) = other.strip_prefix("remove:")?.split_once('.')?;
+                let section = ["lead", "filter", "crm"]
+                    .into_iter()
+                    .find(|s| *s == section)?;
+                Some(RowAction::Remove {
+                    section: section.to_owned(),
+                    key: key.parse().ok()?,
+                })
+            }
+        }
+    }
+
+    /// Applies the change to the submitted fields; every other value is kept.
+    pub fn apply(&self, mut pairs: Pairs) -> Pairs {
+        let key = Rows::of(&pairs).next_key();
+        match self {
+            RowAction::AddLead => pairs.push((format!("lead.{key}.type"), "person".into())),
+            RowAction::AddFilter(kind) => pairs.push((format!("filter.{key}.type"), kind.clone())),
+            RowAction::AddCondition => {
+                pairs.push(("crm.enabled".into(), "on".into()));
+                pairs.push((format!("crm.{key}.mode"), "equals".into()));
+            }
+            RowAction::Remove { section, key } => {
+                let prefix = format!("{section}.{key}.");
+                pairs.retain(|(name, _)| !name.starts_with(&prefix));
+            }
+        }
+        pairs
+    }
+}
+
+#[cfg(test)]
+mod row_action_tests {
+    use super::*;
+
+    #[test]
+    fn plain_posts_add_and_remove_rows_keeping_values() {
+        let form: Pairs = vec![
+            ("name".into(), "Kept".into()),
+            ("lead.1.type".into(), "person".into()),
+            ("lead.1.job_title.new".into(), "CTO".into()),
+        ];
+        let added = RowAction::parse("add-filter", Some("ai"))
+            .unwrap()
+            .apply(form.clone());
+        assert_eq!(Rows::of(&added).filters, vec![(2, "ai".to_owned())]);
+        assert!(added.contains(&("name".into(), "Kept".into())));
+        let removed = RowAction::parse("remove:lead.1", None)
+            .unwrap()
+            .apply(added);
+        assert!(Rows::of(&removed).leads.is_empty());
+        assert_eq!(removed.len(), 2);
+        assert_eq!(RowAction::parse("add-filter", Some("bogus")), None);
+        assert_eq!(RowAction::parse("remove:name.1", None), None);
+    }
+}

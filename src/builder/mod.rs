@@ -1,3 +1,4 @@
 //! The ICP builder: the form's fields and their API body (`form`), and the form itself (`view`).
 
 pub mod form;
+pub mod view;

@@ -1,23 +1,536 @@
-//! ICP pages: the list, one ICP, and the builder for new and existing ICPs.
+//! ICP pages: the list, one ICP in words, and the builder for new, duplicated and edited ICPs.
 
+use super::PageError;
+use crate::builder::form::filter_label;
+use crate::builder::view::{BuilderInit, IcpBuilder};
+use crate::domain::{CrmMode, CrmValue, CustomFilter, EntityType, Icp, LeadKind, LeadSource};
 use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
+/// The form state a plain (no-JavaScript) post sends back, with its errors; rendered instead of
+/// loading the ICP afresh.
+#[derive(Debug, Clone)]
+pub struct Resubmission(pub BuilderInit);
+
+/// Where the builder starts: an ICP being edited (`edit`), a copy of one (`from`), or a new ICP.
+#[server(prefix = "/fn")]
+pub async fn builder_start(
+    edit: Option<String>,
+    from: Option<String>,
+) -> Result<BuilderInit, PageError> {
+    use crate::api::icps::load_for;
+    use crate::builder::form::{draft_to_pairs, new_form};
+    let (state, user) = super::signed_in().await?;
+    let load = |raw: String| {
+        let state = state.clone();
+        let user = user.clone();
+        async move {
+            let id = uuid::Uuid::try_parse(&raw)
+                .map_err(|_| PageError::NotFound(format!("ICP not found: {raw}")))?;
+            load_for(&state, &user, id).await.map_err(PageError::from)
+        }
+    };
+    let (pairs, editing) = match (edit, from) {
+        (Some(id), _) => {
+            let icp = load(id.clone()).await?;
+            (draft_to_pairs(&icp.to_draft()), Some(id))
+        }
+        (None, Some(id)) => {
+            let mut draft = load(id).await?.to_draft();
+            draft.name = format!("Copy of {}", draft.name)
+                .chars()
+                .take(crate::domain::Limits::NAME)
+                .collect();
+            (draft_to_pairs(&draft), None)
+        }
+        (None, None) => (new_form(), None),
+    };
+    Ok(BuilderInit {
+        pairs,
+        errors: Vec::new(),
+        creator: user.to_string(),
+        editing,
+    })
+}
+
+/// Saves the builder's body — the JSON the API would receive — through the API's own code path, so
+/// it is validated again here. Answers the ICP's id.
+#[server(prefix = "/fn")]
+pub async fn save_icp(id: Option<String>, body: String) -> Result<String, PageError> {
+    use crate::api::icps::{create, update};
+    use crate::domain::{FieldError, PathSegment};
+    let (state, user) = super::signed_in().await?;
+    let body: serde_json::Value = serde_json::from_str(&body).map_err(|e| {
+        PageError::Invalid(vec![FieldError::new(
+            Vec::<PathSegment>::new(),
+            format!("Malformed JSON: {e}"),
+        )])
+    })?;
+    let icp = match id {
+        None => create(&state, &user, &body).await?,
+        Some(raw) => {
+            let id = uuid::Uuid::try_parse(&raw)
+                .map_err(|_| PageError::NotFound(format!("ICP not found: {raw}")))?;
+            update(&state, &user, id, &body).await?
+        }
+    };
+    Ok(icp.id.to_string())
+}
+
+#[server(prefix = "/fn")]
+pub async fn my_icps() -> Result<Vec<Icp>, PageError> {
+    let (state, user) = super::signed_in().await?;
+    let mut all = Vec::new();
+    let mut after = None;
+    // The page shows every ICP; the store hands them out a page at a time.
+    loop {
+        let page = state
+            .store
+            .list_icps(&user, after, 100)
+            .await
+            .map_err(|e| PageError::from(crate::api::ApiError::from(e)))?;
+        let full = page.len() == 100;
+        after = page.last().map(crate::store::ListCursor::of);
+        all.extend(page);
+        if !full {
+            return Ok(all);
+        }
+    }
+}
+
+#[server(prefix = "/fn")]
+pub async fn icp_page(id: String) -> Result<Icp, PageError> {
+    let (state, user) = super::signed_in().await?;
+    let parsed = uuid::Uuid::try_parse(&id)
+        .map_err(|_| PageError::NotFound(format!("ICP not found: {id}")))?;
+    Ok(crate::api::icps::load_for(&state, &user, parsed).await?)
+}
+
+/// Sets the HTTP status of the page being rendered on the server.
+fn set_status(_code: u16) {
+    #[cfg(feature = "ssr")]
+    if let (Some(response), Ok(status)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        axum::http::StatusCode::from_u16(_code),
+    ) {
+        response.set_status(status);
+    }
+}
+
+/// A friendly page for an ICP that cannot be shown, saying why.
 #[component]
-pub fn IcpList() -> impl IntoView {
-    view! { <h1>"Your ICPs"</h1> }
+pub fn Problem(error: PageError) -> impl IntoView {
+    let (status, title, text) = match &error {
+        PageError::Forbidden(_) => (
+            403,
+            "You don’t have access to this ICP",
+            "It is shared only with the people in its team. Ask its owner to add your user id."
+                .to_owned(),
+        ),
+        PageError::NotFound(_) => (
+            404,
+            "This ICP doesn’t exist",
+            "It may have been deleted, or the link is wrong.".to_owned(),
+        ),
+        PageError::Unauthorized => (401, "Please sign in", "Your session has ended.".to_owned()),
+        other => (500, "Something went wrong", other.to_string()),
+    };
+    set_status(status);
+    view! {
+        <Title text=title />
+        <div class="problem panel">
+            <h1>{title}</h1>
+            <p>{text}</p>
+            <p class="problem-code">"Error " {status}</p>
+            <a class="button" href="/icps">"Back to your ICPs"</a>
+        </div>
+    }
 }
 
 #[component]
-pub fn NewIcp() -> impl IntoView {
-    view! { <h1>"New ICP"</h1> }
+pub fn IcpList() -> impl IntoView {
+    let icps = Resource::new(|| (), |_| my_icps());
+    view! {
+        <Title text="Your ICPs" />
+        <div class="page-head">
+            <h1>"Your ICPs"</h1>
+            <a class="button button-primary" href="/icps/new">"New ICP"</a>
+        </div>
+        <Suspense fallback=|| view! { <p class="loading">"Loading your ICPs…"</p> }>
+            {move || Suspend::new(async move {
+                match icps.await {
+                    Ok(list) if list.is_empty() => view! {
+                        <div class="empty panel">
+                            <h2>"No ICPs yet"</h2>
+                            <p>"An Ideal Customer Profile says who to find leads for: job titles, places, company size and the checks every lead must pass."</p>
+                            <a class="button button-primary" href="/icps/new">"Build your first ICP"</a>
+                        </div>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <ul class="icp-list">
+                            {list.into_iter().map(|icp| view! { <IcpCard icp=icp /> }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Err(error) => view! { <Problem error=error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn StatusBadge(icp: Icp) -> impl IntoView {
+    let expired = icp.is_expired_at(chrono::Utc::now());
+    let until = icp
+        .active_until
+        .map(|t| t.0.format("%-d %b %Y").to_string());
+    let title = match (&until, expired) {
+        (Some(date), true) => format!("Expired on {date}"),
+        (Some(date), false) => format!("Active until {date}"),
+        (None, _) => "Active, no end date".to_owned(),
+    };
+    view! {
+        <span class=if expired { "badge badge-expired" } else { "badge badge-active" } title=title>
+            {if expired { "Expired" } else { "Active" }}
+        </span>
+    }
+}
+
+fn plural(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
+#[component]
+fn IcpCard(icp: Icp) -> impl IntoView {
+    let href = format!("/icps/{}", icp.id);
+    let shared = icp
+        .user_ids
+        .iter()
+        .map(|u| u.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let counts = format!(
+        "{} · {} · {} leads per list",
+        plural(
+            icp.lead_provider_criteria.len(),
+            "lead source",
+            "lead sources"
+        ),
+        plural(icp.custom_filter_criteria.len(), "filter", "filters"),
+        icp.leads_per_list
+    );
+    let created = icp.created_at.0.format("%-d %b %Y").to_string();
+    view! {
+        <li class="icp-card panel">
+            <div class="row-head">
+                <h2><a href=href>{icp.name.clone()}</a></h2>
+                <StatusBadge icp=icp.clone() />
+            </div>
+            {icp.description.clone().map(|d| view! { <p class="description">{d}</p> })}
+            <p class="meta">{counts}</p>
+            <p class="meta">"Shared with " {shared} " · created " {created}</p>
+        </li>
+    }
+}
+
+/// A lead source in words: "People · Job titles: CTO, VP Engineering · Countries: Germany".
+pub fn describe_lead(lead: &LeadSource) -> String {
+    let f = &lead.filters;
+    let mut parts = vec![if lead.kind == LeadKind::Company {
+        "Companies"
+    } else {
+        "People"
+    }
+    .to_owned()];
+    let mut list = |label: &str, items: &Option<Vec<String>>| {
+        if let Some(items) = items.as_ref().filter(|i| !i.is_empty()) {
+            parts.push(format!("{label}: {}", items.join(", ")));
+        }
+    };
+    list("Job titles", &f.job_title);
+    list("Seniority", &f.seniority);
+    list("Skills", &f.skills);
+    if let Some(location) = &f.location {
+        list("Countries", &location.country);
+        list("States", &location.state);
+        list("Cities", &location.city);
+    }
+    if let Some(company) = &f.company {
+        list("Industries", &company.industry);
+        list("Keywords", &company.keywords);
+        if let Some(size) = company.employee_size {
+            let range = match (size.min, size.max) {
+                (Some(min), Some(max)) => format!("{min}–{max} employees"),
+                (Some(min), None) => format!("at least {min} employees"),
+                (None, Some(max)) => format!("at most {max} employees"),
+                (None, None) => String::new(),
+            };
+            if !range.is_empty() {
+                parts.push(range);
+            }
+        }
+    }
+    for key in f.other.keys() {
+        parts.push(format!("{key}: {}", f.other[key]));
+    }
+    parts.join(" · ")
+}
+
+/// A custom filter in words: "At most 2 people per company".
+pub fn describe_filter(filter: &CustomFilter) -> String {
+    match filter {
+        CustomFilter::Website { prompt, .. } => {
+            format!("Website check by a browser agent: “{prompt}”")
+        }
+        CustomFilter::Webscraping {
+            extraction_prompt,
+            page_finding_prompt,
+            include_search_strings,
+            exclude_search_strings,
+            ..
+        } => {
+            let mut text = format!("Scrape the website and extract: “{extraction_prompt}”");
+            if let Some(page) = page_finding_prompt {
+                text.push_str(&format!("; find the page by: “{page}”"));
+            }
+            if let Some(words) = include_search_strings.as_ref().filter(|w| !w.is_empty()) {
+                text.push_str(&format!("; pages must mention {}", words.join(", ")));
+            }
+            if let Some(words) = exclude_search_strings.as_ref().filter(|w| !w.is_empty()) {
+                text.push_str(&format!("; pages must not mention {}", words.join(", ")));
+            }
+            text
+        }
+        CustomFilter::Ai {
+            entity_type,
+            prompt,
+        } => {
+            let who = if *entity_type == EntityType::Company {
+                "company"
+            } else {
+                "person"
+            };
+            format!("AI judges the {who}: “{prompt}”")
+        }
+        CustomFilter::MaxPeoplePerCompany { value } => {
+            format!(
+                "At most {} per company",
+                plural(*value as usize, "person", "people")
+            )
+        }
+        CustomFilter::MaxPercentFromCrm { value } => format!(
+            "At most {}% of leads from the CRM",
+            serde_json::json!(value)
+        ),
+        CustomFilter::MinDaysUntilReuse { value } => {
+            format!(
+                "A lead is reused only after {}",
+                plural(*value as usize, "day", "days")
+            )
+        }
+        CustomFilter::MatchFieldWithRegex { field, regex } => format!("{field} matches /{regex}/"),
+    }
+}
+
+fn describe_condition(condition: &crate::domain::CrmCondition) -> String {
+    let value = match &condition.value {
+        CrmValue::One(one) => format!("“{one}”"),
+        CrmValue::Many(many) => many.join(", "),
+    };
+    let mode = match condition.mode {
+        CrmMode::Equals => "equals",
+        CrmMode::In => "is one of",
+        CrmMode::StartsWith => "starts with",
+    };
+    let text = format!("{} {mode} {value}", condition.path);
+    if condition.exclude {
+        format!("Exclude contacts where {text}")
+    } else {
+        format!("Contacts where {text}")
+    }
 }
 
 #[component]
 pub fn IcpDetail() -> impl IntoView {
-    view! { <h1>"ICP"</h1> }
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let icp = Resource::new(id, icp_page);
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading the ICP…"</p> }>
+            {move || Suspend::new(async move {
+                match icp.await {
+                    Ok(icp) => view! { <IcpView icp=icp /> }.into_any(),
+                    Err(error) => view! { <Problem error=error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn IcpView(icp: Icp) -> impl IntoView {
+    let id = icp.id.to_string();
+    let json = serde_json::to_string_pretty(&icp).unwrap_or_default();
+    let until = icp
+        .active_until
+        .map(|t| t.0.format("%-d %b %Y, %H:%M UTC").to_string())
+        .unwrap_or_else(|| "No end date".into());
+    let crm = icp.crm_filters.clone();
+    view! {
+        <Title text=icp.name.clone() />
+        <div class="page-head">
+            <div>
+                <h1>{icp.name.clone()} " " <StatusBadge icp=icp.clone() /></h1>
+                {icp.description.clone().map(|d| view! { <p class="description">{d}</p> })}
+            </div>
+            <div class="actions">
+                <a class="button button-primary" href=format!("/icps/{id}/edit")>"Edit"</a>
+                <a class="button" href=format!("/icps/new?from={id}")>"Duplicate"</a>
+                <details class="confirm">
+                    <summary class="button button-danger">"Delete…"</summary>
+                    <form method="post" action=format!("/forms/icps/{id}/delete") class="confirm-box">
+                        <p>"Delete “" {icp.name.clone()} "” for everyone it is shared with? This cannot be undone."</p>
+                        <button type="submit" class="button button-danger">"Yes, delete this ICP"</button>
+                    </form>
+                </details>
+            </div>
+        </div>
+        <div class="detail-grid">
+            <section class="panel" aria-labelledby="facts-heading">
+                <h2 id="facts-heading">"Basics"</h2>
+                <dl class="facts">
+                    <dt>"Leads per list"</dt><dd>{icp.leads_per_list}</dd>
+                    <dt>"Active until"</dt><dd>{until}</dd>
+                    <dt>"Shared with"</dt><dd>{icp.user_ids.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(", ")}</dd>
+                    <dt>"Created"</dt><dd>{icp.created_at.to_string()}</dd>
+                    <dt>"Updated"</dt><dd>{icp.updated_at.to_string()}</dd>
+                </dl>
+            </section>
+            <section class="panel" aria-labelledby="sources-heading">
+                <h2 id="sources-heading">"Lead sources"</h2>
+                {if icp.lead_provider_criteria.is_empty() {
+                    view! { <p class="meta">"None: leads come only from the CRM."</p> }.into_any()
+                } else {
+                    view! { <ol class="words">{icp.lead_provider_criteria.iter().map(|l| view! { <li>{describe_lead(l)}</li> }).collect_view()}</ol> }.into_any()
+                }}
+            </section>
+            <section class="panel" aria-labelledby="filters-view-heading">
+                <h2 id="filters-view-heading">"Custom filters"</h2>
+                {if icp.custom_filter_criteria.is_empty() {
+                    view! { <p class="meta">"None."</p> }.into_any()
+                } else {
+                    view! { <ol class="words">{icp.custom_filter_criteria.iter().map(|f| view! { <li><strong>{filter_label(f.type_tag())}</strong>": " {describe_filter(f)}</li> }).collect_view()}</ol> }.into_any()
+                }}
+            </section>
+            <section class="panel" aria-labelledby="crm-view-heading">
+                <h2 id="crm-view-heading">"CRM"</h2>
+                {match crm {
+                    None => view! { <p class="meta">"Not used."</p> }.into_any(),
+                    Some(crm) => view! {
+                        <p>"Bullhorn"
+                            {crm.text_search.clone().flatten().map(|t| format!(" · text search “{t}”"))}
+                            {crm.query.clone().flatten().map(|q| format!(" · legacy query “{q}”"))}
+                        </p>
+                        <ul class="words">{crm.filters.clone().unwrap_or_default().iter().map(|c| view! { <li>{describe_condition(c)}</li> }).collect_view()}</ul>
+                    }.into_any(),
+                }}
+            </section>
+            <section class="panel json-panel" aria-labelledby="json-heading">
+                <h2 id="json-heading">"JSON"</h2>
+                <pre class="json" tabindex="0" aria-label="The ICP as JSON"><code>{json}</code></pre>
+            </section>
+        </div>
+    }
+}
+
+/// The builder page around its form: loads where to start unless a plain post brought it back.
+#[component]
+fn BuilderPage(title: &'static str, edit: bool) -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let resubmitted = use_context::<Resubmission>();
+    let start = Resource::new(
+        move || {
+            let edit = edit.then(|| params.with(|p| p.get("id"))).flatten();
+            (edit, query.with(|q| q.get("from")))
+        },
+        |(edit, from)| builder_start(edit, from),
+    );
+    view! {
+        <Title text=title />
+        <h1>{title}</h1>
+        {match resubmitted {
+            Some(Resubmission(init)) => view! { <IcpBuilder init=init /> }.into_any(),
+            None => view! {
+                <Suspense fallback=|| view! { <p class="loading">"Loading the builder…"</p> }>
+                    {move || Suspend::new(async move {
+                        match start.await {
+                            Ok(init) => view! { <IcpBuilder init=init /> }.into_any(),
+                            Err(error) => view! { <Problem error=error /> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            }.into_any(),
+        }}
+    }
+}
+
+#[component]
+pub fn NewIcp() -> impl IntoView {
+    view! { <BuilderPage title="New ICP" edit=false /> }
 }
 
 #[component]
 pub fn EditIcp() -> impl IntoView {
-    view! { <h1>"Edit ICP"</h1> }
+    view! { <BuilderPage title="Edit ICP" edit=true /> }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::validate_draft;
+    use serde_json::json;
+
+    fn filters(body: serde_json::Value) -> Vec<String> {
+        let body = json!({"name": "x", "leadProviderCriteria": [], "userIds": [], "customFilterCriteria": body});
+        validate_draft(&body)
+            .unwrap()
+            .custom_filter_criteria
+            .iter()
+            .map(describe_filter)
+            .collect()
+    }
+
+    #[test]
+    fn filters_read_as_sentences() {
+        assert_eq!(
+            filters(json!([{"type": "maxPeoplePerCompany", "value": 2}])),
+            vec!["At most 2 people per company"]
+        );
+        assert_eq!(
+            filters(json!([
+                {"type": "maxPercentFromCRM", "value": 50},
+                {"type": "minDaysUntilReuse", "value": 1},
+                {"type": "matchFieldWithRegex", "field": "company.name", "regex": "^(?!.*Test).*$"}
+            ])),
+            vec![
+                "At most 50% of leads from the CRM",
+                "A lead is reused only after 1 day",
+                "company.name matches /^(?!.*Test).*$/"
+            ]
+        );
+    }
+
+    #[test]
+    fn lead_sources_read_as_lists() {
+        let body = json!({"name": "x", "customFilterCriteria": [], "userIds": [], "leadProviderCriteria": [
+            {"provider": "baseProvider", "filters": {"job_title": ["CTO", "VP Engineering"],
+             "location": {"country": ["Germany"]}, "company": {"employee_size": {"min": 100, "max": 5000}}}}]});
+        let draft = validate_draft(&body).unwrap();
+        assert_eq!(
+            describe_lead(&draft.lead_provider_criteria[0]),
+            "People · Job titles: CTO, VP Engineering · Countries: Germany · 100–5000 employees"
+        );
+    }
 }

@@ -1,4 +1,80 @@
-//! The app's pages.
+//! The app's pages, and the error their server functions answer with.
 
 pub mod account;
+#[cfg(feature = "ssr")]
+pub mod forms;
 pub mod icps;
+
+use crate::domain::FieldError;
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// Why a page's server function failed, in words a user can act on. Never carries internals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum PageError {
+    #[error("Please sign in again.")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("Some fields need fixing.")]
+    Invalid(Vec<FieldError>),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Something went wrong on our side. Please try again.")]
+    Server,
+    #[error("Could not reach the server ({0}). Check your connection and try again.")]
+    Transport(String),
+}
+
+impl FromServerFnError for PageError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        PageError::Transport(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::PageError;
+    use crate::api::ApiError;
+    use crate::auth::session::session_user;
+    use crate::domain::UserId;
+    use crate::server::AppState;
+    use leptos::prelude::expect_context;
+
+    impl From<ApiError> for PageError {
+        fn from(error: ApiError) -> Self {
+            match error {
+                ApiError::BadRequest { details, .. } => PageError::Invalid(details),
+                ApiError::Unauthorized => PageError::Unauthorized,
+                ApiError::Forbidden(message) => PageError::Forbidden(message),
+                ApiError::NotFound(message) => PageError::NotFound(message),
+                ApiError::Conflict(message) => PageError::Conflict(message),
+                other => {
+                    // Logged here (inside the request's span); the user sees a generic message.
+                    tracing::error!(cause = %other, "page request failed");
+                    PageError::Server
+                }
+            }
+        }
+    }
+
+    /// The app state and the signed-in user of the current server-function call.
+    pub async fn signed_in() -> Result<(AppState, UserId), PageError> {
+        let state = expect_context::<AppState>();
+        let session: tower_sessions::Session = leptos_axum::extract()
+            .await
+            .map_err(|_| PageError::Unauthorized)?;
+        let user = session_user(&session)
+            .await
+            .ok_or(PageError::Unauthorized)?;
+        Ok((state, user))
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub use ssr::signed_in;
