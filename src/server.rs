@@ -107,7 +107,15 @@ pub fn app(state: AppState) -> Router {
         .route("/", get(|| async { Redirect::to("/icps") }))
         .merge(api::router())
         .merge(crate::pages::forms::router())
+        .merge(crate::auth::web::router())
         .merge(pages)
+        // The sign-in rule for pages (matched routes only: an unknown path stays a 404) and the
+        // same-origin check; inside the session layer (added after).
+        .route_layer(axum::middleware::from_fn(crate::auth::web::require_session))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::origin::same_origin,
+        ))
         .with_state(state)
         .layer(sessions)
         // Outermost last: every request gets an id, a span carrying it, and a JSON 500 on a panic.
@@ -145,7 +153,9 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
     );
     let listener = tokio::net::TcpListener::bind(address).await?;
     tracing::info!("listening on http://{address}");
-    axum::serve(listener, app(state))
+    // With the peer's address, for the sign-in limiter.
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await
 }

@@ -1,6 +1,9 @@
 //! Who is calling: password hashing, API tokens, sessions and the `AuthUser` extractor.
 
+pub mod limiter;
+pub mod origin;
 pub mod session;
+pub mod web;
 
 use crate::api::ApiError;
 use crate::domain::UserId;
@@ -59,10 +62,32 @@ pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
+/// Checks a sign-in: `password` against the user's `hash`, or, when there is no such user, against
+/// a made-up hash, so an unknown email takes as long as a wrong password and does not reveal which
+/// emails have accounts.
+pub fn verify_sign_in(password: &str, hash: Option<&str>) -> bool {
+    static NOBODY: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| hash_password("no one's password").unwrap_or_default());
+    match hash {
+        Some(hash) => verify_password(password, hash),
+        None => {
+            verify_password(password, &NOBODY);
+            false
+        }
+    }
+}
+
+/// Why an account or token could not be made; one variant per field, so forms can point at it.
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
-    #[error("{0}")]
-    Invalid(&'static str),
+    #[error("enter an email address like name@company.com")]
+    InvalidEmail,
+    #[error("the name must be 1 to 200 characters")]
+    InvalidName,
+    #[error("the password must be at least 8 characters")]
+    ShortPassword,
+    #[error("the label must be 1 to 100 characters")]
+    InvalidLabel,
     #[error("a user with this email already exists")]
     EmailTaken,
     #[error("no user has the email {0}")]
@@ -83,9 +108,7 @@ pub fn normalise_email(email: &str) -> Result<String, AccountError> {
     if valid {
         Ok(email)
     } else {
-        Err(AccountError::Invalid(
-            "enter an email address like name@company.com",
-        ))
+        Err(AccountError::InvalidEmail)
     }
 }
 
@@ -101,14 +124,10 @@ pub async fn create_user(
     let email = normalise_email(email)?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(AccountError::Invalid(
-            "the name must be 1 to 200 characters",
-        ));
+        return Err(AccountError::InvalidName);
     }
     if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(AccountError::Invalid(
-            "the password must be at least 8 characters",
-        ));
+        return Err(AccountError::ShortPassword);
     }
     let hash = hash_password(password).map_err(AccountError::Hash)?;
     let user = User {
@@ -130,24 +149,37 @@ pub async fn create_token(
     label: &str,
 ) -> Result<(Uuid, String), AccountError> {
     let email = normalise_email(email)?;
-    let label = label.trim();
-    if label.is_empty() || label.chars().count() > 100 {
-        return Err(AccountError::Invalid(
-            "the label must be 1 to 100 characters",
-        ));
-    }
+    let label = checked_label(label)?;
     let record = store
         .user_by_email(&email)
         .await
         .map_err(AccountError::Store)?
         .ok_or(AccountError::UnknownEmail(email))?;
+    create_token_for(store, &record.user.id, label).await
+}
+
+/// Creates an API token for `user`; returns its id and the token (the only time it is visible).
+pub async fn create_token_for(
+    store: &dyn Store,
+    user: &UserId,
+    label: &str,
+) -> Result<(Uuid, String), AccountError> {
+    let label = checked_label(label)?;
     let (token, hash) = new_token();
     let id = Uuid::now_v7();
     store
-        .create_token(id, &record.user.id, label, &hash)
+        .create_token(id, user, label, &hash)
         .await
         .map_err(AccountError::Store)?;
     Ok((id, token))
+}
+
+fn checked_label(label: &str) -> Result<&str, AccountError> {
+    let label = label.trim();
+    if label.is_empty() || label.chars().count() > 100 {
+        return Err(AccountError::InvalidLabel);
+    }
+    Ok(label)
 }
 
 /// The signed-in caller: by `Authorization: Bearer <token>`, or else by the session cookie. Extracting

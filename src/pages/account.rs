@@ -1,24 +1,572 @@
 //! Account pages: sign-up, sign-in, settings (API tokens), and the user menu in the header.
+//!
+//! The forms post to plain axum handlers (`crate::auth::web`), so they work without JavaScript. A
+//! failed post comes back here with `?error=<code>`; the page turns the code into words.
 
+use crate::domain::Timestamp;
 use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The signed-in user, as the pages show them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignedInUser {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+}
+
+/// An API token in the settings list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenRow {
+    pub id: Uuid,
+    pub label: String,
+    pub created_at: Timestamp,
+    pub revoked: bool,
+}
+
+/// A token just created, shown on the next settings page and never again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewToken {
+    pub label: String,
+    pub token: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SettingsView {
+    pub user: SignedInUser,
+    pub tokens: Vec<TokenRow>,
+    pub new_token: Option<NewToken>,
+}
+
+/// Why an account form was sent back. Only the code travels in the URL (`?error=`), never free text,
+/// so no link can put its own words on our pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormProblem {
+    WrongCredentials,
+    TooManyAttempts,
+    InvalidEmail,
+    InvalidName,
+    ShortPassword,
+    EmailTaken,
+    InvalidLabel,
+    UnknownToken,
+    Server,
+}
+
+impl FormProblem {
+    const ALL: [FormProblem; 9] = [
+        FormProblem::WrongCredentials,
+        FormProblem::TooManyAttempts,
+        FormProblem::InvalidEmail,
+        FormProblem::InvalidName,
+        FormProblem::ShortPassword,
+        FormProblem::EmailTaken,
+        FormProblem::InvalidLabel,
+        FormProblem::UnknownToken,
+        FormProblem::Server,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            FormProblem::WrongCredentials => "credentials",
+            FormProblem::TooManyAttempts => "locked",
+            FormProblem::InvalidEmail => "email",
+            FormProblem::InvalidName => "name",
+            FormProblem::ShortPassword => "password",
+            FormProblem::EmailTaken => "taken",
+            FormProblem::InvalidLabel => "label",
+            FormProblem::UnknownToken => "token",
+            FormProblem::Server => "server",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|problem| problem.code() == code)
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            FormProblem::WrongCredentials => "The email or password is wrong.",
+            FormProblem::TooManyAttempts => "Too many failed sign-in attempts.",
+            FormProblem::InvalidEmail => "Enter an email address like name@company.com.",
+            FormProblem::InvalidName => "Enter your name (up to 200 characters).",
+            FormProblem::ShortPassword => "Use at least 8 characters.",
+            FormProblem::EmailTaken => {
+                "An account with this email already exists. Sign in instead."
+            }
+            FormProblem::InvalidLabel => "Enter a label of up to 100 characters.",
+            FormProblem::UnknownToken => "That token does not exist or is already revoked.",
+            FormProblem::Server => "Something went wrong on our side. Please try again.",
+        }
+    }
+
+    /// The input the problem is about; `None` for the form as a whole.
+    pub fn field(self) -> Option<&'static str> {
+        match self {
+            FormProblem::InvalidEmail | FormProblem::EmailTaken => Some("email"),
+            FormProblem::InvalidName => Some("name"),
+            FormProblem::ShortPassword => Some("password"),
+            FormProblem::InvalidLabel => Some("label"),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::SignedInUser;
+    use crate::auth::session::session_user;
+    use crate::server::AppState;
+    use leptos::prelude::*;
+    use tower_sessions::Session;
+
+    /// Logs the cause; the page only learns that something went wrong.
+    pub fn failed(cause: impl std::fmt::Display) -> ServerFnError {
+        tracing::error!(%cause, "account page failed");
+        ServerFnError::new("Something went wrong on our side. Please try again.")
+    }
+
+    /// The app, the session and its user (if they still exist) of the current call.
+    pub async fn signed_in() -> Result<(AppState, Session, Option<SignedInUser>), ServerFnError> {
+        let state = expect_context::<AppState>();
+        let session: Session = leptos_axum::extract().await.map_err(failed)?;
+        let Some(id) = session_user(&session).await else {
+            return Ok((state, session, None));
+        };
+        let user = state.store.user_by_id(&id).await.map_err(failed)?;
+        let user = user.map(|user| SignedInUser {
+            id: user.id.to_string(),
+            name: user.name,
+            email: user.email,
+        });
+        Ok((state, session, user))
+    }
+}
+
+#[server(prefix = "/fn")]
+pub async fn current_user() -> Result<Option<SignedInUser>, ServerFnError> {
+    Ok(ssr::signed_in().await?.2)
+}
+
+#[server(prefix = "/fn")]
+pub async fn settings_data() -> Result<SettingsView, ServerFnError> {
+    use crate::auth::session::take_new_token;
+    let (state, session, user) = ssr::signed_in().await?;
+    let user = user.ok_or_else(|| ServerFnError::new("Please sign in again."))?;
+    let id = crate::domain::UserId::parse(&user.id).ok_or_else(|| ssr::failed("bad user id"))?;
+    let tokens = state.store.tokens(&id).await.map_err(ssr::failed)?;
+    let tokens = tokens
+        .into_iter()
+        .map(|token| TokenRow {
+            id: token.id,
+            label: token.label,
+            created_at: token.created_at,
+            revoked: token.revoked,
+        })
+        .collect();
+    let new_token = take_new_token(&session).await;
+    Ok(SettingsView {
+        user,
+        tokens,
+        new_token,
+    })
+}
+
+/// Percent-encodes a query value the same way on the server and in the browser (so hydration
+/// matches): everything but ASCII letters, digits and `-._~`.
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(byte).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// The query of the current page, read once: these pages change only by a full page load (a post).
+struct Query {
+    problem: Option<FormProblem>,
+    values: leptos_router::params::ParamsMap,
+}
+
+impl Query {
+    fn read() -> Self {
+        let values = use_query_map().get_untracked();
+        let problem = values
+            .get("error")
+            .and_then(|code| FormProblem::parse(&code));
+        Query { problem, values }
+    }
+
+    fn value(&self, name: &str) -> String {
+        self.values.get(name).unwrap_or_default()
+    }
+
+    /// The message for `field`, when the problem is about it.
+    fn error_for(&self, field: &str) -> Option<&'static str> {
+        self.problem
+            .filter(|problem| problem.field() == Some(field))
+            .map(FormProblem::message)
+    }
+
+    /// The problem when it is about the whole form.
+    fn form_problem(&self) -> Option<FormProblem> {
+        self.problem.filter(|problem| problem.field().is_none())
+    }
+
+    /// `?next=…` to pass on to the other account page.
+    fn next_query(&self) -> String {
+        match self.values.get("next") {
+            Some(next) if !next.is_empty() => format!("?next={}", encode(&next)),
+            _ => String::new(),
+        }
+    }
+}
+
+/// One labelled input with its hint and error, tied together for screen readers.
+#[component]
+fn Field(
+    id: &'static str,
+    label: &'static str,
+    kind: &'static str,
+    autocomplete: &'static str,
+    #[prop(default = String::new())] value: String,
+    #[prop(default = None)] hint: Option<&'static str>,
+    #[prop(default = None)] error: Option<&'static str>,
+    /// The id of a message about the whole form that also describes this input.
+    #[prop(default = None)]
+    form_error: Option<&'static str>,
+    #[prop(default = None)] minlength: Option<&'static str>,
+    #[prop(default = None)] maxlength: Option<&'static str>,
+) -> impl IntoView {
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let described: Vec<&str> = [
+        hint.map(|_| hint_id.as_str()),
+        error.map(|_| error_id.as_str()),
+        form_error,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let described = (!described.is_empty()).then(|| described.join(" "));
+    let invalid = (error.is_some() || form_error.is_some()).then_some("true");
+    view! {
+        <div class="form-field">
+            <label for=id>{label}</label>
+            {hint.map(|hint| view! { <p class="hint" id=hint_id.clone()>{hint}</p> })}
+            <input
+                id=id
+                name=id
+                type=kind
+                autocomplete=autocomplete
+                required
+                value=value
+                minlength=minlength
+                maxlength=maxlength
+                aria-describedby=described
+                aria-invalid=invalid
+            />
+            {error.map(|error| view! { <p class="field-error" id=error_id.clone()>{error}</p> })}
+        </div>
+    }
+}
+
+/// A message about the whole form, announced when the page loads.
+#[component]
+fn FormAlert(id: &'static str, message: String) -> impl IntoView {
+    view! {
+        <p class="alert alert-error" id=id role="alert">
+            {message}
+        </p>
+    }
+}
 
 #[component]
 pub fn SignIn() -> impl IntoView {
-    view! { <h1>"Sign in"</h1> }
+    let query = Query::read();
+    let message = query.form_problem().map(|problem| {
+        let retry = query.value("retry").parse::<u32>().ok();
+        match (problem, retry) {
+            (FormProblem::TooManyAttempts, Some(minutes)) => format!(
+                "{} Try again in {minutes} minute{}.",
+                problem.message(),
+                if minutes == 1 { "" } else { "s" }
+            ),
+            _ => problem.message().to_owned(),
+        }
+    });
+    let form_error = message.as_ref().map(|_| "sign-in-error");
+    let sign_up = format!("/sign-up{}", query.next_query());
+    view! {
+        <Title text="Sign in" />
+        <section class="card" aria-labelledby="sign-in-title">
+            <h1 id="sign-in-title">"Sign in"</h1>
+            {message.map(|message| view! { <FormAlert id="sign-in-error" message /> })}
+            <form method="post" action="/sign-in">
+                <input type="hidden" name="next" value=query.value("next") />
+                <Field
+                    id="email"
+                    label="Email"
+                    kind="email"
+                    autocomplete="email"
+                    value=query.value("email")
+                    form_error
+                />
+                <Field
+                    id="password"
+                    label="Password"
+                    kind="password"
+                    autocomplete="current-password"
+                    form_error
+                />
+                <button type="submit" class="button button-primary">
+                    "Sign in"
+                </button>
+            </form>
+            <p>"New here? " <a href=sign_up>"Create an account"</a></p>
+        </section>
+    }
 }
 
 #[component]
 pub fn SignUp() -> impl IntoView {
-    view! { <h1>"Create your account"</h1> }
+    let query = Query::read();
+    let message = query
+        .form_problem()
+        .map(|problem| problem.message().to_owned());
+    let sign_in = format!("/sign-in{}", query.next_query());
+    view! {
+        <Title text="Create your account" />
+        <section class="card" aria-labelledby="sign-up-title">
+            <h1 id="sign-up-title">"Create your account"</h1>
+            {message.map(|message| view! { <FormAlert id="sign-up-error" message /> })}
+            <form method="post" action="/sign-up">
+                <input type="hidden" name="next" value=query.value("next") />
+                <Field
+                    id="name"
+                    label="Name"
+                    kind="text"
+                    autocomplete="name"
+                    value=query.value("name")
+                    error=query.error_for("name")
+                    maxlength=Some("200")
+                />
+                <Field
+                    id="email"
+                    label="Email"
+                    kind="email"
+                    autocomplete="email"
+                    value=query.value("email")
+                    error=query.error_for("email")
+                />
+                <Field
+                    id="password"
+                    label="Password"
+                    kind="password"
+                    autocomplete="new-password"
+                    hint=Some("At least 8 characters.")
+                    error=query.error_for("password")
+                    minlength=Some("8")
+                />
+                <button type="submit" class="button button-primary">
+                    "Create account"
+                </button>
+            </form>
+            <p>"Already have an account? " <a href=sign_in>"Sign in"</a></p>
+        </section>
+    }
 }
 
 #[component]
 pub fn Settings() -> impl IntoView {
-    view! { <h1>"Settings"</h1> }
+    let data = Resource::new(|| (), |_| settings_data());
+    view! {
+        <Title text="Settings" />
+        <h1>"Settings"</h1>
+        <Suspense fallback=|| view! { <p class="loading">"Loading your settings…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(data) => view! { <SettingsBody data /> }.into_any(),
+                    Err(_) => view! {
+                        <p class="alert alert-error" role="alert">
+                            "Your settings could not be loaded. Please reload the page."
+                        </p>
+                    }
+                        .into_any(),
+                }
+            })}
+        </Suspense>
+    }
 }
 
-/// The signed-in user's name and a sign-out button (nothing when signed out).
+#[component]
+fn SettingsBody(data: SettingsView) -> impl IntoView {
+    let query = Query::read();
+    let message = query
+        .form_problem()
+        .map(|problem| problem.message().to_owned());
+    let revoked = query.value("notice") == "revoked";
+    let SettingsView {
+        user,
+        tokens,
+        new_token,
+    } = data;
+    view! {
+        <section class="panel" aria-labelledby="account-title">
+            <h2 id="account-title">"Your account"</h2>
+            <dl class="facts">
+                <dt>"Name"</dt>
+                <dd>{user.name}</dd>
+                <dt>"Email"</dt>
+                <dd>{user.email}</dd>
+                <dt>"User id"</dt>
+                <dd>
+                    <code>{user.id}</code>
+                    " — add it to an ICP’s users to share that ICP with you."
+                </dd>
+            </dl>
+        </section>
+        <section class="panel" aria-labelledby="tokens-title">
+            <h2 id="tokens-title">"API tokens"</h2>
+            <p>
+                "A token lets a program use the API as you: send it as "
+                <code>"Authorization: Bearer <token>"</code> "."
+            </p>
+            {new_token
+                .map(|new| {
+                    view! {
+                        <div class="alert alert-success" role="status">
+                            <p>
+                                "Your new token “" {new.label}
+                                "”. Copy it now: it will not be shown again."
+                            </p>
+                            <code class="token">{new.token}</code>
+                        </div>
+                    }
+                })}
+            {revoked
+                .then(|| {
+                    view! {
+                        <p class="alert alert-success" role="status">
+                            "The token was revoked."
+                        </p>
+                    }
+                })}
+            {message.map(|message| view! { <FormAlert id="settings-error" message /> })}
+            <form method="post" action="/settings/tokens">
+                <Field
+                    id="label"
+                    label="Label"
+                    kind="text"
+                    autocomplete="off"
+                    value=query.value("label")
+                    hint=Some("What will use it, e.g. “CRM sync”.")
+                    error=query.error_for("label")
+                    maxlength=Some("100")
+                />
+                <button type="submit" class="button button-primary">
+                    "Create token"
+                </button>
+            </form>
+            {if tokens.is_empty() {
+                view! { <p>"You have no API tokens yet."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="table">
+                        <caption class="visually-hidden">"Your API tokens"</caption>
+                        <thead>
+                            <tr>
+                                <th scope="col">"Label"</th>
+                                <th scope="col">"Created"</th>
+                                <th scope="col">"Status"</th>
+                                <th scope="col">
+                                    <span class="visually-hidden">"Actions"</span>
+                                </th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            <For each=move || tokens.clone() key=|token| token.id let:token>
+                                <TokenLine token />
+                            </For>
+                        </tbody>
+                    </table>
+                }
+                    .into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn TokenLine(token: TokenRow) -> impl IntoView {
+    let created = token.created_at.0.format("%Y-%m-%d").to_string();
+    let revoke = format!("/settings/tokens/{}/revoke", token.id);
+    view! {
+        <tr>
+            <td>{token.label.clone()}</td>
+            <td>
+                <time datetime=token.created_at.to_string()>{created}</time>
+            </td>
+            <td>{if token.revoked { "Revoked" } else { "Active" }}</td>
+            <td>
+                {(!token.revoked)
+                    .then(|| {
+                        view! {
+                            <form method="post" action=revoke>
+                                <button type="submit" class="button button-danger">
+                                    "Revoke"
+                                    <span class="visually-hidden">" " {token.label}</span>
+                                </button>
+                            </form>
+                        }
+                    })}
+            </td>
+        </tr>
+    }
+}
+
+/// The signed-in user's name and the app's links, or only "Sign in" when signed out.
 #[component]
 pub fn UserMenu() -> impl IntoView {
-    view! { <span></span> }
+    let user = OnceResource::new(current_user());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Ok(Some(user)) => {
+                        view! {
+                            <ul class="user-menu">
+                                <li>
+                                    <a href="/icps">"ICPs"</a>
+                                </li>
+                                <li>
+                                    <a href="/icps/new">"New ICP"</a>
+                                </li>
+                                <li>
+                                    <a href="/settings">"Settings"</a>
+                                </li>
+                                <li class="user-name">{user.name}</li>
+                                <li>
+                                    <form method="post" action="/sign-out">
+                                        <button type="submit" class="button">
+                                            "Sign out"
+                                        </button>
+                                    </form>
+                                </li>
+                            </ul>
+                        }
+                            .into_any()
+                    }
+                    _ => view! { <a href="/sign-in">"Sign in"</a> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
 }

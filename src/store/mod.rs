@@ -48,6 +48,15 @@ pub struct UserRecord {
     pub password_hash: String,
 }
 
+/// An API token as its owner sees it on the settings page (never the token itself).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiToken {
+    pub id: Uuid,
+    pub label: String,
+    pub created_at: Timestamp,
+    pub revoked: bool,
+}
+
 /// Where a page of the ICP list starts: after this (createdAt, id), newest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ListCursor {
@@ -97,6 +106,8 @@ pub trait Store: Send + Sync + 'static {
     async fn user_by_token_hash(&self, token_hash: &[u8]) -> StoreResult<Option<UserId>>;
     /// Revokes a token of `user`; false when there is no such live token.
     async fn revoke_token(&self, user: &UserId, id: Uuid) -> StoreResult<bool>;
+    /// Every token of `user`, revoked ones included, newest first.
+    async fn tokens(&self, user: &UserId) -> StoreResult<Vec<ApiToken>>;
 
     /// Inserts an ICP and its members atomically; durable once this returns.
     async fn insert_icp(&self, icp: &Icp) -> StoreResult<()>;

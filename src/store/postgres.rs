@@ -1,6 +1,8 @@
 //! The Postgres store: `uuid`, `timestamptz` and `jsonb` columns, a pool of connections.
 
-use super::{from_json, user_id, ListCursor, Store, StoreError, StoreResult, User, UserRecord};
+use super::{
+    from_json, user_id, ApiToken, ListCursor, Store, StoreError, StoreResult, User, UserRecord,
+};
 use crate::auth::session::SessionBackend;
 use crate::domain::{Icp, Timestamp, UserId};
 use async_trait::async_trait;
@@ -184,6 +186,25 @@ impl Store for PgStore {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn tokens(&self, user: &UserId) -> StoreResult<Vec<ApiToken>> {
+        let rows: Vec<(Uuid, String, DateTime<Utc>, bool)> = sqlx::query_as(
+            "SELECT id, label, created_at, revoked_at IS NOT NULL FROM api_tokens \
+             WHERE user_id = $1 ORDER BY created_at DESC, id DESC",
+        )
+        .bind(user.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, label, created_at, revoked)| ApiToken {
+                id,
+                label,
+                created_at: Timestamp(created_at),
+                revoked,
+            })
+            .collect())
     }
 
     async fn insert_icp(&self, icp: &Icp) -> StoreResult<()> {

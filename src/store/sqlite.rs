@@ -2,7 +2,9 @@
 //! before a 201). Writes go through one connection, reads through a pool: SQLite admits one writer at
 //! a time, and queueing in the pool is cheaper than contending on the file lock.
 
-use super::{from_json, user_id, ListCursor, Store, StoreError, StoreResult, User, UserRecord};
+use super::{
+    from_json, user_id, ApiToken, ListCursor, Store, StoreError, StoreResult, User, UserRecord,
+};
 use crate::auth::session::SessionBackend;
 use crate::domain::{Icp, Timestamp, UserId};
 use async_trait::async_trait;
@@ -202,6 +204,26 @@ impl Store for SqliteStore {
         .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn tokens(&self, user: &UserId) -> StoreResult<Vec<ApiToken>> {
+        let rows: Vec<(Uuid, String, i64, bool)> = sqlx::query_as(
+            "SELECT id, label, created_at, revoked_at IS NOT NULL FROM api_tokens \
+             WHERE user_id = ? ORDER BY created_at DESC, id DESC",
+        )
+        .bind(user.as_str())
+        .fetch_all(&self.readers)
+        .await?;
+        rows.into_iter()
+            .map(|(id, label, created_at, revoked)| {
+                Ok(ApiToken {
+                    id,
+                    label,
+                    created_at: instant(created_at)?,
+                    revoked,
+                })
+            })
+            .collect()
     }
 
     async fn insert_icp(&self, icp: &Icp) -> StoreResult<()> {

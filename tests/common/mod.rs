@@ -291,3 +291,114 @@ pub fn details(reply: &Reply) -> Vec<(Value, String)> {
         })
         .collect()
 }
+
+/// The site the tests' browser talks to: requests name this host, and our pages' posts carry it
+/// as their `Origin`.
+pub const SITE: &str = "http://localhost";
+
+/// What `reply`'s `Set-Cookie` sets the session cookie to, as a `Cookie` header value
+/// (`icp_session=…`); `None` when it sets none or clears it.
+pub fn session_cookie(reply: &Reply) -> Option<String> {
+    reply
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .filter_map(|value| value.split(';').next())
+        .find(|pair| {
+            pair.split_once('=').is_some_and(|(name, value)| {
+                name == auth::session::COOKIE_NAME && !value.is_empty()
+            })
+        })
+        .map(str::to_owned)
+}
+
+/// Where a redirect points.
+pub fn location(reply: &Reply) -> &str {
+    reply
+        .headers
+        .get(header::LOCATION)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+}
+
+/// The body of an HTML (or other non-JSON) reply.
+pub fn text(reply: &Reply) -> &str {
+    reply.body.as_str().unwrap_or_default()
+}
+
+/// A request as a browser on `SITE` sends it, with the session `cookie` when given.
+pub fn browser(method: Method, uri: &str, cookie: Option<&str>) -> axum::http::request::Builder {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::HOST, "localhost");
+    match cookie {
+        Some(cookie) => request.header(header::COOKIE, cookie),
+        None => request,
+    }
+}
+
+/// A url-encoded form body.
+pub fn form_body(fields: &[(&str, &str)]) -> Body {
+    let mut body = url::form_urlencoded::Serializer::new(String::new());
+    body.extend_pairs(fields);
+    Body::from(body.finish())
+}
+
+impl TestApp {
+    /// A page load in the browser.
+    pub async fn visit(&self, uri: &str, cookie: Option<&str>) -> Reply {
+        self.raw(
+            browser(Method::GET, uri, cookie)
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+    }
+
+    /// A form posted from one of our own pages.
+    pub async fn submit(&self, uri: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Reply {
+        self.submit_from(Some(SITE), uri, cookie, fields).await
+    }
+
+    /// A form posted from a page at `origin` (`None`: no `Origin` header).
+    pub async fn submit_from(
+        &self,
+        origin: Option<&str>,
+        uri: &str,
+        cookie: Option<&str>,
+        fields: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = browser(Method::POST, uri, cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(origin) = origin {
+            request = request.header(header::ORIGIN, origin);
+        }
+        self.raw(request.body(form_body(fields)).expect("request"))
+            .await
+    }
+
+    /// Signs a new user up through the form; returns their email and session cookie.
+    pub async fn signed_up(&self, name: &str) -> (String, String) {
+        let email = format!(
+            "{}-{}@example.com",
+            name.to_lowercase(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let reply = self
+            .submit(
+                "/sign-up",
+                None,
+                &[
+                    ("name", name),
+                    ("email", &email),
+                    ("password", "correct horse battery"),
+                ],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+        let cookie = session_cookie(&reply).expect("sign-up sets the session cookie");
+        (email, cookie)
+    }
+}

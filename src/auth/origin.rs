@@ -1,0 +1,124 @@
+//! The same-origin check: a cookie-authenticated write must come from one of our own pages.
+//!
+//! The session cookie is `SameSite=Lax`, which already keeps it off most cross-site posts; this check
+//! is the second lock. Bearer calls are exempt (a browser never adds an `Authorization` header on its
+//! own, and `AuthUser` ignores the cookie when that header is present). Requests without the cookie
+//! pass, so an anonymous API call still gets its 401 — unless their `Origin` is foreign, which stops
+//! a foreign page from signing a visitor in to the attacker's account (login CSRF).
+
+use super::session::COOKIE_NAME;
+use crate::api::ApiError;
+use crate::server::AppState;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use url::Url;
+
+/// Middleware: refuses unsafe cross-site requests that carry the session cookie.
+pub async fn same_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let method = request.method();
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+        || request.headers().contains_key(header::AUTHORIZATION)
+    {
+        return next.run(request).await;
+    }
+    let site = our_origin(state.config.public_url.as_ref(), &request);
+    let headers = request.headers();
+    let origin = header_text(headers, header::ORIGIN);
+    let allowed = if has_session_cookie(headers) {
+        origin
+            .or_else(|| header_text(headers, header::REFERER))
+            .is_some_and(|source| same_site(source, site.as_ref()))
+    } else {
+        origin.is_none_or(|source| same_site(source, site.as_ref()))
+    };
+    if allowed {
+        return next.run(request).await;
+    }
+    tracing::warn!(
+        origin = origin.unwrap_or("-"),
+        path = request.uri().path(),
+        "cross-site request refused"
+    );
+    refusal(request.uri().path())
+}
+
+/// Where this site is: `PUBLIC_URL` when set, else the host the request was sent to, over http.
+fn our_origin(public_url: Option<&Url>, request: &Request) -> Option<Url> {
+    if let Some(url) = public_url {
+        return Some(url.clone());
+    }
+    let host = header_text(request.headers(), header::HOST).or_else(|| {
+        request
+            .uri()
+            .authority()
+            .map(|authority| authority.as_str())
+    })?;
+    Url::parse(&format!("http://{host}")).ok()
+}
+
+/// Same scheme, host and port. `Origin: null` (sandboxed frames, cross-site redirects) is foreign.
+fn same_site(source: &str, site: Option<&Url>) -> bool {
+    match (Url::parse(source), site) {
+        (Ok(source), Some(site)) => source.origin() == site.origin() && source.origin().is_tuple(),
+        _ => false,
+    }
+}
+
+fn has_session_cookie(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .any(|pair| pair.trim().split('=').next() == Some(COOKIE_NAME))
+}
+
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+fn refusal(path: &str) -> Response {
+    const MESSAGE: &str = "Cross-site request refused";
+    if path.starts_with("/api/") {
+        return ApiError::Forbidden(MESSAGE.to_owned()).into_response();
+    }
+    let page = Html(format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{MESSAGE}</title></head>\
+         <body><main><h1>{MESSAGE}</h1><p>This form was sent from another site, so it was not \
+         accepted. <a href=\"/icps\">Go back to ICP Builder</a> and try again from there.</p>\
+         </main></body></html>"
+    ));
+    (StatusCode::FORBIDDEN, page).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_match_on_scheme_host_and_port() {
+        let site = Url::parse("https://icp.example.com").ok();
+        assert!(same_site("https://icp.example.com", site.as_ref()));
+        assert!(same_site("https://icp.example.com:443", site.as_ref()));
+        assert!(same_site(
+            "https://icp.example.com/settings?x=1",
+            site.as_ref()
+        ));
+        assert!(!same_site("http://icp.example.com", site.as_ref()));
+        assert!(!same_site("https://icp.example.com:8443", site.as_ref()));
+        assert!(!same_site("https://evil.example.com", site.as_ref()));
+        assert!(!same_site("null", site.as_ref()));
+        assert!(!same_site("https://icp.example.com", None));
+    }
+
+    #[test]
+    fn finds_the_session_cookie_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, "a=1; icp_session=xyz".parse().unwrap());
+        assert!(has_session_cookie(&headers));
+        headers.insert(header::COOKIE, "icp_session_old=1".parse().unwrap());
+        assert!(!has_session_cookie(&headers));
+    }
+}

@@ -1,0 +1,324 @@
+//! Accounts in the browser without JavaScript: the sign-up, sign-in, sign-out and API-token forms
+//! as plain posts answered with a redirect (Post/Redirect/Get), and the rule that every page but
+//! sign-in and sign-up needs a signed-in user.
+//!
+//! A failed post goes back to its page with `?error=<code>` (see `FormProblem`) and what was typed,
+//! never the password.
+
+use super::limiter::{sign_in_limiter, Key};
+use super::session::{self, session_user};
+use super::{create_token_for, create_user, normalise_email, verify_sign_in, AccountError};
+use crate::pages::account::{FormProblem, NewToken};
+use crate::server::AppState;
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Request, State};
+use axum::http::{request::Parts, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::post;
+use axum::{Form, Router};
+use serde::Deserialize;
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use tower_sessions::Session;
+use uuid::Uuid;
+
+/// Where a signed-in user goes when no `next` says otherwise.
+pub const HOME: &str = "/icps";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/sign-in", post(sign_in))
+        .route("/sign-up", post(sign_up))
+        .route("/sign-out", post(sign_out))
+        .route("/settings/tokens", post(create_token))
+        .route("/settings/tokens/{id}/revoke", post(revoke_token))
+}
+
+/// Middleware: a page request without a signed-in user is sent to sign in, with `next` set to come
+/// back; a signed-in user asking for sign-in or sign-up goes to the app instead. The API, server
+/// functions, assets and other methods pass: they answer for themselves.
+pub async fn require_session(session: Session, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let open = !matches!(*request.method(), Method::GET | Method::HEAD)
+        || ["/api/", "/pkg/", "/fn/"]
+            .iter()
+            .any(|prefix| path.starts_with(prefix))
+        // `/` only redirects to the app.
+        || path == "/"
+        || path == "/favicon.ico"
+        // A file name with an extension (`/robots.txt`, `/logo.svg`): a static asset.
+        || path.rsplit('/').next().is_some_and(|name| name.contains('.'));
+    if open {
+        return next.run(request).await;
+    }
+    let signed_in = session_user(&session).await.is_some();
+    let account_page = path == "/sign-in" || path == "/sign-up";
+    match (signed_in, account_page) {
+        (true, true) => {
+            let wanted = request.uri().query().and_then(|query| {
+                url::form_urlencoded::parse(query.as_bytes())
+                    .find(|(name, _)| name == "next")
+                    .map(|(_, value)| value.into_owned())
+            });
+            Redirect::to(wanted.as_deref().and_then(local_path).unwrap_or(HOME)).into_response()
+        }
+        (false, false) => {
+            let here = request
+                .uri()
+                .path_and_query()
+                .map_or(path, |whole| whole.as_str());
+            Redirect::to(&format!("/sign-in?next={}", encode(here))).into_response()
+        }
+        _ => next.run(request).await,
+    }
+}
+
+/// `next` when it is a path on this site: one leading `/` (not `//` or `/\`, which browsers read as
+/// another host), printable ASCII only.
+pub fn local_path(next: &str) -> Option<&str> {
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && next.bytes().all(|byte| byte.is_ascii_graphic());
+    local.then_some(next)
+}
+
+fn encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// `page?error=<code>&…` with the non-empty `fields`.
+fn back_to(page: &str, problem: FormProblem, fields: &[(&str, &str)]) -> Redirect {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair("error", problem.code());
+    for (name, value) in fields.iter().filter(|(_, value)| !value.is_empty()) {
+        query.append_pair(name, value);
+    }
+    Redirect::to(&format!("{page}?{}", query.finish()))
+}
+
+/// Where to go after signing in or up.
+fn onward(next: &str) -> Redirect {
+    Redirect::to(local_path(next).unwrap_or(HOME))
+}
+
+fn server_problem(page: &str, cause: impl std::fmt::Display) -> Redirect {
+    tracing::error!(%cause, "account form failed");
+    back_to(page, FormProblem::Server, &[])
+}
+
+/// The client's address, for the sign-in limiter: the peer, or — when the peer is a proxy on this
+/// machine — the address the proxy reports (the last `X-Forwarded-For` entry, the one it added).
+/// Unknown (`None`) when the server was not started with connection info, as in tests.
+pub struct ClientAddress(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(address)| address.ip());
+        let forwarded = || {
+            parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|value| value.to_str().ok())
+                .flat_map(|value| value.split(','))
+                .next_back()
+                .and_then(|last| last.trim().parse().ok())
+        };
+        Ok(ClientAddress(match peer {
+            Some(peer) if peer.is_loopback() => forwarded().or(Some(peer)),
+            other => other,
+        }))
+    }
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    session: Session,
+    ClientAddress(address): ClientAddress,
+    Form(form): Form<SignInForm>,
+) -> Redirect {
+    let email = form.email.trim().to_lowercase();
+    let back = |problem, extra: Option<(&str, &str)>| {
+        let mut fields = vec![("email", email.as_str()), ("next", form.next.as_str())];
+        fields.extend(extra);
+        back_to("/sign-in", problem, &fields)
+    };
+    let mut keys = vec![Key::Email(email.clone())];
+    keys.extend(address.map(|address| Key::Address(address.to_string())));
+    let limiter = sign_in_limiter();
+    if let Err(wait) = limiter.check(&keys) {
+        tracing::warn!(?address, "sign-in refused: too many failures");
+        let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
+        return back(FormProblem::TooManyAttempts, Some(("retry", &minutes)));
+    }
+
+    let record = match normalise_email(&email) {
+        Ok(email) => match state.store.user_by_email(&email).await {
+            Ok(record) => record,
+            Err(error) => return server_problem("/sign-in", error),
+        },
+        Err(_) => None,
+    };
+    let hash = record.as_ref().map(|record| record.password_hash.clone());
+    let password = form.password.clone();
+    // Hashing takes tens of milliseconds of CPU: off the async workers.
+    let valid = tokio::task::spawn_blocking(move || verify_sign_in(&password, hash.as_deref()))
+        .await
+        .unwrap_or(false);
+    let Some(record) = record.filter(|_| valid) else {
+        limiter.record_failure(&keys);
+        return back(FormProblem::WrongCredentials, None);
+    };
+    limiter.forgive(&keys[0]);
+    if let Err(error) = session::sign_in(&session, &record.user.id).await {
+        return server_problem("/sign-in", error);
+    }
+    tracing::info!(user = %record.user.id, "signed in");
+    onward(&form.next)
+}
+
+#[derive(Deserialize)]
+struct SignUpForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+async fn sign_up(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<SignUpForm>,
+) -> Redirect {
+    let created = create_user(
+        state.store.as_ref(),
+        &form.email,
+        &form.name,
+        &form.password,
+    )
+    .await;
+    let problem = match created {
+        Ok(user) => {
+            if let Err(error) = session::sign_in(&session, &user.id).await {
+                return server_problem("/sign-up", error);
+            }
+            tracing::info!(user = %user.id, "signed up");
+            return onward(&form.next);
+        }
+        Err(AccountError::InvalidEmail) => FormProblem::InvalidEmail,
+        Err(AccountError::InvalidName) => FormProblem::InvalidName,
+        Err(AccountError::ShortPassword) => FormProblem::ShortPassword,
+        Err(AccountError::EmailTaken) => FormProblem::EmailTaken,
+        Err(other) => return server_problem("/sign-up", other),
+    };
+    let fields = [
+        ("name", form.name.trim()),
+        ("email", form.email.trim()),
+        ("next", form.next.as_str()),
+    ];
+    back_to("/sign-up", problem, &fields)
+}
+
+async fn sign_out(session: Session) -> Redirect {
+    if let Err(error) = session::sign_out(&session).await {
+        tracing::error!(%error, "sign-out failed");
+    }
+    Redirect::to("/sign-in")
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    #[serde(default)]
+    label: String,
+}
+
+/// Creates a token and shows it once. It travels to the settings page through the session (taken
+/// out on the first view) rather than being rendered in this post's answer, so reloading the page
+/// neither posts the form again nor shows the token again.
+async fn create_token(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<TokenForm>,
+) -> Redirect {
+    let Some(user) = session_user(&session).await else {
+        return Redirect::to("/sign-in?next=%2Fsettings");
+    };
+    match create_token_for(state.store.as_ref(), &user, &form.label).await {
+        Ok((_, token)) => {
+            let shown = NewToken {
+                label: form.label.trim().to_owned(),
+                token,
+            };
+            match session::hold_new_token(&session, &shown).await {
+                Ok(()) => Redirect::to("/settings"),
+                Err(error) => server_problem("/settings", error),
+            }
+        }
+        Err(AccountError::InvalidLabel) => back_to(
+            "/settings",
+            FormProblem::InvalidLabel,
+            &[("label", &form.label)],
+        ),
+        Err(other) => server_problem("/settings", other),
+    }
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Redirect {
+    let Some(user) = session_user(&session).await else {
+        return Redirect::to("/sign-in?next=%2Fsettings");
+    };
+    let Ok(id) = Uuid::try_parse(&id) else {
+        return back_to("/settings", FormProblem::UnknownToken, &[]);
+    };
+    match state.store.revoke_token(&user, id).await {
+        Ok(true) => Redirect::to("/settings?notice=revoked"),
+        Ok(false) => back_to("/settings", FormProblem::UnknownToken, &[]),
+        Err(error) => server_problem("/settings", error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(local_path("/icps/new?x=1"), Some("/icps/new?x=1"));
+        assert_eq!(local_path("/"), Some("/"));
+        for foreign in [
+            "",
+            "icps",
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "/a b",
+            "/\u{e9}",
+        ] {
+            assert_eq!(local_path(foreign), None, "{foreign:?}");
+        }
+    }
+}
