@@ -556,6 +556,11 @@ async fn settings_create_list_and_revoke_tokens(db: Database) {
     );
 
     let shown = app.visit("/settings", Some(&cookie)).await;
+    assert_eq!(
+        shown.headers[header::CACHE_CONTROL],
+        "no-store",
+        "no copy of the token is kept"
+    );
     let token = shown_token(text(&shown)).expect("the new token is shown");
     assert!(text(&shown).contains(r#"class="token""#));
     assert!(text(&shown).contains("CRM sync"));

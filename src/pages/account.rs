@@ -386,6 +386,14 @@ pub fn SignUp() -> impl IntoView {
 
 #[component]
 pub fn Settings() -> impl IntoView {
+    // The page can show a new token: no cache may keep a copy.
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+    }
     let data = Resource::new(|| (), |_| settings_data());
     view! {
         <Title text="Settings" />
