@@ -142,7 +142,7 @@ export function row(page: Page, heading: string | RegExp): Locator {
 
 /** The row key of a row: the `N` of its fields' names (`filter.N.…`). */
 export async function rowKey(rowLocator: Locator): Promise<string> {
-  const name = await rowLocator.locator("[name]").first().getAttribute("name");
+  const name = await rowLocator.locator("input[name], select[name], textarea[name]").first().getAttribute("name");
   const key = name?.split(".")[1];
   expect(key, `row key of field ${name}`).toMatch(/^\d+$/);
   return key!;
@@ -166,7 +166,9 @@ export async function addFilter(page: Page, typeName: string): Promise<Locator> 
     has: page.locator("input[type=hidden][name^='filter.'][name$='.type']"),
   });
   await expect(rows).toHaveCount(before + 1);
-  const added = rows.last();
+  const key = await rowKey(rows.last());
+  // Pinned to its key, so the locator keeps meaning this row when others are added or removed.
+  const added = page.locator("li.row").filter({ has: page.locator(`input[name='filter.${key}.type']`) });
   await expect(added.getByRole("heading", { level: 3 })).toContainText(typeName);
   return added;
 }

@@ -22,7 +22,7 @@ test("an ICP built with a lead source, all seven filter types and CRM filters is
   const name = `DACH Tech Leaders ${uniqueTag()}`;
 
   // Basics.
-  await page.getByLabel("Name").fill(name);
+  await page.getByRole("textbox", { name: "Name", exact: true }).fill(name);
   await page.getByLabel("Description").fill("Technology leaders in German-speaking regions");
   await page.getByLabel("Leads per list").fill("25");
   await page.getByLabel("Active until (UTC)").fill("2031-06-30T12:30");
