@@ -345,7 +345,7 @@ fn ErrorSummary(
 ) -> impl IntoView {
     view! {
         <div class="alert alert-error error-summary" tabindex="-1" node_ref=summary_ref role="alert" hidden=move || errors.with(Vec::is_empty)>
-            <h2>{move || match errors.with(Vec::len) { 1 => "1 problem to fix".to_owned(), n => format!("{n} problems to fix") }}</h2>
+            <h2>{move || match errors.with(Vec::len) { 0 => String::new(), 1 => "1 problem to fix".to_owned(), n => format!("{n} problems to fix") }}</h2>
             <ul>
                 {move || errors.get().into_iter().map(|e| {
                     let text = format!("{}: {}", e.place, e.message);
@@ -568,13 +568,15 @@ fn TagInput(
 fn RemoveButton(
     section: &'static str,
     key: u32,
-    label: String,
+    // What the row is called, e.g. "lead source 2": it follows the row's position.
+    row_name: Signal<String>,
     on_remove: impl Fn() + 'static,
 ) -> impl IntoView {
     view! {
         <button type="submit" name="_action" value=format!("remove:{section}.{key}") class="button button-quiet"
+            aria-label=move || format!("Remove {}", row_name.get())
             on:click=move |ev: MouseEvent| { ev.prevent_default(); on_remove(); }>
-            {label}
+            "Remove"
         </button>
     }
 }
@@ -587,7 +589,7 @@ fn LeadRow(key: u32, position: Signal<usize>, on_remove: impl Fn() + 'static) ->
         <li class="row">
             <div class="row-head">
                 <h3 id=heading>"Lead source " {move || position.get()}</h3>
-                <RemoveButton section="lead" key=key label=format!("Remove lead source {key}") on_remove=on_remove />
+                <RemoveButton section="lead" key=key row_name=Signal::derive(move || format!("lead source {}", position.get())) on_remove=on_remove />
             </div>
             <input type="hidden" name=field("other") value=use_builder().value(&field("other")) />
             <SelectField name=field("type") label="Search for" options=vec![("person", "People"), ("company", "Companies")] />
@@ -650,7 +652,7 @@ fn FilterRow(
         <li class="row">
             <div class="row-head">
                 <h3 id=heading>{title} <span class="row-number">" · filter " {move || position.get()}</span></h3>
-                <RemoveButton section="filter" key=key label=format!("Remove {}", title.to_lowercase()) on_remove=on_remove />
+                <RemoveButton section="filter" key=key row_name=Signal::derive(move || format!("filter {} ({})", position.get(), title.to_lowercase())) on_remove=on_remove />
             </div>
             <input type="hidden" name=field("type") value=kind.clone() />
             <SectionErrorFor field=format!("filter.{key}.type") />
@@ -679,7 +681,7 @@ fn ConditionRow(
         <li class="row">
             <div class="row-head">
                 <h3 id=heading>"Condition " {move || position.get()}</h3>
-                <RemoveButton section="crm" key=key label=format!("Remove condition {key}") on_remove=on_remove />
+                <RemoveButton section="crm" key=key row_name=Signal::derive(move || format!("condition {}", position.get())) on_remove=on_remove />
             </div>
             <div class="field-grid">
                 <TextField name=field("path") label="Field (e.g. address.zip)" required=true max=Limits::DOT_PATH />

@@ -292,6 +292,53 @@ pub fn details(reply: &Reply) -> Vec<(Value, String)> {
         .collect()
 }
 
+impl TestApp {
+    /// A session cookie for `caller`, as signing in would give (made in the session store directly,
+    /// so page tests do not depend on the sign-in form).
+    pub async fn session_cookie(&self, caller: &Caller) -> String {
+        use tower_sessions::session::{Id, Record};
+        use tower_sessions::SessionStore;
+        let sessions = self.store.sessions().await.expect("session store");
+        let mut record = Record {
+            id: Id::default(),
+            data: [("user_id".to_owned(), serde_json::json!(caller.id.as_str()))]
+                .into_iter()
+                .collect(),
+            expiry_date: tower_sessions::cookie::time::OffsetDateTime::now_utc()
+                + tower_sessions::cookie::time::Duration::hours(1),
+        };
+        sessions.create(&mut record).await.expect("create session");
+        format!("icp_session={}", record.id)
+    }
+
+    /// A same-origin browser request with the session cookie.
+    pub async fn browser(
+        &self,
+        cookie: &str,
+        method: Method,
+        uri: &str,
+        form: Option<&[(&str, &str)]>,
+    ) -> Reply {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::HOST, "app.test")
+            .header(header::ORIGIN, "http://app.test")
+            .header(header::COOKIE, cookie);
+        let body = match form {
+            Some(fields) => {
+                request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                let encoded = url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(fields.iter())
+                    .finish();
+                Body::from(encoded)
+            }
+            None => Body::empty(),
+        };
+        self.raw(request.body(body).expect("request")).await
+    }
+}
+
 /// The site the tests' browser talks to: requests name this host, and our pages' posts carry it
 /// as their `Origin`.
 pub const SITE: &str = "http://localhost";
