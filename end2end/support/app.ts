@@ -25,7 +25,9 @@ export const test = base.extend<{ problems: Problems }>({
       await use(problems);
       const all = [...problems.pageErrors, ...problems.consoleErrors];
       if (all.length > 0) {
-        await testInfo.attach("browser-errors.txt", { body: all.join("\n\n"), contentType: "text/plain" });
+        const file = testInfo.outputPath("browser-errors.txt");
+        fs.writeFileSync(file, all.join("\n\n"));
+        await testInfo.attach("browser-errors.txt", { path: file, contentType: "text/plain" });
       }
       expect(problems.pageErrors, "uncaught errors in the page").toEqual([]);
       const unexpected = problems.consoleErrors.filter(
