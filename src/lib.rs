@@ -1,4 +1,5 @@
 //! icp-builder: define Ideal Customer Profiles in the browser and through a JSON API.
+#![recursion_limit = "256"]
 
 pub mod app;
 pub mod builder;
