@@ -48,4 +48,8 @@ if [ -n "${ICP_TEST_POSTGRES_URL:-}" ]; then
 else
   printf '\n\033[1;33m!!! Postgres tests were SKIPPED (no ICP_TEST_POSTGRES_URL, no local server) !!!\033[0m\n' >&2
 fi
+say "Release build (server + WASM bundle, optimised)"
+env -u RUSTFLAGS cargo leptos build --release   # as scripts/run.sh builds it
+wasm=target/site/pkg/icp-builder.wasm
+say "WASM bundle: $(stat -c %s "$wasm") bytes raw, $(gzip -9 -c "$wasm" | wc -c) bytes gzip"
 say "All tests passed"
