@@ -7,7 +7,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 /** Page errors and console errors seen during a test (JS-enabled pages only). */
-type Problems = { pageErrors: string[]; consoleErrors: string[] };
+type Problems = {
+  pageErrors: string[];
+  consoleErrors: string[];
+  /** Console errors a test causes on purpose (e.g. a request it aborts). */
+  expected: RegExp[];
+};
 
 /**
  * `test` with an automatic check: an uncaught exception in the page (a WASM panic, a hydration
@@ -17,7 +22,7 @@ type Problems = { pageErrors: string[]; consoleErrors: string[] };
 export const test = base.extend<{ problems: Problems }>({
   problems: [
     async ({ page }, use, testInfo) => {
-      const problems: Problems = { pageErrors: [], consoleErrors: [] };
+      const problems: Problems = { pageErrors: [], consoleErrors: [], expected: [] };
       page.on("pageerror", (error) => problems.pageErrors.push(`${error.message}\n${error.stack ?? ""}`));
       page.on("console", (message) => {
         if (message.type() === "error") problems.consoleErrors.push(`${message.text()} [${message.location().url || "?"}] on ${page.url()}`);
@@ -32,7 +37,9 @@ export const test = base.extend<{ problems: Problems }>({
       expect(problems.pageErrors, "uncaught errors in the page").toEqual([]);
       const unexpected = problems.consoleErrors.filter(
         // The browser logs every 4xx/5xx response; the tests check those statuses themselves.
-        (text) => !/Failed to load resource: the server responded with a status of (4\d\d|500)/.test(text),
+        (text) =>
+          !/Failed to load resource: the server responded with a status of (4\d\d|500)/.test(text) &&
+          !problems.expected.some((pattern) => pattern.test(text)),
       );
       expect(unexpected, "console errors in the page").toEqual([]);
     },

@@ -107,7 +107,9 @@ test.describe("cross-site requests", () => {
   test("a form post from another origin with a valid session cookie is refused and creates nothing", async ({
     page,
     baseURL,
+    problems,
   }) => {
+    problems.expected.push(/net::ERR_FAILED \[[^\]]*\/fn\/save_icp/);
     await signUp(page);
     const name = `Forged ${uniqueTag()}`;
     const form = {
@@ -127,10 +129,23 @@ test.describe("cross-site requests", () => {
     expect(forged.status()).toBe(403);
     expect(await forged.text()).toContain("Cross-site request refused");
 
-    // The server function behind the builder refuses it too.
-    const forgedFn = await page.request.post("/fn/save_icp", {
-      headers: { Origin: "https://evil.example" },
-      form: { body: JSON.stringify(minimalBody(name)) },
+    // The server function behind the hydrated builder refuses it too: capture the builder's own
+    // request (without letting it through), then replay it from another origin.
+    await visit(page, "/icps/new");
+    await page.getByRole("textbox", { name: "Name", exact: true }).fill(name);
+    const captured = new Promise<{ url: string; body: string }>((resolve) => {
+      void page.route("**/fn/save_icp*", async (route) => {
+        resolve({ url: route.request().url(), body: route.request().postData() ?? "" });
+        await route.abort();
+      });
+    });
+    await page.getByRole("button", { name: "Create ICP" }).first().click();
+    const save = await captured;
+    await page.unrouteAll({ behavior: "ignoreErrors" });
+    expect(new URLSearchParams(save.body).get("body")).toContain(name);
+    const forgedFn = await page.request.post(save.url, {
+      headers: { Origin: "https://evil.example", "Content-Type": "application/x-www-form-urlencoded" },
+      data: save.body,
       maxRedirects: 0,
     });
     expect(forgedFn.status()).toBe(403);
@@ -158,5 +173,10 @@ test.describe("cross-site requests", () => {
     });
     expect(own.status()).toBe(303);
     expect(own.headers()["location"]).toMatch(/^\/icps\/[0-9a-f-]{36}$/);
+    const ownFn = await page.request.post(save.url, {
+      headers: { Origin: baseURL!, "Content-Type": "application/x-www-form-urlencoded" },
+      data: save.body,
+    });
+    expect(ownFn.status()).toBe(200);
   });
 });
