@@ -1,0 +1,63 @@
+// API tokens from the settings page: shown once, usable as a Bearer token, and revocable.
+import { test, expect, signUp, visit, createIcpViaApi, minimalBody, uniqueTag } from "../support/app";
+
+test("a new API token is shown once, works with the API, and stops working when revoked", async ({
+  page,
+  playwright,
+  baseURL,
+}) => {
+  const account = await signUp(page, { name: "Tess Token" });
+  const icp = await createIcpViaApi(page, minimalBody(`Via token ${uniqueTag()}`), baseURL!);
+
+  await visit(page, "/settings");
+  await expect(page.getByRole("region", { name: "Your account" })).toContainText(account.email);
+  await expect(page.getByText("You have no API tokens yet.")).toBeVisible();
+  const userId = (await page.locator("dd code").first().innerText()).trim();
+  expect(userId).toMatch(/^user_[A-Za-z0-9]+$/);
+
+  // An empty label is refused with the reason at the field.
+  await page.getByLabel("Label").fill("   ");
+  await page.getByRole("button", { name: "Create token" }).click();
+  await expect(page.locator("[id='label-error']")).toHaveText("Enter a label of up to 100 characters.");
+  await expect(page.getByLabel("Label")).toHaveAttribute("aria-invalid", "true");
+
+  await page.getByLabel("Label").fill("CRM sync");
+  await page.getByRole("button", { name: "Create token" }).click();
+  await expect(page).toHaveURL(/\/settings$/);
+  const shown = page.getByRole("status").filter({ hasText: "Copy it now" });
+  await expect(shown).toContainText("Your new token “CRM sync”");
+  const token = (await page.locator("code.token").innerText()).trim();
+  expect(token).toMatch(/^icp_/);
+  await expect(page.getByRole("cell", { name: "CRM sync", exact: true })).toBeVisible();
+  await expect(page.getByRole("row").filter({ hasText: "CRM sync" })).toContainText("Active");
+
+  // Shown once: a reload does not show it again.
+  await page.reload();
+  await expect(page.getByRole("cell", { name: "CRM sync", exact: true })).toBeVisible();
+  await expect(page.locator("code.token")).toHaveCount(0);
+  await expect(page.getByText(token)).toHaveCount(0);
+
+  // A client without the cookie uses the token.
+  const client = await playwright.request.newContext({ baseURL });
+  try {
+    const withToken = await client.get(`/api/v1/entities/icps/${icp.id}`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(withToken.status()).toBe(200);
+    expect((await withToken.json()).userIds).toContain(userId);
+    expect((await client.get(`/api/v1/entities/icps/${icp.id}`)).status()).toBe(401);
+
+    // Revoke it.
+    await page.getByRole("button", { name: "Revoke CRM sync" }).click();
+    await expect(page).toHaveURL(/\/settings\?notice=revoked$/);
+    await expect(page.getByRole("status").filter({ hasText: "The token was revoked." })).toBeVisible();
+    await expect(page.getByRole("row").filter({ hasText: "CRM sync" })).toContainText("Revoked");
+    await expect(page.getByRole("button", { name: "Revoke CRM sync" })).toHaveCount(0);
+    const revoked = await client.get(`/api/v1/entities/icps/${icp.id}`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(revoked.status()).toBe(401);
+  } finally {
+    await client.dispose();
+  }
+});
