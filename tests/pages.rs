@@ -154,6 +154,8 @@ async fn plain_row_buttons_add_and_remove_rows_keeping_values(db: Database) {
     assert!(text.contains("value=\"Rows\""));
     assert!(text.contains("value=\"Fintech\""));
     assert!(!text.contains("problems to fix"));
+    // The page sent back is the signed-in user's own: the header still offers to sign out.
+    assert!(text.contains("Sign out"), "{text}");
 
     let removed = app
         .browser(

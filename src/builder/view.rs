@@ -12,6 +12,7 @@ use crate::pages::PageError;
 use leptos::ev::{FocusEvent, KeyboardEvent, MouseEvent, SubmitEvent};
 use leptos::html;
 use leptos::prelude::*;
+use leptos::wasm_bindgen::JsCast;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -121,10 +122,19 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
     let summary_ref = NodeRef::<html::Div>::new();
     let editing = init.editing.clone();
 
-    let current = move || form_ref.get_untracked().map(|form| read_form(&form));
+    let current = move || {
+        form_ref
+            .try_get_untracked()
+            .flatten()
+            .map(|form| read_form(&form))
+    };
 
     // Re-checks the whole form; shows errors of fields the user has left (all of them after a submit).
     let check = move || {
+        // A check scheduled just before the builder went away (saving navigates) has nothing to do.
+        if errors.is_disposed() {
+            return;
+        }
         let Some(pairs) = current() else { return };
         let body = form_to_json(&pairs);
         preview.set(body.clone());
@@ -178,9 +188,7 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
                             Ok(id) => navigate(&format!("/icps/{id}"), Default::default()),
                             Err(PageError::Invalid(details)) => {
                                 errors.set(form_errors(&details, &Rows::of(&pairs)));
-                                if let Some(summary) = summary_ref.get_untracked() {
-                                    let _ = summary.focus();
-                                }
+                                focus_summary(summary_ref);
                             }
                             Err(other) => failure.set(Some(other.to_string())),
                         }
@@ -188,9 +196,7 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
                 }
                 Err(details) => {
                     errors.set(form_errors(&details, &Rows::of(&pairs)));
-                    if let Some(summary) = summary_ref.get_untracked() {
-                        let _ = summary.focus();
-                    }
+                    focus_summary(summary_ref);
                 }
             }
         }
@@ -338,6 +344,29 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
     }
 }
 
+/// Moves focus to the error summary once it is shown (it is hidden until the DOM catches up).
+fn focus_summary(summary_ref: NodeRef<html::Div>) {
+    set_timeout(
+        move || {
+            if let Some(summary) = summary_ref.try_get_untracked().flatten() {
+                let _ = summary.focus();
+            }
+        },
+        Duration::ZERO,
+    );
+}
+
+/// Focuses the field a summary link points at (the router would only scroll to it).
+fn focus_field(ev: MouseEvent, field: &str) {
+    if let Some(element) = document().get_element_by_id(field) {
+        ev.prevent_default();
+        element.scroll_into_view();
+        if let Ok(input) = element.dyn_into::<web_sys::HtmlElement>() {
+            let _ = input.focus();
+        }
+    }
+}
+
 #[component]
 fn ErrorSummary(
     errors: RwSignal<Vec<FormError>>,
@@ -350,7 +379,10 @@ fn ErrorSummary(
                 {move || errors.get().into_iter().map(|e| {
                     let text = format!("{}: {}", e.place, e.message);
                     match e.field {
-                        Some(field) => view! { <li><a href=format!("#{field}")>{text}</a></li> }.into_any(),
+                        Some(field) => {
+                            let href = format!("#{field}");
+                            view! { <li><a href=href on:click=move |ev| focus_field(ev, &field)>{text}</a></li> }.into_any()
+                        }
                         None => view! { <li>{text}</li> }.into_any(),
                     }
                 }).collect_view()}

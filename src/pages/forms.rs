@@ -45,7 +45,7 @@ async fn create_from_form(
         Ok(user) => user,
         Err(redirect) => return redirect,
     };
-    submit(&state, &user, None, headers, pairs).await
+    submit(&state, &user, None, (headers, session), pairs).await
 }
 
 async fn update_from_form(
@@ -62,14 +62,15 @@ async fn update_from_form(
     let Ok(id) = Uuid::try_parse(&id) else {
         return problem(StatusCode::NOT_FOUND, "This ICP doesn’t exist.");
     };
-    submit(&state, &user, Some(id), headers, pairs).await
+    submit(&state, &user, Some(id), (headers, session), pairs).await
 }
 
+/// `from` is the posted request's headers and session: the page rendered back is the user's own.
 async fn submit(
     state: &AppState,
     user: &UserId,
     id: Option<Uuid>,
-    headers: HeaderMap,
+    from: (HeaderMap, Session),
     pairs: Pairs,
 ) -> Response {
     let action = pairs
@@ -100,7 +101,7 @@ async fn submit(
             Some(change) => {
                 render(
                     state,
-                    headers,
+                    from,
                     &page,
                     init(change.apply(fields), Vec::new()),
                     StatusCode::OK,
@@ -122,7 +123,7 @@ async fn submit(
             let errors = form_errors(&details, &Rows::of(&fields));
             render(
                 state,
-                headers,
+                from,
                 &page,
                 init(fields, errors),
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -166,7 +167,7 @@ async fn delete_from_form(
 /// Renders the builder page at `page` from `init` (the submitted values), with `status`.
 async fn render(
     state: &AppState,
-    headers: HeaderMap,
+    (headers, session): (HeaderMap, Session),
     page: &str,
     init: BuilderInit,
     status: StatusCode,
@@ -182,6 +183,8 @@ async fn render(
     );
     let mut request = Request::get(page).body(Body::empty()).unwrap_or_default();
     *request.headers_mut() = headers;
+    // The header's user menu reads the session from the request, as on any page.
+    request.extensions_mut().insert(session);
     let mut response = handler(request).await;
     *response.status_mut() = status;
     response

@@ -58,6 +58,11 @@ pub async fn builder_start(
 /// it is validated again here. Answers the ICP's id.
 #[server(prefix = "/fn")]
 pub async fn save_icp(id: Option<String>, body: String) -> Result<String, PageError> {
+    super::with_status(save(id, body).await)
+}
+
+#[cfg(feature = "ssr")]
+async fn save(id: Option<String>, body: String) -> Result<String, PageError> {
     use crate::api::icps::{create, update};
     use crate::domain::{FieldError, PathSegment};
     let (state, user) = super::signed_in().await?;

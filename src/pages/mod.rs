@@ -63,6 +63,25 @@ mod ssr {
         }
     }
 
+    /// Answers a server function's error with its HTTP status (422 for invalid input, not 500).
+    pub fn with_status<T>(result: Result<T, PageError>) -> Result<T, PageError> {
+        use axum::http::StatusCode;
+        if let (Err(error), Some(response)) = (
+            &result,
+            leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+        ) {
+            response.set_status(match error {
+                PageError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                PageError::Unauthorized => StatusCode::UNAUTHORIZED,
+                PageError::Forbidden(_) => StatusCode::FORBIDDEN,
+                PageError::NotFound(_) => StatusCode::NOT_FOUND,
+                PageError::Conflict(_) => StatusCode::CONFLICT,
+                PageError::Server | PageError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            });
+        }
+        result
+    }
+
     /// The app state and the signed-in user of the current server-function call.
     pub async fn signed_in() -> Result<(AppState, UserId), PageError> {
         let state = expect_context::<AppState>();
@@ -77,4 +96,4 @@ mod ssr {
 }
 
 #[cfg(feature = "ssr")]
-pub use ssr::signed_in;
+pub use ssr::{signed_in, with_status};
