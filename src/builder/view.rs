@@ -137,19 +137,19 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
         }
         let Some(pairs) = current() else { return };
         let body = form_to_json(&pairs);
-        preview.set(body.clone());
+        preview.try_set(body.clone());
         let found = match validate_draft(&body) {
             Ok(_) => Vec::new(),
             Err(details) => form_errors(&details, &Rows::of(&pairs)),
         };
         let show_all = submitted.get_untracked();
         touched.with_untracked(|touched| {
-            errors.set(
+            errors.try_set(
                 found
                     .into_iter()
                     .filter(|e| show_all || e.field.as_ref().is_some_and(|f| touched.contains(f)))
                     .collect(),
-            )
+            );
         });
     };
     // After the DOM has caught up with a row or tag change.
@@ -160,13 +160,15 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
         refresh,
     });
 
+    // Deferred, and tolerant of a builder already gone: removing the page (after saving) makes the
+    // browser fire focusout on the field that had focus.
     let on_focusout = move |ev: FocusEvent| {
         if let Some(name) = event_target::<web_sys::HtmlInputElement>(&ev).get_attribute("name") {
-            touched.update(|t| {
+            touched.try_update(|t| {
                 t.insert(name);
             });
         }
-        check();
+        set_timeout(check, Duration::ZERO);
     };
 
     let on_submit = {
@@ -357,14 +359,19 @@ fn focus_summary(summary_ref: NodeRef<html::Div>) {
 }
 
 /// Focuses the field a summary link points at (the router would only scroll to it).
-fn focus_field(ev: MouseEvent, field: &str) {
-    if let Some(element) = document().get_element_by_id(field) {
-        ev.prevent_default();
-        element.scroll_into_view();
-        if let Ok(input) = element.dyn_into::<web_sys::HtmlElement>() {
-            let _ = input.focus();
-        }
-    }
+/// The link still updates the address (the router handles it); focus follows right after.
+fn focus_field(field: String) {
+    set_timeout(
+        move || {
+            if let Some(element) = document().get_element_by_id(&field) {
+                element.scroll_into_view();
+                if let Ok(input) = element.dyn_into::<web_sys::HtmlElement>() {
+                    let _ = input.focus();
+                }
+            }
+        },
+        Duration::ZERO,
+    );
 }
 
 #[component]
@@ -381,7 +388,7 @@ fn ErrorSummary(
                     match e.field {
                         Some(field) => {
                             let href = format!("#{field}");
-                            view! { <li><a href=href on:click=move |ev| focus_field(ev, &field)>{text}</a></li> }.into_any()
+                            view! { <li><a href=href on:click=move |_| focus_field(field.clone())>{text}</a></li> }.into_any()
                         }
                         None => view! { <li>{text}</li> }.into_any(),
                     }
@@ -538,8 +545,7 @@ fn TagInput(
             .filter(|t| !t.is_empty())
             .map(str::to_owned)
             .collect();
-        if !new.is_empty() {
-            tags.update(|t| t.extend(new));
+        if !new.is_empty() && tags.try_update(|t| t.extend(new)).is_some() {
             input.set_value("");
             refresh.run(());
         }
