@@ -6,7 +6,7 @@
 use super::form::{
     filter_label, form_errors, form_to_json, FormError, Pairs, Rows, LEAD_TAGS, NEW_TAG,
 };
-use crate::domain::{validate_draft, CustomFilter, FieldError, Limits};
+use crate::domain::{validate_draft, CustomFilter, Limits};
 use crate::pages::icps::save_icp;
 use crate::pages::PageError;
 use leptos::ev::{FocusEvent, KeyboardEvent, MouseEvent, SubmitEvent};
@@ -432,7 +432,7 @@ fn described_by(name: &str, hint: bool) -> String {
 }
 
 #[component]
-fn FieldError(name: String, error: Signal<Option<String>>) -> impl IntoView {
+fn FieldMessage(name: String, error: Signal<Option<String>>) -> impl IntoView {
     view! { <p class="field-error" id=format!("{name}-error")>{move || error.get()}</p> }
 }
 
@@ -466,7 +466,7 @@ fn TextField(
                 aria-invalid=move || error.with(Option::is_some).to_string()
                 aria-describedby=described_by(&name, hint.is_some())
             />
-            <FieldError name=name.clone() error=error />
+            <FieldMessage name=name.clone() error=error />
         </div>
     }
 }
@@ -497,7 +497,7 @@ fn TextArea(
             >
                 {value}
             </textarea>
-            <FieldError name=name.clone() error=error />
+            <FieldMessage name=name.clone() error=error />
         </div>
     }
 }
@@ -519,7 +519,7 @@ fn SelectField(
                     view! { <option value=option selected=value == option>{text}</option> }
                 }).collect_view()}
             </select>
-            <FieldError name=name.clone() error=error />
+            <FieldMessage name=name.clone() error=error />
         </div>
     }
 }
@@ -597,7 +597,7 @@ fn TagInput(
                     on:blur=on_blur
                 />
             </div>
-            <FieldError name=input_name.clone() error=error />
+            <FieldMessage name=input_name.clone() error=error />
         </div>
     }
 }
@@ -761,9 +761,4 @@ fn JsonPreview(preview: RwSignal<serde_json::Value>) -> impl IntoView {
             <pre class="json" tabindex="0" aria-label="API request body"><code>{move || preview.with(pretty)}</code></pre>
         </aside>
     }
-}
-
-/// Turns errors the server found into form errors (for a body built from `pairs`).
-pub fn server_errors(details: &[FieldError], pairs: &Pairs) -> Vec<FormError> {
-    form_errors(details, &Rows::of(pairs))
 }
