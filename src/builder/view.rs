@@ -436,6 +436,26 @@ fn FieldMessage(name: String, error: Signal<Option<String>>) -> impl IntoView {
     view! { <p class="field-error" id=format!("{name}-error")>{move || error.get()}</p> }
 }
 
+/// A field's frame: label (with a required mark), hint, the control, and its error message.
+#[component]
+fn FieldFrame(
+    name: String,
+    label: String,
+    hint: Option<String>,
+    required: bool,
+    error: Signal<Option<String>>,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <div class="form-field" class:has-error=move || error.with(Option::is_some)>
+            <label for=name.clone()>{label}{required.then_some(view! { <span class="required" aria-hidden="true">" *"</span> })}</label>
+            {hint.map(|hint| view! { <p class="hint" id=format!("{name}-hint")>{hint}</p> })}
+            {children()}
+            <FieldMessage name=name error=error />
+        </div>
+    }
+}
+
 #[component]
 fn TextField(
     #[prop(into)] name: String,
@@ -450,10 +470,9 @@ fn TextField(
     let builder = use_builder();
     let error = builder.error(&name);
     let value = builder.value(&name);
+    let described = described_by(&name, hint.is_some());
     view! {
-        <div class="form-field" class:has-error=move || error.with(Option::is_some)>
-            <label for=name.clone()>{label}{required.then_some(view! { <span class="required" aria-hidden="true">" *"</span> })}</label>
-            {hint.clone().map(|hint| view! { <p class="hint" id=format!("{name}-hint")>{hint}</p> })}
+        <FieldFrame name=name.clone() label=label hint=hint required=required error=error>
             <input
                 id=name.clone()
                 name=name.clone()
@@ -464,10 +483,9 @@ fn TextField(
                 min=min
                 max=max_value
                 aria-invalid=move || error.with(Option::is_some).to_string()
-                aria-describedby=described_by(&name, hint.is_some())
+                aria-describedby=described
             />
-            <FieldMessage name=name.clone() error=error />
-        </div>
+        </FieldFrame>
     }
 }
 
@@ -482,10 +500,9 @@ fn TextArea(
     let builder = use_builder();
     let error = builder.error(&name);
     let value = builder.value(&name);
+    let described = described_by(&name, hint.is_some());
     view! {
-        <div class="form-field" class:has-error=move || error.with(Option::is_some)>
-            <label for=name.clone()>{label}{required.then_some(view! { <span class="required" aria-hidden="true">" *"</span> })}</label>
-            {hint.clone().map(|hint| view! { <p class="hint" id=format!("{name}-hint")>{hint}</p> })}
+        <FieldFrame name=name.clone() label=label hint=hint required=required error=error>
             <textarea
                 id=name.clone()
                 name=name.clone()
@@ -493,12 +510,11 @@ fn TextArea(
                 required=required
                 maxlength=max.to_string()
                 aria-invalid=move || error.with(Option::is_some).to_string()
-                aria-describedby=described_by(&name, hint.is_some())
+                aria-describedby=described
             >
                 {value}
             </textarea>
-            <FieldMessage name=name.clone() error=error />
-        </div>
+        </FieldFrame>
     }
 }
 
