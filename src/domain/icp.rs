@@ -149,7 +149,14 @@ impl fmt::Display for UserId {
 pub struct Timestamp(pub DateTime<Utc>);
 
 impl Timestamp {
-    /// Parses any RFC 3339 timestamp. Finer than milliseconds is refused rather than cut off.
+    /// 0001-01-01T00:00:00.000Z: years before 1 have no four-digit RFC 3339 form.
+    pub const MIN_MILLIS: i64 = -62_135_596_800_000;
+    /// 9999-12-31T23:59:59.999Z: later years have no four-digit RFC 3339 form.
+    pub const MAX_MILLIS: i64 = 253_402_300_799_999;
+
+    /// Parses any RFC 3339 timestamp in years 0001–9999 once converted to UTC (so that what is
+    /// stored can be written back and parsed again). Finer than milliseconds is refused rather
+    /// than cut off.
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
         let parsed = DateTime::parse_from_rfc3339(raw)
             .map_err(|_| "Invalid timestamp: expected RFC 3339, like 2024-12-31T23:59:59.000Z")?
@@ -157,7 +164,9 @@ impl Timestamp {
         if parsed.timestamp_subsec_nanos() % 1_000_000 != 0 {
             return Err("Timestamps are kept to the millisecond: use at most 3 fractional digits");
         }
-        Ok(Self(parsed))
+        Self::from_millis(parsed.timestamp_millis()).ok_or(
+            "Must be between 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z once converted to UTC",
+        )
     }
 
     /// Now, cut to the millisecond so that what is stored is what is returned.
@@ -165,7 +174,11 @@ impl Timestamp {
         Self::from_millis(Utc::now().timestamp_millis()).unwrap_or(Self(DateTime::UNIX_EPOCH))
     }
 
+    /// The instant `millis` after the Unix epoch; `None` outside years 0001–9999.
     pub fn from_millis(millis: i64) -> Option<Self> {
+        if !(Self::MIN_MILLIS..=Self::MAX_MILLIS).contains(&millis) {
+            return None;
+        }
         DateTime::from_timestamp_millis(millis).map(Self)
     }
 
@@ -484,6 +497,39 @@ mod tests {
         );
         assert!(Timestamp::parse("2024-12-31T23:59:59.0001Z").is_err());
         assert!(Timestamp::parse("31.12.2024").is_err());
+    }
+
+    #[test]
+    fn timestamps_stay_within_four_digit_years_in_utc() {
+        let range = "Must be between 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z once converted to UTC";
+        for outside in [
+            "9999-12-31T23:30:00-01:00",
+            "0000-01-01T00:30:00+01:00",
+            "0000-12-31T23:59:59.999Z",
+        ] {
+            assert_eq!(Timestamp::parse(outside), Err(range), "{outside}");
+        }
+        for (edge, utc) in [
+            ("9999-12-31T23:59:59.999Z", "9999-12-31T23:59:59.999Z"),
+            ("9999-12-31T22:30:00-01:00", "9999-12-31T23:30:00.000Z"),
+            ("0001-01-01T00:30:00+00:30", "0001-01-01T00:00:00.000Z"),
+        ] {
+            let parsed = Timestamp::parse(edge).unwrap();
+            assert_eq!(parsed.to_string(), utc);
+            // What is written parses back, and the stored millisecond form reads back.
+            assert_eq!(Timestamp::parse(&parsed.to_string()), Ok(parsed));
+            assert_eq!(Timestamp::from_millis(parsed.millis()), Some(parsed));
+        }
+        assert_eq!(
+            Timestamp::from_millis(Timestamp::MAX_MILLIS).map(|t| t.to_string()),
+            Some("9999-12-31T23:59:59.999Z".to_owned())
+        );
+        assert_eq!(
+            Timestamp::from_millis(Timestamp::MIN_MILLIS).map(|t| t.to_string()),
+            Some("0001-01-01T00:00:00.000Z".to_owned())
+        );
+        assert_eq!(Timestamp::from_millis(Timestamp::MAX_MILLIS + 1), None);
+        assert_eq!(Timestamp::from_millis(Timestamp::MIN_MILLIS - 1), None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod icp;
 pub mod path;
+pub mod regex_cost;
 pub mod validate;
 
 pub use icp::*;

@@ -3,6 +3,7 @@
 
 use super::icp::*;
 use super::path::{FieldError, PathSegment};
+use super::regex_cost;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 
@@ -43,6 +44,7 @@ const TOP_LEVEL: &[&str] = &[
 /// Validates a create body (or a merged update) into a draft, reporting all problems at once.
 pub fn validate_draft(body: &Value) -> Result<IcpDraft, Vec<FieldError>> {
     let mut check = Check::default();
+    check.no_nul(body);
     let root = Path::root();
     let draft = check.draft(body, &root);
     match draft {
@@ -122,7 +124,36 @@ fn quoted_list(allowed: &[&str]) -> String {
         .join(" | ")
 }
 
+/// The NUL character: Postgres text and jsonb cannot hold it, so no database is given one.
+const NUL: char = '\u{0}';
+
 impl Check {
+    /// Refuses a NUL in any string or object key of `body`, wherever it is (provider-specific
+    /// filters included), at its path. Walks with its own stack, so any depth is safe.
+    fn no_nul(&mut self, body: &Value) {
+        let mut pending = vec![(body, Path::root())];
+        while let Some((value, path)) = pending.pop() {
+            match value {
+                Value::String(text) if text.contains(NUL) => {
+                    self.fail(&path, "Must not contain the NUL character (\\u0000)");
+                }
+                Value::Array(items) => {
+                    pending.extend(items.iter().enumerate().rev().map(|(i, v)| (v, path.at(i))));
+                }
+                Value::Object(map) => {
+                    for (key, _) in map.iter().filter(|(key, _)| key.contains(NUL)) {
+                        self.fail(
+                            &path.key(key),
+                            "Keys must not contain the NUL character (\\u0000)",
+                        );
+                    }
+                    pending.extend(map.iter().rev().map(|(k, v)| (v, path.key(k))));
+                }
+                _ => {}
+            }
+        }
+    }
+
     fn fail(&mut self, path: &Path, message: impl Into<String>) {
         self.errors.push(FieldError::new(path.0.clone(), message));
     }
@@ -629,20 +660,30 @@ impl Check {
                     .required(map, "field", path)
                     .and_then(|v| self.dot_path(v, &path.key("field")));
                 let regex = field(self, "regex", Text::required(Limits::REGEX));
-                let regex = regex.and_then(|pattern| match regress::Regex::new(&pattern) {
-                    Ok(_) => Some(pattern),
-                    Err(error) => {
-                        self.fail(
-                            &path.key("regex"),
-                            format!("Invalid regular expression: {error}"),
-                        );
-                        None
+                let regex = regex.and_then(|pattern| {
+                    // Measured before compiling: the engine's own cost is what must be bounded.
+                    if let Some(refusal) = regex_cost::measure(&pattern).refusal() {
+                        self.fail(&path.key("regex"), refusal);
+                        return None;
                     }
+                    self.compiles(&pattern, &path.key("regex"))
+                        .then_some(pattern)
                 });
                 Some(CustomFilter::MatchFieldWithRegex {
                     field: field_path?,
                     regex: regex?,
                 })
+            }
+        }
+    }
+
+    /// Whether `pattern` is a valid ECMAScript regular expression; reports why not at `path`.
+    fn compiles(&mut self, pattern: &str, path: &Path) -> bool {
+        match regress::Regex::new(pattern) {
+            Ok(_) => true,
+            Err(error) => {
+                self.fail(path, format!("Invalid regular expression: {error}"));
+                false
             }
         }
     }
@@ -856,6 +897,79 @@ mod tests {
         assert_eq!(errors.len(), 2);
         assert_eq!(errors[0].0, "customFilterCriteria.0.field");
         assert_eq!(errors[1].0, "customFilterCriteria.0.regex");
+    }
+
+    #[test]
+    fn regex_over_the_budget_is_refused_at_its_path() {
+        // The depth-9 pattern: 0.7 s and 225 MB to compile without the budget.
+        let mut pattern = "a".to_owned();
+        for _ in 0..9 {
+            pattern = format!("(?:{pattern}){{5}}");
+        }
+        let body = with(
+            minimal(),
+            "customFilterCriteria",
+            json!([{"type": "matchFieldWithRegex", "field": "company.name", "regex": pattern}]),
+        );
+        let errors = errors_of(body);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].0, "customFilterCriteria.0.regex");
+        assert!(
+            errors[0].1.starts_with("This pattern is too complex"),
+            "{}",
+            errors[0].1
+        );
+    }
+
+    #[test]
+    fn nul_is_refused_in_any_string_or_key() {
+        let body = json!({
+            "name": "A\u{0}B",
+            "leadProviderCriteria": [{"provider": "baseProvider", "filters": {
+                "funding\u{0}stage": ["Seed"],
+                "stage": {"any": ["x", "y\u{0}"]}
+            }}],
+            "customFilterCriteria": [],
+            "userIds": []
+        });
+        let errors = errors_of(body);
+        assert_eq!(
+            errors,
+            vec![
+                (
+                    "name".into(),
+                    "Must not contain the NUL character (\\u0000)".into()
+                ),
+                (
+                    "leadProviderCriteria.0.filters.funding\u{0}stage".into(),
+                    "Keys must not contain the NUL character (\\u0000)".into()
+                ),
+                (
+                    "leadProviderCriteria.0.filters.stage.any.1".into(),
+                    "Must not contain the NUL character (\\u0000)".into()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn active_until_is_refused_outside_four_digit_utc_years() {
+        for edge in ["9999-12-31T23:30:00-01:00", "0000-01-01T00:30:00+01:00"] {
+            let errors = errors_of(with(minimal(), "activeUntil", json!(edge)));
+            assert_eq!(errors.len(), 1, "{edge}");
+            assert_eq!(errors[0].0, "activeUntil");
+            assert!(
+                errors[0].1.contains("9999-12-31T23:59:59.999Z"),
+                "{}",
+                errors[0].1
+            );
+        }
+        let draft = validate_draft(&with(
+            minimal(),
+            "activeUntil",
+            json!("9999-12-31T23:59:59.999Z"),
+        ));
+        assert!(draft.is_ok());
     }
 
     #[test]
