@@ -26,6 +26,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: DynStore,
     pub sessions: SessionBackend,
+    /// Sign-in and sign-up attempt counts (shared through the database on Postgres).
+    pub limiter: crate::auth::limiter::Limiter,
     pub config: Arc<Config>,
 }
 
@@ -63,10 +65,12 @@ impl AppState {
         config: Config,
     ) -> StoreResult<Self> {
         let sessions = store.sessions().await?;
+        let limiter = store.limiter();
         Ok(Self {
             leptos_options,
             store,
             sessions,
+            limiter,
             config: Arc::new(config),
         })
     }

@@ -1,6 +1,7 @@
 //! Accounts and sessions in the browser through the real router, on SQLite and on Postgres: the
 //! sign-up, sign-in and sign-out forms, the sign-in rule for pages, the same-origin check, the
-//! sign-in limiter and API tokens on the settings page.
+//! sign-in and sign-up limits (also under parallel guessing) and API tokens on the settings page
+//! (never stored in clear).
 
 mod common;
 
@@ -12,6 +13,7 @@ use common::{
 };
 use serde_json::{json, Value};
 use std::net::SocketAddr;
+use tower::ServiceExt;
 
 on_both_databases!(
     sign_up_starts_a_session_that_opens_the_pages,
@@ -25,6 +27,12 @@ on_both_databases!(
     cross_site_forms_are_refused,
     settings_create_list_and_revoke_tokens,
     session_survives_a_restart,
+    parallel_wrong_sign_ins_are_evaluated_at_most_five_times,
+    sign_ups_are_limited_per_address,
+    an_authorization_header_does_not_skip_the_origin_check_off_the_api,
+    a_new_token_is_never_stored_in_clear,
+    account_inputs_with_nul_get_the_form_error,
+    a_failed_session_update_keeps_a_committed_answer,
 );
 
 const ICPS: &str = "/api/v1/entities/icps";
@@ -77,6 +85,91 @@ fn random_address() -> [u8; 4] {
     let id = uuid::Uuid::new_v4();
     let bytes = id.as_bytes();
     [10, bytes[0], bytes[1], bytes[2]]
+}
+
+/// The `icp_new_token=…` pair a token's creation sets, as a `Cookie` header value.
+fn pad_cookie(reply: &Reply) -> Option<String> {
+    let name = icp_builder::auth::session::NEW_TOKEN_COOKIE;
+    let set = reply
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with(&format!("{name}=")))?;
+    assert!(set.contains("HttpOnly"), "{set}");
+    assert!(set.contains("SameSite=Strict"), "{set}");
+    assert!(set.contains("Max-Age=600"), "{set}");
+    set.split(';').next().map(str::to_owned)
+}
+
+/// The raw `data` of every row of the sessions table.
+async fn session_rows(app: &TestApp) -> Vec<Vec<u8>> {
+    match &app.database {
+        Database::Sqlite { .. } => {
+            let url = app.database.sqlite_url().unwrap();
+            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+            let rows: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT data FROM sessions")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+            rows.into_iter().map(|(data,)| data).collect()
+        }
+        Database::Postgres { options } => {
+            let pool = sqlx::PgPool::connect_with(options.as_ref().clone())
+                .await
+                .unwrap();
+            let rows: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT data FROM sessions")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+            rows.into_iter().map(|(data,)| data).collect()
+        }
+    }
+}
+
+/// The error code a sign-in or sign-up redirect carries (`credentials`, `locked`, …).
+fn error_code(reply: &Reply) -> String {
+    let query = location(reply).split_once('?').map_or("", |(_, query)| query);
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(name, _)| name == "error")
+        .map(|(_, code)| code.into_owned())
+        .unwrap_or_default()
+}
+
+/// `count` wrong sign-ins for `email`, all sent at once; the address of the n-th is `address(n)`.
+async fn parallel_sign_ins(
+    app: &TestApp,
+    email: &str,
+    count: usize,
+    address: impl Fn(usize) -> Option<[u8; 4]>,
+) -> Vec<String> {
+    let tasks: Vec<_> = (0..count)
+        .map(|n| {
+            let mut request = browser(Method::POST, "/sign-in", None)
+                .header(header::ORIGIN, SITE)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(form_body(&[("email", email), ("password", "wrong guess")]))
+                .expect("request");
+            if let Some(address) = address(n) {
+                request
+                    .extensions_mut()
+                    .insert(ConnectInfo(SocketAddr::from((address, 40_000))));
+            }
+            tokio::spawn(app.router.clone().oneshot(request))
+        })
+        .collect();
+    let mut codes = Vec::new();
+    for task in tasks {
+        let response = task.await.expect("task").expect("router answers");
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let reply = Reply {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: Value::Null,
+        };
+        codes.push(error_code(&reply));
+    }
+    codes
 }
 
 /// The `icp_…` token shown on a settings page, if any.
@@ -554,8 +647,11 @@ async fn settings_create_list_and_revoke_tokens(db: Database) {
         (created.status, location(&created)),
         (StatusCode::SEE_OTHER, "/settings")
     );
+    let pad = pad_cookie(&created).expect("the browser gets the pad");
 
-    let shown = app.visit("/settings", Some(&cookie)).await;
+    let shown = app
+        .visit("/settings", Some(&format!("{cookie}; {pad}")))
+        .await;
     assert_eq!(
         shown.headers[header::CACHE_CONTROL],
         "no-store",
@@ -565,7 +661,9 @@ async fn settings_create_list_and_revoke_tokens(db: Database) {
     assert!(text(&shown).contains(r#"class="token""#));
     assert!(text(&shown).contains("CRM sync"));
     assert!(text(&shown).contains("Active"));
-    let again = app.visit("/settings", Some(&cookie)).await;
+    let again = app
+        .visit("/settings", Some(&format!("{cookie}; {pad}")))
+        .await;
     assert_eq!(shown_token(text(&again)), None, "shown only once");
     assert!(text(&again).contains("CRM sync"), "still listed");
 
@@ -620,4 +718,307 @@ async fn session_survives_a_restart(db: Database) {
     );
     let api = api_call(&app, Method::GET, Some(&cookie), None, None).await;
     assert_eq!(api.status, StatusCode::OK);
+}
+
+async fn parallel_wrong_sign_ins_are_evaluated_at_most_five_times(db: Database) {
+    let app = TestApp::start(db).await;
+    let email = cli_user(&app, "ana").await;
+    let codes = parallel_sign_ins(&app, &email, 40, |_| None).await;
+    let evaluated = codes.iter().filter(|code| *code == "credentials").count();
+    let locked = codes.iter().filter(|code| *code == "locked").count();
+    assert_eq!((evaluated, locked), (5, 35), "{codes:?}");
+    // The right password is refused too, for now.
+    let refused = sign_in_from(&app, random_address(), &email, PASSWORD).await;
+    assert_eq!(error_code(&refused), "locked");
+
+    // Spread over 40 addresses, the email's limit still holds.
+    let bo = cli_user(&app, "bo").await;
+    let codes = parallel_sign_ins(&app, &bo, 40, |_| Some(random_address())).await;
+    let evaluated = codes.iter().filter(|code| *code == "credentials").count();
+    assert_eq!(evaluated, 5, "{codes:?}");
+
+    // From one address to 40 emails, the address's limit of 20 holds.
+    let address = random_address();
+    let tasks: Vec<_> = (0..40)
+        .map(|n| {
+            let mut request = browser(Method::POST, "/sign-in", None)
+                .header(header::ORIGIN, SITE)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(form_body(&[
+                    ("email", format!("guess{n}@example.com").as_str()),
+                    ("password", "x"),
+                ]))
+                .unwrap();
+            request
+                .extensions_mut()
+                .insert(ConnectInfo(SocketAddr::from((address, 40_000))));
+            tokio::spawn(app.router.clone().oneshot(request))
+        })
+        .collect();
+    let mut evaluated = 0;
+    for task in tasks {
+        let response = task.await.unwrap().unwrap();
+        let to = response.headers()[header::LOCATION].to_str().unwrap();
+        evaluated += usize::from(to.starts_with("/sign-in?error=credentials"));
+    }
+    assert_eq!(evaluated, 20);
+}
+
+/// A sign-up form post from `address`.
+async fn sign_up_from(app: &TestApp, address: [u8; 4], email: &str, password: &str) -> Reply {
+    let mut request = browser(Method::POST, "/sign-up", None)
+        .header(header::ORIGIN, SITE)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(form_body(&[
+            ("name", "Team member"),
+            ("email", email),
+            ("password", password),
+        ]))
+        .expect("request");
+    request
+        .extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from((address, 40_000))));
+    app.raw(request).await
+}
+
+async fn sign_ups_are_limited_per_address(db: Database) {
+    let app = TestApp::start(db).await;
+    let office = random_address();
+    let email = |n: usize| format!("member{n}-{}@example.com", uuid::Uuid::new_v4().simple());
+    // Refused before any hashing: not counted.
+    for n in 0..5 {
+        let short = sign_up_from(&app, office, &email(n), "short").await;
+        assert_eq!(error_code(&short), "password");
+    }
+    for n in 0..10 {
+        let made = sign_up_from(&app, office, &email(n), PASSWORD).await;
+        assert_eq!(location(&made), "/icps", "sign-up {n}");
+        assert!(session_cookie(&made).is_some());
+    }
+    let eleventh = email(11);
+    let refused = sign_up_from(&app, office, &eleventh, PASSWORD).await;
+    assert_eq!(error_code(&refused), "sign-ups", "{}", location(&refused));
+    assert!(location(&refused).contains("&retry=15"), "{}", location(&refused));
+    assert!(session_cookie(&refused).is_none());
+    assert!(app.store.user_by_email(&eleventh).await.unwrap().is_none());
+    let page = app.visit(location(&refused), None).await;
+    assert!(
+        text(&page).contains(
+            "Too many accounts were created from your network. Try again in 15 minutes."
+        ),
+        "{}",
+        text(&page)
+    );
+    assert!(text(&page).contains(&format!(r#"value="{eleventh}""#)));
+
+    let elsewhere = sign_up_from(&app, random_address(), &eleventh, PASSWORD).await;
+    assert_eq!(location(&elsewhere), "/icps");
+}
+
+async fn an_authorization_header_does_not_skip_the_origin_check_off_the_api(db: Database) {
+    let app = TestApp::start(db).await;
+    let (email, cookie) = app.signed_up("Ana").await;
+    let user = app.store.user_by_email(&email).await.unwrap().unwrap().user;
+    let icp = api_call(&app, Method::POST, Some(&cookie), Some(SITE), Some(&minimal("Kept"))).await;
+    assert_eq!(icp.status, StatusCode::CREATED);
+    let id = icp.body["id"].as_str().unwrap().to_owned();
+
+    let delete = format!("/forms/icps/{id}/delete");
+    for path in [
+        "/settings/tokens",
+        "/sign-out",
+        delete.as_str(),
+        "/forms/icps",
+        "/fn/delete_icp",
+        "/sign-in",
+    ] {
+        for authorization in ["Bearer nonsense", "Basic YTpi", ""] {
+            let request = browser(Method::POST, path, Some(&cookie))
+                .header(header::ORIGIN, "https://evil.example")
+                .header(header::AUTHORIZATION, authorization)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(form_body(&[("label", "stolen"), ("name", "Changed")]))
+                .unwrap();
+            let reply = app.raw(request).await;
+            assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path} {authorization:?}");
+            assert!(text(&reply).contains("Cross-site request refused"));
+        }
+    }
+    assert!(app.store.tokens(&user.id).await.unwrap().is_empty());
+    assert_eq!(
+        app.visit("/icps", Some(&cookie)).await.status,
+        StatusCode::OK,
+        "still signed in"
+    );
+    let kept = api_call(&app, Method::GET, Some(&cookie), None, None).await;
+    assert_eq!(kept.body.as_array().map(Vec::len), Some(1), "{}", kept.body);
+
+    // The API authenticates such calls by the header alone, so they stay exempt (and a bad
+    // header is a 401, the cookie notwithstanding).
+    let api = browser(Method::DELETE, &format!("{ICPS}/{id}"), Some(&cookie))
+        .header(header::ORIGIN, "https://evil.example")
+        .header(header::AUTHORIZATION, "Bearer nonsense")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.raw(api).await.status, StatusCode::UNAUTHORIZED);
+    assert!(app.store.icp(id.parse().unwrap()).await.unwrap().is_some());
+}
+
+async fn a_new_token_is_never_stored_in_clear(db: Database) {
+    let app = TestApp::start(db).await;
+    let (_, cookie) = app.signed_up("Ana").await;
+    let created = app
+        .submit("/settings/tokens", Some(&cookie), &[("label", "CRM sync")])
+        .await;
+    assert_eq!(location(&created), "/settings");
+    let pad = pad_cookie(&created).unwrap();
+    let rows_before_shown = session_rows(&app).await;
+    assert!(!rows_before_shown.is_empty());
+
+    // Without the browser's pad (another browser, a stolen session id) the token is not shown.
+    let elsewhere = app.visit("/settings", Some(&cookie)).await;
+    assert_eq!(shown_token(text(&elsewhere)), None);
+    let created = app
+        .submit("/settings/tokens", Some(&cookie), &[("label", "Second")])
+        .await;
+    let pad = pad_cookie(&created).unwrap_or(pad);
+    let rows_before_second_shown = session_rows(&app).await;
+    let shown = app
+        .visit("/settings", Some(&format!("{cookie}; {pad}")))
+        .await;
+    let token = shown_token(text(&shown)).expect("shown with the pad");
+    assert!(text(&shown).contains("Second"));
+
+    let secret = token.strip_prefix("icp_").unwrap().as_bytes();
+    for row in rows_before_shown
+        .iter()
+        .chain(&rows_before_second_shown)
+        .chain(&session_rows(&app).await)
+    {
+        assert!(
+            !row.windows(secret.len()).any(|window| window == secret),
+            "the token is in a sessions row"
+        );
+    }
+    assert_eq!(
+        app.send(Method::GET, ICPS, Some(&token), None).await.status,
+        StatusCode::OK
+    );
+}
+
+async fn account_inputs_with_nul_get_the_form_error(db: Database) {
+    let app = TestApp::start(db).await;
+    let email = format!("ana-{}@example.com", uuid::Uuid::new_v4().simple());
+    let nul_email = format!("nul\0{email}");
+    for (name, email, code) in [
+        ("Ana\0Lopez", email.as_str(), "name"),
+        ("Ana", nul_email.as_str(), "email"),
+    ] {
+        let reply = app
+            .submit(
+                "/sign-up",
+                None,
+                &[("name", name), ("email", email), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER);
+        assert_eq!(error_code(&reply), code, "{}", location(&reply));
+        assert!(!location(&reply).contains("%00"), "{}", location(&reply));
+        let page = app.visit(location(&reply), None).await;
+        assert_eq!(page.status, StatusCode::OK);
+    }
+
+    let known = cli_user(&app, "bo").await;
+    let nul_sign_in = app
+        .submit(
+            "/sign-in",
+            None,
+            &[("email", &format!("{known}\0")), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(error_code(&nul_sign_in), "credentials");
+    assert!(session_cookie(&nul_sign_in).is_none());
+
+    let (owner, cookie) = app.signed_up("Cy").await;
+    let label = app
+        .submit("/settings/tokens", Some(&cookie), &[("label", "CRM\0sync")])
+        .await;
+    assert_eq!(error_code(&label), "label", "{}", location(&label));
+    let user = app.store.user_by_email(&owner).await.unwrap().unwrap().user;
+    assert!(app.store.tokens(&user.id).await.unwrap().is_empty());
+}
+
+/// Makes every later write to the sessions table fail, as a full disk or a lost connection would.
+async fn break_session_writes(app: &TestApp) {
+    match &app.database {
+        Database::Sqlite { .. } => {
+            let url = app.database.sqlite_url().unwrap();
+            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+            for event in ["INSERT", "UPDATE"] {
+                sqlx::query(&format!(
+                    "CREATE TRIGGER sessions_refuse_{event} BEFORE {event} ON sessions \
+                     BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+                ))
+                .execute(&pool)
+                .await
+                .unwrap();
+            }
+        }
+        Database::Postgres { options } => {
+            let pool = sqlx::PgPool::connect_with(options.as_ref().clone())
+                .await
+                .unwrap();
+            sqlx::query(
+                "CREATE FUNCTION sessions_refuse() RETURNS trigger LANGUAGE plpgsql \
+                 AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$",
+            )
+            .execute(&pool)
+            .await
+            .unwrap();
+            sqlx::query(
+                "CREATE TRIGGER sessions_refuse BEFORE INSERT OR UPDATE ON sessions \
+                 FOR EACH ROW EXECUTE FUNCTION sessions_refuse()",
+            )
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+    }
+}
+
+async fn a_failed_session_update_keeps_a_committed_answer(db: Database) {
+    let app = TestApp::start(db).await;
+    let caller = app.caller("ana").await;
+    // A session not yet marked as used today: the first request marks it, which is an update the
+    // session layer saves after the handler.
+    let cookie = app.session_cookie(&caller).await;
+    break_session_writes(&app).await;
+
+    let created = api_call(
+        &app,
+        Method::POST,
+        Some(&cookie),
+        Some(SITE),
+        Some(&minimal("Saved once")),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap();
+    assert!(app.store.icp(id.parse().unwrap()).await.unwrap().is_some());
+    let listed = app.get(&caller, ICPS).await;
+    assert_eq!(listed.body.as_array().map(Vec::len), Some(1), "no duplicate");
+    assert_eq!(
+        app.visit("/icps", Some(&cookie)).await.status,
+        StatusCode::OK,
+        "pages still open"
+    );
+
+    // A new session cannot be stored: signing in says so, on the form, not as a bare 500.
+    let email = cli_user(&app, "bo").await;
+    let sign_in = app
+        .submit("/sign-in", None, &[("email", &email), ("password", PASSWORD)])
+        .await;
+    assert_eq!(sign_in.status, StatusCode::SEE_OTHER);
+    assert_eq!(error_code(&sign_in), "server");
+    assert!(session_cookie(&sign_in).is_none());
 }

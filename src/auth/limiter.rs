@@ -1,121 +1,374 @@
-//! Slows password guessing: after too many failed sign-ins for one email or from one client address,
-//! sign-in is refused for a while.
+//! Slows password guessing and account spam: sign-in attempts are counted per email and per client
+//! address, sign-ups per client address, and past a limit within the window they are refused.
 //!
-//! The counts live in this process's memory: each instance counts on its own and a restart forgets
-//! them. That is enough to make online guessing slow; several instances behind a load balancer each
-//! allow their own quota.
+//! An attempt is *reserved* before the password is looked at, in one atomic step that checks every
+//! key and records the attempt, so parallel guesses cannot all pass the check before any is counted.
+//! A successful sign-in then forgives the email's attempts and gives back its own address attempt.
+//!
+//! Where the counts live follows the database: on Postgres (possibly several app instances) in the
+//! `auth_attempts` table, serialised per key by an advisory lock, so all instances enforce one limit;
+//! on SQLite (one process) in this process's memory, bounded to `MAX_KEYS` keys.
 
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
 use std::collections::{HashMap, VecDeque};
-use std::sync::{LazyLock, Mutex};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use uuid::Uuid;
 
-/// How far back failures count, and so how long a refusal lasts at most.
+/// How far back attempts count, and so how long a refusal lasts at most.
 pub const WINDOW: Duration = Duration::from_secs(15 * 60);
-/// Failures for one email within the window before it is refused.
+/// Failed sign-ins for one email within the window before it is refused.
 pub const EMAIL_LIMIT: usize = 5;
-/// Failures from one client address within the window before it is refused. Higher than the email
-/// limit because many people can share an address (an office, a NAT).
+/// Failed sign-ins from one client address within the window before it is refused. Higher than the
+/// email limit because many people can share an address (an office, a NAT).
 pub const ADDRESS_LIMIT: usize = 20;
-/// Beyond this many keys, keys without recent failures are dropped, so the map stays small.
-const PRUNE_ABOVE: usize = 10_000;
+/// Sign-ups (each one an expensive password hash and a new account) from one client address
+/// within the window. Enough for a small team signing up together behind one NAT.
+pub const SIGN_UP_LIMIT: usize = 10;
+/// The most keys kept in memory (SQLite). A key holds at most its limit of instants, so this bounds
+/// the map to a few tens of MB. At the cap, expired keys are dropped first; if none can be, an attempt
+/// needing a *new* key is refused (logged) rather than evicting a live key, because evicting would
+/// reset someone's count. Reaching it takes thousands of client addresses within one window.
+pub const MAX_KEYS: usize = 100_000;
+/// Emails longer than this are counted under their hash, so a key never grows with the input.
+const MAX_EMAIL_KEY: usize = 64;
 
-/// What a failure is counted against.
+/// What an attempt is counted against.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Key {
+    /// A sign-in for this email (as typed, trimmed and lower-cased; long or odd ones hashed).
     Email(String),
+    /// A sign-in from this client address (IPv6: its /64, which one client usually owns whole).
     Address(String),
+    /// A sign-up from this client address.
+    SignUp(String),
 }
 
 impl Key {
-    fn limit(&self) -> usize {
+    pub fn email(typed: &str) -> Key {
+        let email = typed.trim().to_lowercase();
+        if email.len() <= MAX_EMAIL_KEY && !email.chars().any(char::is_control) {
+            Key::Email(email)
+        } else {
+            let digest = Sha256::digest(email.as_bytes());
+            Key::Email(format!("#{}", hex::encode(&digest[..16])))
+        }
+    }
+
+    pub fn address(address: IpAddr) -> Key {
+        Key::Address(network(address))
+    }
+
+    pub fn sign_up(address: IpAddr) -> Key {
+        Key::SignUp(network(address))
+    }
+
+    pub fn limit(&self) -> usize {
         match self {
             Key::Email(_) => EMAIL_LIMIT,
             Key::Address(_) => ADDRESS_LIMIT,
+            Key::SignUp(_) => SIGN_UP_LIMIT,
+        }
+    }
+
+    /// How the key is stored: a kind prefix and its value (at most ~80 bytes, never a NUL).
+    fn stored(&self) -> String {
+        match self {
+            Key::Email(email) => format!("email:{email}"),
+            Key::Address(address) => format!("address:{address}"),
+            Key::SignUp(address) => format!("sign-up:{address}"),
         }
     }
 }
 
-/// Recent failed sign-ins, per key.
-#[derive(Debug, Default)]
-pub struct Limiter {
-    failures: Mutex<HashMap<Key, VecDeque<Instant>>>,
+/// An IPv4 address, or the /64 network of an IPv6 one.
+fn network(address: IpAddr) -> String {
+    match address {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
 }
 
-/// The limiter of this process.
-pub fn sign_in_limiter() -> &'static Limiter {
-    static LIMITER: LazyLock<Limiter> = LazyLock::new(Limiter::default);
-    &LIMITER
+/// An attempt that was let through; it stays counted unless given back.
+#[derive(Debug)]
+pub struct Attempt {
+    id: Uuid,
+    keys: Vec<Key>,
+}
+
+/// The answer to `reserve`.
+#[derive(Debug)]
+pub enum Reservation {
+    Granted(Attempt),
+    /// Some key is at its limit: try again after this long.
+    Refused(Duration),
+}
+
+/// The attempt counts of this app (in `AppState`); cheap to clone, clones share the counts.
+#[derive(Clone)]
+pub struct Limiter {
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Memory(Arc<Memory>),
+    Shared(Arc<Shared>),
+}
+
+impl std::fmt::Debug for Limiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.backend {
+            Backend::Memory(_) => "Limiter(memory)",
+            Backend::Shared(_) => "Limiter(postgres)",
+        })
+    }
 }
 
 impl Limiter {
-    /// `Err(wait)` when any key has reached its limit: try again after `wait`.
-    pub fn check(&self, keys: &[Key]) -> Result<(), Duration> {
-        self.check_at(keys, Instant::now())
-    }
-
-    pub fn record_failure(&self, keys: &[Key]) {
-        self.record_failure_at(keys, Instant::now());
-    }
-
-    /// A successful sign-in forgives the email's failures (not the address's: one's own account
-    /// must not reset the count of guesses at others).
-    pub fn forgive(&self, key: &Key) {
-        if let Ok(mut failures) = self.failures.lock() {
-            failures.remove(key);
+    /// Counts in this process's memory (one process: SQLite).
+    pub fn in_memory() -> Self {
+        Self {
+            backend: Backend::Memory(Arc::new(Memory::default())),
         }
     }
 
-    fn check_at(&self, keys: &[Key], now: Instant) -> Result<(), Duration> {
-        let Ok(mut failures) = self.failures.lock() else {
-            return Ok(());
-        };
-        let mut wait = Duration::ZERO;
-        for key in keys {
-            if let Some(times) = failures.get_mut(key) {
-                forget_old(times, now);
-                // Refused until the oldest failure that still counts leaves the window.
-                if times.len() >= key.limit() {
-                    if let Some(oldest) = times.iter().rev().nth(key.limit() - 1) {
-                        wait = wait.max(WINDOW.saturating_sub(now.duration_since(*oldest)));
-                    }
+    /// Counts in Postgres's `auth_attempts` table, shared by every instance on that database.
+    pub fn shared(pool: PgPool) -> Self {
+        Self {
+            backend: Backend::Shared(Arc::new(Shared {
+                pool,
+                reservations: AtomicU64::new(0),
+            })),
+        }
+    }
+
+    /// Atomically checks every key and, when none is at its limit, counts one attempt against each.
+    pub async fn reserve(&self, keys: &[Key]) -> Result<Reservation, sqlx::Error> {
+        match &self.backend {
+            Backend::Memory(memory) => Ok(memory.reserve_at(keys, Instant::now())),
+            Backend::Shared(shared) => shared.reserve(keys).await,
+        }
+    }
+
+    /// The attempt succeeded: its email keys are forgiven entirely; its other keys get this one
+    /// attempt back (a success is no guess, but it must not reset the count of guesses at others).
+    pub async fn succeeded(&self, attempt: Attempt) {
+        self.give_back(attempt, true).await;
+    }
+
+    /// The attempt did not happen after all (invalid input, a server error): it is uncounted.
+    pub async fn cancel(&self, attempt: Attempt) {
+        self.give_back(attempt, false).await;
+    }
+
+    async fn give_back(&self, attempt: Attempt, forgive_emails: bool) {
+        match &self.backend {
+            Backend::Memory(memory) => memory.give_back(&attempt, forgive_emails),
+            Backend::Shared(shared) => {
+                if let Err(error) = shared.give_back(&attempt, forgive_emails).await {
+                    tracing::error!(%error, "could not update the sign-in attempt counts");
                 }
-            }
-        }
-        if wait.is_zero() {
-            Ok(())
-        } else {
-            Err(wait)
-        }
-    }
-
-    fn record_failure_at(&self, keys: &[Key], now: Instant) {
-        let Ok(mut failures) = self.failures.lock() else {
-            return;
-        };
-        if failures.len() > PRUNE_ABOVE {
-            failures.retain(|_, times| {
-                forget_old(times, now);
-                !times.is_empty()
-            });
-        }
-        for key in keys {
-            let times = failures.entry(key.clone()).or_default();
-            forget_old(times, now);
-            times.push_back(now);
-            // Only the newest `limit` failures matter.
-            while times.len() > key.limit() {
-                times.pop_front();
             }
         }
     }
 }
 
-fn forget_old(times: &mut VecDeque<Instant>, now: Instant) {
+/// Recent attempts per key, in memory.
+#[derive(Default)]
+struct Memory {
+    attempts: Mutex<HashMap<Key, VecDeque<(Instant, Uuid)>>>,
+}
+
+impl Memory {
+    fn reserve_at(&self, keys: &[Key], now: Instant) -> Reservation {
+        // A poisoned lock means a panic while counting; the counts are still usable.
+        let mut attempts = self
+            .attempts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut wait = Duration::ZERO;
+        let mut new_keys = 0;
+        for key in keys {
+            match attempts.get_mut(key) {
+                Some(times) => {
+                    forget_old(times, now);
+                    // Never more than `limit` are kept, so the oldest is the one to wait for.
+                    if times.len() >= key.limit() {
+                        if let Some((oldest, _)) = times.front() {
+                            wait = wait.max(WINDOW.saturating_sub(now.duration_since(*oldest)));
+                        }
+                    }
+                }
+                None => new_keys += 1,
+            }
+        }
+        if !wait.is_zero() {
+            return Reservation::Refused(wait);
+        }
+        if attempts.len() + new_keys > MAX_KEYS {
+            attempts.retain(|_, times| {
+                forget_old(times, now);
+                !times.is_empty()
+            });
+            if attempts.len() + new_keys > MAX_KEYS {
+                tracing::error!(
+                    keys = attempts.len(),
+                    "sign-in limiter full: refusing attempts with new keys"
+                );
+                return Reservation::Refused(WINDOW);
+            }
+        }
+        let id = Uuid::new_v4();
+        for key in keys {
+            attempts
+                .entry(key.clone())
+                .or_default()
+                .push_back((now, id));
+        }
+        Reservation::Granted(Attempt {
+            id,
+            keys: keys.to_vec(),
+        })
+    }
+
+    fn give_back(&self, attempt: &Attempt, forgive_emails: bool) {
+        let mut attempts = self
+            .attempts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for key in &attempt.keys {
+            if forgive_emails && matches!(key, Key::Email(_)) {
+                attempts.remove(key);
+            } else if let Some(times) = attempts.get_mut(key) {
+                times.retain(|(_, id)| *id != attempt.id);
+                if times.is_empty() {
+                    attempts.remove(key);
+                }
+            }
+        }
+    }
+}
+
+fn forget_old(times: &mut VecDeque<(Instant, Uuid)>, now: Instant) {
     while times
         .front()
-        .is_some_and(|time| now.duration_since(*time) >= WINDOW)
+        .is_some_and(|(time, _)| now.duration_since(*time) >= WINDOW)
     {
         times.pop_front();
+    }
+}
+
+/// Attempts in Postgres, shared by every instance.
+struct Shared {
+    pool: PgPool,
+    /// Every so many reservations, expired rows of all keys are deleted.
+    reservations: AtomicU64,
+}
+
+/// Expired rows of every key are swept once per this many reservations (each reservation already
+/// sweeps its own keys), so the table holds about one window of attempts.
+const SWEEP_EVERY: u64 = 256;
+
+impl Shared {
+    async fn reserve(&self, keys: &[Key]) -> Result<Reservation, sqlx::Error> {
+        let window = WINDOW.as_secs_f64();
+        let mut stored: Vec<String> = keys.iter().map(Key::stored).collect();
+        stored.sort();
+        stored.dedup();
+        let mut tx = self.pool.begin().await?;
+        // One lock per key, taken in sorted order (no deadlocks), held until commit: two
+        // reservations for one key, on any instance, run one after the other.
+        for key in &stored {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 6))")
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(
+            "DELETE FROM auth_attempts WHERE key = ANY($1) \
+             AND attempted_at <= clock_timestamp() - make_interval(secs => $2)",
+        )
+        .bind(&stored)
+        .bind(window)
+        .execute(&mut *tx)
+        .await?;
+        let counts: Vec<(String, i64, f64)> = sqlx::query_as(
+            "SELECT key, count(*), \
+             extract(epoch FROM min(attempted_at) + make_interval(secs => $2) - clock_timestamp())::float8 \
+             FROM auth_attempts WHERE key = ANY($1) GROUP BY key",
+        )
+        .bind(&stored)
+        .bind(window)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut wait = Duration::ZERO;
+        for key in keys {
+            let name = key.stored();
+            if let Some((_, count, left)) = counts.iter().find(|(stored, ..)| *stored == name) {
+                if usize::try_from(*count).unwrap_or(usize::MAX) >= key.limit() {
+                    let left = Duration::try_from_secs_f64(left.max(1.0)).unwrap_or(WINDOW);
+                    wait = wait.max(left.min(WINDOW));
+                }
+            }
+        }
+        if !wait.is_zero() {
+            tx.rollback().await?;
+            return Ok(Reservation::Refused(wait));
+        }
+        let id = Uuid::new_v4();
+        sqlx::query(
+            "INSERT INTO auth_attempts (id, key, attempted_at) \
+             SELECT $1, key, clock_timestamp() FROM unnest($2::text[]) AS key",
+        )
+        .bind(id)
+        .bind(&stored)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        if self.reservations.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            let swept = sqlx::query(
+                "DELETE FROM auth_attempts \
+                 WHERE attempted_at <= clock_timestamp() - make_interval(secs => $1)",
+            )
+            .bind(window)
+            .execute(&self.pool)
+            .await;
+            if let Err(error) = swept {
+                tracing::warn!(%error, "could not sweep expired sign-in attempts");
+            }
+        }
+        Ok(Reservation::Granted(Attempt {
+            id,
+            keys: keys.to_vec(),
+        }))
+    }
+
+    async fn give_back(&self, attempt: &Attempt, forgive_emails: bool) -> Result<(), sqlx::Error> {
+        let (forgiven, returned): (Vec<&Key>, Vec<&Key>) = attempt
+            .keys
+            .iter()
+            .partition(|key| forgive_emails && matches!(key, Key::Email(_)));
+        let forgiven: Vec<String> = forgiven.into_iter().map(Key::stored).collect();
+        let returned: Vec<String> = returned.into_iter().map(Key::stored).collect();
+        sqlx::query(
+            "DELETE FROM auth_attempts WHERE key = ANY($1) OR (id = $2 AND key = ANY($3))",
+        )
+        .bind(&forgiven)
+        .bind(attempt.id)
+        .bind(&returned)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 }
 
@@ -123,47 +376,167 @@ fn forget_old(times: &mut VecDeque<Instant>, now: Instant) {
 mod tests {
     use super::*;
 
+    fn granted(reservation: Reservation) -> Attempt {
+        match reservation {
+            Reservation::Granted(attempt) => attempt,
+            Reservation::Refused(wait) => panic!("refused for {wait:?}"),
+        }
+    }
+
+    fn refused(reservation: Reservation) -> Duration {
+        match reservation {
+            Reservation::Refused(wait) => wait,
+            Reservation::Granted(_) => panic!("granted"),
+        }
+    }
+
     #[test]
     fn refuses_after_the_limit_until_the_window_passes() {
-        let limiter = Limiter::default();
-        let email = [Key::Email("ana@example.com".into())];
+        let memory = Memory::default();
+        let email = [Key::email("ana@example.com")];
         let start = Instant::now();
-        for _ in 0..EMAIL_LIMIT - 1 {
-            limiter.record_failure_at(&email, start);
+        for _ in 0..EMAIL_LIMIT {
+            granted(memory.reserve_at(&email, start));
         }
-        assert_eq!(limiter.check_at(&email, start), Ok(()));
-        limiter.record_failure_at(&email, start);
-        assert_eq!(limiter.check_at(&email, start), Err(WINDOW));
+        assert_eq!(refused(memory.reserve_at(&email, start)), WINDOW);
         let later = start + Duration::from_secs(60);
         assert_eq!(
-            limiter.check_at(&email, later),
-            Err(WINDOW - Duration::from_secs(60))
+            refused(memory.reserve_at(&email, later)),
+            WINDOW - Duration::from_secs(60)
         );
-        assert_eq!(limiter.check_at(&email, start + WINDOW), Ok(()));
+        granted(memory.reserve_at(&email, start + WINDOW));
+    }
+
+    #[test]
+    fn reserving_counts_before_anything_is_evaluated() {
+        // What parallel requests do: all reserve first, none has finished.
+        let memory = Memory::default();
+        let keys = [Key::email("ana@example.com")];
+        let now = Instant::now();
+        let let_through = (0..40)
+            .filter(|_| matches!(memory.reserve_at(&keys, now), Reservation::Granted(_)))
+            .count();
+        assert_eq!(let_through, EMAIL_LIMIT);
+    }
+
+    #[test]
+    fn a_refused_attempt_counts_against_no_key() {
+        let memory = Memory::default();
+        let now = Instant::now();
+        let email = Key::email("ana@example.com");
+        let address = Key::address("10.0.0.1".parse().unwrap());
+        for _ in 0..EMAIL_LIMIT {
+            granted(memory.reserve_at(std::slice::from_ref(&email), now));
+        }
+        for _ in 0..30 {
+            refused(memory.reserve_at(&[email.clone(), address.clone()], now));
+        }
+        // The address was not charged for the refused tries.
+        for n in 0..ADDRESS_LIMIT {
+            let other = Key::email(&format!("user{n}@example.com"));
+            granted(memory.reserve_at(&[other, address.clone()], now));
+        }
     }
 
     #[test]
     fn keys_count_separately_and_success_forgives_the_email() {
-        let limiter = Limiter::default();
+        let memory = Memory::default();
         let now = Instant::now();
-        let address = Key::Address("10.0.0.1".into());
+        let address = Key::address("10.0.0.1".parse().unwrap());
         for n in 0..ADDRESS_LIMIT {
-            let keys = [Key::Email(format!("user{n}@example.com")), address.clone()];
-            assert_eq!(limiter.check_at(&keys, now), Ok(()));
-            limiter.record_failure_at(&keys, now);
+            let keys = [Key::email(&format!("user{n}@example.com")), address.clone()];
+            granted(memory.reserve_at(&keys, now));
         }
-        let fresh_email = Key::Email("new@example.com".into());
-        assert!(limiter
-            .check_at(&[fresh_email.clone(), address.clone()], now)
-            .is_err());
-        assert_eq!(limiter.check_at(&[fresh_email], now), Ok(()));
+        let fresh = Key::email("new@example.com");
+        refused(memory.reserve_at(&[fresh.clone(), address.clone()], now));
+        granted(memory.reserve_at(&[fresh], now));
 
-        let email = Key::Email("bo@example.com".into());
+        let email = Key::email("bo@example.com");
+        let other_address = Key::address("10.0.0.2".parse().unwrap());
+        let mut last = None;
         for _ in 0..EMAIL_LIMIT {
-            limiter.record_failure_at(std::slice::from_ref(&email), now);
+            last = Some(granted(
+                memory.reserve_at(&[email.clone(), other_address.clone()], now),
+            ));
         }
-        assert!(limiter.check_at(std::slice::from_ref(&email), now).is_err());
-        limiter.forgive(&email);
-        assert_eq!(limiter.check_at(&[email], now), Ok(()));
+        refused(memory.reserve_at(std::slice::from_ref(&email), now));
+        // The last attempt succeeded: the email starts over, the address keeps the 4 failures.
+        memory.give_back(&last.unwrap(), true);
+        granted(memory.reserve_at(std::slice::from_ref(&email), now));
+        let counted = memory.attempts.lock().unwrap()[&other_address].len();
+        assert_eq!(counted, EMAIL_LIMIT - 1);
+    }
+
+    #[test]
+    fn a_cancelled_attempt_is_not_counted() {
+        let memory = Memory::default();
+        let now = Instant::now();
+        let key = [Key::sign_up("10.0.0.1".parse().unwrap())];
+        for _ in 0..3 * SIGN_UP_LIMIT {
+            let attempt = granted(memory.reserve_at(&key, now));
+            memory.give_back(&attempt, false);
+        }
+        for _ in 0..SIGN_UP_LIMIT {
+            granted(memory.reserve_at(&key, now));
+        }
+        refused(memory.reserve_at(&key, now));
+    }
+
+    #[test]
+    fn keys_are_short_whatever_is_typed() {
+        let long = format!("{}@example.com", "a".repeat(10_000));
+        let Key::Email(key) = Key::email(&long) else {
+            unreachable!()
+        };
+        assert!(key.len() <= 40, "{key}");
+        assert_eq!(Key::email(&long), Key::email(&long.to_uppercase()));
+        assert_ne!(Key::email(&long), Key::email(&format!("b{long}")));
+        let Key::Email(key) = Key::email("ana\0@example.com") else {
+            unreachable!()
+        };
+        assert!(!key.contains('\0'));
+        assert_eq!(
+            Key::email("  Ana@Example.com "),
+            Key::Email("ana@example.com".into())
+        );
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_by_network() {
+        let one = Key::address("2001:db8:1:2:aaaa::1".parse().unwrap());
+        let same_network = Key::address("2001:db8:1:2:bbbb::9".parse().unwrap());
+        let other = Key::address("2001:db8:1:3::1".parse().unwrap());
+        assert_eq!(one, same_network);
+        assert_ne!(one, other);
+        assert_eq!(
+            Key::address("::ffff:10.0.0.1".parse().unwrap()),
+            Key::address("10.0.0.1".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn at_the_cap_new_keys_are_refused_and_old_counts_kept() {
+        let memory = Memory::default();
+        let now = Instant::now();
+        let victim = Key::email("victim@example.com");
+        for _ in 0..EMAIL_LIMIT - 1 {
+            granted(memory.reserve_at(std::slice::from_ref(&victim), now));
+        }
+        {
+            let mut attempts = memory.attempts.lock().unwrap();
+            for n in 0..MAX_KEYS - 1 {
+                attempts.insert(
+                    Key::Email(format!("filler{n}")),
+                    VecDeque::from([(now, Uuid::nil())]),
+                );
+            }
+        }
+        refused(memory.reserve_at(&[Key::email("new@example.com")], now));
+        // The victim's count survived: one more failure and it is locked.
+        granted(memory.reserve_at(std::slice::from_ref(&victim), now));
+        refused(memory.reserve_at(std::slice::from_ref(&victim), now));
+        // Once the fillers expire they make room.
+        let later = now + WINDOW;
+        granted(memory.reserve_at(&[Key::email("new@example.com")], later));
     }
 }

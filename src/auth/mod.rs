@@ -17,6 +17,8 @@ use axum::extract::FromRequestParts;
 use axum::http::{header, request::Parts};
 use rand::distributions::{Alphanumeric, DistString};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -77,6 +79,41 @@ pub fn verify_sign_in(password: &str, hash: Option<&str>) -> bool {
     }
 }
 
+/// Argon2 takes tens of milliseconds of CPU and 19 MiB per hash. Hashes run on the blocking pool,
+/// at most one per core at a time; further requests wait in line (first come, first served) rather
+/// than each taking a thread and its memory. One gate per process, because the cores are.
+static HASHING: std::sync::LazyLock<Arc<Semaphore>> = std::sync::LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    Arc::new(Semaphore::new(cores))
+});
+
+/// Runs `work` on the blocking pool once a core is free for it.
+async fn on_a_free_core<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let permit = HASHING.clone().acquire_owned().await.ok()?;
+    tokio::task::spawn_blocking(move || {
+        // Held until the hash is done, even if the request that wanted it is gone.
+        let _permit = permit;
+        work()
+    })
+    .await
+    .ok()
+}
+
+/// `hash_password` off the async workers, queued behind the other hashes.
+pub async fn hash_password_queued(password: String) -> Result<String, AccountError> {
+    on_a_free_core(move || hash_password(&password))
+        .await
+        .ok_or(AccountError::HashingStopped)?
+        .map_err(AccountError::Hash)
+}
+
+/// `verify_sign_in` off the async workers, queued behind the other hashes; false if it could not run.
+pub async fn verify_sign_in_queued(password: String, hash: Option<String>) -> bool {
+    on_a_free_core(move || verify_sign_in(&password, hash.as_deref()))
+        .await
+        .unwrap_or(false)
+}
+
 /// Why an account or token could not be made; one variant per field, so forms can point at it.
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -96,12 +133,16 @@ pub enum AccountError {
     Store(StoreError),
     #[error("password hashing failed: {0}")]
     Hash(argon2::password_hash::Error),
+    #[error("password hashing stopped before it finished")]
+    HashingStopped,
 }
 
 /// Normalises an email for storage and look-up.
 pub fn normalise_email(email: &str) -> Result<String, AccountError> {
     let email = email.trim().to_lowercase();
+    // No spaces or control characters (a NUL would also fail on Postgres as a 500).
     let valid = email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
         });
@@ -123,13 +164,13 @@ pub async fn create_user(
 ) -> Result<User, AccountError> {
     let email = normalise_email(email)?;
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
         return Err(AccountError::InvalidName);
     }
     if password.chars().count() < MIN_PASSWORD_LEN {
         return Err(AccountError::ShortPassword);
     }
-    let hash = hash_password(password).map_err(AccountError::Hash)?;
+    let hash = hash_password_queued(password.to_owned()).await?;
     let user = User {
         id: new_user_id(),
         email,
@@ -176,7 +217,7 @@ pub async fn create_token_for(
 
 fn checked_label(label: &str) -> Result<&str, AccountError> {
     let label = label.trim();
-    if label.is_empty() || label.chars().count() > 100 {
+    if label.is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control) {
         return Err(AccountError::InvalidLabel);
     }
     Ok(label)
@@ -242,6 +283,23 @@ mod tests {
         assert_eq!(first_hash.len(), 32);
     }
 
+    #[tokio::test]
+    async fn queued_hashes_verify_like_direct_ones() {
+        let hash = hash_password_queued("correct horse".into()).await.unwrap();
+        assert!(verify_sign_in_queued("correct horse".into(), Some(hash.clone())).await);
+        assert!(!verify_sign_in_queued("wrong horse".into(), Some(hash)).await);
+        assert!(!verify_sign_in_queued("correct horse".into(), None).await);
+    }
+
+    #[test]
+    fn labels_with_control_characters_are_refused() {
+        assert!(matches!(
+            checked_label("CRM\0sync"),
+            Err(AccountError::InvalidLabel)
+        ));
+        assert_eq!(checked_label("  CRM sync ").unwrap(), "CRM sync");
+    }
+
     #[test]
     fn generated_user_ids_are_valid() {
         let id = new_user_id();
@@ -256,5 +314,7 @@ mod tests {
         );
         assert!(normalise_email("nobody").is_err());
         assert!(normalise_email("a@b").is_err());
+        assert!(normalise_email("ana\0@example.com").is_err());
+        assert!(normalise_email("ana lopez@example.com").is_err());
     }
 }

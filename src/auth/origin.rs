@@ -1,8 +1,10 @@
 //! The same-origin check: a cookie-authenticated write must come from one of our own pages.
 //!
 //! The session cookie is `SameSite=Lax`, which already keeps it off most cross-site posts; this check
-//! is the second lock. Bearer calls are exempt (a browser never adds an `Authorization` header on its
-//! own, and `AuthUser` ignores the cookie when that header is present). Requests without the cookie
+//! is the second lock. Bearer calls to the JSON API are exempt (a browser never adds an
+//! `Authorization` header on its own, and `AuthUser` ignores the cookie when that header is
+//! present); everywhere else (forms, server functions, settings, sign-in) only the cookie
+//! authenticates, so an `Authorization` header there exempts nothing. Requests without the cookie
 //! pass, so an anonymous API call still gets its 401 — unless their `Origin` is foreign, which stops
 //! a foreign page from signing a visitor in to the attacker's account (login CSRF).
 
@@ -18,8 +20,7 @@ use url::Url;
 /// Middleware: refuses unsafe cross-site requests that carry the session cookie.
 pub async fn same_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let method = request.method();
-    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
-        || request.headers().contains_key(header::AUTHORIZATION)
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) || is_bearer_call(&request)
     {
         return next.run(request).await;
     }
@@ -42,6 +43,13 @@ pub async fn same_origin(State(state): State<AppState>, request: Request, next: 
         "cross-site request refused"
     );
     refusal(request.uri().path())
+}
+
+/// A call to the JSON API with an `Authorization` header: `AuthUser` authenticates it by that
+/// header alone (a bad one is a 401), never by the cookie.
+fn is_bearer_call(request: &Request) -> bool {
+    request.uri().path().starts_with("/api/")
+        && request.headers().contains_key(header::AUTHORIZATION)
 }
 
 /// Where this site is: `PUBLIC_URL` when set, else the host the request was sent to, over http.

@@ -4,15 +4,22 @@
 use crate::domain::UserId;
 use crate::pages::account::NewToken;
 use async_trait::async_trait;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{ExpiredDeletion, Result};
 use tower_sessions::{Session, SessionStore};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
-/// The session store of whichever database the app runs on.
+/// The session store of whichever database the app runs on. On SQLite, sessions are read through
+/// the read pool and written through the one writer connection, so page views do not queue behind
+/// writes.
 #[derive(Debug, Clone)]
 pub enum SessionBackend {
-    Sqlite(SqliteStore),
+    Sqlite {
+        reads: SqliteStore,
+        writes: SqliteStore,
+    },
     Postgres(PostgresStore),
 }
 
@@ -20,28 +27,39 @@ pub enum SessionBackend {
 impl SessionStore for SessionBackend {
     async fn create(&self, record: &mut Record) -> Result<()> {
         match self {
-            SessionBackend::Sqlite(store) => store.create(record).await,
+            SessionBackend::Sqlite { writes, .. } => writes.create(record).await,
             SessionBackend::Postgres(store) => store.create(record).await,
         }
     }
 
+    /// Updating an existing session is best effort: a failure is logged and reported as success.
+    /// tower-sessions saves a changed session *after* the handler ran and, if that fails, replaces
+    /// the handler's answer with an empty 500 — even a 201 for a committed write, which a client
+    /// would then retry. What an update carries here is only the daily "last used" mark (losing it
+    /// can end the session a day early) and a removed one-time token (which stays unreadable). The
+    /// one save that matters, a new session at sign-in, goes through `create`, done inside the
+    /// handler (see `sign_in`), whose errors are not swallowed.
     async fn save(&self, record: &Record) -> Result<()> {
-        match self {
-            SessionBackend::Sqlite(store) => store.save(record).await,
+        let saved = match self {
+            SessionBackend::Sqlite { writes, .. } => writes.save(record).await,
             SessionBackend::Postgres(store) => store.save(record).await,
+        };
+        if let Err(error) = saved {
+            tracing::error!(%error, "could not update a session; the answer stands");
         }
+        Ok(())
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
         match self {
-            SessionBackend::Sqlite(store) => store.load(id).await,
+            SessionBackend::Sqlite { reads, .. } => reads.load(id).await,
             SessionBackend::Postgres(store) => store.load(id).await,
         }
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
         match self {
-            SessionBackend::Sqlite(store) => store.delete(id).await,
+            SessionBackend::Sqlite { writes, .. } => writes.delete(id).await,
             SessionBackend::Postgres(store) => store.delete(id).await,
         }
     }
@@ -51,7 +69,7 @@ impl SessionStore for SessionBackend {
 impl ExpiredDeletion for SessionBackend {
     async fn delete_expired(&self) -> Result<()> {
         match self {
-            SessionBackend::Sqlite(store) => store.delete_expired().await,
+            SessionBackend::Sqlite { writes, .. } => writes.delete_expired().await,
             SessionBackend::Postgres(store) => store.delete_expired().await,
         }
     }
@@ -67,7 +85,8 @@ const NEW_TOKEN_KEY: &str = "new_token";
 ///
 /// Reading it counts as use: once a day it marks the session changed. tower-sessions re-saves (and
 /// so re-dates) only changed sessions, so without this a session would end 7 days after sign-in
-/// rather than after 7 days without use.
+/// rather than after 7 days without use. The session layer saves that mark after the handler, and
+/// a failure to do so is only logged (`SessionBackend::save`): it never replaces the answer.
 pub async fn session_user(session: &Session) -> Option<UserId> {
     let raw: String = session.get(USER_KEY).await.ok().flatten()?;
     let user = UserId::parse(&raw)?;
@@ -80,34 +99,86 @@ pub async fn session_user(session: &Session) -> Option<UserId> {
     Some(user)
 }
 
-/// Keeps a just-created API token in the session for the next settings page only.
-pub async fn hold_new_token(
-    session: &Session,
-    token: &NewToken,
-) -> std::result::Result<(), tower_sessions::session::Error> {
-    session.insert(NEW_TOKEN_KEY, token).await
+/// The cookie holding the one-time pad of a just-created API token (see `hold_new_token`).
+pub const NEW_TOKEN_COOKIE: &str = "icp_new_token";
+
+/// How long a new token can wait to be shown.
+pub const NEW_TOKEN_TTL_SECS: u32 = 600;
+
+/// A just-created token as the session keeps it: XOR-ed with a one-time pad that only the browser
+/// holds (in the `NEW_TOKEN_COOKIE` cookie). The session row alone, or the cookie alone, says
+/// nothing about the token; the settings page puts the two together once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SealedToken {
+    label: String,
+    sealed: String,
 }
 
-/// Takes the token `hold_new_token` kept, if any, so it is shown once. Saved at once: a page that
-/// streams may still be rendering when the session layer saves what it saw changed.
-pub async fn take_new_token(session: &Session) -> Option<NewToken> {
-    let token: NewToken = session.get(NEW_TOKEN_KEY).await.ok().flatten()?;
+/// Keeps a just-created API token, sealed, in the session for the next settings page only; returns
+/// the pad (hex) for the browser's cookie. Saved at once, inside the handler, so a failure is the
+/// handler's to report.
+pub async fn hold_new_token(
+    session: &Session,
+    label: &str,
+    token: &str,
+) -> std::result::Result<String, tower_sessions::session::Error> {
+    let mut pad = vec![0u8; token.len()];
+    rand::thread_rng().fill_bytes(&mut pad);
+    let sealed = SealedToken {
+        label: label.to_owned(),
+        sealed: hex::encode(xor(token.as_bytes(), &pad)),
+    };
+    session.insert(NEW_TOKEN_KEY, sealed).await?;
+    session.save().await?;
+    Ok(hex::encode(pad))
+}
+
+/// Takes the token `hold_new_token` kept, if any, so it is shown once, and opens it with the
+/// browser's `pad`. Saved at once: a page that streams may still be rendering when the session layer
+/// saves what it saw changed.
+pub async fn take_new_token(session: &Session, pad: Option<&str>) -> Option<NewToken> {
+    let held: SealedToken = session.get(NEW_TOKEN_KEY).await.ok().flatten()?;
     let removed = session.remove_value(NEW_TOKEN_KEY).await;
     if let Err(error) = removed.and(session.save().await) {
         tracing::error!(%error, "could not forget a shown API token");
     }
-    Some(token)
+    let sealed = hex::decode(&held.sealed).ok()?;
+    let pad = hex::decode(pad?).ok()?;
+    if pad.len() != sealed.len() {
+        return None;
+    }
+    let token = String::from_utf8(xor(&sealed, &pad)).ok()?;
+    // A pad from another token opens nothing readable; show nothing rather than garbage.
+    let well_formed = token.starts_with(crate::auth::TOKEN_PREFIX)
+        && token.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_');
+    well_formed.then_some(NewToken {
+        label: held.label,
+        token,
+    })
+}
+
+fn xor(data: &[u8], pad: &[u8]) -> Vec<u8> {
+    data.iter().zip(pad).map(|(a, b)| a ^ b).collect()
 }
 
 /// Signs `user` in: a new session id (no fixation) holding nothing from before, then the user.
+/// The new session is stored here, not after the handler, so a failure reaches the caller; on
+/// failure the session is emptied, so nothing is left for the session layer to try again.
 pub async fn sign_in(
     session: &Session,
     user: &UserId,
 ) -> std::result::Result<(), tower_sessions::session::Error> {
-    session.cycle_id().await?;
-    session.clear().await;
-    session.insert(USER_KEY, user.as_str()).await?;
-    Ok(())
+    let signed_in = async {
+        session.cycle_id().await?;
+        session.clear().await;
+        session.insert(USER_KEY, user.as_str()).await?;
+        session.save().await
+    }
+    .await;
+    if signed_in.is_err() {
+        session.clear().await;
+    }
+    signed_in
 }
 
 /// Signs out: the session is deleted from the store and the cookie cleared.
@@ -115,4 +186,32 @@ pub async fn sign_out(
     session: &Session,
 ) -> std::result::Result<(), tower_sessions::session::Error> {
     session.flush().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use tower_sessions::MemoryStore;
+
+    #[tokio::test]
+    async fn a_held_token_opens_only_with_its_pad_and_only_once() {
+        let store = Arc::new(MemoryStore::default());
+        let session = Session::new(None, store, None);
+        let token = "icp_abcdefghijklmnopqrstuvwxyz0123456789ABCD";
+        let pad = hold_new_token(&session, "CRM sync", token).await.unwrap();
+        let kept = serde_json::to_string(&session.get_value(NEW_TOKEN_KEY).await.unwrap()).unwrap();
+        assert!(!kept.contains(token), "{kept}");
+        assert!(!kept.contains("abcdefghij"), "{kept}");
+
+        let shown = take_new_token(&session, Some(&pad)).await.unwrap();
+        assert_eq!((shown.label.as_str(), shown.token.as_str()), ("CRM sync", token));
+        assert!(take_new_token(&session, Some(&pad)).await.is_none(), "once");
+
+        hold_new_token(&session, "other", token).await.unwrap();
+        assert!(take_new_token(&session, Some(&pad)).await.is_none(), "another pad");
+        hold_new_token(&session, "other", token).await.unwrap();
+        assert!(take_new_token(&session, None).await.is_none(), "no pad");
+        assert!(session.get_value(NEW_TOKEN_KEY).await.unwrap().is_none());
+    }
 }

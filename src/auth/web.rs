@@ -5,15 +5,15 @@
 //! A failed post goes back to its page with `?error=<code>` (see `FormProblem`) and what was typed,
 //! never the password.
 
-use super::limiter::{sign_in_limiter, Key};
-use super::session::{self, session_user};
-use super::{create_token_for, create_user, normalise_email, verify_sign_in, AccountError};
-use crate::pages::account::{FormProblem, NewToken};
+use super::limiter::{Key, Reservation};
+use super::session::{self, session_user, NEW_TOKEN_COOKIE, NEW_TOKEN_TTL_SECS};
+use super::{create_token_for, create_user, normalise_email, verify_sign_in_queued, AccountError};
+use crate::pages::account::FormProblem;
 use crate::server::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts, Path, Request, State};
-use axum::http::{request::Parts, Method};
+use axum::http::{header, request::Parts, Method};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Form, Router};
 use serde::Deserialize;
@@ -87,12 +87,14 @@ fn encode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
-/// `page?error=<code>&…` with the non-empty `fields`.
+/// `page?error=<code>&…` with the non-empty `fields` (without control characters, which no input
+/// should show again).
 fn back_to(page: &str, problem: FormProblem, fields: &[(&str, &str)]) -> Redirect {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     query.append_pair("error", problem.code());
     for (name, value) in fields.iter().filter(|(_, value)| !value.is_empty()) {
-        query.append_pair(name, value);
+        let value: String = value.chars().filter(|c| !c.is_control()).collect();
+        query.append_pair(name, &value);
     }
     Redirect::to(&format!("{page}?{}", query.finish()))
 }
@@ -159,33 +161,37 @@ async fn sign_in(
         fields.extend(extra);
         back_to("/sign-in", problem, &fields)
     };
-    let mut keys = vec![Key::Email(email.clone())];
-    keys.extend(address.map(|address| Key::Address(address.to_string())));
-    let limiter = sign_in_limiter();
-    if let Err(wait) = limiter.check(&keys) {
-        tracing::warn!(?address, "sign-in refused: too many failures");
-        let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
-        return back(FormProblem::TooManyAttempts, Some(("retry", &minutes)));
-    }
+    // Counted before the password is looked at, in one step with the check: parallel guesses
+    // cannot all pass the check before any of them is counted.
+    let mut keys = vec![Key::email(&email)];
+    keys.extend(address.map(Key::address));
+    let attempt = match state.limiter.reserve(&keys).await {
+        Ok(Reservation::Granted(attempt)) => attempt,
+        Ok(Reservation::Refused(wait)) => {
+            tracing::warn!(?address, "sign-in refused: too many failures");
+            let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
+            return back(FormProblem::TooManyAttempts, Some(("retry", &minutes)));
+        }
+        Err(error) => return server_problem("/sign-in", error),
+    };
 
     let record = match normalise_email(&email) {
         Ok(email) => match state.store.user_by_email(&email).await {
             Ok(record) => record,
-            Err(error) => return server_problem("/sign-in", error),
+            Err(error) => {
+                state.limiter.cancel(attempt).await;
+                return server_problem("/sign-in", error);
+            }
         },
         Err(_) => None,
     };
     let hash = record.as_ref().map(|record| record.password_hash.clone());
-    let password = form.password.clone();
-    // Hashing takes tens of milliseconds of CPU: off the async workers.
-    let valid = tokio::task::spawn_blocking(move || verify_sign_in(&password, hash.as_deref()))
-        .await
-        .unwrap_or(false);
+    let valid = verify_sign_in_queued(form.password.clone(), hash).await;
+    // A failure stays counted.
     let Some(record) = record.filter(|_| valid) else {
-        limiter.record_failure(&keys);
         return back(FormProblem::WrongCredentials, None);
     };
-    limiter.forgive(&keys[0]);
+    state.limiter.succeeded(attempt).await;
     if let Err(error) = session::sign_in(&session, &record.user.id).await {
         return server_problem("/sign-in", error);
     }
@@ -208,8 +214,30 @@ struct SignUpForm {
 async fn sign_up(
     State(state): State<AppState>,
     session: Session,
+    ClientAddress(address): ClientAddress,
     Form(form): Form<SignUpForm>,
 ) -> Redirect {
+    let fields = [
+        ("name", form.name.trim()),
+        ("email", form.email.trim()),
+        ("next", form.next.as_str()),
+    ];
+    // Each sign-up costs a password hash and makes an account: limited per client address.
+    let attempt = match address {
+        Some(address) => match state.limiter.reserve(&[Key::sign_up(address)]).await {
+            Ok(Reservation::Granted(attempt)) => Some(attempt),
+            Ok(Reservation::Refused(wait)) => {
+                tracing::warn!(%address, "sign-up refused: too many from this address");
+                let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
+                let mut fields = fields.to_vec();
+                fields.push(("retry", &minutes));
+                return back_to("/sign-up", FormProblem::TooManySignUps, &fields);
+            }
+            Err(error) => return server_problem("/sign-up", error),
+        },
+        // Not served with connection info (tests that do not set it): nothing to count against.
+        None => None,
+    };
     let created = create_user(
         state.store.as_ref(),
         &form.email,
@@ -219,23 +247,36 @@ async fn sign_up(
     .await;
     let problem = match created {
         Ok(user) => {
-            if let Err(error) = session::sign_in(&session, &user.id).await {
-                return server_problem("/sign-up", error);
-            }
             tracing::info!(user = %user.id, "signed up");
+            if let Err(error) = session::sign_in(&session, &user.id).await {
+                // The account exists: say so, rather than a bare error that invites a retry.
+                tracing::error!(%error, "signed up, but the session could not be stored");
+                return back_to(
+                    "/sign-in",
+                    FormProblem::SignUpNotSignedIn,
+                    &[("email", form.email.trim()), ("next", form.next.as_str())],
+                );
+            }
             return onward(&form.next);
         }
+        // Refused before any hashing: such tries are not counted.
         Err(AccountError::InvalidEmail) => FormProblem::InvalidEmail,
         Err(AccountError::InvalidName) => FormProblem::InvalidName,
         Err(AccountError::ShortPassword) => FormProblem::ShortPassword,
-        Err(AccountError::EmailTaken) => FormProblem::EmailTaken,
-        Err(other) => return server_problem("/sign-up", other),
+        // Hashed, and a probe of which emails have accounts: it stays counted.
+        Err(AccountError::EmailTaken) => {
+            return back_to("/sign-up", FormProblem::EmailTaken, &fields)
+        }
+        Err(other) => {
+            if let Some(attempt) = attempt {
+                state.limiter.cancel(attempt).await;
+            }
+            return server_problem("/sign-up", other);
+        }
     };
-    let fields = [
-        ("name", form.name.trim()),
-        ("email", form.email.trim()),
-        ("next", form.next.as_str()),
-    ];
+    if let Some(attempt) = attempt {
+        state.limiter.cancel(attempt).await;
+    }
     back_to("/sign-up", problem, &fields)
 }
 
@@ -252,34 +293,45 @@ struct TokenForm {
     label: String,
 }
 
-/// Creates a token and shows it once. It travels to the settings page through the session (taken
-/// out on the first view) rather than being rendered in this post's answer, so reloading the page
-/// neither posts the form again nor shows the token again.
+/// Creates a token and shows it once. It travels to the settings page through the session, sealed
+/// with a one-time pad that goes to the browser in a short-lived cookie (so neither the session row
+/// nor the cookie alone reveals it), rather than being rendered in this post's answer: reloading
+/// the page neither posts the form again nor shows the token again.
 async fn create_token(
     State(state): State<AppState>,
     session: Session,
     Form(form): Form<TokenForm>,
-) -> Redirect {
+) -> Response {
     let Some(user) = session_user(&session).await else {
-        return Redirect::to("/sign-in?next=%2Fsettings");
+        return Redirect::to("/sign-in?next=%2Fsettings").into_response();
     };
     match create_token_for(state.store.as_ref(), &user, &form.label).await {
-        Ok((_, token)) => {
-            let shown = NewToken {
-                label: form.label.trim().to_owned(),
-                token,
-            };
-            match session::hold_new_token(&session, &shown).await {
-                Ok(()) => Redirect::to("/settings"),
-                Err(error) => server_problem("/settings", error),
+        Ok((_, token)) => match session::hold_new_token(&session, form.label.trim(), &token).await {
+            Ok(pad) => {
+                let secure = if state.config.secure_cookies() {
+                    "; Secure"
+                } else {
+                    ""
+                };
+                let cookie = format!(
+                    "{NEW_TOKEN_COOKIE}={pad}; Path=/; Max-Age={NEW_TOKEN_TTL_SECS}; HttpOnly; SameSite=Strict{secure}"
+                );
+                (
+                    AppendHeaders([(header::SET_COOKIE, cookie)]),
+                    Redirect::to("/settings"),
+                )
+                    .into_response()
             }
-        }
+            // The token exists but cannot be shown: the list will have it, to revoke.
+            Err(error) => server_problem("/settings", error).into_response(),
+        },
         Err(AccountError::InvalidLabel) => back_to(
             "/settings",
             FormProblem::InvalidLabel,
             &[("label", &form.label)],
-        ),
-        Err(other) => server_problem("/settings", other),
+        )
+        .into_response(),
+        Err(other) => server_problem("/settings", other).into_response(),
     }
 }
 

@@ -53,11 +53,13 @@ pub enum FormProblem {
     EmailTaken,
     InvalidLabel,
     UnknownToken,
+    TooManySignUps,
+    SignUpNotSignedIn,
     Server,
 }
 
 impl FormProblem {
-    const ALL: [FormProblem; 9] = [
+    const ALL: [FormProblem; 11] = [
         FormProblem::WrongCredentials,
         FormProblem::TooManyAttempts,
         FormProblem::InvalidEmail,
@@ -66,6 +68,8 @@ impl FormProblem {
         FormProblem::EmailTaken,
         FormProblem::InvalidLabel,
         FormProblem::UnknownToken,
+        FormProblem::TooManySignUps,
+        FormProblem::SignUpNotSignedIn,
         FormProblem::Server,
     ];
 
@@ -79,6 +83,8 @@ impl FormProblem {
             FormProblem::EmailTaken => "taken",
             FormProblem::InvalidLabel => "label",
             FormProblem::UnknownToken => "token",
+            FormProblem::TooManySignUps => "sign-ups",
+            FormProblem::SignUpNotSignedIn => "created",
             FormProblem::Server => "server",
         }
     }
@@ -99,6 +105,10 @@ impl FormProblem {
             }
             FormProblem::InvalidLabel => "Enter a label of up to 100 characters.",
             FormProblem::UnknownToken => "That token does not exist or is already revoked.",
+            FormProblem::TooManySignUps => "Too many accounts were created from your network.",
+            FormProblem::SignUpNotSignedIn => {
+                "Your account was created, but you could not be signed in. Please sign in."
+            }
             FormProblem::Server => "Something went wrong on our side. Please try again.",
         }
     }
@@ -153,8 +163,18 @@ pub async fn current_user() -> Result<Option<SignedInUser>, ServerFnError> {
 
 #[server(prefix = "/fn")]
 pub async fn settings_data() -> Result<SettingsView, ServerFnError> {
-    use crate::auth::session::take_new_token;
+    use crate::auth::session::{take_new_token, NEW_TOKEN_COOKIE};
     let (state, session, user) = ssr::signed_in().await?;
+    // The pad that opens a just-created token, from the browser's cookie (it expires by itself).
+    let headers: axum::http::HeaderMap = leptos_axum::extract().await.map_err(ssr::failed)?;
+    let pad = headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == NEW_TOKEN_COOKIE)
+        .map(|(_, value)| value.to_owned());
     let user = user.ok_or_else(|| ServerFnError::new("Please sign in again."))?;
     let id = crate::domain::UserId::parse(&user.id).ok_or_else(|| ssr::failed("bad user id"))?;
     let tokens = state.store.tokens(&id).await.map_err(ssr::failed)?;
@@ -167,7 +187,7 @@ pub async fn settings_data() -> Result<SettingsView, ServerFnError> {
             revoked: token.revoked,
         })
         .collect();
-    let new_token = take_new_token(&session).await;
+    let new_token = take_new_token(&session, pad.as_deref()).await;
     Ok(SettingsView {
         user,
         tokens,
@@ -218,6 +238,23 @@ impl Query {
     /// The problem when it is about the whole form.
     fn form_problem(&self) -> Option<FormProblem> {
         self.problem.filter(|problem| problem.field().is_none())
+    }
+
+    /// The words for a problem about the whole form, with when to try again if it says.
+    fn form_message(&self) -> Option<String> {
+        let problem = self.form_problem()?;
+        let limited = matches!(
+            problem,
+            FormProblem::TooManyAttempts | FormProblem::TooManySignUps
+        );
+        match self.value("retry").parse::<u32>() {
+            Ok(minutes) if limited => Some(format!(
+                "{} Try again in {minutes} minute{}.",
+                problem.message(),
+                if minutes == 1 { "" } else { "s" }
+            )),
+            _ => Some(problem.message().to_owned()),
+        }
     }
 
     /// `?next=…` to pass on to the other account page.
@@ -291,17 +328,7 @@ fn FormAlert(id: &'static str, message: String) -> impl IntoView {
 #[component]
 pub fn SignIn() -> impl IntoView {
     let query = Query::read();
-    let message = query.form_problem().map(|problem| {
-        let retry = query.value("retry").parse::<u32>().ok();
-        match (problem, retry) {
-            (FormProblem::TooManyAttempts, Some(minutes)) => format!(
-                "{} Try again in {minutes} minute{}.",
-                problem.message(),
-                if minutes == 1 { "" } else { "s" }
-            ),
-            _ => problem.message().to_owned(),
-        }
-    });
+    let message = query.form_message();
     let form_error = message.as_ref().map(|_| "sign-in-error");
     let sign_up = format!("/sign-up{}", query.next_query());
     view! {
@@ -338,9 +365,7 @@ pub fn SignIn() -> impl IntoView {
 #[component]
 pub fn SignUp() -> impl IntoView {
     let query = Query::read();
-    let message = query
-        .form_problem()
-        .map(|problem| problem.message().to_owned());
+    let message = query.form_message();
     let sign_in = format!("/sign-in{}", query.next_query());
     view! {
         <Title text="Create your account" />

@@ -6,6 +6,7 @@ mod sqlite;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
+use crate::auth::limiter::Limiter;
 use crate::auth::session::SessionBackend;
 use crate::domain::{Icp, Timestamp, UserId};
 use async_trait::async_trait;
@@ -126,6 +127,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// The browser-session store in this database (its table is created if missing).
     async fn sessions(&self) -> StoreResult<SessionBackend>;
+
+    /// Where sign-in and sign-up attempts are counted: shared by all instances on Postgres, in
+    /// this process on SQLite.
+    fn limiter(&self) -> Limiter;
 }
 
 pub type DynStore = Arc<dyn Store>;

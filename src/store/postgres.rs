@@ -3,6 +3,7 @@
 use super::{
     from_json, user_id, ApiToken, ListCursor, Store, StoreError, StoreResult, User, UserRecord,
 };
+use crate::auth::limiter::Limiter;
 use crate::auth::session::SessionBackend;
 use crate::domain::{Icp, Timestamp, UserId};
 use async_trait::async_trait;
@@ -314,5 +315,10 @@ impl Store for PgStore {
             .map_err(StoreError::Corrupt)?;
         store.migrate().await?;
         Ok(SessionBackend::Postgres(store))
+    }
+
+    fn limiter(&self) -> Limiter {
+        // In the database, so every instance on it counts against the same limits.
+        Limiter::shared(self.pool.clone())
     }
 }

@@ -5,6 +5,7 @@
 use super::{
     from_json, user_id, ApiToken, ListCursor, Store, StoreError, StoreResult, User, UserRecord,
 };
+use crate::auth::limiter::Limiter;
 use crate::auth::session::SessionBackend;
 use crate::domain::{Icp, Timestamp, UserId};
 use async_trait::async_trait;
@@ -323,11 +324,20 @@ impl Store for SqliteStore {
     }
 
     async fn sessions(&self) -> StoreResult<SessionBackend> {
-        // Session writes share the one writer connection with everything else.
-        let store = tower_sessions_sqlx_store::SqliteStore::new(self.writer.clone())
+        // Session writes share the one writer connection with everything else; loading a session
+        // (every cookie request) uses the read pool, so it does not wait behind writes.
+        let writes = tower_sessions_sqlx_store::SqliteStore::new(self.writer.clone())
             .with_table_name("sessions")
             .map_err(StoreError::Corrupt)?;
-        store.migrate().await?;
-        Ok(SessionBackend::Sqlite(store))
+        writes.migrate().await?;
+        let reads = tower_sessions_sqlx_store::SqliteStore::new(self.readers.clone())
+            .with_table_name("sessions")
+            .map_err(StoreError::Corrupt)?;
+        Ok(SessionBackend::Sqlite { reads, writes })
+    }
+
+    fn limiter(&self) -> Limiter {
+        // One process owns a SQLite file: its memory is the one place to count.
+        Limiter::in_memory()
     }
 }
