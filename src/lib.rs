@@ -13,6 +13,8 @@ pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
+pub mod serve;
+#[cfg(feature = "ssr")]
 pub mod store;
 
 /// Entry point of the WASM bundle: hydrates the server-rendered page.

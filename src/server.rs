@@ -17,7 +17,6 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
-use tower_sessions::ExpiredDeletion;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 /// Everything a handler or server function needs.
@@ -124,6 +123,8 @@ pub fn app(state: AppState) -> Router {
         .layer(sessions)
         // Outermost last: every request gets an id, a span carrying it, and a JSON 500 on a panic.
         .layer(CatchPanicLayer::custom(panic_response))
+        // A JSON 503 once a request takes longer than `serve::REQUEST_TIMEOUT`.
+        .layer(axum::middleware::from_fn(crate::serve::time_limit))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             let id = request
@@ -143,44 +144,4 @@ fn panic_response(cause: Box<dyn Any + Send + 'static>) -> Response {
         .or_else(|| cause.downcast_ref::<&str>().map(|s| s.to_string()))
         .unwrap_or_else(|| "panic".into());
     ApiError::Internal(format!("handler panicked: {message}")).into_response()
-}
-
-/// Serves `state` on the configured address until Ctrl-C or SIGTERM.
-pub async fn serve(state: AppState) -> std::io::Result<()> {
-    let address = state.leptos_options.site_addr;
-    // Expired sessions are swept hourly.
-    tokio::spawn(
-        state
-            .sessions
-            .clone()
-            .continuously_delete_expired(tokio::time::Duration::from_secs(3600)),
-    );
-    let listener = tokio::net::TcpListener::bind(address).await?;
-    tracing::info!("listening on http://{address}");
-    // With the peer's address, for the sign-in limiter.
-    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        if let Ok(mut signal) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            signal.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
-    }
-    tracing::info!("shutting down");
 }

@@ -4,6 +4,8 @@
 pub mod icp;
 pub mod path;
 pub mod regex_cost;
+#[cfg(test)]
+pub(crate) mod sample_bodies;
 pub mod validate;
 
 pub use icp::*;

@@ -1090,4 +1090,88 @@ mod tests {
     fn unrecognized_top_level_keys_are_refused() {
         assert_eq!(errors_of(with(minimal(), "nmae", json!("x")))[0].0, "nmae");
     }
+
+    mod properties {
+        use super::*;
+        use crate::domain::regex_cost;
+        use crate::domain::sample_bodies::{any_json, mutated_body, resolve, valid_body};
+        use proptest::prelude::*;
+
+        /// Every error points into `body`: its path resolves, or for a missing key its parent
+        /// does and lacks that key.
+        fn assert_paths_point_into(body: &Value, errors: &[FieldError]) {
+            for error in errors {
+                let path = serde_json::to_value(&error.path).unwrap();
+                let path = path.as_array().unwrap();
+                if error.message == "Required" {
+                    let (key, parent) = path.split_last().expect("a missing key has a parent");
+                    let parent = resolve(body, parent);
+                    assert!(
+                        parent.is_some_and(
+                            |p| p.is_object() && p.get(key.as_str().unwrap()).is_none()
+                        ),
+                        "{error} does not point into {body}"
+                    );
+                } else {
+                    assert!(
+                        resolve(body, path).is_some(),
+                        "{error} does not point into {body}"
+                    );
+                }
+            }
+        }
+
+        /// The validator's whole contract on one body.
+        fn check(body: &Value) {
+            match validate_draft(body) {
+                Ok(draft) => {
+                    let written = serde_json::to_value(&draft).unwrap();
+                    assert_eq!(
+                        validate_draft(&written).as_ref(),
+                        Ok(&draft),
+                        "{body} was accepted as {written}, which does not re-validate the same"
+                    );
+                }
+                Err(errors) => {
+                    assert!(!errors.is_empty());
+                    assert_paths_point_into(body, &errors);
+                }
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn any_json_is_answered_without_panicking(body in any_json()) {
+                check(&body);
+            }
+
+            #[test]
+            fn valid_bodies_are_accepted_and_round_trip(body in valid_body()) {
+                prop_assert!(validate_draft(&body).is_ok(), "{body}: {:?}", validate_draft(&body));
+                check(&body);
+            }
+
+            #[test]
+            fn mutated_bodies_are_answered_at_paths_in_the_input(body in mutated_body()) {
+                check(&body);
+            }
+
+            /// Patterns from ECMAScript syntax characters: never a panic in the scanner or the
+            /// engine, and whatever passes the budget compiles or is refused as invalid.
+            #[test]
+            fn any_regex_is_measured_and_checked_without_panicking(
+                pattern in r"[()\[\]{}|?*+^$.,:=!<>\\ukxcpPbBdDwW0-9a-fA-F-]{0,80}"
+            ) {
+                let cost = regex_cost::measure(&pattern);
+                prop_assert!(cost.depth <= pattern.len());
+                let body = json!({
+                    "name": "x", "leadProviderCriteria": [], "userIds": [],
+                    "customFilterCriteria": [{"type": "matchFieldWithRegex", "field": "a", "regex": pattern}],
+                });
+                check(&body);
+            }
+        }
+    }
 }
