@@ -129,7 +129,9 @@ async fn session_rows(app: &TestApp) -> Vec<Vec<u8>> {
 
 /// The error code a sign-in or sign-up redirect carries (`credentials`, `locked`, …).
 fn error_code(reply: &Reply) -> String {
-    let query = location(reply).split_once('?').map_or("", |(_, query)| query);
+    let query = location(reply)
+        .split_once('?')
+        .map_or("", |(_, query)| query);
     url::form_urlencoded::parse(query.as_bytes())
         .find(|(name, _)| name == "error")
         .map(|(_, code)| code.into_owned())
@@ -798,14 +800,17 @@ async fn sign_ups_are_limited_per_address(db: Database) {
     let eleventh = email(11);
     let refused = sign_up_from(&app, office, &eleventh, PASSWORD).await;
     assert_eq!(error_code(&refused), "sign-ups", "{}", location(&refused));
-    assert!(location(&refused).contains("&retry=15"), "{}", location(&refused));
+    assert!(
+        location(&refused).contains("&retry=15"),
+        "{}",
+        location(&refused)
+    );
     assert!(session_cookie(&refused).is_none());
     assert!(app.store.user_by_email(&eleventh).await.unwrap().is_none());
     let page = app.visit(location(&refused), None).await;
     assert!(
-        text(&page).contains(
-            "Too many accounts were created from your network. Try again in 15 minutes."
-        ),
+        text(&page)
+            .contains("Too many accounts were created from your network. Try again in 15 minutes."),
         "{}",
         text(&page)
     );
@@ -819,7 +824,14 @@ async fn an_authorization_header_does_not_skip_the_origin_check_off_the_api(db: 
     let app = TestApp::start(db).await;
     let (email, cookie) = app.signed_up("Ana").await;
     let user = app.store.user_by_email(&email).await.unwrap().unwrap().user;
-    let icp = api_call(&app, Method::POST, Some(&cookie), Some(SITE), Some(&minimal("Kept"))).await;
+    let icp = api_call(
+        &app,
+        Method::POST,
+        Some(&cookie),
+        Some(SITE),
+        Some(&minimal("Kept")),
+    )
+    .await;
     assert_eq!(icp.status, StatusCode::CREATED);
     let id = icp.body["id"].as_str().unwrap().to_owned();
 
@@ -840,7 +852,11 @@ async fn an_authorization_header_does_not_skip_the_origin_check_off_the_api(db: 
                 .body(form_body(&[("label", "stolen"), ("name", "Changed")]))
                 .unwrap();
             let reply = app.raw(request).await;
-            assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path} {authorization:?}");
+            assert_eq!(
+                reply.status,
+                StatusCode::FORBIDDEN,
+                "{path} {authorization:?}"
+            );
             assert!(text(&reply).contains("Cross-site request refused"));
         }
     }
@@ -1006,7 +1022,11 @@ async fn a_failed_session_update_keeps_a_committed_answer(db: Database) {
     let id = created.body["id"].as_str().unwrap();
     assert!(app.store.icp(id.parse().unwrap()).await.unwrap().is_some());
     let listed = app.get(&caller, ICPS).await;
-    assert_eq!(listed.body.as_array().map(Vec::len), Some(1), "no duplicate");
+    assert_eq!(
+        listed.body.as_array().map(Vec::len),
+        Some(1),
+        "no duplicate"
+    );
     assert_eq!(
         app.visit("/icps", Some(&cookie)).await.status,
         StatusCode::OK,
@@ -1016,7 +1036,11 @@ async fn a_failed_session_update_keeps_a_committed_answer(db: Database) {
     // A new session cannot be stored: signing in says so, on the form, not as a bare 500.
     let email = cli_user(&app, "bo").await;
     let sign_in = app
-        .submit("/sign-in", None, &[("email", &email), ("password", PASSWORD)])
+        .submit(
+            "/sign-in",
+            None,
+            &[("email", &email), ("password", PASSWORD)],
+        )
         .await;
     assert_eq!(sign_in.status, StatusCode::SEE_OTHER);
     assert_eq!(error_code(&sign_in), "server");

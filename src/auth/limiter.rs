@@ -360,14 +360,12 @@ impl Shared {
             .partition(|key| forgive_emails && matches!(key, Key::Email(_)));
         let forgiven: Vec<String> = forgiven.into_iter().map(Key::stored).collect();
         let returned: Vec<String> = returned.into_iter().map(Key::stored).collect();
-        sqlx::query(
-            "DELETE FROM auth_attempts WHERE key = ANY($1) OR (id = $2 AND key = ANY($3))",
-        )
-        .bind(&forgiven)
-        .bind(attempt.id)
-        .bind(&returned)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query("DELETE FROM auth_attempts WHERE key = ANY($1) OR (id = $2 AND key = ANY($3))")
+            .bind(&forgiven)
+            .bind(attempt.id)
+            .bind(&returned)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 }

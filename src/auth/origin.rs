@@ -20,8 +20,7 @@ use url::Url;
 /// Middleware: refuses unsafe cross-site requests that carry the session cookie.
 pub async fn same_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let method = request.method();
-    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) || is_bearer_call(&request)
-    {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) || is_bearer_call(&request) {
         return next.run(request).await;
     }
     let site = our_origin(state.config.public_url.as_ref(), &request);

@@ -150,7 +150,9 @@ pub async fn take_new_token(session: &Session, pad: Option<&str>) -> Option<NewT
     let token = String::from_utf8(xor(&sealed, &pad)).ok()?;
     // A pad from another token opens nothing readable; show nothing rather than garbage.
     let well_formed = token.starts_with(crate::auth::TOKEN_PREFIX)
-        && token.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_');
+        && token
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_');
     well_formed.then_some(NewToken {
         label: held.label,
         token,
@@ -205,11 +207,17 @@ mod tests {
         assert!(!kept.contains("abcdefghij"), "{kept}");
 
         let shown = take_new_token(&session, Some(&pad)).await.unwrap();
-        assert_eq!((shown.label.as_str(), shown.token.as_str()), ("CRM sync", token));
+        assert_eq!(
+            (shown.label.as_str(), shown.token.as_str()),
+            ("CRM sync", token)
+        );
         assert!(take_new_token(&session, Some(&pad)).await.is_none(), "once");
 
         hold_new_token(&session, "other", token).await.unwrap();
-        assert!(take_new_token(&session, Some(&pad)).await.is_none(), "another pad");
+        assert!(
+            take_new_token(&session, Some(&pad)).await.is_none(),
+            "another pad"
+        );
         hold_new_token(&session, "other", token).await.unwrap();
         assert!(take_new_token(&session, None).await.is_none(), "no pad");
         assert!(session.get_value(NEW_TOKEN_KEY).await.unwrap().is_none());

@@ -306,25 +306,27 @@ async fn create_token(
         return Redirect::to("/sign-in?next=%2Fsettings").into_response();
     };
     match create_token_for(state.store.as_ref(), &user, &form.label).await {
-        Ok((_, token)) => match session::hold_new_token(&session, form.label.trim(), &token).await {
-            Ok(pad) => {
-                let secure = if state.config.secure_cookies() {
-                    "; Secure"
-                } else {
-                    ""
-                };
-                let cookie = format!(
+        Ok((_, token)) => {
+            match session::hold_new_token(&session, form.label.trim(), &token).await {
+                Ok(pad) => {
+                    let secure = if state.config.secure_cookies() {
+                        "; Secure"
+                    } else {
+                        ""
+                    };
+                    let cookie = format!(
                     "{NEW_TOKEN_COOKIE}={pad}; Path=/; Max-Age={NEW_TOKEN_TTL_SECS}; HttpOnly; SameSite=Strict{secure}"
                 );
-                (
-                    AppendHeaders([(header::SET_COOKIE, cookie)]),
-                    Redirect::to("/settings"),
-                )
-                    .into_response()
+                    (
+                        AppendHeaders([(header::SET_COOKIE, cookie)]),
+                        Redirect::to("/settings"),
+                    )
+                        .into_response()
+                }
+                // The token exists but cannot be shown: the list will have it, to revoke.
+                Err(error) => server_problem("/settings", error).into_response(),
             }
-            // The token exists but cannot be shown: the list will have it, to revoke.
-            Err(error) => server_problem("/settings", error).into_response(),
-        },
+        }
         Err(AccountError::InvalidLabel) => back_to(
             "/settings",
             FormProblem::InvalidLabel,

@@ -1,0 +1,225 @@
+//! Two app instances on one Postgres, as behind a load balancer: what one instance does, the other
+//! honours — sessions (and a new token waiting to be shown) and the sign-in and sign-up limits.
+//!
+//! Postgres only. Without `ICP_TEST_POSTGRES_URL` these tests fail, unless `ICP_TEST_SKIP_POSTGRES=1`.
+
+mod common;
+
+use axum::extract::ConnectInfo;
+use axum::http::{header, Method, StatusCode};
+use common::{browser, form_body, location, session_cookie, text, Database, Reply, TestApp, SITE};
+use std::net::SocketAddr;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// Two apps (separate states, pools and routers) on one fresh Postgres schema; `None` when
+/// Postgres tests are explicitly skipped.
+async fn two_instances() -> Option<(TestApp, TestApp)> {
+    let first = Database::postgres().await?;
+    let Database::Postgres { options } = &first else {
+        unreachable!("Database::postgres gives a Postgres database")
+    };
+    let second = Database::Postgres {
+        options: options.clone(),
+    };
+    Some((TestApp::start(first).await, TestApp::start(second).await))
+}
+
+fn random_address() -> [u8; 4] {
+    let id = uuid::Uuid::new_v4();
+    let bytes = id.as_bytes();
+    [10, bytes[0], bytes[1], bytes[2]]
+}
+
+/// A form post to `uri` from `address` (`None`: address unknown).
+fn post_from(
+    uri: &str,
+    address: Option<[u8; 4]>,
+    fields: &[(&str, &str)],
+) -> axum::http::Request<axum::body::Body> {
+    let mut request = browser(Method::POST, uri, None)
+        .header(header::ORIGIN, SITE)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(form_body(fields))
+        .expect("request");
+    if let Some(address) = address {
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from((address, 40_000))));
+    }
+    request
+}
+
+/// The `error` code a redirect to a form carries (empty when it went on).
+fn error_code(reply: &Reply) -> String {
+    let query = location(reply)
+        .split_once('?')
+        .map_or("", |(_, query)| query);
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(name, _)| name == "error")
+        .map(|(_, code)| code.into_owned())
+        .unwrap_or_default()
+}
+
+async fn sign_in(app: &TestApp, email: &str, password: &str) -> Reply {
+    app.raw(post_from(
+        "/sign-in",
+        Some(random_address()),
+        &[("email", email), ("password", password)],
+    ))
+    .await
+}
+
+async fn cli_user(app: &TestApp, name: &str) -> String {
+    let email = format!("{name}-{}@example.com", uuid::Uuid::new_v4().simple());
+    icp_builder::auth::create_user(app.store.as_ref(), &email, name, PASSWORD)
+        .await
+        .expect("create user");
+    email
+}
+
+#[tokio::test]
+async fn a_session_made_on_one_instance_works_on_the_other() {
+    let Some((a, b)) = two_instances().await else {
+        return;
+    };
+    let (_, cookie) = a.signed_up("Ana").await;
+    assert_eq!(b.visit("/icps", Some(&cookie)).await.status, StatusCode::OK);
+    assert!(text(&b.visit("/icps", Some(&cookie)).await).contains("Ana"));
+
+    // A token created on A is shown once on B: it waits, sealed, in the shared session.
+    let created = a
+        .submit("/settings/tokens", Some(&cookie), &[("label", "CRM sync")])
+        .await;
+    assert_eq!(location(&created), "/settings");
+    let pad = created
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("icp_new_token="))
+        .and_then(|value| value.split(';').next())
+        .expect("the pad cookie")
+        .to_owned();
+    let shown = b
+        .visit("/settings", Some(&format!("{cookie}; {pad}")))
+        .await;
+    assert!(
+        text(&shown).contains(r#"class="token""#),
+        "{}",
+        text(&shown)
+    );
+    let again = a
+        .visit("/settings", Some(&format!("{cookie}; {pad}")))
+        .await;
+    assert!(
+        !text(&again).contains(r#"class="token""#),
+        "shown once across instances"
+    );
+
+    // Signing in on B and out on A: both see it.
+    let email = cli_user(&a, "bo").await;
+    let signed_in = sign_in(&b, &email, PASSWORD).await;
+    let bo = session_cookie(&signed_in).expect("signed in on B");
+    assert_eq!(a.visit("/icps", Some(&bo)).await.status, StatusCode::OK);
+    let out = a.submit("/sign-out", Some(&bo), &[]).await;
+    assert_eq!(location(&out), "/sign-in");
+    assert_eq!(
+        location(&b.visit("/icps", Some(&bo)).await),
+        "/sign-in?next=%2Ficps"
+    );
+}
+
+#[tokio::test]
+async fn failures_on_one_instance_count_on_the_other() {
+    let Some((a, b)) = two_instances().await else {
+        return;
+    };
+    let email = cli_user(&a, "ana").await;
+    for app in [&a, &a, &a, &b, &b] {
+        assert_eq!(
+            error_code(&sign_in(app, &email, "wrong guess").await),
+            "credentials"
+        );
+    }
+    for app in [&a, &b] {
+        let refused = sign_in(app, &email, PASSWORD).await;
+        assert_eq!(error_code(&refused), "locked", "{}", location(&refused));
+        assert!(session_cookie(&refused).is_none());
+    }
+
+    // 40 guesses at once, half to each instance: five are evaluated in all.
+    let bo = cli_user(&a, "bo").await;
+    let tasks: Vec<_> = (0..40)
+        .map(|n| {
+            let app = if n % 2 == 0 { &a } else { &b };
+            let request = post_from(
+                "/sign-in",
+                None,
+                &[("email", &bo), ("password", "wrong guess")],
+            );
+            tokio::spawn(app.router.clone().oneshot(request))
+        })
+        .collect();
+    let mut codes = Vec::new();
+    for task in tasks {
+        let response = task.await.expect("task").expect("router answers");
+        let reply = Reply {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: serde_json::Value::Null,
+        };
+        codes.push(error_code(&reply));
+    }
+    let evaluated = codes.iter().filter(|code| *code == "credentials").count();
+    let locked = codes.iter().filter(|code| *code == "locked").count();
+    assert_eq!((evaluated, locked), (5, 35), "{codes:?}");
+
+    // A success on B forgives the email on A too.
+    let cy = cli_user(&a, "cy").await;
+    for _ in 0..4 {
+        assert_eq!(error_code(&sign_in(&a, &cy, "wrong").await), "credentials");
+    }
+    assert_eq!(location(&sign_in(&b, &cy, PASSWORD).await), "/icps");
+    for _ in 0..4 {
+        assert_eq!(error_code(&sign_in(&a, &cy, "wrong").await), "credentials");
+    }
+}
+
+#[tokio::test]
+async fn sign_ups_from_one_address_count_on_both_instances() {
+    let Some((a, b)) = two_instances().await else {
+        return;
+    };
+    let office = random_address();
+    let sign_up = |app: &TestApp, n: usize| {
+        let email = format!("member{n}-{}@example.com", uuid::Uuid::new_v4().simple());
+        let request = post_from(
+            "/sign-up",
+            Some(office),
+            &[
+                ("name", "Member"),
+                ("email", &email),
+                ("password", PASSWORD),
+            ],
+        );
+        let router = app.router.clone();
+        async move {
+            let response = router.oneshot(request).await.expect("router answers");
+            Reply {
+                status: response.status(),
+                headers: response.headers().clone(),
+                body: serde_json::Value::Null,
+            }
+        }
+    };
+    for n in 0..10 {
+        let app = if n < 6 { &a } else { &b };
+        assert_eq!(location(&sign_up(app, n).await), "/icps", "sign-up {n}");
+    }
+    for app in [&a, &b] {
+        let refused = sign_up(app, 99).await;
+        assert_eq!(error_code(&refused), "sign-ups", "{}", location(&refused));
+    }
+}
