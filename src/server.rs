@@ -121,6 +121,9 @@ pub fn app(state: AppState) -> Router {
         ))
         .with_state(state)
         .layer(sessions)
+        // Form posts and server-function calls are read whole, up to their size limit, before
+        // the session is loaded (413 past it).
+        .layer(axum::middleware::from_fn(crate::pages::forms::bounded_body))
         // Outermost last: every request gets an id, a span carrying it, and a JSON 500 on a panic.
         .layer(CatchPanicLayer::custom(panic_response))
         // A JSON 503 once a request takes longer than `serve::REQUEST_TIMEOUT`.

@@ -2,9 +2,15 @@
 
 mod common;
 
-use axum::http::{Method, StatusCode};
-use common::{minimal, Database, TestApp};
-use serde_json::json;
+use axum::body::Body;
+use axum::http::{header, Method, StatusCode};
+use common::{browser, form_body, minimal, Database, TestApp, SITE};
+use icp_builder::builder::form::draft_to_pairs;
+use icp_builder::domain::validate_draft;
+use icp_builder::pages::icps::SaveIcp;
+use icp_builder::pages::PageError;
+use leptos::server_fn::ServerFn;
+use serde_json::{json, Value};
 
 on_both_databases!(
     builder_renders_on_the_server_with_a_first_lead_row,
@@ -14,6 +20,11 @@ on_both_databases!(
     editing_through_the_plain_form_keeps_what_the_form_does_not_show,
     list_and_detail_show_the_users_icps_only,
     delete_form_removes_the_icp,
+    a_plain_post_with_too_many_rows_comes_back_with_the_first_rows_and_a_message,
+    add_buttons_past_the_row_limits_are_refused_with_values_kept,
+    form_posts_past_the_size_limit_are_refused_with_a_page,
+    server_function_calls_past_the_size_limit_are_refused,
+    an_edit_through_the_plain_form_stores_exactly_what_was_cleared,
 );
 
 fn html(reply: &common::Reply) -> &str {
@@ -315,4 +326,282 @@ async fn delete_form_removes_the_icp(db: Database) {
         .status,
         StatusCode::OK
     );
+}
+
+/// `count` lead-source rows after a name; the first 60 with a job title.
+fn many_leads(count: usize) -> Vec<(String, String)> {
+    let mut form = vec![("name".to_owned(), "Many rows".to_owned())];
+    for key in 1..=count {
+        form.push((format!("lead.{key}.type"), "company".into()));
+        if key <= 60 {
+            form.push((format!("lead.{key}.job_title.new"), format!("Title {key}")));
+        }
+    }
+    form
+}
+
+fn borrowed(form: &[(String, String)]) -> Vec<(&str, &str)> {
+    form.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect()
+}
+
+async fn a_plain_post_with_too_many_rows_comes_back_with_the_first_rows_and_a_message(
+    db: Database,
+) {
+    let app = TestApp::start(db).await;
+    let me = app.caller("ana").await;
+    let cookie = app.session_cookie(&me).await;
+    // The issue's post: thousands of rows, well inside the size limit. Saving and a row button alike
+    // are refused before the rows are worked on.
+    for action in [None, Some("add-condition")] {
+        let mut form = many_leads(8_000);
+        if let Some(action) = action {
+            form.push(("_action".into(), action.into()));
+        }
+        let page = app
+            .browser(&cookie, Method::POST, "/forms/icps", Some(&borrowed(&form)))
+            .await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{action:?}");
+        let text = html(&page);
+        assert!(text.contains("1 problem to fix"), "{text}");
+        assert!(text.contains(
+            "Lead sources: At most 50 lead sources are allowed; the form sent had 8000, so only the \
+             first 50 are kept. Nothing was saved."
+        ));
+        assert!(text.contains("value=\"Many rows\""));
+        assert!(text.contains("value=\"Title 50\""));
+        assert!(!text.contains("name=\"lead.51.type\""));
+        assert!(!text.contains("Title 51"));
+    }
+    assert_eq!(app.get(&me, "/api/v1/entities/icps").await.body, json!([]));
+}
+
+async fn add_buttons_past_the_row_limits_are_refused_with_values_kept(db: Database) {
+    let app = TestApp::start(db).await;
+    let me = app.caller("ana").await;
+    let cookie = app.session_cookie(&me).await;
+    let mut form = vec![("name".to_owned(), "Full".to_owned())];
+    for key in 1..=50 {
+        form.push((format!("filter.{key}.type"), "ai".into()));
+        form.push((format!("filter.{key}.prompt"), format!("Prompt {key}")));
+    }
+    form.push(("_filter_kind".into(), "website".into()));
+    form.push(("_action".into(), "add-filter".into()));
+    let page = app
+        .browser(&cookie, Method::POST, "/forms/icps", Some(&borrowed(&form)))
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let text = html(&page);
+    assert!(text.contains(
+        "Custom filters: At most 50 custom filters are allowed; remove one before adding another."
+    ));
+    assert!(text.contains("value=\"Full\""));
+    assert!(text.contains("Prompt 50"));
+    assert!(!text.contains("name=\"filter.51.type\""));
+
+    // One row fewer, and the button works.
+    form.retain(|(name, _)| !name.starts_with("filter.1."));
+    let page = app
+        .browser(&cookie, Method::POST, "/forms/icps", Some(&borrowed(&form)))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(html(&page).contains("name=\"filter.51.type\" value=\"website\""));
+}
+
+async fn form_posts_past_the_size_limit_are_refused_with_a_page(db: Database) {
+    let app = TestApp::start(db).await;
+    let me = app.caller("ana").await;
+    let cookie = app.session_cookie(&me).await;
+    let encoded = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("name", "Big"), ("description", &"x".repeat(256 * 1024))])
+        .finish();
+    // Announced by Content-Length, and streamed without it.
+    for declared in [true, false] {
+        let mut request = browser(Method::POST, "/forms/icps", Some(&cookie))
+            .header(header::ORIGIN, SITE)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        let body = if declared {
+            request = request.header(header::CONTENT_LENGTH, encoded.len());
+            Body::from(encoded.clone())
+        } else {
+            let chunks: Vec<Result<Vec<u8>, std::io::Error>> = encoded
+                .as_bytes()
+                .chunks(8 * 1024)
+                .map(|chunk| Ok(chunk.to_vec()))
+                .collect();
+            Body::from_stream(futures_util::stream::iter(chunks))
+        };
+        let reply = app.raw(request.body(body).expect("request")).await;
+        assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE, "{declared}");
+        assert_eq!(
+            reply.headers[header::CONTENT_TYPE],
+            "text/html; charset=utf-8"
+        );
+        assert!(html(&reply).contains("This form is too large"));
+        assert!(html(&reply).contains("larger than 256 KiB"));
+    }
+    // Just under the limit is read and handled as any form (here: a description that is too long).
+    let under = "x".repeat(200 * 1024);
+    let page = app
+        .browser(
+            &cookie,
+            Method::POST,
+            "/forms/icps",
+            Some(&[("name", "Big"), ("description", &under)]),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html(&page).contains("Must be at most 2000 characters"));
+    assert_eq!(app.get(&me, "/api/v1/entities/icps").await.body, json!([]));
+}
+
+async fn server_function_calls_past_the_size_limit_are_refused(db: Database) {
+    let app = TestApp::start(db).await;
+    let me = app.caller("ana").await;
+    let cookie = app.session_cookie(&me).await;
+    let save = |body: String| {
+        browser(Method::POST, SaveIcp::PATH, Some(&cookie))
+            .header(header::ORIGIN, SITE)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .body(form_body(&[("body", &body)]))
+            .expect("request")
+    };
+    let invalid =
+        |reply: &common::Reply| match serde_json::from_value::<PageError>(reply.body.clone()) {
+            Ok(PageError::Invalid(details)) => details[0].message.clone(),
+            other => panic!("not an Invalid error: {other:?}"),
+        };
+
+    // A call whose url-encoded body passes 768 KiB is not read.
+    let huge = json!({"name": "x", "description": "\"".repeat(300 * 1024)}).to_string();
+    let reply = app.raw(save(huge)).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        reply.body
+    );
+    assert!(invalid(&reply).contains("larger than 256 KiB"));
+
+    // A smaller call whose JSON passes the API's 256 KiB is refused by the save function itself.
+    let big = json!({"name": "x", "description": "y".repeat(300 * 1024)}).to_string();
+    let reply = app.raw(save(big)).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert!(invalid(&reply).contains("larger than 256 KiB"));
+
+    // The builder's ordinary call still works.
+    let reply = app.raw(save(minimal("Small").to_string())).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(
+        app.get(&me, "/api/v1/entities/icps").await.body[0]["name"],
+        "Small"
+    );
+}
+
+async fn an_edit_through_the_plain_form_stores_exactly_what_was_cleared(db: Database) {
+    let app = TestApp::start(db).await;
+    let me = app.caller("ana").await;
+    let cookie = app.session_cookie(&me).await;
+    let mut body = common::example("crm-integration");
+    body["activeUntil"] = json!("2031-06-30T12:00:00.000Z");
+    body["leadProviderCriteria"] =
+        json!([{"provider": "baseProvider", "type": "person", "filters": {"job_title": ["CTO"]}}]);
+    body["customFilterCriteria"] = json!([
+        {"type": "maxPeoplePerCompany", "value": 2},
+        {"type": "minDaysUntilReuse", "value": 90}
+    ]);
+    let created = app.create(&me, &body).await;
+    let id = created["id"].as_str().unwrap();
+
+    // The edit page shows the ICP as these fields: lead 1, filters 2 and 3, conditions 4 and 5.
+    let mut form = draft_to_pairs(&validate_draft(&body).expect("valid"));
+    let edit = app
+        .browser(&cookie, Method::GET, &format!("/icps/{id}/edit"), None)
+        .await;
+    assert_eq!(edit.status, StatusCode::OK);
+    for (name, value) in [
+        (
+            "description",
+            "Re-engage existing CRM contacts in specific regions",
+        ),
+        ("activeUntil", "2031-06-30T12:00"),
+        ("filter.2.type", "maxPeoplePerCompany"),
+        ("crm.4.path", "address.countryName"),
+        ("crm.5.value", "Active"),
+    ] {
+        assert!(form.contains(&(name.into(), value.into())), "{name}");
+        assert!(
+            html(&edit).contains(&format!("name=\"{name}\"")),
+            "the edit page has no {name}"
+        );
+    }
+
+    // The "Remove" buttons send the form back without the row, everything else kept.
+    let mut removing: Vec<(String, String)> = form.clone();
+    removing.push(("_action".into(), "remove:filter.2".into()));
+    let page = app
+        .browser(
+            &cookie,
+            Method::POST,
+            &format!("/forms/icps/{id}"),
+            Some(&borrowed(&removing)),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!html(&page).contains("name=\"filter.2.type\""));
+    assert!(html(&page).contains("name=\"filter.3.type\""));
+
+    // Save with the description and end date emptied, filter 2 and condition 4 removed.
+    form.retain(|(name, _)| !name.starts_with("filter.2.") && !name.starts_with("crm.4."));
+    for (name, value) in form.iter_mut() {
+        if name == "description" || name == "activeUntil" {
+            value.clear();
+        }
+    }
+    let saved = app
+        .browser(
+            &cookie,
+            Method::POST,
+            &format!("/forms/icps/{id}"),
+            Some(&borrowed(&form)),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let stored = app
+        .get(&me, &format!("/api/v1/entities/icps/{id}"))
+        .await
+        .body;
+    let mut expected = created.clone();
+    expected["description"] = Value::Null;
+    expected["activeUntil"] = Value::Null;
+    expected["customFilterCriteria"] = json!([{"type": "minDaysUntilReuse", "value": 90}]);
+    expected["crmFilters"]["filters"] =
+        json!([{"path": "status", "mode": "equals", "value": "Active", "exclude": false}]);
+    expected["updatedAt"] = stored["updatedAt"].clone();
+    assert_eq!(stored, expected);
+    assert_ne!(stored["updatedAt"], created["updatedAt"]);
+
+    // Unticking the CRM box clears the whole CRM section, conditions and all.
+    form.retain(|(name, _)| name != "crm.enabled");
+    let saved = app
+        .browser(
+            &cookie,
+            Method::POST,
+            &format!("/forms/icps/{id}"),
+            Some(&borrowed(&form)),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let stored = app
+        .get(&me, &format!("/api/v1/entities/icps/{id}"))
+        .await
+        .body;
+    expected["crmFilters"] = Value::Null;
+    expected["updatedAt"] = stored["updatedAt"].clone();
+    assert_eq!(stored, expected);
 }

@@ -3,11 +3,13 @@
 //! in the browser (from the live form) and on the server (from a plain form post without JavaScript).
 
 use crate::domain::{
-    CrmMode, CrmValue, CustomFilter, EntityType, FieldError, IcpDraft, LeadKind, PathSegment,
+    CrmMode, CrmValue, CustomFilter, EntityType, FieldError, IcpDraft, LeadKind, Limits,
+    PathSegment,
 };
 use chrono::Timelike;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
+use std::collections::{HashMap, HashSet};
 
 /// The form's fields as `(name, value)` pairs, in document order (as a browser submits them).
 pub type Pairs = Vec<(String, String)>;
@@ -36,9 +38,11 @@ pub struct Rows {
 }
 
 impl Rows {
-    /// Reads the rows present in `pairs` (a row exists when any of its fields does).
+    /// Reads the rows present in `pairs` (a row exists when any of its fields does). One pass, with
+    /// a set of the keys seen, so a post's cost grows with its size, not its square.
     pub fn of(pairs: &Pairs) -> Self {
         let mut rows = Rows::default();
+        let mut seen: [HashSet<u32>; 3] = Default::default();
         for (name, value) in pairs {
             let mut parts = name.splitn(3, '.');
             let (Some(section), Some(key), Some(field)) =
@@ -50,41 +54,157 @@ impl Rows {
                 continue;
             };
             match section {
-                "lead" if !rows.leads.contains(&key) => rows.leads.push(key),
-                "filter" if field == "type" && !rows.filters.iter().any(|(k, _)| *k == key) => {
+                "lead" if seen[0].insert(key) => rows.leads.push(key),
+                "filter" if field == "type" && seen[1].insert(key) => {
                     rows.filters.push((key, value.clone()))
                 }
-                "crm" if !rows.crm.contains(&key) => rows.crm.push(key),
+                "crm" if seen[2].insert(key) => rows.crm.push(key),
                 _ => {}
             }
         }
         rows
     }
 
-    /// A key no row uses yet.
+    /// A key no row uses yet: one past the largest, so a removed row's key is not reused (or, after
+    /// a key of `u32::MAX`, the smallest free one).
     pub fn next_key(&self) -> u32 {
-        let keys = self
+        let used: HashSet<u32> = self
             .leads
             .iter()
             .chain(self.filters.iter().map(|(k, _)| k))
-            .chain(self.crm.iter());
-        keys.max().map_or(1, |max| max + 1)
+            .chain(self.crm.iter())
+            .copied()
+            .collect();
+        match used.iter().max() {
+            None => 1,
+            Some(max) => max
+                .checked_add(1)
+                .or_else(|| (1..u32::MAX).find(|k| !used.contains(k)))
+                .unwrap_or(0),
+        }
+    }
+
+    /// Problems with the number of rows: the API's own limits, said in the form's words.
+    fn over_limits(&self) -> Vec<(Section, usize)> {
+        [
+            (Section::Leads, self.leads.len()),
+            (Section::Filters, self.filters.len()),
+            (Section::Conditions, self.crm.len()),
+        ]
+        .into_iter()
+        .filter(|(section, count)| *count > section.limit())
+        .collect()
     }
 }
 
-/// Looks fields up by name.
-struct Fields<'a>(&'a Pairs);
+/// A repeated section of the form, with the API's limit on its rows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Section {
+    Leads,
+    Filters,
+    Conditions,
+}
+
+impl Section {
+    fn limit(self) -> usize {
+        match self {
+            Section::Leads => Limits::LEAD_SOURCES,
+            Section::Filters => Limits::CUSTOM_FILTERS,
+            Section::Conditions => Limits::CRM_CONDITIONS,
+        }
+    }
+
+    fn prefix(self) -> &'static str {
+        match self {
+            Section::Leads => "lead",
+            Section::Filters => "filter",
+            Section::Conditions => "crm",
+        }
+    }
+
+    /// Its name in the form; each starts with the heading the builder shows section errors under.
+    fn words(self) -> (&'static str, &'static str) {
+        match self {
+            Section::Leads => ("Lead sources", "lead sources"),
+            Section::Filters => ("Custom filters", "custom filters"),
+            Section::Conditions => ("CRM conditions", "CRM conditions"),
+        }
+    }
+
+    fn keys(self, rows: &Rows) -> Vec<u32> {
+        match self {
+            Section::Leads => rows.leads.clone(),
+            Section::Filters => rows.filters.iter().map(|(k, _)| *k).collect(),
+            Section::Conditions => rows.crm.clone(),
+        }
+    }
+}
+
+/// The row key a field belongs to, when it is a row's field: `("lead", 7)` for `lead.7.type`.
+fn row_of(name: &str) -> Option<(&str, u32)> {
+    let mut parts = name.splitn(3, '.');
+    let (section, key, _) = (parts.next()?, parts.next()?, parts.next()?);
+    Some((section, key.parse().ok()?))
+}
+
+/// Applies the API's row limits to a posted form before anything else is done with it. Within the
+/// limits, the fields come back unchanged and without errors. Past them, only the first rows of an
+/// overfull section are kept (showing thousands of rows again would cost what the limit prevents),
+/// every other value is kept, and each overfull section gets an error saying so; nothing is saved.
+pub fn within_row_limits(pairs: Pairs) -> (Pairs, Vec<FormError>) {
+    let rows = Rows::of(&pairs);
+    let over = rows.over_limits();
+    if over.is_empty() {
+        return (pairs, Vec::new());
+    }
+    let mut dropped: [HashSet<u32>; 3] = Default::default();
+    let mut errors = Vec::new();
+    for (section, count) in over {
+        let (place, noun) = section.words();
+        let limit = section.limit();
+        errors.push(FormError {
+            field: None,
+            place: place.to_owned(),
+            message: format!(
+                "At most {limit} {noun} are allowed; the form sent had {count}, so only the first \
+                 {limit} are kept. Nothing was saved."
+            ),
+        });
+        dropped[section as usize] = section.keys(&rows).into_iter().skip(limit).collect();
+    }
+    let kept = pairs
+        .into_iter()
+        .filter(|(name, _)| match row_of(name) {
+            Some((prefix, key)) => [Section::Leads, Section::Filters, Section::Conditions]
+                .into_iter()
+                .find(|s| s.prefix() == prefix)
+                .is_none_or(|s| !dropped[s as usize].contains(&key)),
+            None => true,
+        })
+        .collect();
+    (kept, errors)
+}
+
+/// Looks fields up by name, through an index built once: each lookup costs the same however many
+/// fields were posted.
+struct Fields<'a>(HashMap<&'a str, Vec<&'a str>>);
 
 impl<'a> Fields<'a> {
-    fn all<'n>(&self, name: &'n str) -> impl Iterator<Item = &'a str> + use<'a, 'n> {
-        self.0
-            .iter()
-            .filter(move |(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+    fn new(pairs: &'a Pairs) -> Self {
+        let mut index: HashMap<&'a str, Vec<&'a str>> = HashMap::new();
+        for (name, value) in pairs {
+            index.entry(name.as_str()).or_default().push(value.as_str());
+        }
+        Fields(index)
+    }
+
+    /// Every value posted under `name`, in document order.
+    fn all(&self, name: &str) -> impl Iterator<Item = &'a str> + '_ {
+        self.0.get(name).into_iter().flatten().copied()
     }
 
     fn text(&self, name: &str) -> Option<&'a str> {
-        self.all(name).next()
+        self.0.get(name).and_then(|values| values.first().copied())
     }
 
     /// A non-blank value.
@@ -141,7 +261,7 @@ fn insert_tags(target: &mut Map<String, Value>, key: &str, tags: Vec<String>) {
 
 /// The API body these form fields stand for.
 pub fn form_to_json(pairs: &Pairs) -> Value {
-    let fields = Fields(pairs);
+    let fields = Fields::new(pairs);
     let rows = Rows::of(pairs);
     let mut body = Map::new();
     body.insert(
@@ -821,9 +941,31 @@ impl RowAction {
         }
     }
 
-    /// Applies the change to the submitted fields; every other value is kept.
-    pub fn apply(&self, mut pairs: Pairs) -> Pairs {
-        let key = Rows::of(&pairs).next_key();
+    /// Applies the change to the submitted fields; every other value is kept. An "Add" past the
+    /// section's limit changes nothing and comes back with the error to show.
+    pub fn apply(&self, mut pairs: Pairs) -> (Pairs, Option<FormError>) {
+        let rows = Rows::of(&pairs);
+        let full = |section: Section, count: usize| {
+            let (place, noun) = section.words();
+            let limit = section.limit();
+            (count >= limit).then(|| FormError {
+                field: None,
+                place: place.to_owned(),
+                message: format!(
+                    "At most {limit} {noun} are allowed; remove one before adding another."
+                ),
+            })
+        };
+        let refused = match self {
+            RowAction::AddLead => full(Section::Leads, rows.leads.len()),
+            RowAction::AddFilter(_) => full(Section::Filters, rows.filters.len()),
+            RowAction::AddCondition => full(Section::Conditions, rows.crm.len()),
+            RowAction::Remove { .. } => None,
+        };
+        if refused.is_some() {
+            return (pairs, refused);
+        }
+        let key = rows.next_key();
         match self {
             RowAction::AddLead => pairs.push((format!("lead.{key}.type"), "person".into())),
             RowAction::AddFilter(kind) => pairs.push((format!("filter.{key}.type"), kind.clone())),
@@ -836,7 +978,7 @@ impl RowAction {
                 pairs.retain(|(name, _)| !name.starts_with(&prefix));
             }
         }
-        pairs
+        (pairs, None)
     }
 }
 
@@ -851,17 +993,98 @@ mod row_action_tests {
             ("lead.1.type".into(), "person".into()),
             ("lead.1.job_title.new".into(), "CTO".into()),
         ];
-        let added = RowAction::parse("add-filter", Some("ai"))
+        let (added, refused) = RowAction::parse("add-filter", Some("ai"))
             .unwrap()
             .apply(form.clone());
+        assert_eq!(refused, None);
         assert_eq!(Rows::of(&added).filters, vec![(2, "ai".to_owned())]);
         assert!(added.contains(&("name".into(), "Kept".into())));
-        let removed = RowAction::parse("remove:lead.1", None)
+        let (removed, _) = RowAction::parse("remove:lead.1", None)
             .unwrap()
             .apply(added);
         assert!(Rows::of(&removed).leads.is_empty());
         assert_eq!(removed.len(), 2);
         assert_eq!(RowAction::parse("add-filter", Some("bogus")), None);
         assert_eq!(RowAction::parse("remove:name.1", None), None);
+    }
+
+    fn leads(count: u32) -> Pairs {
+        let mut form: Pairs = vec![("name".into(), "Many".into())];
+        for key in 1..=count {
+            form.push((format!("lead.{key}.type"), "company".into()));
+            form.push((format!("lead.{key}.job_title.new"), format!("Title {key}")));
+        }
+        form
+    }
+
+    #[test]
+    fn a_post_past_the_row_limits_keeps_the_first_rows_and_says_so() {
+        let mut form = leads(8_000);
+        form.push(("filter.9000.type".into(), "ai".into()));
+        form.push(("filter.9000.prompt".into(), "Kept".into()));
+        let (kept, errors) = within_row_limits(form);
+        let rows = Rows::of(&kept);
+        assert_eq!(rows.leads, (1..=50).collect::<Vec<_>>());
+        assert_eq!(rows.filters, vec![(9000, "ai".to_owned())]);
+        assert!(kept.contains(&("name".into(), "Many".into())));
+        assert!(kept.contains(&("lead.50.job_title.new".into(), "Title 50".into())));
+        assert!(kept.contains(&("filter.9000.prompt".into(), "Kept".into())));
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, None);
+        assert_eq!(errors[0].place, "Lead sources");
+        assert_eq!(
+            errors[0].message,
+            "At most 50 lead sources are allowed; the form sent had 8000, so only the first 50 \
+             are kept. Nothing was saved."
+        );
+
+        let (same, none) = within_row_limits(leads(50));
+        assert_eq!(same, leads(50));
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn add_buttons_stop_at_the_api_limits() {
+        let (form, refused) = RowAction::AddLead.apply(leads(50));
+        assert_eq!(form, leads(50), "nothing added, every value kept");
+        let refused = refused.expect("refused");
+        assert_eq!(refused.place, "Lead sources");
+        assert!(refused.message.starts_with("At most 50 lead sources"));
+
+        let mut conditions: Pairs = vec![("crm.enabled".into(), "on".into())];
+        for key in 1..=50 {
+            conditions.push((format!("crm.{key}.mode"), "equals".into()));
+        }
+        let (_, refused) = RowAction::AddCondition.apply(conditions);
+        assert_eq!(refused.expect("refused").place, "CRM conditions");
+
+        let (form, refused) = RowAction::AddLead.apply(leads(49));
+        assert_eq!(refused, None);
+        assert_eq!(Rows::of(&form).leads.len(), 50);
+    }
+
+    #[test]
+    fn the_largest_row_key_does_not_overflow() {
+        let form: Pairs = vec![(format!("lead.{}.type", u32::MAX), "person".into())];
+        let (form, refused) = RowAction::AddLead.apply(form);
+        assert_eq!(refused, None);
+        assert_eq!(Rows::of(&form).leads, vec![u32::MAX, 1]);
+    }
+
+    #[test]
+    fn repeated_fields_read_as_the_browser_sent_them() {
+        let form: Pairs = vec![
+            ("name".into(), "First".into()),
+            ("name".into(), "Second".into()),
+            ("userIds".into(), "user_a".into()),
+            ("userIds".into(), "user_b".into()),
+            ("userIds.new".into(), "user_c, user_d".into()),
+        ];
+        let body = form_to_json(&form);
+        assert_eq!(body["name"], "First");
+        assert_eq!(
+            body["userIds"],
+            json!(["user_a", "user_b", "user_c", "user_d"])
+        );
     }
 }

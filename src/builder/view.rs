@@ -14,7 +14,7 @@ use leptos::html;
 use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 /// What the builder starts from: the fields' values, any errors to show, and who is building.
@@ -31,7 +31,9 @@ pub struct BuilderInit {
 /// Shared by every field of one builder.
 #[derive(Clone, Copy)]
 struct Builder {
-    initial: StoredValue<Pairs>,
+    /// The starting value of each field (the first, when a name was posted twice), indexed once:
+    /// rendering a form costs the same per field however many fields were posted.
+    initial: StoredValue<HashMap<String, String>>,
     errors: RwSignal<Vec<FormError>>,
     refresh: Callback<()>,
 }
@@ -39,12 +41,7 @@ struct Builder {
 impl Builder {
     fn value(&self, name: &str) -> String {
         self.initial
-            .with_value(|pairs| {
-                pairs
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .map(|(_, v)| v.clone())
-            })
+            .with_value(|values| values.get(name).cloned())
             .unwrap_or_default()
     }
 
@@ -68,6 +65,14 @@ impl Builder {
             })
         })
     }
+}
+
+fn first_values(pairs: &Pairs) -> HashMap<String, String> {
+    let mut values = HashMap::with_capacity(pairs.len());
+    for (name, value) in pairs {
+        values.entry(name.clone()).or_insert_with(|| value.clone());
+    }
+    values
 }
 
 fn use_builder() -> Builder {
@@ -155,7 +160,7 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
     // After the DOM has caught up with a row or tag change.
     let refresh = Callback::new(move |()| set_timeout(check, Duration::ZERO));
     provide_context(Builder {
-        initial: StoredValue::new(init.pairs.clone()),
+        initial: StoredValue::new(first_values(&init.pairs)),
         errors,
         refresh,
     });

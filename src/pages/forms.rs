@@ -3,21 +3,26 @@
 //! code path and redirects to it, or sends the form back with every value and every error.
 
 use super::icps::Resubmission;
+use crate::api::error::MAX_BODY_BYTES;
 use crate::api::icps::{create, load_for, update};
 use crate::api::ApiError;
 use crate::app::shell;
 use crate::auth::session::session_user;
-use crate::builder::form::{form_errors, form_to_json, Pairs, RowAction, Rows};
+use crate::builder::form::{form_errors, form_to_json, within_row_limits, Pairs, RowAction, Rows};
 use crate::builder::view::BuilderInit;
-use crate::domain::UserId;
+use crate::domain::{FieldError, PathSegment, UserId};
+use crate::pages::PageError;
 use crate::server::AppState;
 use axum::body::Body;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Request, StatusCode};
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Form, Router};
 use leptos::prelude::provide_context;
+use leptos::server_fn::error::FromServerFnError;
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -39,11 +44,15 @@ async fn create_from_form(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
-    Form(pairs): Form<Pairs>,
+    form: Result<Form<Pairs>, FormRejection>,
 ) -> Response {
     let user = match signed_in(&session, "/icps/new").await {
         Ok(user) => user,
         Err(redirect) => return redirect,
+    };
+    let pairs = match posted(form) {
+        Ok(pairs) => pairs,
+        Err(refused) => return refused,
     };
     submit(&state, &user, None, (headers, session), pairs).await
 }
@@ -53,11 +62,15 @@ async fn update_from_form(
     session: Session,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(pairs): Form<Pairs>,
+    form: Result<Form<Pairs>, FormRejection>,
 ) -> Response {
     let user = match signed_in(&session, &format!("/icps/{id}/edit")).await {
         Ok(user) => user,
         Err(redirect) => return redirect,
+    };
+    let pairs = match posted(form) {
+        Ok(pairs) => pairs,
+        Err(refused) => return refused,
     };
     let Ok(id) = Uuid::try_parse(&id) else {
         return problem(StatusCode::NOT_FOUND, "This ICP doesn’t exist.");
@@ -73,18 +86,17 @@ async fn submit(
     from: (HeaderMap, Session),
     pairs: Pairs,
 ) -> Response {
-    let action = pairs
-        .iter()
-        .find(|(n, _)| n == "_action")
-        .map(|(_, v)| v.clone());
-    let kind = pairs
-        .iter()
-        .find(|(n, _)| n == "_filter_kind")
-        .map(|(_, v)| v.clone());
-    let fields: Pairs = pairs
-        .into_iter()
-        .filter(|(n, _)| !n.starts_with('_'))
-        .collect();
+    // One pass: the buttons' own fields (the first of each) apart from the form's.
+    let (mut action, mut kind) = (None, None);
+    let mut fields: Pairs = Vec::with_capacity(pairs.len());
+    for (name, value) in pairs {
+        match name.as_str() {
+            "_action" => action = action.or(Some(value)),
+            "_filter_kind" => kind = kind.or(Some(value)),
+            _ if name.starts_with('_') => {}
+            _ => fields.push((name, value)),
+        }
+    }
     let page = match id {
         Some(id) => format!("/icps/{id}/edit"),
         None => "/icps/new".to_owned(),
@@ -96,19 +108,38 @@ async fn submit(
         editing: id.map(|id| id.to_string()),
     };
 
+    // The API's row limits first: past them nothing else is done with the rows, and the form comes
+    // back with only as many as can be saved.
+    let (fields, too_many) = within_row_limits(fields);
+    if !too_many.is_empty() {
+        return render(
+            state,
+            from,
+            &page,
+            init(fields, too_many),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+
     if let Some(action) = action {
-        return match RowAction::parse(&action, kind.as_deref()) {
-            Some(change) => {
+        let Some(change) = RowAction::parse(&action, kind.as_deref()) else {
+            return problem(StatusCode::BAD_REQUEST, "That form button is not known.");
+        };
+        return match change.apply(fields) {
+            (fields, None) => {
+                render(state, from, &page, init(fields, Vec::new()), StatusCode::OK).await
+            }
+            (fields, Some(full)) => {
                 render(
                     state,
                     from,
                     &page,
-                    init(change.apply(fields), Vec::new()),
-                    StatusCode::OK,
+                    init(fields, vec![full]),
+                    StatusCode::UNPROCESSABLE_ENTITY,
                 )
                 .await
             }
-            None => problem(StatusCode::BAD_REQUEST, "That form button is not known."),
         };
     }
 
@@ -190,10 +221,109 @@ async fn render(
     response
 }
 
-fn problem(status: StatusCode, message: &'static str) -> Response {
+/// Form posts may be as large as the API's bodies.
+pub const MAX_FORM_BYTES: usize = MAX_BODY_BYTES;
+/// A server-function call carries the builder's JSON url-encoded, which at worst triples it; the
+/// JSON itself is held to the API's limit by the save function.
+pub const MAX_SERVER_FN_BYTES: usize = 3 * MAX_BODY_BYTES;
+
+/// Middleware: form posts (`/forms/…`) and server-function calls (`/fn/…`) are read whole, up to
+/// their limit, before anything else looks at them (the server functions' own reader has no limit).
+/// A larger body is refused with 413 in the caller's terms: a page for a form, the builder's error
+/// type for a server function.
+pub async fn bounded_body(request: Request<Body>, next: Next) -> Response {
+    let path = request.uri().path();
+    let (limit, for_form) = if path.starts_with("/forms/") {
+        (MAX_FORM_BYTES, true)
+    } else if path.starts_with("/fn/") {
+        (MAX_SERVER_FN_BYTES, false)
+    } else {
+        return next.run(request).await;
+    };
+    let too_large = || {
+        if for_form {
+            form_too_large()
+        } else {
+            server_fn_too_large()
+        }
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return too_large();
+    }
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Err(error) => {
+            let over = std::error::Error::source(&error)
+                .is_some_and(|cause| cause.is::<http_body_util::LengthLimitError>());
+            if over {
+                too_large()
+            } else {
+                problem(StatusCode::BAD_REQUEST, "The form could not be read.")
+            }
+        }
+    }
+}
+
+fn form_too_large() -> Response {
+    page(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "This form is too large",
+        "It was larger than 256 KiB, so it was not saved. Go back, shorten the longest texts or \
+         lists, and save again.",
+    )
+}
+
+fn server_fn_too_large() -> Response {
+    let error = PageError::Invalid(vec![FieldError::new(
+        Vec::<PathSegment>::new(),
+        "The ICP is larger than 256 KiB; shorten the longest texts or lists and save again.",
+    )]);
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        [(header::CONTENT_TYPE, "application/json")],
+        error.ser(),
+    )
+        .into_response()
+}
+
+/// The posted fields, or a page saying why they could not be read (axum's own answer is plain text).
+fn posted(form: Result<Form<Pairs>, FormRejection>) -> Result<Pairs, Response> {
+    match form {
+        Ok(Form(pairs)) => Ok(pairs),
+        Err(FormRejection::InvalidFormContentType(_)) => Err(problem(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "The form was not sent as a form.",
+        )),
+        Err(_) => Err(problem(
+            StatusCode::BAD_REQUEST,
+            "The form could not be read.",
+        )),
+    }
+}
+
+fn page(status: StatusCode, title: &str, text: &str) -> Response {
+    let text = if text.is_empty() {
+        String::new()
+    } else {
+        format!("<p>{text}</p>")
+    };
     let page = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{message}</title></head>\
-         <body><main><h1>{message}</h1><p><a href=\"/icps\">Back to your ICPs</a></p></main></body></html>"
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+         <body><main><h1>{title}</h1>{text}<p><a href=\"/icps\">Back to your ICPs</a></p>\
+         </main></body></html>"
     );
     (status, [("content-type", "text/html; charset=utf-8")], page).into_response()
+}
+
+fn problem(status: StatusCode, message: &'static str) -> Response {
+    page(status, message, "")
 }

@@ -66,6 +66,13 @@ async fn save(id: Option<String>, body: String) -> Result<String, PageError> {
     use crate::api::icps::{create, update};
     use crate::domain::{FieldError, PathSegment};
     let (state, user) = super::signed_in().await?;
+    // The API's body limit, for the same JSON (the call itself may be larger: it is url-encoded).
+    if body.len() > crate::api::error::MAX_BODY_BYTES {
+        return Err(PageError::Invalid(vec![FieldError::new(
+            Vec::<PathSegment>::new(),
+            "The ICP is larger than 256 KiB; shorten the longest texts or lists and save again.",
+        )]));
+    }
     let body: serde_json::Value = serde_json::from_str(&body).map_err(|e| {
         PageError::Invalid(vec![FieldError::new(
             Vec::<PathSegment>::new(),
