@@ -2,11 +2,13 @@
 
 use clap::{Parser, Subcommand};
 use icp_builder::auth;
-use icp_builder::server::{serve, AppState, Config};
+use icp_builder::serve::serve;
+use icp_builder::server::{AppState, Config};
 use icp_builder::store::{self, DEFAULT_DATABASE_URL};
 use leptos::prelude::get_configuration;
 use std::io::Read;
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Parser)]
 #[command(
@@ -56,8 +58,11 @@ enum TokensCommand {
     },
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// How long the runtime waits, at exit, for blocking tasks (password hashes) still running; they
+/// cannot be cancelled, and waiting for them unbounded could stall a shutdown.
+const BLOCKING_TASKS_AT_EXIT: Duration = Duration::from_secs(2);
+
+fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -65,7 +70,20 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    match run(Cli::parse()).await {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(cli));
+    runtime.shutdown_timeout(BLOCKING_TASKS_AT_EXIT);
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("error: {message}");

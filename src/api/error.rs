@@ -16,7 +16,8 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// `BAD_REQUEST`, `UNAUTHORIZED`, `FORBIDDEN`, `NOT_FOUND`, `CONFLICT`, `METHOD_NOT_ALLOWED`,
-    /// `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE` or `INTERNAL_ERROR`.
+    /// `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `SERVICE_UNAVAILABLE` (the request took too
+    /// long) or `INTERNAL_ERROR`.
     #[schema(example = "BAD_REQUEST")]
     pub code: String,
     #[schema(example = "Invalid request body")]
@@ -50,6 +51,9 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("Content-Type must be application/json")]
     UnsupportedMediaType,
+    /// The request took longer than `serve::REQUEST_TIMEOUT`; its work was dropped.
+    #[error("The request took too long and was stopped; try again")]
+    Timeout,
     /// Logged in full; the client only learns that something went wrong.
     #[error("{0}")]
     Internal(String),
@@ -76,6 +80,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE")
             }
+            ApiError::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
         }
     }
@@ -127,6 +132,20 @@ mod tests {
         assert_eq!(body.error.code, "INTERNAL_ERROR");
         assert_eq!(body.error.message, "An unexpected error occurred");
         assert!(body.error.details.is_none());
+    }
+
+    #[test]
+    fn a_timeout_is_a_503_with_the_error_body() {
+        let response = ApiError::Timeout.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let json = serde_json::to_value(ApiError::Timeout.body()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"error": {
+                "code": "SERVICE_UNAVAILABLE",
+                "message": "The request took too long and was stopped; try again"
+            }})
+        );
     }
 
     #[test]

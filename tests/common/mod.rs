@@ -19,8 +19,43 @@ use std::sync::Arc;
 use tempfile::TempDir;
 use tower::ServiceExt;
 
-/// Where the Postgres tests run; unset means they are skipped (loudly), unless in CI.
+/// Where the Postgres tests run. Unset, the Postgres variants fail (see `SKIP_POSTGRES_VAR`).
 pub const POSTGRES_URL_VAR: &str = "ICP_TEST_POSTGRES_URL";
+/// The explicit opt-out: `ICP_TEST_SKIP_POSTGRES=1` skips (loudly) the Postgres variants when no
+/// Postgres is configured, so a missing database is never mistaken for passing tests.
+pub const SKIP_POSTGRES_VAR: &str = "ICP_TEST_SKIP_POSTGRES";
+
+/// The Postgres to test against: `None` only when explicitly opted out; otherwise a missing
+/// `ICP_TEST_POSTGRES_URL` fails the test.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var(POSTGRES_URL_VAR) {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ if std::env::var(SKIP_POSTGRES_VAR).as_deref() == Ok("1") => {
+            eprintln!(
+                "!!! SKIPPED on Postgres ({SKIP_POSTGRES_VAR}=1): set {POSTGRES_URL_VAR} to run it"
+            );
+            None
+        }
+        _ => panic!(
+            "{POSTGRES_URL_VAR} is not set, so this Postgres test cannot run. Set it (e.g. \
+             postgres://postgres@127.0.0.1:5432/test), or set {SKIP_POSTGRES_VAR}=1 to skip the \
+             Postgres tests on purpose"
+        ),
+    }
+}
+
+/// Creates a fresh schema in the Postgres at `url` and returns its name.
+pub async fn new_postgres_schema(url: &str) -> String {
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("Postgres at {POSTGRES_URL_VAR} is not reachable: {e}"));
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut admin)
+        .await
+        .expect("create schema");
+    schema
+}
 
 /// Runs each listed `async fn name(db: Database)` once on SQLite and once on Postgres.
 #[macro_export]
@@ -60,25 +95,11 @@ impl Database {
         }
     }
 
-    /// A fresh schema in the Postgres that `ICP_TEST_POSTGRES_URL` names.
+    /// A fresh schema in the Postgres that `ICP_TEST_POSTGRES_URL` names; `None` (skip) only
+    /// with the explicit opt-out.
     pub async fn postgres() -> Option<Self> {
-        let Ok(url) = std::env::var(POSTGRES_URL_VAR) else {
-            if std::env::var("CI").is_ok() {
-                panic!(
-                    "{POSTGRES_URL_VAR} must be set in CI: the Postgres tests may not be skipped"
-                );
-            }
-            eprintln!("!!! SKIPPED on Postgres: set {POSTGRES_URL_VAR} (e.g. postgres://postgres@127.0.0.1:5432/test) to run it");
-            return None;
-        };
-        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(&url)
-            .await
-            .expect("Postgres reachable");
-        sqlx::query(&format!("CREATE SCHEMA {schema}"))
-            .execute(&mut admin)
-            .await
-            .expect("create schema");
+        let url = postgres_url()?;
+        let schema = new_postgres_schema(&url).await;
         let options = PgConnectOptions::from_str(&url)
             .expect("valid Postgres URL")
             .options([("search_path", schema.as_str())]);

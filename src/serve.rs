@@ -1,0 +1,234 @@
+//! Serving the app over TCP: connection and request timeouts, graceful shutdown, the session sweeper.
+
+use crate::api::ApiError;
+use crate::server::{app, AppState};
+use axum::extract::{ConnectInfo, Request};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use std::future::Future;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tower_sessions::ExpiredDeletion;
+
+/// How long a client may take to send a request head. In hyper 1.x the same timer runs while a
+/// kept-alive connection waits for its next request, so this is also the idle keep-alive timeout.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The longest a request may take, from its head being read to its response head (reading the
+/// body included); after it the client gets a 503 and the work is dropped.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// After SIGTERM or Ctrl-C, how long requests already being answered may still take; connections
+/// still open then are closed.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// How often expired sessions are deleted.
+pub const SESSION_SWEEP_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// Serves `state` on the configured address until Ctrl-C or SIGTERM, then shuts down within
+/// [`SHUTDOWN_GRACE`].
+pub async fn serve(state: AppState) -> std::io::Result<()> {
+    // Installed before the first connection, so a signal is never met by the default action.
+    let shutdown = shutdown_signal()?;
+    let sessions = state.sessions.clone();
+    let sweeper = tokio::spawn(repeat_logging_errors(
+        SESSION_SWEEP_INTERVAL,
+        "deleting expired sessions",
+        move || {
+            let sessions = sessions.clone();
+            async move { sessions.delete_expired().await }
+        },
+    ));
+
+    let listener = TcpListener::bind(state.leptos_options.site_addr).await?;
+    tracing::info!("listening on http://{}", listener.local_addr()?);
+    let router = app(state);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    // Without a timer hyper cannot time out anything: a half-sent head would hold its connection
+    // (and a task) for ever.
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+
+    let (closing, closing_seen) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    // Small JSON answers should not wait for Nagle's algorithm.
+                    let _ = stream.set_nodelay(true);
+                    // The peer's address, for the sign-in limiter, as
+                    // `into_make_service_with_connect_info` would give it.
+                    let service = tower::Layer::layer(
+                        &axum::Extension(ConnectInfo(peer)),
+                        router.clone(),
+                    );
+                    let connection =
+                        http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+                    let mut closing = closing_seen.clone();
+                    connections.spawn(async move {
+                        tokio::pin!(connection);
+                        let result = tokio::select! {
+                            result = connection.as_mut() => result,
+                            () = closing_starts(&mut closing) => {
+                                // Closes an idle connection now, a busy one after its response.
+                                connection.as_mut().graceful_shutdown();
+                                connection.await
+                            }
+                        };
+                        if let Err(error) = result {
+                            // Clients that leave or time out are routine, not server errors.
+                            tracing::debug!(%error, "connection ended with an error");
+                        }
+                    });
+                }
+                Err(error) => accept_failed(error).await,
+            },
+            // Reaps finished connections so the set does not grow with every one ever served.
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+
+    drop(listener);
+    sweeper.abort();
+    let open = connections.len();
+    tracing::info!(
+        open_connections = open,
+        "shutting down: no new connections; finishing requests in progress"
+    );
+    let _ = closing.send(true);
+    let finished = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if finished.is_err() {
+        tracing::warn!(
+            still_open = connections.len(),
+            grace_seconds = SHUTDOWN_GRACE.as_secs(),
+            "closing connections still open after the grace period"
+        );
+        connections.shutdown().await;
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves once shutdown starts (or `serve` is gone).
+async fn closing_starts(closing: &mut watch::Receiver<bool>) {
+    // The guard `wait_for` returns is not `Send`; it must not live across the connection's awaits.
+    let _ = closing.wait_for(|closing| *closing).await;
+}
+
+/// Errors of `accept` that concern one connection are skipped; others (such as running out of file
+/// descriptors) would repeat at once, so they are logged and accepting pauses briefly.
+async fn accept_failed(error: std::io::Error) {
+    use std::io::ErrorKind;
+    if matches!(
+        error.kind(),
+        ErrorKind::ConnectionRefused | ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!(%error, "accepting a connection failed");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+}
+
+/// Resolves on the first SIGTERM or Ctrl-C (SIGINT). The handlers are installed by this call.
+fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut terminate = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = terminate.recv() => tracing::info!("SIGTERM received"),
+                _ = interrupt.recv() => tracing::info!("SIGINT received"),
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("Ctrl-C received");
+        })
+    }
+}
+
+/// Runs `task` every `interval` for ever. A failure is logged and the next run happens as planned,
+/// so one database hiccup does not stop the sweeping for good.
+async fn repeat_logging_errors<F, Fut, E>(interval: Duration, what: &'static str, mut task: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Err(error) = task().await {
+            tracing::error!(%error, "{what} failed; trying again in {}s", interval.as_secs());
+        }
+    }
+}
+
+/// Answers 503 with the API's error body when a request takes longer than [`REQUEST_TIMEOUT`],
+/// dropping its work, rather than letting slow requests pile up.
+pub async fn time_limit(request: Request, next: Next) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(seconds = REQUEST_TIMEOUT.as_secs(), "request timed out");
+            ApiError::Timeout.into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn the_sweeper_keeps_running_after_a_failure() {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let counted = runs.clone();
+        let sweeper = tokio::spawn(repeat_logging_errors(
+            Duration::from_millis(5),
+            "sweeping",
+            move || {
+                let run = counted.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    if run < 2 {
+                        Err("database is locked")
+                    } else {
+                        Ok(())
+                    }
+                }
+            },
+        ));
+        // Generous: only that runs continue after the failures matters, not how fast.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while runs.load(Ordering::SeqCst) < 4 {
+            assert!(
+                !sweeper.is_finished(),
+                "the sweeper stopped after a failure"
+            );
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the sweeper did not run again"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        sweeper.abort();
+    }
+}
