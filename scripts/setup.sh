@@ -2,6 +2,10 @@
 # Everything comes from crates.io, npm or Debian's apt: nothing downloads its own binaries.
 
 CARGO_LEPTOS_VERSION=0.3.10
+# wasm-opt from npm's `binaryen` (pinned in tools/package.json). Debian's binaryen (wasm-opt 108)
+# produces a module that fails at start-up (`WebAssembly.Table.set(): Argument 1 is invalid`), so
+# the app never hydrates; and without a wasm-opt on PATH cargo-leptos would download one from GitHub.
+WASM_OPT_VERSION=132
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -37,9 +41,23 @@ ensure_build_tools() {
     say "Installing wasm-bindgen-cli $wanted"
     cargo install wasm-bindgen-cli --version "$wanted"
   fi
-  if ! command -v wasm-opt >/dev/null; then
-    say "Installing binaryen (wasm-opt)"
-    apt_install binaryen
+  ensure_wasm_opt
+}
+
+# Puts tools/node_modules/.bin first on PATH (cargo-leptos runs the first `wasm-opt` there) and
+# checks that it is the pinned version.
+ensure_wasm_opt() {
+  if [ ! -x tools/node_modules/.bin/wasm-opt ] || [ tools/package-lock.json -nt tools/node_modules/.package-lock.json ]; then
+    say "Installing wasm-opt $WASM_OPT_VERSION (npm binaryen)"
+    (cd tools && npm ci --no-audit --no-fund)
+  fi
+  export PATH="$PWD/tools/node_modules/.bin:$PATH"
+  local found
+  found=$(wasm-opt --version 2>&1 || true)
+  if [[ "$found" != "wasm-opt version $WASM_OPT_VERSION "* ]]; then
+    printf '\033[1;31mwasm-opt %s is needed (from tools/node_modules), found: %s (%s)\033[0m\n' \
+      "$WASM_OPT_VERSION" "${found:-nothing}" "$(command -v wasm-opt || echo 'not on PATH')" >&2
+    exit 1
   fi
 }
 
