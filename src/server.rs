@@ -90,14 +90,20 @@ pub fn app(state: AppState) -> Router {
             routes,
             {
                 let state = state.clone();
-                move || provide_context(state.clone())
+                move || {
+                    provide_context(state.clone());
+                    crate::headers::set_page_policy();
+                }
             },
             {
                 let options = state.leptos_options.clone();
                 move || shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            crate::headers::set_page_policy,
+            shell,
+        ));
 
     let sessions = SessionManagerLayer::new(state.sessions.clone())
         .with_name(COOKIE_NAME)
@@ -106,6 +112,7 @@ pub fn app(state: AppState) -> Router {
         .with_secure(state.config.secure_cookies())
         .with_expiry(Expiry::OnInactivity(SESSION_IDLE));
 
+    let https = state.config.secure_cookies();
     Router::new()
         .route("/", get(|| async { Redirect::to("/icps") }))
         .merge(api::router())
@@ -128,6 +135,10 @@ pub fn app(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(panic_response))
         // A JSON 503 once a request takes longer than `serve::REQUEST_TIMEOUT`.
         .layer(axum::middleware::from_fn(crate::serve::time_limit))
+        // Every response, the timeouts' and panics' too, carries the security headers.
+        .layer(axum::middleware::map_response(move |response| async move {
+            crate::headers::with_security_headers(response, https)
+        }))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             let id = request

@@ -52,7 +52,7 @@ async fn create_from_form(
     };
     let pairs = match posted(form) {
         Ok(pairs) => pairs,
-        Err(refused) => return refused,
+        Err((status, message)) => return problem(status, message),
     };
     submit(&state, &user, None, (headers, session), pairs).await
 }
@@ -70,7 +70,7 @@ async fn update_from_form(
     };
     let pairs = match posted(form) {
         Ok(pairs) => pairs,
-        Err(refused) => return refused,
+        Err((status, message)) => return problem(status, message),
     };
     let Ok(id) = Uuid::try_parse(&id) else {
         return problem(StatusCode::NOT_FOUND, "This ICP doesn’t exist.");
@@ -209,6 +209,7 @@ async fn render(
         move || {
             provide_context(context_state.clone());
             provide_context(Resubmission(init.clone()));
+            crate::headers::set_page_policy();
         },
         move || shell(options.clone()),
     );
@@ -295,18 +296,16 @@ fn server_fn_too_large() -> Response {
         .into_response()
 }
 
-/// The posted fields, or a page saying why they could not be read (axum's own answer is plain text).
-fn posted(form: Result<Form<Pairs>, FormRejection>) -> Result<Pairs, Response> {
+/// The posted fields, or the status and words for a page saying why they could not be read (axum's
+/// own answer is plain text).
+fn posted(form: Result<Form<Pairs>, FormRejection>) -> Result<Pairs, (StatusCode, &'static str)> {
     match form {
         Ok(Form(pairs)) => Ok(pairs),
-        Err(FormRejection::InvalidFormContentType(_)) => Err(problem(
+        Err(FormRejection::InvalidFormContentType(_)) => Err((
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "The form was not sent as a form.",
         )),
-        Err(_) => Err(problem(
-            StatusCode::BAD_REQUEST,
-            "The form could not be read.",
-        )),
+        Err(_) => Err((StatusCode::BAD_REQUEST, "The form could not be read.")),
     }
 }
 
