@@ -100,10 +100,10 @@ pub fn app(state: AppState) -> Router {
                 move || shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
-            crate::headers::set_page_policy,
-            shell,
-        ));
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(crate::headers::set_page_policy, shell));
 
     let sessions = SessionManagerLayer::new(state.sessions.clone())
         .with_name(COOKIE_NAME)

@@ -20,12 +20,17 @@ fn header_text<'a>(reply: &'a Reply, name: header::HeaderName) -> &'a str {
 }
 
 fn assert_common_headers(reply: &Reply) {
-    assert_eq!(header_text(reply, header::X_CONTENT_TYPE_OPTIONS), "nosniff");
+    assert_eq!(
+        header_text(reply, header::X_CONTENT_TYPE_OPTIONS),
+        "nosniff"
+    );
     assert_eq!(header_text(reply, header::REFERRER_POLICY), "same-origin");
     assert_eq!(header_text(reply, header::X_FRAME_OPTIONS), "DENY");
     assert!(header_text(reply, header::CONTENT_SECURITY_POLICY).contains("frame-ancestors 'none'"));
     // Only when PUBLIC_URL is https.
-    assert!(!reply.headers.contains_key(header::STRICT_TRANSPORT_SECURITY));
+    assert!(!reply
+        .headers
+        .contains_key(header::STRICT_TRANSPORT_SECURITY));
 }
 
 async fn a_page_allows_only_its_own_nonce_marked_scripts(db: Database) {
@@ -75,6 +80,8 @@ async fn json_and_error_answers_load_nothing_and_cannot_be_framed(db: Database) 
     let invalid = app.post(&me, &serde_json::json!({})).await;
     for reply in [created, unauthorised, invalid] {
         assert_common_headers(&reply);
-        assert!(header_text(&reply, header::CONTENT_SECURITY_POLICY).starts_with("default-src 'none'"));
+        assert!(
+            header_text(&reply, header::CONTENT_SECURITY_POLICY).starts_with("default-src 'none'")
+        );
     }
 }
