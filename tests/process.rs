@@ -185,3 +185,39 @@ async fn sigterm_with_a_preconnected_socket_exits_0() {
         signalled.elapsed().as_secs_f64()
     );
 }
+
+#[tokio::test]
+async fn a_request_still_unfinished_after_30_seconds_gets_a_json_503() {
+    let (_dir, url) = sqlite_database();
+    let token = user_token(&url);
+    let server = Server::start(&url);
+    // An upload that stops halfway: the handler waits for a body that never ends.
+    let mut slow = Connection::open(server.address).await.expect("connect");
+    slow.send(
+        format!(
+            "POST /api/v1/entities/icps HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+             Authorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+             Content-Length: 1000\r\n\r\n{{\"name\": \"Slow"
+        )
+        .as_bytes(),
+    )
+    .await
+    .expect("send half a request");
+    let sent = Instant::now();
+    // The limit is 30 s; the bound only keeps a broken server from hanging the test.
+    let answer = tokio::time::timeout(Duration::from_secs(90), slow.read_answer())
+        .await
+        .expect("no answer within 90 s")
+        .expect("an answer");
+    assert_eq!(
+        answer.status,
+        503,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    assert_eq!(answer.json()["error"]["code"], "SERVICE_UNAVAILABLE");
+    eprintln!(
+        "measured: an unfinished request answered 503 after {:.2} s",
+        sent.elapsed().as_secs_f64()
+    );
+}
