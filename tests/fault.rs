@@ -112,13 +112,13 @@ async fn every_acknowledged_create_survives_sigkill(database_url: &str) {
 
     let loaded = tokio::time::timeout(LOAD_LIMIT, async {
         loop {
-            let outcome = outcome.lock().unwrap_or_else(|e| e.into_inner());
-            if outcome.acknowledged.len() >= ACKNOWLEDGED_BEFORE_KILL
-                || !outcome.unexpected.is_empty()
-            {
+            let (acknowledged, unexpected) = {
+                let outcome = outcome.lock().unwrap_or_else(|e| e.into_inner());
+                (outcome.acknowledged.len(), outcome.unexpected.len())
+            };
+            if acknowledged >= ACKNOWLEDGED_BEFORE_KILL || unexpected > 0 {
                 return;
             }
-            drop(outcome);
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     })
