@@ -973,6 +973,24 @@ mod tests {
     }
 
     #[test]
+    fn numbers_read_from_json_text_are_written_back_unchanged() {
+        // Without correctly rounded parsing this came back as 12.874560591713893.
+        let text = r#"{"name": "x", "leadProviderCriteria": [{"provider": "baseProvider",
+            "filters": {"score": 994733.6580253695}}], "userIds": [],
+            "customFilterCriteria": [{"type": "maxPercentFromCRM", "value": 12.874560591713891}]}"#;
+        let body: Value = serde_json::from_str(text).unwrap();
+        let written = serde_json::to_string(&validate_draft(&body).unwrap()).unwrap();
+        assert!(
+            written.contains(r#""value":12.874560591713891"#),
+            "{written}"
+        );
+        assert!(
+            written.contains(r#""score":994733.6580253695"#),
+            "{written}"
+        );
+    }
+
+    #[test]
     fn unknown_filter_type_names_the_allowed_ones() {
         let errors = errors_of(with(
             minimal(),
