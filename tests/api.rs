@@ -25,6 +25,7 @@ on_both_databases!(
     body_size_type_and_syntax_are_checked,
     data_survives_a_restart,
     unknown_routes_answer_in_json,
+    edge_instants_and_refusals_read_back,
 );
 
 const ICPS: &str = "/api/v1/entities/icps";
@@ -438,6 +439,40 @@ fn validation_cases() -> Vec<(Value, Value)> {
         (json!({"activeUntil": "next year"}), json!(["activeUntil"])),
         (json!({"activeUntil": "2024-12-31"}), json!(["activeUntil"])),
         (json!({"activeUntil": 1735689599}), json!(["activeUntil"])),
+        // Years 0001–9999 once in UTC: these two would be stored as years 10000 and -1.
+        (
+            json!({"activeUntil": "9999-12-31T23:30:00-01:00"}),
+            json!(["activeUntil"]),
+        ),
+        (
+            json!({"activeUntil": "0000-01-01T00:30:00+01:00"}),
+            json!(["activeUntil"]),
+        ),
+        // Nested counted repeats: 71 characters that took seconds and a gigabyte to compile.
+        (
+            filter(
+                json!({"type": "matchFieldWithRegex", "field": "company.name",
+                "regex": format!("{}a{}", "(?:".repeat(10), "){5}".repeat(10))}),
+            ),
+            json!(["customFilterCriteria", 0, "regex"]),
+        ),
+        (
+            filter(
+                json!({"type": "matchFieldWithRegex", "field": "company.name",
+                "regex": format!("{}a{}", "(".repeat(40), ")".repeat(40))}),
+            ),
+            json!(["customFilterCriteria", 0, "regex"]),
+        ),
+        // NUL cannot be stored in Postgres text, so neither database is given one.
+        (json!({"name": "Ana\u{0}"}), json!(["name"])),
+        (
+            lead(json!({"funding_stage": ["Seed", "Series\u{0}A"]})),
+            json!(["leadProviderCriteria", 0, "filters", "funding_stage", 1]),
+        ),
+        (
+            lead(json!({"funding\u{0}stage": ["Seed"]})),
+            json!(["leadProviderCriteria", 0, "filters", "funding\u{0}stage"]),
+        ),
         (json!({"unexpected": 1}), json!(["unexpected"])),
     ]
 }
@@ -907,4 +942,30 @@ async fn unknown_routes_answer_in_json(db: Database) {
     assert!(doc.body["openapi"].as_str().unwrap().starts_with("3.1"));
     assert!(doc.body["paths"]["/api/v1/entities/icps/{id}"]["patch"].is_object());
     assert!(doc.headers.get("x-request-id").is_some());
+}
+
+async fn edge_instants_and_refusals_read_back(db: Database) {
+    let app = TestApp::start(db).await;
+    let me = app.caller("ana").await;
+    // The last and first milliseconds of four-digit years, given with offsets, stay editable.
+    for (given, stored) in [
+        ("9999-12-31T22:59:59.999-01:00", "9999-12-31T23:59:59.999Z"),
+        ("0001-01-01T01:00:00.000+01:00", "0001-01-01T00:00:00.000Z"),
+    ] {
+        let mut body = minimal("Edge");
+        body["activeUntil"] = json!(given);
+        let created = app.create(&me, &body).await;
+        assert_eq!(created["activeUntil"], stored);
+        let id = created["id"].as_str().unwrap();
+        let read = app.get(&me, &format!("{ICPS}/{id}")).await;
+        assert_eq!(read.body["activeUntil"], stored);
+        let patched = app.patch(&me, id, &json!({"name": "Renamed"})).await;
+        assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+        assert_eq!(patched.body["activeUntil"], stored);
+        // A NUL in a PATCH is refused the same way, and the ICP is left as it was.
+        let refused = app.patch(&me, id, &json!({"description": "a\u{0}b"})).await;
+        assert_eq!(details(&refused)[0].0, json!(["description"]));
+        let after = app.get(&me, &format!("{ICPS}/{id}")).await;
+        assert_eq!(after.body, patched.body);
+    }
 }
