@@ -1,4 +1,4 @@
-//! Serving the app over TCP: connection and request timeouts, graceful shutdown, the session sweeper.
+//! Serving the app over TCP: connection and request timeouts, graceful shutdown, session sweeps.
 
 use crate::api::ApiError;
 use crate::server::{app, AppState};
@@ -69,8 +69,10 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
                         &axum::Extension(ConnectInfo(peer)),
                         router.clone(),
                     );
-                    let connection =
-                        http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+                    let connection = http.serve_connection(
+                        TokioIo::new(stream),
+                        TowerToHyperService::new(service),
+                    );
                     let mut closing = closing_seen.clone();
                     connections.spawn(async move {
                         tokio::pin!(connection);

@@ -1,5 +1,5 @@
-//! Load and fault: the real server is killed with SIGKILL during concurrent creates and restarted on
-//! the same database; every ICP it acknowledged (201) must be there, on SQLite and on Postgres.
+//! Load and fault: the real server is killed with SIGKILL during concurrent creates, then restarted
+//! on the same database; every ICP it acknowledged (201) must be there, on SQLite and Postgres.
 
 mod common;
 mod real_server;
@@ -62,7 +62,7 @@ async fn create_until_the_server_dies(
                 return;
             }
             Err(_) => {
-                // Refused (the server is gone) or cut off mid-answer: either way this worker is done.
+                // Refused (the server is gone) or cut off mid-answer: this worker is done.
                 outcome.unanswered += 1;
                 return;
             }
