@@ -80,6 +80,26 @@ async fn cli_user(app: &TestApp, name: &str) -> String {
 }
 
 #[tokio::test]
+async fn instances_started_together_on_a_new_database_both_start() {
+    // Found by running two servers at once on an empty database: one failed to start
+    // ("duplicate key value violates unique constraint pg_type_typname_nsp_index").
+    for _ in 0..5 {
+        let Some(first) = Database::postgres().await else {
+            return;
+        };
+        let Database::Postgres { options } = &first else {
+            unreachable!("Database::postgres gives a Postgres database")
+        };
+        let second = Database::Postgres {
+            options: options.clone(),
+        };
+        let (a, b) = tokio::join!(TestApp::start(first), TestApp::start(second));
+        let (_, cookie) = a.signed_up("Ana").await;
+        assert_eq!(b.visit("/icps", Some(&cookie)).await.status, StatusCode::OK);
+    }
+}
+
+#[tokio::test]
 async fn a_session_made_on_one_instance_works_on_the_other() {
     let Some((a, b)) = two_instances().await else {
         return;

@@ -313,7 +313,14 @@ impl Store for PgStore {
             .with_schema_name(&schema)
             .and_then(|s| s.with_table_name("sessions"))
             .map_err(StoreError::Corrupt)?;
+        // `CREATE TABLE IF NOT EXISTS` races when two instances start at once on a new database
+        // (one fails on a duplicate type name): one at a time, under a lock held by this
+        // transaction (released when it ends, whatever happens).
+        let mut lock = self.pool.begin().await?;
+        let key = "SELECT pg_advisory_xact_lock(hashtextextended('icp-builder sessions', 0))";
+        sqlx::query(key).execute(&mut *lock).await?;
         store.migrate().await?;
+        lock.commit().await?;
         Ok(SessionBackend::Postgres(store))
     }
 
