@@ -332,7 +332,7 @@ mod tests {
             ("[]", 2),
             ("[^]", 3),
         ] {
-            assert_eq!(measure(item).expanded, len as u64, "{item}");
+            assert_eq!(measure(item).expanded, len, "{item}");
             assert_eq!(
                 measure(&format!("{item}{{4}}")).expanded,
                 len * 4 + 3,
