@@ -93,7 +93,7 @@ async fn all_names(address: SocketAddr, token: &str) -> Vec<String> {
     }
 }
 
-async fn every_acknowledged_create_survives_sigkill(database_url: &str) {
+async fn every_acknowledged_create_survives_sigkill(database: &str, database_url: &str) {
     let token = Arc::new(user_token(database_url));
     let mut server = Server::start(database_url);
     let outcome = Arc::new(Mutex::new(Outcome::default()));
@@ -159,8 +159,8 @@ async fn every_acknowledged_create_survives_sigkill(database_url: &str) {
     }
     let stored = all_names(server.address, &token).await;
     eprintln!(
-        "measured: {} acknowledged, {} unanswered at the kill, {} of the acknowledged found after \
-         restart, {} stored in all",
+        "measured on {database}: {} acknowledged, {} unanswered at the kill, {} of the \
+         acknowledged found after restart, {} stored in all",
         outcome.acknowledged.len(),
         outcome.unanswered,
         outcome.acknowledged.len() - missing.len(),
@@ -183,7 +183,7 @@ async fn every_acknowledged_create_survives_sigkill(database_url: &str) {
 #[tokio::test]
 async fn every_acknowledged_create_survives_sigkill_on_sqlite() {
     let (_dir, url) = sqlite_database();
-    every_acknowledged_create_survives_sigkill(&url).await;
+    every_acknowledged_create_survives_sigkill("SQLite", &url).await;
 }
 
 #[tokio::test]
@@ -194,5 +194,5 @@ async fn every_acknowledged_create_survives_sigkill_on_postgres() {
     let schema = common::new_postgres_schema(&url).await;
     let separator = if url.contains('?') { '&' } else { '?' };
     let url = format!("{url}{separator}options=-c%20search_path%3D{schema}");
-    every_acknowledged_create_survives_sigkill(&url).await;
+    every_acknowledged_create_survives_sigkill("Postgres", &url).await;
 }
