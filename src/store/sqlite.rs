@@ -341,3 +341,38 @@ impl Store for SqliteStore {
         Limiter::in_memory()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower_sessions::session::{Id, Record};
+    use tower_sessions::SessionStore;
+
+    #[tokio::test]
+    async fn sessions_load_without_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("icp.db").display());
+        let store = SqliteStore::connect(&url).await.unwrap();
+        let sessions = store.sessions().await.unwrap();
+        let mut record = Record {
+            id: Id::default(),
+            data: [("user_id".to_owned(), serde_json::json!("user_abc"))]
+                .into_iter()
+                .collect(),
+            expiry_date: tower_sessions::cookie::time::OffsetDateTime::now_utc()
+                + tower_sessions::cookie::time::Duration::hours(1),
+        };
+        sessions.create(&mut record).await.unwrap();
+
+        // With the one writer connection gone (as good as busy), loading still works: it uses
+        // the read pool. Creating a session does need the writer.
+        store.writer.close().await;
+        let loaded = sessions.load(&record.id).await.unwrap().unwrap();
+        assert_eq!(loaded.data, record.data);
+        let mut another = Record {
+            id: Id::default(),
+            ..record.clone()
+        };
+        assert!(sessions.create(&mut another).await.is_err());
+    }
+}
