@@ -22,6 +22,7 @@ on_both_databases!(
     delete_form_removes_the_icp,
     a_plain_post_with_too_many_rows_comes_back_with_the_first_rows_and_a_message,
     add_buttons_past_the_row_limits_are_refused_with_values_kept,
+    a_tag_list_past_its_limit_comes_back_cut_with_a_message,
     form_posts_past_the_size_limit_are_refused_with_a_page,
     server_function_calls_past_the_size_limit_are_refused,
     an_edit_through_the_plain_form_stores_exactly_what_was_cleared,
@@ -604,4 +605,30 @@ async fn an_edit_through_the_plain_form_stores_exactly_what_was_cleared(db: Data
     expected["crmFilters"] = Value::Null;
     expected["updatedAt"] = stored["updatedAt"].clone();
     assert_eq!(stored, expected);
+}
+
+async fn a_tag_list_past_its_limit_comes_back_cut_with_a_message(db: Database) {
+    let app = TestApp::start(db).await;
+    let me = app.caller("ana").await;
+    let cookie = app.session_cookie(&me).await;
+    // 60,000 one-letter tags fit in the size limit; shown again, they were megabytes of HTML.
+    let tags = "a\n".repeat(60_000);
+    let form = [
+        ("name", "Tags"),
+        ("lead.1.type", "person"),
+        ("lead.1.job_title", tags.as_str()),
+        ("lead.1.country", "Germany"),
+    ];
+    let page = app
+        .browser(&cookie, Method::POST, "/forms/icps", Some(&form))
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let text = html(&page);
+    assert!(text.contains(
+        "Lead source 1 › Job titles: At most 100 entries are allowed; the form sent had 60000, so \
+         only the first 100 are kept. Nothing was saved."
+    ));
+    assert!(text.contains("value=\"Germany\""));
+    assert!(text.len() < 200_000, "{} bytes", text.len());
+    assert_eq!(app.get(&me, "/api/v1/entities/icps").await.body, json!([]));
 }

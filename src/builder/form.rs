@@ -147,18 +147,37 @@ fn row_of(name: &str) -> Option<(&str, u32)> {
     Some((section, key.parse().ok()?))
 }
 
-/// Applies the API's row limits to a posted form before anything else is done with it. Within the
-/// limits, the fields come back unchanged and without errors. Past them, only the first rows of an
-/// overfull section are kept (showing thousands of rows again would cost what the limit prevents),
-/// every other value is kept, and each overfull section gets an error saying so; nothing is saved.
-pub fn within_row_limits(pairs: Pairs) -> (Pairs, Vec<FormError>) {
+/// The API's limit on a field holding a list of tags (committed ones, one per line), with the
+/// field's label; `None` for any other field.
+fn tag_list(name: &str) -> Option<(usize, &'static str)> {
+    if name == "userIds" {
+        return Some((Limits::USER_IDS, "user ids"));
+    }
+    let mut parts = name.splitn(3, '.');
+    let (section, _, field) = (parts.next()?, parts.next()?, parts.next()?);
+    match section {
+        "lead" => LEAD_TAGS
+            .iter()
+            .find(|(tag, _)| *tag == field)
+            .map(|(_, label)| (Limits::TAGS, *label)),
+        "filter" if field == "includeSearchStrings" => Some((Limits::TAGS, "Pages must mention")),
+        "filter" if field == "excludeSearchStrings" => {
+            Some((Limits::TAGS, "Pages must not mention"))
+        }
+        _ => None,
+    }
+}
+
+/// Applies the API's limits on rows and on tag lists to a posted form before anything else is done
+/// with it. Within them, the fields come back unchanged and without errors. Past them, only the
+/// first rows of an overfull section and the first tags of an overfull list are kept (showing
+/// thousands of them again would cost what the limits prevent), every other value is kept, and each
+/// cut gets an error saying so; nothing is saved.
+pub fn within_limits(pairs: Pairs) -> (Pairs, Vec<FormError>) {
     let rows = Rows::of(&pairs);
     let over = rows.over_limits();
-    if over.is_empty() {
-        return (pairs, Vec::new());
-    }
-    let mut dropped: [HashSet<u32>; 3] = Default::default();
     let mut errors = Vec::new();
+    let mut dropped: [HashSet<u32>; 3] = Default::default();
     for (section, count) in over {
         let (place, noun) = section.words();
         let limit = section.limit();
@@ -172,16 +191,63 @@ pub fn within_row_limits(pairs: Pairs) -> (Pairs, Vec<FormError>) {
         });
         dropped[section as usize] = section.keys(&rows).into_iter().skip(limit).collect();
     }
-    let kept = pairs
-        .into_iter()
-        .filter(|(name, _)| match row_of(name) {
-            Some((prefix, key)) => [Section::Leads, Section::Filters, Section::Conditions]
-                .into_iter()
-                .find(|s| s.prefix() == prefix)
-                .is_none_or(|s| !dropped[s as usize].contains(&key)),
-            None => true,
-        })
+    let sections = [Section::Leads, Section::Filters, Section::Conditions];
+    // Rows are numbered by position, as the builder shows them (the first rows are the kept ones).
+    let lead_at: HashMap<u32, usize> = rows
+        .leads
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (*k, i + 1))
         .collect();
+    let filter_at: HashMap<u32, usize> = rows
+        .filters
+        .iter()
+        .enumerate()
+        .map(|(i, (k, _))| (*k, i + 1))
+        .collect();
+    let mut kept: Pairs = Vec::with_capacity(pairs.len());
+    for (name, mut value) in pairs {
+        if let Some((prefix, key)) = row_of(&name) {
+            let cut = sections
+                .iter()
+                .find(|s| s.prefix() == prefix)
+                .is_some_and(|s| dropped[*s as usize].contains(&key));
+            if cut {
+                continue;
+            }
+        }
+        if let Some((limit, label)) = tag_list(&name) {
+            let count = value.split('\n').filter(|t| !t.trim().is_empty()).count();
+            if count > limit {
+                value = value
+                    .split('\n')
+                    .filter(|t| !t.trim().is_empty())
+                    .take(limit)
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                let place = match row_of(&name) {
+                    Some(("lead", key)) => match lead_at.get(&key) {
+                        Some(n) => format!("Lead source {n} › {label}"),
+                        None => format!("Lead source › {label}"),
+                    },
+                    Some((_, key)) => match filter_at.get(&key) {
+                        Some(n) => format!("Custom filter {n} › {label}"),
+                        None => format!("Custom filter › {label}"),
+                    },
+                    None => "Shared with".to_owned(),
+                };
+                errors.push(FormError {
+                    field: Some(format!("{name}{NEW_TAG}")),
+                    place,
+                    message: format!(
+                        "At most {limit} entries are allowed; the form sent had {count}, so only \
+                         the first {limit} are kept. Nothing was saved."
+                    ),
+                });
+            }
+        }
+        kept.push((name, value));
+    }
     (kept, errors)
 }
 
@@ -1022,7 +1088,7 @@ mod row_action_tests {
         let mut form = leads(8_000);
         form.push(("filter.9000.type".into(), "ai".into()));
         form.push(("filter.9000.prompt".into(), "Kept".into()));
-        let (kept, errors) = within_row_limits(form);
+        let (kept, errors) = within_limits(form);
         let rows = Rows::of(&kept);
         assert_eq!(rows.leads, (1..=50).collect::<Vec<_>>());
         assert_eq!(rows.filters, vec![(9000, "ai".to_owned())]);
@@ -1038,9 +1104,30 @@ mod row_action_tests {
              are kept. Nothing was saved."
         );
 
-        let (same, none) = within_row_limits(leads(50));
+        let (same, none) = within_limits(leads(50));
         assert_eq!(same, leads(50));
         assert!(none.is_empty());
+    }
+
+    #[test]
+    fn a_tag_list_past_its_limit_keeps_the_first_tags_and_says_so() {
+        let many = (1..=5_000)
+            .map(|n| format!("Title {n}"))
+            .collect::<Vec<_>>();
+        let form: Pairs = vec![
+            ("lead.3.type".into(), "person".into()),
+            ("lead.3.job_title".into(), many.join("\n")),
+            ("lead.3.country".into(), "Germany".into()),
+        ];
+        let (kept, errors) = within_limits(form);
+        assert_eq!(kept[1].1, many[..100].join("\n"));
+        assert_eq!(kept[2].1, "Germany");
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field.as_deref(), Some("lead.3.job_title.new"));
+        assert_eq!(errors[0].place, "Lead source 1 › Job titles");
+        assert!(errors[0]
+            .message
+            .starts_with("At most 100 entries are allowed; the form sent had 5000"));
     }
 
     #[test]

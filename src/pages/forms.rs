@@ -8,7 +8,7 @@ use crate::api::icps::{create, load_for, update};
 use crate::api::ApiError;
 use crate::app::shell;
 use crate::auth::session::session_user;
-use crate::builder::form::{form_errors, form_to_json, within_row_limits, Pairs, RowAction, Rows};
+use crate::builder::form::{form_errors, form_to_json, within_limits, Pairs, RowAction, Rows};
 use crate::builder::view::BuilderInit;
 use crate::domain::{FieldError, PathSegment, UserId};
 use crate::pages::PageError;
@@ -110,7 +110,7 @@ async fn submit(
 
     // The API's row limits first: past them nothing else is done with the rows, and the form comes
     // back with only as many as can be saved.
-    let (fields, too_many) = within_row_limits(fields);
+    let (fields, too_many) = within_limits(fields);
     if !too_many.is_empty() {
         return render(
             state,
