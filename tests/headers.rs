@@ -11,7 +11,7 @@ on_both_databases!(
     json_and_error_answers_load_nothing_and_cannot_be_framed,
 );
 
-fn header_text<'a>(reply: &'a Reply, name: header::HeaderName) -> &'a str {
+fn header_text(reply: &Reply, name: header::HeaderName) -> &str {
     reply
         .headers
         .get(&name)
