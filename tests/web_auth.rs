@@ -1045,4 +1045,24 @@ async fn a_failed_session_update_keeps_a_committed_answer(db: Database) {
     assert_eq!(sign_in.status, StatusCode::SEE_OTHER);
     assert_eq!(error_code(&sign_in), "server");
     assert!(session_cookie(&sign_in).is_none());
+
+    // Signing up commits the account before the session: the answer says the account exists.
+    let email = format!("cy-{}@example.com", uuid::Uuid::new_v4().simple());
+    let sign_up = app
+        .submit(
+            "/sign-up",
+            None,
+            &[("name", "Cy"), ("email", &email), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(sign_up.status, StatusCode::SEE_OTHER);
+    assert!(
+        location(&sign_up).starts_with("/sign-in?error=created&"),
+        "{}",
+        location(&sign_up)
+    );
+    assert!(app.store.user_by_email(&email).await.unwrap().is_some());
+    let page = app.visit(location(&sign_up), None).await;
+    assert!(text(&page).contains("Your account was created, but you could not be signed in."));
+    assert!(text(&page).contains(&format!(r#"value="{email}""#)));
 }
