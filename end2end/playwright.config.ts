@@ -1,7 +1,8 @@
 import { defineConfig, devices } from "@playwright/test";
 
-// One server per run, on its own port and database. The test script builds the app first
-// (cargo leptos build) and sets E2E_DATABASE_URL; the default is a throwaway SQLite file.
+// One server per run, on its own port and database: the release build, served by scripts/serve.sh
+// exactly as scripts/run.sh serves it. The test script builds it first (cargo leptos build
+// --release) and sets E2E_DATABASE_URL; the default is a throwaway SQLite file.
 const port = Number(process.env.E2E_PORT ?? 3100);
 const baseURL = `http://127.0.0.1:${port}`;
 const databaseUrl = process.env.E2E_DATABASE_URL ?? "sqlite://target/e2e/icp.db";
@@ -35,7 +36,7 @@ export default defineConfig({
   },
   projects: [{ name: "chromium", use: { ...devices["Desktop Chrome"] } }],
   webServer: {
-    command: "target/debug/icp-builder serve",
+    command: "scripts/serve.sh",
     cwd: "..",
     url: `${baseURL}/api/openapi.json`,
     timeout: 60_000,
@@ -45,8 +46,6 @@ export default defineConfig({
     env: {
       DATABASE_URL: databaseUrl,
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_SITE_ROOT: "target/site",
-      LEPTOS_ENV: "PROD",
       RUST_LOG: "warn",
     },
   },

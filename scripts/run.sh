@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 ensure_build_tools
-export DATABASE_URL="${DATABASE_URL:-sqlite://data/icp-builder.db}"
-say "Building and starting icp-builder on $DATABASE_URL"
-exec cargo leptos serve --release
+say "Building the release (server + optimised WASM bundle)"
+# No extra RUSTFLAGS: a release build must not erase component types (cargo-leptos adds
+# `--cfg erase_components` only to debug builds), and test.sh builds the same way, sharing the cache.
+env -u RUSTFLAGS cargo leptos build --release
+say "Starting icp-builder on ${DATABASE_URL:-sqlite://data/icp-builder.db} at http://${LEPTOS_SITE_ADDR:-127.0.0.1:3000}"
+exec scripts/serve.sh

@@ -1,28 +1,36 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints (server and WASM), unit and integration tests on SQLite and
-# Postgres, and the Playwright tests in Chromium. Installs what it needs when it is missing.
+# Postgres, and the Playwright tests in Chromium on the release build (served as scripts/run.sh
+# serves it). Installs what it needs when it is missing.
 #
 # Postgres: ICP_TEST_POSTGRES_URL=postgres://user@host:port/db (each test gets its own schema).
-# Unset, a local server at 127.0.0.1:5432 (database "test", user "postgres") is used if it answers;
-# otherwise the Postgres tests are skipped, and this script says so loudly.
+# Unset, a local server at 127.0.0.1:5432 (database "test", user "postgres") is used if it answers.
+# No Postgres is a failure; ICP_TEST_SKIP_POSTGRES=1 skips every Postgres test instead, loudly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
+
+warn() { printf '\n\033[1;33m!!! %s !!!\033[0m\n\n' "$*" >&2; }
+fail() { printf '\n\033[1;31m%s\033[0m\n\n' "$*" >&2; exit 1; }
+
+# Postgres first: a missing database should fail in seconds, not after the builds.
+local_pg="postgres://postgres@127.0.0.1:5432/test"
+if [ "${ICP_TEST_SKIP_POSTGRES:-}" = 1 ]; then
+  unset ICP_TEST_POSTGRES_URL
+  warn "ICP_TEST_SKIP_POSTGRES=1: every Postgres test below is SKIPPED"
+else
+  export ICP_TEST_POSTGRES_URL="${ICP_TEST_POSTGRES_URL:-$local_pg}"
+  command -v psql >/dev/null || fail "psql is needed for the Postgres tests (apt-get install postgresql-client), or set ICP_TEST_SKIP_POSTGRES=1"
+  psql "$ICP_TEST_POSTGRES_URL" -qtAc 'select 1' >/dev/null ||
+    fail "Postgres at $ICP_TEST_POSTGRES_URL does not answer: start it, set ICP_TEST_POSTGRES_URL, or skip its tests with ICP_TEST_SKIP_POSTGRES=1"
+  say "Postgres tests run against $ICP_TEST_POSTGRES_URL"
+fi
+
 ensure_build_tools
 ensure_browser_tools
 
-# cargo-leptos builds with this flag: the same for cargo test/clippy shares their compiled deps.
+# The same flag cargo-leptos gives debug builds, so cargo test/clippy share their compiled deps.
 export RUSTFLAGS="--cfg erase_components"
-
-local_pg="postgres://postgres@127.0.0.1:5432/test"
-if [ -z "${ICP_TEST_POSTGRES_URL:-}" ] && command -v psql >/dev/null && psql "$local_pg" -qtAc 'select 1' >/dev/null 2>&1; then
-  export ICP_TEST_POSTGRES_URL="$local_pg"
-fi
-if [ -n "${ICP_TEST_POSTGRES_URL:-}" ]; then
-  say "Postgres tests run against $ICP_TEST_POSTGRES_URL"
-else
-  printf '\n\033[1;33m!!! NO POSTGRES: set ICP_TEST_POSTGRES_URL — every Postgres test below is SKIPPED !!!\033[0m\n\n' >&2
-fi
 
 say "Formatting and lints"
 cargo fmt --all --check
@@ -32,8 +40,13 @@ cargo clippy --target wasm32-unknown-unknown --features hydrate --lib -- -D warn
 say "Unit and integration tests"
 cargo test --features ssr
 
-say "End-to-end tests in Chromium"
-cargo leptos build
+# Built once, exactly as scripts/run.sh builds it; the browser tests run on it.
+say "Release build (server + WASM bundle, optimised)"
+env -u RUSTFLAGS cargo leptos build --release
+wasm=target/site/pkg/icp-builder.wasm
+say "WASM bundle: $(stat -c %s "$wasm") bytes raw, $(gzip -9 -c "$wasm" | wc -c) bytes gzip"
+
+say "End-to-end tests in Chromium (release build, served by scripts/serve.sh)"
 mkdir -p target/e2e
 run_e2e() {
   local name=$1 url=$2
@@ -44,12 +57,9 @@ rm -f target/e2e/icp.db*
 run_e2e sqlite "sqlite://target/e2e/icp.db"
 if [ -n "${ICP_TEST_POSTGRES_URL:-}" ]; then
   psql "$ICP_TEST_POSTGRES_URL" -qc 'DROP SCHEMA IF EXISTS e2e CASCADE; CREATE SCHEMA e2e;'
-  run_e2e postgres "${ICP_TEST_POSTGRES_URL}?options=-c%20search_path%3De2e"
+  case "$ICP_TEST_POSTGRES_URL" in *\?*) sep='&' ;; *) sep='?' ;; esac
+  run_e2e postgres "${ICP_TEST_POSTGRES_URL}${sep}options=-c%20search_path%3De2e"
+  say "All tests passed"
 else
-  printf '\n\033[1;33m!!! Postgres tests were SKIPPED (no ICP_TEST_POSTGRES_URL, no local server) !!!\033[0m\n' >&2
+  warn "All tests passed, but the Postgres tests were SKIPPED (ICP_TEST_SKIP_POSTGRES=1)"
 fi
-say "Release build (server + WASM bundle, optimised)"
-env -u RUSTFLAGS cargo leptos build --release   # as scripts/run.sh builds it
-wasm=target/site/pkg/icp-builder.wasm
-say "WASM bundle: $(stat -c %s "$wasm") bytes raw, $(gzip -9 -c "$wasm" | wc -c) bytes gzip"
-say "All tests passed"

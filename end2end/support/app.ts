@@ -2,7 +2,8 @@
 //
 // Every test makes its own users (unique emails), so the suite runs on a database that already
 // holds data (the test script runs it on SQLite and then on Postgres).
-import { test as base, expect, type Locator, type Page, type TestInfo } from "@playwright/test";
+import { test as base, expect, request, type Locator, type Page, type TestInfo } from "@playwright/test";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -72,25 +73,43 @@ export async function visit(page: Page, url: string) {
 
 export type Account = { name: string; email: string; password: string };
 
+/** Where the server under test keeps its data (the same default as playwright.config.ts). */
+const databaseUrl = process.env.E2E_DATABASE_URL ?? "sqlite://target/e2e/icp.db";
+const repoRoot = path.join(__dirname, "..", "..");
+
 /**
- * Creates an account through the sign-up form and ends signed in, on the ICP list. Works with
- * JavaScript on (waits for hydration) or off (`javaScript: false`).
+ * Creates an account and ends signed in, on the ICP list. Works with JavaScript on (waits for
+ * hydration) or off (`javaScript: false`).
+ *
+ * By default the account is made with the admin CLI (`icp-builder users create`, on the server's
+ * database) and the user signs in through the form: the server allows only a few sign-ups per client
+ * address per 15 minutes, and every test comes from 127.0.0.1. `form: true` signs up through the
+ * sign-up form instead; keep that to the few tests about signing up.
  */
 export async function signUp(
   page: Page,
-  options: { name?: string; email?: string; javaScript?: boolean } = {},
+  options: { name?: string; email?: string; javaScript?: boolean; form?: boolean } = {},
 ): Promise<Account> {
   const account: Account = {
     name: options.name ?? "Ana Lopez",
     email: options.email ?? uniqueEmail(),
     password: "correct horse battery staple",
   };
-  await page.goto("/sign-up");
-  if (options.javaScript !== false) await waitForHydration(page);
-  await page.getByLabel("Name").fill(account.name);
-  await page.getByLabel("Email").fill(account.email);
-  await page.getByLabel("Password").fill(account.password);
-  await page.getByRole("button", { name: "Create account" }).click();
+  if (options.form) {
+    await page.goto("/sign-up");
+    if (options.javaScript !== false) await waitForHydration(page);
+    await page.getByLabel("Name").fill(account.name);
+    await page.getByLabel("Email").fill(account.email);
+    await page.getByLabel("Password").fill(account.password);
+    await page.getByRole("button", { name: "Create account" }).click();
+  } else {
+    execFileSync(
+      path.join(repoRoot, "target", "release", "icp-builder"),
+      ["users", "create", "--email", account.email, "--name", account.name],
+      { cwd: repoRoot, input: account.password, env: { ...process.env, DATABASE_URL: databaseUrl, RUST_LOG: "warn" } },
+    );
+    await signIn(page, account, { javaScript: options.javaScript });
+  }
   await expect(page).toHaveURL(/\/icps$/);
   await expect(page.getByRole("heading", { level: 1, name: "Your ICPs" })).toBeVisible();
   return account;
@@ -140,6 +159,34 @@ export async function createIcpViaApi(page: Page, body: Record<string, unknown>,
   });
   expect(response.status(), await response.text()).toBe(201);
   return (await response.json()) as { id: string; name: string; [key: string]: unknown };
+}
+
+/**
+ * Makes an API token on /settings for the page's signed-in user and answers a request context that
+ * sends it as a Bearer token, with no cookie: the API as an integration sees it. The token is made in
+ * a JavaScript-enabled copy of the page's session, whatever the page's own context allows. Dispose of
+ * the answer at the end.
+ */
+export async function apiClient(page: Page) {
+  const baseURL = new URL(page.url()).origin;
+  const browser = page.context().browser()!;
+  const context = await browser.newContext({
+    baseURL,
+    javaScriptEnabled: true,
+    storageState: await page.context().storageState(),
+  });
+  try {
+    const settings = await context.newPage();
+    await settings.goto("/settings");
+    await waitForHydration(settings);
+    await settings.getByLabel("Label").fill(`e2e ${uniqueTag()}`);
+    await settings.getByRole("button", { name: "Create token" }).click();
+    const token = (await settings.locator("code.token").innerText()).trim();
+    expect(token).toMatch(/^icp_/);
+    return await request.newContext({ baseURL, extraHTTPHeaders: { Authorization: `Bearer ${token}` } });
+  } finally {
+    await context.close();
+  }
 }
 
 // ---- The builder ----------------------------------------------------------------------------

@@ -23,7 +23,7 @@ test.describe("without JavaScript", () => {
   test("a user signs up, builds an ICP with a lead source and a filter added by a form post, and saves it", async ({
     page,
   }) => {
-    await signUp(page, { javaScript: false });
+    await signUp(page, { javaScript: false, form: true });
     await page.goto("/icps/new");
     await expect(page.locator("body[data-hydrated]")).toHaveCount(0);
     await expect(page.getByRole("heading", { level: 1, name: "New ICP" })).toBeVisible();

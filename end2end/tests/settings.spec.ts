@@ -6,7 +6,7 @@ test("a new API token is shown once, works with the API, and stops working when 
   playwright,
   baseURL,
 }) => {
-  const account = await signUp(page, { name: "Tess Token" });
+  const account = await signUp(page, { name: "Tess Token", form: true });
   const icp = await createIcpViaApi(page, minimalBody(`Via token ${uniqueTag()}`), baseURL!);
 
   await visit(page, "/settings");
