@@ -38,7 +38,11 @@ cargo clippy --features ssr --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --features hydrate --lib -- -D warnings
 
 say "Unit and integration tests"
-cargo test --features ssr
+# One test at a time within each test binary: a Leptos page rendered while tests on other tokio
+# runtimes in the same process render theirs can, rarely, wait forever for a resource (seen as a
+# 30 s 503 on /icps, about once in 500 page loads under 8 parallel tests; never with one runtime,
+# as the server runs). Test binaries still build in parallel.
+cargo test --features ssr -- --test-threads=1
 
 # Built once, exactly as scripts/run.sh builds it; the browser tests run on it.
 say "Release build (server + WASM bundle, optimised)"

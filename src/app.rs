@@ -55,7 +55,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/sign-in") view=SignIn />
                     <Route path=path!("/sign-up") view=SignUp />
-                    <Route path=path!("/settings") view=Settings />
+                    <Route path=path!("/settings") view=Settings ssr=SsrMode::Async />
                     // Async: the status (403/404) is known before the first byte is sent.
                     <Route path=path!("/icps") view=IcpList ssr=SsrMode::Async />
                     <Route path=path!("/icps/new") view=NewIcp ssr=SsrMode::Async />
