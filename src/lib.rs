@@ -13,9 +13,9 @@ pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod headers;
 #[cfg(feature = "ssr")]
-pub mod server;
-#[cfg(feature = "ssr")]
 pub mod serve;
+#[cfg(feature = "ssr")]
+pub mod server;
 #[cfg(feature = "ssr")]
 pub mod store;
 
