@@ -21,6 +21,44 @@ fn is_json(content_type: &str) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
+/// Why a body could not be read whole.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Unread {
+    /// Over the limit: declared so by `Content-Length`, or found so while streaming.
+    TooLarge,
+    /// The connection failed or the body was malformed on the wire.
+    Broken,
+}
+
+/// Reads `request`'s body whole, but never more than `limit` bytes: a declared `Content-Length`
+/// over the limit is refused before anything is read.
+pub async fn read_limited(
+    request: Request,
+    limit: usize,
+) -> Result<(axum::http::request::Parts, axum::body::Bytes), Unread> {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(Unread::TooLarge);
+    }
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => Ok((parts, bytes)),
+        Err(error) => {
+            let over = std::error::Error::source(&error)
+                .is_some_and(|cause| cause.is::<http_body_util::LengthLimitError>());
+            Err(if over {
+                Unread::TooLarge
+            } else {
+                Unread::Broken
+            })
+        }
+    }
+}
+
 impl<S: Send + Sync> FromRequest<S> for ApiJson {
     type Rejection = ApiError;
 
@@ -32,27 +70,16 @@ impl<S: Send + Sync> FromRequest<S> for ApiJson {
         if !content_type.is_some_and(is_json) {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let declared_length = headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        if declared_length.is_some_and(|length| length > MAX_BODY_BYTES) {
-            return Err(ApiError::PayloadTooLarge);
-        }
-        let bytes = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
+        let bytes = read_limited(request, MAX_BODY_BYTES)
             .await
-            .map_err(|error| {
-                let too_large = std::error::Error::source(&error)
-                    .is_some_and(|cause| cause.is::<http_body_util::LengthLimitError>());
-                if too_large {
-                    ApiError::PayloadTooLarge
-                } else {
-                    ApiError::BadRequest {
-                        message: "Could not read the request body".into(),
-                        details: Vec::new(),
-                    }
-                }
-            })?;
+            .map_err(|unread| match unread {
+                Unread::TooLarge => ApiError::PayloadTooLarge,
+                Unread::Broken => ApiError::BadRequest {
+                    message: "Could not read the request body".into(),
+                    details: Vec::new(),
+                },
+            })?
+            .1;
         serde_json::from_slice(&bytes)
             .map(ApiJson)
             .map_err(|error| {

@@ -5,6 +5,7 @@
 use super::icps::Resubmission;
 use crate::api::error::MAX_BODY_BYTES;
 use crate::api::icps::{create, load_for, update};
+use crate::api::json::{read_limited, Unread};
 use crate::api::ApiError;
 use crate::app::shell;
 use crate::auth::session::session_user;
@@ -248,29 +249,13 @@ pub async fn bounded_body(request: Request<Body>, next: Next) -> Response {
             server_fn_too_large()
         }
     };
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|length| length > limit) {
-        return too_large();
-    }
-    let (parts, body) = request.into_parts();
-    match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => {
+    match read_limited(request, limit).await {
+        Ok((parts, bytes)) => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
-        Err(error) => {
-            let over = std::error::Error::source(&error)
-                .is_some_and(|cause| cause.is::<http_body_util::LengthLimitError>());
-            if over {
-                too_large()
-            } else {
-                problem(StatusCode::BAD_REQUEST, "The form could not be read.")
-            }
-        }
+        Err(Unread::TooLarge) => too_large(),
+        Err(Unread::Broken) => problem(StatusCode::BAD_REQUEST, "The form could not be read."),
     }
 }
 
