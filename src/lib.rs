@@ -1,9 +1,15 @@
 //! icp-builder: define Ideal Customer Profiles in the browser and through a JSON API.
+//!
+//! Modules import one way, down this list (`tests/module_graph.rs` keeps it so):
+//! `main`/`server` → `serve`, `forms` → `app` → `pages` → `builder` → `page_error` → `api`… see
+//! README "Layout".
 #![recursion_limit = "256"]
 
+pub mod account;
 pub mod app;
 pub mod builder;
 pub mod domain;
+pub mod page_error;
 pub mod pages;
 
 #[cfg(feature = "ssr")]
@@ -11,11 +17,17 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod auth;
 #[cfg(feature = "ssr")]
+pub mod forms;
+#[cfg(feature = "ssr")]
 pub mod headers;
+#[cfg(feature = "ssr")]
+pub mod icps;
 #[cfg(feature = "ssr")]
 pub mod serve;
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod state;
 #[cfg(feature = "ssr")]
 pub mod store;
 
@@ -25,4 +37,21 @@ pub mod store;
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(app::App);
+}
+
+/// An error and its causes, for the log: `outer: inner: innermost` (a cause that its error's text
+/// already ends with is said once).
+#[cfg(feature = "ssr")]
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !text.ends_with(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        source = cause.source();
+    }
+    text
 }

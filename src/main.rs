@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 use icp_builder::auth;
 use icp_builder::serve::serve;
-use icp_builder::server::{AppState, Config};
+use icp_builder::state::{AppState, Config};
 use icp_builder::store::{self, DEFAULT_DATABASE_URL};
 use leptos::prelude::get_configuration;
 use std::io::Read;
@@ -20,6 +20,8 @@ struct Cli {
     /// sqlite://… or postgres://…; the default is a SQLite file under ./data/.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     database_url: String,
+    #[command(flatten)]
+    config: Config,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -101,8 +103,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             let leptos_options = get_configuration(None)
                 .map_err(|e| format!("cannot read the Leptos configuration: {e}"))?
                 .leptos_options;
-            let config = Config::from_env()?;
-            let state = AppState::new(leptos_options, store, config)
+            let state = AppState::new(leptos_options, store, cli.config)
                 .await
                 .map_err(|e| format!("cannot open the session store: {e}"))?;
             serve(state)

@@ -1,10 +1,8 @@
 //! Serving the app over TCP: connection and request timeouts, graceful shutdown, session sweeps.
 
-use crate::api::ApiError;
-use crate::server::{app, AppState};
-use axum::extract::{ConnectInfo, Request};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use crate::server::app;
+use crate::state::AppState;
+use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
@@ -17,10 +15,6 @@ use tower_sessions::ExpiredDeletion;
 /// How long a client may take to send a request head. In hyper 1.x the same timer runs while a
 /// kept-alive connection waits for its next request, so this is also the idle keep-alive timeout.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The longest a request may take, from its head being read to its response head (reading the
-/// body included); after it the client gets a 503 and the work is dropped.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// After SIGTERM or Ctrl-C, how long requests already being answered may still take; connections
 /// still open then are closed.
@@ -182,57 +176,11 @@ where
     }
 }
 
-/// Answers 503 with the API's error body when a request takes longer than [`REQUEST_TIMEOUT`],
-/// dropping its work, rather than letting slow requests pile up.
-pub async fn time_limit(request: Request, next: Next) -> Response {
-    within(REQUEST_TIMEOUT, request, next).await
-}
-
-async fn within(limit: Duration, request: Request, next: Next) -> Response {
-    match tokio::time::timeout(limit, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => {
-            tracing::warn!(seconds = limit.as_secs_f64(), "request timed out");
-            ApiError::Timeout.into_response()
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
-
-    #[tokio::test]
-    async fn a_request_over_the_time_limit_gets_the_json_503() {
-        use axum::body::Body;
-        use http_body_util::BodyExt;
-        use tower::ServiceExt;
-        let router = axum::Router::new()
-            .route(
-                "/slow",
-                axum::routing::get(std::future::pending::<&'static str>),
-            )
-            .route("/quick", axum::routing::get(|| async { "done" }))
-            .layer(axum::middleware::from_fn(|request, next| {
-                within(Duration::from_millis(20), request, next)
-            }));
-        let call = |path: &'static str| {
-            router
-                .clone()
-                .oneshot(Request::get(path).body(Body::empty()).unwrap())
-        };
-
-        let slow = call("/slow").await.unwrap();
-        assert_eq!(slow.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
-        let body = slow.into_body().collect().await.unwrap().to_bytes();
-        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(json["error"]["code"], "SERVICE_UNAVAILABLE");
-
-        let quick = call("/quick").await.unwrap();
-        assert_eq!(quick.status(), axum::http::StatusCode::OK);
-    }
 
     #[tokio::test]
     async fn the_sweeper_keeps_running_after_a_failure() {

@@ -6,8 +6,8 @@ mod common;
 use axum::body::Body;
 use axum::http::{header, Method, StatusCode};
 use common::{browser, example, form_body, Caller, Database, Reply, TestApp, SITE};
-use icp_builder::pages::icps::SaveIcp;
-use icp_builder::pages::PageError;
+use icp_builder::builder::save::SaveIcp;
+use icp_builder::page_error::PageError;
 use leptos::server_fn::ServerFn;
 use serde_json::{json, Value};
 

@@ -7,8 +7,8 @@ use axum::http::{header, Method, StatusCode};
 use common::{browser, form_body, minimal, Database, TestApp, SITE};
 use icp_builder::builder::form::draft_to_pairs;
 use icp_builder::domain::validate_draft;
-use icp_builder::pages::icps::SaveIcp;
-use icp_builder::pages::PageError;
+use icp_builder::builder::save::SaveIcp;
+use icp_builder::page_error::PageError;
 use leptos::server_fn::ServerFn;
 use serde_json::{json, Value};
 

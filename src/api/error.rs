@@ -1,6 +1,7 @@
 //! The one API error type and its JSON body, `{"error": {"code", "message", "details"?}}`.
 
 use crate::domain::FieldError;
+use crate::icps::IcpError;
 use crate::store::StoreError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -51,15 +52,19 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("Content-Type must be application/json")]
     UnsupportedMediaType,
-    /// The request took longer than `serve::REQUEST_TIMEOUT`; its work was dropped.
+    /// The request took longer than `server::layers::REQUEST_TIMEOUT`; its work was dropped.
     #[error("The request took too long and was stopped; try again")]
     Timeout,
-    /// Logged in full; the client only learns that something went wrong.
-    #[error("{0}")]
-    Internal(String),
+    /// Logged in full, with its sources; the client only learns that something went wrong.
+    #[error("internal error: {0}")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl ApiError {
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        ApiError::Internal(cause.into())
+    }
+
     /// 400 "Invalid request body" with these details.
     pub fn invalid_body(details: Vec<FieldError>) -> Self {
         ApiError::BadRequest {
@@ -107,7 +112,19 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
-        ApiError::Internal(error.to_string())
+        ApiError::internal(error)
+    }
+}
+
+impl From<IcpError> for ApiError {
+    fn from(error: IcpError) -> Self {
+        match error {
+            IcpError::Invalid(details) => ApiError::invalid_body(details),
+            IcpError::NotFound(_) => ApiError::NotFound(error.to_string()),
+            IcpError::Forbidden(_) => ApiError::Forbidden(error.to_string()),
+            IcpError::Conflict(_) => ApiError::Conflict(error.to_string()),
+            IcpError::Store(cause) => ApiError::internal(cause),
+        }
     }
 }
 
@@ -116,7 +133,7 @@ impl IntoResponse for ApiError {
         let (status, _) = self.status_and_code();
         if let ApiError::Internal(cause) = &self {
             // Inside the request's span, so the log line carries its request id.
-            tracing::error!(%cause, "request failed");
+            tracing::error!(cause = %crate::error_chain(cause.as_ref()), "request failed");
         }
         (status, Json(self.body())).into_response()
     }

@@ -1,17 +1,17 @@
 //! `/api/v1/entities/icps`: create, read, list, update and delete ICPs.
 
+use super::caller::AuthUser;
 use super::error::{ApiError, ErrorBody};
 use super::json::ApiJson;
-use crate::auth::AuthUser;
-use crate::domain::{validate_draft, FieldError, Icp, IcpDraft, Timestamp, UserId};
-use crate::server::AppState;
-use crate::store::{ListCursor, StoreError};
+use crate::domain::{FieldError, Icp, IcpDraft};
+use crate::icps;
+use crate::state::AppState;
+use crate::store::ListCursor;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::Value;
 use uuid::Uuid;
 
 pub const ICPS_PATH: &str = "/api/v1/entities/icps";
@@ -26,17 +26,6 @@ pub fn router() -> Router<AppState> {
             &format!("{ICPS_PATH}/{{id}}"),
             get(get_icp).patch(update_icp).delete(delete_icp),
         )
-}
-
-/// Validates a create body and stores the ICP with the caller among its users.
-pub async fn create(state: &AppState, user: &UserId, body: &Value) -> Result<Icp, ApiError> {
-    let draft = validate_draft(body)
-        .map_err(ApiError::invalid_body)?
-        .with_member(user);
-    let now = Timestamp::now();
-    let icp = draft.into_icp(Uuid::now_v7(), now, now);
-    state.store.insert_icp(&icp).await?;
-    Ok(icp)
 }
 
 /// Creates an ICP.
@@ -67,9 +56,9 @@ async fn create_icp(
     State(state): State<AppState>,
     ApiJson(body): ApiJson,
 ) -> Result<impl IntoResponse, ApiError> {
-    let icp = create(&state, &user, &body).await?;
-    let location = HeaderValue::from_str(&format!("{ICPS_PATH}/{}", icp.id))
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let icp = icps::create(state.store.as_ref(), &user, &body).await?;
+    let location =
+        HeaderValue::from_str(&format!("{ICPS_PATH}/{}", icp.id)).map_err(ApiError::internal)?;
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
@@ -85,22 +74,6 @@ fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
             format!("'{raw}' is not a UUID"),
         )],
     })
-}
-
-/// The ICP `id` if it exists and is shared with `user`.
-pub async fn load_for(state: &AppState, user: &UserId, id: Uuid) -> Result<Icp, ApiError> {
-    let icp = state
-        .store
-        .icp(id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("ICP not found: {id}")))?;
-    if icp.is_shared_with(user) {
-        Ok(icp)
-    } else {
-        Err(ApiError::Forbidden(format!(
-            "You do not have access to ICP {id}"
-        )))
-    }
 }
 
 /// Fetches one ICP.
@@ -125,7 +98,8 @@ async fn get_icp(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Icp>, ApiError> {
-    Ok(Json(load_for(&state, &user, parse_id(&id)?).await?))
+    let icp = icps::get_for(state.store.as_ref(), &user, parse_id(&id)?).await?;
+    Ok(Json(icp))
 }
 
 /// `?limit=&cursor=` of the list endpoint.
@@ -202,103 +176,19 @@ async fn list_icps(
     RawQuery(query): RawQuery,
 ) -> Result<impl IntoResponse, ApiError> {
     let page = parse_page(query.as_deref())?;
-    // One more than asked tells whether another page follows.
-    let mut icps = state
-        .store
-        .list_icps(&user, page.after, page.limit + 1)
-        .await?;
+    let found = icps::list(state.store.as_ref(), &user, page.after, page.limit).await?;
     let mut headers = HeaderMap::new();
-    if icps.len() > page.limit as usize {
-        icps.truncate(page.limit as usize);
-        if let Some(last) = icps.last() {
-            let cursor = ListCursor::of(last).encode();
-            let link = format!(
-                "<{ICPS_PATH}?limit={}&cursor={cursor}>; rel=\"next\"",
-                page.limit
-            );
-            for (name, value) in [(NEXT_CURSOR_HEADER, cursor), ("link", link)] {
-                let value =
-                    HeaderValue::from_str(&value).map_err(|e| ApiError::Internal(e.to_string()))?;
-                headers.insert(name, value);
-            }
-        }
-    }
-    Ok((headers, Json(icps)))
-}
-
-const READ_ONLY: [&str; 3] = ["id", "createdAt", "updatedAt"];
-
-/// Applies a partial update: given fields replace, `null` clears the nullable ones, the rest stays.
-/// The merged ICP passes the same validation as a create.
-pub fn apply_patch(current: &Icp, patch: &Value, user: &UserId) -> Result<IcpDraft, ApiError> {
-    let Value::Object(changes) = patch else {
-        return Err(ApiError::invalid_body(vec![FieldError::new(
-            Vec::new(),
-            format!(
-                "Expected object, received {}",
-                if patch.is_array() {
-                    "array"
-                } else {
-                    "a non-object"
-                }
-            ),
-        )]));
-    };
-    let read_only: Vec<_> = READ_ONLY
-        .iter()
-        .filter(|key| changes.contains_key(**key))
-        .map(|key| {
-            FieldError::new(
-                vec![(*key).into()],
-                "Read-only field; leave it out of updates",
-            )
-        })
-        .collect();
-    let mut merged =
-        serde_json::to_value(current.to_draft()).map_err(|e| ApiError::Internal(e.to_string()))?;
-    if let Value::Object(fields) = &mut merged {
-        for (key, value) in changes
-            .iter()
-            .filter(|(key, _)| !READ_ONLY.contains(&key.as_str()))
-        {
-            fields.insert(key.clone(), value.clone());
-        }
-    }
-    match (validate_draft(&merged), read_only.is_empty()) {
-        (Ok(draft), true) => Ok(draft.with_member(user)),
-        (Ok(_), false) => Err(ApiError::invalid_body(read_only)),
-        (Err(mut errors), _) => {
-            errors.extend(read_only);
-            Err(ApiError::invalid_body(errors))
-        }
-    }
-}
-
-/// Updates `id` with `patch`, retrying when a concurrent update got there first, so that no
-/// acknowledged change is lost.
-pub async fn update(
-    state: &AppState,
-    user: &UserId,
-    id: Uuid,
-    patch: &Value,
-) -> Result<Icp, ApiError> {
-    for _ in 0..5 {
-        let current = load_for(state, user, id).await?;
-        let draft = apply_patch(&current, patch, user)?;
-        // Strictly later than the last update, even within the same millisecond.
-        let updated_at = Timestamp::now().max(
-            Timestamp::from_millis(current.updated_at.millis() + 1).unwrap_or(current.updated_at),
+    if let Some(next) = found.next {
+        let cursor = next.encode();
+        let link = format!(
+            "<{ICPS_PATH}?limit={}&cursor={cursor}>; rel=\"next\"",
+            page.limit
         );
-        let icp = draft.into_icp(id, current.created_at, updated_at);
-        match state.store.update_icp(&icp, current.updated_at).await {
-            Ok(()) => return Ok(icp),
-            Err(StoreError::Stale) => continue,
-            Err(other) => return Err(other.into()),
+        for (name, value) in [(NEXT_CURSOR_HEADER, cursor), ("link", link)] {
+            headers.insert(name, HeaderValue::from_str(&value).map_err(ApiError::internal)?);
         }
     }
-    Err(ApiError::Conflict(format!(
-        "ICP {id} is being changed by someone else; try again"
-    )))
+    Ok((headers, Json(found.icps)))
 }
 
 /// Updates an ICP partially.
@@ -325,7 +215,8 @@ async fn update_icp(
     Path(id): Path<String>,
     ApiJson(patch): ApiJson,
 ) -> Result<Json<Icp>, ApiError> {
-    Ok(Json(update(&state, &user, parse_id(&id)?, &patch).await?))
+    let icp = icps::update(state.store.as_ref(), &user, parse_id(&id)?, &patch).await?;
+    Ok(Json(icp))
 }
 
 /// Deletes an ICP.
@@ -348,13 +239,8 @@ async fn delete_icp(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let id = parse_id(&id)?;
-    load_for(&state, &user, id).await?;
-    if state.store.delete_icp(id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound(format!("ICP not found: {id}")))
-    }
+    icps::delete(state.store.as_ref(), &user, parse_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]

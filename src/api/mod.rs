@@ -1,5 +1,6 @@
 //! The JSON API: plain axum handlers under `/api`, with one error type.
 
+pub mod caller;
 pub mod error;
 pub mod icps;
 pub mod json;
@@ -7,7 +8,7 @@ pub mod openapi;
 
 pub use error::{ApiError, ErrorBody};
 
-use crate::server::AppState;
+use crate::state::AppState;
 use axum::http::{Method, Uri};
 use axum::routing::get;
 use axum::Router;

@@ -136,6 +136,15 @@ impl std::fmt::Debug for Limiter {
 }
 
 impl Limiter {
+    /// Where attempts are counted for the database behind `pools`: in this process on SQLite (one
+    /// process owns the file), in the database on Postgres (every instance on it shares the limits).
+    pub fn for_database(pools: &crate::store::Pools) -> Self {
+        match pools {
+            crate::store::Pools::Sqlite { .. } => Self::in_memory(),
+            crate::store::Pools::Postgres(pool) => Self::shared(pool.clone()),
+        }
+    }
+
     /// Counts in this process's memory (one process: SQLite).
     pub fn in_memory() -> Self {
         Self {

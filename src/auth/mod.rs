@@ -1,23 +1,19 @@
-//! Who is calling: password hashing, API tokens, sessions and the `AuthUser` extractor.
+//! Who is calling: password hashing, API tokens, sessions, the sign-in rule for pages and the
+//! same-origin check. The HTTP layers turn these into their own answers.
 
+pub mod guard;
 pub mod limiter;
 pub mod origin;
 pub mod session;
-pub mod web;
 
-use crate::api::ApiError;
 use crate::domain::UserId;
-use crate::server::AppState;
-use crate::store::{Store, StoreError, User};
+use crate::store::{Store, StoreError, StoreResult, User};
 use argon2::password_hash::{rand_core::OsRng, Output, ParamsString, PasswordHash, SaltString};
 use argon2::Argon2;
-use axum::extract::FromRequestParts;
-use axum::http::{header, request::Parts};
 use rand::distributions::{Alphanumeric, DistString};
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, PoisonError};
 use tokio::sync::Semaphore;
-use tower_sessions::Session;
 use uuid::Uuid;
 
 /// Prefix of every API token, so a leaked one is recognisable in logs and secret scanners.
@@ -288,41 +284,18 @@ fn checked_label(label: &str) -> Result<&str, AccountError> {
     Ok(label)
 }
 
-/// The signed-in caller: by `Authorization: Bearer <token>`, or else by the session cookie. Extracting
-/// it answers 401 when there is no valid credential, before the body is read. (Cookie-authenticated
-/// writes must also pass the same-origin check, a layer in front of every route.)
-#[derive(Debug, Clone)]
-pub struct AuthUser(pub UserId);
-
-impl FromRequestParts<AppState> for AuthUser {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if let Some(header) = parts.headers.get(header::AUTHORIZATION) {
-            let token = header
-                .to_str()
-                .ok()
-                .and_then(|value| {
-                    let (scheme, token) = value.split_once(' ')?;
-                    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-                })
-                .filter(|token| !token.is_empty())
-                .ok_or(ApiError::Unauthorized)?;
-            let user = state
-                .store
-                .user_by_token_hash(&token_hash(token))
-                .await?
-                .ok_or(ApiError::Unauthorized)?;
-            return Ok(AuthUser(user));
-        }
-        let session = Session::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::Unauthorized)?;
-        session::session_user(&session)
-            .await
-            .map(AuthUser)
-            .ok_or(ApiError::Unauthorized)
-    }
+/// The user an `Authorization` header value names: `Bearer <token>` of an unrevoked token. `None`
+/// for any other value.
+pub async fn bearer_user(store: &dyn Store, authorization: &str) -> StoreResult<Option<UserId>> {
+    let Some(token) = authorization
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .filter(|token| !token.is_empty())
+    else {
+        return Ok(None);
+    };
+    store.user_by_token_hash(&token_hash(token)).await
 }
 
 #[cfg(test)]

@@ -9,21 +9,22 @@
 //! a foreign page from signing a visitor in to the attacker's account (login CSRF).
 
 use super::session::COOKIE_NAME;
-use crate::api::ApiError;
-use crate::server::AppState;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{header, HeaderMap, Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use url::Url;
 
-/// Middleware: refuses unsafe cross-site requests that carry the session cookie.
-pub async fn same_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// What a refused request is told.
+pub const REFUSED: &str = "Cross-site request refused";
+
+/// Whether `request` may go on: false for an unsafe cross-site request that carries the session
+/// cookie (or, without it, names a foreign `Origin`). `public_url` is `PUBLIC_URL`, if set.
+pub fn allows(request: &Request, public_url: Option<&Url>) -> bool {
     let method = request.method();
-    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) || is_bearer_call(&request) {
-        return next.run(request).await;
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) || is_bearer_call(request) {
+        return true;
     }
-    let site = our_origin(state.config.public_url.as_ref(), &request);
+    let site = our_origin(public_url, request);
     let headers = request.headers();
     let origin = header_text(headers, header::ORIGIN);
     let allowed = if has_session_cookie(headers) {
@@ -33,15 +34,14 @@ pub async fn same_origin(State(state): State<AppState>, request: Request, next: 
     } else {
         origin.is_none_or(|source| same_site(source, site.as_ref()))
     };
-    if allowed {
-        return next.run(request).await;
+    if !allowed {
+        tracing::warn!(
+            origin = origin.unwrap_or("-"),
+            path = request.uri().path(),
+            "cross-site request refused"
+        );
     }
-    tracing::warn!(
-        origin = origin.unwrap_or("-"),
-        path = request.uri().path(),
-        "cross-site request refused"
-    );
-    refusal(request.uri().path())
+    allowed
 }
 
 /// A call to the JSON API with an `Authorization` header: `AuthUser` authenticates it by that
@@ -86,11 +86,9 @@ fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|value| value.to_str().ok())
 }
 
-fn refusal(path: &str) -> Response {
-    const MESSAGE: &str = "Cross-site request refused";
-    if path.starts_with("/api/") {
-        return ApiError::Forbidden(MESSAGE.to_owned()).into_response();
-    }
+/// The page a refused form post gets (the JSON API answers with its own error body).
+pub fn refusal_page() -> Response {
+    const MESSAGE: &str = REFUSED;
     let page = Html(format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{MESSAGE}</title></head>\
          <body><main><h1>{MESSAGE}</h1><p>This form was sent from another site, so it was not \

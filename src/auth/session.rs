@@ -2,7 +2,8 @@
 //! are shared by every instance.
 
 use crate::domain::UserId;
-use crate::pages::account::NewToken;
+use crate::account::NewToken;
+use crate::store::{Pools, StoreError, StoreResult};
 use async_trait::async_trait;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,45 @@ pub enum SessionBackend {
         writes: SqliteStore,
     },
     Postgres(PostgresStore),
+}
+
+impl SessionBackend {
+    /// The session store in the database behind `pools` (its table is created if missing).
+    pub async fn open(pools: &Pools) -> StoreResult<Self> {
+        match pools {
+            // Session writes share the one writer connection with everything else; loading a
+            // session (every cookie request) uses the read pool, so it does not wait behind writes.
+            Pools::Sqlite { readers, writer } => {
+                let writes = SqliteStore::new(writer.clone())
+                    .with_table_name("sessions")
+                    .map_err(StoreError::Corrupt)?;
+                writes.migrate().await?;
+                let reads = SqliteStore::new(readers.clone())
+                    .with_table_name("sessions")
+                    .map_err(StoreError::Corrupt)?;
+                Ok(SessionBackend::Sqlite { reads, writes })
+            }
+            Pools::Postgres(pool) => {
+                // In the app's own schema (not a shared `tower_sessions` one), beside its tables.
+                let (schema,): (String,) = sqlx::query_as("SELECT current_schema()")
+                    .fetch_one(pool)
+                    .await?;
+                let store = PostgresStore::new(pool.clone())
+                    .with_schema_name(&schema)
+                    .and_then(|s| s.with_table_name("sessions"))
+                    .map_err(StoreError::Corrupt)?;
+                // `CREATE TABLE IF NOT EXISTS` races when two instances start at once on a new
+                // database (one fails on a duplicate type name): one at a time, under a lock held
+                // by this transaction (released when it ends, whatever happens).
+                let mut lock = pool.begin().await?;
+                let key = "SELECT pg_advisory_xact_lock(hashtextextended('icp-builder sessions', 0))";
+                sqlx::query(key).execute(&mut *lock).await?;
+                store.migrate().await?;
+                lock.commit().await?;
+                Ok(SessionBackend::Postgres(store))
+            }
+        }
+    }
 }
 
 #[async_trait]
@@ -221,5 +261,37 @@ mod tests {
         hold_new_token(&session, "other", token).await.unwrap();
         assert!(take_new_token(&session, None).await.is_none(), "no pad");
         assert!(session.get_value(NEW_TOKEN_KEY).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn sessions_load_without_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("icp.db").display());
+        let store = crate::store::SqliteStore::connect(&url).await.unwrap();
+        let pools = crate::store::Store::pools(&store);
+        let sessions = SessionBackend::open(&pools).await.unwrap();
+        let mut record = Record {
+            id: Id::default(),
+            data: [("user_id".to_owned(), serde_json::json!("user_abc"))]
+                .into_iter()
+                .collect(),
+            expiry_date: tower_sessions::cookie::time::OffsetDateTime::now_utc()
+                + tower_sessions::cookie::time::Duration::hours(1),
+        };
+        sessions.create(&mut record).await.unwrap();
+
+        // With the one writer connection gone (as good as busy), loading still works: it uses
+        // the read pool. Creating a session does need the writer.
+        let Pools::Sqlite { writer, .. } = &pools else {
+            unreachable!()
+        };
+        writer.close().await;
+        let loaded = sessions.load(&record.id).await.unwrap().unwrap();
+        assert_eq!(loaded.data, record.data);
+        let mut another = Record {
+            id: Id::default(),
+            ..record.clone()
+        };
+        assert!(sessions.create(&mut another).await.is_err());
     }
 }

@@ -3,133 +3,16 @@
 //! The forms post to plain axum handlers (`crate::auth::web`), so they work without JavaScript. A
 //! failed post comes back here with `?error=<code>`; the page turns the code into words.
 
-use crate::domain::Timestamp;
+use crate::account::{FormProblem, SettingsView, SignedInUser, TokenRow};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
-
-/// The signed-in user, as the pages show them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SignedInUser {
-    pub id: String,
-    pub name: String,
-    pub email: String,
-}
-
-/// An API token in the settings list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TokenRow {
-    pub id: Uuid,
-    pub label: String,
-    pub created_at: Timestamp,
-    pub revoked: bool,
-}
-
-/// A token just created, shown on the next settings page and never again.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NewToken {
-    pub label: String,
-    pub token: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SettingsView {
-    pub user: SignedInUser,
-    pub tokens: Vec<TokenRow>,
-    pub new_token: Option<NewToken>,
-}
-
-/// Why an account form was sent back. Only the code travels in the URL (`?error=`), never free text,
-/// so no link can put its own words on our pages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FormProblem {
-    WrongCredentials,
-    TooManyAttempts,
-    InvalidEmail,
-    InvalidName,
-    ShortPassword,
-    EmailTaken,
-    InvalidLabel,
-    UnknownToken,
-    TooManySignUps,
-    SignUpNotSignedIn,
-    Server,
-}
-
-impl FormProblem {
-    const ALL: [FormProblem; 11] = [
-        FormProblem::WrongCredentials,
-        FormProblem::TooManyAttempts,
-        FormProblem::InvalidEmail,
-        FormProblem::InvalidName,
-        FormProblem::ShortPassword,
-        FormProblem::EmailTaken,
-        FormProblem::InvalidLabel,
-        FormProblem::UnknownToken,
-        FormProblem::TooManySignUps,
-        FormProblem::SignUpNotSignedIn,
-        FormProblem::Server,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            FormProblem::WrongCredentials => "credentials",
-            FormProblem::TooManyAttempts => "locked",
-            FormProblem::InvalidEmail => "email",
-            FormProblem::InvalidName => "name",
-            FormProblem::ShortPassword => "password",
-            FormProblem::EmailTaken => "taken",
-            FormProblem::InvalidLabel => "label",
-            FormProblem::UnknownToken => "token",
-            FormProblem::TooManySignUps => "sign-ups",
-            FormProblem::SignUpNotSignedIn => "created",
-            FormProblem::Server => "server",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|problem| problem.code() == code)
-    }
-
-    pub fn message(self) -> &'static str {
-        match self {
-            FormProblem::WrongCredentials => "The email or password is wrong.",
-            FormProblem::TooManyAttempts => "Too many failed sign-in attempts.",
-            FormProblem::InvalidEmail => "Enter an email address like name@company.com.",
-            FormProblem::InvalidName => "Enter your name (up to 200 characters).",
-            FormProblem::ShortPassword => "Use at least 8 characters.",
-            FormProblem::EmailTaken => {
-                "An account with this email already exists. Sign in instead."
-            }
-            FormProblem::InvalidLabel => "Enter a label of up to 100 characters.",
-            FormProblem::UnknownToken => "That token does not exist or is already revoked.",
-            FormProblem::TooManySignUps => "Too many accounts were created from your network.",
-            FormProblem::SignUpNotSignedIn => {
-                "Your account was created, but you could not be signed in. Please sign in."
-            }
-            FormProblem::Server => "Something went wrong on our side. Please try again.",
-        }
-    }
-
-    /// The input the problem is about; `None` for the form as a whole.
-    pub fn field(self) -> Option<&'static str> {
-        match self {
-            FormProblem::InvalidEmail | FormProblem::EmailTaken => Some("email"),
-            FormProblem::InvalidName => Some("name"),
-            FormProblem::ShortPassword => Some("password"),
-            FormProblem::InvalidLabel => Some("label"),
-            _ => None,
-        }
-    }
-}
 
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::SignedInUser;
     use crate::auth::session::session_user;
-    use crate::server::AppState;
+    use crate::state::AppState;
     use leptos::prelude::*;
     use tower_sessions::Session;
 
@@ -140,7 +23,8 @@ mod ssr {
     }
 
     /// The app, the session and its user (if they still exist) of the current call.
-    pub async fn signed_in() -> Result<(AppState, Session, Option<SignedInUser>), ServerFnError> {
+    pub async fn session_account() -> Result<(AppState, Session, Option<SignedInUser>), ServerFnError>
+    {
         let state = expect_context::<AppState>();
         let session: Session = leptos_axum::extract().await.map_err(failed)?;
         let Some(id) = session_user(&session).await else {
@@ -148,7 +32,7 @@ mod ssr {
         };
         let user = state.store.user_by_id(&id).await.map_err(failed)?;
         let user = user.map(|user| SignedInUser {
-            id: user.id.to_string(),
+            id: user.id,
             name: user.name,
             email: user.email,
         });
@@ -158,13 +42,13 @@ mod ssr {
 
 #[server(prefix = "/fn")]
 pub async fn current_user() -> Result<Option<SignedInUser>, ServerFnError> {
-    Ok(ssr::signed_in().await?.2)
+    Ok(ssr::session_account().await?.2)
 }
 
 #[server(prefix = "/fn")]
 pub async fn settings_data() -> Result<SettingsView, ServerFnError> {
     use crate::auth::session::{take_new_token, NEW_TOKEN_COOKIE};
-    let (state, session, user) = ssr::signed_in().await?;
+    let (state, session, user) = ssr::session_account().await?;
     // The pad that opens a just-created token, from the browser's cookie (it expires by itself).
     let headers: axum::http::HeaderMap = leptos_axum::extract().await.map_err(ssr::failed)?;
     let pad = headers
@@ -176,8 +60,7 @@ pub async fn settings_data() -> Result<SettingsView, ServerFnError> {
         .find(|(name, _)| *name == NEW_TOKEN_COOKIE)
         .map(|(_, value)| value.to_owned());
     let user = user.ok_or_else(|| ServerFnError::new("Please sign in again."))?;
-    let id = crate::domain::UserId::parse(&user.id).ok_or_else(|| ssr::failed("bad user id"))?;
-    let tokens = state.store.tokens(&id).await.map_err(ssr::failed)?;
+    let tokens = state.store.tokens(&user.id).await.map_err(ssr::failed)?;
     let tokens = tokens
         .into_iter()
         .map(|token| TokenRow {
@@ -461,7 +344,7 @@ fn SettingsBody(data: SettingsView) -> impl IntoView {
                 <dd>{user.email}</dd>
                 <dt>"User id"</dt>
                 <dd>
-                    <code>{user.id}</code>
+                    <code>{user.id.to_string()}</code>
                     " — add it to an ICP’s users to share that ICP with you."
                 </dd>
             </dl>

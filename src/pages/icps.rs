@@ -1,6 +1,7 @@
 //! ICP pages: the list, one ICP in words, and the builder for new, duplicated and edited ICPs.
 
-use super::PageError;
+use crate::page_error::PageError;
+use crate::builder::save::builder_start;
 use crate::builder::form::filter_label;
 use crate::builder::view::{BuilderInit, IcpBuilder};
 use crate::domain::{CrmMode, CrmValue, CustomFilter, EntityType, Icp, LeadKind, LeadSource};
@@ -13,110 +14,30 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 #[derive(Debug, Clone)]
 pub struct Resubmission(pub BuilderInit);
 
-/// Where the builder starts: an ICP being edited (`edit`), a copy of one (`from`), or a new ICP.
-#[server(prefix = "/fn")]
-pub async fn builder_start(
-    edit: Option<String>,
-    from: Option<String>,
-) -> Result<BuilderInit, PageError> {
-    use crate::api::icps::load_for;
-    use crate::builder::form::{draft_to_pairs, new_form};
-    let (state, user) = super::signed_in().await?;
-    let load = |raw: String| {
-        let state = state.clone();
-        let user = user.clone();
-        async move {
-            let id = uuid::Uuid::try_parse(&raw)
-                .map_err(|_| PageError::NotFound(format!("ICP not found: {raw}")))?;
-            load_for(&state, &user, id).await.map_err(PageError::from)
-        }
-    };
-    let (pairs, editing) = match (edit, from) {
-        (Some(id), _) => {
-            let icp = load(id.clone()).await?;
-            (draft_to_pairs(&icp.to_draft()), Some(id))
-        }
-        (None, Some(id)) => {
-            let mut draft = load(id).await?.to_draft();
-            draft.name = format!("Copy of {}", draft.name)
-                .chars()
-                .take(crate::domain::Limits::NAME)
-                .collect();
-            (draft_to_pairs(&draft), None)
-        }
-        (None, None) => (new_form(), None),
-    };
-    Ok(BuilderInit {
-        pairs,
-        errors: Vec::new(),
-        creator: user.to_string(),
-        editing,
-    })
-}
-
-/// Saves the builder's body — the JSON the API would receive — through the API's own code path, so
-/// it is validated again here. Answers the ICP's id.
-#[server(prefix = "/fn")]
-pub async fn save_icp(id: Option<String>, body: String) -> Result<String, PageError> {
-    super::with_status(save(id, body).await)
-}
-
-#[cfg(feature = "ssr")]
-async fn save(id: Option<String>, body: String) -> Result<String, PageError> {
-    use crate::api::icps::{create, update};
-    use crate::domain::{FieldError, PathSegment};
-    let (state, user) = super::signed_in().await?;
-    // The API's body limit, for the same JSON (the call itself may be larger: it is url-encoded).
-    if body.len() > crate::api::error::MAX_BODY_BYTES {
-        return Err(PageError::Invalid(vec![FieldError::new(
-            Vec::<PathSegment>::new(),
-            "The ICP is larger than 256 KiB; shorten the longest texts or lists and save again.",
-        )]));
-    }
-    let body: serde_json::Value = serde_json::from_str(&body).map_err(|e| {
-        PageError::Invalid(vec![FieldError::new(
-            Vec::<PathSegment>::new(),
-            format!("Malformed JSON: {e}"),
-        )])
-    })?;
-    let icp = match id {
-        None => create(&state, &user, &body).await?,
-        Some(raw) => {
-            let id = uuid::Uuid::try_parse(&raw)
-                .map_err(|_| PageError::NotFound(format!("ICP not found: {raw}")))?;
-            update(&state, &user, id, &body).await?
-        }
-    };
-    Ok(icp.id.to_string())
-}
-
 #[server(prefix = "/fn")]
 pub async fn my_icps() -> Result<Vec<Icp>, PageError> {
-    let (state, user) = super::signed_in().await?;
+    let user = crate::page_error::current_user().await?;
+    let state = expect_context::<crate::state::AppState>();
     let mut all = Vec::new();
     let mut after = None;
-    // The page shows every ICP; the store hands them out a page at a time.
+    // The page shows every ICP (paging it is the next step); the store hands them out 100 at a time.
     loop {
-        let page = state
-            .store
-            .list_icps(&user, after, 100)
-            .await
-            .map_err(|e| PageError::from(crate::api::ApiError::from(e)))?;
-        let full = page.len() == 100;
-        after = page.last().map(crate::store::ListCursor::of);
-        all.extend(page);
-        if !full {
-            return Ok(all);
+        let page = crate::icps::list(state.store.as_ref(), &user, after, 100).await?;
+        all.extend(page.icps);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(all),
         }
     }
 }
 
 #[server(prefix = "/fn")]
 pub async fn icp_page(id: String) -> Result<Icp, PageError> {
-    let (state, user) = super::signed_in().await?;
+    let user = crate::page_error::current_user().await?;
+    let state = expect_context::<crate::state::AppState>();
     let parsed = uuid::Uuid::try_parse(&id)
         .map_err(|_| PageError::NotFound(format!("ICP not found: {id}")))?;
-    Ok(crate::api::icps::load_for(&state, &user, parsed).await?)
+    Ok(crate::icps::get_for(state.store.as_ref(), &user, parsed).await?)
 }
 
 /// Sets the HTTP status of the page being rendered on the server.

@@ -6,8 +6,6 @@ mod sqlite;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
-use crate::auth::limiter::Limiter;
-use crate::auth::session::SessionBackend;
 use crate::domain::{Icp, Timestamp, UserId};
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -125,12 +123,20 @@ pub trait Store: Send + Sync + 'static {
     /// False when there was nothing to delete.
     async fn delete_icp(&self, id: Uuid) -> StoreResult<bool>;
 
-    /// The browser-session store in this database (its table is created if missing).
-    async fn sessions(&self) -> StoreResult<SessionBackend>;
+    /// The connections behind this store, for the parts of the app that keep their own tables in
+    /// the same database (browser sessions, sign-in attempts).
+    fn pools(&self) -> Pools;
+}
 
-    /// Where sign-in and sign-up attempts are counted: shared by all instances on Postgres, in
-    /// this process on SQLite.
-    fn limiter(&self) -> Limiter;
+/// The database connections of a store.
+#[derive(Debug, Clone)]
+pub enum Pools {
+    /// SQLite admits one writer: `writer` is the one connection that writes, `readers` never do.
+    Sqlite {
+        readers: sqlx::SqlitePool,
+        writer: sqlx::SqlitePool,
+    },
+    Postgres(sqlx::PgPool),
 }
 
 pub type DynStore = Arc<dyn Store>;

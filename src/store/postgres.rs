@@ -1,10 +1,8 @@
 //! The Postgres store: `uuid`, `timestamptz` and `jsonb` columns, a pool of connections.
 
 use super::{
-    from_json, user_id, ApiToken, ListCursor, Store, StoreError, StoreResult, User, UserRecord,
+    from_json, user_id, ApiToken, ListCursor, Pools, Store, StoreError, StoreResult, User, UserRecord,
 };
-use crate::auth::limiter::Limiter;
-use crate::auth::session::SessionBackend;
 use crate::domain::{Icp, Timestamp, UserId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -304,28 +302,7 @@ impl Store for PgStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn sessions(&self) -> StoreResult<SessionBackend> {
-        // In the app's own schema (not a shared `tower_sessions` one), beside its other tables.
-        let (schema,): (String,) = sqlx::query_as("SELECT current_schema()")
-            .fetch_one(&self.pool)
-            .await?;
-        let store = tower_sessions_sqlx_store::PostgresStore::new(self.pool.clone())
-            .with_schema_name(&schema)
-            .and_then(|s| s.with_table_name("sessions"))
-            .map_err(StoreError::Corrupt)?;
-        // `CREATE TABLE IF NOT EXISTS` races when two instances start at once on a new database
-        // (one fails on a duplicate type name): one at a time, under a lock held by this
-        // transaction (released when it ends, whatever happens).
-        let mut lock = self.pool.begin().await?;
-        let key = "SELECT pg_advisory_xact_lock(hashtextextended('icp-builder sessions', 0))";
-        sqlx::query(key).execute(&mut *lock).await?;
-        store.migrate().await?;
-        lock.commit().await?;
-        Ok(SessionBackend::Postgres(store))
-    }
-
-    fn limiter(&self) -> Limiter {
-        // In the database, so every instance on it counts against the same limits.
-        Limiter::shared(self.pool.clone())
+    fn pools(&self) -> Pools {
+        Pools::Postgres(self.pool.clone())
     }
 }

@@ -3,10 +3,8 @@
 //! a time, and queueing in the pool is cheaper than contending on the file lock.
 
 use super::{
-    from_json, user_id, ApiToken, ListCursor, Store, StoreError, StoreResult, User, UserRecord,
+    from_json, user_id, ApiToken, ListCursor, Pools, Store, StoreError, StoreResult, User, UserRecord,
 };
-use crate::auth::limiter::Limiter;
-use crate::auth::session::SessionBackend;
 use crate::domain::{Icp, Timestamp, UserId};
 use async_trait::async_trait;
 use sqlx::sqlite::{
@@ -323,56 +321,10 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn sessions(&self) -> StoreResult<SessionBackend> {
-        // Session writes share the one writer connection with everything else; loading a session
-        // (every cookie request) uses the read pool, so it does not wait behind writes.
-        let writes = tower_sessions_sqlx_store::SqliteStore::new(self.writer.clone())
-            .with_table_name("sessions")
-            .map_err(StoreError::Corrupt)?;
-        writes.migrate().await?;
-        let reads = tower_sessions_sqlx_store::SqliteStore::new(self.readers.clone())
-            .with_table_name("sessions")
-            .map_err(StoreError::Corrupt)?;
-        Ok(SessionBackend::Sqlite { reads, writes })
-    }
-
-    fn limiter(&self) -> Limiter {
-        // One process owns a SQLite file: its memory is the one place to count.
-        Limiter::in_memory()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use tower_sessions::session::{Id, Record};
-    use tower_sessions::SessionStore;
-
-    #[tokio::test]
-    async fn sessions_load_without_the_writer() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("icp.db").display());
-        let store = SqliteStore::connect(&url).await.unwrap();
-        let sessions = store.sessions().await.unwrap();
-        let mut record = Record {
-            id: Id::default(),
-            data: [("user_id".to_owned(), serde_json::json!("user_abc"))]
-                .into_iter()
-                .collect(),
-            expiry_date: tower_sessions::cookie::time::OffsetDateTime::now_utc()
-                + tower_sessions::cookie::time::Duration::hours(1),
-        };
-        sessions.create(&mut record).await.unwrap();
-
-        // With the one writer connection gone (as good as busy), loading still works: it uses
-        // the read pool. Creating a session does need the writer.
-        store.writer.close().await;
-        let loaded = sessions.load(&record.id).await.unwrap().unwrap();
-        assert_eq!(loaded.data, record.data);
-        let mut another = Record {
-            id: Id::default(),
-            ..record.clone()
-        };
-        assert!(sessions.create(&mut another).await.is_err());
+    fn pools(&self) -> Pools {
+        Pools::Sqlite {
+            readers: self.readers.clone(),
+            writer: self.writer.clone(),
+        }
     }
 }

@@ -8,7 +8,8 @@ use axum::Router;
 use http_body_util::BodyExt;
 use icp_builder::auth;
 use icp_builder::domain::UserId;
-use icp_builder::server::{app, AppState, Config};
+use icp_builder::server::app;
+use icp_builder::state::{AppState, Config};
 use icp_builder::store::{DynStore, PgStore, SqliteStore};
 use leptos::prelude::get_configuration;
 use serde_json::Value;
@@ -319,7 +320,9 @@ impl TestApp {
     pub async fn session_cookie(&self, caller: &Caller) -> String {
         use tower_sessions::session::{Id, Record};
         use tower_sessions::SessionStore;
-        let sessions = self.store.sessions().await.expect("session store");
+        let sessions = icp_builder::auth::session::SessionBackend::open(&self.store.pools())
+            .await
+            .expect("session store");
         let mut record = Record {
             id: Id::default(),
             data: [("user_id".to_owned(), serde_json::json!(caller.id.as_str()))]

@@ -1,29 +1,24 @@
 //! The builder without JavaScript: plain form posts. A row button (`_action`) sends the form back
-//! with the row added or removed; the save button creates or updates the ICP through the API's own
-//! code path and redirects to it, or sends the form back with every value and every error.
+//! with the row added or removed; the save button creates or updates the ICP through the same use
+//! case as the API and redirects to it, or sends the form back with every value and every error.
 
-use super::icps::Resubmission;
-use crate::api::error::MAX_BODY_BYTES;
-use crate::api::icps::{create, load_for, update};
-use crate::api::json::{read_limited, Unread};
-use crate::api::ApiError;
+use super::{posted, problem};
 use crate::app::shell;
 use crate::auth::session::session_user;
 use crate::builder::form::{form_errors, form_to_json, within_limits, Pairs, RowAction, Rows};
 use crate::builder::view::BuilderInit;
-use crate::domain::{FieldError, PathSegment, UserId};
-use crate::pages::PageError;
-use crate::server::AppState;
+use crate::domain::UserId;
+use crate::icps::{self, IcpError};
+use crate::pages::icps::Resubmission;
+use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, Request, StatusCode};
-use axum::middleware::Next;
+use axum::http::{HeaderMap, Request, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Form, Router};
 use leptos::prelude::provide_context;
-use leptos::server_fn::error::FromServerFnError;
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -34,7 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/forms/icps/{id}/delete", post(delete_from_form))
 }
 
-async fn signed_in(session: &Session, back_to: &str) -> Result<UserId, Response> {
+async fn signed_in_or_redirect(session: &Session, back_to: &str) -> Result<UserId, Response> {
     session_user(session).await.ok_or_else(|| {
         let next = url::form_urlencoded::byte_serialize(back_to.as_bytes()).collect::<String>();
         Redirect::to(&format!("/sign-in?next={next}")).into_response()
@@ -47,7 +42,7 @@ async fn create_from_form(
     headers: HeaderMap,
     form: Result<Form<Pairs>, FormRejection>,
 ) -> Response {
-    let user = match signed_in(&session, "/icps/new").await {
+    let user = match signed_in_or_redirect(&session, "/icps/new").await {
         Ok(user) => user,
         Err(redirect) => return redirect,
     };
@@ -65,7 +60,7 @@ async fn update_from_form(
     Path(id): Path<String>,
     form: Result<Form<Pairs>, FormRejection>,
 ) -> Response {
-    let user = match signed_in(&session, &format!("/icps/{id}/edit")).await {
+    let user = match signed_in_or_redirect(&session, &format!("/icps/{id}/edit")).await {
         Ok(user) => user,
         Err(redirect) => return redirect,
     };
@@ -145,13 +140,14 @@ async fn submit(
     }
 
     let body = form_to_json(&fields);
+    let store = state.store.as_ref();
     let saved = match id {
-        None => create(state, user, &body).await,
-        Some(id) => update(state, user, id, &body).await,
+        None => icps::create(store, user, &body).await,
+        Some(id) => icps::update(store, user, id, &body).await,
     };
     match saved {
         Ok(icp) => Redirect::to(&format!("/icps/{}", icp.id)).into_response(),
-        Err(ApiError::BadRequest { details, .. }) => {
+        Err(IcpError::Invalid(details)) => {
             let errors = form_errors(&details, &Rows::of(&fields));
             render(
                 state,
@@ -162,11 +158,7 @@ async fn submit(
             )
             .await
         }
-        Err(ApiError::Forbidden(_)) => {
-            problem(StatusCode::FORBIDDEN, "You don’t have access to this ICP.")
-        }
-        Err(ApiError::NotFound(_)) => problem(StatusCode::NOT_FOUND, "This ICP doesn’t exist."),
-        Err(other) => other.into_response(),
+        Err(other) => refused(other),
     }
 }
 
@@ -175,24 +167,38 @@ async fn delete_from_form(
     session: Session,
     Path(id): Path<String>,
 ) -> Response {
-    let user = match signed_in(&session, &format!("/icps/{id}")).await {
+    let user = match signed_in_or_redirect(&session, &format!("/icps/{id}")).await {
         Ok(user) => user,
         Err(redirect) => return redirect,
     };
     let Ok(id) = Uuid::try_parse(&id) else {
         return problem(StatusCode::NOT_FOUND, "This ICP doesn’t exist.");
     };
-    let deleted = match load_for(&state, &user, id).await {
-        Ok(_) => state.store.delete_icp(id).await.map_err(ApiError::from),
-        Err(error) => Err(error),
-    };
-    match deleted {
-        Ok(_) => Redirect::to("/icps").into_response(),
-        Err(ApiError::Forbidden(_)) => {
+    match icps::delete(state.store.as_ref(), &user, id).await {
+        Ok(()) => Redirect::to("/icps").into_response(),
+        Err(error) => refused(error),
+    }
+}
+
+/// The page for a save or delete that did not happen (invalid input is shown in the form instead).
+fn refused(error: IcpError) -> Response {
+    match error {
+        IcpError::Forbidden(_) => {
             problem(StatusCode::FORBIDDEN, "You don’t have access to this ICP.")
         }
-        Err(ApiError::NotFound(_)) => problem(StatusCode::NOT_FOUND, "This ICP doesn’t exist."),
-        Err(other) => other.into_response(),
+        IcpError::NotFound(_) => problem(StatusCode::NOT_FOUND, "This ICP doesn’t exist."),
+        IcpError::Conflict(_) => problem(
+            StatusCode::CONFLICT,
+            "Someone else is changing this ICP right now. Go back and save again.",
+        ),
+        IcpError::Invalid(_) => problem(StatusCode::BAD_REQUEST, "The form could not be read."),
+        IcpError::Store(cause) => {
+            tracing::error!(cause = %crate::error_chain(&cause), "form post failed");
+            problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on our side. Please try again.",
+            )
+        }
     }
 }
 
@@ -221,93 +227,4 @@ async fn render(
     let mut response = handler(request).await;
     *response.status_mut() = status;
     response
-}
-
-/// Form posts may be as large as the API's bodies.
-pub const MAX_FORM_BYTES: usize = MAX_BODY_BYTES;
-/// A server-function call carries the builder's JSON url-encoded, which at worst triples it; the
-/// JSON itself is held to the API's limit by the save function.
-pub const MAX_SERVER_FN_BYTES: usize = 3 * MAX_BODY_BYTES;
-
-/// Middleware: form posts (`/forms/…`) and server-function calls (`/fn/…`) are read whole, up to
-/// their limit, before anything else looks at them (the server functions' own reader has no limit).
-/// A larger body is refused with 413 in the caller's terms: a page for a form, the builder's error
-/// type for a server function.
-pub async fn bounded_body(request: Request<Body>, next: Next) -> Response {
-    let path = request.uri().path();
-    let (limit, for_form) = if path.starts_with("/forms/") {
-        (MAX_FORM_BYTES, true)
-    } else if path.starts_with("/fn/") {
-        (MAX_SERVER_FN_BYTES, false)
-    } else {
-        return next.run(request).await;
-    };
-    let too_large = || {
-        if for_form {
-            form_too_large()
-        } else {
-            server_fn_too_large()
-        }
-    };
-    match read_limited(request, limit).await {
-        Ok((parts, bytes)) => {
-            next.run(Request::from_parts(parts, Body::from(bytes)))
-                .await
-        }
-        Err(Unread::TooLarge) => too_large(),
-        Err(Unread::Broken) => problem(StatusCode::BAD_REQUEST, "The form could not be read."),
-    }
-}
-
-fn form_too_large() -> Response {
-    page(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "This form is too large",
-        "It was larger than 256 KiB, so it was not saved. Go back, shorten the longest texts or \
-         lists, and save again.",
-    )
-}
-
-fn server_fn_too_large() -> Response {
-    let error = PageError::Invalid(vec![FieldError::new(
-        Vec::<PathSegment>::new(),
-        "The ICP is larger than 256 KiB; shorten the longest texts or lists and save again.",
-    )]);
-    (
-        StatusCode::PAYLOAD_TOO_LARGE,
-        [(header::CONTENT_TYPE, "application/json")],
-        error.ser(),
-    )
-        .into_response()
-}
-
-/// The posted fields, or the status and words for a page saying why they could not be read (axum's
-/// own answer is plain text).
-fn posted(form: Result<Form<Pairs>, FormRejection>) -> Result<Pairs, (StatusCode, &'static str)> {
-    match form {
-        Ok(Form(pairs)) => Ok(pairs),
-        Err(FormRejection::InvalidFormContentType(_)) => Err((
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "The form was not sent as a form.",
-        )),
-        Err(_) => Err((StatusCode::BAD_REQUEST, "The form could not be read.")),
-    }
-}
-
-fn page(status: StatusCode, title: &str, text: &str) -> Response {
-    let text = if text.is_empty() {
-        String::new()
-    } else {
-        format!("<p>{text}</p>")
-    };
-    let page = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
-         <body><main><h1>{title}</h1>{text}<p><a href=\"/icps\">Back to your ICPs</a></p>\
-         </main></body></html>"
-    );
-    (status, [("content-type", "text/html; charset=utf-8")], page).into_response()
-}
-
-fn problem(status: StatusCode, message: &'static str) -> Response {
-    page(status, message, "")
 }

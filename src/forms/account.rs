@@ -1,29 +1,23 @@
 //! Accounts in the browser without JavaScript: the sign-up, sign-in, sign-out and API-token forms
-//! as plain posts answered with a redirect (Post/Redirect/Get), and the rule that every page but
-//! sign-in and sign-up needs a signed-in user.
+//! as plain posts answered with a redirect (Post/Redirect/Get).
 //!
 //! A failed post goes back to its page with `?error=<code>` (see `FormProblem`) and what was typed,
 //! never the password.
 
-use super::limiter::{Key, Reservation};
-use super::session::{self, session_user, NEW_TOKEN_COOKIE, NEW_TOKEN_TTL_SECS};
-use super::{create_token_for, create_user, normalise_email, verify_sign_in_queued, AccountError};
-use crate::pages::account::FormProblem;
-use crate::server::AppState;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, Request, State};
-use axum::http::{header, request::Parts, Method};
-use axum::middleware::Next;
+use crate::account::FormProblem;
+use crate::auth::guard::{local_path, ClientAddress, HOME};
+use crate::auth::limiter::{Key, Reservation};
+use crate::auth::session::{self, session_user, NEW_TOKEN_COOKIE, NEW_TOKEN_TTL_SECS};
+use crate::auth::{create_token_for, create_user, normalise_email, verify_sign_in_queued, AccountError};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::header;
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Form, Router};
 use serde::Deserialize;
-use std::convert::Infallible;
-use std::net::{IpAddr, SocketAddr};
 use tower_sessions::Session;
 use uuid::Uuid;
-
-/// Where a signed-in user goes when no `next` says otherwise.
-pub const HOME: &str = "/icps";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -32,59 +26,6 @@ pub fn router() -> Router<AppState> {
         .route("/sign-out", post(sign_out))
         .route("/settings/tokens", post(create_token))
         .route("/settings/tokens/{id}/revoke", post(revoke_token))
-}
-
-/// Middleware: a page request without a signed-in user is sent to sign in, with `next` set to come
-/// back; a signed-in user asking for sign-in or sign-up goes to the app instead. The API, server
-/// functions, assets and other methods pass: they answer for themselves.
-pub async fn require_session(session: Session, request: Request, next: Next) -> Response {
-    let path = request.uri().path();
-    let open = !matches!(*request.method(), Method::GET | Method::HEAD)
-        || ["/api/", "/pkg/", "/fn/"]
-            .iter()
-            .any(|prefix| path.starts_with(prefix))
-        // `/` only redirects to the app.
-        || path == "/"
-        || path == "/favicon.ico"
-        // A file name with an extension (`/robots.txt`, `/logo.svg`): a static asset.
-        || path.rsplit('/').next().is_some_and(|name| name.contains('.'));
-    if open {
-        return next.run(request).await;
-    }
-    let signed_in = session_user(&session).await.is_some();
-    let account_page = path == "/sign-in" || path == "/sign-up";
-    match (signed_in, account_page) {
-        (true, true) => {
-            let wanted = request.uri().query().and_then(|query| {
-                url::form_urlencoded::parse(query.as_bytes())
-                    .find(|(name, _)| name == "next")
-                    .map(|(_, value)| value.into_owned())
-            });
-            Redirect::to(wanted.as_deref().and_then(local_path).unwrap_or(HOME)).into_response()
-        }
-        (false, false) => {
-            let here = request
-                .uri()
-                .path_and_query()
-                .map_or(path, |whole| whole.as_str());
-            Redirect::to(&format!("/sign-in?next={}", encode(here))).into_response()
-        }
-        _ => next.run(request).await,
-    }
-}
-
-/// `next` when it is a path on this site: one leading `/` (not `//` or `/\`, which browsers read as
-/// another host), printable ASCII only.
-pub fn local_path(next: &str) -> Option<&str> {
-    let local = next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.contains('\\')
-        && next.bytes().all(|byte| byte.is_ascii_graphic());
-    local.then_some(next)
-}
-
-fn encode(value: &str) -> String {
-    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
 /// `page?error=<code>&…` with the non-empty `fields` (without control characters, which no input
@@ -107,36 +48,6 @@ fn onward(next: &str) -> Redirect {
 fn server_problem(page: &str, cause: impl std::fmt::Display) -> Redirect {
     tracing::error!(%cause, "account form failed");
     back_to(page, FormProblem::Server, &[])
-}
-
-/// The client's address, for the sign-in limiter: the peer, or — when the peer is a proxy on this
-/// machine — the address the proxy reports (the last `X-Forwarded-For` entry, the one it added).
-/// Unknown (`None`) when the server was not started with connection info, as in tests.
-pub struct ClientAddress(pub Option<IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
-    type Rejection = Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(address)| address.ip());
-        let forwarded = || {
-            parts
-                .headers
-                .get_all("x-forwarded-for")
-                .iter()
-                .filter_map(|value| value.to_str().ok())
-                .flat_map(|value| value.split(','))
-                .next_back()
-                .and_then(|last| last.trim().parse().ok())
-        };
-        Ok(ClientAddress(match peer {
-            Some(peer) if peer.is_loopback() => forwarded().or(Some(peer)),
-            other => other,
-        }))
-    }
 }
 
 #[derive(Deserialize)]
@@ -352,27 +263,5 @@ async fn revoke_token(
         Ok(true) => Redirect::to("/settings?notice=revoked"),
         Ok(false) => back_to("/settings", FormProblem::UnknownToken, &[]),
         Err(error) => server_problem("/settings", error),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_local_paths_are_followed() {
-        assert_eq!(local_path("/icps/new?x=1"), Some("/icps/new?x=1"));
-        assert_eq!(local_path("/"), Some("/"));
-        for foreign in [
-            "",
-            "icps",
-            "//evil.example",
-            "/\\evil.example",
-            "https://evil.example",
-            "/a b",
-            "/\u{e9}",
-        ] {
-            assert_eq!(local_path(foreign), None, "{foreign:?}");
-        }
     }
 }

@@ -1,0 +1,83 @@
+//! The builder's server functions: where it starts (a new, copied or edited ICP) and saving it.
+
+use super::view::BuilderInit;
+use crate::page_error::PageError;
+use leptos::prelude::*;
+
+/// Where the builder starts: an ICP being edited (`edit`), a copy of one (`from`), or a new ICP.
+#[server(prefix = "/fn")]
+pub async fn builder_start(
+    edit: Option<String>,
+    from: Option<String>,
+) -> Result<BuilderInit, PageError> {
+    use super::form::{draft_to_pairs, new_form};
+    let user = crate::page_error::current_user().await?;
+    let state = expect_context::<crate::state::AppState>();
+    let load = |raw: String| {
+        let store = state.store.clone();
+        let user = user.clone();
+        async move {
+            let id = uuid::Uuid::try_parse(&raw)
+                .map_err(|_| PageError::NotFound(format!("ICP not found: {raw}")))?;
+            Ok::<_, PageError>(crate::icps::get_for(store.as_ref(), &user, id).await?)
+        }
+    };
+    let (pairs, editing) = match (edit, from) {
+        (Some(id), _) => {
+            let icp = load(id.clone()).await?;
+            (draft_to_pairs(&icp.to_draft()), Some(id))
+        }
+        (None, Some(id)) => {
+            let mut draft = load(id).await?.to_draft();
+            draft.name = format!("Copy of {}", draft.name)
+                .chars()
+                .take(crate::domain::Limits::NAME)
+                .collect();
+            (draft_to_pairs(&draft), None)
+        }
+        (None, None) => (new_form(), None),
+    };
+    Ok(BuilderInit {
+        pairs,
+        errors: Vec::new(),
+        creator: user.to_string(),
+        editing,
+    })
+}
+
+/// Saves the builder's body — the JSON the API would receive — through the same use case as the
+/// API, so it is validated again here. Answers the ICP's id.
+#[server(prefix = "/fn")]
+pub async fn save_icp(id: Option<String>, body: String) -> Result<String, PageError> {
+    crate::page_error::with_status(save(id, body).await)
+}
+
+#[cfg(feature = "ssr")]
+async fn save(id: Option<String>, body: String) -> Result<String, PageError> {
+    use crate::domain::{FieldError, PathSegment};
+    let user = crate::page_error::current_user().await?;
+    let state = expect_context::<crate::state::AppState>();
+    let store = state.store.as_ref();
+    // The API's body limit, for the same JSON (the call itself may be larger: it is url-encoded).
+    if body.len() > crate::api::error::MAX_BODY_BYTES {
+        return Err(PageError::Invalid(vec![FieldError::new(
+            Vec::<PathSegment>::new(),
+            "The ICP is larger than 256 KiB; shorten the longest texts or lists and save again.",
+        )]));
+    }
+    let body: serde_json::Value = serde_json::from_str(&body).map_err(|e| {
+        PageError::Invalid(vec![FieldError::new(
+            Vec::<PathSegment>::new(),
+            format!("Malformed JSON: {e}"),
+        )])
+    })?;
+    let icp = match id {
+        None => crate::icps::create(store, &user, &body).await?,
+        Some(raw) => {
+            let id = uuid::Uuid::try_parse(&raw)
+                .map_err(|_| PageError::NotFound(format!("ICP not found: {raw}")))?;
+            crate::icps::update(store, &user, id, &body).await?
+        }
+    };
+    Ok(icp.id.to_string())
+}

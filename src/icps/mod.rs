@@ -1,0 +1,110 @@
+//! The ICP use cases — create, read, list, change and delete the ICPs a user may see — shared by the
+//! JSON API, the builder's server functions and the no-JavaScript forms. Each caller maps `IcpError`
+//! to its own answer.
+
+mod patch;
+
+pub use patch::apply_patch;
+
+use crate::domain::{validate_draft, FieldError, Icp, Timestamp, UserId};
+use crate::store::{ListCursor, Store, StoreError};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// Why an ICP use case failed. `Store` keeps its cause for the log; callers show only safe text.
+#[derive(Debug, thiserror::Error)]
+pub enum IcpError {
+    /// The body (or the ICP it would make) breaks the rules; every problem at its JSON path.
+    #[error("Invalid request body")]
+    Invalid(Vec<FieldError>),
+    #[error("ICP not found: {0}")]
+    NotFound(Uuid),
+    /// The ICP exists but is not shared with the caller.
+    #[error("You do not have access to ICP {0}")]
+    Forbidden(Uuid),
+    /// Concurrent updates kept winning the race.
+    #[error("ICP {0} is being changed by someone else; try again")]
+    Conflict(Uuid),
+    #[error("storage failed")]
+    Store(#[from] StoreError),
+}
+
+pub type IcpResult<T> = Result<T, IcpError>;
+
+/// Validates a create body and stores the ICP with the caller among its users.
+pub async fn create(store: &dyn Store, user: &UserId, body: &Value) -> IcpResult<Icp> {
+    let draft = validate_draft(body)
+        .map_err(IcpError::Invalid)?
+        .with_member(user);
+    let now = Timestamp::now();
+    let icp = draft.into_icp(Uuid::now_v7(), now, now);
+    store.insert_icp(&icp).await?;
+    Ok(icp)
+}
+
+/// The ICP `id` if it exists and is shared with `user`.
+pub async fn get_for(store: &dyn Store, user: &UserId, id: Uuid) -> IcpResult<Icp> {
+    let icp = store.icp(id).await?.ok_or(IcpError::NotFound(id))?;
+    if icp.is_shared_with(user) {
+        Ok(icp)
+    } else {
+        Err(IcpError::Forbidden(id))
+    }
+}
+
+/// One page of a user's ICPs, newest first.
+#[derive(Debug, Clone)]
+pub struct IcpPage {
+    pub icps: Vec<Icp>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<ListCursor>,
+}
+
+/// Up to `limit` ICPs shared with `user`, newest first, after `after`.
+pub async fn list(
+    store: &dyn Store,
+    user: &UserId,
+    after: Option<ListCursor>,
+    limit: u32,
+) -> IcpResult<IcpPage> {
+    // One more than asked tells whether another page follows.
+    let mut icps = store.list_icps(user, after, limit + 1).await?;
+    let next = if icps.len() > limit as usize {
+        icps.truncate(limit as usize);
+        icps.last().map(ListCursor::of)
+    } else {
+        None
+    };
+    Ok(IcpPage { icps, next })
+}
+
+/// Updates `id` with `patch` (see `apply_patch`), retrying when a concurrent update got there
+/// first, so that no acknowledged change is lost.
+pub async fn update(store: &dyn Store, user: &UserId, id: Uuid, patch: &Value) -> IcpResult<Icp> {
+    for _ in 0..5 {
+        let current = get_for(store, user, id).await?;
+        let draft = apply_patch(&current, patch, user)?;
+        // Strictly later than the last update, even within the same millisecond.
+        let updated_at = Timestamp::now().max(
+            Timestamp::from_millis(current.updated_at.millis() + 1).unwrap_or(current.updated_at),
+        );
+        let icp = draft.into_icp(id, current.created_at, updated_at);
+        match store.update_icp(&icp, current.updated_at).await {
+            Ok(()) => return Ok(icp),
+            Err(StoreError::Stale) => continue,
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Err(IcpError::Conflict(id))
+}
+
+/// Deletes `id` if `user` may see it.
+pub async fn delete(store: &dyn Store, user: &UserId, id: Uuid) -> IcpResult<()> {
+    get_for(store, user, id).await?;
+    if store.delete_icp(id).await? {
+        Ok(())
+    } else {
+        // Deleted by someone else in between.
+        Err(IcpError::NotFound(id))
+    }
+}

@@ -1,0 +1,88 @@
+//! `PageError`: why a page's server function failed, in words a user can act on; and, on the
+//! server, how the ICP use cases' errors and HTTP statuses map to it. Compiled for the browser too.
+
+use crate::domain::FieldError;
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// Why a page's server function failed, in words a user can act on. Never carries internals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum PageError {
+    #[error("Please sign in again.")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("Some fields need fixing.")]
+    Invalid(Vec<FieldError>),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Something went wrong on our side. Please try again.")]
+    Server,
+    #[error("Could not reach the server ({0}). Check your connection and try again.")]
+    Transport(String),
+}
+
+impl FromServerFnError for PageError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        PageError::Transport(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::PageError;
+    use crate::auth::session::session_user;
+    use crate::domain::UserId;
+    use crate::icps::IcpError;
+
+    impl From<IcpError> for PageError {
+        fn from(error: IcpError) -> Self {
+            match error {
+                IcpError::Invalid(details) => PageError::Invalid(details),
+                IcpError::NotFound(_) => PageError::NotFound(error.to_string()),
+                IcpError::Forbidden(_) => PageError::Forbidden(error.to_string()),
+                IcpError::Conflict(_) => PageError::Conflict(error.to_string()),
+                IcpError::Store(cause) => {
+                    // Logged here (inside the request's span); the user sees a generic message.
+                    tracing::error!(cause = %crate::error_chain(&cause), "page request failed");
+                    PageError::Server
+                }
+            }
+        }
+    }
+
+    /// Answers a server function's error with its HTTP status (422 for invalid input, not 500).
+    pub fn with_status<T>(result: Result<T, PageError>) -> Result<T, PageError> {
+        use axum::http::StatusCode;
+        if let (Err(error), Some(response)) = (
+            &result,
+            leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+        ) {
+            response.set_status(match error {
+                PageError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                PageError::Unauthorized => StatusCode::UNAUTHORIZED,
+                PageError::Forbidden(_) => StatusCode::FORBIDDEN,
+                PageError::NotFound(_) => StatusCode::NOT_FOUND,
+                PageError::Conflict(_) => StatusCode::CONFLICT,
+                PageError::Server | PageError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            });
+        }
+        result
+    }
+
+    /// The signed-in user of the current server-function call.
+    pub async fn current_user() -> Result<UserId, PageError> {
+        let session: tower_sessions::Session = leptos_axum::extract()
+            .await
+            .map_err(|_| PageError::Unauthorized)?;
+        session_user(&session).await.ok_or(PageError::Unauthorized)
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub use ssr::{current_user, with_status};

@@ -1,0 +1,88 @@
+//! The server's own middleware: the time limit, the same-origin check and the answer to a panic.
+
+use crate::api::ApiError;
+use crate::auth::origin;
+use crate::state::Config;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::any::Any;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The longest a request may take, from its head being read to its response head (reading the
+/// body included); after it the client gets a 503 and the work is dropped.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Answers 503 with the API's error body when a request takes longer than [`REQUEST_TIMEOUT`],
+/// dropping its work, rather than letting slow requests pile up.
+pub async fn time_limit(request: Request, next: Next) -> Response {
+    within(REQUEST_TIMEOUT, request, next).await
+}
+
+async fn within(limit: Duration, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(seconds = limit.as_secs_f64(), "request timed out");
+            ApiError::Timeout.into_response()
+        }
+    }
+}
+
+/// Refuses unsafe cross-site requests that carry the session cookie (see `auth::origin`): the API
+/// with its JSON error body, a form post with a page.
+pub async fn same_origin(State(config): State<Arc<Config>>, request: Request, next: Next) -> Response {
+    if origin::allows(&request, config.public_url.as_ref()) {
+        next.run(request).await
+    } else if request.uri().path().starts_with("/api/") {
+        ApiError::Forbidden(origin::REFUSED.to_owned()).into_response()
+    } else {
+        origin::refusal_page()
+    }
+}
+
+/// A handler's panic as the API's 500 body (its message goes to the log only).
+pub fn panic_response(cause: Box<dyn Any + Send + 'static>) -> Response {
+    let message = cause
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| cause.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "panic".into());
+    ApiError::internal(format!("handler panicked: {message}")).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_request_over_the_time_limit_gets_the_json_503() {
+        use axum::body::Body;
+        use http_body_util::BodyExt;
+        use tower::ServiceExt;
+        let router = axum::Router::new()
+            .route(
+                "/slow",
+                axum::routing::get(std::future::pending::<&'static str>),
+            )
+            .route("/quick", axum::routing::get(|| async { "done" }))
+            .layer(axum::middleware::from_fn(|request, next| {
+                within(Duration::from_millis(20), request, next)
+            }));
+        let call = |path: &'static str| {
+            router
+                .clone()
+                .oneshot(Request::get(path).body(Body::empty()).unwrap())
+        };
+
+        let slow = call("/slow").await.unwrap();
+        assert_eq!(slow.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        let body = slow.into_body().collect().await.unwrap().to_bytes();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["error"]["code"], "SERVICE_UNAVAILABLE");
+
+        let quick = call("/quick").await.unwrap();
+        assert_eq!(quick.status(), axum::http::StatusCode::OK);
+    }
+}
