@@ -86,7 +86,11 @@ fn module_graph() -> (BTreeSet<String>, Graph) {
         let code = without_comments(&fs::read_to_string(file).expect("read source"));
         for target in referenced(&code) {
             if target != owner && modules.contains(&target) {
-                let shown = file.strip_prefix(src()).unwrap_or(file).display().to_string();
+                let shown = file
+                    .strip_prefix(src())
+                    .unwrap_or(file)
+                    .display()
+                    .to_string();
                 graph
                     .entry(owner.clone())
                     .or_default()
@@ -101,7 +105,13 @@ fn module_graph() -> (BTreeSet<String>, Graph) {
 
 /// A path of imports from `from` back to `from`, if there is one.
 fn cycle_through(from: &str, graph: &Graph) -> Option<Vec<String>> {
-    fn walk(at: &str, goal: &str, graph: &Graph, path: &mut Vec<String>, seen: &mut BTreeSet<String>) -> bool {
+    fn walk(
+        at: &str,
+        goal: &str,
+        graph: &Graph,
+        path: &mut Vec<String>,
+        seen: &mut BTreeSet<String>,
+    ) -> bool {
         for next in graph.get(at).into_iter().flat_map(|targets| targets.keys()) {
             if next == goal {
                 return true;

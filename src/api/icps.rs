@@ -185,7 +185,10 @@ async fn list_icps(
             page.limit
         );
         for (name, value) in [(NEXT_CURSOR_HEADER, cursor), ("link", link)] {
-            headers.insert(name, HeaderValue::from_str(&value).map_err(ApiError::internal)?);
+            headers.insert(
+                name,
+                HeaderValue::from_str(&value).map_err(ApiError::internal)?,
+            );
         }
     }
     Ok((headers, Json(found.icps)))

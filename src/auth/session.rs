@@ -1,8 +1,8 @@
 //! Browser sessions: tower-sessions kept in the app's own database, so they survive restarts and
 //! are shared by every instance.
 
-use crate::domain::UserId;
 use crate::account::NewToken;
+use crate::domain::UserId;
 use crate::store::{Pools, StoreError, StoreResult};
 use async_trait::async_trait;
 use rand::RngCore;
@@ -53,7 +53,8 @@ impl SessionBackend {
                 // database (one fails on a duplicate type name): one at a time, under a lock held
                 // by this transaction (released when it ends, whatever happens).
                 let mut lock = pool.begin().await?;
-                let key = "SELECT pg_advisory_xact_lock(hashtextextended('icp-builder sessions', 0))";
+                let key =
+                    "SELECT pg_advisory_xact_lock(hashtextextended('icp-builder sessions', 0))";
                 sqlx::query(key).execute(&mut *lock).await?;
                 store.migrate().await?;
                 lock.commit().await?;

@@ -6,8 +6,8 @@
 use super::form::{
     filter_label, form_errors, form_to_json, FormError, Pairs, Rows, LEAD_TAGS, NEW_TAG,
 };
-use crate::domain::{validate_draft, CustomFilter, Limits};
 use super::save::save_icp;
+use crate::domain::{validate_draft, CustomFilter, Limits};
 use crate::page_error::PageError;
 use leptos::ev::{FocusEvent, KeyboardEvent, MouseEvent, SubmitEvent};
 use leptos::html;

@@ -8,7 +8,9 @@ use crate::account::FormProblem;
 use crate::auth::guard::{local_path, ClientAddress, HOME};
 use crate::auth::limiter::{Key, Reservation};
 use crate::auth::session::{self, session_user, NEW_TOKEN_COOKIE, NEW_TOKEN_TTL_SECS};
-use crate::auth::{create_token_for, create_user, normalise_email, verify_sign_in_queued, AccountError};
+use crate::auth::{
+    create_token_for, create_user, normalise_email, verify_sign_in_queued, AccountError,
+};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::header;

@@ -23,8 +23,8 @@ mod ssr {
     }
 
     /// The app, the session and its user (if they still exist) of the current call.
-    pub async fn session_account() -> Result<(AppState, Session, Option<SignedInUser>), ServerFnError>
-    {
+    pub async fn session_account(
+    ) -> Result<(AppState, Session, Option<SignedInUser>), ServerFnError> {
         let state = expect_context::<AppState>();
         let session: Session = leptos_axum::extract().await.map_err(failed)?;
         let Some(id) = session_user(&session).await else {

@@ -1,10 +1,10 @@
 //! ICP pages: the list, one ICP in words, and the builder for new, duplicated and edited ICPs.
 
-use crate::page_error::PageError;
-use crate::builder::save::builder_start;
 use crate::builder::form::filter_label;
+use crate::builder::save::builder_start;
 use crate::builder::view::{BuilderInit, IcpBuilder};
 use crate::domain::{CrmMode, CrmValue, CustomFilter, EntityType, Icp, LeadKind, LeadSource};
+use crate::page_error::PageError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};

@@ -32,7 +32,11 @@ async fn within(limit: Duration, request: Request, next: Next) -> Response {
 
 /// Refuses unsafe cross-site requests that carry the session cookie (see `auth::origin`): the API
 /// with its JSON error body, a form post with a page.
-pub async fn same_origin(State(config): State<Arc<Config>>, request: Request, next: Next) -> Response {
+pub async fn same_origin(
+    State(config): State<Arc<Config>>,
+    request: Request,
+    next: Next,
+) -> Response {
     if origin::allows(&request, config.public_url.as_ref()) {
         next.run(request).await
     } else if request.uri().path().starts_with("/api/") {

@@ -1,7 +1,8 @@
 //! The Postgres store: `uuid`, `timestamptz` and `jsonb` columns, a pool of connections.
 
 use super::{
-    from_json, user_id, ApiToken, ListCursor, Pools, Store, StoreError, StoreResult, User, UserRecord,
+    from_json, user_id, ApiToken, ListCursor, Pools, Store, StoreError, StoreResult, User,
+    UserRecord,
 };
 use crate::domain::{Icp, Timestamp, UserId};
 use async_trait::async_trait;

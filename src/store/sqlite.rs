@@ -3,7 +3,8 @@
 //! a time, and queueing in the pool is cheaper than contending on the file lock.
 
 use super::{
-    from_json, user_id, ApiToken, ListCursor, Pools, Store, StoreError, StoreResult, User, UserRecord,
+    from_json, user_id, ApiToken, ListCursor, Pools, Store, StoreError, StoreResult, User,
+    UserRecord,
 };
 use crate::domain::{Icp, Timestamp, UserId};
 use async_trait::async_trait;
