@@ -120,3 +120,17 @@ impl FormProblem {
         }
     }
 }
+
+/// Percent-encodes a query value the same way on the server and in the browser (so hydration
+/// matches): everything but ASCII letters, digits and `-._~`.
+pub fn query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(byte).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}

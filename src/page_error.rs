@@ -76,7 +76,7 @@ mod ssr {
     }
 
     /// The signed-in user of the current server-function call.
-    pub async fn current_user() -> Result<UserId, PageError> {
+    pub async fn signed_in_user() -> Result<UserId, PageError> {
         let session: tower_sessions::Session = leptos_axum::extract()
             .await
             .map_err(|_| PageError::Unauthorized)?;
@@ -85,4 +85,4 @@ mod ssr {
 }
 
 #[cfg(feature = "ssr")]
-pub use ssr::{current_user, with_status};
+pub use ssr::{signed_in_user, with_status};

@@ -1,6 +1,7 @@
 //! The rule that every page but sign-in and sign-up needs a signed-in user, and who the client is.
 
 use super::session::session_user;
+use crate::account::query_value;
 use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::{request::Parts, Method};
 use axum::middleware::Next;
@@ -45,7 +46,7 @@ pub async fn require_session(session: Session, request: Request, next: Next) -> 
                 .uri()
                 .path_and_query()
                 .map_or(path, |whole| whole.as_str());
-            Redirect::to(&format!("/sign-in?next={}", encode(here))).into_response()
+            Redirect::to(&format!("/sign-in?next={}", query_value(here))).into_response()
         }
         _ => next.run(request).await,
     }
@@ -61,9 +62,6 @@ pub fn local_path(next: &str) -> Option<&str> {
     local.then_some(next)
 }
 
-fn encode(value: &str) -> String {
-    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
-}
 
 /// The client's address, for the sign-in limiter: the peer, or — when the peer is a proxy on this
 /// machine — the address the proxy reports (the last `X-Forwarded-For` entry, the one it added).

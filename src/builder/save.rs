@@ -11,7 +11,7 @@ pub async fn builder_start(
     from: Option<String>,
 ) -> Result<BuilderInit, PageError> {
     use super::form::{draft_to_pairs, new_form};
-    let user = crate::page_error::current_user().await?;
+    let user = crate::page_error::signed_in_user().await?;
     let state = expect_context::<crate::state::AppState>();
     let load = |raw: String| {
         let store = state.store.clone();
@@ -55,7 +55,7 @@ pub async fn save_icp(id: Option<String>, body: String) -> Result<String, PageEr
 #[cfg(feature = "ssr")]
 async fn save(id: Option<String>, body: String) -> Result<String, PageError> {
     use crate::domain::{FieldError, PathSegment};
-    let user = crate::page_error::current_user().await?;
+    let user = crate::page_error::signed_in_user().await?;
     let state = expect_context::<crate::state::AppState>();
     let store = state.store.as_ref();
     // The API's body limit, for the same JSON (the call itself may be larger: it is url-encoded).

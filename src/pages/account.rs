@@ -3,7 +3,7 @@
 //! The forms post to plain axum handlers (`crate::auth::web`), so they work without JavaScript. A
 //! failed post comes back here with `?error=<code>`; the page turns the code into words.
 
-use crate::account::{FormProblem, SettingsView, SignedInUser, TokenRow};
+use crate::account::{query_value, FormProblem, SettingsView, SignedInUser, TokenRow};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -78,20 +78,6 @@ pub async fn settings_data() -> Result<SettingsView, ServerFnError> {
     })
 }
 
-/// Percent-encodes a query value the same way on the server and in the browser (so hydration
-/// matches): everything but ASCII letters, digits and `-._~`.
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                char::from(byte).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
-}
-
 /// The query of the current page, read once: these pages change only by a full page load (a post).
 struct Query {
     problem: Option<FormProblem>,
@@ -143,7 +129,7 @@ impl Query {
     /// `?next=…` to pass on to the other account page.
     fn next_query(&self) -> String {
         match self.values.get("next") {
-            Some(next) if !next.is_empty() => format!("?next={}", encode(&next)),
+            Some(next) if !next.is_empty() => format!("?next={}", query_value(&next)),
             _ => String::new(),
         }
     }

@@ -16,7 +16,7 @@ pub struct Resubmission(pub BuilderInit);
 
 #[server(prefix = "/fn")]
 pub async fn my_icps() -> Result<Vec<Icp>, PageError> {
-    let user = crate::page_error::current_user().await?;
+    let user = crate::page_error::signed_in_user().await?;
     let state = expect_context::<crate::state::AppState>();
     let mut all = Vec::new();
     let mut after = None;
@@ -33,7 +33,7 @@ pub async fn my_icps() -> Result<Vec<Icp>, PageError> {
 
 #[server(prefix = "/fn")]
 pub async fn icp_page(id: String) -> Result<Icp, PageError> {
-    let user = crate::page_error::current_user().await?;
+    let user = crate::page_error::signed_in_user().await?;
     let state = expect_context::<crate::state::AppState>();
     let parsed = uuid::Uuid::try_parse(&id)
         .map_err(|_| PageError::NotFound(format!("ICP not found: {id}")))?;
