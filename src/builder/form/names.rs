@@ -14,6 +14,12 @@ pub const CRM_TEXT_SEARCH: &str = "crm.textSearch";
 pub const CRM_QUERY: &str = "crm.query";
 /// The buttons' name when they post a row action without JavaScript (`add-lead`, `remove:lead.7`).
 pub const ACTION: &str = "_action";
+/// The `_action` values of the Add buttons.
+pub const ADD_LEAD: &str = "add-lead";
+pub const ADD_FILTER: &str = "add-filter";
+pub const ADD_CONDITION: &str = "add-condition";
+/// What a Remove button's `_action` starts with, before the row (`remove:lead.7`).
+pub const REMOVE: &str = "remove:";
 /// The filter kind chosen beside "Add filter".
 pub const FILTER_KIND: &str = "_filter_kind";
 
@@ -201,7 +207,7 @@ impl Section {
 
     /// The `_action` value of the row's Remove button.
     pub fn remove_action(self, key: u32) -> String {
-        format!("remove:{}.{key}", self.prefix())
+        format!("{REMOVE}{}.{key}", self.prefix())
     }
 }
 

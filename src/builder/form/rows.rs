@@ -96,13 +96,13 @@ pub enum RowAction {
 impl RowAction {
     pub fn parse(action: &str, filter_kind: Option<&str>) -> Option<Self> {
         match action {
-            "add-lead" => Some(RowAction::AddLead),
-            "add-condition" => Some(RowAction::AddCondition),
-            "add-filter" => filter_kind
+            names::ADD_LEAD => Some(RowAction::AddLead),
+            names::ADD_CONDITION => Some(RowAction::AddCondition),
+            names::ADD_FILTER => filter_kind
                 .and_then(FilterKind::parse)
                 .map(RowAction::AddFilter),
             other => {
-                let (section, key) = other.strip_prefix("remove:")?.split_once('.')?;
+                let (section, key) = other.strip_prefix(names::REMOVE)?.split_once('.')?;
                 let section = Section::from_prefix(section)?;
                 Some(RowAction::Remove {
                     section: section.prefix().to_owned(),

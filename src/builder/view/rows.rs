@@ -4,7 +4,7 @@
 use super::fields::{SelectField, TagInput, TextArea, TextField};
 use super::summary::SectionErrorFor;
 use super::use_builder;
-use crate::builder::form::names::{condition, lead, FilterField};
+use crate::builder::form::names::{self, condition, lead, FilterField};
 use crate::builder::form::Section;
 use crate::domain::{FilterKind, Limits};
 use leptos::ev::MouseEvent;
@@ -21,7 +21,7 @@ fn RemoveButton(
     view! {
         <button
             type="submit"
-            name="_action"
+            name=names::ACTION
             value=section.remove_action(key)
             class="button button-quiet"
             aria-label=move || format!("Remove {}", row_name.get())

@@ -135,7 +135,7 @@ pub(super) fn LeadSources(leads: RwSignal<Vec<u32>>) -> impl IntoView {
             <ol class="rows">
                 <For each=move || leads.get() key=|key| *key children=row />
             </ol>
-            <AddButton action="add-lead" on_add=add>
+            <AddButton action=names::ADD_LEAD on_add=add>
                 "Add lead source"
             </AddButton>
         </section>
@@ -176,7 +176,7 @@ pub(super) fn CustomFilters(filters: RwSignal<Vec<(u32, String)>>) -> impl IntoV
                 <select id="add-filter-kind" name=names::FILTER_KIND node_ref=kind_ref>
                     {options}
                 </select>
-                <AddButton action="add-filter" on_add=add>
+                <AddButton action=names::ADD_FILTER on_add=add>
                     "Add filter"
                 </AddButton>
             </div>
@@ -208,7 +208,9 @@ pub(super) fn Crm(conditions: RwSignal<Vec<u32>>, enabled: bool) -> impl IntoVie
                     value="on"
                     checked=enabled
                 />
-                <label for=names::CRM_ENABLED>"Also source leads from Bullhorn"</label>
+                // `names::CRM_ENABLED` as a literal: a computed `for` makes Leptos mark the text
+                // (`<!>`), which the page did not have.
+                <label for="crm.enabled">"Also source leads from Bullhorn"</label>
             </div>
             <div class="crm-fields">
                 <TextField
@@ -227,7 +229,7 @@ pub(super) fn Crm(conditions: RwSignal<Vec<u32>>, enabled: bool) -> impl IntoVie
                 <ol class="rows">
                     <For each=move || conditions.get() key=|key| *key children=row />
                 </ol>
-                <AddButton action="add-condition" on_add=add>
+                <AddButton action=names::ADD_CONDITION on_add=add>
                     "Add condition"
                 </AddButton>
             </div>
