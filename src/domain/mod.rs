@@ -1,13 +1,19 @@
 //! The ICP domain: types, the one validator and its error paths. No server-only dependency, so the
 //! browser runs exactly the validation the API runs.
 
+pub mod crm;
+pub mod custom_filter;
 pub mod icp;
+pub mod lead_source;
 pub mod path;
 pub mod regex_cost;
 #[cfg(test)]
 pub(crate) mod sample_bodies;
 pub mod validate;
 
+pub use crm::*;
+pub use custom_filter::*;
 pub use icp::*;
+pub use lead_source::*;
 pub use path::{FieldError, PathSegment};
 pub use validate::{validate_draft, Limits};

@@ -1,0 +1,273 @@
+//! The builder form. Rendered on the server with every value; once hydrated, rows are added and
+//! removed in place, fields are checked as they are left (with the domain validator compiled to
+//! WASM), and the API body is previewed live. Without JavaScript it is a plain form: its buttons post
+//! it back to the server, which adds/removes rows or saves.
+//!
+//! `IcpBuilder` holds the form's state; `sections` and `rows` lay it out, `fields` are the
+//! controls, `summary` shows errors beyond their fields, `preview` the API body.
+
+mod fields;
+mod preview;
+mod rows;
+mod sections;
+mod summary;
+
+pub use preview::curl_command;
+
+use super::form::{form_errors, form_to_json, names, FormError, Pairs, Rows};
+use crate::domain::validate_draft;
+use super::save::save_icp;
+use crate::page_error::PageError;
+use leptos::ev::{FocusEvent, SubmitEvent};
+use leptos::html;
+use leptos::prelude::*;
+use preview::JsonPreview;
+use sections::{Basics, Crm, CustomFilters, LeadSources};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+use summary::{focus_summary, ErrorSummary};
+
+/// What the builder starts from: the fields' values, any errors to show, and who is building.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BuilderInit {
+    pub pairs: Pairs,
+    pub errors: Vec<FormError>,
+    /// The signed-in user, always among the ICP's users.
+    pub creator: String,
+    /// The ICP being edited; `None` for a new one.
+    pub editing: Option<String>,
+}
+
+/// Shared by every field of one builder.
+#[derive(Clone, Copy)]
+struct Builder {
+    /// The starting value of each field (the first, when a name was posted twice), indexed once:
+    /// rendering a form costs the same per field however many fields were posted.
+    initial: StoredValue<HashMap<String, String>>,
+    errors: RwSignal<Vec<FormError>>,
+    refresh: Callback<()>,
+    /// The key the next added row gets.
+    next_key: StoredValue<u32>,
+}
+
+impl Builder {
+    fn value(&self, name: &str) -> String {
+        self.initial
+            .with_value(|values| values.get(name).cloned())
+            .unwrap_or_default()
+    }
+
+    /// A key for a new row, never used before in this builder.
+    fn take_key(&self) -> u32 {
+        let key = self.next_key.get_value();
+        self.next_key.set_value(key.wrapping_add(1));
+        key
+    }
+
+    fn tags(&self, name: &str) -> Vec<String> {
+        self.value(name)
+            .split('\n')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn error(&self, field: &str) -> Signal<Option<String>> {
+        let errors = self.errors;
+        let field = field.to_owned();
+        Signal::derive(move || {
+            errors.with(|all| {
+                all.iter()
+                    .find(|e| e.field.as_deref() == Some(field.as_str()))
+                    .map(|e| e.message.clone())
+            })
+        })
+    }
+}
+
+fn first_values(pairs: &Pairs) -> HashMap<String, String> {
+    let mut values = HashMap::with_capacity(pairs.len());
+    for (name, value) in pairs {
+        values.entry(name.clone()).or_insert_with(|| value.clone());
+    }
+    values
+}
+
+fn use_builder() -> Builder {
+    expect_context::<Builder>()
+}
+
+/// Reads a form's fields as the browser would submit them.
+fn read_form(form: &web_sys::HtmlFormElement) -> Pairs {
+    let mut pairs = Vec::new();
+    let Ok(data) = web_sys::FormData::new_with_form(form) else {
+        return pairs;
+    };
+    if let Ok(Some(entries)) = js_sys::try_iter(&data) {
+        for entry in entries.flatten() {
+            let entry = js_sys::Array::from(&entry);
+            if let (Some(name), Some(value)) = (entry.get(0).as_string(), entry.get(1).as_string())
+            {
+                pairs.push((name, value));
+            }
+        }
+    }
+    pairs
+}
+
+/// The Save button; the form has one above and one below its sections.
+#[component]
+fn SaveButton(saving: RwSignal<bool>, label: &'static str) -> impl IntoView {
+    view! {
+        <button type="submit" class="button button-primary" disabled=move || saving.get()>
+            {move || if saving.get() { "Saving…" } else { label }}
+        </button>
+    }
+}
+
+#[component]
+pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
+    let saving = RwSignal::new(false);
+    let failure = RwSignal::new(None::<String>);
+    let navigate = leptos_router::hooks::use_navigate();
+    let rows = Rows::of(&init.pairs);
+    let errors = RwSignal::new(init.errors.clone());
+    let preview = RwSignal::new(form_to_json(&init.pairs));
+    let touched = RwSignal::new(HashSet::<String>::new());
+    let submitted = RwSignal::new(!init.errors.is_empty());
+    let form_ref = NodeRef::<html::Form>::new();
+    let summary_ref = NodeRef::<html::Div>::new();
+
+    let current = move || {
+        form_ref
+            .try_get_untracked()
+            .flatten()
+            .map(|form| read_form(&form))
+    };
+
+    // Re-checks the whole form; shows errors of fields the user has left (all of them after a submit).
+    let check = move || {
+        // A check scheduled just before the builder went away (saving navigates) has nothing to do.
+        if errors.is_disposed() {
+            return;
+        }
+        let Some(pairs) = current() else { return };
+        let body = form_to_json(&pairs);
+        preview.try_set(body.clone());
+        let found = match validate_draft(&body) {
+            Ok(_) => Vec::new(),
+            Err(details) => form_errors(&details, &Rows::of(&pairs)),
+        };
+        let show_all = submitted.get_untracked();
+        touched.with_untracked(|touched| {
+            errors.try_set(
+                found
+                    .into_iter()
+                    .filter(|e| show_all || e.field.as_ref().is_some_and(|f| touched.contains(f)))
+                    .collect(),
+            );
+        });
+    };
+    // After the DOM has caught up with a row or tag change.
+    let refresh = Callback::new(move |()| set_timeout(check, Duration::ZERO));
+    provide_context(Builder {
+        initial: StoredValue::new(first_values(&init.pairs)),
+        errors,
+        refresh,
+        next_key: StoredValue::new(rows.next_key()),
+    });
+
+    // Deferred, and tolerant of a builder already gone: removing the page (after saving) makes the
+    // browser fire focusout on the field that had focus.
+    let on_focusout = move |ev: FocusEvent| {
+        if let Some(name) = event_target::<web_sys::HtmlInputElement>(&ev).get_attribute("name") {
+            touched.try_update(|t| {
+                t.insert(name);
+            });
+        }
+        set_timeout(check, Duration::ZERO);
+    };
+
+    let editing = init.editing.clone();
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        submitted.set(true);
+        let Some(pairs) = current() else { return };
+        let body = form_to_json(&pairs);
+        let details = match validate_draft(&body) {
+            Ok(_) => {
+                saving.set(true);
+                failure.set(None);
+                let (editing, navigate) = (editing.clone(), navigate.clone());
+                leptos::task::spawn_local(async move {
+                    let saved = save_icp(editing, body.to_string()).await;
+                    saving.set(false);
+                    match saved {
+                        Ok(id) => navigate(&format!("/icps/{id}"), Default::default()),
+                        Err(PageError::Invalid(details)) => {
+                            errors.set(form_errors(&details, &Rows::of(&pairs)));
+                            focus_summary(summary_ref);
+                        }
+                        Err(other) => failure.set(Some(other.to_string())),
+                    }
+                });
+                return;
+            }
+            Err(details) => details,
+        };
+        errors.set(form_errors(&details, &Rows::of(&pairs)));
+        focus_summary(summary_ref);
+    };
+
+    let action = match &init.editing {
+        Some(id) => format!("/forms/icps/{id}"),
+        None => "/forms/icps".to_owned(),
+    };
+    let save_label = match init.editing {
+        None => "Create ICP",
+        Some(_) => "Save changes",
+    };
+    let crm_on = init
+        .pairs
+        .iter()
+        .any(|(name, _)| name == names::CRM_ENABLED);
+
+    view! {
+        <div class="builder">
+            <form
+                class="builder-form"
+                method="post"
+                action=action
+                novalidate
+                node_ref=form_ref
+                on:submit=on_submit
+                on:focusout=on_focusout
+                on:input=move |_| refresh.run(())
+                on:change=move |_| refresh.run(())
+            >
+                // The first submit button is the one Enter presses: saving, never a row action.
+                <div class="form-actions form-actions-top">
+                    <SaveButton saving=saving label=save_label />
+                </div>
+                <ErrorSummary errors=errors summary_ref=summary_ref />
+                <p
+                    class="alert alert-error"
+                    role="alert"
+                    hidden=move || failure.with(Option::is_none)
+                >
+                    {move || failure.get()}
+                </p>
+                <Basics creator=init.creator />
+                <LeadSources leads=RwSignal::new(rows.leads) />
+                <CustomFilters filters=RwSignal::new(rows.filters) />
+                <Crm conditions=RwSignal::new(rows.crm) enabled=crm_on />
+                <div class="form-actions">
+                    <SaveButton saving=saving label=save_label />
+                </div>
+            </form>
+            <JsonPreview preview=preview />
+        </div>
+    }
+}

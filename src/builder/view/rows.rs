@@ -1,0 +1,274 @@
+//! One row of each repeated section: a lead source, a custom filter (its fields chosen by its
+//! kind), a CRM condition; each with a Remove button that also works without JavaScript.
+
+use super::fields::{SelectField, TagInput, TextArea, TextField};
+use super::summary::SectionErrorFor;
+use super::use_builder;
+use crate::builder::form::names::{self, condition, lead, FilterField};
+use crate::builder::form::Section;
+use crate::domain::{FilterKind, Limits};
+use leptos::ev::MouseEvent;
+use leptos::prelude::*;
+
+#[component]
+fn RemoveButton(
+    section: Section,
+    key: u32,
+    // What the row is called, e.g. "lead source 2": it follows the row's position.
+    row_name: Signal<String>,
+    on_remove: impl Fn() + 'static,
+) -> impl IntoView {
+    view! {
+        <button
+            type="submit"
+            name=names::ACTION
+            value=section.remove_action(key)
+            class="button button-quiet"
+            aria-label=move || format!("Remove {}", row_name.get())
+            on:click=move |ev: MouseEvent| {
+                ev.prevent_default();
+                on_remove();
+            }
+        >
+            "Remove"
+        </button>
+    }
+}
+
+#[component]
+pub(super) fn LeadRow(
+    key: u32,
+    position: Signal<usize>,
+    on_remove: impl Fn() + 'static,
+) -> impl IntoView {
+    let field = move |name: &str| Section::Leads.field(key, name);
+    let heading = Section::Leads.heading_id(key);
+    let row_name = Signal::derive(move || format!("lead source {}", position.get()));
+    let kinds = vec![("person", "People"), ("company", "Companies")];
+    let tags = lead::TAGS
+        .iter()
+        .map(|(name, label)| view! { <TagInput name=field(name) label=*label /> })
+        .collect_view();
+    view! {
+        <li class="row">
+            <div class="row-head">
+                <h3 id=heading>"Lead source " {move || position.get()}</h3>
+                <RemoveButton
+                    section=Section::Leads
+                    key=key
+                    row_name=row_name
+                    on_remove=on_remove
+                />
+            </div>
+            <input
+                type="hidden"
+                name=field(lead::OTHER)
+                value=use_builder().value(&field(lead::OTHER))
+            />
+            <SelectField name=field(lead::TYPE) label="Search for" options=kinds />
+            <div class="field-grid">
+                {tags}
+                <TextField
+                    name=field(lead::EMPLOYEE_MIN)
+                    label="Employees, at least"
+                    kind="number"
+                    min="0"
+                />
+                <TextField
+                    name=field(lead::EMPLOYEE_MAX)
+                    label="Employees, at most"
+                    kind="number"
+                    min="0"
+                />
+            </div>
+        </li>
+    }
+}
+
+/// The fields of a filter row of `kind`.
+fn filter_fields(kind: FilterKind, key: u32) -> AnyView {
+    let field = move |f: FilterField| Section::Filters.field(key, f.name());
+    let prompt = Limits::PROMPT;
+    match kind {
+        FilterKind::Website => view! {
+            <TextArea
+                name=field(FilterField::Prompt)
+                label="What should the agent check on the website?"
+                required=true
+                max=prompt
+            />
+        }
+        .into_any(),
+        FilterKind::Webscraping => view! {
+            <TextArea
+                name=field(FilterField::ExtractionPrompt)
+                label="What to extract"
+                required=true
+                max=prompt
+            />
+            <TextField
+                name=field(FilterField::PageFindingPrompt)
+                label="How to find the page (optional)"
+                max=prompt
+            />
+            <TagInput name=field(FilterField::IncludeSearchStrings) label="Pages must mention" />
+            <TagInput
+                name=field(FilterField::ExcludeSearchStrings)
+                label="Pages must not mention"
+            />
+        }
+        .into_any(),
+        FilterKind::Ai => view! {
+            <SelectField
+                name=field(FilterField::EntityType)
+                label="Judge the"
+                options=vec![("person", "Person"), ("company", "Company")]
+            />
+            <TextArea
+                name=field(FilterField::Prompt)
+                label="Question for the AI"
+                required=true
+                max=prompt
+            />
+        }
+        .into_any(),
+        FilterKind::MaxPeoplePerCompany => view! {
+            <TextField
+                name=field(FilterField::Value)
+                label="At most this many people per company"
+                kind="number"
+                min="1"
+                required=true
+            />
+        }
+        .into_any(),
+        FilterKind::MaxPercentFromCrm => view! {
+            <TextField
+                name=field(FilterField::Value)
+                label="At most this % of leads from the CRM"
+                kind="number"
+                min="0"
+                max_value="100"
+                required=true
+            />
+        }
+        .into_any(),
+        FilterKind::MinDaysUntilReuse => view! {
+            <TextField
+                name=field(FilterField::Value)
+                label="Days before a lead may be reused"
+                kind="number"
+                min="0"
+                required=true
+            />
+        }
+        .into_any(),
+        FilterKind::MatchFieldWithRegex => view! {
+            <TextField
+                name=field(FilterField::Field)
+                label="Field (dot path, e.g. company.name)"
+                required=true
+                max=Limits::DOT_PATH
+            />
+            <TextField
+                name=field(FilterField::Regex)
+                label="Pattern (JavaScript regular expression)"
+                required=true
+                max=Limits::REGEX
+            />
+        }
+        .into_any(),
+    }
+}
+
+/// A filter row. `tag` is its posted `type`: a row of no known kind says so instead of fields.
+#[component]
+pub(super) fn FilterRow(
+    key: u32,
+    tag: String,
+    position: Signal<usize>,
+    on_remove: impl Fn() + 'static,
+) -> impl IntoView {
+    let kind = FilterKind::parse(&tag);
+    let title = kind.map_or("Unknown filter", FilterKind::label);
+    let fields = match kind {
+        Some(kind) => filter_fields(kind, key),
+        None => view! { <p class="field-error">"This filter type is not known."</p> }.into_any(),
+    };
+    let row_name =
+        Signal::derive(move || format!("filter {} ({})", position.get(), title.to_lowercase()));
+    let heading = Section::Filters.heading_id(key);
+    let type_field = Section::Filters.field(key, FilterField::Type.name());
+    view! {
+        <li class="row">
+            <div class="row-head">
+                <h3 id=heading>
+                    {title} <span class="row-number">" · filter " {move || position.get()}</span>
+                </h3>
+                <RemoveButton
+                    section=Section::Filters
+                    key=key
+                    row_name=row_name
+                    on_remove=on_remove
+                />
+            </div>
+            <input type="hidden" name=type_field.clone() value=tag />
+            <SectionErrorFor field=type_field />
+            {fields}
+        </li>
+    }
+}
+
+#[component]
+pub(super) fn ConditionRow(
+    key: u32,
+    position: Signal<usize>,
+    on_remove: impl Fn() + 'static,
+) -> impl IntoView {
+    let field = move |name: &str| Section::Conditions.field(key, name);
+    let excluded = use_builder().value(&field(condition::EXCLUDE)) == "on";
+    let heading = Section::Conditions.heading_id(key);
+    let row_name = Signal::derive(move || format!("condition {}", position.get()));
+    let modes = vec![
+        ("equals", "equals"),
+        ("in", "is one of"),
+        ("startsWith", "starts with"),
+    ];
+    view! {
+        <li class="row">
+            <div class="row-head">
+                <h3 id=heading>"Condition " {move || position.get()}</h3>
+                <RemoveButton
+                    section=Section::Conditions
+                    key=key
+                    row_name=row_name
+                    on_remove=on_remove
+                />
+            </div>
+            <div class="field-grid">
+                <TextField
+                    name=field(condition::PATH)
+                    label="Field (e.g. address.zip)"
+                    required=true
+                    max=Limits::DOT_PATH
+                />
+                <SelectField name=field(condition::MODE) label="Match" options=modes />
+                <TextField
+                    name=field(condition::VALUE)
+                    label="Value (comma-separated for “is one of”)"
+                    max=Limits::CRM_VALUE
+                />
+            </div>
+            <div class="toggle">
+                <input
+                    type="checkbox"
+                    id=field(condition::EXCLUDE)
+                    name=field(condition::EXCLUDE)
+                    value="on"
+                    checked=excluded
+                />
+                <label for=field(condition::EXCLUDE)>"Exclude contacts that match"</label>
+            </div>
+        </li>
+    }
+}

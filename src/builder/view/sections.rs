@@ -1,0 +1,238 @@
+//! The form's sections: the basics, and the three repeated sections whose rows are added and
+//! removed in place (or, without JavaScript, by posting the form back).
+
+use super::fields::{TagInput, TextArea, TextField};
+use super::rows::{ConditionRow, FilterRow, LeadRow};
+use super::summary::SectionError;
+use super::use_builder;
+use crate::builder::form::names;
+use crate::builder::form::Section;
+use crate::domain::{FilterKind, Limits};
+use leptos::ev::MouseEvent;
+use leptos::html;
+use leptos::prelude::*;
+
+/// The 1-based position of the row `key` among `rows`, following removals.
+fn position<T: Send + Sync + 'static>(
+    rows: RwSignal<Vec<T>>,
+    key: u32,
+    key_of: fn(&T) -> u32,
+) -> Signal<usize> {
+    Signal::derive(move || {
+        rows.with(|r| r.iter().position(|row| key_of(row) == key).unwrap_or(0) + 1)
+    })
+}
+
+/// Removes the row `key` from `rows` and re-checks the form.
+fn remover<T: Send + Sync + 'static>(
+    rows: RwSignal<Vec<T>>,
+    key: u32,
+    key_of: fn(&T) -> u32,
+    refresh: Callback<()>,
+) -> impl Fn() + 'static {
+    move || {
+        rows.update(|r| r.retain(|row| key_of(row) != key));
+        refresh.run(());
+    }
+}
+
+/// A submit button that, with JavaScript, adds a row in place instead.
+#[component]
+fn AddButton(
+    action: &'static str,
+    on_add: impl Fn() + 'static,
+    children: Children,
+) -> impl IntoView {
+    let refresh = use_builder().refresh;
+    let on_click = move |ev: MouseEvent| {
+        ev.prevent_default();
+        on_add();
+        refresh.run(());
+    };
+    view! {
+        <button type="submit" name=names::ACTION value=action class="button" on:click=on_click>
+            {children()}
+        </button>
+    }
+}
+
+#[component]
+pub(super) fn Basics(creator: String) -> impl IntoView {
+    view! {
+        <section class="panel" aria-labelledby="basics-heading">
+            <h2 id="basics-heading">"Basics"</h2>
+            <TextField
+                name=names::NAME
+                label="Name"
+                required=true
+                hint="Who this ICP targets, e.g. “DACH Tech Leaders”"
+                max=Limits::NAME
+            />
+            <TextArea
+                name=names::DESCRIPTION
+                label="Description"
+                hint="Optional context for your team"
+                max=Limits::DESCRIPTION
+            />
+            <div class="field-row">
+                <TextField
+                    name=names::LEADS_PER_LIST
+                    label="Leads per list"
+                    kind="number"
+                    hint="1 to 1,000"
+                    min="1"
+                    max_value="1000"
+                />
+                <TextField
+                    name=names::ACTIVE_UNTIL
+                    label="Active until (UTC)"
+                    kind="datetime-local"
+                    hint="Leave empty to keep it active"
+                />
+            </div>
+            <div class="form-field">
+                <span class="label" id="creator-label">
+                    "Shared with"
+                </span>
+                <ul class="tags" aria-labelledby="creator-label">
+                    <li class="tag tag-fixed">{creator} " (you)"</li>
+                </ul>
+            </div>
+            <TagInput
+                name=names::USER_IDS
+                label="Teammates’ user ids"
+                hint="user_… ids; Enter or comma adds one"
+            />
+        </section>
+    }
+}
+
+#[component]
+pub(super) fn LeadSources(leads: RwSignal<Vec<u32>>) -> impl IntoView {
+    let builder = use_builder();
+    let add = move || {
+        let key = builder.take_key();
+        leads.update(|rows| rows.push(key));
+    };
+    let key_of: fn(&u32) -> u32 = |key| *key;
+    let row = move |key: u32| {
+        let position = position(leads, key, key_of);
+        view! {
+            <LeadRow
+                key=key
+                position=position
+                on_remove=remover(leads, key, key_of, builder.refresh)
+            />
+        }
+    };
+    view! {
+        <section class="panel" aria-labelledby="leads-heading">
+            <h2 id="leads-heading">"Lead sources"</h2>
+            <p class="section-hint">
+                "Where leads come from. Add at least one to source new leads."
+            </p>
+            <SectionError section=Section::Leads />
+            <ol class="rows">
+                <For each=move || leads.get() key=|key| *key children=row />
+            </ol>
+            <AddButton action=names::ADD_LEAD on_add=add>
+                "Add lead source"
+            </AddButton>
+        </section>
+    }
+}
+
+#[component]
+pub(super) fn CustomFilters(filters: RwSignal<Vec<(u32, String)>>) -> impl IntoView {
+    let builder = use_builder();
+    let kind_ref = NodeRef::<html::Select>::new();
+    let add = move || {
+        let Some(tag) = kind_ref.get_untracked().map(|select| select.value()) else {
+            return;
+        };
+        let key = builder.take_key();
+        filters.update(|rows| rows.push((key, tag)));
+    };
+    let key_of: fn(&(u32, String)) -> u32 = |(key, _)| *key;
+    let row = move |(key, tag): (u32, String)| {
+        let position = position(filters, key, key_of);
+        let on_remove = remover(filters, key, key_of, builder.refresh);
+        view! { <FilterRow key=key tag=tag position=position on_remove=on_remove /> }
+    };
+    let options = FilterKind::ALL
+        .into_iter()
+        .map(|kind| view! { <option value=kind.tag()>{kind.label()}</option> })
+        .collect_view();
+    view! {
+        <section class="panel" aria-labelledby="filters-heading">
+            <h2 id="filters-heading">"Custom filters"</h2>
+            <p class="section-hint">"Checks applied to every lead found."</p>
+            <SectionError section=Section::Filters />
+            <ol class="rows">
+                <For each=move || filters.get() key=|(key, _)| *key children=row />
+            </ol>
+            <div class="add-filter">
+                <label for="add-filter-kind">"Filter type"</label>
+                <select id="add-filter-kind" name=names::FILTER_KIND node_ref=kind_ref>
+                    {options}
+                </select>
+                <AddButton action=names::ADD_FILTER on_add=add>
+                    "Add filter"
+                </AddButton>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+pub(super) fn Crm(conditions: RwSignal<Vec<u32>>, enabled: bool) -> impl IntoView {
+    let builder = use_builder();
+    let add = move || {
+        let key = builder.take_key();
+        conditions.update(|rows| rows.push(key));
+    };
+    let key_of: fn(&u32) -> u32 = |key| *key;
+    let row = move |key: u32| {
+        let position = position(conditions, key, key_of);
+        let on_remove = remover(conditions, key, key_of, builder.refresh);
+        view! { <ConditionRow key=key position=position on_remove=on_remove /> }
+    };
+    view! {
+        <section class="panel" aria-labelledby="crm-heading">
+            <h2 id="crm-heading">"CRM"</h2>
+            <div class="toggle">
+                <input
+                    type="checkbox"
+                    id=names::CRM_ENABLED
+                    name=names::CRM_ENABLED
+                    value="on"
+                    checked=enabled
+                />
+                // `names::CRM_ENABLED` as a literal: a computed `for` makes Leptos mark the text
+                // (`<!>`), which the page did not have.
+                <label for="crm.enabled">"Also source leads from Bullhorn"</label>
+            </div>
+            <div class="crm-fields">
+                <TextField
+                    name=names::CRM_TEXT_SEARCH
+                    label="Text search"
+                    hint="Occupation or title; wildcards and OR work, e.g. Head OR Leit*"
+                    max=Limits::CRM_TEXT
+                />
+                <TextField
+                    name=names::CRM_QUERY
+                    label="Legacy query"
+                    hint="Optional; kept for older integrations"
+                    max=Limits::CRM_TEXT
+                />
+                <SectionError section=Section::Conditions />
+                <ol class="rows">
+                    <For each=move || conditions.get() key=|key| *key children=row />
+                </ol>
+                <AddButton action=names::ADD_CONDITION on_add=add>
+                    "Add condition"
+                </AddButton>
+            </div>
+        </section>
+    }
+}

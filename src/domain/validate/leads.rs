@@ -1,0 +1,110 @@
+//! Lead-provider searches: the base provider's known filters checked, its other keys kept.
+
+use super::{Check, Limits, Path};
+use crate::domain::{
+    CompanyFilter, EmployeeSize, LeadFilters, LeadKind, LeadProvider, LeadSource, LocationFilter,
+};
+use serde_json::Value;
+
+impl Check {
+    pub(super) fn lead_sources(&mut self, value: &Value, path: &Path) -> Option<Vec<LeadSource>> {
+        let items = self.array(value, path, Limits::LEAD_SOURCES)?;
+        let sources: Vec<_> = items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| self.lead_source(item, &path.at(index)))
+            .collect();
+        sources.into_iter().collect()
+    }
+
+    fn lead_source(&mut self, value: &Value, path: &Path) -> Option<LeadSource> {
+        let map = self.strict_object(value, path, &["provider", "type", "filters"])?;
+        let provider = self
+            .required(map, "provider", path)
+            .and_then(|v| self.one_of(v, &path.key("provider"), &["baseProvider"]))
+            .map(|_| LeadProvider::BaseProvider);
+        let kind = match map.get("type") {
+            None => Some(LeadKind::Person),
+            Some(v) => self
+                .one_of(v, &path.key("type"), &["person", "company"])
+                .map(|i| [LeadKind::Person, LeadKind::Company][i]),
+        };
+        let filters = self
+            .required(map, "filters", path)
+            .and_then(|v| self.lead_filters(v, &path.key("filters")));
+        Some(LeadSource {
+            provider: provider?,
+            kind: kind?,
+            filters: filters?,
+        })
+    }
+
+    fn lead_filters(&mut self, value: &Value, path: &Path) -> Option<LeadFilters> {
+        let map = self.object(value, path)?;
+        let mut filters = LeadFilters::default();
+        let mut all_valid = true;
+        for (key, v) in map {
+            let at = path.key(key);
+            let ok = match key.as_str() {
+                "job_title" => self.strings(v, &at).map(|s| filters.job_title = Some(s)),
+                "skills" => self.strings(v, &at).map(|s| filters.skills = Some(s)),
+                "seniority" => self.strings(v, &at).map(|s| filters.seniority = Some(s)),
+                "location" => self.location(v, &at).map(|l| filters.location = Some(l)),
+                "company" => self.company(v, &at).map(|c| filters.company = Some(c)),
+                _ => {
+                    filters.other.insert(key.clone(), v.clone());
+                    Some(())
+                }
+            };
+            all_valid &= ok.is_some();
+        }
+        all_valid.then_some(filters)
+    }
+
+    fn location(&mut self, value: &Value, path: &Path) -> Option<LocationFilter> {
+        let map = self.strict_object(value, path, &["country", "state", "city"])?;
+        let country = self.optional_strings(map, "country", path);
+        let state = self.optional_strings(map, "state", path);
+        let city = self.optional_strings(map, "city", path);
+        Some(LocationFilter {
+            country: country?,
+            state: state?,
+            city: city?,
+        })
+    }
+
+    fn company(&mut self, value: &Value, path: &Path) -> Option<CompanyFilter> {
+        let map = self.strict_object(value, path, &["employee_size", "industry", "keywords"])?;
+        let employee_size = match map.get("employee_size") {
+            None => Some(None),
+            Some(v) => self.employee_size(v, &path.key("employee_size")).map(Some),
+        };
+        let industry = self.optional_strings(map, "industry", path);
+        let keywords = self.optional_strings(map, "keywords", path);
+        Some(CompanyFilter {
+            employee_size: employee_size?,
+            industry: industry?,
+            keywords: keywords?,
+        })
+    }
+
+    fn employee_size(&mut self, value: &Value, path: &Path) -> Option<EmployeeSize> {
+        let map = self.strict_object(value, path, &["min", "max"])?;
+        let bound = |check: &mut Self, key: &str| match map.get(key) {
+            None => Some(None),
+            Some(v) => check
+                .integer(v, &path.key(key), 0, Limits::MAX_EMPLOYEES)
+                .map(|n| Some(n as u32)),
+        };
+        let min = bound(self, "min");
+        let max = bound(self, "max");
+        let (min, max) = (min?, max?);
+        if let (Some(low), Some(high)) = (min, max) {
+            if low > high {
+                self.fail(&path.key("min"), "Must not be greater than max");
+                return None;
+            }
+        }
+        Some(EmployeeSize { min, max })
+    }
+}
