@@ -62,7 +62,6 @@ pub fn local_path(next: &str) -> Option<&str> {
     local.then_some(next)
 }
 
-
 /// The client's address, for the sign-in limiter: the peer, or — when the peer is a proxy on this
 /// machine — the address the proxy reports (the last `X-Forwarded-For` entry, the one it added).
 /// Unknown (`None`) when the server was not started with connection info, as in tests.

@@ -7,7 +7,7 @@ pub mod save;
 pub mod view;
 
 pub use form::{
-    draft_to_pairs, field_for_path, filter_label, form_errors, form_to_json, new_form,
-    within_limits, FormError, Pairs, RowAction, Rows, Section,
+    draft_to_pairs, field_for_path, form_errors, form_to_json, new_form, within_limits, FormError,
+    Pairs, RowAction, Rows, Section,
 };
 pub use view::{curl_command, BuilderInit, IcpBuilder};

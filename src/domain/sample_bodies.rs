@@ -1,5 +1,6 @@
 //! Generated request bodies for property tests: arbitrary JSON, valid ICP bodies, and mutations of
 //! them. Plain JSON only (no crate types), so integration tests include this file as it is.
+//! Size: test-only (compiled under `cfg(test)`); one generator per part of the body, kept together.
 
 use proptest::prelude::*;
 use proptest::sample::Index;

@@ -1,4 +1,6 @@
 //! The app's pages: the ICP list, detail and builder pages, and the account pages.
 
 pub mod account;
+pub mod describe;
 pub mod icps;
+pub mod settings;

@@ -16,17 +16,8 @@ pub use names::{Section, NEW_TAG};
 pub use rows::{RowAction, Rows};
 pub use to_json::form_to_json;
 
-use crate::domain::FilterKind;
-
 /// The form's fields as `(name, value)` pairs, in document order (as a browser submits them).
 pub type Pairs = Vec<(String, String)>;
 
 /// Fields of a lead-source row that hold lists, with the filter they fill.
 pub const LEAD_TAGS: [(&str, &str); 8] = names::lead::TAGS;
-
-/// What a sales person calls the filter kind tagged `tag` (see `FilterKind::label`); a tag that
-/// is no kind reads "Unknown filter". Kept for callers holding a tag; `FilterKind::label` is the
-/// typed way.
-pub fn filter_label(tag: &str) -> &'static str {
-    FilterKind::parse(tag).map_or("Unknown filter", FilterKind::label)
-}

@@ -15,8 +15,8 @@ mod summary;
 pub use preview::curl_command;
 
 use super::form::{form_errors, form_to_json, names, FormError, Pairs, Rows};
-use crate::domain::validate_draft;
 use super::save::save_icp;
+use crate::domain::validate_draft;
 use crate::page_error::PageError;
 use leptos::ev::{FocusEvent, SubmitEvent};
 use leptos::html;

@@ -1,0 +1,124 @@
+//! ICPs in words, for the list and detail pages: a lead source, a filter, a CRM condition.
+
+use crate::domain::{CrmMode, CrmValue, CustomFilter, EntityType, LeadKind, LeadSource};
+
+pub fn plural(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
+/// A lead source in words: "People · Job titles: CTO, VP Engineering · Countries: Germany".
+pub fn describe_lead(lead: &LeadSource) -> String {
+    let f = &lead.filters;
+    let mut parts = vec![if lead.kind == LeadKind::Company {
+        "Companies"
+    } else {
+        "People"
+    }
+    .to_owned()];
+    let mut list = |label: &str, items: &Option<Vec<String>>| {
+        if let Some(items) = items.as_ref().filter(|i| !i.is_empty()) {
+            parts.push(format!("{label}: {}", items.join(", ")));
+        }
+    };
+    list("Job titles", &f.job_title);
+    list("Seniority", &f.seniority);
+    list("Skills", &f.skills);
+    if let Some(location) = &f.location {
+        list("Countries", &location.country);
+        list("States", &location.state);
+        list("Cities", &location.city);
+    }
+    if let Some(company) = &f.company {
+        list("Industries", &company.industry);
+        list("Keywords", &company.keywords);
+        if let Some(size) = company.employee_size {
+            let range = match (size.min, size.max) {
+                (Some(min), Some(max)) => format!("{min}–{max} employees"),
+                (Some(min), None) => format!("at least {min} employees"),
+                (None, Some(max)) => format!("at most {max} employees"),
+                (None, None) => String::new(),
+            };
+            if !range.is_empty() {
+                parts.push(range);
+            }
+        }
+    }
+    for key in f.other.keys() {
+        parts.push(format!("{key}: {}", f.other[key]));
+    }
+    parts.join(" · ")
+}
+
+/// A custom filter in words: "At most 2 people per company".
+pub fn describe_filter(filter: &CustomFilter) -> String {
+    match filter {
+        CustomFilter::Website { prompt, .. } => {
+            format!("Website check by a browser agent: “{prompt}”")
+        }
+        CustomFilter::Webscraping {
+            extraction_prompt,
+            page_finding_prompt,
+            include_search_strings,
+            exclude_search_strings,
+            ..
+        } => {
+            let mut text = format!("Scrape the website and extract: “{extraction_prompt}”");
+            if let Some(page) = page_finding_prompt {
+                text.push_str(&format!("; find the page by: “{page}”"));
+            }
+            if let Some(words) = include_search_strings.as_ref().filter(|w| !w.is_empty()) {
+                text.push_str(&format!("; pages must mention {}", words.join(", ")));
+            }
+            if let Some(words) = exclude_search_strings.as_ref().filter(|w| !w.is_empty()) {
+                text.push_str(&format!("; pages must not mention {}", words.join(", ")));
+            }
+            text
+        }
+        CustomFilter::Ai {
+            entity_type,
+            prompt,
+        } => {
+            let who = if *entity_type == EntityType::Company {
+                "company"
+            } else {
+                "person"
+            };
+            format!("AI judges the {who}: “{prompt}”")
+        }
+        CustomFilter::MaxPeoplePerCompany { value } => {
+            format!(
+                "At most {} per company",
+                plural(*value as usize, "person", "people")
+            )
+        }
+        CustomFilter::MaxPercentFromCrm { value } => format!(
+            "At most {}% of leads from the CRM",
+            serde_json::json!(value)
+        ),
+        CustomFilter::MinDaysUntilReuse { value } => {
+            format!(
+                "A lead is reused only after {}",
+                plural(*value as usize, "day", "days")
+            )
+        }
+        CustomFilter::MatchFieldWithRegex { field, regex } => format!("{field} matches /{regex}/"),
+    }
+}
+
+pub fn describe_condition(condition: &crate::domain::CrmCondition) -> String {
+    let value = match &condition.value {
+        CrmValue::One(one) => format!("“{one}”"),
+        CrmValue::Many(many) => many.join(", "),
+    };
+    let mode = match condition.mode {
+        CrmMode::Equals => "equals",
+        CrmMode::In => "is one of",
+        CrmMode::StartsWith => "starts with",
+    };
+    let text = format!("{} {mode} {value}", condition.path);
+    if condition.exclude {
+        format!("Exclude contacts where {text}")
+    } else {
+        format!("Contacts where {text}")
+    }
+}

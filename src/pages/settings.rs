@@ -1,0 +1,197 @@
+//! The settings page: who is signed in, and their API tokens (create, show once, revoke).
+
+#[cfg(feature = "ssr")]
+use super::account::ssr;
+use super::account::{Field, FormAlert, Query};
+use crate::account::{SettingsView, TokenRow};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[server(prefix = "/fn")]
+pub async fn settings_data() -> Result<SettingsView, ServerFnError> {
+    use crate::auth::session::{take_new_token, NEW_TOKEN_COOKIE};
+    let (state, session, user) = ssr::session_account().await?;
+    // The pad that opens a just-created token, from the browser's cookie (it expires by itself).
+    let headers: axum::http::HeaderMap = leptos_axum::extract().await.map_err(ssr::failed)?;
+    let pad = headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == NEW_TOKEN_COOKIE)
+        .map(|(_, value)| value.to_owned());
+    let user = user.ok_or_else(|| ServerFnError::new("Please sign in again."))?;
+    let tokens = state.store.tokens(&user.id).await.map_err(ssr::failed)?;
+    let tokens = tokens
+        .into_iter()
+        .map(|token| TokenRow {
+            id: token.id,
+            label: token.label,
+            created_at: token.created_at,
+            revoked: token.revoked,
+        })
+        .collect();
+    let new_token = take_new_token(&session, pad.as_deref()).await;
+    Ok(SettingsView {
+        user,
+        tokens,
+        new_token,
+    })
+}
+
+#[component]
+pub fn Settings() -> impl IntoView {
+    // The page can show a new token: no cache may keep a copy.
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+    }
+    let data = Resource::new(|| (), |_| settings_data());
+    view! {
+        <Title text="Settings" />
+        <h1>"Settings"</h1>
+        <Suspense fallback=|| view! { <p class="loading">"Loading your settings…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(data) => view! { <SettingsBody data /> }.into_any(),
+                    Err(_) => view! {
+                        <p class="alert alert-error" role="alert">
+                            "Your settings could not be loaded. Please reload the page."
+                        </p>
+                    }
+                        .into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn SettingsBody(data: SettingsView) -> impl IntoView {
+    let query = Query::read();
+    let message = query
+        .form_problem()
+        .map(|problem| problem.message().to_owned());
+    let revoked = query.value("notice") == "revoked";
+    let SettingsView {
+        user,
+        tokens,
+        new_token,
+    } = data;
+    view! {
+        <section class="panel" aria-labelledby="account-title">
+            <h2 id="account-title">"Your account"</h2>
+            <dl class="facts">
+                <dt>"Name"</dt>
+                <dd>{user.name}</dd>
+                <dt>"Email"</dt>
+                <dd>{user.email}</dd>
+                <dt>"User id"</dt>
+                <dd>
+                    <code>{user.id.to_string()}</code>
+                    " — add it to an ICP’s users to share that ICP with you."
+                </dd>
+            </dl>
+        </section>
+        <section class="panel" aria-labelledby="tokens-title">
+            <h2 id="tokens-title">"API tokens"</h2>
+            <p>
+                "A token lets a program use the API as you: send it as "
+                <code>"Authorization: Bearer <token>"</code> "."
+            </p>
+            {new_token
+                .map(|new| {
+                    view! {
+                        <div class="alert alert-success" role="status">
+                            <p>
+                                "Your new token “" {new.label}
+                                "”. Copy it now: it will not be shown again."
+                            </p>
+                            <code class="token">{new.token}</code>
+                        </div>
+                    }
+                })}
+            {revoked
+                .then(|| {
+                    view! {
+                        <p class="alert alert-success" role="status">
+                            "The token was revoked."
+                        </p>
+                    }
+                })}
+            {message.map(|message| view! { <FormAlert id="settings-error" message /> })}
+            <form method="post" action="/settings/tokens">
+                <Field
+                    id="label"
+                    label="Label"
+                    kind="text"
+                    autocomplete="off"
+                    value=query.value("label")
+                    hint=Some("What will use it, e.g. “CRM sync”.")
+                    error=query.error_for("label")
+                    maxlength=Some("100")
+                />
+                <button type="submit" class="button button-primary">
+                    "Create token"
+                </button>
+            </form>
+            {if tokens.is_empty() {
+                view! { <p>"You have no API tokens yet."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="table">
+                        <caption class="visually-hidden">"Your API tokens"</caption>
+                        <thead>
+                            <tr>
+                                <th scope="col">"Label"</th>
+                                <th scope="col">"Created"</th>
+                                <th scope="col">"Status"</th>
+                                <th scope="col">
+                                    <span class="visually-hidden">"Actions"</span>
+                                </th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            <For each=move || tokens.clone() key=|token| token.id let:token>
+                                <TokenLine token />
+                            </For>
+                        </tbody>
+                    </table>
+                }
+                    .into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn TokenLine(token: TokenRow) -> impl IntoView {
+    let created = token.created_at.0.format("%Y-%m-%d").to_string();
+    let revoke = format!("/settings/tokens/{}/revoke", token.id);
+    view! {
+        <tr>
+            <td>{token.label.clone()}</td>
+            <td>
+                <time datetime=token.created_at.to_string()>{created}</time>
+            </td>
+            <td>{if token.revoked { "Revoked" } else { "Active" }}</td>
+            <td>
+                {(!token.revoked)
+                    .then(|| {
+                        view! {
+                            <form method="post" action=revoke>
+                                <button type="submit" class="button button-danger">
+                                    "Revoke"
+                                    <span class="visually-hidden">" " {token.label}</span>
+                                </button>
+                            </form>
+                        }
+                    })}
+            </td>
+        </tr>
+    }
+}
