@@ -44,6 +44,15 @@ ensure_build_tools() {
   ensure_wasm_opt
 }
 
+# The formatter of `view!` macros, which `cargo fmt` leaves alone (about 4 minutes, once).
+LEPTOSFMT_VERSION=0.1.33
+ensure_leptosfmt() {
+  if [ "$(leptosfmt --version 2>/dev/null | awk '{print $2}')" != "$LEPTOSFMT_VERSION" ]; then
+    say "Installing leptosfmt $LEPTOSFMT_VERSION (about 4 minutes, once)"
+    cargo install leptosfmt --locked --version "$LEPTOSFMT_VERSION"
+  fi
+}
+
 # Puts tools/node_modules/.bin first on PATH (cargo-leptos runs the first `wasm-opt` there) and
 # checks that it is the pinned version.
 ensure_wasm_opt() {

@@ -27,6 +27,7 @@ else
 fi
 
 ensure_build_tools
+ensure_leptosfmt
 ensure_browser_tools
 
 # The same flag cargo-leptos gives debug builds, so cargo test/clippy share their compiled deps.
@@ -34,6 +35,7 @@ export RUSTFLAGS="--cfg erase_components"
 
 say "Formatting and lints"
 cargo fmt --all --check
+leptosfmt --check src >/dev/null || fail "view! macros are not formatted: run \`leptosfmt src && cargo fmt --all\`"
 cargo clippy --features ssr --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --features hydrate --lib -- -D warnings
 

@@ -43,11 +43,21 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Stylesheet id="leptos" href="/pkg/icp-builder.css" />
-        <Title formatter=|page: String| if page.is_empty() { "ICP Builder".to_owned() } else { format!("{page} · ICP Builder") } />
+        <Title formatter=|page: String| {
+            if page.is_empty() {
+                "ICP Builder".to_owned()
+            } else {
+                format!("{page} · ICP Builder")
+            }
+        } />
         <Router>
-            <a class="skip-link" href="#main">"Skip to content"</a>
+            <a class="skip-link" href="#main">
+                "Skip to content"
+            </a>
             <header class="topbar">
-                <a class="brand" href="/icps">"ICP Builder"</a>
+                <a class="brand" href="/icps">
+                    "ICP Builder"
+                </a>
                 <nav aria-label="Main">
                     <UserMenu />
                 </nav>

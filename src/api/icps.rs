@@ -10,8 +10,8 @@ use crate::store::ListCursor;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 pub const ICPS_PATH: &str = "/api/v1/entities/icps";
@@ -19,13 +19,12 @@ pub const NEXT_CURSOR_HEADER: &str = "x-next-cursor";
 pub const DEFAULT_PAGE: u32 = 50;
 pub const MAX_PAGE: u32 = 100;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(ICPS_PATH, get(list_icps).post(create_icp))
-        .route(
-            &format!("{ICPS_PATH}/{{id}}"),
-            get(get_icp).patch(update_icp).delete(delete_icp),
-        )
+/// The routes, taken from the handlers' `#[utoipa::path]`s, so the router and the OpenAPI document
+/// cannot disagree.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_icps, create_icp))
+        .routes(routes!(get_icp, update_icp, delete_icp))
 }
 
 /// Creates an ICP.
@@ -249,6 +248,13 @@ async fn delete_icp(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_documented_paths_are_the_served_ones() {
+        let (_, doc) = router().split_for_parts();
+        let paths: Vec<&String> = doc.paths.paths.keys().collect();
+        assert_eq!(paths, [ICPS_PATH, &format!("{ICPS_PATH}/{{id}}")]);
+    }
 
     #[test]
     fn page_parameters_are_checked() {

@@ -11,12 +11,15 @@ pub use error::{ApiError, ErrorBody};
 use crate::state::AppState;
 use axum::http::{Method, Uri};
 use axum::routing::get;
-use axum::Router;
+use axum::{Json, Router};
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .merge(icps::router())
-        .route("/api/openapi.json", get(openapi::openapi_json))
+    let (routes, document) = openapi::routes_and_document();
+    routes
+        .route(
+            "/api/openapi.json",
+            get(move || std::future::ready(Json(document.clone()))),
+        )
         .route("/api/{*rest}", axum::routing::any(no_route))
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -2,11 +2,13 @@
 
 use super::error::{ErrorBody, ErrorDetail};
 use crate::domain::*;
-use axum::Json;
+use crate::state::AppState;
+use axum::Router;
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -16,13 +18,6 @@ use utoipa::{Modify, OpenApi, ToSchema};
             Authenticate with `Authorization: Bearer <token>` (create one with `icp-builder tokens create`). \
             Every error is `{\"error\": {\"code\", \"message\", \"details\"?}}`; 400s list every problem of \
             the body at its JSON path."
-    ),
-    paths(
-        super::icps::create_icp,
-        super::icps::list_icps,
-        super::icps::get_icp,
-        super::icps::update_icp,
-        super::icps::delete_icp,
     ),
     components(schemas(
         Icp, IcpDraft, IcpPatch, LeadSource, LeadProvider, LeadKind, LeadFilters, LocationFilter,
@@ -81,8 +76,11 @@ pub fn example(name: &str) -> Value {
     serde_json::from_str(text).unwrap_or(Value::Null)
 }
 
-pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// The API's routes and its OpenAPI document, both from the handlers' `#[utoipa::path]`s.
+pub fn routes_and_document() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(super::icps::router())
+        .split_for_parts()
 }
 
 #[cfg(test)]
@@ -98,7 +96,7 @@ mod tests {
 
     #[test]
     fn document_lists_every_operation() {
-        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let doc = serde_json::to_value(routes_and_document().1).unwrap();
         assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
         let icps = &doc["paths"]["/api/v1/entities/icps"];
         let one = &doc["paths"]["/api/v1/entities/icps/{id}"];

@@ -133,7 +133,14 @@ pub(super) fn Field(
     view! {
         <div class="form-field">
             <label for=id>{label}</label>
-            {hint.map(|hint| view! { <p class="hint" id=hint_id.clone()>{hint}</p> })}
+            {hint
+                .map(|hint| {
+                    view! {
+                        <p class="hint" id=hint_id.clone()>
+                            {hint}
+                        </p>
+                    }
+                })}
             <input
                 id=id
                 name=id
@@ -146,7 +153,14 @@ pub(super) fn Field(
                 aria-describedby=described
                 aria-invalid=invalid
             />
-            {error.map(|error| view! { <p class="field-error" id=error_id.clone()>{error}</p> })}
+            {error
+                .map(|error| {
+                    view! {
+                        <p class="field-error" id=error_id.clone()>
+                            {error}
+                        </p>
+                    }
+                })}
         </div>
     }
 }

@@ -76,7 +76,9 @@ pub fn Problem(error: PageError) -> impl IntoView {
             <h1>{title}</h1>
             <p>{text}</p>
             <p class="problem-code">"Error " {status}</p>
-            <a class="button" href="/icps">"Back to your ICPs"</a>
+            <a class="button" href="/icps">
+                "Back to your ICPs"
+            </a>
         </div>
     }
 }
@@ -88,23 +90,40 @@ pub fn IcpList() -> impl IntoView {
         <Title text="Your ICPs" />
         <div class="page-head">
             <h1>"Your ICPs"</h1>
-            <a class="button button-primary" href="/icps/new">"New ICP"</a>
+            <a class="button button-primary" href="/icps/new">
+                "New ICP"
+            </a>
         </div>
-        <Suspense fallback=|| view! { <p class="loading">"Loading your ICPs…"</p> }>
+        <Suspense fallback=|| {
+            view! { <p class="loading">"Loading your ICPs…"</p> }
+        }>
             {move || Suspend::new(async move {
                 match icps.await {
-                    Ok(list) if list.is_empty() => view! {
-                        <div class="empty panel">
-                            <h2>"No ICPs yet"</h2>
-                            <p>"An Ideal Customer Profile says who to find leads for: job titles, places, company size and the checks every lead must pass."</p>
-                            <a class="button button-primary" href="/icps/new">"Build your first ICP"</a>
-                        </div>
-                    }.into_any(),
-                    Ok(list) => view! {
-                        <ul class="icp-list">
-                            {list.into_iter().map(|icp| view! { <IcpCard icp=icp /> }).collect_view()}
-                        </ul>
-                    }.into_any(),
+                    Ok(list) if list.is_empty() => {
+                        view! {
+                            <div class="empty panel">
+                                <h2>"No ICPs yet"</h2>
+                                <p>
+                                    "An Ideal Customer Profile says who to find leads for: job titles, places, company size and the checks every lead must pass."
+                                </p>
+                                <a class="button button-primary" href="/icps/new">
+                                    "Build your first ICP"
+                                </a>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                    Ok(list) => {
+                        view! {
+                            <ul class="icp-list">
+                                {list
+                                    .into_iter()
+                                    .map(|icp| view! { <IcpCard icp=icp /> })
+                                    .collect_view()}
+                            </ul>
+                        }
+                            .into_any()
+                    }
                     Err(error) => view! { <Problem error=error /> }.into_any(),
                 }
             })}
@@ -153,7 +172,9 @@ fn IcpCard(icp: Icp) -> impl IntoView {
     view! {
         <li class="icp-card panel">
             <div class="row-head">
-                <h2><a href=href>{icp.name.clone()}</a></h2>
+                <h2>
+                    <a href=href>{icp.name.clone()}</a>
+                </h2>
                 <StatusBadge icp=icp.clone() />
             </div>
             {icp.description.clone().map(|d| view! { <p class="description">{d}</p> })}
@@ -169,7 +190,9 @@ pub fn IcpDetail() -> impl IntoView {
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let icp = Resource::new(id, icp_page);
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading the ICP…"</p> }>
+        <Suspense fallback=|| {
+            view! { <p class="loading">"Loading the ICP…"</p> }
+        }>
             {move || Suspend::new(async move {
                 match icp.await {
                     Ok(icp) => view! { <IcpView icp=icp /> }.into_any(),
@@ -197,13 +220,26 @@ fn IcpView(icp: Icp) -> impl IntoView {
                 {icp.description.clone().map(|d| view! { <p class="description">{d}</p> })}
             </div>
             <div class="actions">
-                <a class="button button-primary" href=format!("/icps/{id}/edit")>"Edit"</a>
-                <a class="button" href=format!("/icps/new?from={id}")>"Duplicate"</a>
+                <a class="button button-primary" href=format!("/icps/{id}/edit")>
+                    "Edit"
+                </a>
+                <a class="button" href=format!("/icps/new?from={id}")>
+                    "Duplicate"
+                </a>
                 <details class="confirm">
                     <summary class="button button-danger">"Delete…"</summary>
-                    <form method="post" action=format!("/forms/icps/{id}/delete") class="confirm-box">
-                        <p>"Delete “" {icp.name.clone()} "” for everyone it is shared with? This cannot be undone."</p>
-                        <button type="submit" class="button button-danger">"Yes, delete this ICP"</button>
+                    <form
+                        method="post"
+                        action=format!("/forms/icps/{id}/delete")
+                        class="confirm-box"
+                    >
+                        <p>
+                            "Delete “" {icp.name.clone()}
+                            "” for everyone it is shared with? This cannot be undone."
+                        </p>
+                        <button type="submit" class="button button-danger">
+                            "Yes, delete this ICP"
+                        </button>
                     </form>
                 </details>
             </div>
@@ -212,11 +248,18 @@ fn IcpView(icp: Icp) -> impl IntoView {
             <section class="panel" aria-labelledby="facts-heading">
                 <h2 id="facts-heading">"Basics"</h2>
                 <dl class="facts">
-                    <dt>"Leads per list"</dt><dd>{icp.leads_per_list}</dd>
-                    <dt>"Active until"</dt><dd>{until}</dd>
-                    <dt>"Shared with"</dt><dd>{icp.user_ids.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(", ")}</dd>
-                    <dt>"Created"</dt><dd>{icp.created_at.to_string()}</dd>
-                    <dt>"Updated"</dt><dd>{icp.updated_at.to_string()}</dd>
+                    <dt>"Leads per list"</dt>
+                    <dd>{icp.leads_per_list}</dd>
+                    <dt>"Active until"</dt>
+                    <dd>{until}</dd>
+                    <dt>"Shared with"</dt>
+                    <dd>
+                        {icp.user_ids.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(", ")}
+                    </dd>
+                    <dt>"Created"</dt>
+                    <dd>{icp.created_at.to_string()}</dd>
+                    <dt>"Updated"</dt>
+                    <dd>{icp.updated_at.to_string()}</dd>
                 </dl>
             </section>
             <section class="panel" aria-labelledby="sources-heading">
@@ -224,7 +267,16 @@ fn IcpView(icp: Icp) -> impl IntoView {
                 {if icp.lead_provider_criteria.is_empty() {
                     view! { <p class="meta">"None: leads come only from the CRM."</p> }.into_any()
                 } else {
-                    view! { <ol class="words">{icp.lead_provider_criteria.iter().map(|l| view! { <li>{describe_lead(l)}</li> }).collect_view()}</ol> }.into_any()
+                    view! {
+                        <ol class="words">
+                            {icp
+                                .lead_provider_criteria
+                                .iter()
+                                .map(|l| view! { <li>{describe_lead(l)}</li> })
+                                .collect_view()}
+                        </ol>
+                    }
+                        .into_any()
                 }}
             </section>
             <section class="panel" aria-labelledby="filters-view-heading">
@@ -232,25 +284,64 @@ fn IcpView(icp: Icp) -> impl IntoView {
                 {if icp.custom_filter_criteria.is_empty() {
                     view! { <p class="meta">"None."</p> }.into_any()
                 } else {
-                    view! { <ol class="words">{icp.custom_filter_criteria.iter().map(|f| view! { <li><strong>{f.kind().label()}</strong>": " {describe_filter(f)}</li> }).collect_view()}</ol> }.into_any()
+                    view! {
+                        <ol class="words">
+                            {icp
+                                .custom_filter_criteria
+                                .iter()
+                                .map(|f| {
+                                    view! {
+                                        <li>
+                                            <strong>{f.kind().label()}</strong>
+                                            ": "
+                                            {describe_filter(f)}
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
+                        </ol>
+                    }
+                        .into_any()
                 }}
             </section>
             <section class="panel" aria-labelledby="crm-view-heading">
                 <h2 id="crm-view-heading">"CRM"</h2>
                 {match crm {
                     None => view! { <p class="meta">"Not used."</p> }.into_any(),
-                    Some(crm) => view! {
-                        <p>"Bullhorn"
-                            {crm.text_search.clone().flatten().map(|t| format!(" · text search “{t}”"))}
-                            {crm.query.clone().flatten().map(|q| format!(" · legacy query “{q}”"))}
-                        </p>
-                        <ul class="words">{crm.filters.clone().unwrap_or_default().iter().map(|c| view! { <li>{describe_condition(c)}</li> }).collect_view()}</ul>
-                    }.into_any(),
+                    Some(crm) => {
+                        view! {
+                            <p>
+                                "Bullhorn"
+                                {crm
+                                    .text_search
+                                    .clone()
+                                    .flatten()
+                                    .map(|t| format!(" · text search “{t}”"))}
+                                {crm
+                                    .query
+                                    .clone()
+                                    .flatten()
+                                    .map(|q| format!(" · legacy query “{q}”"))}
+                            </p>
+                            <ul class="words">
+                                {crm
+                                    .filters
+                                    .clone()
+                                    .unwrap_or_default()
+                                    .iter()
+                                    .map(|c| view! { <li>{describe_condition(c)}</li> })
+                                    .collect_view()}
+                            </ul>
+                        }
+                            .into_any()
+                    }
                 }}
             </section>
             <section class="panel json-panel" aria-labelledby="json-heading">
                 <h2 id="json-heading">"JSON"</h2>
-                <pre class="json" tabindex="0" aria-label="The ICP as JSON"><code>{json}</code></pre>
+                <pre class="json" tabindex="0" aria-label="The ICP as JSON">
+                    <code>{json}</code>
+                </pre>
             </section>
         </div>
     }
@@ -274,16 +365,21 @@ fn BuilderPage(title: &'static str, edit: bool) -> impl IntoView {
         <h1>{title}</h1>
         {match resubmitted {
             Some(Resubmission(init)) => view! { <IcpBuilder init=init /> }.into_any(),
-            None => view! {
-                <Suspense fallback=|| view! { <p class="loading">"Loading the builder…"</p> }>
-                    {move || Suspend::new(async move {
-                        match start.await {
-                            Ok(init) => view! { <IcpBuilder init=init /> }.into_any(),
-                            Err(error) => view! { <Problem error=error /> }.into_any(),
-                        }
-                    })}
-                </Suspense>
-            }.into_any(),
+            None => {
+                view! {
+                    <Suspense fallback=|| {
+                        view! { <p class="loading">"Loading the builder…"</p> }
+                    }>
+                        {move || Suspend::new(async move {
+                            match start.await {
+                                Ok(init) => view! { <IcpBuilder init=init /> }.into_any(),
+                                Err(error) => view! { <Problem error=error /> }.into_any(),
+                            }
+                        })}
+                    </Suspense>
+                }
+                    .into_any()
+            }
         }}
     }
 }

@@ -54,16 +54,20 @@ pub fn Settings() -> impl IntoView {
     view! {
         <Title text="Settings" />
         <h1>"Settings"</h1>
-        <Suspense fallback=|| view! { <p class="loading">"Loading your settings…"</p> }>
+        <Suspense fallback=|| {
+            view! { <p class="loading">"Loading your settings…"</p> }
+        }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(data) => view! { <SettingsBody data /> }.into_any(),
-                    Err(_) => view! {
-                        <p class="alert alert-error" role="alert">
-                            "Your settings could not be loaded. Please reload the page."
-                        </p>
+                    Err(_) => {
+                        view! {
+                            <p class="alert alert-error" role="alert">
+                                "Your settings could not be loaded. Please reload the page."
+                            </p>
+                        }
+                            .into_any()
                     }
-                        .into_any(),
                 }
             })}
         </Suspense>
