@@ -206,13 +206,26 @@ async fn pages_per_second(
     (rate, latencies[latencies.len() / 2])
 }
 
+/// `count_icps` (what `/icps` shows beside every page) per second: it counts index entries, so
+/// unlike a page it grows with the count; shown for scale.
+async fn counts_per_second(store: &dyn Store, user: &UserId, expected: usize) -> f64 {
+    let mut calls = 0_u32;
+    let start = Instant::now();
+    while start.elapsed() < MEASURE_FOR / 3 {
+        let count = store.count_icps(user).await.expect("count");
+        assert_eq!(count, expected as u64);
+        calls += 1;
+    }
+    f64::from(calls) / start.elapsed().as_secs_f64()
+}
+
 async fn run(database: &str, store: DynStore) {
     let mut fixture = Fixture::new();
     let mut baseline: Option<(f64, f64)> = None;
     println!("\n{database}: list_icps(limit {PAGE}) for one user, one call at a time");
     println!(
-        "{:>8}  {:>12} {:>10} {:>9}   {:>12} {:>10} {:>9}",
-        "ICPs", "first page/s", "p50", "vs 100", "deep page/s", "p50", "vs 100"
+        "{:>8}  {:>12} {:>10} {:>9}   {:>12} {:>10} {:>9}   {:>8}",
+        "ICPs", "first page/s", "p50", "vs 100", "deep page/s", "p50", "vs 100", "counts/s"
     );
     for size in SIZES {
         let filling = Instant::now();
@@ -222,8 +235,9 @@ async fn run(database: &str, store: DynStore) {
         let deep_cursor = Some(fixture.deep_cursor());
         let (deep, deep_p50) = pages_per_second(store.as_ref(), &fixture.user, deep_cursor).await;
         let (first_base, deep_base) = *baseline.get_or_insert((first, deep));
+        let counts = counts_per_second(store.as_ref(), &fixture.user, size).await;
         println!(
-            "{size:>8}  {first:>12.0} {:>8.0}µs {:>8.2}×   {deep:>12.0} {:>8.0}µs {:>8.2}×   (filled in {:.1} s)",
+            "{size:>8}  {first:>12.0} {:>8.0}µs {:>8.2}×   {deep:>12.0} {:>8.0}µs {:>8.2}×   {counts:>8.0}   (filled in {:.1} s)",
             first_p50.as_secs_f64() * 1e6,
             first_base / first,
             deep_p50.as_secs_f64() * 1e6,
