@@ -1,7 +1,8 @@
 //! The page shell, the routes and the layout.
 
 use crate::pages::account::{SignIn, SignUp, UserMenu};
-use crate::pages::icps::{EditIcp, IcpDetail, IcpList, NewIcp};
+use crate::pages::icp_list::IcpList;
+use crate::pages::icps::{EditIcp, IcpDetail, NewIcp};
 use crate::pages::settings::Settings;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

@@ -26,6 +26,8 @@ on_both_databases!(
     form_posts_past_the_size_limit_are_refused_with_a_page,
     server_function_calls_past_the_size_limit_are_refused,
     an_edit_through_the_plain_form_stores_exactly_what_was_cleared,
+    the_list_pages_by_fifty_with_a_count_and_plain_links,
+    a_bad_page_link_shows_the_first_page,
 );
 
 fn html(reply: &common::Reply) -> &str {
@@ -631,4 +633,93 @@ async fn a_tag_list_past_its_limit_comes_back_cut_with_a_message(db: Database) {
     assert!(text.contains("value=\"Germany\""));
     assert!(text.len() < 200_000, "{} bytes", text.len());
     assert_eq!(app.get(&me, "/api/v1/entities/icps").await.body, json!([]));
+}
+
+/// The ICP cards on a list page, by name, in order.
+fn card_names(html: &str) -> Vec<String> {
+    html.split("<li class=\"icp-card panel\"")
+        .skip(1)
+        .filter_map(|card| {
+            let name = card.split("<h2><a href=\"/icps/").nth(1)?;
+            let name = name.split_once('>')?.1;
+            Some(name.split('<').next()?.to_owned())
+        })
+        .collect()
+}
+
+/// The `after` of the page's "Next page →" link.
+fn next_link(html: &str) -> Option<String> {
+    let after = html.split("href=\"/icps?after=").nth(1)?;
+    Some(after.split('"').next()?.to_owned())
+}
+
+/// 73 ICPs for the caller ("ICP 01" oldest … "ICP 73" newest) and one for someone else.
+async fn seventy_three_icps(app: &TestApp) -> String {
+    let me = app.caller("ana").await;
+    let other = app.caller("bo").await;
+    for n in 1..=73 {
+        app.create(&me, &minimal(&format!("ICP {n:02}"))).await;
+    }
+    app.create(&other, &minimal("Not for Ana")).await;
+    app.session_cookie(&me).await
+}
+
+async fn the_list_pages_by_fifty_with_a_count_and_plain_links(db: Database) {
+    let app = TestApp::start(db).await;
+    let cookie = seventy_three_icps(&app).await;
+    let newest_first: Vec<String> = (1..=73).rev().map(|n| format!("ICP {n:02}")).collect();
+
+    let first = app.browser(&cookie, Method::GET, "/icps", None).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let page = html(&first);
+    assert!(page.contains("73 ICPs"), "the count is shown");
+    assert_eq!(card_names(page), newest_first[..50]);
+    assert!(!page.contains("← Newest"), "the first page has no way back");
+    let after = next_link(page).expect("a next page link");
+    assert!(page.contains("Next page →"));
+
+    let second = app
+        .browser(&cookie, Method::GET, &format!("/icps?after={after}"), None)
+        .await;
+    assert_eq!(second.status, StatusCode::OK);
+    let page = html(&second);
+    assert!(page.contains("73 ICPs"), "the count is on every page");
+    assert_eq!(card_names(page), newest_first[50..]);
+    assert!(!page.contains("Not for Ana"));
+    assert_eq!(next_link(page), None, "the last page has no next link");
+    assert!(
+        page.contains("<a href=\"/icps\">← Newest"),
+        "a link back to the first page"
+    );
+}
+
+async fn a_bad_page_link_shows_the_first_page(db: Database) {
+    let app = TestApp::start(db).await;
+    let cookie = seventy_three_icps(&app).await;
+    for after in [
+        "nonsense",
+        "12-notauuid",
+        "99999999999999999999-0",
+        "%00%FF",
+        "-",
+    ] {
+        let reply = app
+            .browser(&cookie, Method::GET, &format!("/icps?after={after}"), None)
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "after={after}");
+        let page = html(&reply);
+        assert_eq!(card_names(page).len(), 50, "after={after}");
+        assert!(card_names(page)[0] == "ICP 73", "after={after}");
+        assert!(
+            page.contains("That page link is no longer valid"),
+            "after={after}"
+        );
+        assert!(page.contains("73 ICPs"));
+    }
+    // An empty `after` is just the first page.
+    let reply = app
+        .browser(&cookie, Method::GET, "/icps?after=", None)
+        .await;
+    assert_eq!(card_names(html(&reply)).len(), 50);
+    assert!(!html(&reply).contains("That page link is no longer valid"));
 }

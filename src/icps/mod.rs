@@ -78,6 +78,11 @@ pub async fn list(
     Ok(IcpPage { icps, next })
 }
 
+/// How many ICPs are shared with `user` (shown beside the paged list).
+pub async fn count(store: &dyn Store, user: &UserId) -> IcpResult<u64> {
+    Ok(store.count_icps(user).await?)
+}
+
 /// Updates `id` with `patch` (see `apply_patch`), retrying when a concurrent update got there
 /// first, so that no acknowledged change is lost.
 pub async fn update(store: &dyn Store, user: &UserId, id: Uuid, patch: &Value) -> IcpResult<Icp> {

@@ -1,6 +1,7 @@
-//! ICP pages: the list, one ICP in words, and the builder for new, duplicated and edited ICPs.
+//! ICP pages: one ICP in words, and the builder for new, duplicated and edited ICPs (the list is
+//! in `icp_list`).
 
-use super::describe::{describe_condition, describe_filter, describe_lead, plural};
+use super::describe::{describe_condition, describe_filter, describe_lead};
 use crate::builder::save::builder_start;
 use crate::builder::view::{BuilderInit, IcpBuilder};
 use crate::domain::Icp;
@@ -13,23 +14,6 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 /// loading the ICP afresh.
 #[derive(Debug, Clone)]
 pub struct Resubmission(pub BuilderInit);
-
-#[server(prefix = "/fn")]
-pub async fn my_icps() -> Result<Vec<Icp>, PageError> {
-    let user = crate::page_error::signed_in_user().await?;
-    let state = expect_context::<crate::state::AppState>();
-    let mut all = Vec::new();
-    let mut after = None;
-    // The page shows every ICP (paging it is the next step); the store hands them out 100 at a time.
-    loop {
-        let page = crate::icps::list(state.store.as_ref(), &user, after, 100).await?;
-        all.extend(page.icps);
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return Ok(all),
-        }
-    }
-}
 
 #[server(prefix = "/fn")]
 pub async fn icp_page(id: String) -> Result<Icp, PageError> {
@@ -83,56 +67,9 @@ pub fn Problem(error: PageError) -> impl IntoView {
     }
 }
 
+/// "Active" or "Expired", with the end date in its title.
 #[component]
-pub fn IcpList() -> impl IntoView {
-    let icps = Resource::new(|| (), |_| my_icps());
-    view! {
-        <Title text="Your ICPs" />
-        <div class="page-head">
-            <h1>"Your ICPs"</h1>
-            <a class="button button-primary" href="/icps/new">
-                "New ICP"
-            </a>
-        </div>
-        <Suspense fallback=|| {
-            view! { <p class="loading">"Loading your ICPs…"</p> }
-        }>
-            {move || Suspend::new(async move {
-                match icps.await {
-                    Ok(list) if list.is_empty() => {
-                        view! {
-                            <div class="empty panel">
-                                <h2>"No ICPs yet"</h2>
-                                <p>
-                                    "An Ideal Customer Profile says who to find leads for: job titles, places, company size and the checks every lead must pass."
-                                </p>
-                                <a class="button button-primary" href="/icps/new">
-                                    "Build your first ICP"
-                                </a>
-                            </div>
-                        }
-                            .into_any()
-                    }
-                    Ok(list) => {
-                        view! {
-                            <ul class="icp-list">
-                                {list
-                                    .into_iter()
-                                    .map(|icp| view! { <IcpCard icp=icp /> })
-                                    .collect_view()}
-                            </ul>
-                        }
-                            .into_any()
-                    }
-                    Err(error) => view! { <Problem error=error /> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
-}
-
-#[component]
-fn StatusBadge(icp: Icp) -> impl IntoView {
+pub(super) fn StatusBadge(icp: Icp) -> impl IntoView {
     let expired = icp.is_expired_at(chrono::Utc::now());
     let until = icp
         .active_until
@@ -146,41 +83,6 @@ fn StatusBadge(icp: Icp) -> impl IntoView {
         <span class=if expired { "badge badge-expired" } else { "badge badge-active" } title=title>
             {if expired { "Expired" } else { "Active" }}
         </span>
-    }
-}
-
-#[component]
-fn IcpCard(icp: Icp) -> impl IntoView {
-    let href = format!("/icps/{}", icp.id);
-    let shared = icp
-        .user_ids
-        .iter()
-        .map(|u| u.to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let counts = format!(
-        "{} · {} · {} leads per list",
-        plural(
-            icp.lead_provider_criteria.len(),
-            "lead source",
-            "lead sources"
-        ),
-        plural(icp.custom_filter_criteria.len(), "filter", "filters"),
-        icp.leads_per_list
-    );
-    let created = icp.created_at.0.format("%-d %b %Y").to_string();
-    view! {
-        <li class="icp-card panel">
-            <div class="row-head">
-                <h2>
-                    <a href=href>{icp.name.clone()}</a>
-                </h2>
-                <StatusBadge icp=icp.clone() />
-            </div>
-            {icp.description.clone().map(|d| view! { <p class="description">{d}</p> })}
-            <p class="meta">{counts}</p>
-            <p class="meta">"Shared with " {shared} " · created " {created}</p>
-        </li>
     }
 }
 

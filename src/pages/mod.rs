@@ -2,5 +2,6 @@
 
 pub mod account;
 pub mod describe;
+pub mod icp_list;
 pub mod icps;
 pub mod settings;

@@ -111,13 +111,16 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts an ICP and its members atomically; durable once this returns.
     async fn insert_icp(&self, icp: &Icp) -> StoreResult<()>;
     async fn icp(&self, id: Uuid) -> StoreResult<Option<Icp>>;
-    /// ICPs shared with `member`, newest first, after `cursor`.
+    /// ICPs shared with `member`, newest first, after `cursor`: one index range scan, whatever
+    /// the member's ICP count.
     async fn list_icps(
         &self,
         member: &UserId,
         after: Option<ListCursor>,
         limit: u32,
     ) -> StoreResult<Vec<Icp>>;
+    /// How many ICPs are shared with `member` (counted in the membership index alone).
+    async fn count_icps(&self, member: &UserId) -> StoreResult<u64>;
     /// Replaces an ICP if it is still as last read (`previous_update`); `Stale` otherwise.
     async fn update_icp(&self, icp: &Icp, previous_update: Timestamp) -> StoreResult<()>;
     /// False when there was nothing to delete.

@@ -18,9 +18,35 @@ pub struct PgStore {
     pool: PgPool,
 }
 
-const ICP_COLUMNS: &str = "i.id, i.name, i.description, i.lead_provider_criteria, i.custom_filter_criteria, \
-     i.crm_filters, i.leads_per_list, i.active_until, i.created_at, i.updated_at, \
-     ARRAY(SELECT m.user_id FROM icp_members m WHERE m.icp_id = i.id ORDER BY m.position) AS user_ids";
+/// The columns an `IcpRow` reads, from `icps i` (a macro so the list queries can `concat!` it).
+macro_rules! icp_columns {
+    () => {
+        "i.id, i.name, i.description, i.lead_provider_criteria, i.custom_filter_criteria, \
+         i.crm_filters, i.leads_per_list, i.active_until, i.created_at, i.updated_at, \
+         ARRAY(SELECT m.user_id FROM icp_members m WHERE m.icp_id = i.id ORDER BY m.position) AS user_ids"
+    };
+}
+const ICP_COLUMNS: &str = icp_columns!();
+
+/// A list page walks `icp_members_by_user_newest` from the cursor (an Index Scan, no Sort) and
+/// joins each of its `LIMIT` rows to `icps` by primary key: its cost does not grow with the user's
+/// ICP count.
+macro_rules! list_query {
+    ($cursor:literal, $limit:literal) => {
+        concat!(
+            "SELECT ",
+            icp_columns!(),
+            " FROM icp_members me JOIN icps i ON i.id = me.icp_id WHERE me.user_id = $1",
+            $cursor,
+            " ORDER BY me.created_at DESC, me.icp_id DESC LIMIT ",
+            $limit
+        )
+    };
+}
+const LIST_FIRST_PAGE: &str = list_query!("", "$2");
+const LIST_AFTER_CURSOR: &str = list_query!(" AND (me.created_at, me.icp_id) < ($2, $3)", "$4");
+/// Counted in the same index (an Index Only Scan once the table is vacuumed), never in `icps`.
+const COUNT: &str = "SELECT count(*) FROM icp_members WHERE user_id = $1";
 
 #[derive(FromRow)]
 struct IcpRow {
@@ -85,11 +111,13 @@ impl PgStore {
     async fn write_members(tx: &mut Transaction<'_, Postgres>, icp: &Icp) -> StoreResult<()> {
         let users: Vec<&str> = icp.user_ids.iter().map(UserId::as_str).collect();
         sqlx::query(
-            "INSERT INTO icp_members (icp_id, user_id, position) \
-             SELECT $1, u.user_id, u.position - 1 FROM unnest($2::text[]) WITH ORDINALITY AS u(user_id, position)",
+            "INSERT INTO icp_members (icp_id, user_id, position, created_at) \
+             SELECT $1, u.user_id, u.position - 1, $3 FROM unnest($2::text[]) WITH ORDINALITY AS u(user_id, position)",
         )
         .bind(icp.id)
         .bind(&users)
+        // The ICP's creation instant, copied so a list page is one index range.
+        .bind(icp.created_at.0)
         .execute(&mut **tx)
         .await?;
         Ok(())
@@ -246,22 +274,26 @@ impl Store for PgStore {
         after: Option<ListCursor>,
         limit: u32,
     ) -> StoreResult<Vec<Icp>> {
-        let (after_time, after_id) = match after {
-            Some(cursor) => (Some(cursor.created_at.0), Some(cursor.id)),
-            None => (None, None),
+        let query = match after {
+            None => sqlx::query_as::<_, IcpRow>(LIST_FIRST_PAGE)
+                .bind(member.as_str())
+                .bind(i64::from(limit)),
+            Some(cursor) => sqlx::query_as::<_, IcpRow>(LIST_AFTER_CURSOR)
+                .bind(member.as_str())
+                .bind(cursor.created_at.0)
+                .bind(cursor.id)
+                .bind(i64::from(limit)),
         };
-        let rows: Vec<IcpRow> = sqlx::query_as(&format!(
-            "SELECT {ICP_COLUMNS} FROM icps i JOIN icp_members me ON me.icp_id = i.id AND me.user_id = $1 \
-             WHERE $2::timestamptz IS NULL OR (i.created_at, i.id) < ($2, $3::uuid) \
-             ORDER BY i.created_at DESC, i.id DESC LIMIT $4"
-        ))
-        .bind(member.as_str())
-        .bind(after_time)
-        .bind(after_id)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = query.fetch_all(&self.pool).await?;
         rows.into_iter().map(Icp::try_from).collect()
+    }
+
+    async fn count_icps(&self, member: &UserId) -> StoreResult<u64> {
+        let (count,): (i64,) = sqlx::query_as(COUNT)
+            .bind(member.as_str())
+            .fetch_one(&self.pool)
+            .await?;
+        u64::try_from(count).map_err(|_| StoreError::Corrupt(format!("bad count {count}")))
     }
 
     async fn update_icp(&self, icp: &Icp, previous_update: Timestamp) -> StoreResult<()> {
@@ -305,5 +337,163 @@ impl Store for PgStore {
 
     fn pools(&self) -> Pools {
         Pools::Postgres(self.pool.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::Connection;
+
+    /// A store in a fresh schema of the Postgres at `ICP_TEST_POSTGRES_URL` (as the integration
+    /// tests do); `None`, loudly, only with `ICP_TEST_SKIP_POSTGRES=1`.
+    async fn fresh_store() -> Option<PgStore> {
+        let url = match std::env::var("ICP_TEST_POSTGRES_URL") {
+            Ok(url) if !url.trim().is_empty() => url,
+            _ if std::env::var("ICP_TEST_SKIP_POSTGRES").as_deref() == Ok("1") => {
+                eprintln!("!!! SKIPPED on Postgres (ICP_TEST_SKIP_POSTGRES=1)");
+                return None;
+            }
+            _ => panic!("set ICP_TEST_POSTGRES_URL, or ICP_TEST_SKIP_POSTGRES=1 to skip"),
+        };
+        let schema = format!("t_{}", Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let options = PgConnectOptions::from_str(&url)
+            .unwrap()
+            .options([("search_path", schema.as_str())]);
+        Some(PgStore::connect_with(options).await.unwrap())
+    }
+
+    fn plan_text(rows: Vec<(String,)>) -> String {
+        rows.into_iter()
+            .map(|(line,)| line)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[tokio::test]
+    async fn the_membership_migration_copies_each_icps_creation_instant() {
+        let Some(store) = fresh_store().await else {
+            return;
+        };
+        // The schema as it was before 0003, in a schema of its own.
+        let schema = format!("old_{}", Uuid::new_v4().simple());
+        let mut old = store.pool.acquire().await.unwrap();
+        sqlx::raw_sql(&format!(
+            "CREATE SCHEMA {schema}; SET search_path TO {schema}"
+        ))
+        .execute(&mut *old)
+        .await
+        .unwrap();
+        for sql in [
+            include_str!("../../migrations/postgres/0001_init.sql"),
+            include_str!("../../migrations/postgres/0002_auth_attempts.sql"),
+            "INSERT INTO icps (id, name, lead_provider_criteria, custom_filter_criteria, leads_per_list, \
+             created_at, updated_at) VALUES \
+             ('00000000-0000-0000-0000-000000000001', 'a', '[]', '[]', 20, '2024-01-01T00:00:01.5Z', now()), \
+             ('00000000-0000-0000-0000-000000000002', 'b', '[]', '[]', 20, '2024-01-01T00:00:02Z', now()); \
+             INSERT INTO icp_members (icp_id, user_id, position) VALUES \
+             ('00000000-0000-0000-0000-000000000001', 'user_a', 0), \
+             ('00000000-0000-0000-0000-000000000001', 'user_b', 1), \
+             ('00000000-0000-0000-0000-000000000002', 'user_b', 0);",
+            include_str!("../../migrations/postgres/0003_member_created_at.sql"),
+        ] {
+            sqlx::raw_sql(sql).execute(&mut *old).await.unwrap();
+        }
+        let rows: Vec<(String, i32, String)> = sqlx::query_as(
+            "SELECT user_id, position, to_char(created_at AT TIME ZONE 'UTC', 'SS.MS') \
+             FROM icp_members ORDER BY icp_id, position",
+        )
+        .fetch_all(&mut *old)
+        .await
+        .unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                ("user_a".into(), 0, "01.500".into()),
+                ("user_b".into(), 1, "01.500".into()),
+                ("user_b".into(), 0, "02.000".into()),
+            ]
+        );
+        let refused = sqlx::query(
+            "INSERT INTO icp_members (icp_id, user_id, position) \
+             VALUES ('00000000-0000-0000-0000-000000000002', 'user_c', 1)",
+        )
+        .execute(&mut *old)
+        .await;
+        assert!(refused.is_err(), "created_at is NOT NULL");
+    }
+
+    #[tokio::test]
+    async fn a_list_page_and_the_count_are_index_scans_without_a_sort() {
+        let Some(store) = fresh_store().await else {
+            return;
+        };
+        // user_a's 1,000 ICPs among 20,000 of user_b, analysed, so the planner sees tables worth
+        // indexing and a user whose rows are a small part of them (as most users are).
+        for (user, count) in [("user_a", 1_000), ("user_b", 20_000)] {
+            sqlx::query(
+                "WITH new AS (INSERT INTO icps (id, name, lead_provider_criteria, custom_filter_criteria, \
+                 leads_per_list, created_at, updated_at) \
+                 SELECT gen_random_uuid(), 'ICP ' || n, '[]', '[]', 20, \
+                 now() - n * interval '1 second', now() FROM generate_series(1, $2) n \
+                 RETURNING id, created_at) \
+                 INSERT INTO icp_members (icp_id, user_id, position, created_at) \
+                 SELECT id, $1, 0, created_at FROM new",
+            )
+            .bind(user)
+            .bind(count)
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        }
+        sqlx::query("VACUUM ANALYZE icp_members")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        sqlx::query("ANALYZE icps")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        for (sql, cursor) in [(LIST_FIRST_PAGE, false), (LIST_AFTER_CURSOR, true)] {
+            let explain = format!("EXPLAIN (COSTS OFF) {sql}");
+            let query = sqlx::query_as::<_, (String,)>(&explain).bind("user_a");
+            let query = if cursor {
+                query.bind(Timestamp::now().0).bind(Uuid::now_v7())
+            } else {
+                query
+            };
+            let plan = plan_text(query.bind(21_i64).fetch_all(&store.pool).await.unwrap());
+            // Index Only Scan once vacuumed, Index Scan before: both walk the index in order.
+            assert!(
+                plan.contains("Scan using icp_members_by_user_newest on icp_members me"),
+                "the members' index must drive the page:\n{plan}"
+            );
+            assert!(
+                plan.contains("Index Scan using icps_pkey on icps i"),
+                "each row joins icps by primary key:\n{plan}"
+            );
+            // (The SubPlan sorts one ICP's few user ids by position: bounded per row.)
+            let page = plan.split("SubPlan").next().unwrap_or_default();
+            assert!(!page.contains("Sort"), "no sort of the page:\n{plan}");
+        }
+        let explain = format!("EXPLAIN (COSTS OFF) {COUNT}");
+        let plan = plan_text(
+            sqlx::query_as::<_, (String,)>(&explain)
+                .bind("user_a")
+                .fetch_all(&store.pool)
+                .await
+                .unwrap(),
+        );
+        // Index Only Scan when the visibility map is current; a Bitmap scan of the same index while
+        // other transactions (parallel tests) keep VACUUM from marking pages all-visible.
+        assert!(
+            plan.contains("icp_members_by_user_newest") && !plan.contains("Seq Scan"),
+            "the count reads the members' index:\n{plan}"
+        );
     }
 }

@@ -23,9 +23,35 @@ pub struct SqliteStore {
     readers: SqlitePool,
 }
 
-const ICP_COLUMNS: &str = "i.id, i.name, i.description, i.lead_provider_criteria, i.custom_filter_criteria, \
-     i.crm_filters, i.leads_per_list, i.active_until, i.created_at, i.updated_at, \
-     (SELECT json_group_array(m.user_id ORDER BY m.position) FROM icp_members m WHERE m.icp_id = i.id) AS user_ids";
+/// The columns an `IcpRow` reads, from `icps i` (a macro so the list queries can `concat!` it).
+macro_rules! icp_columns {
+    () => {
+        "i.id, i.name, i.description, i.lead_provider_criteria, i.custom_filter_criteria, \
+         i.crm_filters, i.leads_per_list, i.active_until, i.created_at, i.updated_at, \
+         (SELECT json_group_array(m.user_id ORDER BY m.position) FROM icp_members m WHERE m.icp_id = i.id) AS user_ids"
+    };
+}
+const ICP_COLUMNS: &str = icp_columns!();
+
+/// A list page walks `icp_members_by_user_newest` from the cursor and joins each of its `LIMIT`
+/// rows to `icps` by primary key: its cost does not grow with the user's ICP count. `CROSS JOIN`
+/// makes SQLite keep the members as the outer loop, so the index gives the order (no sort).
+macro_rules! list_query {
+    ($cursor:literal, $limit:literal) => {
+        concat!(
+            "SELECT ",
+            icp_columns!(),
+            " FROM icp_members me CROSS JOIN icps i ON i.id = me.icp_id WHERE me.user_id = ?1",
+            $cursor,
+            " ORDER BY me.created_at DESC, me.icp_id DESC LIMIT ",
+            $limit
+        )
+    };
+}
+const LIST_FIRST_PAGE: &str = list_query!("", "?2");
+const LIST_AFTER_CURSOR: &str = list_query!(" AND (me.created_at, me.icp_id) < (?2, ?3)", "?4");
+/// Counted in the same index (it holds every membership of the user), never in `icps`.
+const COUNT: &str = "SELECT count(*) FROM icp_members WHERE user_id = ?";
 
 #[derive(FromRow)]
 struct IcpRow {
@@ -105,12 +131,16 @@ impl SqliteStore {
 
     async fn write_members(tx: &mut Transaction<'_, Sqlite>, icp: &Icp) -> StoreResult<()> {
         for (position, user) in icp.user_ids.iter().enumerate() {
-            sqlx::query("INSERT INTO icp_members (icp_id, user_id, position) VALUES (?, ?, ?)")
-                .bind(icp.id)
-                .bind(user.as_str())
-                .bind(position as i64)
-                .execute(&mut **tx)
-                .await?;
+            // created_at is the ICP's creation instant, copied so a list page is one index range.
+            sqlx::query(
+                "INSERT INTO icp_members (icp_id, user_id, position, created_at) VALUES (?, ?, ?, ?)",
+            )
+            .bind(icp.id)
+            .bind(user.as_str())
+            .bind(position as i64)
+            .bind(icp.created_at.millis())
+            .execute(&mut **tx)
+            .await?;
         }
         Ok(())
     }
@@ -265,22 +295,26 @@ impl Store for SqliteStore {
         after: Option<ListCursor>,
         limit: u32,
     ) -> StoreResult<Vec<Icp>> {
-        let (after_time, after_id) = match after {
-            Some(cursor) => (Some(cursor.created_at.millis()), Some(cursor.id)),
-            None => (None, None),
+        let query = match after {
+            None => sqlx::query_as::<_, IcpRow>(LIST_FIRST_PAGE)
+                .bind(member.as_str())
+                .bind(i64::from(limit)),
+            Some(cursor) => sqlx::query_as::<_, IcpRow>(LIST_AFTER_CURSOR)
+                .bind(member.as_str())
+                .bind(cursor.created_at.millis())
+                .bind(cursor.id)
+                .bind(i64::from(limit)),
         };
-        let rows: Vec<IcpRow> = sqlx::query_as(&format!(
-            "SELECT {ICP_COLUMNS} FROM icps i JOIN icp_members me ON me.icp_id = i.id AND me.user_id = ?1 \
-             WHERE ?2 IS NULL OR (i.created_at, i.id) < (?2, ?3) \
-             ORDER BY i.created_at DESC, i.id DESC LIMIT ?4"
-        ))
-        .bind(member.as_str())
-        .bind(after_time)
-        .bind(after_id)
-        .bind(i64::from(limit))
-        .fetch_all(&self.readers)
-        .await?;
+        let rows: Vec<IcpRow> = query.fetch_all(&self.readers).await?;
         rows.into_iter().map(Icp::try_from).collect()
+    }
+
+    async fn count_icps(&self, member: &UserId) -> StoreResult<u64> {
+        let (count,): (i64,) = sqlx::query_as(COUNT)
+            .bind(member.as_str())
+            .fetch_one(&self.readers)
+            .await?;
+        u64::try_from(count).map_err(|_| StoreError::Corrupt(format!("bad count {count}")))
     }
 
     async fn update_icp(&self, icp: &Icp, previous_update: Timestamp) -> StoreResult<()> {
@@ -327,5 +361,114 @@ impl Store for SqliteStore {
             readers: self.readers.clone(),
             writer: self.writer.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What SQLite plans for `sql` (parameters unbound: the plan does not depend on them).
+    async fn plan(store: &SqliteStore, sql: &str) -> String {
+        let rows: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .fetch_all(&store.readers)
+                .await
+                .unwrap();
+        rows.into_iter()
+            .map(|(_, _, _, detail)| detail)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[tokio::test]
+    async fn the_membership_migration_copies_each_icps_creation_instant() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("old.db").display());
+        let options = SqliteConnectOptions::from_str(&url)
+            .unwrap()
+            .create_if_missing(true)
+            .foreign_keys(true);
+        let pool = SqlitePool::connect_with(options).await.unwrap();
+        sqlx::raw_sql(include_str!("../../migrations/sqlite/0001_init.sql"))
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::raw_sql(
+            "INSERT INTO icps (id, name, lead_provider_criteria, custom_filter_criteria, leads_per_list, \
+             created_at, updated_at) VALUES (x'01', 'a', '[]', '[]', 20, 1000, 5000), \
+             (x'02', 'b', '[]', '[]', 20, 2000, 2000); \
+             INSERT INTO icp_members (icp_id, user_id, position) VALUES \
+             (x'01', 'user_a', 0), (x'01', 'user_b', 1), (x'02', 'user_b', 0);",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::raw_sql(include_str!(
+            "../../migrations/sqlite/0002_member_created_at.sql"
+        ))
+        .execute(&pool)
+        .await
+        .unwrap();
+        let rows: Vec<(Vec<u8>, String, i64, i64)> = sqlx::query_as(
+            "SELECT icp_id, user_id, position, created_at FROM icp_members ORDER BY icp_id, position",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                (vec![1], "user_a".into(), 0, 1000),
+                (vec![1], "user_b".into(), 1, 1000),
+                (vec![2], "user_b".into(), 0, 2000),
+            ]
+        );
+        // Deleting an ICP still removes its members (the rebuilt table kept its foreign key).
+        sqlx::query("DELETE FROM icps WHERE id = x'01'")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let (left,): (i64,) = sqlx::query_as("SELECT count(*) FROM icp_members")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(left, 1);
+    }
+
+    #[tokio::test]
+    async fn a_list_page_and_the_count_are_ranges_of_one_index_without_a_sort() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("plan.db").display());
+        let store = SqliteStore::connect(&url).await.unwrap();
+        for sql in [LIST_FIRST_PAGE, LIST_AFTER_CURSOR] {
+            let plan = plan(&store, sql).await;
+            let first = plan.lines().next().unwrap_or_default();
+            assert!(
+                first.starts_with(
+                    "SEARCH me USING COVERING INDEX icp_members_by_user_newest (user_id=?"
+                ),
+                "the members' index must drive the page:\n{plan}"
+            );
+            assert!(
+                plan.contains("SEARCH i USING INDEX sqlite_autoindex_icps_1 (id=?)"),
+                "each row joins icps by primary key:\n{plan}"
+            );
+            // (Sorting one ICP's few user ids for `json_group_array` is a bounded B-tree per row.)
+            assert!(
+                !plan.contains("TEMP B-TREE FOR ORDER BY"),
+                "no sort of the page:\n{plan}"
+            );
+        }
+        let after = plan(&store, LIST_AFTER_CURSOR).await;
+        assert!(
+            after.starts_with("SEARCH me USING COVERING INDEX icp_members_by_user_newest (user_id=? AND (created_at,icp_id)<(?,?))"),
+            "a later page starts at the cursor in the index:\n{after}"
+        );
+        let plan = plan(&store, COUNT).await;
+        assert_eq!(
+            plan,
+            "SEARCH icp_members USING COVERING INDEX icp_members_by_user_newest (user_id=?)"
+        );
     }
 }
