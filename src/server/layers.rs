@@ -4,11 +4,19 @@ use crate::api::ApiError;
 use crate::auth::origin;
 use crate::state::Config;
 use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::Router;
+use leptos::prelude::LeptosOptions;
 use std::any::Any;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
+use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 /// The longest a request may take, from its head being read to its response head (reading the
 /// body included); after it the client gets a 503 and the work is dropped.
@@ -44,6 +52,41 @@ pub async fn same_origin(
     } else {
         origin::refusal_page()
     }
+}
+
+/// `/pkg`, the WASM bundle, its JavaScript and the stylesheet: the `.br` or `.gz` file built beside
+/// each (`scripts/serve.sh` makes them) when the browser accepts it, and revalidated on every use
+/// (`no-cache`: a 304 when unchanged), since the file names do not change between builds.
+pub fn bundle_files<S: Clone + Send + Sync + 'static>(options: &LeptosOptions) -> Router<S> {
+    let dir = Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    let files = ServeDir::new(dir).precompressed_br().precompressed_gzip();
+    Router::new().nest_service(
+        "/pkg",
+        tower::ServiceBuilder::new()
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("no-cache"),
+            ))
+            .service(files),
+    )
+}
+
+/// Compresses HTML pages for browsers that accept it (gzip or brotli); API answers and files stay
+/// as they are.
+pub fn compress_pages() -> CompressionLayer<impl Predicate> {
+    let html = |_: axum::http::StatusCode,
+                _: axum::http::Version,
+                headers: &HeaderMap,
+                _: &axum::http::Extensions| {
+        headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.starts_with("text/html"))
+    };
+    CompressionLayer::new()
+        .no_deflate()
+        .no_zstd()
+        .compress_when(DefaultPredicate::new().and(html))
 }
 
 /// A handler's panic as the API's 500 body (its message goes to the log only).

@@ -62,6 +62,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::api::router())
         .merge(crate::forms::router())
         .merge(pages)
+        .merge(layers::bundle_files(&state.leptos_options))
         // The sign-in rule for pages (matched routes only: an unknown path stays a 404) and the
         // same-origin check; inside the session layer (added after).
         .route_layer(axum::middleware::from_fn(crate::auth::guard::require_session))
@@ -82,6 +83,8 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::map_response(move |response| async move {
             crate::headers::with_security_headers(response, https)
         }))
+        // Pages compressed on the fly (the bundle is compressed ahead of time).
+        .layer(layers::compress_pages())
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             let id = request
