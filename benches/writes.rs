@@ -2,8 +2,9 @@
 //! (the path before group commit) against the group-commit writer, measured in the same run on a
 //! fresh SQLite file each, and on fresh Postgres schemas when `ICP_TEST_POSTGRES_URL` is set.
 //!
-//! `cargo bench --features ssr --bench writes` (optimised build); `BENCH_SECONDS` (default 5) sets
-//! each measurement's length. Compare the ratios within one run: the machine is shared and noisy.
+//! `cargo bench --features ssr --bench writes` (optimised build). The modes take turns, `BENCH_ROUNDS`
+//! (default 3) rounds of `BENCH_SECONDS` (default 3) each, so that a change in the machine's load
+//! falls on all of them; each mode's figures pool its rounds. Compare ratios within one run only.
 
 use icp_builder::domain::{validate_draft, Icp, Timestamp, UserId};
 use icp_builder::store::{DynStore, PgStore, SqliteStore, WriteMode};
@@ -42,10 +43,28 @@ fn icp(member: &UserId) -> Icp {
         .into_icp(Uuid::now_v7(), now, now)
 }
 
+/// One mode's inserts over all its rounds.
+#[derive(Default)]
 struct Figures {
-    per_second: f64,
-    p50: Duration,
-    p99: Duration,
+    latencies: Vec<Duration>,
+    elapsed: Duration,
+}
+
+impl Figures {
+    fn add(&mut self, round: Figures) {
+        self.latencies.extend(round.latencies);
+        self.elapsed += round.elapsed;
+    }
+
+    fn per_second(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn quantile(&self, q: f64) -> Duration {
+        let mut sorted = self.latencies.clone();
+        sorted.sort();
+        sorted[((sorted.len() as f64 * q) as usize).min(sorted.len() - 1)]
+    }
 }
 
 /// `TASKS` tasks inserting for `length`; every insert must succeed.
@@ -71,26 +90,22 @@ async fn measure(store: DynStore, length: Duration) -> Figures {
     for task in tasks {
         latencies.extend(task.await.expect("task"));
     }
-    let elapsed = start.elapsed();
-    latencies.sort();
-    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
     Figures {
-        per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
-        p50: at(0.50),
-        p99: at(0.99),
+        latencies,
+        elapsed: start.elapsed(),
     }
 }
 
 /// Each mode's figures, and its throughput as a multiple of the first (one commit per write).
 fn report(database: &str, runs: &[(String, Figures)]) {
-    let base = runs[0].1.per_second;
+    let base = runs[0].1.per_second();
     for (mode, figures) in runs {
         println!(
             "{database:<8} {mode:<26} {:>7.0} inserts/s  {:>5.2}x   p50 {:>6.1} ms   p99 {:>6.1} ms",
-            figures.per_second,
-            figures.per_second / base,
-            figures.p50.as_secs_f64() * 1e3,
-            figures.p99.as_secs_f64() * 1e3,
+            figures.per_second(),
+            figures.per_second() / base,
+            figures.quantile(0.50).as_secs_f64() * 1e3,
+            figures.quantile(0.99).as_secs_f64() * 1e3,
         );
     }
 }
@@ -132,32 +147,51 @@ async fn postgres(url: &str, mode: WriteMode, length: Duration) -> Figures {
     figures
 }
 
-#[tokio::main]
-async fn main() {
-    let seconds = std::env::var("BENCH_SECONDS")
+fn setting(name: &str, default: f64) -> f64 {
+    std::env::var(name)
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(5.0);
-    let length = Duration::from_secs_f64(seconds);
-    println!("{TASKS} tasks, {seconds} s each, durable inserts (SQLite synchronous=FULL)");
+        .unwrap_or(default)
+}
 
-    let mut runs = Vec::new();
-    for mode in [WriteMode::PerWrite, WriteMode::GroupCommit { writers: 1 }] {
-        runs.push((label(mode), sqlite(mode, length).await));
+#[tokio::main]
+async fn main() {
+    let seconds = setting("BENCH_SECONDS", 3.0);
+    let rounds = setting("BENCH_ROUNDS", 3.0) as usize;
+    let length = Duration::from_secs_f64(seconds);
+    println!(
+        "{TASKS} tasks, {rounds} rounds of {seconds} s per mode, durable inserts (SQLite synchronous=FULL)"
+    );
+
+    let modes = [WriteMode::PerWrite, WriteMode::GroupCommit { writers: 1 }];
+    let mut runs: Vec<(String, Figures)> = modes
+        .iter()
+        .map(|&m| (label(m), Figures::default()))
+        .collect();
+    for _ in 0..rounds {
+        for (mode, (_, figures)) in modes.iter().zip(runs.iter_mut()) {
+            figures.add(sqlite(*mode, length).await);
+        }
     }
     report("SQLite", &runs);
 
     match std::env::var("ICP_TEST_POSTGRES_URL") {
         Ok(url) if !url.trim().is_empty() => {
-            let mut runs = Vec::new();
-            for mode in [
+            let modes = [
                 WriteMode::PerWrite,
                 WriteMode::GroupCommit { writers: 1 },
                 WriteMode::GroupCommit { writers: 2 },
                 WriteMode::GroupCommit { writers: 4 },
                 WriteMode::GroupCommit { writers: 8 },
-            ] {
-                runs.push((label(mode), postgres(&url, mode, length).await));
+            ];
+            let mut runs: Vec<(String, Figures)> = modes
+                .iter()
+                .map(|&m| (label(m), Figures::default()))
+                .collect();
+            for _ in 0..rounds {
+                for (mode, (_, figures)) in modes.iter().zip(runs.iter_mut()) {
+                    figures.add(postgres(&url, *mode, length).await);
+                }
             }
             report("Postgres", &runs);
         }

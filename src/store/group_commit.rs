@@ -130,6 +130,7 @@ pub(super) async fn run_batch<A: ApplyWrite>(pool: &Pool<A::Db>, batch: Vec<Job>
     let size = batch.len();
     match apply_batch::<A>(pool, &batch).await {
         Ok(outcomes) => {
+            tracing::trace!(size, "ICP write batch committed");
             for (job, outcome) in batch.into_iter().zip(outcomes) {
                 // A requester that went away does not care; the others still get their answer.
                 let _ = job.reply.send(outcome);
@@ -146,7 +147,30 @@ pub(super) async fn run_batch<A: ApplyWrite>(pool: &Pool<A::Db>, batch: Vec<Job>
 }
 
 /// Each job's own outcome, or the error that failed the whole transaction (nothing committed).
+///
+/// Most batches have no failing write, so a batch first runs without savepoints (on Postgres each
+/// savepoint and its release is a round trip). At its first failure it is rolled back and run again
+/// with one savepoint per write, so that only the failing writes fail.
 async fn apply_batch<A: ApplyWrite>(
+    pool: &Pool<A::Db>,
+    batch: &[Job],
+) -> Result<Vec<StoreResult<Written>>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for job in batch {
+        match A::apply(&mut tx, &job.write).await {
+            Ok(written) => outcomes.push(Ok(written)),
+            Err(_) => {
+                tx.rollback().await?;
+                return apply_each_in_savepoint::<A>(pool, batch).await;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+async fn apply_each_in_savepoint<A: ApplyWrite>(
     pool: &Pool<A::Db>,
     batch: &[Job],
 ) -> Result<Vec<StoreResult<Written>>, sqlx::Error> {
