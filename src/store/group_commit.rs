@@ -1,8 +1,10 @@
-//! Group commit for ICP writes: one task runs the writes queued by concurrent requests in one
-//! transaction, each inside its own savepoint, and answers them only after the one durable commit.
+//! Group commit for ICP writes: a writer task runs the writes queued by concurrent requests (in
+//! their order, up to `MAX_BATCH`) in one transaction, and answers them only after its one durable
+//! commit.
 //!
-//! A request's write fails alone (its savepoint is rolled back) with the error it would have had on
-//! its own; a failed BEGIN or COMMIT fails the whole batch. The task checks the pool's connection
+//! A request's write fails alone, with the error it would have had on its own: at a batch's first
+//! failure the batch is rolled back and run again with a savepoint per write. A failed BEGIN or
+//! COMMIT fails the whole batch. A writer task checks the pool's connection
 //! out per batch, so the other writers sharing that pool (users, tokens, sessions) wait for at most
 //! one batch, and the batch waits for at most one of their statements — neither holds the
 //! connection while waiting for the other.
