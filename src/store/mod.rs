@@ -1,8 +1,10 @@
 //! Storage: one interface, a SQLite and a Postgres implementation, each using its database natively.
 
+mod group_commit;
 mod postgres;
 mod sqlite;
 
+pub use group_commit::WriteMode;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -26,6 +28,12 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    /// The ICP writer task has stopped (the runtime is shutting down, or it failed).
+    #[error("the ICP writer has stopped")]
+    WriterGone,
+    /// The transaction this write shared with others could not commit: none of them is stored.
+    #[error("the batch of ICP writes failed")]
+    BatchFailed(#[source] Arc<sqlx::Error>),
     #[error("unsupported DATABASE_URL (expected sqlite:// or postgres://): {0}")]
     UnsupportedUrl(String),
 }

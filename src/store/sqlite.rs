@@ -1,7 +1,9 @@
 //! The SQLite store: WAL, foreign keys, a busy timeout and `synchronous=FULL` (a commit is on disk
 //! before a 201). Writes go through one connection, reads through a pool: SQLite admits one writer at
-//! a time, and queueing in the pool is cheaper than contending on the file lock.
+//! a time, and queueing in the pool is cheaper than contending on the file lock. ICP writes share
+//! that connection's commits through the group-commit writer (`group_commit.rs`).
 
+use super::group_commit::{apply_alone, ApplyWrite, GroupCommit, IcpWrite, WriteMode, Written};
 use super::{
     from_json, user_id, ApiToken, ListCursor, Pools, Store, StoreError, StoreResult, User,
     UserRecord,
@@ -9,10 +11,11 @@ use super::{
 use crate::domain::{Icp, Timestamp, UserId};
 use async_trait::async_trait;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
 use sqlx::types::Json;
-use sqlx::{FromRow, Sqlite, Transaction};
+use sqlx::{FromRow, Sqlite};
 use std::str::FromStr;
 use std::time::Duration;
 use uuid::Uuid;
@@ -21,6 +24,8 @@ use uuid::Uuid;
 pub struct SqliteStore {
     writer: SqlitePool,
     readers: SqlitePool,
+    /// `None`: each ICP write commits alone (`WriteMode::PerWrite`).
+    icp_writes: Option<GroupCommit>,
 }
 
 /// The columns an `IcpRow` reads, from `icps i` (a macro so the list queries can `concat!` it).
@@ -106,6 +111,11 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
 impl SqliteStore {
     /// Opens the file `url` names (creating it and its folder), migrates it and sets it up for WAL.
     pub async fn connect(url: &str) -> StoreResult<Self> {
+        Self::connect_with_mode(url, WriteMode::GroupCommit { writers: 1 }).await
+    }
+
+    /// As `connect`, choosing how ICP writes are committed.
+    pub async fn connect_with_mode(url: &str, mode: WriteMode) -> StoreResult<Self> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -126,10 +136,28 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Self { writer, readers })
+        let icp_writes = match mode {
+            // One writer: the pool has one connection, and a second would only wait for it.
+            WriteMode::GroupCommit { .. } => {
+                Some(GroupCommit::spawn::<SqliteWrites>(writer.clone(), 1))
+            }
+            WriteMode::PerWrite => None,
+        };
+        Ok(Self {
+            writer,
+            readers,
+            icp_writes,
+        })
     }
 
-    async fn write_members(tx: &mut Transaction<'_, Sqlite>, icp: &Icp) -> StoreResult<()> {
+    async fn write_icp(&self, write: IcpWrite) -> StoreResult<Written> {
+        match &self.icp_writes {
+            Some(group) => group.submit(write).await,
+            None => apply_alone::<SqliteWrites>(&self.writer, &write).await,
+        }
+    }
+
+    async fn write_members(tx: &mut SqliteConnection, icp: &Icp) -> StoreResult<()> {
         for (position, user) in icp.user_ids.iter().enumerate() {
             // created_at is the ICP's creation instant, copied so a list page is one index range.
             sqlx::query(
@@ -139,7 +167,7 @@ impl SqliteStore {
             .bind(user.as_str())
             .bind(position as i64)
             .bind(icp.created_at.millis())
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         Ok(())
@@ -257,26 +285,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_icp(&self, icp: &Icp) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await?;
-        sqlx::query(
-            "INSERT INTO icps (id, name, description, lead_provider_criteria, custom_filter_criteria, \
-             crm_filters, leads_per_list, active_until, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(icp.id)
-        .bind(&icp.name)
-        .bind(&icp.description)
-        .bind(Json(&icp.lead_provider_criteria))
-        .bind(Json(&icp.custom_filter_criteria))
-        .bind(icp.crm_filters.as_ref().map(Json))
-        .bind(i64::from(icp.leads_per_list))
-        .bind(icp.active_until.map(|t| t.millis()))
-        .bind(icp.created_at.millis())
-        .bind(icp.updated_at.millis())
-        .execute(&mut *tx)
-        .await?;
-        Self::write_members(&mut tx, icp).await?;
-        tx.commit().await?;
+        self.write_icp(IcpWrite::Insert(icp.clone())).await?;
         Ok(())
     }
 
@@ -318,48 +327,95 @@ impl Store for SqliteStore {
     }
 
     async fn update_icp(&self, icp: &Icp, previous_update: Timestamp) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await?;
-        let done = sqlx::query(
-            "UPDATE icps SET name = ?2, description = ?3, lead_provider_criteria = ?4, custom_filter_criteria = ?5, \
-             crm_filters = ?6, leads_per_list = ?7, active_until = ?8, updated_at = ?9 \
-             WHERE id = ?1 AND updated_at = ?10",
-        )
-        .bind(icp.id)
-        .bind(&icp.name)
-        .bind(&icp.description)
-        .bind(Json(&icp.lead_provider_criteria))
-        .bind(Json(&icp.custom_filter_criteria))
-        .bind(icp.crm_filters.as_ref().map(Json))
-        .bind(i64::from(icp.leads_per_list))
-        .bind(icp.active_until.map(|t| t.millis()))
-        .bind(icp.updated_at.millis())
-        .bind(previous_update.millis())
-        .execute(&mut *tx)
+        self.write_icp(IcpWrite::Update {
+            icp: icp.clone(),
+            previous_update,
+        })
         .await?;
-        if done.rows_affected() != 1 {
-            return Err(StoreError::Stale);
-        }
-        sqlx::query("DELETE FROM icp_members WHERE icp_id = ?")
-            .bind(icp.id)
-            .execute(&mut *tx)
-            .await?;
-        Self::write_members(&mut tx, icp).await?;
-        tx.commit().await?;
         Ok(())
     }
 
     async fn delete_icp(&self, id: Uuid) -> StoreResult<bool> {
-        let done = sqlx::query("DELETE FROM icps WHERE id = ?")
-            .bind(id)
-            .execute(&self.writer)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        let written = self.write_icp(IcpWrite::Delete(id)).await?;
+        Ok(written == Written::Deleted(true))
     }
 
     fn pools(&self) -> Pools {
         Pools::Sqlite {
             readers: self.readers.clone(),
             writer: self.writer.clone(),
+        }
+    }
+}
+
+/// The ICP writes' SQL, run on a connection already inside a transaction (or a savepoint).
+pub(super) struct SqliteWrites;
+
+#[async_trait]
+impl ApplyWrite for SqliteWrites {
+    type Db = Sqlite;
+
+    async fn apply(conn: &mut SqliteConnection, write: &IcpWrite) -> StoreResult<Written> {
+        match write {
+            IcpWrite::Insert(icp) => {
+                sqlx::query(
+                    "INSERT INTO icps (id, name, description, lead_provider_criteria, custom_filter_criteria, \
+                     crm_filters, leads_per_list, active_until, created_at, updated_at) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(icp.id)
+                .bind(&icp.name)
+                .bind(&icp.description)
+                .bind(Json(&icp.lead_provider_criteria))
+                .bind(Json(&icp.custom_filter_criteria))
+                .bind(icp.crm_filters.as_ref().map(Json))
+                .bind(i64::from(icp.leads_per_list))
+                .bind(icp.active_until.map(|t| t.millis()))
+                .bind(icp.created_at.millis())
+                .bind(icp.updated_at.millis())
+                .execute(&mut *conn)
+                .await?;
+                SqliteStore::write_members(conn, icp).await?;
+                Ok(Written::Done)
+            }
+            IcpWrite::Update {
+                icp,
+                previous_update,
+            } => {
+                let done = sqlx::query(
+                    "UPDATE icps SET name = ?2, description = ?3, lead_provider_criteria = ?4, custom_filter_criteria = ?5, \
+                     crm_filters = ?6, leads_per_list = ?7, active_until = ?8, updated_at = ?9 \
+                     WHERE id = ?1 AND updated_at = ?10",
+                )
+                .bind(icp.id)
+                .bind(&icp.name)
+                .bind(&icp.description)
+                .bind(Json(&icp.lead_provider_criteria))
+                .bind(Json(&icp.custom_filter_criteria))
+                .bind(icp.crm_filters.as_ref().map(Json))
+                .bind(i64::from(icp.leads_per_list))
+                .bind(icp.active_until.map(|t| t.millis()))
+                .bind(icp.updated_at.millis())
+                .bind(previous_update.millis())
+                .execute(&mut *conn)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::Stale);
+                }
+                sqlx::query("DELETE FROM icp_members WHERE icp_id = ?")
+                    .bind(icp.id)
+                    .execute(&mut *conn)
+                    .await?;
+                SqliteStore::write_members(conn, icp).await?;
+                Ok(Written::Done)
+            }
+            IcpWrite::Delete(id) => {
+                let done = sqlx::query("DELETE FROM icps WHERE id = ?")
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(Written::Deleted(done.rows_affected() == 1))
+            }
         }
     }
 }

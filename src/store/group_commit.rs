@@ -1,0 +1,197 @@
+//! Group commit for ICP writes: a writer task runs the writes queued by concurrent requests (in
+//! their order, up to `MAX_BATCH`) in one transaction, and answers them only after its one durable
+//! commit.
+//!
+//! A request's write fails alone, with the error it would have had on its own: at a batch's first
+//! failure the batch is rolled back and run again with a savepoint per write. A failed BEGIN or
+//! COMMIT fails the whole batch. A writer task checks the pool's connection
+//! out per batch, so the other writers sharing that pool (users, tokens, sessions) wait for at most
+//! one batch, and the batch waits for at most one of their statements — neither holds the
+//! connection while waiting for the other.
+
+use super::{StoreError, StoreResult};
+use crate::domain::{Icp, Timestamp};
+use async_trait::async_trait;
+use sqlx::{Acquire, Database, Pool};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, Mutex};
+use uuid::Uuid;
+
+/// The most writes one transaction takes; the rest wait for the next batch.
+pub(super) const MAX_BATCH: usize = 256;
+/// Requests queued beyond this wait to enqueue (backpressure instead of unbounded memory).
+const QUEUE: usize = 4 * MAX_BATCH;
+
+/// An ICP write, owned so that it can travel to the writer task.
+#[derive(Debug)]
+pub(super) enum IcpWrite {
+    Insert(Icp),
+    /// Applied only if the row is still as last read (`previous_update`); `Stale` otherwise.
+    Update {
+        icp: Icp,
+        previous_update: Timestamp,
+    },
+    Delete(Uuid),
+}
+
+/// What a write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Written {
+    Done,
+    /// A delete: whether there was a row to delete.
+    Deleted(bool),
+}
+
+/// How one database runs an `IcpWrite` on a connection that is inside a transaction.
+#[async_trait]
+pub(super) trait ApplyWrite: Send + Sync + 'static {
+    type Db: Database;
+    async fn apply(
+        conn: &mut <Self::Db as Database>::Connection,
+        write: &IcpWrite,
+    ) -> StoreResult<Written>;
+}
+
+/// How ICP writes reach the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    /// Concurrent writes share one transaction and one durable commit; `writers` tasks (each with
+    /// a connection while it runs a batch) take batches from one queue. SQLite always uses one.
+    GroupCommit { writers: usize },
+    /// One transaction (and one commit) per write: the path before group commit, kept to measure
+    /// against (`benches/writes.rs`).
+    PerWrite,
+}
+
+pub(super) struct Job {
+    write: IcpWrite,
+    reply: oneshot::Sender<StoreResult<Written>>,
+}
+
+/// The sending side of the writer task; the task ends when the last clone is dropped.
+#[derive(Clone)]
+pub(super) struct GroupCommit {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl GroupCommit {
+    /// Starts `writers` writer tasks on `pool` (must be called inside a Tokio runtime).
+    pub(super) fn spawn<A: ApplyWrite>(pool: Pool<A::Db>, writers: usize) -> Self {
+        let (jobs, queue) = mpsc::channel(QUEUE);
+        let queue = Arc::new(Mutex::new(queue));
+        for _ in 0..writers.max(1) {
+            tokio::spawn(run::<A>(pool.clone(), queue.clone()));
+        }
+        Self { jobs }
+    }
+
+    /// Queues `write` and waits for its answer, which comes only after its batch committed.
+    pub(super) async fn submit(&self, write: IcpWrite) -> StoreResult<Written> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job { write, reply })
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
+        // A writer that stopped (or panicked) mid-batch drops the reply: an error, never a hang.
+        answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    #[cfg(test)]
+    pub(super) fn from_sender(jobs: mpsc::Sender<Job>) -> Self {
+        Self { jobs }
+    }
+}
+
+/// Runs one write in its own transaction: the per-write path.
+pub(super) async fn apply_alone<A: ApplyWrite>(
+    pool: &Pool<A::Db>,
+    write: &IcpWrite,
+) -> StoreResult<Written> {
+    let mut tx = pool.begin().await?;
+    let written = A::apply(&mut tx, write).await?;
+    tx.commit().await?;
+    Ok(written)
+}
+
+async fn run<A: ApplyWrite>(pool: Pool<A::Db>, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    // Whatever queued while the writers were busy forms the next batch: no timer, no added wait.
+    // The lock is held only while taking a batch, never while running one.
+    loop {
+        let taken = queue.lock().await.recv_many(&mut batch, MAX_BATCH).await;
+        if taken == 0 {
+            break;
+        }
+        run_batch::<A>(&pool, std::mem::take(&mut batch)).await;
+    }
+    tracing::debug!("ICP writer stopped: the store was dropped");
+}
+
+/// Runs `batch` in one transaction and answers every job of it, in order.
+pub(super) async fn run_batch<A: ApplyWrite>(pool: &Pool<A::Db>, batch: Vec<Job>) {
+    let size = batch.len();
+    match apply_batch::<A>(pool, &batch).await {
+        Ok(outcomes) => {
+            tracing::trace!(size, "ICP write batch committed");
+            for (job, outcome) in batch.into_iter().zip(outcomes) {
+                // A requester that went away does not care; the others still get their answer.
+                let _ = job.reply.send(outcome);
+            }
+        }
+        Err(cause) => {
+            tracing::error!(%cause, size, "ICP write batch failed; failing all of its writes");
+            let cause = Arc::new(cause);
+            for job in batch {
+                let _ = job.reply.send(Err(StoreError::BatchFailed(cause.clone())));
+            }
+        }
+    }
+}
+
+/// Each job's own outcome, or the error that failed the whole transaction (nothing committed).
+///
+/// Most batches have no failing write, so a batch first runs without savepoints (on Postgres each
+/// savepoint and its release is a round trip). At its first failure it is rolled back and run again
+/// with one savepoint per write, so that only the failing writes fail.
+async fn apply_batch<A: ApplyWrite>(
+    pool: &Pool<A::Db>,
+    batch: &[Job],
+) -> Result<Vec<StoreResult<Written>>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for job in batch {
+        match A::apply(&mut tx, &job.write).await {
+            Ok(written) => outcomes.push(Ok(written)),
+            Err(_) => {
+                tx.rollback().await?;
+                return apply_each_in_savepoint::<A>(pool, batch).await;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+async fn apply_each_in_savepoint<A: ApplyWrite>(
+    pool: &Pool<A::Db>,
+    batch: &[Job],
+) -> Result<Vec<StoreResult<Written>>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for job in batch {
+        // A nested transaction is a SAVEPOINT: a failing write rolls back only its own rows.
+        let mut savepoint = tx.begin().await?;
+        let outcome = A::apply(&mut savepoint, &job.write).await;
+        if outcome.is_ok() {
+            savepoint.commit().await?;
+        } else {
+            savepoint.rollback().await?;
+        }
+        outcomes.push(outcome);
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,361 @@
+//! The group-commit writer on real databases: SQLite files, and Postgres schemas when
+//! `ICP_TEST_POSTGRES_URL` is set (required unless `ICP_TEST_SKIP_POSTGRES=1`).
+
+use super::*;
+use crate::domain::{validate_draft, UserId};
+use crate::store::postgres::PgWrites;
+use crate::store::sqlite::SqliteWrites;
+use crate::store::{PgStore, SqliteStore, Store};
+use sqlx::Connection;
+use std::str::FromStr;
+
+fn icp(name: &str) -> Icp {
+    let body = serde_json::json!({
+        "name": name,
+        "leadProviderCriteria": [{"provider": "baseProvider", "type": "person", "filters": {"job_title": ["CTO"]}}],
+        "customFilterCriteria": [],
+        "crmFilters": null,
+        "userIds": [],
+        "leadsPerList": 20,
+        "activeUntil": null
+    });
+    let now = Timestamp::now();
+    validate_draft(&body)
+        .expect("valid body")
+        .with_member(&member())
+        .into_icp(Uuid::now_v7(), now, now)
+}
+
+fn member() -> UserId {
+    UserId::parse("user_groupcommit").expect("user id")
+}
+
+fn job(write: IcpWrite) -> (Job, oneshot::Receiver<StoreResult<Written>>) {
+    let (reply, answer) = oneshot::channel();
+    (Job { write, reply }, answer)
+}
+
+struct Sqlite {
+    _dir: tempfile::TempDir,
+    url: String,
+}
+
+fn sqlite() -> Sqlite {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("icp.db").display());
+    Sqlite { _dir: dir, url }
+}
+
+/// Options for a fresh schema in the test Postgres; `None` only with the explicit opt-out.
+async fn postgres() -> Option<sqlx::postgres::PgConnectOptions> {
+    let url = match std::env::var("ICP_TEST_POSTGRES_URL") {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ if std::env::var("ICP_TEST_SKIP_POSTGRES").as_deref() == Ok("1") => {
+            tracing::warn!("SKIPPED on Postgres (ICP_TEST_SKIP_POSTGRES=1)");
+            return None;
+        }
+        _ => panic!("set ICP_TEST_POSTGRES_URL, or ICP_TEST_SKIP_POSTGRES=1 to skip on purpose"),
+    };
+    let schema = format!("t_{}", Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&url).await.expect("Postgres");
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&mut admin)
+        .await
+        .expect("create schema");
+    Some(
+        sqlx::postgres::PgConnectOptions::from_str(&url)
+            .expect("URL")
+            .options([("search_path", schema.as_str())]),
+    )
+}
+
+/// 32 tasks × 8 inserts at once: every one is answered Ok, and every one is then readable.
+async fn concurrent_inserts_all_land(store: Arc<dyn Store>) {
+    let tasks: Vec<_> = (0..32)
+        .map(|task| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut ids = Vec::new();
+                for n in 0..8 {
+                    let icp = icp(&format!("ICP {task}/{n}"));
+                    store.insert_icp(&icp).await.expect("insert");
+                    ids.push(icp.id);
+                }
+                ids
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for task in tasks {
+        ids.extend(task.await.expect("task"));
+    }
+    assert_eq!(ids.len(), 256);
+    for id in ids {
+        let stored = store.icp(id).await.expect("read").expect("stored");
+        assert_eq!(stored.user_ids, vec![member()]);
+    }
+}
+
+#[tokio::test]
+async fn concurrent_inserts_all_land_sqlite() {
+    let db = sqlite();
+    let store = SqliteStore::connect(&db.url).await.expect("open");
+    concurrent_inserts_all_land(Arc::new(store)).await;
+}
+
+#[tokio::test]
+async fn concurrent_inserts_all_land_postgres() {
+    if let Some(options) = postgres().await {
+        let store = PgStore::connect_with(options).await.expect("open");
+        concurrent_inserts_all_land(Arc::new(store)).await;
+    }
+}
+
+/// Every answer comes after its commit: right after each reply, a brand-new connection (no pool,
+/// no cache) already sees the row.
+#[tokio::test]
+async fn no_answer_before_commit_sqlite() {
+    let db = sqlite();
+    let store = Arc::new(SqliteStore::connect(&db.url).await.expect("open"));
+    let tasks: Vec<_> = (0..16)
+        .map(|task| {
+            let store = store.clone();
+            let url = db.url.clone();
+            tokio::spawn(async move {
+                for n in 0..4 {
+                    let icp = icp(&format!("ICP {task}/{n}"));
+                    store.insert_icp(&icp).await.expect("insert");
+                    let mut fresh = sqlx::SqliteConnection::connect(&url).await.expect("open");
+                    let found: Option<(String,)> =
+                        sqlx::query_as("SELECT name FROM icps WHERE id = ?")
+                            .bind(icp.id)
+                            .fetch_optional(&mut fresh)
+                            .await
+                            .expect("read");
+                    assert_eq!(
+                        found,
+                        Some((icp.name.clone(),)),
+                        "committed before the answer"
+                    );
+                    fresh.close().await.expect("close");
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("task");
+    }
+}
+
+#[tokio::test]
+async fn no_answer_before_commit_postgres() {
+    let Some(options) = postgres().await else {
+        return;
+    };
+    let store = Arc::new(PgStore::connect_with(options.clone()).await.expect("open"));
+    let tasks: Vec<_> = (0..16)
+        .map(|task| {
+            let store = store.clone();
+            let options = options.clone();
+            tokio::spawn(async move {
+                for n in 0..4 {
+                    let icp = icp(&format!("ICP {task}/{n}"));
+                    store.insert_icp(&icp).await.expect("insert");
+                    let mut fresh = sqlx::PgConnection::connect_with(&options)
+                        .await
+                        .expect("open");
+                    let found: Option<(String,)> =
+                        sqlx::query_as("SELECT name FROM icps WHERE id = $1")
+                            .bind(icp.id)
+                            .fetch_optional(&mut fresh)
+                            .await
+                            .expect("read");
+                    assert_eq!(
+                        found,
+                        Some((icp.name.clone(),)),
+                        "committed before the answer"
+                    );
+                    fresh.close().await.expect("close");
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("task");
+    }
+}
+
+/// One batch: inserts around a stale update, a duplicate insert and a delete of nothing, with
+/// one requester gone. Only the failing writes fail, each with its own error, in order.
+async fn one_failing_write_fails_alone<A: ApplyWrite>(store: &dyn Store, pool: &Pool<A::Db>) {
+    let existing = icp("Existing");
+    store.insert_icp(&existing).await.expect("insert");
+    let mut stale = existing.clone();
+    stale.name = "Stale change".into();
+    let wrong_previous = Timestamp::from_millis(existing.updated_at.millis() - 1).expect("instant");
+
+    let (first, second, third) = (icp("First"), icp("Second"), icp("Third"));
+    let (gone, gone_answer) = job(IcpWrite::Insert(icp("Requester left")));
+    drop(gone_answer);
+    let gone_id = match &gone.write {
+        IcpWrite::Insert(icp) => icp.id,
+        _ => unreachable!(),
+    };
+    let writes = vec![
+        job(IcpWrite::Insert(first.clone())),
+        job(IcpWrite::Update {
+            icp: stale,
+            previous_update: wrong_previous,
+        }),
+        job(IcpWrite::Insert(second.clone())),
+        job(IcpWrite::Insert(first.clone())),
+        job(IcpWrite::Delete(Uuid::now_v7())),
+        job(IcpWrite::Insert(third.clone())),
+    ];
+    let (mut jobs, answers): (Vec<_>, Vec<_>) = writes.into_iter().unzip();
+    jobs.insert(3, gone);
+    run_batch::<A>(pool, jobs).await;
+
+    let answers: Vec<_> = futures_util::future::join_all(answers)
+        .await
+        .into_iter()
+        .map(|answer| answer.expect("answered"))
+        .collect();
+    assert!(matches!(answers[0], Ok(Written::Done)), "{answers:?}");
+    assert!(matches!(answers[1], Err(StoreError::Stale)), "{answers:?}");
+    assert!(matches!(answers[2], Ok(Written::Done)), "{answers:?}");
+    // A duplicate id is a database (constraint) error, as it was before group commit.
+    assert!(
+        matches!(answers[3], Err(StoreError::Database(_))),
+        "{answers:?}"
+    );
+    assert!(
+        matches!(answers[4], Ok(Written::Deleted(false))),
+        "{answers:?}"
+    );
+    assert!(matches!(answers[5], Ok(Written::Done)), "{answers:?}");
+
+    for (id, name) in [
+        (first.id, "First"),
+        (second.id, "Second"),
+        (third.id, "Third"),
+        (gone_id, "Requester left"),
+        (existing.id, "Existing"),
+    ] {
+        let stored = store.icp(id).await.expect("read").expect("stored");
+        assert_eq!(stored.name, name);
+        assert_eq!(stored.user_ids, vec![member()], "members of {name}");
+    }
+}
+
+#[tokio::test]
+async fn one_failing_write_fails_alone_sqlite() {
+    let db = sqlite();
+    let store = SqliteStore::connect(&db.url).await.expect("open");
+    let crate::store::Pools::Sqlite { writer, .. } = store.pools() else {
+        unreachable!()
+    };
+    one_failing_write_fails_alone::<SqliteWrites>(&store, &writer).await;
+}
+
+#[tokio::test]
+async fn one_failing_write_fails_alone_postgres() {
+    if let Some(options) = postgres().await {
+        let store = PgStore::connect_with(options).await.expect("open");
+        let crate::store::Pools::Postgres(pool) = store.pools() else {
+            unreachable!()
+        };
+        one_failing_write_fails_alone::<PgWrites>(&store, &pool).await;
+    }
+}
+
+/// A transaction that cannot start (or commit) fails every write of its batch, and none is stored.
+#[tokio::test]
+async fn a_failed_batch_fails_every_write() {
+    let db = sqlite();
+    let store = SqliteStore::connect(&db.url).await.expect("open");
+    let crate::store::Pools::Sqlite { writer, .. } = store.pools() else {
+        unreachable!()
+    };
+    writer.close().await;
+    let (a, b) = (icp("A"), icp("B"));
+    let (jobs, answers): (Vec<_>, Vec<_>) = [a.clone(), b.clone()]
+        .into_iter()
+        .map(|icp| job(IcpWrite::Insert(icp)))
+        .unzip();
+    run_batch::<SqliteWrites>(&writer, jobs).await;
+    for answer in answers {
+        let result = answer.await.expect("answered");
+        assert!(
+            matches!(result, Err(StoreError::BatchFailed(_))),
+            "{result:?}"
+        );
+    }
+    for id in [a.id, b.id] {
+        assert!(store.icp(id).await.expect("read").is_none());
+    }
+}
+
+#[tokio::test]
+async fn a_stopped_writer_is_an_error_not_a_hang() {
+    // The task is gone before the request: the send fails.
+    let (jobs, queue) = mpsc::channel(1);
+    drop(queue);
+    let writer = GroupCommit::from_sender(jobs);
+    let result = writer.submit(IcpWrite::Delete(Uuid::now_v7())).await;
+    assert!(matches!(result, Err(StoreError::WriterGone)), "{result:?}");
+
+    // The task goes away with the request in hand (as a panic mid-batch would): the reply is
+    // dropped, and the request fails rather than waiting forever.
+    let (jobs, mut queue) = mpsc::channel(1);
+    let writer = GroupCommit::from_sender(jobs);
+    let task = tokio::spawn(async move {
+        let job = queue.recv().await;
+        drop(job);
+    });
+    let result = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        writer.submit(IcpWrite::Delete(Uuid::now_v7())),
+    )
+    .await
+    .expect("answered, not hung");
+    assert!(matches!(result, Err(StoreError::WriterGone)), "{result:?}");
+    task.await.expect("task");
+}
+
+/// The other writers on SQLite's one writer connection (users, tokens, sessions) keep going while
+/// ICP writes stream in: the batch task holds the connection only for a batch at a time.
+#[tokio::test]
+async fn other_writes_are_not_starved_sqlite() {
+    let db = sqlite();
+    let store = Arc::new(SqliteStore::connect(&db.url).await.expect("open"));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load: Vec<_> = (0..16)
+        .map(|_| {
+            let (store, stop) = (store.clone(), stop.clone());
+            tokio::spawn(async move {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    store.insert_icp(&icp("Load")).await.expect("insert");
+                }
+            })
+        })
+        .collect();
+    for n in 0..20 {
+        let user = crate::store::User {
+            id: UserId::parse(&format!("user_starve{n}")).expect("id"),
+            email: format!("starve{n}@example.com"),
+            name: "Starve".into(),
+        };
+        tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            store.create_user(&user, "hash"),
+        )
+        .await
+        .expect("not starved")
+        .expect("created");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for task in load {
+        task.await.expect("load");
+    }
+}
