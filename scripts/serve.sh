@@ -16,6 +16,18 @@ for needed in "$bin" target/site/pkg/icp-builder.wasm target/site/pkg/icp-builde
   fi
 done
 
+# The bundle compressed ahead of time (served when the browser accepts it): remade for any file
+# newer than its compressed copies, so a rebuild never serves stale ones.
+for file in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css; do
+  [ -e "$file" ] || continue
+  if [ ! "$file.gz" -nt "$file" ]; then gzip -9 -c "$file" >"$file.gz"; fi
+  if [ ! "$file.br" -nt "$file" ]; then
+    node -e 'const fs = require("fs"), zlib = require("zlib"); const [file] = process.argv.slice(1);
+      fs.writeFileSync(file + ".br", zlib.brotliCompressSync(fs.readFileSync(file),
+        { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }));' "$file"
+  fi
+done
+
 export DATABASE_URL="${DATABASE_URL:-sqlite://data/icp-builder.db}"
 export LEPTOS_SITE_ADDR="${LEPTOS_SITE_ADDR:-127.0.0.1:3000}"
 # What cargo-leptos sets for a release build (see [package.metadata.leptos] in Cargo.toml).
