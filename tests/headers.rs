@@ -4,11 +4,13 @@
 mod common;
 
 use axum::http::{header, Method, StatusCode};
-use common::{minimal, text, Database, Reply, TestApp};
+use axum::body::Body;
+use common::{browser, minimal, text, Database, Reply, TestApp};
 
 on_both_databases!(
     a_page_allows_only_its_own_nonce_marked_scripts,
     json_and_error_answers_load_nothing_and_cannot_be_framed,
+    pages_are_compressed_for_browsers_that_accept_it_api_answers_are_not,
 );
 
 fn header_text(reply: &Reply, name: header::HeaderName) -> &str {
@@ -84,4 +86,44 @@ async fn json_and_error_answers_load_nothing_and_cannot_be_framed(db: Database) 
             header_text(&reply, header::CONTENT_SECURITY_POLICY).starts_with("default-src 'none'")
         );
     }
+}
+
+async fn pages_are_compressed_for_browsers_that_accept_it_api_answers_are_not(db: Database) {
+    let app = TestApp::start(db).await;
+    let me = app.caller("ana").await;
+    let page = |encodings: Option<&str>| {
+        let request = browser(Method::GET, "/sign-in", None);
+        let request = match encodings {
+            Some(accepted) => request.header(header::ACCEPT_ENCODING, accepted),
+            None => request,
+        };
+        app.raw(request.body(Body::empty()).unwrap())
+    };
+
+    let compressed = page(Some("gzip, br")).await;
+    assert_eq!(compressed.status, StatusCode::OK);
+    let encoding = header_text(&compressed, header::CONTENT_ENCODING);
+    assert!(encoding == "br" || encoding == "gzip", "{encoding}");
+    assert!(header_text(&compressed, header::VARY).contains("accept-encoding"));
+    assert!(!text(&compressed).contains("<html"), "the body is compressed");
+    let gzipped = page(Some("gzip")).await;
+    assert_eq!(header_text(&gzipped, header::CONTENT_ENCODING), "gzip");
+
+    let plain = page(None).await;
+    assert!(!plain.headers.contains_key(header::CONTENT_ENCODING));
+    assert!(text(&plain).contains("<html"));
+
+    // JSON answers stay as they are, whatever the client accepts (integrations read them raw).
+    let api = app
+        .raw(
+            axum::http::Request::get("/api/v1/entities/icps")
+                .header(header::AUTHORIZATION, format!("Bearer {}", me.token))
+                .header(header::ACCEPT_ENCODING, "gzip, br")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(api.status, StatusCode::OK);
+    assert!(!api.headers.contains_key(header::CONTENT_ENCODING));
+    assert!(api.body.is_array());
 }

@@ -11,13 +11,21 @@ async function expectHydrated(page: Page, url: string, status: number, heading: 
   await waitForHydration(page);
 }
 
-test("the bundle is served so that browsers can compile it while it downloads", async ({ request }) => {
-  const wasm = await request.get("/pkg/icp-builder.wasm");
+test("the bundle is served compressed, revalidated, so that browsers can compile it while it downloads", async ({ request }) => {
+  const wasm = await request.get("/pkg/icp-builder.wasm", { headers: { "accept-encoding": "br, gzip" } });
   expect(wasm.status()).toBe(200);
   expect(wasm.headers()["content-type"]).toBe("application/wasm");
-  const js = await request.get("/pkg/icp-builder.js");
+  expect(wasm.headers()["content-encoding"]).toBe("br");
+  expect(wasm.headers()["cache-control"]).toBe("no-cache");
+  const js = await request.get("/pkg/icp-builder.js", { headers: { "accept-encoding": "gzip" } });
   expect(js.status()).toBe(200);
   expect(js.headers()["content-type"]).toMatch(/^(text|application)\/javascript/);
+  expect(js.headers()["content-encoding"]).toBe("gzip");
+  // Unchanged since the browser's copy: a 304 with no body.
+  const again = await request.get("/pkg/icp-builder.js", {
+    headers: { "if-modified-since": js.headers()["last-modified"] },
+  });
+  expect(again.status()).toBe(304);
 });
 
 test("signed-out pages hydrate", async ({ page }) => {
