@@ -3,8 +3,8 @@
 
 mod common;
 
-use axum::http::{header, Method, StatusCode};
 use axum::body::Body;
+use axum::http::{header, Method, StatusCode};
 use common::{browser, minimal, text, Database, Reply, TestApp};
 
 on_both_databases!(
@@ -105,7 +105,10 @@ async fn pages_are_compressed_for_browsers_that_accept_it_api_answers_are_not(db
     let encoding = header_text(&compressed, header::CONTENT_ENCODING);
     assert!(encoding == "br" || encoding == "gzip", "{encoding}");
     assert!(header_text(&compressed, header::VARY).contains("accept-encoding"));
-    assert!(!text(&compressed).contains("<html"), "the body is compressed");
+    assert!(
+        !text(&compressed).contains("<html"),
+        "the body is compressed"
+    );
     let gzipped = page(Some("gzip")).await;
     assert_eq!(header_text(&gzipped, header::CONTENT_ENCODING), "gzip");
 

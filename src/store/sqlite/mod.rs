@@ -3,7 +3,11 @@
 //! a time, and queueing in the pool is cheaper than contending on the file lock. ICP writes share
 //! that connection's commits through the group-commit writer (`group_commit.rs`).
 
-use super::group_commit::{apply_alone, ApplyWrite, GroupCommit, IcpWrite, WriteMode, Written};
+mod writes;
+
+pub(super) use writes::SqliteWrites;
+
+use super::group_commit::{apply_alone, GroupCommit, IcpWrite, WriteMode, Written};
 use super::{
     from_json, user_id, ApiToken, ListCursor, Pools, Store, StoreError, StoreResult, User,
     UserRecord,
@@ -15,7 +19,7 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 use sqlx::types::Json;
-use sqlx::{FromRow, Sqlite};
+use sqlx::FromRow;
 use std::str::FromStr;
 use std::time::Duration;
 use uuid::Uuid;
@@ -348,78 +352,6 @@ impl Store for SqliteStore {
     }
 }
 
-/// The ICP writes' SQL, run on a connection already inside a transaction (or a savepoint).
-pub(super) struct SqliteWrites;
-
-#[async_trait]
-impl ApplyWrite for SqliteWrites {
-    type Db = Sqlite;
-
-    async fn apply(conn: &mut SqliteConnection, write: &IcpWrite) -> StoreResult<Written> {
-        match write {
-            IcpWrite::Insert(icp) => {
-                sqlx::query(
-                    "INSERT INTO icps (id, name, description, lead_provider_criteria, custom_filter_criteria, \
-                     crm_filters, leads_per_list, active_until, created_at, updated_at) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(icp.id)
-                .bind(&icp.name)
-                .bind(&icp.description)
-                .bind(Json(&icp.lead_provider_criteria))
-                .bind(Json(&icp.custom_filter_criteria))
-                .bind(icp.crm_filters.as_ref().map(Json))
-                .bind(i64::from(icp.leads_per_list))
-                .bind(icp.active_until.map(|t| t.millis()))
-                .bind(icp.created_at.millis())
-                .bind(icp.updated_at.millis())
-                .execute(&mut *conn)
-                .await?;
-                SqliteStore::write_members(conn, icp).await?;
-                Ok(Written::Done)
-            }
-            IcpWrite::Update {
-                icp,
-                previous_update,
-            } => {
-                let done = sqlx::query(
-                    "UPDATE icps SET name = ?2, description = ?3, lead_provider_criteria = ?4, custom_filter_criteria = ?5, \
-                     crm_filters = ?6, leads_per_list = ?7, active_until = ?8, updated_at = ?9 \
-                     WHERE id = ?1 AND updated_at = ?10",
-                )
-                .bind(icp.id)
-                .bind(&icp.name)
-                .bind(&icp.description)
-                .bind(Json(&icp.lead_provider_criteria))
-                .bind(Json(&icp.custom_filter_criteria))
-                .bind(icp.crm_filters.as_ref().map(Json))
-                .bind(i64::from(icp.leads_per_list))
-                .bind(icp.active_until.map(|t| t.millis()))
-                .bind(icp.updated_at.millis())
-                .bind(previous_update.millis())
-                .execute(&mut *conn)
-                .await?;
-                if done.rows_affected() != 1 {
-                    return Err(StoreError::Stale);
-                }
-                sqlx::query("DELETE FROM icp_members WHERE icp_id = ?")
-                    .bind(icp.id)
-                    .execute(&mut *conn)
-                    .await?;
-                SqliteStore::write_members(conn, icp).await?;
-                Ok(Written::Done)
-            }
-            IcpWrite::Delete(id) => {
-                let done = sqlx::query("DELETE FROM icps WHERE id = ?")
-                    .bind(id)
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(Written::Deleted(done.rows_affected() == 1))
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -446,7 +378,7 @@ mod tests {
             .create_if_missing(true)
             .foreign_keys(true);
         let pool = SqlitePool::connect_with(options).await.unwrap();
-        sqlx::raw_sql(include_str!("../../migrations/sqlite/0001_init.sql"))
+        sqlx::raw_sql(include_str!("../../../migrations/sqlite/0001_init.sql"))
             .execute(&pool)
             .await
             .unwrap();
@@ -461,7 +393,7 @@ mod tests {
         .await
         .unwrap();
         sqlx::raw_sql(include_str!(
-            "../../migrations/sqlite/0002_member_created_at.sql"
+            "../../../migrations/sqlite/0002_member_created_at.sql"
         ))
         .execute(&pool)
         .await
