@@ -1,0 +1,56 @@
+//! Whether a `matchFieldWithRegex` pattern is ECMAScript syntax: `regress` on the server, the
+//! browser's own `RegExp` in the WASM bundle (compiling `regress` into the bundle cost ~60 KB of
+//! code and its Unicode tables).
+//!
+//! Both take the pattern with no flags. They agree on everything the validator tests cover and on
+//! Annex B syntax (`a{`, `]`, `\c`, `\8`, lookbehind, named groups); where they differ (quantified
+//! `\b`/`\B`, an astral-character range without the `u` flag, duplicate group names in different
+//! alternatives, and anything a browser is too old to know) the server's answer is the one that
+//! counts: it validates again on save.
+
+/// Why `pattern` is not an ECMAScript regular expression, or `None` when it is one.
+#[cfg(feature = "ssr")]
+pub(super) fn syntax_error(pattern: &str) -> Option<String> {
+    regress::Regex::new(pattern)
+        .err()
+        .map(|error| format!("Invalid regular expression: {error}"))
+}
+
+/// Why `pattern` is not an ECMAScript regular expression, or `None` when it is one.
+#[cfg(not(feature = "ssr"))]
+pub(super) fn syntax_error(pattern: &str) -> Option<String> {
+    browser::syntax_error(pattern)
+}
+
+#[cfg(not(feature = "ssr"))]
+mod browser {
+    use js_sys::wasm_bindgen::{prelude::*, JsCast};
+
+    #[wasm_bindgen(wasm_bindgen = js_sys::wasm_bindgen)]
+    extern "C" {
+        #[wasm_bindgen(js_name = RegExp)]
+        type Pattern;
+
+        /// `new RegExp(pattern)`; its `SyntaxError` comes back as `Err` (`catch`) instead of
+        /// unwinding through the WASM frames.
+        #[wasm_bindgen(constructor, js_class = "RegExp", catch)]
+        fn new(pattern: &str) -> Result<Pattern, JsValue>;
+    }
+
+    pub(super) fn syntax_error(pattern: &str) -> Option<String> {
+        let thrown = Pattern::new(pattern).err()?;
+        let message = thrown
+            .dyn_ref::<js_sys::Error>()
+            .map(|error| String::from(error.message()))
+            .unwrap_or_default();
+        // Chromium's message already starts with the prefix ("Invalid regular expression: /(/:
+        // Unterminated group"); Firefox's and Safari's do not.
+        Some(if message.starts_with("Invalid regular expression") {
+            message
+        } else if message.is_empty() {
+            "Invalid regular expression".to_owned()
+        } else {
+            format!("Invalid regular expression: {message}")
+        })
+    }
+}
