@@ -27,7 +27,7 @@ pub struct IcpListPage {
     pub bad_link: bool,
 }
 
-#[server(prefix = "/fn")]
+#[server(prefix = "/fn", output = crate::page_error::JsonText)]
 pub async fn my_icps(after: Option<String>) -> Result<IcpListPage, PageError> {
     use crate::store::ListCursor;
     let user = crate::page_error::signed_in_user().await?;

@@ -17,7 +17,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 #[derive(Debug, Clone)]
 pub struct Resubmission(pub BuilderInit);
 
-#[server(prefix = "/fn")]
+#[server(prefix = "/fn", output = crate::page_error::JsonText)]
 pub async fn icp_page(id: String) -> Result<Icp, PageError> {
     let user = crate::page_error::signed_in_user().await?;
     let state = expect_context::<crate::state::AppState>();

@@ -8,7 +8,7 @@ use crate::account::{SettingsView, TokenRow};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-#[server(prefix = "/fn")]
+#[server(prefix = "/fn", output = crate::page_error::JsonText)]
 pub async fn settings_data() -> Result<SettingsView, ServerFnError> {
     use crate::auth::session::{take_new_token, NEW_TOKEN_COOKIE};
     let (state, session, user) = ssr::session_account().await?;
