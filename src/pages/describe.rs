@@ -1,8 +1,6 @@
 //! ICPs in words, for the list and detail pages: a lead source, a filter, a CRM condition, a date.
 
-use crate::domain::{
-    CrmMode, CrmValue, CustomFilter, EntityType, LeadKind, LeadSource, Timestamp,
-};
+use crate::domain::{CrmMode, CrmValue, CustomFilter, EntityType, LeadKind, LeadSource, Timestamp};
 use chrono::{Datelike, Timelike};
 
 pub fn plural(count: usize, one: &str, many: &str) -> String {

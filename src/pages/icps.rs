@@ -73,9 +73,7 @@ pub fn Problem(error: PageError) -> impl IntoView {
 #[component]
 pub(super) fn StatusBadge(icp: Icp) -> impl IntoView {
     let expired = icp.is_expired_at(chrono::Utc::now());
-    let until = icp
-        .active_until
-        .map(day_month_year);
+    let until = icp.active_until.map(day_month_year);
     let title = match (&until, expired) {
         (Some(date), true) => format!("Expired on {date}"),
         (Some(date), false) => format!("Active until {date}"),

@@ -192,8 +192,10 @@ mod tests {
             ("0001-01-01T00:00:00.001Z", "0001-01-01T00:00:00.001"),
             ("9999-12-31T23:59:00Z", "9999-12-31T23:59"),
         ] {
-            let mut body = json!({"name": "A", "activeUntil": given});
-            body["userIds"] = json!([]);
+            let body = json!({
+                "name": "A", "activeUntil": given, "userIds": [],
+                "leadProviderCriteria": [], "customFilterCriteria": [],
+            });
             let draft = validate_draft(&body).unwrap();
             let pairs = draft_to_pairs(&draft);
             let value = pairs.iter().find(|(name, _)| name == names::ACTIVE_UNTIL);
