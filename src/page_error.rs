@@ -1,10 +1,47 @@
 //! `PageError`: why a page's server function failed, in words a user can act on; and, on the
-//! server, how the ICP use cases' errors and HTTP statuses map to it. Compiled for the browser too.
+//! server, how the ICP use cases' errors and HTTP statuses map to it. Also how pages' server
+//! functions answer (`JsonText`). Compiled for the browser too.
 
 use crate::domain::FieldError;
-use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::codec::Post;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use leptos::server_fn::{Bytes, ContentType, Decodes, Encodes, Format, FormatType};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+
+/// The answer encoding of the pages' server functions (`#[server(output = JsonText)]`): the same
+/// JSON bytes as server_fn's default `Json`, but read in the browser as text. Resources hydrate
+/// from text (`serde_json::from_str`), and server_fn's `Json` reads bytes (`from_slice`), so every
+/// type a page fetches had its deserializer compiled into the WASM bundle twice.
+pub type JsonText = Post<JsonTextEncoding>;
+
+/// See [`JsonText`].
+pub struct JsonTextEncoding;
+
+impl ContentType for JsonTextEncoding {
+    const CONTENT_TYPE: &'static str = "application/json";
+}
+
+impl FormatType for JsonTextEncoding {
+    const FORMAT_TYPE: Format = Format::Text;
+}
+
+impl<T: Serialize> Encodes<T> for JsonTextEncoding {
+    type Error = serde_json::Error;
+
+    fn encode(output: &T) -> Result<Bytes, Self::Error> {
+        serde_json::to_vec(output).map(Bytes::from)
+    }
+}
+
+impl<T: DeserializeOwned> Decodes<T> for JsonTextEncoding {
+    type Error = serde_json::Error;
+
+    fn decode(bytes: Bytes) -> Result<T, Self::Error> {
+        let text = std::str::from_utf8(&bytes).map_err(serde::de::Error::custom)?;
+        serde_json::from_str(text)
+    }
+}
 
 /// Why a page's server function failed, in words a user can act on. Never carries internals.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
@@ -26,7 +63,7 @@ pub enum PageError {
 }
 
 impl FromServerFnError for PageError {
-    type Encoder = JsonEncoding;
+    type Encoder = JsonTextEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         PageError::Transport(value.to_string())

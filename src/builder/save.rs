@@ -5,7 +5,7 @@ use crate::page_error::PageError;
 use leptos::prelude::*;
 
 /// Where the builder starts: an ICP being edited (`edit`), a copy of one (`from`), or a new ICP.
-#[server(prefix = "/fn")]
+#[server(prefix = "/fn", output = crate::page_error::JsonText)]
 pub async fn builder_start(
     edit: Option<String>,
     from: Option<String>,
@@ -47,7 +47,7 @@ pub async fn builder_start(
 
 /// Saves the builder's body — the JSON the API would receive — through the same use case as the
 /// API, so it is validated again here. Answers the ICP's id.
-#[server(prefix = "/fn")]
+#[server(prefix = "/fn", output = crate::page_error::JsonText)]
 pub async fn save_icp(id: Option<String>, body: String) -> Result<String, PageError> {
     crate::page_error::with_status(save(id, body).await)
 }

@@ -40,7 +40,7 @@ pub(super) mod ssr {
     }
 }
 
-#[server(prefix = "/fn")]
+#[server(prefix = "/fn", output = crate::page_error::JsonText)]
 pub async fn current_user() -> Result<Option<SignedInUser>, ServerFnError> {
     Ok(ssr::session_account().await?.2)
 }

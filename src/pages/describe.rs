@@ -1,6 +1,7 @@
-//! ICPs in words, for the list and detail pages: a lead source, a filter, a CRM condition.
+//! ICPs in words, for the list and detail pages: a lead source, a filter, a CRM condition, a date.
 
-use crate::domain::{CrmMode, CrmValue, CustomFilter, EntityType, LeadKind, LeadSource};
+use crate::domain::{CrmMode, CrmValue, CustomFilter, EntityType, LeadKind, LeadSource, Timestamp};
+use chrono::{Datelike, Timelike};
 
 pub fn plural(count: usize, one: &str, many: &str) -> String {
     format!("{count} {}", if count == 1 { one } else { many })
@@ -120,5 +121,59 @@ pub fn describe_condition(condition: &crate::domain::CrmCondition) -> String {
         format!("Exclude contacts where {text}")
     } else {
         format!("Contacts where {text}")
+    }
+}
+
+// Dates by hand rather than with chrono's `format`: its strftime parser is ~10 KB of the WASM
+// bundle, for three fixed shapes. Years are 0001–9999 (`Timestamp`), so `{:04}` matches `%Y`.
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// "5 Mar 2025" (UTC), as strftime's `%-d %b %Y` writes it.
+pub fn day_month_year(at: Timestamp) -> String {
+    let date = at.0.date_naive();
+    let month = MONTHS.get(date.month0() as usize).copied().unwrap_or("");
+    format!("{} {month} {:04}", date.day(), date.year())
+}
+
+/// "5 Mar 2025, 09:30 UTC", as strftime's `%-d %b %Y, %H:%M UTC` writes it.
+pub fn day_month_year_time(at: Timestamp) -> String {
+    let time = at.0.time();
+    format!(
+        "{}, {:02}:{:02} UTC",
+        day_month_year(at),
+        time.hour(),
+        time.minute()
+    )
+}
+
+/// "2025-03-05" (UTC), as strftime's `%Y-%m-%d` writes it.
+pub fn iso_date(at: Timestamp) -> String {
+    let date = at.0.date_naive();
+    format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day())
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::*;
+
+    #[test]
+    fn dates_read_as_strftime_wrote_them() {
+        for raw in [
+            "2025-03-05T09:30:59.999Z",
+            "0001-01-01T00:00:00Z",
+            "9999-12-31T23:59:59Z",
+            "2024-02-29T23:05:00+01:00",
+            "2031-10-10T10:10:10Z",
+        ] {
+            let at = Timestamp::parse(raw).unwrap();
+            assert_eq!(day_month_year(at), at.0.format("%-d %b %Y").to_string());
+            assert_eq!(
+                day_month_year_time(at),
+                at.0.format("%-d %b %Y, %H:%M UTC").to_string()
+            );
+            assert_eq!(iso_date(at), at.0.format("%Y-%m-%d").to_string());
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The list of a user's ICPs (`/icps`): 50 a page, newest first, with their count and plain
 //! links to the next page and back to the newest (the API's cursor), so it works without JavaScript.
 
-use super::describe::plural;
+use super::describe::{day_month_year, plural};
 use super::icps::{Problem, StatusBadge};
 use crate::domain::Icp;
 use crate::page_error::PageError;
@@ -27,7 +27,7 @@ pub struct IcpListPage {
     pub bad_link: bool,
 }
 
-#[server(prefix = "/fn")]
+#[server(prefix = "/fn", output = crate::page_error::JsonText)]
 pub async fn my_icps(after: Option<String>) -> Result<IcpListPage, PageError> {
     use crate::store::ListCursor;
     let user = crate::page_error::signed_in_user().await?;
@@ -159,7 +159,7 @@ fn IcpCard(icp: Icp) -> impl IntoView {
         plural(icp.custom_filter_criteria.len(), "filter", "filters"),
         icp.leads_per_list
     );
-    let created = icp.created_at.0.format("%-d %b %Y").to_string();
+    let created = day_month_year(icp.created_at);
     view! {
         <li class="icp-card panel">
             <div class="row-head">

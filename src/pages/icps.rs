@@ -1,7 +1,9 @@
 //! ICP pages: one ICP in words, and the builder for new, duplicated and edited ICPs (the list is
 //! in `icp_list`).
 
-use super::describe::{describe_condition, describe_filter, describe_lead};
+use super::describe::{
+    day_month_year, day_month_year_time, describe_condition, describe_filter, describe_lead,
+};
 use crate::builder::save::builder_start;
 use crate::builder::view::{BuilderInit, IcpBuilder};
 use crate::domain::Icp;
@@ -15,7 +17,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 #[derive(Debug, Clone)]
 pub struct Resubmission(pub BuilderInit);
 
-#[server(prefix = "/fn")]
+#[server(prefix = "/fn", output = crate::page_error::JsonText)]
 pub async fn icp_page(id: String) -> Result<Icp, PageError> {
     let user = crate::page_error::signed_in_user().await?;
     let state = expect_context::<crate::state::AppState>();
@@ -71,9 +73,7 @@ pub fn Problem(error: PageError) -> impl IntoView {
 #[component]
 pub(super) fn StatusBadge(icp: Icp) -> impl IntoView {
     let expired = icp.is_expired_at(chrono::Utc::now());
-    let until = icp
-        .active_until
-        .map(|t| t.0.format("%-d %b %Y").to_string());
+    let until = icp.active_until.map(day_month_year);
     let title = match (&until, expired) {
         (Some(date), true) => format!("Expired on {date}"),
         (Some(date), false) => format!("Active until {date}"),
@@ -111,7 +111,7 @@ fn IcpView(icp: Icp) -> impl IntoView {
     let json = serde_json::to_string_pretty(&icp).unwrap_or_default();
     let until = icp
         .active_until
-        .map(|t| t.0.format("%-d %b %Y, %H:%M UTC").to_string())
+        .map(day_month_year_time)
         .unwrap_or_else(|| "No end date".into());
     let crm = icp.crm_filters.clone();
     view! {

@@ -3,11 +3,12 @@
 #[cfg(feature = "ssr")]
 use super::account::ssr;
 use super::account::{Field, FormAlert, Query};
+use super::describe::iso_date;
 use crate::account::{SettingsView, TokenRow};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-#[server(prefix = "/fn")]
+#[server(prefix = "/fn", output = crate::page_error::JsonText)]
 pub async fn settings_data() -> Result<SettingsView, ServerFnError> {
     use crate::auth::session::{take_new_token, NEW_TOKEN_COOKIE};
     let (state, session, user) = ssr::session_account().await?;
@@ -174,7 +175,7 @@ fn SettingsBody(data: SettingsView) -> impl IntoView {
 
 #[component]
 fn TokenLine(token: TokenRow) -> impl IntoView {
-    let created = token.created_at.0.format("%Y-%m-%d").to_string();
+    let created = iso_date(token.created_at);
     let revoke = format!("/settings/tokens/{}/revoke", token.id);
     view! {
         <tr>

@@ -184,6 +184,26 @@ mod tests {
     }
 
     #[test]
+    fn active_until_fills_the_box_as_precisely_as_it_was_given() {
+        for (given, shown) in [
+            ("2031-06-30T12:00:00Z", "2031-06-30T12:00"),
+            ("2031-06-30T12:00:07+02:00", "2031-06-30T10:00:07"),
+            ("2031-06-30T12:00:00.5Z", "2031-06-30T12:00:00.500"),
+            ("0001-01-01T00:00:00.001Z", "0001-01-01T00:00:00.001"),
+            ("9999-12-31T23:59:00Z", "9999-12-31T23:59"),
+        ] {
+            let body = json!({
+                "name": "A", "activeUntil": given, "userIds": [],
+                "leadProviderCriteria": [], "customFilterCriteria": [],
+            });
+            let draft = validate_draft(&body).unwrap();
+            let pairs = draft_to_pairs(&draft);
+            let value = pairs.iter().find(|(name, _)| name == names::ACTIVE_UNTIL);
+            assert_eq!(value.map(|(_, v)| v.as_str()), Some(shown), "{given}");
+        }
+    }
+
+    #[test]
     fn every_filter_kind_and_provider_keys_round_trip() {
         let body = json!({
             "name": "All", "userIds": [], "leadsPerList": 10, "activeUntil": "2031-01-02T03:04:05.000Z",

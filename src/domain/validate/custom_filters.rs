@@ -1,6 +1,6 @@
 //! Custom filters, each checked by its `FilterKind`; limit filters appear at most once each.
 
-use super::{Check, Limits, Path, Text};
+use super::{pattern_syntax, Check, Limits, Path, Text};
 use crate::domain::regex_cost;
 use crate::domain::{
     CustomFilter, EntityType, FilterKind, Percent, ScrapingProvider, WebsiteProvider,
@@ -147,10 +147,10 @@ impl Check {
 
     /// Whether `pattern` is a valid ECMAScript regular expression; reports why not at `path`.
     fn compiles(&mut self, pattern: &str, path: &Path) -> bool {
-        match regress::Regex::new(pattern) {
-            Ok(_) => true,
-            Err(error) => {
-                self.fail(path, format!("Invalid regular expression: {error}"));
+        match pattern_syntax::syntax_error(pattern) {
+            None => true,
+            Some(message) => {
+                self.fail(path, message);
                 false
             }
         }

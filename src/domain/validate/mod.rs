@@ -5,6 +5,7 @@ mod crm;
 mod custom_filters;
 mod draft;
 mod leads;
+mod pattern_syntax;
 
 use super::path::{FieldError, PathSegment};
 use super::IcpDraft;
