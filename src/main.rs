@@ -72,6 +72,11 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    // An empty PUBLIC_URL means "not set" (as an unset variable), not a bad URL. Nothing else runs
+    // yet, so changing the environment here races with no one.
+    if std::env::var_os("PUBLIC_URL").is_some_and(|value| value.is_empty()) {
+        std::env::remove_var("PUBLIC_URL");
+    }
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

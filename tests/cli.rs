@@ -165,3 +165,37 @@ async fn pages_are_rendered_on_the_server() {
     let missing = app.send(Method::GET, "/no/such/page", None, None).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
+
+#[test]
+fn a_bad_public_url_stops_the_start_naming_it_and_an_empty_one_means_unset() {
+    let database = Database::sqlite();
+    let url = database.sqlite_url().expect("sqlite url");
+    let run = |public_url: &str| {
+        Command::new(env!("CARGO_BIN_EXE_icp-builder"))
+            .args([
+                "users",
+                "create",
+                "--email",
+                "pat@example.com",
+                "--name",
+                "Pat",
+            ])
+            .env("DATABASE_URL", &url)
+            .env("PUBLIC_URL", public_url)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run icp-builder")
+    };
+    let bad = run("ftp://icp.example.com");
+    assert!(!bad.status.success());
+    let said = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        said.contains("--public-url") && said.contains("https://"),
+        "{said}"
+    );
+
+    // Empty is "not set": the command runs (and fails only on its own input: no password given).
+    let empty = run("");
+    let said = String::from_utf8_lossy(&empty.stderr);
+    assert!(!said.contains("public-url"), "{said}");
+}
