@@ -72,6 +72,11 @@ bench() {
   load "$name.create" "$api" "$concurrency" "$seconds" POST "$body" -H "$auth" -H "$json"
   load "$name.get" "$api/$id" "$concurrency" "$seconds" GET -H "$auth"
   load "$name.list" "$api?limit=20" "$concurrency" "$seconds" GET -H "$auth"
+  # The server's resident memory after all of it (serve.sh execs the server: same pid).
+  local creates rss
+  creates=$(awk -v k="$name.create" '$1 == k { print $5 }' "$work/results")
+  rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/${pids[-1]}/status")
+  echo "$name: server RSS $((rss / 1024)) MB after $creates creates" | tee -a "$work/memory"
   stop_last
 
   say "$name: the bare instrument (insert one commit each, group commit, JSON echo)"
@@ -107,5 +112,6 @@ awk '
       printf "%-24s %10s %9s %9s %7s   %s\n", k, rps[k], p50[k], p99[k], errors[k], ratio
       if (ok[k] == 0 || errors[k] > 0) broken = broken " " k
     }
+    while ((getline line < memory) > 0) print line
     if (broken != "") { print "bench.sh: requests failed in:" broken > "/dev/stderr"; exit 1 }
-  }' "$work/results"
+  }' memory="$work/memory" "$work/results"

@@ -7,9 +7,12 @@ use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
 
-/// Everything a handler or server function needs.
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// Everything a handler or server function needs. Shared, since axum clones the state for every
+/// request (its fields are read through `Deref`).
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub store: DynStore,
     pub sessions: SessionBackend,
@@ -43,6 +46,32 @@ impl Config {
     }
 }
 
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What extractors take from the state, each by its type.
+macro_rules! parts_from_state {
+    ($($field:ident: $type:ty),* $(,)?) => {
+        $(impl FromRef<AppState> for $type {
+            fn from_ref(state: &AppState) -> Self {
+                state.0.$field.clone()
+            }
+        })*
+    };
+}
+parts_from_state!(
+    leptos_options: LeptosOptions,
+    store: DynStore,
+    sessions: SessionBackend,
+    limiter: Limiter,
+    config: Arc<Config>,
+);
+
 impl AppState {
     /// Assembles the state, opening the session store and the attempt counts in the same database.
     pub async fn new(
@@ -53,12 +82,12 @@ impl AppState {
         let pools = store.pools();
         let sessions = SessionBackend::open(&pools).await?;
         let limiter = Limiter::for_database(&pools);
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             leptos_options,
             store,
             sessions,
             limiter,
             config: Arc::new(config),
-        })
+        })))
     }
 }

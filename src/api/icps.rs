@@ -6,7 +6,7 @@ use super::json::ApiJson;
 use crate::domain::{FieldError, Icp, IcpDraft};
 use crate::icps;
 use crate::state::AppState;
-use crate::store::ListCursor;
+use crate::store::{DynStore, ListCursor};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
@@ -52,10 +52,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 )]
 async fn create_icp(
     AuthUser(user): AuthUser,
-    State(state): State<AppState>,
+    State(store): State<DynStore>,
     ApiJson(body): ApiJson,
 ) -> Result<impl IntoResponse, ApiError> {
-    let icp = icps::create(state.store.as_ref(), &user, &body).await?;
+    let icp = icps::create(store.as_ref(), &user, &body).await?;
     let location =
         HeaderValue::from_str(&format!("{ICPS_PATH}/{}", icp.id)).map_err(ApiError::internal)?;
     Ok((
@@ -94,10 +94,10 @@ fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
 )]
 async fn get_icp(
     AuthUser(user): AuthUser,
-    State(state): State<AppState>,
+    State(store): State<DynStore>,
     Path(id): Path<String>,
 ) -> Result<Json<Icp>, ApiError> {
-    let icp = icps::get_for(state.store.as_ref(), &user, parse_id(&id)?).await?;
+    let icp = icps::get_for(store.as_ref(), &user, parse_id(&id)?).await?;
     Ok(Json(icp))
 }
 
@@ -171,11 +171,11 @@ fn parse_page(query: Option<&str>) -> Result<Page, ApiError> {
 )]
 async fn list_icps(
     AuthUser(user): AuthUser,
-    State(state): State<AppState>,
+    State(store): State<DynStore>,
     RawQuery(query): RawQuery,
 ) -> Result<impl IntoResponse, ApiError> {
     let page = parse_page(query.as_deref())?;
-    let found = icps::list(state.store.as_ref(), &user, page.after, page.limit).await?;
+    let found = icps::list(store.as_ref(), &user, page.after, page.limit).await?;
     let mut headers = HeaderMap::new();
     if let Some(next) = found.next {
         let cursor = next.encode();
@@ -213,11 +213,11 @@ async fn list_icps(
 )]
 async fn update_icp(
     AuthUser(user): AuthUser,
-    State(state): State<AppState>,
+    State(store): State<DynStore>,
     Path(id): Path<String>,
     ApiJson(patch): ApiJson,
 ) -> Result<Json<Icp>, ApiError> {
-    let icp = icps::update(state.store.as_ref(), &user, parse_id(&id)?, &patch).await?;
+    let icp = icps::update(store.as_ref(), &user, parse_id(&id)?, &patch).await?;
     Ok(Json(icp))
 }
 
@@ -238,10 +238,10 @@ async fn update_icp(
 )]
 async fn delete_icp(
     AuthUser(user): AuthUser,
-    State(state): State<AppState>,
+    State(store): State<DynStore>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    icps::delete(state.store.as_ref(), &user, parse_id(&id)?).await?;
+    icps::delete(store.as_ref(), &user, parse_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -67,7 +67,7 @@ pub fn app(state: AppState) -> Router {
         // same-origin check; inside the session layer (added after).
         .route_layer(axum::middleware::from_fn(crate::auth::guard::require_session))
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            state.config.clone(),
             layers::same_origin,
         ))
         .with_state(state)

@@ -1,6 +1,7 @@
 //! Storage: one interface, a SQLite and a Postgres implementation, each using its database natively.
 
 mod group_commit;
+mod memo;
 mod postgres;
 mod sqlite;
 

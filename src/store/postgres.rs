@@ -2,6 +2,7 @@
 //! are group-committed by a few writer tasks (`group_commit.rs`).
 
 use super::group_commit::{apply_alone, ApplyWrite, GroupCommit, IcpWrite, WriteMode, Written};
+use super::memo::TokenOwners;
 use super::{
     from_json, user_id, ApiToken, ListCursor, Pools, Store, StoreError, StoreResult, User,
     UserRecord,
@@ -13,6 +14,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::types::Json;
 use sqlx::{FromRow, Postgres};
 use std::str::FromStr;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// How ICP writes commit on Postgres. Postgres already shares WAL flushes between concurrent
@@ -25,6 +27,8 @@ pub struct PgStore {
     pool: PgPool,
     /// `None`: each ICP write commits alone on a pooled connection (`WriteMode::PerWrite`).
     icp_writes: Option<GroupCommit>,
+    /// Who each API token belongs to (see `memo`).
+    tokens: Arc<TokenOwners>,
 }
 
 /// The columns an `IcpRow` reads, from `icps i` (a macro so the list queries can `concat!` it).
@@ -128,7 +132,11 @@ impl PgStore {
             }
             WriteMode::PerWrite => None,
         };
-        Ok(Self { pool, icp_writes })
+        Ok(Self {
+            pool,
+            icp_writes,
+            tokens: Arc::default(),
+        })
     }
 
     async fn write_icp(&self, write: IcpWrite) -> StoreResult<Written> {
@@ -226,13 +234,12 @@ impl Store for PgStore {
     }
 
     async fn user_by_token_hash(&self, token_hash: &[u8]) -> StoreResult<Option<UserId>> {
-        let row: Option<(String,)> = sqlx::query_as(
+        let lookup = sqlx::query_scalar(
             "SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
         )
         .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|(id,)| user_id(&id)).transpose()
+        .fetch_optional(&self.pool);
+        self.tokens.owner(token_hash, lookup).await
     }
 
     async fn revoke_token(&self, user: &UserId, id: Uuid) -> StoreResult<bool> {
@@ -243,6 +250,7 @@ impl Store for PgStore {
         .bind(user.as_str())
         .execute(&self.pool)
         .await?;
+        self.tokens.forget_all();
         Ok(done.rows_affected() == 1)
     }
 
