@@ -153,10 +153,23 @@ pub struct Caller {
 
 impl TestApp {
     pub async fn start(database: Database) -> Self {
-        let store = database.open().await;
         let leptos_options = get_configuration(Some("Cargo.toml"))
             .expect("leptos config")
             .leptos_options;
+        TestApp::start_with(database, leptos_options).await
+    }
+
+    /// As [`TestApp::start`], serving the site (`/pkg`) from `site_root` instead of target/site.
+    pub async fn start_with_site(database: Database, site_root: &std::path::Path) -> Self {
+        let mut leptos_options = get_configuration(Some("Cargo.toml"))
+            .expect("leptos config")
+            .leptos_options;
+        leptos_options.site_root = site_root.to_string_lossy().as_ref().into();
+        TestApp::start_with(database, leptos_options).await
+    }
+
+    async fn start_with(database: Database, leptos_options: leptos::prelude::LeptosOptions) -> Self {
+        let store = database.open().await;
         let state = AppState::new(leptos_options, store.clone(), Config::default())
             .await
             .expect("state");
