@@ -144,9 +144,15 @@ fn hashed_site() -> tempfile::TempDir {
     fs::create_dir_all(pkg.join("snippets")).expect("pkg dir");
     let write = |name: &str, bytes: &[u8]| fs::write(pkg.join(name), bytes).expect("write");
     write("icp-builder.Xq3_bT-9kLmNoPqRsTuVwA.wasm", b"\0asm raw");
-    write("icp-builder.Xq3_bT-9kLmNoPqRsTuVwA.wasm.br", b"brotli bytes");
+    write(
+        "icp-builder.Xq3_bT-9kLmNoPqRsTuVwA.wasm.br",
+        b"brotli bytes",
+    );
     write("icp-builder.Xq3_bT-9kLmNoPqRsTuVwA.wasm.gz", b"gzip bytes");
-    write("icp-builder.AbCdEfGhIjKlMnOpQrStUv.js", b"export default 1;");
+    write(
+        "icp-builder.AbCdEfGhIjKlMnOpQrStUv.js",
+        b"export default 1;",
+    );
     write("icp-builder.AbCdEfGhIjKlMnOpQrStUv.js.gz", b"gzip bytes");
     write("snippets/inline0.js", b"export const x = 1;");
     site
@@ -172,7 +178,11 @@ async fn the_hashed_bundle_is_cached_immutably_and_served_precompressed_the_rest
         app.raw(request.body(Body::empty()).unwrap())
     };
 
-    let wasm = get("/pkg/icp-builder.Xq3_bT-9kLmNoPqRsTuVwA.wasm", Some("gzip, br")).await;
+    let wasm = get(
+        "/pkg/icp-builder.Xq3_bT-9kLmNoPqRsTuVwA.wasm",
+        Some("gzip, br"),
+    )
+    .await;
     assert_eq!(wasm.status, StatusCode::OK);
     assert_eq!(cache_control(&wasm), Some(IMMUTABLE));
     assert_eq!(header_text(&wasm, header::CONTENT_ENCODING), "br");

@@ -173,7 +173,10 @@ impl TestApp {
         TestApp::start_with(database, options).await
     }
 
-    async fn start_with(database: Database, leptos_options: leptos::prelude::LeptosOptions) -> Self {
+    async fn start_with(
+        database: Database,
+        leptos_options: leptos::prelude::LeptosOptions,
+    ) -> Self {
         let store = database.open().await;
         let state = AppState::new(leptos_options, store.clone(), Config::default())
             .await
