@@ -11,16 +11,27 @@ use crate::domain::{FilterKind, Limits};
 use leptos::ev::MouseEvent;
 use leptos::html;
 use leptos::prelude::*;
+use std::collections::HashMap;
 
-/// The 1-based position of the row `key` among `rows`, following removals.
-fn position<T: Send + Sync + 'static>(
+/// Each row's 1-based position in `rows`, by key: worked out once per change of the rows.
+fn positions<T: Send + Sync + 'static>(
     rows: RwSignal<Vec<T>>,
-    key: u32,
     key_of: fn(&T) -> u32,
-) -> Signal<usize> {
-    Signal::derive(move || {
-        rows.with(|r| r.iter().position(|row| key_of(row) == key).unwrap_or(0) + 1)
+) -> Memo<HashMap<u32, usize>> {
+    Memo::new(move |_| {
+        rows.with(|r| {
+            r.iter()
+                .enumerate()
+                .map(|(index, row)| (key_of(row), index + 1))
+                .collect()
+        })
     })
+}
+
+/// The position of the row `key`, following removals: a memo, so adding a row at the end (or
+/// removing one) rewrites only the numbers that change.
+fn position(positions: Memo<HashMap<u32, usize>>, key: u32) -> Signal<usize> {
+    Memo::new(move |_| positions.with(|p| p.get(&key).copied().unwrap_or(1))).into()
 }
 
 /// Removes the row `key` from `rows` and re-checks the form.
@@ -115,8 +126,9 @@ pub(super) fn LeadSources(leads: RwSignal<Vec<u32>>) -> impl IntoView {
         leads.update(|rows| rows.push(key));
     };
     let key_of: fn(&u32) -> u32 = |key| *key;
+    let numbers = positions(leads, key_of);
     let row = move |key: u32| {
-        let position = position(leads, key, key_of);
+        let position = position(numbers, key);
         view! {
             <LeadRow
                 key=key
@@ -154,8 +166,9 @@ pub(super) fn CustomFilters(filters: RwSignal<Vec<(u32, String)>>) -> impl IntoV
         filters.update(|rows| rows.push((key, tag)));
     };
     let key_of: fn(&(u32, String)) -> u32 = |(key, _)| *key;
+    let numbers = positions(filters, key_of);
     let row = move |(key, tag): (u32, String)| {
-        let position = position(filters, key, key_of);
+        let position = position(numbers, key);
         let on_remove = remover(filters, key, key_of, builder.refresh);
         view! { <FilterRow key=key tag=tag position=position on_remove=on_remove /> }
     };
@@ -192,8 +205,9 @@ pub(super) fn Crm(conditions: RwSignal<Vec<u32>>, enabled: bool) -> impl IntoVie
         conditions.update(|rows| rows.push(key));
     };
     let key_of: fn(&u32) -> u32 = |key| *key;
+    let numbers = positions(conditions, key_of);
     let row = move |key: u32| {
-        let position = position(conditions, key, key_of);
+        let position = position(numbers, key);
         let on_remove = remover(conditions, key, key_of, builder.refresh);
         view! { <ConditionRow key=key position=position on_remove=on_remove /> }
     };
