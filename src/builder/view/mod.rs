@@ -5,8 +5,9 @@
 //!
 //! Editing stays cheap however big the form: a check reads the whole form, so it runs off the input
 //! path, at most one pending at a time: right away when a field is left, else once edits pause
-//! ([`SETTLE`]). Adding a row renders that row only; per-field errors and row numbers are memos,
-//! so a change reaches only the fields and rows whose text it changes.
+//! ([`SETTLE`]). Adding a row renders that row only, and no other row's number changes; each
+//! field's error is a memo over an index, so a change of the errors reaches only the fields whose
+//! message changes.
 //!
 //! `IcpBuilder` holds the form's state; `sections` and `rows` lay it out, `fields` are the
 //! controls, `summary` shows errors beyond their fields, `preview` the API body.
