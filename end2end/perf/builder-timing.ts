@@ -7,7 +7,8 @@
 //     browser context: empty cache) and warm (the same context again, after one visit);
 // (b) 100 "Add filter" clicks in the page, from 0 and from 100 rows: each click, then until the row
 //     is in the DOM, the tasks it queued without delay have run and the layout it needs is done;
-//     "settled" also waits for the page to catch up (the preview lists every filter).
+//     "settled" also waits for the page to catch up (the preview lists every filter); "loop
+//     without clicks" is the same loop's waits and layout alone, its floor.
 //
 // Several targets (PERF_TARGETS="name=url,…") are measured in turns, sample by sample, so that a
 // busy moment on the machine does not favour one of them.
@@ -22,7 +23,7 @@ const CLICKS = 100;
 
 type Target = { name: string; url: string };
 type Setup = Target & { storage: Awaited<ReturnType<BrowserContext["storageState"]>>; warm?: Page };
-type Rows = { clicks: number; settled: number };
+type Rows = { clicks: number; settled: number; harness: number };
 type Samples = { cold: number[]; warm: number[]; warmPkgBytes: number[]; from0: Rows[]; from100: Rows[] };
 
 function targets(baseURL: string): Target[] {
@@ -114,6 +115,15 @@ async function addFilters(page: Page, count: number): Promise<Rows> {
       }
     };
 
+    // The loop's own cost (the same waits and layout, no click), to read the figures against.
+    const idle = performance.now();
+    for (let i = 1; i <= count; i++) {
+      await nextTask();
+      await zeroDelayTimersRun();
+      void (document.body as HTMLElement).offsetHeight;
+    }
+    const harness = performance.now() - idle;
+
     const first = rows();
     const start = performance.now();
     for (let i = 1; i <= count; i++) {
@@ -133,7 +143,7 @@ async function addFilters(page: Page, count: number): Promise<Rows> {
     void (document.body as HTMLElement).offsetHeight;
     const settled = performance.now() - start;
     if (rows() !== first + count) throw new Error(`${rows()} rows, expected ${first + count}`);
-    return { clicks, settled };
+    return { clicks, settled, harness };
   }, count);
 }
 
@@ -195,6 +205,7 @@ test("builder timings (a measurement: prints a table, asserts no timing)", async
     "settled",
     "100 clicks 100→200 ms",
     "settled",
+    "loop without clicks ms",
   ];
   const lines = setups.map((setup) => {
     const s = samples.get(setup.name)!;
@@ -207,6 +218,7 @@ test("builder timings (a measurement: prints a table, asserts no timing)", async
       ms(median(s.from0.map((r) => r.settled))),
       ms(median(s.from100.map((r) => r.clicks))),
       ms(median(s.from100.map((r) => r.settled))),
+      ms(median([...s.from0, ...s.from100].map((r) => r.harness))),
     ];
   });
   const table = [
