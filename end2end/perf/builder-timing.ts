@@ -48,7 +48,7 @@ function recordHydration() {
 }
 
 async function hydratedBuilder(page: Page): Promise<{ ms: number; pkgBytes: number }> {
-  await page.goto("/icps/new");
+  await page.goto("/icps/new", { timeout: 30_000 });
   await page.waitForSelector("body[data-hydrated]", { state: "attached", timeout: 30_000 });
   return page.evaluate(() => {
     // What /pkg cost over the network (0 for a file taken from the cache without asking).
@@ -88,14 +88,19 @@ async function addFilters(page: Page, count: number): Promise<Rows> {
     if (!button || !list || !preview) throw new Error("the builder's Add filter button, rows or preview is missing");
     const rows = () => list.querySelectorAll(":scope > li.row").length;
     const rowAdded = (wanted: number) =>
-      new Promise<void>((resolve) => {
+      new Promise<void>((resolve, reject) => {
         if (rows() >= wanted) return resolve();
         const observer = new MutationObserver(() => {
           if (rows() >= wanted) {
             observer.disconnect();
+            clearTimeout(stuck);
             resolve();
           }
         });
+        const stuck = setTimeout(() => {
+          observer.disconnect();
+          reject(new Error(`row ${wanted} never appeared (${rows()} rows)`));
+        }, 10_000);
         observer.observe(list, { childList: true });
       });
     // A new task (no timer clamping), then a zero-delay timer: whatever the click queued without
@@ -160,7 +165,9 @@ test("builder timings (a measurement: prints a table, asserts no timing)", async
     setups.map((s) => [s.name, { cold: [], warm: [], warmPkgBytes: [], from0: [], from100: [] }]),
   );
 
+  const progress = (what: string) => console.log(`builder-timing: ${what}`);
   // (a) cold: a fresh context (empty cache) each time.
+  progress("navigation, cold cache");
   for (let run = 0; run < navigationRuns; run++) {
     for (const setup of setups) {
       const made = await context(browser, setup);
@@ -170,6 +177,7 @@ test("builder timings (a measurement: prints a table, asserts no timing)", async
     }
   }
   // (a) warm: one context per target, visited once first.
+  progress("navigation, warm cache");
   const warmContexts: BrowserContext[] = [];
   for (const setup of setups) {
     const made = await context(browser, setup);
@@ -185,6 +193,7 @@ test("builder timings (a measurement: prints a table, asserts no timing)", async
     }
   }
   // (b) rows: a fresh builder each run, 0 → 100 → 200 filters.
+  progress("adding filter rows");
   for (let run = 0; run < rowRuns; run++) {
     for (const setup of setups) {
       const page = setup.warm!;
