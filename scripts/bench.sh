@@ -6,6 +6,10 @@
 #   scripts/bench.sh           10 s per measurement, 32 connections
 #   scripts/bench.sh --smoke   1 s per measurement, no thresholds: proves the benchmark still runs
 #
+# Then the builder's timings in headless Chromium (end2end/perf/builder-timing.ts: navigation →
+# hydrated builder, cold and warm; 100 "Add filter" clicks), on the same release build; with
+# --smoke, each once.
+#
 # Postgres: ICP_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test); fresh schemas
 # `bench_app` and `bench_bare` are made for the run. ICP_BENCH_SKIP_POSTGRES=1 skips it.
 set -euo pipefail
@@ -14,7 +18,8 @@ source scripts/setup.sh
 
 seconds=10
 concurrency=32
-[ "${1:-}" = --smoke ] && seconds=1
+smoke=0
+[ "${1:-}" = --smoke ] && seconds=1 && smoke=1
 pg_url="${ICP_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 
 say "Building the release server and the load tools"
@@ -115,3 +120,7 @@ awk '
     while ((getline line < memory) > 0) print line
     if (broken != "") { print "bench.sh: requests failed in:" broken > "/dev/stderr"; exit 1 }
   }' memory="$work/memory" "$work/results"
+
+say "The builder in headless Chromium (end2end/perf/builder-timing.ts)"
+ensure_browser_tools
+(cd end2end && PERF_SMOKE=$smoke npx playwright test -c perf.config.ts)

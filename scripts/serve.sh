@@ -9,16 +9,31 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bin=target/release/icp-builder
-for needed in "$bin" target/site/pkg/icp-builder.wasm target/site/pkg/icp-builder.js; do
-  if [ ! -e "$needed" ]; then
-    echo "serve.sh: $needed is missing: build the release first (cargo leptos build --release)" >&2
+pkg=target/site/pkg
+# The bundle's file names carry their content's hash (cargo-leptos `hash-files`, Cargo.toml): the
+# build lists them in hash.txt beside the binary (`js: <hash>`, `wasm: <hash>`, `css: <hash>`),
+# which the server reads to name them in pages.
+hashes=target/release/hash.txt
+if [ ! -e "$bin" ] || [ ! -e "$hashes" ]; then
+  echo "serve.sh: $bin or $hashes is missing: build the release first (cargo leptos build --release)" >&2
+  exit 1
+fi
+while IFS=': ' read -r kind hash; do
+  case "$kind" in js | wasm | css) ;; *) continue ;; esac
+  if [ ! -e "$pkg/icp-builder.$hash.$kind" ]; then
+    echo "serve.sh: $pkg/icp-builder.$hash.$kind (named in $hashes) is missing: build the release again" >&2
     exit 1
   fi
-done
+done <"$hashes"
 
-# The bundle compressed ahead of time (served when the browser accepts it): remade for any file
-# newer than its compressed copies, so a rebuild never serves stale ones.
-for file in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css; do
+# The bundle compressed ahead of time (served when the browser accepts it): made once per file
+# (a hashed name's content never changes; an unhashed one is remade when newer than its copies),
+# and copies whose file is gone (an older build's hashes) are removed rather than kept forever.
+for copy in "$pkg"/*.gz "$pkg"/*.br; do
+  [ -e "$copy" ] || continue
+  if [ ! -e "${copy%.*}" ]; then rm -f "$copy"; fi
+done
+for file in "$pkg"/*.wasm "$pkg"/*.js "$pkg"/*.css; do
   [ -e "$file" ] || continue
   if [ ! "$file.gz" -nt "$file" ]; then gzip -9 -c "$file" >"$file.gz"; fi
   if [ ! "$file.br" -nt "$file" ]; then
@@ -35,5 +50,6 @@ export LEPTOS_OUTPUT_NAME=icp-builder
 export LEPTOS_SITE_ROOT=target/site
 export LEPTOS_SITE_PKG_DIR=pkg
 export LEPTOS_ENV=PROD
-export LEPTOS_HASH_FILES=false
+export LEPTOS_HASH_FILES=true
+export LEPTOS_HASH_FILE_NAME=hash.txt
 exec "$bin" serve

@@ -49,7 +49,8 @@ cargo test --features ssr -- --test-threads=1
 # Built once, exactly as scripts/run.sh builds it; the browser tests run on it.
 say "Release build (server + WASM bundle, optimised)"
 env -u RUSTFLAGS cargo leptos build --release
-wasm=target/site/pkg/icp-builder.wasm
+# The bundle's names carry their hash (Cargo.toml hash-files), listed in hash.txt beside the binary.
+wasm=target/site/pkg/icp-builder.$(awk '$1 == "wasm:" { print $2 }' target/release/hash.txt).wasm
 say "WASM bundle: $(stat -c %s "$wasm") bytes raw, $(gzip -9 -c "$wasm" | wc -c) bytes gzip"
 
 say "End-to-end tests in Chromium (release build, served by scripts/serve.sh)"

@@ -5,7 +5,7 @@ use crate::pages::icp_list::IcpList;
 use crate::pages::icps::{EditIcp, IcpDetail, NewIcp};
 use crate::pages::settings::Settings;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -21,6 +21,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 // No favicon to fetch (and no 404 for it in every page's console).
                 <link rel="icon" href="data:," />
+                // The hashed names from the build's hash.txt when hash-files is on (release).
+                <HashedStylesheet options=options.clone() id="leptos" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -43,7 +45,6 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/icp-builder.css" />
         <Title formatter=|page: String| {
             if page.is_empty() {
                 "ICP Builder".to_owned()

@@ -99,6 +99,26 @@ fn main() -> ExitCode {
     }
 }
 
+/// With hashed file names (LEPTOS_HASH_FILES=true), pages name the bundle from the hash file
+/// cargo-leptos writes beside the binary; Leptos panics on every page without it, so the start
+/// stops instead, saying so.
+fn hash_file_present(options: &leptos::prelude::LeptosOptions) -> Result<(), String> {
+    if !options.hash_files {
+        return Ok(());
+    }
+    let beside_binary = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())));
+    match beside_binary {
+        Some(path) if path.is_file() => Ok(()),
+        Some(path) => Err(format!(
+            "LEPTOS_HASH_FILES is true but {} is missing: build with cargo leptos build --release",
+            path.display()
+        )),
+        None => Err("LEPTOS_HASH_FILES is true but the binary's directory is unknown".into()),
+    }
+}
+
 async fn run(cli: Cli) -> Result<(), String> {
     let store = store::connect(&cli.database_url)
         .await
@@ -108,6 +128,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             let leptos_options = get_configuration(None)
                 .map_err(|e| format!("cannot read the Leptos configuration: {e}"))?
                 .leptos_options;
+            hash_file_present(&leptos_options)?;
             let state = AppState::new(leptos_options, store, cli.config)
                 .await
                 .map_err(|e| format!("cannot open the session store: {e}"))?;

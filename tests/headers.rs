@@ -1,11 +1,13 @@
 //! Security headers through the real router: pages carry a CSP whose nonce is the one on their
 //! inline scripts; everything else is locked down; every response says nosniff and same-origin.
+//! And caching: the hashed bundle is immutable, served precompressed; the rest is revalidated.
 
 mod common;
 
 use axum::body::Body;
 use axum::http::{header, Method, StatusCode};
 use common::{browser, minimal, text, Database, Reply, TestApp};
+use std::fs;
 
 on_both_databases!(
     a_page_allows_only_its_own_nonce_marked_scripts,
@@ -129,4 +131,107 @@ async fn pages_are_compressed_for_browsers_that_accept_it_api_answers_are_not(db
     assert_eq!(api.status, StatusCode::OK);
     assert!(!api.headers.contains_key(header::CONTENT_ENCODING));
     assert!(api.body.is_array());
+}
+
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// A site as `cargo leptos build --release` leaves it with `hash-files` (names carrying the
+/// content's hash), plus the compressed copies `scripts/serve.sh` makes and an unhashed file
+/// (wasm-bindgen's snippets are never renamed).
+fn hashed_site() -> tempfile::TempDir {
+    let site = tempfile::tempdir().expect("site root");
+    let pkg = site.path().join("pkg");
+    fs::create_dir_all(pkg.join("snippets")).expect("pkg dir");
+    let write = |name: &str, bytes: &[u8]| fs::write(pkg.join(name), bytes).expect("write");
+    write("icp-builder.Xq3_bT-9kLmNoPqRsTuVwA.wasm", b"\0asm raw");
+    write(
+        "icp-builder.Xq3_bT-9kLmNoPqRsTuVwA.wasm.br",
+        b"brotli bytes",
+    );
+    write("icp-builder.Xq3_bT-9kLmNoPqRsTuVwA.wasm.gz", b"gzip bytes");
+    write(
+        "icp-builder.AbCdEfGhIjKlMnOpQrStUv.js",
+        b"export default 1;",
+    );
+    write("icp-builder.AbCdEfGhIjKlMnOpQrStUv.js.gz", b"gzip bytes");
+    write("snippets/inline0.js", b"export const x = 1;");
+    site
+}
+
+fn cache_control(reply: &Reply) -> Option<&str> {
+    reply
+        .headers
+        .get(header::CACHE_CONTROL)
+        .and_then(|value| value.to_str().ok())
+}
+
+#[tokio::test]
+async fn the_hashed_bundle_is_cached_immutably_and_served_precompressed_the_rest_revalidated() {
+    let site = hashed_site();
+    let app = TestApp::start_with_site(Database::sqlite(), site.path()).await;
+    let get = |path: &str, encodings: Option<&str>| {
+        let request = axum::http::Request::get(path);
+        let request = match encodings {
+            Some(accepted) => request.header(header::ACCEPT_ENCODING, accepted),
+            None => request,
+        };
+        app.raw(request.body(Body::empty()).unwrap())
+    };
+
+    let wasm = get(
+        "/pkg/icp-builder.Xq3_bT-9kLmNoPqRsTuVwA.wasm",
+        Some("gzip, br"),
+    )
+    .await;
+    assert_eq!(wasm.status, StatusCode::OK);
+    assert_eq!(cache_control(&wasm), Some(IMMUTABLE));
+    assert_eq!(header_text(&wasm, header::CONTENT_ENCODING), "br");
+    assert_eq!(header_text(&wasm, header::CONTENT_TYPE), "application/wasm");
+    assert_eq!(text(&wasm), "brotli bytes");
+    assert_common_headers(&wasm);
+
+    let js = get("/pkg/icp-builder.AbCdEfGhIjKlMnOpQrStUv.js", Some("gzip")).await;
+    assert_eq!(js.status, StatusCode::OK);
+    assert_eq!(cache_control(&js), Some(IMMUTABLE));
+    assert_eq!(header_text(&js, header::CONTENT_ENCODING), "gzip");
+    // Not recompressed on the fly (only pages are): the copy made ahead of time, as it is.
+    assert_eq!(text(&js), "gzip bytes");
+    let plain = get("/pkg/icp-builder.AbCdEfGhIjKlMnOpQrStUv.js", None).await;
+    assert!(!plain.headers.contains_key(header::CONTENT_ENCODING));
+    assert_eq!(text(&plain), "export default 1;");
+    assert_eq!(cache_control(&plain), Some(IMMUTABLE));
+
+    // An unchanged copy is still answered with a 304 by a browser that asks.
+    let again = app
+        .raw(
+            axum::http::Request::get("/pkg/icp-builder.AbCdEfGhIjKlMnOpQrStUv.js")
+                .header(
+                    header::IF_MODIFIED_SINCE,
+                    header_text(&js, header::LAST_MODIFIED),
+                )
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(cache_control(&again), Some(IMMUTABLE));
+
+    // Unhashed names can change content between builds: revalidated on every use.
+    let snippet = get("/pkg/snippets/inline0.js", Some("gzip, br")).await;
+    assert_eq!(snippet.status, StatusCode::OK);
+    assert_eq!(cache_control(&snippet), Some("no-cache"));
+    // A hashed name that is not there is not cached at all, so a later build can supply it.
+    let missing = get("/pkg/icp-builder.ZZZZZZZZZZZZZZZZZZZZZZ.wasm", None).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(cache_control(&missing), Some("no-cache"));
+
+    // Pages: compressed on the fly, never cached.
+    let page = get("/sign-in", Some("gzip, br")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.headers.contains_key(header::CONTENT_ENCODING));
+    let page_cache = cache_control(&page).unwrap_or_default();
+    assert!(
+        !page_cache.contains("max-age") && !page_cache.contains("immutable"),
+        "{page_cache}"
+    );
 }

@@ -11,21 +11,40 @@ async function expectHydrated(page: Page, url: string, status: number, heading: 
   await waitForHydration(page);
 }
 
-test("the bundle is served compressed, revalidated, so that browsers can compile it while it downloads", async ({ request }) => {
-  const wasm = await request.get("/pkg/icp-builder.wasm", { headers: { "accept-encoding": "br, gzip" } });
+test("the bundle is served compressed under hashed names, cached immutably; pages are not cached", async ({ request }) => {
+  const page = await request.get("/sign-in", { headers: { "accept-encoding": "gzip, br" } });
+  expect(page.status()).toBe(200);
+  expect(page.headers()["cache-control"] ?? "").not.toMatch(/max-age|immutable/);
+  // The names the page links to carry the content's hash (cargo-leptos hash-files).
+  const html = await page.text();
+  const linked = (extension: string) => {
+    const found = html.match(new RegExp(`/pkg/icp-builder\\.[A-Za-z0-9_-]{22}\\.${extension}`));
+    expect(found, `a hashed .${extension} in the page`).not.toBeNull();
+    return found![0];
+  };
+  const immutable = "public, max-age=31536000, immutable";
+
+  const wasm = await request.get(linked("wasm"), { headers: { "accept-encoding": "br, gzip" } });
   expect(wasm.status()).toBe(200);
   expect(wasm.headers()["content-type"]).toBe("application/wasm");
   expect(wasm.headers()["content-encoding"]).toBe("br");
-  expect(wasm.headers()["cache-control"]).toBe("no-cache");
-  const js = await request.get("/pkg/icp-builder.js", { headers: { "accept-encoding": "gzip" } });
+  expect(wasm.headers()["cache-control"]).toBe(immutable);
+  const js = await request.get(linked("js"), { headers: { "accept-encoding": "gzip" } });
   expect(js.status()).toBe(200);
   expect(js.headers()["content-type"]).toMatch(/^(text|application)\/javascript/);
   expect(js.headers()["content-encoding"]).toBe("gzip");
-  // Unchanged since the browser's copy: a 304 with no body.
-  const again = await request.get("/pkg/icp-builder.js", {
+  expect(js.headers()["cache-control"]).toBe(immutable);
+  const css = await request.get(linked("css"), { headers: { "accept-encoding": "br" } });
+  expect(css.status()).toBe(200);
+  expect(css.headers()["content-encoding"]).toBe("br");
+  expect(css.headers()["cache-control"]).toBe(immutable);
+  // A browser that asks anyway gets a 304 with no body.
+  const again = await request.get(linked("js"), {
     headers: { "if-modified-since": js.headers()["last-modified"] },
   });
   expect(again.status()).toBe(304);
+  // The old fixed names are gone, so no page can load a stale bundle.
+  expect((await request.get("/pkg/icp-builder.wasm")).status()).toBe(404);
 });
 
 test("signed-out pages hydrate", async ({ page }) => {

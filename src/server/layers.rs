@@ -4,7 +4,7 @@ use crate::api::ApiError;
 use crate::auth::origin;
 use crate::state::Config;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -16,7 +16,6 @@ use std::time::Duration;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 /// The longest a request may take, from its head being read to its response head (reading the
 /// body included); after it the client gets a 503 and the work is dropped.
@@ -55,20 +54,48 @@ pub async fn same_origin(
 }
 
 /// `/pkg`, the WASM bundle, its JavaScript and the stylesheet: the `.br` or `.gz` file built beside
-/// each (`scripts/serve.sh` makes them) when the browser accepts it, and revalidated on every use
-/// (`no-cache`: a 304 when unchanged), since the file names do not change between builds.
+/// each (`scripts/serve.sh` makes them) when the browser accepts it. A file whose name carries its
+/// content's hash (cargo-leptos `hash-files`: `icp-builder.<hash>.wasm`) never changes, so browsers
+/// keep it a year without asking again; anything else is revalidated on every use (`no-cache`: a
+/// 304 when unchanged).
 pub fn bundle_files<S: Clone + Send + Sync + 'static>(options: &LeptosOptions) -> Router<S> {
     let dir = Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
     let files = ServeDir::new(dir).precompressed_br().precompressed_gzip();
-    Router::new().nest_service(
-        "/pkg",
-        tower::ServiceBuilder::new()
-            .layer(SetResponseHeaderLayer::if_not_present(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("no-cache"),
-            ))
-            .service(files),
-    )
+    Router::new()
+        .nest_service("/pkg", files)
+        .layer(axum::middleware::from_fn(bundle_cache_policy))
+}
+
+/// What a `/pkg` answer may be cached for: see [`bundle_files`].
+async fn bundle_cache_policy(request: Request, next: Next) -> Response {
+    let hashed = is_hashed_name(request.uri().path().rsplit('/').next().unwrap_or_default());
+    let mut response = next.run(request).await;
+    let found = response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED;
+    let policy = if hashed && found {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    response
+}
+
+/// Whether a file name is `<name>.<hash>.<extension>` as cargo-leptos writes it: the hash is the
+/// content's MD5 in unpadded URL-safe base64, 22 characters.
+fn is_hashed_name(file_name: &str) -> bool {
+    let mut parts = file_name.rsplitn(3, '.');
+    let (Some(extension), Some(hash), Some(stem)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    !stem.is_empty()
+        && !extension.is_empty()
+        && hash.len() == 22
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Compresses HTML pages for browsers that accept it (gzip or brotli); API answers and files stay
@@ -102,6 +129,30 @@ pub fn panic_response(cause: Box<dyn Any + Send + 'static>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_cargo_leptos_hashed_names_count_as_hashed() {
+        for hashed in [
+            "icp-builder.Xq3_bT-9kLmNoPqRsTuVwA.wasm",
+            "icp-builder.AAAAAAAAAAAAAAAAAAAAAA.js",
+            "__wasm_split.0123456789abcdefghij-_.js",
+        ] {
+            assert!(is_hashed_name(hashed), "{hashed}");
+        }
+        for plain in [
+            "icp-builder.wasm",
+            "icp-builder.js",
+            "inline0.js",
+            "icp-builder.Xq3_bT-9kLmNoPqRsTuVw.wasm",
+            "icp-builder.Xq3_bT-9kLmNoPqRsTuVwAB.wasm",
+            "icp-builder.Xq3_bT-9kLmNoPqRsTu.wA.wasm",
+            ".Xq3_bT-9kLmNoPqRsTuVwA.wasm",
+            "icp-builder.Xq3_bT-9kLmNoPqRsTuVwA.",
+            "",
+        ] {
+            assert!(!is_hashed_name(plain), "{plain}");
+        }
+    }
 
     #[tokio::test]
     async fn a_request_over_the_time_limit_gets_the_json_503() {

@@ -151,12 +151,33 @@ pub struct Caller {
     pub token: String,
 }
 
+/// The app's Leptos settings (Cargo.toml), with unhashed bundle names: pages name the hashed ones
+/// from the hash.txt cargo-leptos writes beside the release binary, and none is beside a test's.
+fn leptos_options() -> leptos::prelude::LeptosOptions {
+    let mut options = get_configuration(Some("Cargo.toml"))
+        .expect("leptos config")
+        .leptos_options;
+    options.hash_files = false;
+    options
+}
+
 impl TestApp {
     pub async fn start(database: Database) -> Self {
+        TestApp::start_with(database, leptos_options()).await
+    }
+
+    /// As [`TestApp::start`], serving the site (`/pkg`) from `site_root` instead of target/site.
+    pub async fn start_with_site(database: Database, site_root: &std::path::Path) -> Self {
+        let mut options = leptos_options();
+        options.site_root = site_root.to_string_lossy().as_ref().into();
+        TestApp::start_with(database, options).await
+    }
+
+    async fn start_with(
+        database: Database,
+        leptos_options: leptos::prelude::LeptosOptions,
+    ) -> Self {
         let store = database.open().await;
-        let leptos_options = get_configuration(Some("Cargo.toml"))
-            .expect("leptos config")
-            .leptos_options;
         let state = AppState::new(leptos_options, store.clone(), Config::default())
             .await
             .expect("state");

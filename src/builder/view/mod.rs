@@ -3,6 +3,12 @@
 //! WASM), and the API body is previewed live. Without JavaScript it is a plain form: its buttons post
 //! it back to the server, which adds/removes rows or saves.
 //!
+//! Editing stays cheap however big the form: a check reads the whole form, so it runs off the input
+//! path, at most one pending at a time: right away when a field is left, else once edits pause
+//! ([`SETTLE`]). Adding a row renders that row only, and no other row's number changes; each
+//! field's error is a memo over an index, so a change of the errors reaches only the fields whose
+//! message changes.
+//!
 //! `IcpBuilder` holds the form's state; `sections` and `rows` lay it out, `fields` are the
 //! controls, `summary` shows errors beyond their fields, `preview` the API body.
 
@@ -39,6 +45,19 @@ pub struct BuilderInit {
     pub editing: Option<String>,
 }
 
+/// How long edits (keys typed, rows or tags added and removed) must pause before the form is
+/// checked and the preview redrawn: a burst of them costs one check.
+const SETTLE: Duration = Duration::from_millis(150);
+
+/// When the scheduled check runs.
+#[derive(Clone, Copy, PartialEq)]
+enum Due {
+    /// Right after the current event (a field was left: its error shows now).
+    Now,
+    /// Once edits pause for [`SETTLE`].
+    Settled,
+}
+
 /// Shared by every field of one builder.
 #[derive(Clone, Copy)]
 struct Builder {
@@ -46,6 +65,10 @@ struct Builder {
     /// rendering a form costs the same per field however many fields were posted.
     initial: StoredValue<HashMap<String, String>>,
     errors: RwSignal<Vec<FormError>>,
+    /// The message shown at each field (the first error for it), indexed once per change of the
+    /// errors: a field finds its own in constant time.
+    errors_by_field: Memo<HashMap<String, String>>,
+    /// Re-checks the form once edits pause.
     refresh: Callback<()>,
     /// The key the next added row gets.
     next_key: StoredValue<u32>,
@@ -74,17 +97,25 @@ impl Builder {
             .collect()
     }
 
+    /// The error shown at `field`: a memo, so a change of the form's errors updates only the
+    /// fields whose message changes.
     fn error(&self, field: &str) -> Signal<Option<String>> {
-        let errors = self.errors;
+        let errors = self.errors_by_field;
         let field = field.to_owned();
-        Signal::derive(move || {
-            errors.with(|all| {
-                all.iter()
-                    .find(|e| e.field.as_deref() == Some(field.as_str()))
-                    .map(|e| e.message.clone())
-            })
-        })
+        Memo::new(move |_| errors.with(|all| all.get(&field).cloned())).into()
     }
+}
+
+fn index_by_field(errors: &[FormError]) -> HashMap<String, String> {
+    let mut index = HashMap::with_capacity(errors.len());
+    for error in errors {
+        if let Some(field) = &error.field {
+            index
+                .entry(field.clone())
+                .or_insert_with(|| error.message.clone());
+        }
+    }
+    index
 }
 
 fn first_values(pairs: &Pairs) -> HashMap<String, String> {
@@ -161,20 +192,51 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
             Err(details) => form_errors(&details, &Rows::of(&pairs)),
         };
         let show_all = submitted.get_untracked();
-        touched.with_untracked(|touched| {
-            errors.try_set(
-                found
-                    .into_iter()
-                    .filter(|e| show_all || e.field.as_ref().is_some_and(|f| touched.contains(f)))
-                    .collect(),
-            );
+        let shown: Vec<FormError> = touched.with_untracked(|touched| {
+            found
+                .into_iter()
+                .filter(|e| show_all || e.field.as_ref().is_some_and(|f| touched.contains(f)))
+                .collect()
         });
+        // Unchanged errors notify nobody.
+        if errors.try_with_untracked(|current| *current != shown) == Some(true) {
+            errors.try_set(shown);
+        }
     };
-    // After the DOM has caught up with a row or tag change.
-    let refresh = Callback::new(move |()| set_timeout(check, Duration::ZERO));
+    // One check pending at a time: a later request moves it (debounce) or joins it.
+    let pending = StoredValue::new(None::<(TimeoutHandle, Due)>);
+    let schedule = move |due: Due| {
+        match pending.try_get_value().flatten() {
+            // Comes right away and will see this change too.
+            Some((_, Due::Now)) => return,
+            Some((handle, Due::Settled)) => handle.clear(),
+            None => {}
+        }
+        let delay = match due {
+            Due::Now => Duration::ZERO,
+            Due::Settled => SETTLE,
+        };
+        let run = move || {
+            pending.try_set_value(None);
+            check();
+        };
+        if let Ok(handle) = set_timeout_with_handle(run, delay) {
+            pending.try_set_value(Some((handle, due)));
+        }
+    };
+    let cancel = move || {
+        if let Some(Some((handle, _))) = pending.try_get_value() {
+            handle.clear();
+            pending.try_set_value(None);
+        }
+    };
+    on_cleanup(cancel);
+    // After the DOM has caught up with a row or tag change, once edits pause.
+    let refresh = Callback::new(move |()| schedule(Due::Settled));
     provide_context(Builder {
         initial: StoredValue::new(first_values(&init.pairs)),
         errors,
+        errors_by_field: Memo::new(move |_| errors.with(|all| index_by_field(all))),
         refresh,
         next_key: StoredValue::new(rows.next_key()),
     });
@@ -187,7 +249,7 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
                 t.insert(name);
             });
         }
-        set_timeout(check, Duration::ZERO);
+        schedule(Due::Now);
     };
 
     let editing = init.editing.clone();
@@ -196,6 +258,9 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
         submitted.set(true);
         let Some(pairs) = current() else { return };
         let body = form_to_json(&pairs);
+        // This is the check a pending one would make; a later one could hide the server's errors.
+        cancel();
+        preview.set(body.clone());
         let details = match validate_draft(&body) {
             Ok(_) => {
                 saving.set(true);

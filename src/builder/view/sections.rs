@@ -12,15 +12,11 @@ use leptos::ev::MouseEvent;
 use leptos::html;
 use leptos::prelude::*;
 
-/// The 1-based position of the row `key` among `rows`, following removals.
-fn position<T: Send + Sync + 'static>(
-    rows: RwSignal<Vec<T>>,
-    key: u32,
-    key_of: fn(&T) -> u32,
-) -> Signal<usize> {
-    Signal::derive(move || {
-        rows.with(|r| r.iter().position(|row| key_of(row) == key).unwrap_or(0) + 1)
-    })
+/// A row's 1-based position, following removals: `ForEnumerate` sets a row's index only when it
+/// changes, so adding a row at the end touches no other row, and removing one renumbers only the
+/// rows after it.
+fn position(index: ReadSignal<usize>) -> Signal<usize> {
+    Signal::derive(move || index.get() + 1)
 }
 
 /// Removes the row `key` from `rows` and re-checks the form.
@@ -115,8 +111,8 @@ pub(super) fn LeadSources(leads: RwSignal<Vec<u32>>) -> impl IntoView {
         leads.update(|rows| rows.push(key));
     };
     let key_of: fn(&u32) -> u32 = |key| *key;
-    let row = move |key: u32| {
-        let position = position(leads, key, key_of);
+    let row = move |index: ReadSignal<usize>, key: u32| {
+        let position = position(index);
         view! {
             <LeadRow
                 key=key
@@ -133,7 +129,7 @@ pub(super) fn LeadSources(leads: RwSignal<Vec<u32>>) -> impl IntoView {
             </p>
             <SectionError section=Section::Leads />
             <ol class="rows">
-                <For each=move || leads.get() key=|key| *key children=row />
+                <ForEnumerate each=move || leads.get() key=|key| *key children=row />
             </ol>
             <AddButton action=names::ADD_LEAD on_add=add>
                 "Add lead source"
@@ -154,8 +150,8 @@ pub(super) fn CustomFilters(filters: RwSignal<Vec<(u32, String)>>) -> impl IntoV
         filters.update(|rows| rows.push((key, tag)));
     };
     let key_of: fn(&(u32, String)) -> u32 = |(key, _)| *key;
-    let row = move |(key, tag): (u32, String)| {
-        let position = position(filters, key, key_of);
+    let row = move |index: ReadSignal<usize>, (key, tag): (u32, String)| {
+        let position = position(index);
         let on_remove = remover(filters, key, key_of, builder.refresh);
         view! { <FilterRow key=key tag=tag position=position on_remove=on_remove /> }
     };
@@ -169,7 +165,7 @@ pub(super) fn CustomFilters(filters: RwSignal<Vec<(u32, String)>>) -> impl IntoV
             <p class="section-hint">"Checks applied to every lead found."</p>
             <SectionError section=Section::Filters />
             <ol class="rows">
-                <For each=move || filters.get() key=|(key, _)| *key children=row />
+                <ForEnumerate each=move || filters.get() key=|(key, _)| *key children=row />
             </ol>
             <div class="add-filter">
                 <label for="add-filter-kind">"Filter type"</label>
@@ -192,8 +188,8 @@ pub(super) fn Crm(conditions: RwSignal<Vec<u32>>, enabled: bool) -> impl IntoVie
         conditions.update(|rows| rows.push(key));
     };
     let key_of: fn(&u32) -> u32 = |key| *key;
-    let row = move |key: u32| {
-        let position = position(conditions, key, key_of);
+    let row = move |index: ReadSignal<usize>, key: u32| {
+        let position = position(index);
         let on_remove = remover(conditions, key, key_of, builder.refresh);
         view! { <ConditionRow key=key position=position on_remove=on_remove /> }
     };
@@ -227,7 +223,7 @@ pub(super) fn Crm(conditions: RwSignal<Vec<u32>>, enabled: bool) -> impl IntoVie
                 />
                 <SectionError section=Section::Conditions />
                 <ol class="rows">
-                    <For each=move || conditions.get() key=|key| *key children=row />
+                    <ForEnumerate each=move || conditions.get() key=|key| *key children=row />
                 </ol>
                 <AddButton action=names::ADD_CONDITION on_add=add>
                     "Add condition"
