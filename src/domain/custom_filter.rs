@@ -191,6 +191,19 @@ mod tests {
         assert_eq!(FilterKind::parse(""), None);
     }
 
+    /// The builder names a filter row with its label lowercased as ASCII (to keep Unicode's case
+    /// tables out of the WASM bundle), which is the full lowercasing only for ASCII labels.
+    #[test]
+    fn labels_are_ascii() {
+        for kind in FilterKind::ALL {
+            assert!(kind.label().is_ascii(), "{}", kind.label());
+            assert_eq!(
+                kind.label().to_ascii_lowercase(),
+                kind.label().to_lowercase()
+            );
+        }
+    }
+
     /// `ALL` is written by hand; this match fails to compile when a kind is added, and the loop
     /// fails when `ALL` misses one or holds one twice.
     #[test]

@@ -119,7 +119,7 @@ impl Check {
             FilterKind::MaxPercentFromCrm => {
                 self.strict_object(value, path, &["type", "value"]);
                 self.required(map, "value", path)
-                    .and_then(|v| self.number(v, &path.key("value"), 0.0, 100.0))
+                    .and_then(|v| self.number(v, &path.key("value"), 0, 100))
                     .map(|v| CustomFilter::MaxPercentFromCrm { value: Percent(v) })
             }
             FilterKind::MatchFieldWithRegex => {
