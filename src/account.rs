@@ -37,6 +37,57 @@ pub struct SettingsView {
     pub new_token: Option<NewToken>,
 }
 
+/// A member of the signed-in user's workspace, on the team page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamMemberRow {
+    pub id: UserId,
+    pub name: String,
+    pub email: String,
+    pub owner: bool,
+    pub joined_at: Timestamp,
+}
+
+/// An invitation that can still be accepted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenInvitationRow {
+    pub id: Uuid,
+    pub email: String,
+    pub invited_by: String,
+    pub expires_at: Timestamp,
+}
+
+/// The team page: the workspace, its members and open invitations, and a link just created.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamView {
+    pub me: SignedInUser,
+    pub workspace: String,
+    pub i_own: bool,
+    pub members: Vec<TeamMemberRow>,
+    pub invitations: Vec<OpenInvitationRow>,
+    /// Shown once, right after it was created: (email, link).
+    pub new_link: Option<(String, String)>,
+}
+
+/// What an invitation link leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InvitationState {
+    Open,
+    Used,
+    Revoked,
+    Expired,
+    Unknown,
+}
+
+/// The invitation page: whose workspace, for which email, and who is looking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvitationView {
+    pub state: InvitationState,
+    pub workspace: String,
+    pub invited_by: String,
+    pub email: String,
+    pub signed_in: Option<SignedInUser>,
+}
+
 /// Why an account form was sent back. Only the code travels in the URL (`?error=`), never free text,
 /// so no link can put its own words on our pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,10 +103,19 @@ pub enum FormProblem {
     TooManySignUps,
     SignUpNotSignedIn,
     Server,
+    NotOwner,
+    InvalidWorkspaceName,
+    AlreadyMember,
+    NotMember,
+    UnknownInvitation,
+    InvitationClosed,
+    InvitationForAnotherEmail,
+    AlreadyInWorkspace,
+    Alone,
 }
 
 impl FormProblem {
-    const ALL: [FormProblem; 11] = [
+    const ALL: [FormProblem; 20] = [
         FormProblem::WrongCredentials,
         FormProblem::TooManyAttempts,
         FormProblem::InvalidEmail,
@@ -67,6 +127,15 @@ impl FormProblem {
         FormProblem::TooManySignUps,
         FormProblem::SignUpNotSignedIn,
         FormProblem::Server,
+        FormProblem::NotOwner,
+        FormProblem::InvalidWorkspaceName,
+        FormProblem::AlreadyMember,
+        FormProblem::NotMember,
+        FormProblem::UnknownInvitation,
+        FormProblem::InvitationClosed,
+        FormProblem::InvitationForAnotherEmail,
+        FormProblem::AlreadyInWorkspace,
+        FormProblem::Alone,
     ];
 
     pub fn code(self) -> &'static str {
@@ -82,6 +151,15 @@ impl FormProblem {
             FormProblem::TooManySignUps => "sign-ups",
             FormProblem::SignUpNotSignedIn => "created",
             FormProblem::Server => "server",
+            FormProblem::NotOwner => "owner",
+            FormProblem::InvalidWorkspaceName => "workspace",
+            FormProblem::AlreadyMember => "member",
+            FormProblem::NotMember => "not-member",
+            FormProblem::UnknownInvitation => "invitation",
+            FormProblem::InvitationClosed => "closed",
+            FormProblem::InvitationForAnotherEmail => "other-email",
+            FormProblem::AlreadyInWorkspace => "joined",
+            FormProblem::Alone => "alone",
         }
     }
 
@@ -106,13 +184,29 @@ impl FormProblem {
                 "Your account was created, but you could not be signed in. Please sign in."
             }
             FormProblem::Server => "Something went wrong on our side. Please try again.",
+            FormProblem::NotOwner => "Only the workspace's owner can do this.",
+            FormProblem::InvalidWorkspaceName => "Enter a workspace name of up to 100 characters.",
+            FormProblem::AlreadyMember => "That person is already a member of your workspace.",
+            FormProblem::NotMember => "That person is not a member of your workspace.",
+            FormProblem::UnknownInvitation => "That invitation does not exist or is no longer open.",
+            FormProblem::InvitationClosed => {
+                "This invitation has expired, was revoked or was already used. Ask for a new one."
+            }
+            FormProblem::InvitationForAnotherEmail => {
+                "This invitation is for another email address. Sign in with the invited email to accept it."
+            }
+            FormProblem::AlreadyInWorkspace => "You are already a member of this workspace.",
+            FormProblem::Alone => "You are the only member: there is no one to leave.",
         }
     }
 
     /// The input the problem is about; `None` for the form as a whole.
     pub fn field(self) -> Option<&'static str> {
         match self {
-            FormProblem::InvalidEmail | FormProblem::EmailTaken => Some("email"),
+            FormProblem::InvalidEmail | FormProblem::EmailTaken | FormProblem::AlreadyMember => {
+                Some("email")
+            }
+            FormProblem::InvalidWorkspaceName => Some("workspace-name"),
             FormProblem::InvalidName => Some("name"),
             FormProblem::ShortPassword => Some("password"),
             FormProblem::InvalidLabel => Some("label"),

@@ -3,7 +3,9 @@
 use crate::pages::account::{SignIn, SignUp, UserMenu};
 use crate::pages::icp_list::IcpList;
 use crate::pages::icps::{EditIcp, IcpDetail, NewIcp};
+use crate::pages::invitation::InvitationPage;
 use crate::pages::settings::Settings;
+use crate::pages::team::TeamSettings;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
@@ -69,6 +71,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/sign-in") view=SignIn />
                     <Route path=path!("/sign-up") view=SignUp />
                     <Route path=path!("/settings") view=Settings ssr=SsrMode::Async />
+                    <Route path=path!("/settings/team") view=TeamSettings ssr=SsrMode::Async />
+                    <Route path=path!("/invite/:token") view=InvitationPage ssr=SsrMode::Async />
                     // Async: the status (403/404) is known before the first byte is sent.
                     <Route path=path!("/icps") view=IcpList ssr=SsrMode::Async />
                     <Route path=path!("/icps/new") view=NewIcp ssr=SsrMode::Async />

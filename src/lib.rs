@@ -30,6 +30,8 @@ pub mod server;
 pub mod state;
 #[cfg(feature = "ssr")]
 pub mod store;
+#[cfg(feature = "ssr")]
+pub mod teams;
 
 /// Entry point of the WASM bundle: hydrates the server-rendered page.
 #[cfg(feature = "hydrate")]

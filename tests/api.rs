@@ -617,6 +617,7 @@ async fn another_users_icp_is_forbidden(db: Database) {
     let owner = app.caller("owner").await;
     let teammate = app.caller("teammate").await;
     let stranger = app.caller("stranger").await;
+    app.join(&owner, &teammate).await;
     let mut body = minimal("Shared with a teammate");
     body["userIds"] = json!([teammate.id.as_str()]);
     let icp = app.create(&owner, &body).await;

@@ -5,6 +5,7 @@ pub mod error;
 pub mod icps;
 pub mod json;
 pub mod openapi;
+pub mod users;
 
 pub use error::{ApiError, ErrorBody};
 

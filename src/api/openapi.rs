@@ -26,7 +26,10 @@ use utoipa_axum::router::OpenApiRouter;
         FieldError, ErrorBody, ErrorDetail,
     )),
     modifiers(&BearerAuth),
-    tags((name = "ICPs", description = "Ideal Customer Profiles"))
+    tags(
+        (name = "ICPs", description = "Ideal Customer Profiles"),
+        (name = "Users", description = "The members of the caller's workspace")
+    )
 )]
 pub struct ApiDoc;
 
@@ -80,6 +83,7 @@ pub fn example(name: &str) -> Value {
 pub fn routes_and_document() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(super::icps::router())
+        .merge(super::users::router())
         .split_for_parts()
 }
 
@@ -109,6 +113,7 @@ mod tests {
         ] {
             assert!(operation.is_object());
         }
+        assert!(doc["paths"]["/api/v1/entities/users"]["get"].is_object());
         assert!(doc["components"]["schemas"]["CustomFilter"].is_object());
     }
 }

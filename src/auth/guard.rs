@@ -25,6 +25,8 @@ pub async fn require_session(session: Session, request: Request, next: Next) -> 
         // `/` only redirects to the app.
         || path == "/"
         || path == "/favicon.ico"
+        // An invitation link says whose workspace it is and offers sign-up or sign-in.
+        || path.starts_with("/invite/")
         // A file name with an extension (`/robots.txt`, `/logo.svg`): a static asset.
         || path.rsplit('/').next().is_some_and(|name| name.contains('.'));
     if open {

@@ -198,20 +198,9 @@ pub enum AccountError {
     HashingStopped,
 }
 
-/// Normalises an email for storage and look-up.
+/// Normalises an email for storage and look-up (see `domain::normalised_email`).
 pub fn normalise_email(email: &str) -> Result<String, AccountError> {
-    let email = email.trim().to_lowercase();
-    // No spaces or control characters (a NUL would also fail on Postgres as a 500).
-    let valid = email.len() <= 254
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
-        });
-    if valid {
-        Ok(email)
-    } else {
-        Err(AccountError::InvalidEmail)
-    }
+    crate::domain::normalised_email(email).ok_or(AccountError::InvalidEmail)
 }
 
 pub const MIN_PASSWORD_LEN: usize = 8;
@@ -237,7 +226,8 @@ pub async fn create_user(
         email,
         name: name.to_owned(),
     };
-    match store.create_user(&user, &hash).await {
+    let workspace = crate::teams::own_workspace(&user);
+    match store.create_user(&user, &hash, &workspace).await {
         Ok(()) => Ok(user),
         Err(StoreError::Conflict(_)) => Err(AccountError::EmailTaken),
         Err(other) => Err(AccountError::Store(other)),

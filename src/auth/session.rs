@@ -155,33 +155,81 @@ struct SealedToken {
     sealed: String,
 }
 
+/// A secret shown once on the next page: a new API token (settings) or a new invitation link
+/// (team settings). Each kind has its own session key and pad cookie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secret {
+    ApiToken,
+    InvitationLink,
+}
+
+impl Secret {
+    /// The cookie holding the secret's one-time pad.
+    pub fn cookie(self) -> &'static str {
+        match self {
+            Secret::ApiToken => NEW_TOKEN_COOKIE,
+            Secret::InvitationLink => "icp_new_invitation",
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Secret::ApiToken => NEW_TOKEN_KEY,
+            Secret::InvitationLink => "new_invitation",
+        }
+    }
+
+    fn prefix(self) -> &'static str {
+        match self {
+            Secret::ApiToken => crate::auth::TOKEN_PREFIX,
+            Secret::InvitationLink => crate::teams::INVITATION_PREFIX,
+        }
+    }
+}
+
 /// Keeps a just-created API token, sealed, in the session for the next settings page only; returns
-/// the pad (hex) for the browser's cookie. Saved at once, inside the handler, so a failure is the
-/// handler's to report.
+/// the pad (hex) for the browser's cookie.
 pub async fn hold_new_token(
     session: &Session,
     label: &str,
     token: &str,
 ) -> std::result::Result<String, tower_sessions::session::Error> {
-    let mut pad = vec![0u8; token.len()];
+    hold_secret(session, Secret::ApiToken, label, token).await
+}
+
+/// Takes the token `hold_new_token` kept, if any (see `take_secret`).
+pub async fn take_new_token(session: &Session, pad: Option<&str>) -> Option<NewToken> {
+    take_secret(session, Secret::ApiToken, pad).await
+}
+
+/// Keeps a just-created secret, sealed, in the session for the next page only; returns the pad
+/// (hex) for the browser's cookie. Saved at once, inside the handler, so a failure is the
+/// handler's to report.
+pub async fn hold_secret(
+    session: &Session,
+    kind: Secret,
+    label: &str,
+    secret: &str,
+) -> std::result::Result<String, tower_sessions::session::Error> {
+    let mut pad = vec![0u8; secret.len()];
     rand::thread_rng().fill_bytes(&mut pad);
     let sealed = SealedToken {
         label: label.to_owned(),
-        sealed: hex::encode(xor(token.as_bytes(), &pad)),
+        sealed: hex::encode(xor(secret.as_bytes(), &pad)),
     };
-    session.insert(NEW_TOKEN_KEY, sealed).await?;
+    session.insert(kind.key(), sealed).await?;
     session.save().await?;
     Ok(hex::encode(pad))
 }
 
-/// Takes the token `hold_new_token` kept, if any, so it is shown once, and opens it with the
+/// Takes the secret `hold_secret` kept, if any, so it is shown once, and opens it with the
 /// browser's `pad`. Saved at once: a page that streams may still be rendering when the session layer
 /// saves what it saw changed.
-pub async fn take_new_token(session: &Session, pad: Option<&str>) -> Option<NewToken> {
-    let held: SealedToken = session.get(NEW_TOKEN_KEY).await.ok().flatten()?;
-    let removed = session.remove_value(NEW_TOKEN_KEY).await;
+pub async fn take_secret(session: &Session, kind: Secret, pad: Option<&str>) -> Option<NewToken> {
+    let held: SealedToken = session.get(kind.key()).await.ok().flatten()?;
+    let removed = session.remove_value(kind.key()).await;
     if let Err(error) = removed.and(session.save().await) {
-        tracing::error!(%error, "could not forget a shown API token");
+        tracing::error!(%error, "could not forget a shown secret");
     }
     let sealed = hex::decode(&held.sealed).ok()?;
     let pad = hex::decode(pad?).ok()?;
@@ -189,8 +237,8 @@ pub async fn take_new_token(session: &Session, pad: Option<&str>) -> Option<NewT
         return None;
     }
     let token = String::from_utf8(xor(&sealed, &pad)).ok()?;
-    // A pad from another token opens nothing readable; show nothing rather than garbage.
-    let well_formed = token.starts_with(crate::auth::TOKEN_PREFIX)
+    // A pad from another secret opens nothing readable; show nothing rather than garbage.
+    let well_formed = token.starts_with(kind.prefix())
         && token
             .bytes()
             .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_');
@@ -198,6 +246,27 @@ pub async fn take_new_token(session: &Session, pad: Option<&str>) -> Option<NewT
         label: held.label,
         token,
     })
+}
+
+/// The pad of `kind` the browser sent in its cookies.
+pub fn pad_cookie(headers: &axum::http::HeaderMap, kind: Secret) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == kind.cookie())
+        .map(|(_, value)| value.to_owned())
+}
+
+/// The `Set-Cookie` value that gives the browser a secret's pad.
+pub fn pad_set_cookie(kind: Secret, pad: &str, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!(
+        "{}={pad}; Path=/; Max-Age={NEW_TOKEN_TTL_SECS}; HttpOnly; SameSite=Strict{secure}",
+        kind.cookie()
+    )
 }
 
 fn xor(data: &[u8], pad: &[u8]) -> Vec<u8> {

@@ -3,6 +3,7 @@
 
 pub mod crm;
 pub mod custom_filter;
+pub mod email;
 pub mod icp;
 pub mod lead_source;
 pub mod path;
@@ -13,6 +14,7 @@ pub mod validate;
 
 pub use crm::*;
 pub use custom_filter::*;
+pub use email::normalised_email;
 pub use icp::*;
 pub use lead_source::*;
 pub use path::{FieldError, PathSegment};

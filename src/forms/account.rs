@@ -7,7 +7,7 @@
 use crate::account::FormProblem;
 use crate::auth::guard::{local_path, ClientAddress, HOME};
 use crate::auth::limiter::{Key, Reservation};
-use crate::auth::session::{self, session_user, NEW_TOKEN_COOKIE, NEW_TOKEN_TTL_SECS};
+use crate::auth::session::{self, session_user, Secret};
 use crate::auth::{
     create_token_for, create_user, normalise_email, verify_sign_in_queued, AccountError,
 };
@@ -32,7 +32,7 @@ pub fn router() -> Router<AppState> {
 
 /// `page?error=<code>&…` with the non-empty `fields` (without control characters, which no input
 /// should show again).
-fn back_to(page: &str, problem: FormProblem, fields: &[(&str, &str)]) -> Redirect {
+pub(super) fn back_to(page: &str, problem: FormProblem, fields: &[(&str, &str)]) -> Redirect {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     query.append_pair("error", problem.code());
     for (name, value) in fields.iter().filter(|(_, value)| !value.is_empty()) {
@@ -47,7 +47,7 @@ fn onward(next: &str) -> Redirect {
     Redirect::to(local_path(next).unwrap_or(HOME))
 }
 
-fn server_problem(page: &str, cause: impl std::fmt::Display) -> Redirect {
+pub(super) fn server_problem(page: &str, cause: impl std::fmt::Display) -> Redirect {
     tracing::error!(%cause, "account form failed");
     back_to(page, FormProblem::Server, &[])
 }
@@ -222,14 +222,11 @@ async fn create_token(
         Ok((_, token)) => {
             match session::hold_new_token(&session, form.label.trim(), &token).await {
                 Ok(pad) => {
-                    let secure = if state.config.secure_cookies() {
-                        "; Secure"
-                    } else {
-                        ""
-                    };
-                    let cookie = format!(
-                    "{NEW_TOKEN_COOKIE}={pad}; Path=/; Max-Age={NEW_TOKEN_TTL_SECS}; HttpOnly; SameSite=Strict{secure}"
-                );
+                    let cookie = session::pad_set_cookie(
+                        Secret::ApiToken,
+                        &pad,
+                        state.config.secure_cookies(),
+                    );
                     (
                         AppendHeaders([(header::SET_COOKIE, cookie)]),
                         Redirect::to("/settings"),

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod icps;
+pub mod team;
 
 use crate::api::error::MAX_BODY_BYTES;
 use crate::api::json::{read_limited, Unread};
@@ -19,7 +20,10 @@ use leptos::server_fn::error::FromServerFnError;
 
 /// Every form post's route.
 pub fn router() -> Router<AppState> {
-    Router::new().merge(icps::router()).merge(account::router())
+    Router::new()
+        .merge(icps::router())
+        .merge(account::router())
+        .merge(team::router())
 }
 
 /// Form posts may be as large as the API's bodies.

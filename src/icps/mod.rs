@@ -8,6 +8,7 @@ pub use patch::apply_patch;
 
 use crate::domain::{validate_draft, FieldError, Icp, Timestamp, UserId};
 use crate::store::{ListCursor, Store, StoreError};
+use crate::teams::{self, TeamError};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -33,13 +34,40 @@ pub type IcpResult<T> = Result<T, IcpError>;
 
 /// Validates a create body and stores the ICP with the caller among its users.
 pub async fn create(store: &dyn Store, user: &UserId, body: &Value) -> IcpResult<Icp> {
-    let draft = validate_draft(body)
-        .map_err(IcpError::Invalid)?
-        .with_member(user);
+    let draft = validate_draft(body).map_err(IcpError::Invalid)?;
+    check_added_members(store, user, &[], &draft.user_ids, body).await?;
+    let draft = draft.with_member(user);
     let now = Timestamp::now();
     let icp = draft.into_icp(Uuid::now_v7(), now, now);
     store.insert_icp(&icp).await?;
     Ok(icp)
+}
+
+/// Refuses registered users outside the caller's workspace among the ids `after` adds to
+/// `before` (see `teams::user_id_errors`), each at its path in `body`.
+async fn check_added_members(
+    store: &dyn Store,
+    user: &UserId,
+    before: &[UserId],
+    after: &[UserId],
+    body: &Value,
+) -> IcpResult<()> {
+    let added: Vec<UserId> = after
+        .iter()
+        .filter(|id| *id != user && !before.contains(id))
+        .cloned()
+        .collect();
+    let errors = teams::user_id_errors(store, user, &added, body)
+        .await
+        .map_err(|error| match error {
+            TeamError::Store(store) => IcpError::Store(store),
+            other => IcpError::Store(StoreError::Corrupt(other.to_string())),
+        })?;
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(IcpError::Invalid(errors))
+    }
 }
 
 /// The ICP `id` if it exists and is shared with `user`.
@@ -89,6 +117,7 @@ pub async fn update(store: &dyn Store, user: &UserId, id: Uuid, patch: &Value) -
     for _ in 0..5 {
         let current = get_for(store, user, id).await?;
         let draft = apply_patch(&current, patch, user)?;
+        check_added_members(store, user, &current.user_ids, &draft.user_ids, patch).await?;
         // Strictly later than the last update, even within the same millisecond.
         let updated_at = Timestamp::now().max(
             Timestamp::from_millis(current.updated_at.millis() + 1).unwrap_or(current.updated_at),

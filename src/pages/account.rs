@@ -277,6 +277,9 @@ pub fn UserMenu() -> impl IntoView {
                                     <a href="/icps/new">"New ICP"</a>
                                 </li>
                                 <li>
+                                    <a href="/settings/team">"Team"</a>
+                                </li>
+                                <li>
                                     <a href="/settings">"Settings"</a>
                                 </li>
                                 <li class="user-name">{user.name}</li>

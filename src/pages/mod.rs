@@ -1,7 +1,9 @@
-//! The app's pages: the ICP list, detail and builder pages, and the account pages.
+//! The app's pages: the ICP list, detail and builder pages, the account pages and the team pages.
 
 pub mod account;
 pub mod describe;
 pub mod icp_list;
 pub mod icps;
+pub mod invitation;
 pub mod settings;
+pub mod team;

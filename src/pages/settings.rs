@@ -10,18 +10,11 @@ use leptos_meta::Title;
 
 #[server(prefix = "/fn", output = crate::page_error::JsonText)]
 pub async fn settings_data() -> Result<SettingsView, ServerFnError> {
-    use crate::auth::session::{take_new_token, NEW_TOKEN_COOKIE};
+    use crate::auth::session::{pad_cookie, take_new_token, Secret};
     let (state, session, user) = ssr::session_account().await?;
     // The pad that opens a just-created token, from the browser's cookie (it expires by itself).
     let headers: axum::http::HeaderMap = leptos_axum::extract().await.map_err(ssr::failed)?;
-    let pad = headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == NEW_TOKEN_COOKIE)
-        .map(|(_, value)| value.to_owned());
+    let pad = pad_cookie(&headers, Secret::ApiToken);
     let user = user.ok_or_else(|| ServerFnError::new("Please sign in again."))?;
     let tokens = state.store.tokens(&user.id).await.map_err(ssr::failed)?;
     let tokens = tokens
@@ -98,7 +91,8 @@ fn SettingsBody(data: SettingsView) -> impl IntoView {
                 <dt>"User id"</dt>
                 <dd>
                     <code>{user.id.to_string()}</code>
-                    " — add it to an ICP’s users to share that ICP with you."
+                    " — teammates in your workspace can add it to an ICP’s users. "
+                    <a href="/settings/team">"Your team"</a>
                 </dd>
             </dl>
         </section>

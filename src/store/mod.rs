@@ -4,10 +4,12 @@ mod group_commit;
 mod memo;
 mod postgres;
 mod sqlite;
+mod teams;
 
 pub use group_commit::WriteMode;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+pub use teams::{Destination, Invitation, Member, Membership, Role, Teams, Workspace};
 
 use crate::domain::{Icp, Timestamp, UserId};
 use async_trait::async_trait;
@@ -96,9 +98,15 @@ impl ListCursor {
 
 /// What the app keeps: users, their API tokens and the ICPs.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    /// Fails with `Conflict` when the email is taken.
-    async fn create_user(&self, user: &User, password_hash: &str) -> StoreResult<()>;
+pub trait Store: Teams + Send + Sync + 'static {
+    /// Creates the user as the owner of a new `workspace`, atomically. Fails with `Conflict` when
+    /// the email is taken.
+    async fn create_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+        workspace: &Workspace,
+    ) -> StoreResult<()>;
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>>;
     async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<User>>;
 

@@ -212,6 +212,22 @@ impl TestApp {
         Caller { id: user.id, token }
     }
 
+    /// Brings `member` into `owner`'s workspace, through an invitation as a person would.
+    pub async fn join(&self, owner: &Caller, member: &Caller) {
+        let store = self.store.as_ref();
+        let user = store
+            .user_by_id(&member.id)
+            .await
+            .expect("read member")
+            .expect("member exists");
+        let (_, link) = icp_builder::teams::invite(store, &owner.id, &user.email)
+            .await
+            .expect("invite");
+        icp_builder::teams::accept(store, &user, &link)
+            .await
+            .expect("accept");
+    }
+
     /// Sends a request through the router; `body` is sent as JSON when given.
     pub async fn send(
         &self,

@@ -348,7 +348,14 @@ async fn other_writes_are_not_starved_sqlite() {
         };
         tokio::time::timeout(
             std::time::Duration::from_secs(5),
-            store.create_user(&user, "hash"),
+            store.create_user(
+                &user,
+                "hash",
+                &crate::store::Workspace {
+                    id: format!("ws_starve{n}"),
+                    name: "Starve".into(),
+                },
+            ),
         )
         .await
         .expect("not starved")

@@ -3,6 +3,7 @@
 //! a time, and queueing in the pool is cheaper than contending on the file lock. ICP writes share
 //! that connection's commits through the group-commit writer (`group_commit.rs`).
 
+mod teams;
 mod writes;
 
 pub(super) use writes::SqliteWrites;
@@ -11,6 +12,7 @@ use super::group_commit::{apply_alone, GroupCommit, IcpWrite, WriteMode, Written
 use super::memo::TokenOwners;
 use super::{
     user_id, ApiToken, ListCursor, Pools, Store, StoreError, StoreResult, User, UserRecord,
+    Workspace,
 };
 use crate::domain::{CrmFilters, CustomFilter, Icp, LeadSource, Timestamp, UserId};
 use async_trait::async_trait;
@@ -210,21 +212,30 @@ impl SqliteStore {
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn create_user(&self, user: &User, password_hash: &str) -> StoreResult<()> {
-        let result =
+    async fn create_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+        workspace: &Workspace,
+    ) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        let inserted =
             sqlx::query("INSERT INTO users (id, email, name, password_hash) VALUES (?, ?, ?, ?)")
                 .bind(user.id.as_str())
                 .bind(&user.email)
                 .bind(&user.name)
                 .bind(password_hash)
-                .execute(&self.writer)
+                .execute(&mut *tx)
                 .await;
-        match result {
+        match inserted {
             Err(e) if is_unique_violation(&e) => {
-                Err(StoreError::Conflict("a user with this email"))
+                return Err(StoreError::Conflict("a user with this email"))
             }
-            other => other.map(|_| ()).map_err(Into::into),
-        }
+            other => other?,
+        };
+        teams::create_workspace(&mut tx, workspace, &user.id).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {

@@ -1,11 +1,13 @@
 //! The Postgres store: `uuid`, `timestamptz` and `jsonb` columns, a pool of connections; ICP writes
 //! are group-committed by a few writer tasks (`group_commit.rs`).
 
+mod teams;
+
 use super::group_commit::{apply_alone, ApplyWrite, GroupCommit, IcpWrite, WriteMode, Written};
 use super::memo::TokenOwners;
 use super::{
     from_json, user_id, ApiToken, ListCursor, Pools, Store, StoreError, StoreResult, User,
-    UserRecord,
+    UserRecord, Workspace,
 };
 use crate::domain::{Icp, Timestamp, UserId};
 use async_trait::async_trait;
@@ -101,10 +103,6 @@ impl TryFrom<IcpRow> for Icp {
     }
 }
 
-fn is_unique_violation(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
-}
-
 impl PgStore {
     pub async fn connect(url: &str) -> StoreResult<Self> {
         let options = PgConnectOptions::from_str(url)?;
@@ -164,22 +162,13 @@ impl PgStore {
 
 #[async_trait]
 impl Store for PgStore {
-    async fn create_user(&self, user: &User, password_hash: &str) -> StoreResult<()> {
-        let result = sqlx::query(
-            "INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(user.id.as_str())
-        .bind(&user.email)
-        .bind(&user.name)
-        .bind(password_hash)
-        .execute(&self.pool)
-        .await;
-        match result {
-            Err(e) if is_unique_violation(&e) => {
-                Err(StoreError::Conflict("a user with this email"))
-            }
-            other => other.map(|_| ()).map_err(Into::into),
-        }
+    async fn create_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+        workspace: &Workspace,
+    ) -> StoreResult<()> {
+        teams::create_user(&self.pool, user, password_hash, workspace).await
     }
 
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
@@ -467,8 +456,8 @@ mod tests {
         .await
         .unwrap();
         for sql in [
-            include_str!("../../migrations/postgres/0001_init.sql"),
-            include_str!("../../migrations/postgres/0002_auth_attempts.sql"),
+            include_str!("../../../migrations/postgres/0001_init.sql"),
+            include_str!("../../../migrations/postgres/0002_auth_attempts.sql"),
             "INSERT INTO icps (id, name, lead_provider_criteria, custom_filter_criteria, leads_per_list, \
              created_at, updated_at) VALUES \
              ('00000000-0000-0000-0000-000000000001', 'a', '[]', '[]', 20, '2024-01-01T00:00:01.5Z', now()), \
@@ -477,7 +466,7 @@ mod tests {
              ('00000000-0000-0000-0000-000000000001', 'user_a', 0), \
              ('00000000-0000-0000-0000-000000000001', 'user_b', 1), \
              ('00000000-0000-0000-0000-000000000002', 'user_b', 0);",
-            include_str!("../../migrations/postgres/0003_member_created_at.sql"),
+            include_str!("../../../migrations/postgres/0003_member_created_at.sql"),
         ] {
             sqlx::raw_sql(sql).execute(&mut *old).await.unwrap();
         }
@@ -572,5 +561,72 @@ mod tests {
             plan.contains("icp_members_by_user_newest") && !plan.contains("Seq Scan"),
             "the count reads the members' index:\n{plan}"
         );
+    }
+
+    #[tokio::test]
+    async fn people_who_share_icps_end_up_in_one_workspace() {
+        let Some(store) = fresh_store().await else {
+            return;
+        };
+        let schema = format!("old_{}", Uuid::new_v4().simple());
+        let mut old = store.pool.acquire().await.unwrap();
+        sqlx::raw_sql(&format!(
+            "CREATE SCHEMA {schema}; SET search_path TO {schema}"
+        ))
+        .execute(&mut *old)
+        .await
+        .unwrap();
+        for sql in [
+            include_str!("../../../migrations/postgres/0001_init.sql"),
+            include_str!("../../../migrations/postgres/0002_auth_attempts.sql"),
+            include_str!("../../../migrations/postgres/0003_member_created_at.sql"),
+            // a-b share ICP 1, b-c share ICP 2 (a chain), d is alone, e shares only with an id
+            // that names no account.
+            "INSERT INTO users (id, email, name, password_hash, created_at) VALUES \
+             ('user_a', 'a@acme.io', 'A', 'x', '2024-01-03Z'), ('user_b', 'b@acme.io', 'B', 'x', '2024-01-01Z'), \
+             ('user_c', 'c@gmail.com', 'C', 'x', '2024-01-02Z'), ('user_d', 'd@gmail.com', 'Dee', 'x', '2024-01-04Z'), \
+             ('user_e', 'e@solo.io', 'E', 'x', '2024-01-05Z'); \
+             INSERT INTO icps (id, name, lead_provider_criteria, custom_filter_criteria, \
+             leads_per_list, created_at, updated_at) VALUES \
+             ('00000000-0000-0000-0000-000000000001', 'one', '[]', '[]', 20, now(), now()), \
+             ('00000000-0000-0000-0000-000000000002', 'two', '[]', '[]', 20, now(), now()), \
+             ('00000000-0000-0000-0000-000000000003', 'three', '[]', '[]', 20, now(), now()); \
+             INSERT INTO icp_members (icp_id, user_id, position, created_at) VALUES \
+             ('00000000-0000-0000-0000-000000000001', 'user_a', 0, now()), \
+             ('00000000-0000-0000-0000-000000000001', 'user_b', 1, now()), \
+             ('00000000-0000-0000-0000-000000000002', 'user_c', 0, now()), \
+             ('00000000-0000-0000-0000-000000000002', 'user_b', 1, now()), \
+             ('00000000-0000-0000-0000-000000000003', 'user_e', 0, now()), \
+             ('00000000-0000-0000-0000-000000000003', 'user_ghost', 1, now());",
+            include_str!("../../../migrations/postgres/0004_workspaces.sql"),
+        ] {
+            sqlx::raw_sql(sql).execute(&mut *old).await.unwrap();
+        }
+        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT m.user_id, m.workspace_id, w.name, m.role FROM workspace_members m \
+             JOIN workspaces w ON w.id = m.workspace_id ORDER BY m.user_id",
+        )
+        .fetch_all(&mut *old)
+        .await
+        .unwrap();
+        let row = |user: &str, workspace: &str, name: &str, role: &str| {
+            (user.into(), workspace.into(), name.into(), role.into())
+        };
+        assert_eq!(
+            rows,
+            vec![
+                // The earliest user of the chain (b) owns it; it is named after b's domain.
+                row("user_a", "ws_a", "acme.io", "member"),
+                row("user_b", "ws_a", "acme.io", "owner"),
+                row("user_c", "ws_a", "acme.io", "member"),
+                row("user_d", "ws_d", "Dee's workspace", "owner"),
+                row("user_e", "ws_e", "solo.io", "owner"),
+            ]
+        );
+        let (members,): (i64,) = sqlx::query_as("SELECT count(*) FROM icp_members")
+            .fetch_one(&mut *old)
+            .await
+            .unwrap();
+        assert_eq!(members, 6, "every ICP is read by the same users");
     }
 }

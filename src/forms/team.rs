@@ -1,0 +1,217 @@
+//! The team settings forms without JavaScript: rename the workspace, invite (the link is shown once
+//! on the next page), revoke an invitation, remove a member, leave, and accept an invitation.
+//! Each answers with a redirect (Post/Redirect/Get); a refusal goes back with `?error=<code>`.
+
+use super::account::{back_to, server_problem};
+use crate::account::FormProblem;
+use crate::auth::session::{self, session_user, Secret};
+use crate::domain::UserId;
+use crate::state::AppState;
+use crate::teams::{self, TeamError};
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
+use axum::routing::post;
+use axum::{Form, Router};
+use serde::Deserialize;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+pub const TEAM_PAGE: &str = "/settings/team";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/settings/team/name", post(rename))
+        .route("/settings/team/invitations", post(invite))
+        .route("/settings/team/invitations/{id}/revoke", post(revoke))
+        .route("/settings/team/members/{id}/remove", post(remove))
+        .route("/settings/team/leave", post(leave))
+        .route("/invite/{token}/accept", post(accept))
+}
+
+/// The form problem a refusal shows; `None` for a storage failure (logged, "try again").
+fn problem(error: &TeamError) -> Option<FormProblem> {
+    Some(match error {
+        TeamError::NotOwner => FormProblem::NotOwner,
+        TeamError::NotMember | TeamError::RemovingSelf => FormProblem::NotMember,
+        TeamError::InvalidEmail => FormProblem::InvalidEmail,
+        TeamError::InvalidName => FormProblem::InvalidWorkspaceName,
+        TeamError::AlreadyMember(_) => FormProblem::AlreadyMember,
+        TeamError::UnknownInvitation => FormProblem::UnknownInvitation,
+        TeamError::Expired | TeamError::Revoked | TeamError::Used => FormProblem::InvitationClosed,
+        TeamError::WrongEmail(_) => FormProblem::InvitationForAnotherEmail,
+        TeamError::AlreadyInWorkspace => FormProblem::AlreadyInWorkspace,
+        TeamError::Alone => FormProblem::Alone,
+        TeamError::Store(_) => return None,
+    })
+}
+
+/// Back to `page` saying why `error` refused the form (with `fields` to fill in again).
+fn refused(page: &str, error: TeamError, fields: &[(&str, &str)]) -> Redirect {
+    match problem(&error) {
+        Some(problem) => back_to(page, problem, fields),
+        None => server_problem(page, error),
+    }
+}
+
+/// The signed-in user, or the redirect to sign in and come back to the team page.
+async fn signed_in(session: &Session) -> Result<UserId, Redirect> {
+    session_user(session)
+        .await
+        .ok_or_else(|| Redirect::to("/sign-in?next=%2Fsettings%2Fteam"))
+}
+
+fn done(notice: &str) -> Redirect {
+    Redirect::to(&format!("{TEAM_PAGE}?notice={notice}"))
+}
+
+#[derive(Deserialize)]
+struct NameForm {
+    #[serde(default, rename = "workspace-name")]
+    name: String,
+}
+
+async fn rename(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<NameForm>,
+) -> Redirect {
+    let user = match signed_in(&session).await {
+        Ok(user) => user,
+        Err(redirect) => return redirect,
+    };
+    match teams::rename(state.store.as_ref(), &user, &form.name).await {
+        Ok(_) => done("renamed"),
+        Err(error) => refused(TEAM_PAGE, error, &[("workspace-name", &form.name)]),
+    }
+}
+
+#[derive(Deserialize)]
+struct InviteForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// Creates an invitation and shows its link once on the team page, sealed in the session with a
+/// pad in a short-lived cookie (as a new API token is).
+async fn invite(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<InviteForm>,
+) -> Response {
+    let user = match signed_in(&session).await {
+        Ok(user) => user,
+        Err(redirect) => return redirect.into_response(),
+    };
+    let (invitation, token) = match teams::invite(state.store.as_ref(), &user, &form.email).await {
+        Ok(created) => created,
+        Err(error) => {
+            return refused(TEAM_PAGE, error, &[("email", form.email.trim())]).into_response()
+        }
+    };
+    tracing::info!(%user, invitation = %invitation.id, "invitation created");
+    match session::hold_secret(&session, Secret::InvitationLink, &invitation.email, &token).await {
+        Ok(pad) => {
+            let cookie = session::pad_set_cookie(
+                Secret::InvitationLink,
+                &pad,
+                state.config.secure_cookies(),
+            );
+            (
+                AppendHeaders([(header::SET_COOKIE, cookie)]),
+                done("invited"),
+            )
+                .into_response()
+        }
+        // The invitation exists but its link cannot be shown: the list has it, to revoke.
+        Err(error) => server_problem(TEAM_PAGE, error).into_response(),
+    }
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Redirect {
+    let user = match signed_in(&session).await {
+        Ok(user) => user,
+        Err(redirect) => return redirect,
+    };
+    let Ok(id) = Uuid::try_parse(&id) else {
+        return back_to(TEAM_PAGE, FormProblem::UnknownInvitation, &[]);
+    };
+    match teams::revoke(state.store.as_ref(), &user, id).await {
+        Ok(()) => done("revoked"),
+        Err(error) => refused(TEAM_PAGE, error, &[]),
+    }
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Redirect {
+    let user = match signed_in(&session).await {
+        Ok(user) => user,
+        Err(redirect) => return redirect,
+    };
+    let Some(member) = UserId::parse(&id) else {
+        return back_to(TEAM_PAGE, FormProblem::NotMember, &[]);
+    };
+    match teams::remove(state.store.as_ref(), &user, &member).await {
+        Ok(()) => {
+            tracing::info!(%user, removed = %member, "member removed");
+            done("removed")
+        }
+        Err(error) => refused(TEAM_PAGE, error, &[]),
+    }
+}
+
+async fn leave(State(state): State<AppState>, session: Session) -> Redirect {
+    let user = match signed_in(&session).await {
+        Ok(user) => user,
+        Err(redirect) => return redirect,
+    };
+    match teams::leave(state.store.as_ref(), &user).await {
+        Ok(_) => {
+            tracing::info!(%user, "left the workspace");
+            done("left")
+        }
+        Err(error) => refused(TEAM_PAGE, error, &[]),
+    }
+}
+
+async fn accept(
+    State(state): State<AppState>,
+    session: Session,
+    Path(token): Path<String>,
+) -> Redirect {
+    // Only a well-formed token goes back into a URL (a redirect's Location must be plain ASCII).
+    let well_formed = token.len() <= 64
+        && token
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_');
+    let page = if well_formed {
+        format!("/invite/{token}")
+    } else {
+        "/invite/unknown".to_owned()
+    };
+    let Some(user) = session_user(&session).await else {
+        return Redirect::to(&format!(
+            "/sign-in?next={}",
+            crate::account::query_value(&page)
+        ));
+    };
+    let user = match state.store.user_by_id(&user).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return Redirect::to("/sign-in"),
+        Err(error) => return server_problem(&page, error),
+    };
+    match teams::accept(state.store.as_ref(), &user, &token).await {
+        Ok(_) => {
+            tracing::info!(user = %user.id, "joined a workspace");
+            done("joined")
+        }
+        Err(error) => refused(&page, error, &[]),
+    }
+}

@@ -1,0 +1,160 @@
+//! The page an invitation link opens (`/invite/{token}`): whose workspace it is, and the way in —
+//! accept when signed in with the invited email, else sign up or sign in and come back. Accepting
+//! posts to `crate::forms::team`.
+
+#[cfg(feature = "ssr")]
+use super::account::ssr;
+use super::account::{FormAlert, Query};
+use crate::account::{query_value, InvitationState, InvitationView};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[server(prefix = "/fn", output = crate::page_error::JsonText)]
+pub async fn invitation_data(token: String) -> Result<InvitationView, ServerFnError> {
+    use crate::teams::{open_invitation, TeamError};
+    let (state, _, signed_in) = ssr::session_account().await?;
+    let (state_of, invitation) = match open_invitation(state.store.as_ref(), &token).await {
+        Ok(invitation) => (InvitationState::Open, Some(invitation)),
+        Err(TeamError::Used) => (InvitationState::Used, None),
+        Err(TeamError::Revoked) => (InvitationState::Revoked, None),
+        Err(TeamError::Expired) => (InvitationState::Expired, None),
+        Err(TeamError::Store(error)) => return Err(ssr::failed(error)),
+        Err(_) => (InvitationState::Unknown, None),
+    };
+    Ok(match invitation {
+        Some(invitation) => InvitationView {
+            state: state_of,
+            workspace: invitation.workspace.name,
+            invited_by: invitation.invited_by,
+            email: invitation.email,
+            signed_in,
+        },
+        None => InvitationView {
+            state: state_of,
+            workspace: String::new(),
+            invited_by: String::new(),
+            email: String::new(),
+            signed_in,
+        },
+    })
+}
+
+/// What an invitation link opens: whose workspace, and the way in — accept when signed in with the
+/// invited email, else sign up or sign in and come back here.
+#[component]
+pub fn InvitationPage() -> impl IntoView {
+    let token = use_params_map()
+        .get_untracked()
+        .get("token")
+        .unwrap_or_default();
+    let data = Resource::new(move || token.clone(), invitation_data);
+    view! {
+        <Title text="Invitation" />
+        <Suspense fallback=|| {
+            view! { <p class="loading">"Loading the invitation…"</p> }
+        }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(invitation) => view! { <InvitationBody invitation /> }.into_any(),
+                    Err(_) => {
+                        view! {
+                            <p class="alert alert-error" role="alert">
+                                "The invitation could not be loaded. Please reload the page."
+                            </p>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn InvitationBody(invitation: InvitationView) -> impl IntoView {
+    let query = Query::read();
+    let message = query
+        .form_problem()
+        .map(|problem| problem.message().to_owned());
+    let token = use_params_map()
+        .get_untracked()
+        .get("token")
+        .unwrap_or_default();
+    let here = format!("/invite/{token}");
+    let closed = match invitation.state {
+        InvitationState::Open => None,
+        InvitationState::Used => Some("This invitation has already been used."),
+        InvitationState::Revoked => Some("This invitation was revoked."),
+        InvitationState::Expired => Some("This invitation has expired."),
+        InvitationState::Unknown => Some("This invitation link is not valid."),
+    };
+    let body = match (closed, invitation.signed_in) {
+        (Some(reason), _) => view! {
+            <p class="alert alert-error" role="alert">
+                {reason} " Ask the person who invited you for a new link."
+            </p>
+        }
+        .into_any(),
+        (None, Some(user)) if user.email == invitation.email => view! {
+            <p>
+                "Joining moves you from your current workspace: you keep the ICPs only you can read."
+            </p>
+            <form method="post" action=format!("{here}/accept")>
+                <button type="submit" class="button button-primary">
+                    "Join " {invitation.workspace.clone()}
+                </button>
+            </form>
+        }
+        .into_any(),
+        (None, Some(user)) => view! {
+            <p class="alert alert-error" role="alert">
+                "This invitation is for " {invitation.email.clone()} ", but you are signed in as "
+                {user.email} ". Sign out and sign in with the invited email to accept it."
+            </p>
+        }
+        .into_any(),
+        (None, None) => {
+            let next = query_value(&here);
+            let email = query_value(&invitation.email);
+            view! {
+                <p>"Create an account with " {invitation.email.clone()} " or sign in to join."</p>
+                <p class="actions">
+                    <a
+                        class="button button-primary"
+                        href=format!("/sign-up?next={next}&email={email}")
+                    >
+                        "Create an account"
+                    </a>
+                    " "
+                    <a class="button" href=format!("/sign-in?next={next}&email={email}")>
+                        "Sign in"
+                    </a>
+                </p>
+            }
+            .into_any()
+        }
+    };
+    let title = if closed.is_none() {
+        format!("Join {}", invitation.workspace)
+    } else {
+        "Invitation".to_owned()
+    };
+    view! {
+        <section class="card" aria-labelledby="invitation-title">
+            <h1 id="invitation-title">{title}</h1>
+            {closed
+                .is_none()
+                .then(|| {
+                    view! {
+                        <p>
+                            {invitation.invited_by.clone()} " invited " {invitation.email.clone()}
+                            " to the workspace " <strong>{invitation.workspace.clone()}</strong> "."
+                        </p>
+                    }
+                })}
+            {message.map(|message| view! { <FormAlert id="invitation-error" message /> })}
+            {body}
+        </section>
+    }
+}

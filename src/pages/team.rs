@@ -1,0 +1,337 @@
+//! The team page (`/settings/team`): the workspace, its members and open invitations. Its forms
+//! post to `crate::forms::team`.
+
+#[cfg(feature = "ssr")]
+use super::account::ssr;
+use super::account::{Field, FormAlert, Query};
+use super::describe::iso_date;
+use crate::account::{OpenInvitationRow, TeamMemberRow, TeamView};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[server(prefix = "/fn", output = crate::page_error::JsonText)]
+pub async fn team_data() -> Result<TeamView, ServerFnError> {
+    use crate::auth::session::{pad_cookie, take_secret, Secret};
+    use crate::store::Role;
+    use crate::teams;
+    let (state, session, me) = ssr::session_account().await?;
+    let me = me.ok_or_else(|| ServerFnError::new("Please sign in again."))?;
+    let store = state.store.as_ref();
+    let membership = teams::membership(store, &me.id)
+        .await
+        .map_err(ssr::failed)?;
+    let members = store
+        .members(&membership.workspace.id)
+        .await
+        .map_err(ssr::failed)?;
+    let invitations = teams::open_invitations(store, &me.id)
+        .await
+        .map_err(ssr::failed)?;
+    // A link just created: its pad is in the browser's cookie, the sealed link in the session.
+    let headers: axum::http::HeaderMap = leptos_axum::extract().await.map_err(ssr::failed)?;
+    let pad = pad_cookie(&headers, Secret::InvitationLink);
+    let new_link = take_secret(&session, Secret::InvitationLink, pad.as_deref())
+        .await
+        .map(|held| {
+            let base = match &state.config.public_url {
+                Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+                None => headers
+                    .get(axum::http::header::HOST)
+                    .and_then(|host| host.to_str().ok())
+                    .map(|host| format!("http://{host}"))
+                    .unwrap_or_default(),
+            };
+            (held.label, format!("{base}/invite/{}", held.token))
+        });
+    Ok(TeamView {
+        workspace: membership.workspace.name,
+        i_own: membership.role == Role::Owner,
+        members: members
+            .into_iter()
+            .map(|member| TeamMemberRow {
+                id: member.user.id,
+                name: member.user.name,
+                email: member.user.email,
+                owner: member.role == Role::Owner,
+                joined_at: member.joined_at,
+            })
+            .collect(),
+        invitations: invitations
+            .into_iter()
+            .map(|invitation| OpenInvitationRow {
+                id: invitation.id,
+                email: invitation.email,
+                invited_by: invitation.invited_by,
+                expires_at: invitation.expires_at,
+            })
+            .collect(),
+        new_link,
+        me,
+    })
+}
+
+#[component]
+pub fn TeamSettings() -> impl IntoView {
+    // The page can show a new invitation link: no cache may keep a copy.
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+    }
+    let data = Resource::new(|| (), |_| team_data());
+    view! {
+        <Title text="Team" />
+        <h1>"Team"</h1>
+        <Suspense fallback=|| {
+            view! { <p class="loading">"Loading your team…"</p> }
+        }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(data) => view! { <TeamBody data /> }.into_any(),
+                    Err(_) => {
+                        view! {
+                            <p class="alert alert-error" role="alert">
+                                "Your team could not be loaded. Please reload the page."
+                            </p>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn notice_text(notice: &str) -> Option<&'static str> {
+    Some(match notice {
+        "renamed" => "The workspace was renamed.",
+        "invited" => "The invitation was created.",
+        "revoked" => "The invitation was revoked.",
+        "removed" => "The member was removed from the workspace.",
+        "left" => "You left the workspace; this is your own workspace now.",
+        "joined" => "You joined the workspace.",
+        _ => return None,
+    })
+}
+
+#[component]
+fn TeamBody(data: TeamView) -> impl IntoView {
+    let query = Query::read();
+    let message = query
+        .form_problem()
+        .map(|problem| problem.message().to_owned());
+    let notice = notice_text(&query.value("notice"));
+    let TeamView {
+        me,
+        workspace,
+        i_own,
+        members,
+        invitations,
+        new_link,
+    } = data;
+    let alone = members.len() < 2;
+    let name_value = if query.value("workspace-name").is_empty() {
+        workspace.clone()
+    } else {
+        query.value("workspace-name")
+    };
+    view! {
+        {notice.map(|text| view! { <p class="alert alert-success" role="status">{text}</p> })}
+        {message.map(|message| view! { <FormAlert id="team-error" message /> })}
+        <section class="panel" aria-labelledby="workspace-title">
+            <h2 id="workspace-title">{workspace.clone()}</h2>
+            <p>
+                "Everyone in this workspace can be added to your ICPs. "
+                {if i_own {
+                    "You own it: you can rename it, invite people and remove members."
+                } else {
+                    "Its owner can rename it, invite people and remove members."
+                }}
+            </p>
+            {i_own
+                .then(|| {
+                    view! {
+                        <form method="post" action="/settings/team/name">
+                            <Field
+                                id="workspace-name"
+                                label="Workspace name"
+                                kind="text"
+                                autocomplete="organization"
+                                value=name_value
+                                error=query.error_for("workspace-name")
+                                maxlength=Some("100")
+                            />
+                            <button type="submit" class="button">
+                                "Rename"
+                            </button>
+                        </form>
+                    }
+                })}
+        </section>
+        <section class="panel" aria-labelledby="members-title">
+            <h2 id="members-title">"Members"</h2>
+            <table class="table">
+                <caption class="visually-hidden">"Members of the workspace"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Email"</th>
+                        <th scope="col">"Role"</th>
+                        <th scope="col">"Joined"</th>
+                        <th scope="col">
+                            <span class="visually-hidden">"Actions"</span>
+                        </th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {members
+                        .into_iter()
+                        .map(|member| {
+                            let removable = i_own && member.id != me.id;
+                            view! { <MemberLine member removable /> }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+            {(!alone)
+                .then(|| {
+                    view! {
+                        <form method="post" action="/settings/team/leave">
+                            <p class="hint">
+                                {if i_own {
+                                    "Leaving hands the workspace to its longest-standing member. "
+                                } else {
+                                    ""
+                                }}
+                                "You keep the ICPs only you can read; shared ones stay with the team."
+                            </p>
+                            <button type="submit" class="button button-danger">
+                                "Leave the workspace"
+                            </button>
+                        </form>
+                    }
+                })}
+        </section>
+        <section class="panel" aria-labelledby="invitations-title">
+            <h2 id="invitations-title">"Invitations"</h2>
+            {new_link
+                .map(|(email, link)| {
+                    view! {
+                        <div class="alert alert-success" role="status">
+                            <p>
+                                "Send this link to " {email}
+                                ". It works once, for that email, for 7 days. Copy it now: it will not be shown again."
+                            </p>
+                            <code class="token">{link}</code>
+                        </div>
+                    }
+                })}
+            {i_own
+                .then(|| {
+                    view! {
+                        <form method="post" action="/settings/team/invitations">
+                            <Field
+                                id="email"
+                                label="Invite by email"
+                                kind="email"
+                                autocomplete="off"
+                                value=query.value("email")
+                                hint=Some("You get a link to pass on; no email is sent.")
+                                error=query.error_for("email")
+                            />
+                            <button type="submit" class="button button-primary">
+                                "Create invitation link"
+                            </button>
+                        </form>
+                    }
+                })}
+            {if invitations.is_empty() {
+                view! { <p>"No open invitations."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="table">
+                        <caption class="visually-hidden">"Open invitations"</caption>
+                        <thead>
+                            <tr>
+                                <th scope="col">"Email"</th>
+                                <th scope="col">"Invited by"</th>
+                                <th scope="col">"Expires"</th>
+                                <th scope="col">
+                                    <span class="visually-hidden">"Actions"</span>
+                                </th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {invitations
+                                .into_iter()
+                                .map(|invitation| view! { <InvitationLine invitation i_own /> })
+                                .collect_view()}
+                        </tbody>
+                    </table>
+                }
+                    .into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn MemberLine(member: TeamMemberRow, removable: bool) -> impl IntoView {
+    let remove = format!("/settings/team/members/{}/remove", member.id);
+    let joined = iso_date(member.joined_at);
+    view! {
+        <tr>
+            <td>{member.name.clone()}</td>
+            <td>{member.email}</td>
+            <td>{if member.owner { "Owner" } else { "Member" }}</td>
+            <td>
+                <time datetime=member.joined_at.to_string()>{joined}</time>
+            </td>
+            <td>
+                {removable
+                    .then(|| {
+                        view! {
+                            <form method="post" action=remove>
+                                <button type="submit" class="button button-danger">
+                                    "Remove"
+                                    <span class="visually-hidden">" " {member.name}</span>
+                                </button>
+                            </form>
+                        }
+                    })}
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn InvitationLine(invitation: OpenInvitationRow, i_own: bool) -> impl IntoView {
+    let revoke = format!("/settings/team/invitations/{}/revoke", invitation.id);
+    let expires = iso_date(invitation.expires_at);
+    view! {
+        <tr>
+            <td>{invitation.email.clone()}</td>
+            <td>{invitation.invited_by}</td>
+            <td>
+                <time datetime=invitation.expires_at.to_string()>{expires}</time>
+            </td>
+            <td>
+                {i_own
+                    .then(|| {
+                        view! {
+                            <form method="post" action=revoke>
+                                <button type="submit" class="button button-danger">
+                                    "Revoke"
+                                    <span class="visually-hidden">
+                                        " the invitation for " {invitation.email}
+                                    </span>
+                                </button>
+                            </form>
+                        }
+                    })}
+            </td>
+        </tr>
+    }
+}

@@ -1,0 +1,120 @@
+//! Workspaces as stored: who belongs to which (one workspace per user, one owner per workspace) and
+//! the invitations that bring people in. The rules (who may invite, remove, rename) live in
+//! `crate::teams`; this is what the two databases do alike.
+
+use super::{StoreResult, User};
+use crate::domain::{Timestamp, UserId};
+use async_trait::async_trait;
+use uuid::Uuid;
+
+/// A workspace's id: `ws_` and letters or digits (a migrated workspace takes its first user's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workspace {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Renames the workspace, invites and removes members. One per workspace.
+    Owner,
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Member => "member",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "owner" => Some(Role::Owner),
+            "member" => Some(Role::Member),
+            _ => None,
+        }
+    }
+}
+
+/// Where a user is: their workspace and their role in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub workspace: Workspace,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub user: User,
+    pub role: Role,
+    pub joined_at: Timestamp,
+}
+
+/// An invitation as stored (its token only as a hash).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invitation {
+    pub id: Uuid,
+    pub workspace: Workspace,
+    /// Only an account with this email can accept it.
+    pub email: String,
+    /// The inviter's name.
+    pub invited_by: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub accepted: bool,
+    pub revoked: bool,
+}
+
+/// Where `move_user` takes a user.
+#[derive(Debug, Clone)]
+pub enum Destination {
+    /// A new workspace of their own, as its owner (leaving, or removed by the owner).
+    OwnWorkspace(Workspace),
+    /// The workspace of an invitation that is still open at `now`, as a member; the invitation
+    /// is used up in the same transaction.
+    Invited { invitation: Uuid, now: Timestamp },
+}
+
+/// The workspace side of the store; every method is one statement or one transaction.
+#[async_trait]
+pub trait Teams: Send + Sync {
+    /// The user's workspace and role (`None` only for a user that does not exist).
+    async fn membership(&self, user: &UserId) -> StoreResult<Option<Membership>>;
+    /// The workspace's members, earliest first.
+    async fn members(&self, workspace: &str) -> StoreResult<Vec<Member>>;
+    async fn rename_workspace(&self, workspace: &str, name: &str) -> StoreResult<()>;
+    /// Which of `ids` are registered users outside `workspace`.
+    async fn outsiders(&self, workspace: &str, ids: &[UserId]) -> StoreResult<Vec<UserId>>;
+
+    /// Stores an invitation from `invited_by` (`accepted`/`revoked` are ignored: a new one is
+    /// open).
+    async fn insert_invitation(
+        &self,
+        invitation: &Invitation,
+        invited_by: &UserId,
+        token_hash: &[u8],
+    ) -> StoreResult<()>;
+    /// The invitation a link's token hash names, whatever its state.
+    async fn invitation_by_hash(&self, token_hash: &[u8]) -> StoreResult<Option<Invitation>>;
+    /// The workspace's invitations still open at `now`, newest first.
+    async fn open_invitations(
+        &self,
+        workspace: &str,
+        now: Timestamp,
+    ) -> StoreResult<Vec<Invitation>>;
+    /// Revokes an open invitation of `workspace`; false when there is none with that id.
+    async fn revoke_invitation(
+        &self,
+        workspace: &str,
+        id: Uuid,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+
+    /// Moves `user` out of their workspace, in one transaction: they leave every ICP they share
+    /// with someone who stays (those belong to the team; ICPs only they can read go with them);
+    /// if they owned it, its earliest other member becomes the owner; an emptied workspace is
+    /// deleted. False (and nothing changed) when an invitation is no longer open.
+    async fn move_user(&self, user: &UserId, to: &Destination) -> StoreResult<bool>;
+}

@@ -1,0 +1,336 @@
+//! The workspace use cases — members, invitations, leaving and removing, and who may be put in an
+//! ICP's `userIds` — shared by the JSON API and the settings forms. The owner renames the workspace,
+//! invites and removes; every member sees the members and the open invitations.
+
+use crate::domain::{normalised_email, FieldError, Timestamp, UserId};
+use crate::store::{
+    Destination, Invitation, Member, Membership, Role, Store, StoreError, User, Workspace,
+};
+use chrono::Duration;
+use rand::distributions::{Alphanumeric, DistString};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// How long an invitation link can be used.
+pub const INVITATION_DAYS: i64 = 7;
+/// Every invitation link's token starts with this.
+pub const INVITATION_PREFIX: &str = "inv_";
+pub const MAX_WORKSPACE_NAME: usize = 100;
+
+/// Mail domains people use privately: a workspace is named after its owner there, not the domain.
+const PERSONAL_DOMAINS: [&str; 15] = [
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "yahoo.com",
+    "icloud.com",
+    "me.com",
+    "aol.com",
+    "proton.me",
+    "protonmail.com",
+    "gmx.de",
+    "gmx.net",
+    "web.de",
+    "mail.com",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum TeamError {
+    #[error("Only the workspace's owner can do this.")]
+    NotOwner,
+    #[error("That person is not a member of your workspace.")]
+    NotMember,
+    #[error("You cannot remove yourself; leave the workspace instead.")]
+    RemovingSelf,
+    #[error("Enter a valid email address.")]
+    InvalidEmail,
+    #[error("A workspace name is 1 to 100 characters.")]
+    InvalidName,
+    #[error("{0} is already a member of your workspace.")]
+    AlreadyMember(String),
+    #[error("This invitation link is not valid.")]
+    UnknownInvitation,
+    #[error("This invitation has expired; ask for a new one.")]
+    Expired,
+    #[error("This invitation was revoked; ask for a new one.")]
+    Revoked,
+    #[error("This invitation has already been used.")]
+    Used,
+    #[error("This invitation is for {0}; sign in with that email to accept it.")]
+    WrongEmail(String),
+    #[error("You are already a member of this workspace.")]
+    AlreadyInWorkspace,
+    #[error("You are the only member: there is no one to leave.")]
+    Alone,
+    #[error("storage failed")]
+    Store(#[from] StoreError),
+}
+
+pub type TeamResult<T> = Result<T, TeamError>;
+
+/// The workspace a new account starts in: named after the email's domain (a company's), or
+/// "<name>'s workspace" for a personal mail domain.
+pub fn own_workspace(user: &User) -> Workspace {
+    let domain = user.email.rsplit_once('@').map_or("", |(_, domain)| domain);
+    let name = if domain.is_empty() || PERSONAL_DOMAINS.contains(&domain) {
+        format!("{}'s workspace", user.name)
+    } else {
+        domain.to_owned()
+    };
+    Workspace {
+        id: format!(
+            "ws_{}",
+            Alphanumeric.sample_string(&mut rand::thread_rng(), 24)
+        ),
+        name: name.chars().take(MAX_WORKSPACE_NAME).collect(),
+    }
+}
+
+pub async fn membership(store: &dyn Store, user: &UserId) -> TeamResult<Membership> {
+    store
+        .membership(user)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("{user} has no workspace")).into())
+}
+
+async fn owned(store: &dyn Store, user: &UserId) -> TeamResult<Membership> {
+    let membership = membership(store, user).await?;
+    if membership.role == Role::Owner {
+        Ok(membership)
+    } else {
+        Err(TeamError::NotOwner)
+    }
+}
+
+/// The caller's workspace members, earliest first.
+pub async fn members(store: &dyn Store, user: &UserId) -> TeamResult<Vec<Member>> {
+    let membership = membership(store, user).await?;
+    Ok(store.members(&membership.workspace.id).await?)
+}
+
+pub async fn rename(store: &dyn Store, user: &UserId, name: &str) -> TeamResult<Workspace> {
+    let name = name.trim();
+    if name.is_empty()
+        || name.chars().count() > MAX_WORKSPACE_NAME
+        || name.chars().any(char::is_control)
+    {
+        return Err(TeamError::InvalidName);
+    }
+    let membership = owned(store, user).await?;
+    store
+        .rename_workspace(&membership.workspace.id, name)
+        .await?;
+    Ok(Workspace {
+        id: membership.workspace.id,
+        name: name.to_owned(),
+    })
+}
+
+fn link_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// Invites `email` to the caller's workspace; returns the invitation and its link's token, which
+/// is stored only as a hash (the caller shows it once).
+pub async fn invite(
+    store: &dyn Store,
+    user: &UserId,
+    email: &str,
+) -> TeamResult<(Invitation, String)> {
+    let email = normalised_email(email).ok_or(TeamError::InvalidEmail)?;
+    let membership = owned(store, user).await?;
+    let members = store.members(&membership.workspace.id).await?;
+    if members.iter().any(|member| member.user.email == email) {
+        return Err(TeamError::AlreadyMember(email));
+    }
+    let inviter = members
+        .into_iter()
+        .find(|member| &member.user.id == user)
+        .map(|member| member.user.name)
+        .unwrap_or_default();
+    let token = format!(
+        "{INVITATION_PREFIX}{}",
+        Alphanumeric.sample_string(&mut rand::thread_rng(), 32)
+    );
+    let now = Timestamp::now();
+    let invitation = Invitation {
+        id: Uuid::now_v7(),
+        workspace: membership.workspace,
+        email,
+        invited_by: inviter,
+        created_at: now,
+        expires_at: Timestamp(now.0 + Duration::days(INVITATION_DAYS)),
+        accepted: false,
+        revoked: false,
+    };
+    store
+        .insert_invitation(&invitation, user, &link_hash(&token))
+        .await?;
+    Ok((invitation, token))
+}
+
+/// The caller's workspace invitations that can still be accepted, newest first.
+pub async fn open_invitations(store: &dyn Store, user: &UserId) -> TeamResult<Vec<Invitation>> {
+    let membership = membership(store, user).await?;
+    Ok(store
+        .open_invitations(&membership.workspace.id, Timestamp::now())
+        .await?)
+}
+
+pub async fn revoke(store: &dyn Store, user: &UserId, id: Uuid) -> TeamResult<()> {
+    let membership = owned(store, user).await?;
+    if store
+        .revoke_invitation(&membership.workspace.id, id, Timestamp::now())
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(TeamError::UnknownInvitation)
+    }
+}
+
+/// The invitation a link's token names, if it can still be accepted.
+pub async fn open_invitation(store: &dyn Store, token: &str) -> TeamResult<Invitation> {
+    if !token.starts_with(INVITATION_PREFIX) || token.len() > 64 {
+        return Err(TeamError::UnknownInvitation);
+    }
+    let invitation = store
+        .invitation_by_hash(&link_hash(token))
+        .await?
+        .ok_or(TeamError::UnknownInvitation)?;
+    if invitation.accepted {
+        Err(TeamError::Used)
+    } else if invitation.revoked {
+        Err(TeamError::Revoked)
+    } else if invitation.expires_at <= Timestamp::now() {
+        Err(TeamError::Expired)
+    } else {
+        Ok(invitation)
+    }
+}
+
+/// `user` joins the workspace of the invitation `token` names (leaving their own, see
+/// `Teams::move_user`). Only an account with the invited email can accept; a link works once.
+pub async fn accept(store: &dyn Store, user: &User, token: &str) -> TeamResult<Workspace> {
+    let invitation = open_invitation(store, token).await?;
+    if invitation.email != user.email {
+        return Err(TeamError::WrongEmail(invitation.email));
+    }
+    if membership(store, &user.id).await?.workspace.id == invitation.workspace.id {
+        return Err(TeamError::AlreadyInWorkspace);
+    }
+    let to = Destination::Invited {
+        invitation: invitation.id,
+        now: Timestamp::now(),
+    };
+    if store.move_user(&user.id, &to).await? {
+        Ok(invitation.workspace)
+    } else {
+        // Used, revoked or expired in between: say which.
+        open_invitation(store, token)
+            .await
+            .and(Err(TeamError::Used))
+    }
+}
+
+/// The owner removes `member`, who gets a workspace of their own.
+pub async fn remove(store: &dyn Store, owner: &UserId, member: &UserId) -> TeamResult<()> {
+    let membership = owned(store, owner).await?;
+    if member == owner {
+        return Err(TeamError::RemovingSelf);
+    }
+    let removed = store
+        .members(&membership.workspace.id)
+        .await?
+        .into_iter()
+        .find(|candidate| &candidate.user.id == member)
+        .ok_or(TeamError::NotMember)?;
+    let to = Destination::OwnWorkspace(own_workspace(&removed.user));
+    store.move_user(member, &to).await?;
+    Ok(())
+}
+
+/// The caller leaves their workspace for one of their own. An owner leaving hands the workspace
+/// to its earliest other member.
+pub async fn leave(store: &dyn Store, user: &UserId) -> TeamResult<Workspace> {
+    let members = members(store, user).await?;
+    if members.len() < 2 {
+        return Err(TeamError::Alone);
+    }
+    let me = members
+        .into_iter()
+        .find(|member| &member.user.id == user)
+        .ok_or(TeamError::NotMember)?;
+    let workspace = own_workspace(&me.user);
+    store
+        .move_user(user, &Destination::OwnWorkspace(workspace.clone()))
+        .await?;
+    Ok(workspace)
+}
+
+/// The problems with `added` user ids (ids the caller puts into an ICP's `userIds` that were not
+/// there before), each at its index in `body`'s `userIds`: a registered user outside the caller's
+/// workspace cannot be added. Ids that name no account are kept as the reference allows (ids are
+/// random, so no later account can take one).
+pub async fn user_id_errors(
+    store: &dyn Store,
+    user: &UserId,
+    added: &[UserId],
+    body: &Value,
+) -> TeamResult<Vec<FieldError>> {
+    if added.is_empty() {
+        return Ok(Vec::new());
+    }
+    let membership = membership(store, user).await?;
+    let outsiders = store.outsiders(&membership.workspace.id, added).await?;
+    let Some(Value::Array(given)) = body.get("userIds") else {
+        return Ok(Vec::new());
+    };
+    let mut reported = Vec::new();
+    let mut errors = Vec::new();
+    for (index, id) in given.iter().enumerate() {
+        let Some(outsider) = outsiders.iter().find(|outsider| id == outsider.as_str()) else {
+            continue;
+        };
+        if reported.contains(&outsider) {
+            continue;
+        }
+        reported.push(outsider);
+        errors.push(FieldError::new(
+            vec!["userIds".into(), index.into()],
+            format!(
+                "{outsider} is not a member of your workspace ({}); invite them first",
+                membership.workspace.name
+            ),
+        ));
+    }
+    Ok(errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(email: &str) -> User {
+        User {
+            id: UserId::parse("user_a").unwrap(),
+            email: email.into(),
+            name: "Ana".into(),
+        }
+    }
+
+    #[test]
+    fn a_new_workspace_is_named_after_the_company_domain_or_the_person() {
+        assert_eq!(own_workspace(&user("ana@acme.io")).name, "acme.io");
+        assert_eq!(
+            own_workspace(&user("ana@gmail.com")).name,
+            "Ana's workspace"
+        );
+        let id = own_workspace(&user("ana@acme.io")).id;
+        assert!(id.starts_with("ws_") && id.len() == 27, "{id}");
+        assert_ne!(id, own_workspace(&user("ana@acme.io")).id);
+    }
+}

@@ -1,0 +1,411 @@
+//! Workspaces: invitations through the pages' forms (created, accepted as a new and as an existing
+//! user, refused when expired, revoked, reused or for another email), `userIds` limited to the
+//! workspace, the users endpoint, and leaving or being removed — on SQLite and Postgres.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{details, location, minimal, text, Caller, Database, TestApp};
+use icp_builder::domain::Timestamp;
+use icp_builder::store::Invitation;
+use icp_builder::teams;
+use serde_json::{json, Value};
+
+on_both_databases!(
+    an_invitation_is_accepted_through_sign_up_and_works_once,
+    an_existing_user_accepts_and_brings_only_their_own_icps,
+    expired_revoked_and_foreign_invitations_are_refused,
+    only_workspace_members_can_be_added_to_an_icp,
+    the_users_endpoint_lists_only_the_callers_workspace,
+    a_removed_member_loses_the_teams_icps_and_an_owner_who_leaves_hands_over,
+);
+
+const ICPS: &str = "/api/v1/entities/icps";
+const USERS: &str = "/api/v1/entities/users";
+
+async fn email_of(app: &TestApp, caller: &Caller) -> String {
+    app.store
+        .user_by_id(&caller.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .email
+}
+
+/// The invitation link shown on the team page right after `email` was invited through the form.
+async fn invite_through_the_page(app: &TestApp, cookie: &str, email: &str) -> String {
+    let reply = app
+        .submit(
+            "/settings/team/invitations",
+            Some(cookie),
+            &[("email", email)],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&reply), "/settings/team?notice=invited");
+    let pad = reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(|value| value.split(';').next()?.strip_prefix("icp_new_invitation="))
+        .expect("the link's pad cookie")
+        .to_owned();
+    let page = app
+        .visit(
+            "/settings/team?notice=invited",
+            Some(&format!("{cookie}; icp_new_invitation={pad}")),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = text(&page);
+    let start = html.find("/invite/inv_").expect("the link is shown") + "/invite/".len();
+    let token: String = html[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    // Shown once.
+    let again = app.visit("/settings/team", Some(cookie)).await;
+    assert!(!text(&again).contains(&token));
+    assert!(
+        text(&again).contains(email),
+        "listed as open until accepted"
+    );
+    token
+}
+
+async fn an_invitation_is_accepted_through_sign_up_and_works_once(db: Database) {
+    let app = TestApp::start(db).await;
+    let (owner_email, owner_cookie) = app.signed_up("Olga").await;
+    let invited = format!("new-{}@example.com", uuid::Uuid::new_v4().simple());
+    let token = invite_through_the_page(&app, &owner_cookie, &invited).await;
+
+    // Signed out, the link shows whose workspace it is and leads to sign-up and back.
+    let page = app.visit(&format!("/invite/{token}"), None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = text(&page);
+    assert!(html.contains("Olga"), "{html}");
+    assert!(html.contains(&format!("/sign-up?next=%2Finvite%2F{token}")));
+
+    let sign_up = app
+        .submit(
+            "/sign-up",
+            None,
+            &[
+                ("name", "Nina"),
+                ("email", &invited),
+                ("password", "correct horse battery"),
+                ("next", &format!("/invite/{token}")),
+            ],
+        )
+        .await;
+    assert_eq!(location(&sign_up), format!("/invite/{token}"));
+    let nina_cookie = common::session_cookie(&sign_up).unwrap();
+    let page = app
+        .visit(&format!("/invite/{token}"), Some(&nina_cookie))
+        .await;
+    assert!(text(&page).contains(&format!("/invite/{token}/accept")));
+    let accepted = app
+        .submit(&format!("/invite/{token}/accept"), Some(&nina_cookie), &[])
+        .await;
+    assert_eq!(location(&accepted), "/settings/team?notice=joined");
+
+    let team = app.visit("/settings/team", Some(&owner_cookie)).await;
+    let html = text(&team);
+    assert!(html.contains(&invited) && html.contains(&owner_email));
+    assert!(
+        html.contains("No open invitations."),
+        "accepted: no longer open"
+    );
+
+    // The link works once.
+    let again = app
+        .submit(&format!("/invite/{token}/accept"), Some(&nina_cookie), &[])
+        .await;
+    assert_eq!(
+        location(&again),
+        format!("/invite/{token}?error=closed"),
+        "reused"
+    );
+    let page = app.visit(&format!("/invite/{token}"), None).await;
+    assert!(text(&page).contains("already been used"));
+}
+
+async fn an_existing_user_accepts_and_brings_only_their_own_icps(db: Database) {
+    let app = TestApp::start(db).await;
+    let owner = app.caller("olga").await;
+    let bo = app.caller("bo").await;
+    let cy = app.caller("cy").await;
+    // Bo's old team: Bo and Cy share one ICP; Bo also has one of his own.
+    app.join(&bo, &cy).await;
+    let mut shared = minimal("Old team's");
+    shared["userIds"] = json!([cy.id.as_str()]);
+    let shared = app.create(&bo, &shared).await;
+    let own = app.create(&bo, &minimal("Bo's own")).await;
+
+    let bo_user = app.store.user_by_id(&bo.id).await.unwrap().unwrap();
+    let (_, token) = teams::invite(app.store.as_ref(), &owner.id, &bo_user.email)
+        .await
+        .unwrap();
+    teams::accept(app.store.as_ref(), &bo_user, &token)
+        .await
+        .unwrap();
+
+    let names = |reply: common::Reply| -> Vec<String> {
+        reply
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|icp| icp["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(names(app.get(&bo, ICPS).await), vec!["Bo's own"]);
+    assert_eq!(names(app.get(&cy, ICPS).await), vec!["Old team's"]);
+    let id = shared["id"].as_str().unwrap();
+    assert_eq!(
+        app.get(&cy, &format!("{ICPS}/{id}")).await.body["userIds"],
+        json!([cy.id.as_str()]),
+        "the team's ICP stays with the team"
+    );
+    assert_eq!(
+        app.get(&bo, &format!("{ICPS}/{}", own["id"].as_str().unwrap()))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // Cy owns the old workspace now; Bo is a member of Olga's.
+    let roles = |reply: common::Reply| -> Vec<(String, String)> {
+        reply
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|user| {
+                (
+                    user["id"].as_str().unwrap().to_owned(),
+                    user["role"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        roles(app.get(&cy, USERS).await),
+        vec![(cy.id.to_string(), "owner".to_owned())]
+    );
+    assert_eq!(
+        roles(app.get(&bo, USERS).await),
+        vec![
+            (owner.id.to_string(), "owner".to_owned()),
+            (bo.id.to_string(), "member".to_owned())
+        ]
+    );
+}
+
+async fn expired_revoked_and_foreign_invitations_are_refused(db: Database) {
+    let app = TestApp::start(db).await;
+    let owner = app.caller("olga").await;
+    let bo = app.caller("bo").await;
+    let bo_user = app.store.user_by_id(&bo.id).await.unwrap().unwrap();
+    let store = app.store.as_ref();
+
+    // Expired: stored as created eight days ago.
+    let (mut invitation, _) = teams::invite(store, &owner.id, &bo_user.email)
+        .await
+        .unwrap();
+    let token = format!("inv_{}", "e".repeat(32));
+    invitation.id = uuid::Uuid::now_v7();
+    invitation.created_at =
+        Timestamp::from_millis(Timestamp::now().millis() - 8 * 86_400_000).unwrap();
+    invitation.expires_at = Timestamp::from_millis(Timestamp::now().millis() - 86_400_000).unwrap();
+    let hash: Vec<u8> = {
+        use sha2::Digest;
+        sha2::Sha256::digest(token.as_bytes()).to_vec()
+    };
+    store
+        .insert_invitation(&invitation, &owner.id, &hash)
+        .await
+        .unwrap();
+    assert!(matches!(
+        teams::accept(store, &bo_user, &token).await,
+        Err(teams::TeamError::Expired)
+    ));
+
+    // Revoked.
+    let (open, token) = teams::invite(store, &owner.id, &bo_user.email)
+        .await
+        .unwrap();
+    let open_now: Vec<Invitation> = teams::open_invitations(store, &owner.id).await.unwrap();
+    assert!(open_now.iter().any(|listed| listed.id == open.id));
+    teams::revoke(store, &owner.id, open.id).await.unwrap();
+    assert!(matches!(
+        teams::accept(store, &bo_user, &token).await,
+        Err(teams::TeamError::Revoked)
+    ));
+    assert!(teams::open_invitations(store, &owner.id)
+        .await
+        .unwrap()
+        .iter()
+        .all(|listed| listed.id != open.id));
+
+    // For another email, and by someone who is not the owner.
+    let cy = app.caller("cy").await;
+    let cy_user = app.store.user_by_id(&cy.id).await.unwrap().unwrap();
+    let (_, token) = teams::invite(store, &owner.id, &bo_user.email)
+        .await
+        .unwrap();
+    assert!(matches!(
+        teams::accept(store, &cy_user, &token).await,
+        Err(teams::TeamError::WrongEmail(_))
+    ));
+    app.join(&owner, &cy).await;
+    assert!(matches!(
+        teams::invite(store, &cy.id, "someone@example.com").await,
+        Err(teams::TeamError::NotOwner)
+    ));
+    // A made-up link.
+    let page = app
+        .visit(&format!("/invite/inv_{}", "x".repeat(32)), None)
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(text(&page).contains("This invitation link is not valid."));
+}
+
+async fn only_workspace_members_can_be_added_to_an_icp(db: Database) {
+    let app = TestApp::start(db).await;
+    let me = app.caller("ana").await;
+    let teammate = app.caller("tea").await;
+    let outsider = app.caller("out").await;
+    app.join(&me, &teammate).await;
+
+    let mut body = minimal("Team only");
+    body["userIds"] = json!([teammate.id.as_str(), outsider.id.as_str()]);
+    let refused = app.post(&me, &body).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused.body["error"]["code"], "BAD_REQUEST");
+    let problems = details(&refused);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].0, json!(["userIds", 1]));
+    assert!(
+        problems[0].1.contains("is not a member of your workspace"),
+        "{}",
+        problems[0].1
+    );
+    assert_eq!(app.get(&me, ICPS).await.body, json!([]), "nothing stored");
+
+    // Members, and ids that name no account (as the reference's examples do), are accepted.
+    body["userIds"] = json!([teammate.id.as_str(), "user_teammate123"]);
+    let created = app.create(&me, &body).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        created["userIds"],
+        json!([teammate.id.as_str(), "user_teammate123", me.id.as_str()])
+    );
+
+    // Adding an outsider by PATCH is refused at its index; keeping the members is fine.
+    let patch =
+        json!({"userIds": ["user_teammate123", outsider.id.as_str(), teammate.id.as_str()]});
+    let refused = app.patch(&me, &id, &patch).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(details(&refused)[0].0, json!(["userIds", 1]));
+    let kept = app
+        .patch(
+            &me,
+            &id,
+            &json!({"name": "Renamed", "userIds": [teammate.id.as_str()]}),
+        )
+        .await;
+    assert_eq!(kept.status, StatusCode::OK);
+    assert_eq!(
+        kept.body["userIds"],
+        json!([teammate.id.as_str(), me.id.as_str()])
+    );
+    // The outsider cannot read it.
+    assert_eq!(
+        app.get(&outsider, &format!("{ICPS}/{id}")).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+async fn the_users_endpoint_lists_only_the_callers_workspace(db: Database) {
+    let app = TestApp::start(db).await;
+    let me = app.caller("ana").await;
+    let teammate = app.caller("tea").await;
+    let outsider = app.caller("out").await;
+    app.join(&me, &teammate).await;
+
+    let reply = app.get(&me, USERS).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let ids: Vec<&str> = reply
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|user| user["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![me.id.as_str(), teammate.id.as_str()]);
+    let first = &reply.body[0];
+    assert_eq!(first["email"], json!(email_of(&app, &me).await));
+    assert_eq!(first["name"], "ana");
+    assert_eq!(
+        app.get(&outsider, USERS)
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let anonymous = app.send(axum::http::Method::GET, USERS, None, None).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    let document = app.get(&me, "/api/openapi.json").await.body;
+    assert!(document["paths"][USERS]["get"].is_object());
+}
+
+async fn a_removed_member_loses_the_teams_icps_and_an_owner_who_leaves_hands_over(db: Database) {
+    let app = TestApp::start(db).await;
+    let owner = app.caller("olga").await;
+    let bo = app.caller("bo").await;
+    let cy = app.caller("cy").await;
+    app.join(&owner, &bo).await;
+    app.join(&owner, &cy).await;
+    let mut body = minimal("Team ICP");
+    body["userIds"] = json!([bo.id.as_str(), cy.id.as_str()]);
+    let icp = app.create(&owner, &body).await;
+    let uri = format!("{ICPS}/{}", icp["id"].as_str().unwrap());
+    let store = app.store.as_ref();
+
+    // Only the owner removes, and not themselves.
+    assert!(matches!(
+        teams::remove(store, &bo.id, &cy.id).await,
+        Err(teams::TeamError::NotOwner)
+    ));
+    assert!(matches!(
+        teams::remove(store, &owner.id, &owner.id).await,
+        Err(teams::TeamError::RemovingSelf)
+    ));
+    teams::remove(store, &owner.id, &cy.id).await.unwrap();
+    assert_eq!(app.get(&cy, &uri).await.status, StatusCode::FORBIDDEN);
+    let after: Value = app.get(&owner, &uri).await.body;
+    assert_eq!(after["userIds"], json!([bo.id.as_str(), owner.id.as_str()]));
+    assert_ne!(
+        after["updatedAt"], icp["updatedAt"],
+        "a change of members is a change"
+    );
+    assert_eq!(app.get(&cy, USERS).await.body.as_array().unwrap().len(), 1);
+
+    // The owner leaves: Bo owns the workspace and keeps the ICP; Olga keeps nothing shared.
+    teams::leave(store, &owner.id).await.unwrap();
+    assert_eq!(app.get(&owner, &uri).await.status, StatusCode::FORBIDDEN);
+    let users = app.get(&bo, USERS).await.body;
+    assert_eq!(
+        users,
+        json!([{"id": bo.id.as_str(), "name": "bo", "email": email_of(&app, &bo).await, "role": "owner"}])
+    );
+    assert_eq!(app.get(&bo, &uri).await.status, StatusCode::OK);
+    assert!(matches!(
+        teams::leave(store, &bo.id).await,
+        Err(teams::TeamError::Alone)
+    ));
+}
