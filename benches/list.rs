@@ -80,7 +80,13 @@ impl Fixture {
             // The real write path once, so the bulk rows below match what it writes.
             let first = self.make(1).remove(0);
             store
-                .insert_icp(&first)
+                .insert_icp(
+                    &first,
+                    &icp_builder::store::Change::new(
+                        &self.user,
+                        icp_builder::store::VersionAction::Created,
+                    ),
+                )
                 .await
                 .expect("insert through the store");
         }

@@ -79,7 +79,11 @@ async fn measure(store: DynStore, length: Duration) -> Figures {
                 while start.elapsed() < length {
                     let icp = icp(&member);
                     let began = Instant::now();
-                    store.insert_icp(&icp).await.expect("insert");
+                    let change = icp_builder::store::Change::new(
+                        &member,
+                        icp_builder::store::VersionAction::Created,
+                    );
+                    store.insert_icp(&icp, &change).await.expect("insert");
                     latencies.push(began.elapsed());
                 }
                 latencies

@@ -82,8 +82,13 @@ mod ssr {
             match error {
                 IcpError::Invalid(details) => PageError::Invalid(details),
                 IcpError::NotFound(_) => PageError::NotFound(error.to_string()),
-                IcpError::Forbidden(_) => PageError::Forbidden(error.to_string()),
-                IcpError::Conflict(_) => PageError::Conflict(error.to_string()),
+                IcpError::Forbidden(_) | IcpError::OwnerOnly { .. } => {
+                    PageError::Forbidden(error.to_string())
+                }
+                IcpError::NoVersion(_) => PageError::NotFound(error.to_string()),
+                IcpError::Conflict(_) | IcpError::NotDeleted(_) => {
+                    PageError::Conflict(error.to_string())
+                }
                 IcpError::Store(cause) => {
                     // Logged here (inside the request's span); the user sees a generic message.
                     tracing::error!(cause = %crate::error_chain(&cause), "page request failed");

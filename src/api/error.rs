@@ -121,7 +121,11 @@ impl From<IcpError> for ApiError {
         match error {
             IcpError::Invalid(details) => ApiError::invalid_body(details),
             IcpError::NotFound(_) => ApiError::NotFound(error.to_string()),
-            IcpError::Forbidden(_) => ApiError::Forbidden(error.to_string()),
+            IcpError::Forbidden(_) | IcpError::OwnerOnly { .. } => {
+                ApiError::Forbidden(error.to_string())
+            }
+            IcpError::NoVersion(_) => ApiError::NotFound(error.to_string()),
+            IcpError::NotDeleted(_) => ApiError::Conflict(error.to_string()),
             IcpError::Conflict(_) => ApiError::Conflict(error.to_string()),
             IcpError::Store(cause) => ApiError::internal(cause),
         }

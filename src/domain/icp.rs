@@ -24,6 +24,10 @@ pub struct Icp {
     pub user_ids: Vec<UserId>,
     pub leads_per_list: u16,
     pub active_until: Option<Timestamp>,
+    /// Who created it (or was handed it): only they delete it or remove members. Not part of the
+    /// reference's ICP body; pages and the owner endpoint show it.
+    #[serde(skip)]
+    pub owner: Option<UserId>,
 }
 
 /// Everything a user decides about an ICP: a validated request body.
@@ -82,6 +86,7 @@ impl IcpDraft {
             user_ids: self.user_ids,
             leads_per_list: self.leads_per_list,
             active_until: self.active_until,
+            owner: None,
         }
     }
 }

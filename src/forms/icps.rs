@@ -186,7 +186,17 @@ fn refused(error: IcpError) -> Response {
         IcpError::Forbidden(_) => {
             problem(StatusCode::FORBIDDEN, "You don’t have access to this ICP.")
         }
-        IcpError::NotFound(_) => problem(StatusCode::NOT_FOUND, "This ICP doesn’t exist."),
+        IcpError::OwnerOnly { what, .. } => problem(
+            StatusCode::FORBIDDEN,
+            match what {
+                "delete it" => "Only the ICP’s owner can delete it.",
+                _ => "Only the ICP’s owner can remove its members.",
+            },
+        ),
+        IcpError::NotFound(_) | IcpError::NoVersion(_) => {
+            problem(StatusCode::NOT_FOUND, "This ICP doesn’t exist.")
+        }
+        IcpError::NotDeleted(_) => problem(StatusCode::CONFLICT, "This ICP is not deleted."),
         IcpError::Conflict(_) => problem(
             StatusCode::CONFLICT,
             "Someone else is changing this ICP right now. Go back and save again.",

@@ -2,12 +2,16 @@
 //! JSON API, the builder's server functions and the no-JavaScript forms. Each caller maps `IcpError`
 //! to its own answer.
 
+mod history;
+mod owner;
 mod patch;
 
+pub use history::{deleted, restore_deleted, restore_version, versions, RESTORE_DAYS};
+pub use owner::hand_over;
 pub use patch::apply_patch;
 
 use crate::domain::{validate_draft, FieldError, Icp, Timestamp, UserId};
-use crate::store::{ListCursor, Store, StoreError};
+use crate::store::{Change, ListCursor, Store, StoreError, VersionAction};
 use crate::teams::{self, TeamError};
 use serde_json::Value;
 use uuid::Uuid;
@@ -23,6 +27,15 @@ pub enum IcpError {
     /// The ICP exists but is not shared with the caller.
     #[error("You do not have access to ICP {0}")]
     Forbidden(Uuid),
+    /// The caller may see the ICP but only its owner may do `what` ("delete it", …).
+    #[error("Only the ICP's owner can {what}")]
+    OwnerOnly { id: Uuid, what: &'static str },
+    /// No such version of the ICP, or a deletion too old to restore.
+    #[error("{0}")]
+    NoVersion(String),
+    /// A restore of a deleted ICP that exists.
+    #[error("ICP {0} is not deleted")]
+    NotDeleted(Uuid),
     /// Concurrent updates kept winning the race.
     #[error("ICP {0} is being changed by someone else; try again")]
     Conflict(Uuid),
@@ -38,8 +51,11 @@ pub async fn create(store: &dyn Store, user: &UserId, body: &Value) -> IcpResult
     check_added_members(store, user, &[], &draft.user_ids, body).await?;
     let draft = draft.with_member(user);
     let now = Timestamp::now();
-    let icp = draft.into_icp(Uuid::now_v7(), now, now);
-    store.insert_icp(&icp).await?;
+    let mut icp = draft.into_icp(Uuid::now_v7(), now, now);
+    icp.owner = Some(user.clone());
+    store
+        .insert_icp(&icp, &Change::new(user, VersionAction::Created))
+        .await?;
     Ok(icp)
 }
 
@@ -114,16 +130,29 @@ pub async fn count(store: &dyn Store, user: &UserId) -> IcpResult<u64> {
 /// Updates `id` with `patch` (see `apply_patch`), retrying when a concurrent update got there
 /// first, so that no acknowledged change is lost.
 pub async fn update(store: &dyn Store, user: &UserId, id: Uuid, patch: &Value) -> IcpResult<Icp> {
+    change(store, user, id, patch, VersionAction::Updated).await
+}
+
+/// An update recorded as `action`: the merged ICP passes the create validation, adds only members
+/// of the caller's workspace, and removes members only when the caller owns it (never the owner).
+async fn change(
+    store: &dyn Store,
+    user: &UserId,
+    id: Uuid,
+    patch: &Value,
+    action: VersionAction,
+) -> IcpResult<Icp> {
     for _ in 0..5 {
         let current = get_for(store, user, id).await?;
         let draft = apply_patch(&current, patch, user)?;
         check_added_members(store, user, &current.user_ids, &draft.user_ids, patch).await?;
-        // Strictly later than the last update, even within the same millisecond.
-        let updated_at = Timestamp::now().max(
-            Timestamp::from_millis(current.updated_at.millis() + 1).unwrap_or(current.updated_at),
-        );
-        let icp = draft.into_icp(id, current.created_at, updated_at);
-        match store.update_icp(&icp, current.updated_at).await {
+        check_removed_members(&current, &draft.user_ids, user)?;
+        let mut icp = draft.into_icp(id, current.created_at, later_than(&current));
+        icp.owner = current.owner.clone();
+        match store
+            .update_icp(&icp, &current, &Change::new(user, action))
+            .await
+        {
             Ok(()) => return Ok(icp),
             Err(StoreError::Stale) => continue,
             Err(other) => return Err(other.into()),
@@ -132,13 +161,61 @@ pub async fn update(store: &dyn Store, user: &UserId, id: Uuid, patch: &Value) -
     Err(IcpError::Conflict(id))
 }
 
-/// Deletes `id` if `user` may see it.
-pub async fn delete(store: &dyn Store, user: &UserId, id: Uuid) -> IcpResult<()> {
-    get_for(store, user, id).await?;
-    if store.delete_icp(id).await? {
-        Ok(())
-    } else {
-        // Deleted by someone else in between.
-        Err(IcpError::NotFound(id))
+/// Now, or strictly later than the ICP's last update even within the same millisecond.
+fn later_than(current: &Icp) -> Timestamp {
+    Timestamp::now()
+        .max(Timestamp::from_millis(current.updated_at.millis() + 1).unwrap_or(current.updated_at))
+}
+
+/// Nobody removes the owner; only the owner removes anyone else.
+fn check_removed_members(current: &Icp, after: &[UserId], user: &UserId) -> IcpResult<()> {
+    let Some(owner) = &current.owner else {
+        return Ok(());
+    };
+    let removed: Vec<&UserId> = current
+        .user_ids
+        .iter()
+        .filter(|id| !after.contains(id))
+        .collect();
+    if removed.contains(&owner) {
+        return Err(IcpError::Invalid(vec![FieldError::new(
+            vec!["userIds".into()],
+            format!(
+                "{owner} owns this ICP and cannot be removed; the owner can hand it over to \
+                 someone else first"
+            ),
+        )]));
     }
+    if !removed.is_empty() && user != owner {
+        return Err(IcpError::OwnerOnly {
+            id: current.id,
+            what: "remove its members",
+        });
+    }
+    Ok(())
+}
+
+/// Deletes `id` if `user` owns it (members may see it but not delete it); the deletion is recorded,
+/// so the owner can restore it for `RESTORE_DAYS` days.
+pub async fn delete(store: &dyn Store, user: &UserId, id: Uuid) -> IcpResult<()> {
+    for _ in 0..5 {
+        let current = get_for(store, user, id).await?;
+        if current.owner.as_ref().is_some_and(|owner| owner != user) {
+            return Err(IcpError::OwnerOnly {
+                id,
+                what: "delete it",
+            });
+        }
+        match store
+            .delete_icp(&current, &Change::new(user, VersionAction::Deleted))
+            .await
+        {
+            Ok(true) => return Ok(()),
+            // Deleted by someone else in between.
+            Ok(false) => return Err(IcpError::NotFound(id)),
+            Err(StoreError::Stale) => continue,
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Err(IcpError::Conflict(id))
 }

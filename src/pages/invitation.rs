@@ -92,7 +92,8 @@ fn InvitationBody(invitation: InvitationView) -> impl IntoView {
     let body = match (closed, invitation.signed_in) {
         (Some(reason), _) => view! {
             <p class="alert alert-error" role="alert">
-                {reason} " Ask the person who invited you for a new link."
+                {reason}
+                " Ask the person who invited you for a new link."
             </p>
         }
         .into_any(),
@@ -102,15 +103,19 @@ fn InvitationBody(invitation: InvitationView) -> impl IntoView {
             </p>
             <form method="post" action=format!("{here}/accept")>
                 <button type="submit" class="button button-primary">
-                    "Join " {invitation.workspace.clone()}
+                    "Join "
+                    {invitation.workspace.clone()}
                 </button>
             </form>
         }
         .into_any(),
         (None, Some(user)) => view! {
             <p class="alert alert-error" role="alert">
-                "This invitation is for " {invitation.email.clone()} ", but you are signed in as "
-                {user.email} ". Sign out and sign in with the invited email to accept it."
+                "This invitation is for "
+                {invitation.email.clone()}
+                ", but you are signed in as "
+                {user.email}
+                ". Sign out and sign in with the invited email to accept it."
             </p>
         }
         .into_any(),

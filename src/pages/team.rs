@@ -138,7 +138,14 @@ fn TeamBody(data: TeamView) -> impl IntoView {
         query.value("workspace-name")
     };
     view! {
-        {notice.map(|text| view! { <p class="alert alert-success" role="status">{text}</p> })}
+        {notice
+            .map(|text| {
+                view! {
+                    <p class="alert alert-success" role="status">
+                        {text}
+                    </p>
+                }
+            })}
         {message.map(|message| view! { <FormAlert id="team-error" message /> })}
         <section class="panel" aria-labelledby="workspace-title">
             <h2 id="workspace-title">{workspace.clone()}</h2>

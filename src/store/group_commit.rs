@@ -9,29 +9,33 @@
 //! one batch, and the batch waits for at most one of their statements — neither holds the
 //! connection while waiting for the other.
 
+use super::history::Change;
 use super::{StoreError, StoreResult};
-use crate::domain::{Icp, Timestamp};
+use crate::domain::Icp;
 use async_trait::async_trait;
 use sqlx::{Acquire, Database, Pool};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Mutex};
-use uuid::Uuid;
 
 /// The most writes one transaction takes; the rest wait for the next batch.
 pub(super) const MAX_BATCH: usize = 256;
 /// Requests queued beyond this wait to enqueue (backpressure instead of unbounded memory).
 const QUEUE: usize = 4 * MAX_BATCH;
 
-/// An ICP write, owned so that it can travel to the writer task.
+/// An ICP write, owned so that it can travel to the writer task. Each records its version
+/// (`history`) in the same transaction.
 #[derive(Debug)]
 pub(super) enum IcpWrite {
-    Insert(Icp),
-    /// Applied only if the row is still as last read (`previous_update`); `Stale` otherwise.
+    Insert(Icp, Change),
+    /// Applied only if the row is still as `previous` (its `updated_at`); `Stale` otherwise.
     Update {
         icp: Icp,
-        previous_update: Timestamp,
+        previous: Icp,
+        change: Change,
     },
-    Delete(Uuid),
+    /// Deletes the ICP if it is still as `icp` (its `updated_at`): `Stale` when it changed since,
+    /// `Deleted(false)` when it is gone.
+    Delete(Icp, Change),
 }
 
 /// What a write did.

@@ -1,12 +1,14 @@
 //! Storage: one interface, a SQLite and a Postgres implementation, each using its database natively.
 
 mod group_commit;
+mod history;
 mod memo;
 mod postgres;
 mod sqlite;
 mod teams;
 
 pub use group_commit::WriteMode;
+pub use history::{Change, Version, VersionAction};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use teams::{Destination, Invitation, Member, Membership, Role, Teams, Workspace};
@@ -125,8 +127,8 @@ pub trait Store: Teams + Send + Sync + 'static {
     /// Every token of `user`, revoked ones included, newest first.
     async fn tokens(&self, user: &UserId) -> StoreResult<Vec<ApiToken>>;
 
-    /// Inserts an ICP and its members atomically; durable once this returns.
-    async fn insert_icp(&self, icp: &Icp) -> StoreResult<()>;
+    /// Inserts an ICP and its members atomically, with its version; durable once this returns.
+    async fn insert_icp(&self, icp: &Icp, change: &Change) -> StoreResult<()>;
     async fn icp(&self, id: Uuid) -> StoreResult<Option<Icp>>;
     /// ICPs shared with `member`, newest first, after `cursor`: one index range scan, whatever
     /// the member's ICP count.
@@ -138,10 +140,17 @@ pub trait Store: Teams + Send + Sync + 'static {
     ) -> StoreResult<Vec<Icp>>;
     /// How many ICPs are shared with `member` (counted in the membership index alone).
     async fn count_icps(&self, member: &UserId) -> StoreResult<u64>;
-    /// Replaces an ICP if it is still as last read (`previous_update`); `Stale` otherwise.
-    async fn update_icp(&self, icp: &Icp, previous_update: Timestamp) -> StoreResult<()>;
-    /// False when there was nothing to delete.
-    async fn delete_icp(&self, id: Uuid) -> StoreResult<bool>;
+    /// Replaces an ICP if it is still as `previous` (as last read); `Stale` otherwise. Records the
+    /// change as a version (and `previous` as the baseline when the ICP has no version yet).
+    async fn update_icp(&self, icp: &Icp, previous: &Icp, change: &Change) -> StoreResult<()>;
+    /// Deletes an ICP if it is still as `icp` (`Stale` if it changed since), recording the deletion
+    /// as a version. False when there was nothing to delete.
+    async fn delete_icp(&self, icp: &Icp, change: &Change) -> StoreResult<bool>;
+    /// An ICP's versions, newest first (also of a deleted ICP).
+    async fn versions(&self, id: Uuid) -> StoreResult<Vec<Version>>;
+    /// ICPs `owner` deleted since `since`, each as its deletion version, newest first (those
+    /// restored since are left out).
+    async fn deleted_icps(&self, owner: &UserId, since: Timestamp) -> StoreResult<Vec<Version>>;
 
     /// The connections behind this store, for the parts of the app that keep their own tables in
     /// the same database (browser sessions, sign-in attempts).

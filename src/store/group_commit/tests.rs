@@ -2,12 +2,13 @@
 //! `ICP_TEST_POSTGRES_URL` is set (required unless `ICP_TEST_SKIP_POSTGRES=1`).
 
 use super::*;
-use crate::domain::{validate_draft, UserId};
+use crate::domain::{validate_draft, Timestamp, UserId};
 use crate::store::postgres::PgWrites;
 use crate::store::sqlite::SqliteWrites;
 use crate::store::{PgStore, SqliteStore, Store};
 use sqlx::Connection;
 use std::str::FromStr;
+use uuid::Uuid;
 
 fn icp(name: &str) -> Icp {
     let body = serde_json::json!({
@@ -24,6 +25,10 @@ fn icp(name: &str) -> Icp {
         .expect("valid body")
         .with_member(&member())
         .into_icp(Uuid::now_v7(), now, now)
+}
+
+fn change() -> crate::store::Change {
+    crate::store::Change::new(&member(), crate::store::VersionAction::Created)
 }
 
 fn member() -> UserId {
@@ -78,7 +83,7 @@ async fn concurrent_inserts_all_land(store: Arc<dyn Store>) {
                 let mut ids = Vec::new();
                 for n in 0..8 {
                     let icp = icp(&format!("ICP {task}/{n}"));
-                    store.insert_icp(&icp).await.expect("insert");
+                    store.insert_icp(&icp, &change()).await.expect("insert");
                     ids.push(icp.id);
                 }
                 ids
@@ -124,7 +129,7 @@ async fn no_answer_before_commit_sqlite() {
             tokio::spawn(async move {
                 for n in 0..4 {
                     let icp = icp(&format!("ICP {task}/{n}"));
-                    store.insert_icp(&icp).await.expect("insert");
+                    store.insert_icp(&icp, &change()).await.expect("insert");
                     let mut fresh = sqlx::SqliteConnection::connect(&url).await.expect("open");
                     let found: Option<(String,)> =
                         sqlx::query_as("SELECT name FROM icps WHERE id = ?")
@@ -160,7 +165,7 @@ async fn no_answer_before_commit_postgres() {
             tokio::spawn(async move {
                 for n in 0..4 {
                     let icp = icp(&format!("ICP {task}/{n}"));
-                    store.insert_icp(&icp).await.expect("insert");
+                    store.insert_icp(&icp, &change()).await.expect("insert");
                     let mut fresh = sqlx::PgConnection::connect_with(&options)
                         .await
                         .expect("open");
@@ -189,28 +194,34 @@ async fn no_answer_before_commit_postgres() {
 /// one requester gone. Only the failing writes fail, each with its own error, in order.
 async fn one_failing_write_fails_alone<A: ApplyWrite>(store: &dyn Store, pool: &Pool<A::Db>) {
     let existing = icp("Existing");
-    store.insert_icp(&existing).await.expect("insert");
+    store
+        .insert_icp(&existing, &change())
+        .await
+        .expect("insert");
     let mut stale = existing.clone();
     stale.name = "Stale change".into();
-    let wrong_previous = Timestamp::from_millis(existing.updated_at.millis() - 1).expect("instant");
+    let mut wrong_previous = existing.clone();
+    wrong_previous.updated_at =
+        Timestamp::from_millis(existing.updated_at.millis() - 1).expect("instant");
 
     let (first, second, third) = (icp("First"), icp("Second"), icp("Third"));
-    let (gone, gone_answer) = job(IcpWrite::Insert(icp("Requester left")));
+    let (gone, gone_answer) = job(IcpWrite::Insert(icp("Requester left"), change()));
     drop(gone_answer);
     let gone_id = match &gone.write {
-        IcpWrite::Insert(icp) => icp.id,
+        IcpWrite::Insert(icp, _) => icp.id,
         _ => unreachable!(),
     };
     let writes = vec![
-        job(IcpWrite::Insert(first.clone())),
+        job(IcpWrite::Insert(first.clone(), change())),
         job(IcpWrite::Update {
             icp: stale,
-            previous_update: wrong_previous,
+            previous: wrong_previous,
+            change: change(),
         }),
-        job(IcpWrite::Insert(second.clone())),
-        job(IcpWrite::Insert(first.clone())),
-        job(IcpWrite::Delete(Uuid::now_v7())),
-        job(IcpWrite::Insert(third.clone())),
+        job(IcpWrite::Insert(second.clone(), change())),
+        job(IcpWrite::Insert(first.clone(), change())),
+        job(IcpWrite::Delete(icp("Nothing"), change())),
+        job(IcpWrite::Insert(third.clone(), change())),
     ];
     let (mut jobs, answers): (Vec<_>, Vec<_>) = writes.into_iter().unzip();
     jobs.insert(3, gone);
@@ -281,7 +292,7 @@ async fn a_failed_batch_fails_every_write() {
     let (a, b) = (icp("A"), icp("B"));
     let (jobs, answers): (Vec<_>, Vec<_>) = [a.clone(), b.clone()]
         .into_iter()
-        .map(|icp| job(IcpWrite::Insert(icp)))
+        .map(|icp| job(IcpWrite::Insert(icp, change())))
         .unzip();
     run_batch::<SqliteWrites>(&writer, jobs).await;
     for answer in answers {
@@ -302,7 +313,9 @@ async fn a_stopped_writer_is_an_error_not_a_hang() {
     let (jobs, queue) = mpsc::channel(1);
     drop(queue);
     let writer = GroupCommit::from_sender(jobs);
-    let result = writer.submit(IcpWrite::Delete(Uuid::now_v7())).await;
+    let result = writer
+        .submit(IcpWrite::Delete(icp("Nothing"), change()))
+        .await;
     assert!(matches!(result, Err(StoreError::WriterGone)), "{result:?}");
 
     // The task goes away with the request in hand (as a panic mid-batch would): the reply is
@@ -315,7 +328,7 @@ async fn a_stopped_writer_is_an_error_not_a_hang() {
     });
     let result = tokio::time::timeout(
         std::time::Duration::from_secs(5),
-        writer.submit(IcpWrite::Delete(Uuid::now_v7())),
+        writer.submit(IcpWrite::Delete(icp("Nothing"), change())),
     )
     .await
     .expect("answered, not hung");
@@ -335,7 +348,10 @@ async fn other_writes_are_not_starved_sqlite() {
             let (store, stop) = (store.clone(), stop.clone());
             tokio::spawn(async move {
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    store.insert_icp(&icp("Load")).await.expect("insert");
+                    store
+                        .insert_icp(&icp("Load"), &change())
+                        .await
+                        .expect("insert");
                 }
             })
         })

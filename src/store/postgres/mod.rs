@@ -1,23 +1,26 @@
 //! The Postgres store: `uuid`, `timestamptz` and `jsonb` columns, a pool of connections; ICP writes
 //! are group-committed by a few writer tasks (`group_commit.rs`).
 
+mod history;
 mod teams;
+mod writes;
 
-use super::group_commit::{apply_alone, ApplyWrite, GroupCommit, IcpWrite, WriteMode, Written};
+use super::group_commit::{apply_alone, GroupCommit, IcpWrite, WriteMode, Written};
 use super::memo::TokenOwners;
 use super::{
-    from_json, user_id, ApiToken, ListCursor, Pools, Store, StoreError, StoreResult, User,
-    UserRecord, Workspace,
+    from_json, user_id, ApiToken, Change, ListCursor, Pools, Store, StoreError, StoreResult, User,
+    UserRecord, Version, Workspace,
 };
 use crate::domain::{Icp, Timestamp, UserId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::types::Json;
-use sqlx::{FromRow, Postgres};
+use sqlx::FromRow;
 use std::str::FromStr;
 use std::sync::Arc;
 use uuid::Uuid;
+pub(super) use writes::PgWrites;
 
 /// How ICP writes commit on Postgres. Postgres already shares WAL flushes between concurrent
 /// commits, so one batch writer (one connection, statements in series) measured no better than the
@@ -37,7 +40,7 @@ pub struct PgStore {
 macro_rules! icp_columns {
     () => {
         "i.id, i.name, i.description, i.lead_provider_criteria, i.custom_filter_criteria, \
-         i.crm_filters, i.leads_per_list, i.active_until, i.created_at, i.updated_at, \
+         i.crm_filters, i.leads_per_list, i.active_until, i.created_at, i.updated_at, i.owner_id, \
          ARRAY(SELECT m.user_id FROM icp_members m WHERE m.icp_id = i.id ORDER BY m.position) AS user_ids"
     };
 }
@@ -75,6 +78,7 @@ struct IcpRow {
     active_until: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    owner_id: Option<String>,
     user_ids: Vec<String>,
 }
 
@@ -99,6 +103,7 @@ impl TryFrom<IcpRow> for Icp {
             leads_per_list: u16::try_from(row.leads_per_list)
                 .map_err(|_| StoreError::Corrupt("leads_per_list out of range".into()))?,
             active_until: row.active_until.map(Timestamp),
+            owner: row.owner_id.as_deref().map(user_id).transpose()?,
         })
     }
 }
@@ -262,8 +267,9 @@ impl Store for PgStore {
             .collect())
     }
 
-    async fn insert_icp(&self, icp: &Icp) -> StoreResult<()> {
-        self.write_icp(IcpWrite::Insert(icp.clone())).await?;
+    async fn insert_icp(&self, icp: &Icp, change: &Change) -> StoreResult<()> {
+        self.write_icp(IcpWrite::Insert(icp.clone(), change.clone()))
+            .await?;
         Ok(())
     }
 
@@ -304,18 +310,29 @@ impl Store for PgStore {
         u64::try_from(count).map_err(|_| StoreError::Corrupt(format!("bad count {count}")))
     }
 
-    async fn update_icp(&self, icp: &Icp, previous_update: Timestamp) -> StoreResult<()> {
+    async fn update_icp(&self, icp: &Icp, previous: &Icp, change: &Change) -> StoreResult<()> {
         self.write_icp(IcpWrite::Update {
             icp: icp.clone(),
-            previous_update,
+            previous: previous.clone(),
+            change: change.clone(),
         })
         .await?;
         Ok(())
     }
 
-    async fn delete_icp(&self, id: Uuid) -> StoreResult<bool> {
-        let written = self.write_icp(IcpWrite::Delete(id)).await?;
+    async fn delete_icp(&self, icp: &Icp, change: &Change) -> StoreResult<bool> {
+        let written = self
+            .write_icp(IcpWrite::Delete(icp.clone(), change.clone()))
+            .await?;
         Ok(written == Written::Deleted(true))
+    }
+
+    async fn versions(&self, id: Uuid) -> StoreResult<Vec<Version>> {
+        history::versions(&self.pool, id).await
+    }
+
+    async fn deleted_icps(&self, owner: &UserId, since: Timestamp) -> StoreResult<Vec<Version>> {
+        history::deleted(&self.pool, owner, since).await
     }
 
     fn pools(&self) -> Pools {
@@ -326,83 +343,10 @@ impl Store for PgStore {
 /// A batch holds its row locks until its commit, so two instances' batches updating the same ICPs
 /// in opposite orders can deadlock; Postgres then aborts one update, which the caller retries with
 /// a fresh read exactly as it does for a stale one.
-fn lost_race_is_stale(error: sqlx::Error) -> StoreError {
+pub(super) fn lost_race_is_stale(error: sqlx::Error) -> StoreError {
     match &error {
         sqlx::Error::Database(db) if db.code().as_deref() == Some("40P01") => StoreError::Stale,
         _ => StoreError::Database(error),
-    }
-}
-
-/// The ICP writes' SQL, run on a connection already inside a transaction (or a savepoint).
-pub(super) struct PgWrites;
-
-#[async_trait]
-impl ApplyWrite for PgWrites {
-    type Db = Postgres;
-
-    async fn apply(conn: &mut PgConnection, write: &IcpWrite) -> StoreResult<Written> {
-        match write {
-            IcpWrite::Insert(icp) => {
-                sqlx::query(
-                    "INSERT INTO icps (id, name, description, lead_provider_criteria, custom_filter_criteria, \
-                     crm_filters, leads_per_list, active_until, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                )
-                .bind(icp.id)
-                .bind(&icp.name)
-                .bind(&icp.description)
-                .bind(Json(&icp.lead_provider_criteria))
-                .bind(Json(&icp.custom_filter_criteria))
-                .bind(icp.crm_filters.as_ref().map(Json))
-                .bind(i32::from(icp.leads_per_list))
-                .bind(icp.active_until.map(|t| t.0))
-                .bind(icp.created_at.0)
-                .bind(icp.updated_at.0)
-                .execute(&mut *conn)
-                .await?;
-                PgStore::write_members(conn, icp).await?;
-                Ok(Written::Done)
-            }
-            IcpWrite::Update {
-                icp,
-                previous_update,
-            } => {
-                let done = sqlx::query(
-                    "UPDATE icps SET name = $2, description = $3, lead_provider_criteria = $4, custom_filter_criteria = $5, \
-                     crm_filters = $6, leads_per_list = $7, active_until = $8, updated_at = $9 \
-                     WHERE id = $1 AND updated_at = $10",
-                )
-                .bind(icp.id)
-                .bind(&icp.name)
-                .bind(&icp.description)
-                .bind(Json(&icp.lead_provider_criteria))
-                .bind(Json(&icp.custom_filter_criteria))
-                .bind(icp.crm_filters.as_ref().map(Json))
-                .bind(i32::from(icp.leads_per_list))
-                .bind(icp.active_until.map(|t| t.0))
-                .bind(icp.updated_at.0)
-                .bind(previous_update.0)
-                .execute(&mut *conn)
-                .await
-                .map_err(lost_race_is_stale)?;
-                if done.rows_affected() != 1 {
-                    return Err(StoreError::Stale);
-                }
-                sqlx::query("DELETE FROM icp_members WHERE icp_id = $1")
-                    .bind(icp.id)
-                    .execute(&mut *conn)
-                    .await?;
-                PgStore::write_members(conn, icp).await?;
-                Ok(Written::Done)
-            }
-            IcpWrite::Delete(id) => {
-                let done = sqlx::query("DELETE FROM icps WHERE id = $1")
-                    .bind(id)
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(Written::Deleted(done.rows_affected() == 1))
-            }
-        }
     }
 }
 

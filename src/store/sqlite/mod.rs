@@ -3,6 +3,7 @@
 //! a time, and queueing in the pool is cheaper than contending on the file lock. ICP writes share
 //! that connection's commits through the group-commit writer (`group_commit.rs`).
 
+mod history;
 mod teams;
 mod writes;
 
@@ -11,8 +12,8 @@ pub(super) use writes::SqliteWrites;
 use super::group_commit::{apply_alone, GroupCommit, IcpWrite, WriteMode, Written};
 use super::memo::TokenOwners;
 use super::{
-    user_id, ApiToken, ListCursor, Pools, Store, StoreError, StoreResult, User, UserRecord,
-    Workspace,
+    user_id, ApiToken, Change, ListCursor, Pools, Store, StoreError, StoreResult, User, UserRecord,
+    Version, Workspace,
 };
 use crate::domain::{CrmFilters, CustomFilter, Icp, LeadSource, Timestamp, UserId};
 use async_trait::async_trait;
@@ -46,7 +47,7 @@ macro_rules! icp_object {
          'leadProviderCriteria', json(i.lead_provider_criteria), \
          'customFilterCriteria', json(i.custom_filter_criteria), 'crmFilters', json(i.crm_filters), \
          'leadsPerList', i.leads_per_list, 'activeUntil', i.active_until, \
-         'createdAt', i.created_at, 'updatedAt', i.updated_at, 'userIds', \
+         'createdAt', i.created_at, 'updatedAt', i.updated_at, 'ownerId', i.owner_id, 'userIds', \
          json((SELECT json_group_array(m.user_id ORDER BY m.position) FROM icp_members m WHERE m.icp_id = i.id)))"
     };
 }
@@ -100,6 +101,7 @@ struct IcpJson {
     active_until: Option<i64>,
     created_at: i64,
     updated_at: i64,
+    owner_id: Option<String>,
     user_ids: Vec<String>,
 }
 
@@ -135,6 +137,7 @@ impl TryFrom<IcpJson> for Icp {
             leads_per_list: u16::try_from(row.leads_per_list)
                 .map_err(|_| StoreError::Corrupt("leads_per_list out of range".into()))?,
             active_until: row.active_until.map(instant).transpose()?,
+            owner: row.owner_id.as_deref().map(user_id).transpose()?,
         })
     }
 }
@@ -329,8 +332,9 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn insert_icp(&self, icp: &Icp) -> StoreResult<()> {
-        self.write_icp(IcpWrite::Insert(icp.clone())).await?;
+    async fn insert_icp(&self, icp: &Icp, change: &Change) -> StoreResult<()> {
+        self.write_icp(IcpWrite::Insert(icp.clone(), change.clone()))
+            .await?;
         Ok(())
     }
 
@@ -374,18 +378,29 @@ impl Store for SqliteStore {
         u64::try_from(count).map_err(|_| StoreError::Corrupt(format!("bad count {count}")))
     }
 
-    async fn update_icp(&self, icp: &Icp, previous_update: Timestamp) -> StoreResult<()> {
+    async fn update_icp(&self, icp: &Icp, previous: &Icp, change: &Change) -> StoreResult<()> {
         self.write_icp(IcpWrite::Update {
             icp: icp.clone(),
-            previous_update,
+            previous: previous.clone(),
+            change: change.clone(),
         })
         .await?;
         Ok(())
     }
 
-    async fn delete_icp(&self, id: Uuid) -> StoreResult<bool> {
-        let written = self.write_icp(IcpWrite::Delete(id)).await?;
+    async fn delete_icp(&self, icp: &Icp, change: &Change) -> StoreResult<bool> {
+        let written = self
+            .write_icp(IcpWrite::Delete(icp.clone(), change.clone()))
+            .await?;
         Ok(written == Written::Deleted(true))
+    }
+
+    async fn versions(&self, id: Uuid) -> StoreResult<Vec<Version>> {
+        history::versions(&self.readers, id).await
+    }
+
+    async fn deleted_icps(&self, owner: &UserId, since: Timestamp) -> StoreResult<Vec<Version>> {
+        history::deleted(&self.readers, owner, since).await
     }
 
     fn pools(&self) -> Pools {

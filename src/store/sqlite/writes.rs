@@ -1,8 +1,10 @@
 //! The SQL of the ICP writes (insert, update, delete) on SQLite, run by the group-commit writer or
-//! alone.
+//! alone. Each records its version in `icp_versions` in the same transaction.
 
 use super::SqliteStore;
+use crate::domain::Icp;
 use crate::store::group_commit::{ApplyWrite, IcpWrite, Written};
+use crate::store::history::{versions_of_write, Change, VersionAction};
 use crate::store::{StoreError, StoreResult};
 use async_trait::async_trait;
 use sqlx::sqlite::SqliteConnection;
@@ -12,17 +14,47 @@ use sqlx::Sqlite;
 /// The ICP writes' SQL, run on a connection already inside a transaction (or a savepoint).
 pub(in crate::store) struct SqliteWrites;
 
+/// Records the versions of a write; a baseline only when the ICP has none yet.
+async fn record(
+    conn: &mut SqliteConnection,
+    icp: &Icp,
+    previous: Option<&Icp>,
+    change: &Change,
+) -> StoreResult<()> {
+    for (action, by, at, json) in versions_of_write(icp, previous, change) {
+        let sql = if action == VersionAction::Baseline {
+            "INSERT INTO icp_versions (icp_id, version, action, by_user, at, owner_id, icp) \
+             SELECT ?1, 1, ?2, ?3, ?4, ?5, ?6 \
+             WHERE NOT EXISTS (SELECT 1 FROM icp_versions WHERE icp_id = ?1)"
+        } else {
+            "INSERT INTO icp_versions (icp_id, version, action, by_user, at, owner_id, icp) \
+             SELECT ?1, coalesce(max(version), 0) + 1, ?2, ?3, ?4, ?5, ?6 FROM icp_versions \
+             WHERE icp_id = ?1"
+        };
+        sqlx::query(sql)
+            .bind(icp.id)
+            .bind(action.as_str())
+            .bind(by.as_str())
+            .bind(at.millis())
+            .bind(icp.owner.as_ref().map(|owner| owner.as_str()))
+            .bind(json)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl ApplyWrite for SqliteWrites {
     type Db = Sqlite;
 
     async fn apply(conn: &mut SqliteConnection, write: &IcpWrite) -> StoreResult<Written> {
         match write {
-            IcpWrite::Insert(icp) => {
+            IcpWrite::Insert(icp, change) => {
                 sqlx::query(
                     "INSERT INTO icps (id, name, description, lead_provider_criteria, custom_filter_criteria, \
-                     crm_filters, leads_per_list, active_until, created_at, updated_at) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     crm_filters, leads_per_list, active_until, created_at, updated_at, owner_id) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 )
                 .bind(icp.id)
                 .bind(&icp.name)
@@ -34,18 +66,21 @@ impl ApplyWrite for SqliteWrites {
                 .bind(icp.active_until.map(|t| t.millis()))
                 .bind(icp.created_at.millis())
                 .bind(icp.updated_at.millis())
+                .bind(icp.owner.as_ref().map(|owner| owner.as_str()))
                 .execute(&mut *conn)
                 .await?;
                 SqliteStore::write_members(conn, icp).await?;
+                record(conn, icp, None, change).await?;
                 Ok(Written::Done)
             }
             IcpWrite::Update {
                 icp,
-                previous_update,
+                previous,
+                change,
             } => {
                 let done = sqlx::query(
                     "UPDATE icps SET name = ?2, description = ?3, lead_provider_criteria = ?4, custom_filter_criteria = ?5, \
-                     crm_filters = ?6, leads_per_list = ?7, active_until = ?8, updated_at = ?9 \
+                     crm_filters = ?6, leads_per_list = ?7, active_until = ?8, updated_at = ?9, owner_id = ?11 \
                      WHERE id = ?1 AND updated_at = ?10",
                 )
                 .bind(icp.id)
@@ -57,7 +92,8 @@ impl ApplyWrite for SqliteWrites {
                 .bind(i64::from(icp.leads_per_list))
                 .bind(icp.active_until.map(|t| t.millis()))
                 .bind(icp.updated_at.millis())
-                .bind(previous_update.millis())
+                .bind(previous.updated_at.millis())
+                .bind(icp.owner.as_ref().map(|owner| owner.as_str()))
                 .execute(&mut *conn)
                 .await?;
                 if done.rows_affected() != 1 {
@@ -68,14 +104,27 @@ impl ApplyWrite for SqliteWrites {
                     .execute(&mut *conn)
                     .await?;
                 SqliteStore::write_members(conn, icp).await?;
+                record(conn, icp, Some(previous), change).await?;
                 Ok(Written::Done)
             }
-            IcpWrite::Delete(id) => {
-                let done = sqlx::query("DELETE FROM icps WHERE id = ?")
-                    .bind(id)
+            IcpWrite::Delete(icp, change) => {
+                let done = sqlx::query("DELETE FROM icps WHERE id = ? AND updated_at = ?")
+                    .bind(icp.id)
+                    .bind(icp.updated_at.millis())
                     .execute(&mut *conn)
                     .await?;
-                Ok(Written::Deleted(done.rows_affected() == 1))
+                if done.rows_affected() == 1 {
+                    record(conn, icp, Some(icp), change).await?;
+                    return Ok(Written::Deleted(true));
+                }
+                let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM icps WHERE id = ?")
+                    .bind(icp.id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                match exists {
+                    Some(_) => Err(StoreError::Stale),
+                    None => Ok(Written::Deleted(false)),
+                }
             }
         }
     }

@@ -1,0 +1,96 @@
+//! An ICP's history: its versions, making an old version current again, and restoring a deleted
+//! ICP (its owner, within `RESTORE_DAYS` days). Each restore is itself a new version.
+
+use super::{change, get_for, IcpError, IcpResult};
+use crate::domain::{Icp, Timestamp, UserId};
+use crate::store::{Change, Store, StoreError, Version, VersionAction};
+use crate::teams;
+use chrono::Duration;
+use uuid::Uuid;
+
+/// How long a deleted ICP can be restored by its owner.
+pub const RESTORE_DAYS: i64 = 30;
+
+/// The versions of `id`, newest first, for someone it is (or, deleted, was last) shared with.
+pub async fn versions(store: &dyn Store, user: &UserId, id: Uuid) -> IcpResult<Vec<Version>> {
+    if store.icp(id).await?.is_some() {
+        get_for(store, user, id).await?;
+        return Ok(store.versions(id).await?);
+    }
+    let versions = store.versions(id).await?;
+    match versions.first() {
+        Some(latest) if latest.icp.is_shared_with(user) => Ok(versions),
+        Some(_) => Err(IcpError::Forbidden(id)),
+        None => Err(IcpError::NotFound(id)),
+    }
+}
+
+/// Makes version `number` of `id` current again, as an update by `user` (with an update's rules:
+/// members it would add must be in the workspace; only the owner removes members).
+pub async fn restore_version(
+    store: &dyn Store,
+    user: &UserId,
+    id: Uuid,
+    number: u32,
+) -> IcpResult<Icp> {
+    get_for(store, user, id).await?;
+    let version = store
+        .versions(id)
+        .await?
+        .into_iter()
+        .find(|version| version.number == number)
+        .ok_or_else(|| IcpError::NoVersion(format!("ICP {id} has no version {number}")))?;
+    let body = serde_json::to_value(version.icp.to_draft())
+        .map_err(|e| IcpError::Store(StoreError::Corrupt(e.to_string())))?;
+    change(store, user, id, &body, VersionAction::Restored).await
+}
+
+/// The ICPs `user` owned and deleted in the last `RESTORE_DAYS` days, newest first.
+pub async fn deleted(store: &dyn Store, user: &UserId) -> IcpResult<Vec<Version>> {
+    Ok(store.deleted_icps(user, restore_window_start()).await?)
+}
+
+fn restore_window_start() -> Timestamp {
+    Timestamp(Timestamp::now().0 - Duration::days(RESTORE_DAYS))
+}
+
+/// Brings back an ICP `user` owned and deleted in the last `RESTORE_DAYS` days, as it was when
+/// deleted, with its id and creation time. Members who have left the owner's workspace since are
+/// left out (they could no longer be added).
+pub async fn restore_deleted(store: &dyn Store, user: &UserId, id: Uuid) -> IcpResult<Icp> {
+    if store.icp(id).await?.is_some() {
+        return Err(IcpError::NotDeleted(id));
+    }
+    let latest = store.versions(id).await?.into_iter().next();
+    let Some(latest) = latest.filter(|version| version.action == VersionAction::Deleted) else {
+        return Err(IcpError::NotFound(id));
+    };
+    if latest.icp.owner.as_ref() != Some(user) {
+        return Err(if latest.icp.is_shared_with(user) {
+            IcpError::OwnerOnly {
+                id,
+                what: "restore it",
+            }
+        } else {
+            IcpError::NotFound(id)
+        });
+    }
+    if latest.at < restore_window_start() {
+        return Err(IcpError::NoVersion(format!(
+            "ICP {id} was deleted more than {RESTORE_DAYS} days ago"
+        )));
+    }
+    let mut icp = latest.icp;
+    let membership = teams::membership(store, user)
+        .await
+        .map_err(|error| IcpError::Store(StoreError::Corrupt(error.to_string())))?;
+    let outsiders = store
+        .outsiders(&membership.workspace.id, &icp.user_ids)
+        .await?;
+    icp.user_ids.retain(|id| !outsiders.contains(id));
+    icp.updated_at = Timestamp::now();
+    store
+        .insert_icp(&icp, &Change::new(user, VersionAction::Restored))
+        .await?;
+    Ok(icp)
+}

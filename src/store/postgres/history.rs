@@ -1,0 +1,48 @@
+//! An ICP's versions and the recently deleted ICPs, read from Postgres (`icp_versions`).
+
+use crate::domain::{Timestamp, UserId};
+use crate::store::history::{version_from_row, DELETED_WHERE};
+use crate::store::{StoreResult, Version};
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+type VersionRow = (i32, String, String, DateTime<Utc>, Option<String>, String);
+
+fn version((number, action, by, at, owner, icp): VersionRow) -> StoreResult<Version> {
+    version_from_row(
+        i64::from(number),
+        &action,
+        &by,
+        Timestamp(at),
+        owner.as_deref(),
+        &icp,
+    )
+}
+
+pub(super) async fn versions(pool: &PgPool, id: Uuid) -> StoreResult<Vec<Version>> {
+    let rows: Vec<VersionRow> = sqlx::query_as(
+        "SELECT version, action, by_user, at, owner_id, icp::text FROM icp_versions \
+         WHERE icp_id = $1 ORDER BY version DESC",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(version).collect()
+}
+
+pub(super) async fn deleted(
+    pool: &PgPool,
+    owner: &UserId,
+    since: Timestamp,
+) -> StoreResult<Vec<Version>> {
+    let rows: Vec<VersionRow> = sqlx::query_as(&format!(
+        "SELECT v.version, v.action, v.by_user, v.at, v.owner_id, v.icp::text FROM icp_versions v \
+         WHERE v.owner_id = $1 AND v.at >= $2 AND {DELETED_WHERE} ORDER BY v.at DESC LIMIT 100"
+    ))
+    .bind(owner.as_str())
+    .bind(since.0)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(version).collect()
+}

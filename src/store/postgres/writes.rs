@@ -1,0 +1,133 @@
+//! The SQL of the ICP writes (insert, update, delete) on Postgres, run by the group-commit writer or
+//! alone. Each records its version in `icp_versions` in the same transaction.
+
+use super::lost_race_is_stale;
+use super::PgStore;
+use crate::domain::Icp;
+use crate::store::group_commit::{ApplyWrite, IcpWrite, Written};
+use crate::store::history::{versions_of_write, Change, VersionAction};
+use crate::store::{StoreError, StoreResult};
+use async_trait::async_trait;
+use sqlx::postgres::PgConnection;
+use sqlx::types::Json;
+use sqlx::Postgres;
+
+/// The ICP writes' SQL, run on a connection already inside a transaction (or a savepoint).
+pub(in crate::store) struct PgWrites;
+
+/// Records the versions of a write; a baseline only when the ICP has none yet.
+async fn record(
+    conn: &mut PgConnection,
+    icp: &Icp,
+    previous: Option<&Icp>,
+    change: &Change,
+) -> StoreResult<()> {
+    for (action, by, at, json) in versions_of_write(icp, previous, change) {
+        let sql = if action == VersionAction::Baseline {
+            "INSERT INTO icp_versions (icp_id, version, action, by_user, at, owner_id, icp) \
+             SELECT $1, 1, $2, $3, $4, $5, $6::jsonb \
+             WHERE NOT EXISTS (SELECT 1 FROM icp_versions WHERE icp_id = $1)"
+        } else {
+            "INSERT INTO icp_versions (icp_id, version, action, by_user, at, owner_id, icp) \
+             SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6::jsonb FROM icp_versions \
+             WHERE icp_id = $1"
+        };
+        sqlx::query(sql)
+            .bind(icp.id)
+            .bind(action.as_str())
+            .bind(by.as_str())
+            .bind(at.0)
+            .bind(icp.owner.as_ref().map(|owner| owner.as_str()))
+            .bind(json)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl ApplyWrite for PgWrites {
+    type Db = Postgres;
+
+    async fn apply(conn: &mut PgConnection, write: &IcpWrite) -> StoreResult<Written> {
+        match write {
+            IcpWrite::Insert(icp, change) => {
+                sqlx::query(
+                    "INSERT INTO icps (id, name, description, lead_provider_criteria, custom_filter_criteria, \
+                     crm_filters, leads_per_list, active_until, created_at, updated_at, owner_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(icp.id)
+                .bind(&icp.name)
+                .bind(&icp.description)
+                .bind(Json(&icp.lead_provider_criteria))
+                .bind(Json(&icp.custom_filter_criteria))
+                .bind(icp.crm_filters.as_ref().map(Json))
+                .bind(i32::from(icp.leads_per_list))
+                .bind(icp.active_until.map(|t| t.0))
+                .bind(icp.created_at.0)
+                .bind(icp.updated_at.0)
+                .bind(icp.owner.as_ref().map(|owner| owner.as_str()))
+                .execute(&mut *conn)
+                .await?;
+                PgStore::write_members(conn, icp).await?;
+                record(conn, icp, None, change).await?;
+                Ok(Written::Done)
+            }
+            IcpWrite::Update {
+                icp,
+                previous,
+                change,
+            } => {
+                let done = sqlx::query(
+                    "UPDATE icps SET name = $2, description = $3, lead_provider_criteria = $4, custom_filter_criteria = $5, \
+                     crm_filters = $6, leads_per_list = $7, active_until = $8, updated_at = $9, owner_id = $11 \
+                     WHERE id = $1 AND updated_at = $10",
+                )
+                .bind(icp.id)
+                .bind(&icp.name)
+                .bind(&icp.description)
+                .bind(Json(&icp.lead_provider_criteria))
+                .bind(Json(&icp.custom_filter_criteria))
+                .bind(icp.crm_filters.as_ref().map(Json))
+                .bind(i32::from(icp.leads_per_list))
+                .bind(icp.active_until.map(|t| t.0))
+                .bind(icp.updated_at.0)
+                .bind(previous.updated_at.0)
+                .bind(icp.owner.as_ref().map(|owner| owner.as_str()))
+                .execute(&mut *conn)
+                .await
+                .map_err(lost_race_is_stale)?;
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::Stale);
+                }
+                sqlx::query("DELETE FROM icp_members WHERE icp_id = $1")
+                    .bind(icp.id)
+                    .execute(&mut *conn)
+                    .await?;
+                PgStore::write_members(conn, icp).await?;
+                record(conn, icp, Some(previous), change).await?;
+                Ok(Written::Done)
+            }
+            IcpWrite::Delete(icp, change) => {
+                let done = sqlx::query("DELETE FROM icps WHERE id = $1 AND updated_at = $2")
+                    .bind(icp.id)
+                    .bind(icp.updated_at.0)
+                    .execute(&mut *conn)
+                    .await?;
+                if done.rows_affected() == 1 {
+                    record(conn, icp, Some(icp), change).await?;
+                    return Ok(Written::Deleted(true));
+                }
+                let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM icps WHERE id = $1")
+                    .bind(icp.id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                match exists {
+                    Some(_) => Err(StoreError::Stale),
+                    None => Ok(Written::Deleted(false)),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! An ICP's versions and the recently deleted ICPs, read from SQLite (`icp_versions`).
+
+use super::instant;
+use crate::domain::{Timestamp, UserId};
+use crate::store::history::{version_from_row, DELETED_WHERE};
+use crate::store::{StoreResult, Version};
+use sqlx::SqlitePool;
+use uuid::Uuid;
+
+type VersionRow = (i64, String, String, i64, Option<String>, String);
+
+fn version((number, action, by, at, owner, icp): VersionRow) -> StoreResult<Version> {
+    version_from_row(number, &action, &by, instant(at)?, owner.as_deref(), &icp)
+}
+
+pub(super) async fn versions(pool: &SqlitePool, id: Uuid) -> StoreResult<Vec<Version>> {
+    let rows: Vec<VersionRow> = sqlx::query_as(
+        "SELECT version, action, by_user, at, owner_id, icp FROM icp_versions \
+         WHERE icp_id = ? ORDER BY version DESC",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(version).collect()
+}
+
+pub(super) async fn deleted(
+    pool: &SqlitePool,
+    owner: &UserId,
+    since: Timestamp,
+) -> StoreResult<Vec<Version>> {
+    let rows: Vec<VersionRow> = sqlx::query_as(&format!(
+        "SELECT v.version, v.action, v.by_user, v.at, v.owner_id, v.icp FROM icp_versions v \
+         WHERE v.owner_id = ? AND v.at >= ? AND {DELETED_WHERE} ORDER BY v.at DESC LIMIT 100"
+    ))
+    .bind(owner.as_str())
+    .bind(since.millis())
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(version).collect()
+}
