@@ -65,7 +65,7 @@ async fn create_icp(
     ))
 }
 
-fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
+pub(super) fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::try_parse(raw).map_err(|_| ApiError::BadRequest {
         message: "Invalid ICP id".into(),
         details: vec![FieldError::new(

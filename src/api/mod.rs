@@ -2,6 +2,7 @@
 
 pub mod caller;
 pub mod error;
+pub mod history;
 pub mod icps;
 pub mod json;
 pub mod openapi;

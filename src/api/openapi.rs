@@ -28,7 +28,8 @@ use utoipa_axum::router::OpenApiRouter;
     modifiers(&BearerAuth),
     tags(
         (name = "ICPs", description = "Ideal Customer Profiles"),
-        (name = "Users", description = "The members of the caller's workspace")
+        (name = "Users", description = "The members of the caller's workspace"),
+        (name = "History", description = "An ICP's versions, restoring them, recently deleted ICPs, and owners")
     )
 )]
 pub struct ApiDoc;
@@ -84,6 +85,7 @@ pub fn routes_and_document() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(super::icps::router())
         .merge(super::users::router())
+        .merge(super::history::router())
         .split_for_parts()
 }
 

@@ -1,0 +1,231 @@
+//! An ICP's history and ownership through the API: its versions, restoring one, the caller's
+//! recently deleted ICPs and restoring one, and handing an ICP over to another member.
+
+use super::caller::AuthUser;
+use super::error::{ApiError, ErrorBody};
+use super::icps::parse_id;
+use super::json::ApiJson;
+use crate::domain::{FieldError, Icp, Timestamp, UserId};
+use crate::icps;
+use crate::state::AppState;
+use crate::store::{DynStore, Version};
+use axum::extract::{Path, State};
+use axum::Json;
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_versions))
+        .routes(routes!(restore_version))
+        .routes(routes!(list_deleted))
+        .routes(routes!(restore_deleted))
+        .routes(routes!(hand_over))
+}
+
+/// One version of an ICP: who did what, when, and the ICP as it was after it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionJson {
+    /// 1 for the oldest.
+    pub version: u32,
+    /// `created`, `updated`, `deleted`, `restored`, or `baseline` (the ICP as it was before its
+    /// first recorded change, for ICPs older than history).
+    #[schema(example = "updated")]
+    pub action: &'static str,
+    pub by: UserId,
+    pub at: Timestamp,
+    /// Who owned the ICP at this version.
+    pub owner_id: Option<UserId>,
+    pub icp: Icp,
+}
+
+impl From<Version> for VersionJson {
+    fn from(version: Version) -> Self {
+        Self {
+            version: version.number,
+            action: version.action.as_str(),
+            by: version.by,
+            at: version.at,
+            owner_id: version.icp.owner.clone(),
+            icp: version.icp,
+        }
+    }
+}
+
+/// Lists an ICP's versions, newest first (also of a deleted ICP, for those it was shared with).
+#[utoipa::path(
+    get,
+    path = "/api/v1/entities/icps/{id}/versions",
+    tag = "History",
+    params(("id" = uuid::Uuid, Path, description = "The ICP's id")),
+    responses(
+        (status = 200, body = Vec<VersionJson>),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+async fn list_versions(
+    AuthUser(user): AuthUser,
+    State(store): State<DynStore>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<VersionJson>>, ApiError> {
+    let versions = icps::versions(store.as_ref(), &user, parse_id(&id)?).await?;
+    Ok(Json(versions.into_iter().map(VersionJson::from).collect()))
+}
+
+/// Makes an old version current again; the restore is itself a new version.
+#[utoipa::path(
+    post,
+    path = "/api/v1/entities/icps/{id}/versions/{version}/restore",
+    tag = "History",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The ICP's id"),
+        ("version" = u32, Path, description = "The version to restore"),
+    ),
+    responses(
+        (status = 200, description = "The ICP as restored", body = Icp),
+        (status = 400, description = "The version would add someone outside the workspace, or remove the owner", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Not shared with the caller, or only the owner may remove the members this restore removes", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+async fn restore_version(
+    AuthUser(user): AuthUser,
+    State(store): State<DynStore>,
+    Path((id, version)): Path<(String, String)>,
+) -> Result<Json<Icp>, ApiError> {
+    let id = parse_id(&id)?;
+    let number = version.parse::<u32>().map_err(|_| ApiError::BadRequest {
+        message: "Invalid version".into(),
+        details: vec![FieldError::new(
+            vec!["version".into()],
+            "Must be a whole number from 1",
+        )],
+    })?;
+    let icp = icps::restore_version(store.as_ref(), &user, id, number).await?;
+    Ok(Json(icp))
+}
+
+/// An ICP the caller deleted, restorable for 30 days.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletedIcp {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub deleted_at: Timestamp,
+    pub deleted_by: UserId,
+}
+
+/// Lists the ICPs the caller owned and deleted in the last 30 days, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/entities/icps/deleted",
+    tag = "History",
+    responses(
+        (status = 200, body = Vec<DeletedIcp>),
+        (status = 401, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+async fn list_deleted(
+    AuthUser(user): AuthUser,
+    State(store): State<DynStore>,
+) -> Result<Json<Vec<DeletedIcp>>, ApiError> {
+    let deleted = icps::deleted(store.as_ref(), &user).await?;
+    Ok(Json(
+        deleted
+            .into_iter()
+            .map(|version| DeletedIcp {
+                id: version.icp.id,
+                name: version.icp.name,
+                deleted_at: version.at,
+                deleted_by: version.by,
+            })
+            .collect(),
+    ))
+}
+
+/// Restores an ICP its owner deleted in the last 30 days, with its id (members who left the
+/// workspace since are left out).
+#[utoipa::path(
+    post,
+    path = "/api/v1/entities/icps/{id}/restore",
+    tag = "History",
+    params(("id" = uuid::Uuid, Path, description = "The deleted ICP's id")),
+    responses(
+        (status = 200, description = "The ICP as restored", body = Icp),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Only its owner can restore it", body = ErrorBody),
+        (status = 404, description = "No such deleted ICP, or deleted over 30 days ago", body = ErrorBody),
+        (status = 409, description = "The ICP is not deleted", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+async fn restore_deleted(
+    AuthUser(user): AuthUser,
+    State(store): State<DynStore>,
+    Path(id): Path<String>,
+) -> Result<Json<Icp>, ApiError> {
+    let icp = icps::restore_deleted(store.as_ref(), &user, parse_id(&id)?).await?;
+    Ok(Json(icp))
+}
+
+/// Who owns an ICP: `{"userId": "user_…"}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnerJson {
+    pub user_id: UserId,
+}
+
+/// Hands the ICP over to another member of the caller's workspace (added to `userIds` if needed).
+/// Only the owner can.
+#[utoipa::path(
+    put,
+    path = "/api/v1/entities/icps/{id}/owner",
+    tag = "History",
+    params(("id" = uuid::Uuid, Path, description = "The ICP's id")),
+    request_body(content = OwnerJson, example = json!({"userId": "user_8fK2mQ7xR4tN1vB6cL9pZ3wY"})),
+    responses(
+        (status = 200, description = "The new owner", body = OwnerJson),
+        (status = 400, description = "Not a member of the caller's workspace", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Only the owner can hand it over", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+async fn hand_over(
+    AuthUser(user): AuthUser,
+    State(store): State<DynStore>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson,
+) -> Result<Json<OwnerJson>, ApiError> {
+    let id = parse_id(&id)?;
+    let to = match &body {
+        Value::Object(fields) if fields.len() == 1 => fields
+            .get("userId")
+            .and_then(Value::as_str)
+            .and_then(UserId::parse),
+        _ => None,
+    };
+    let to = to.ok_or_else(|| {
+        ApiError::invalid_body(vec![FieldError::new(
+            vec!["userId".into()],
+            "Expected {\"userId\": \"user_…\"} naming a member of your workspace",
+        )])
+    })?;
+    let icp = icps::hand_over(store.as_ref(), &user, id, &to).await?;
+    Ok(Json(OwnerJson {
+        user_id: icp.owner.unwrap_or(to),
+    }))
+}

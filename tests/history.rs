@@ -1,0 +1,314 @@
+//! Owners and history through the API, on SQLite and Postgres: owner-only actions (403 with the
+//! reference's body for members, 400 for removing the owner), handing an ICP over, versions and
+//! restoring one, and the recently deleted ICPs and restoring one.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{details, minimal, Caller, Database, TestApp};
+use icp_builder::store::Pools;
+use serde_json::{json, Value};
+
+on_both_databases!(
+    members_edit_but_only_the_owner_deletes_or_removes,
+    the_owner_hands_an_icp_over,
+    every_change_is_a_version_and_an_old_one_can_be_restored,
+    the_owner_restores_a_deleted_icp,
+    an_icp_older_than_history_keeps_its_state_before_the_first_change,
+);
+
+const ICPS: &str = "/api/v1/entities/icps";
+
+/// Olga's ICP shared with Bo and Cy, all three in Olga's workspace.
+async fn team(db: Database) -> (TestApp, Caller, Caller, Caller, String) {
+    let app = TestApp::start(db).await;
+    let olga = app.caller("olga").await;
+    let bo = app.caller("bo").await;
+    let cy = app.caller("cy").await;
+    app.join(&olga, &bo).await;
+    app.join(&olga, &cy).await;
+    let mut body = minimal("Team ICP");
+    body["userIds"] = json!([bo.id.as_str(), cy.id.as_str()]);
+    let id = app.create(&olga, &body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (app, olga, bo, cy, id)
+}
+
+async fn members_edit_but_only_the_owner_deletes_or_removes(db: Database) {
+    let (app, olga, bo, cy, id) = team(db).await;
+    let uri = format!("{ICPS}/{id}");
+
+    // A member edits the criteria.
+    let edited = app.patch(&bo, &id, &json!({"leadsPerList": 40})).await;
+    assert_eq!(edited.status, StatusCode::OK);
+
+    // A member removes another member, or deletes: 403 with the reference's body.
+    let removed = app
+        .patch(&bo, &id, &json!({"userIds": [olga.id.as_str()]}))
+        .await;
+    assert_eq!(
+        (removed.status, removed.body.clone()),
+        (
+            StatusCode::FORBIDDEN,
+            json!({"error": {"code": "FORBIDDEN", "message": "Only the ICP's owner can remove its members"}})
+        )
+    );
+    let deleted = app.delete(&bo, &id).await;
+    assert_eq!(
+        (deleted.status, deleted.body.clone()),
+        (
+            StatusCode::FORBIDDEN,
+            json!({"error": {"code": "FORBIDDEN", "message": "Only the ICP's owner can delete it"}})
+        )
+    );
+
+    // Nobody removes the owner: 400 at userIds.
+    let without_owner = app
+        .patch(
+            &bo,
+            &id,
+            &json!({"userIds": [bo.id.as_str(), cy.id.as_str()]}),
+        )
+        .await;
+    assert_eq!(without_owner.status, StatusCode::BAD_REQUEST);
+    let problems = details(&without_owner);
+    assert_eq!(problems[0].0, json!(["userIds"]));
+    assert!(problems[0]
+        .1
+        .contains("owns this ICP and cannot be removed"));
+
+    // Unchanged by the refusals; the owner removes Cy and deletes.
+    let after = app.get(&olga, &uri).await.body;
+    assert_eq!(after["leadsPerList"], 40);
+    assert_eq!(
+        after["userIds"],
+        json!([bo.id.as_str(), cy.id.as_str(), olga.id.as_str()])
+    );
+    let removed = app
+        .patch(&olga, &id, &json!({"userIds": [bo.id.as_str()]}))
+        .await;
+    assert_eq!(removed.status, StatusCode::OK);
+    assert_eq!(app.get(&cy, &uri).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.delete(&olga, &id).await.status, StatusCode::NO_CONTENT);
+}
+
+async fn the_owner_hands_an_icp_over(db: Database) {
+    let (app, olga, bo, cy, id) = team(db).await;
+    let owner_uri = format!("{ICPS}/{id}/owner");
+    let to_cy = json!({"userId": cy.id.as_str()});
+    let by_member = app
+        .send(Method::PUT, &owner_uri, Some(&bo.token), Some(&to_cy))
+        .await;
+    assert_eq!(by_member.status, StatusCode::FORBIDDEN);
+
+    let outsider = app.caller("out").await;
+    let refused = app
+        .send(
+            Method::PUT,
+            &owner_uri,
+            Some(&olga.token),
+            Some(&json!({"userId": outsider.id.as_str()})),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(details(&refused)[0].0, json!(["userId"]));
+    let malformed = app
+        .send(
+            Method::PUT,
+            &owner_uri,
+            Some(&olga.token),
+            Some(&json!({"owner": "x"})),
+        )
+        .await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+
+    let handed = app
+        .send(Method::PUT, &owner_uri, Some(&olga.token), Some(&to_cy))
+        .await;
+    assert_eq!(handed.status, StatusCode::OK);
+    assert_eq!(handed.body, json!({"userId": cy.id.as_str()}));
+    // Olga is an ordinary member now; Cy deletes.
+    assert_eq!(app.delete(&olga, &id).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.delete(&cy, &id).await.status, StatusCode::NO_CONTENT);
+}
+
+fn actions(versions: &Value) -> Vec<(u64, String)> {
+    versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["version"].as_u64().unwrap(),
+                v["action"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn every_change_is_a_version_and_an_old_one_can_be_restored(db: Database) {
+    let (app, olga, bo, _cy, id) = team(db).await;
+    let versions_uri = format!("{ICPS}/{id}/versions");
+    app.patch(
+        &bo,
+        &id,
+        &json!({"name": "Renamed by Bo", "leadsPerList": 50}),
+    )
+    .await;
+    app.patch(&olga, &id, &json!({"description": "Now described"}))
+        .await;
+
+    let versions = app.get(&bo, &versions_uri).await;
+    assert_eq!(versions.status, StatusCode::OK);
+    assert_eq!(
+        actions(&versions.body),
+        vec![
+            (3, "updated".to_owned()),
+            (2, "updated".to_owned()),
+            (1, "created".to_owned())
+        ]
+    );
+    let newest = &versions.body[0];
+    assert_eq!(newest["by"], olga.id.as_str());
+    assert_eq!(newest["ownerId"], olga.id.as_str());
+    assert_eq!(newest["icp"]["description"], "Now described");
+    assert_eq!(versions.body[1]["by"], bo.id.as_str());
+    assert_eq!(versions.body[2]["icp"]["name"], "Team ICP");
+
+    // Version 1 made current again by a member: a new version, "restored".
+    let restored = app
+        .send(
+            Method::POST,
+            &format!("{versions_uri}/1/restore"),
+            Some(&bo.token),
+            None,
+        )
+        .await;
+    assert_eq!(restored.status, StatusCode::OK, "{}", restored.body);
+    assert_eq!(restored.body["name"], "Team ICP");
+    assert_eq!(restored.body["leadsPerList"], 10);
+    assert_eq!(restored.body["description"], Value::Null);
+    let versions = app.get(&olga, &versions_uri).await.body;
+    assert_eq!(versions[0]["action"], "restored");
+    assert_eq!(versions[0]["version"], 4);
+
+    let missing = app
+        .send(
+            Method::POST,
+            &format!("{versions_uri}/9/restore"),
+            Some(&olga.token),
+            None,
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let stranger = app.caller("stranger").await;
+    assert_eq!(
+        app.get(&stranger, &versions_uri).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+async fn the_owner_restores_a_deleted_icp(db: Database) {
+    let (app, olga, bo, _cy, id) = team(db).await;
+    let created = app.get(&olga, &format!("{ICPS}/{id}")).await.body;
+    assert_eq!(
+        app.send(
+            Method::POST,
+            &format!("{ICPS}/{id}/restore"),
+            Some(&olga.token),
+            None
+        )
+        .await
+        .status,
+        StatusCode::CONFLICT,
+        "not deleted"
+    );
+    assert_eq!(app.delete(&olga, &id).await.status, StatusCode::NO_CONTENT);
+
+    let deleted = app.get(&olga, &format!("{ICPS}/deleted")).await;
+    assert_eq!(deleted.status, StatusCode::OK);
+    assert_eq!(deleted.body.as_array().unwrap().len(), 1);
+    assert_eq!(deleted.body[0]["id"], id.as_str());
+    assert_eq!(deleted.body[0]["name"], "Team ICP");
+    assert_eq!(deleted.body[0]["deletedBy"], olga.id.as_str());
+    assert_eq!(
+        app.get(&bo, &format!("{ICPS}/deleted")).await.body,
+        json!([])
+    );
+
+    let by_member = app
+        .send(
+            Method::POST,
+            &format!("{ICPS}/{id}/restore"),
+            Some(&bo.token),
+            None,
+        )
+        .await;
+    assert_eq!(by_member.status, StatusCode::FORBIDDEN);
+    let restored = app
+        .send(
+            Method::POST,
+            &format!("{ICPS}/{id}/restore"),
+            Some(&olga.token),
+            None,
+        )
+        .await;
+    assert_eq!(restored.status, StatusCode::OK, "{}", restored.body);
+    let mut expected = created.clone();
+    expected["updatedAt"] = restored.body["updatedAt"].clone();
+    assert_eq!(
+        restored.body, expected,
+        "as it was, with its id and creation time"
+    );
+    assert_eq!(
+        app.get(&bo, &format!("{ICPS}/{id}")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get(&olga, &format!("{ICPS}/deleted")).await.body,
+        json!([])
+    );
+    let versions = app.get(&olga, &format!("{ICPS}/{id}/versions")).await.body;
+    assert_eq!(
+        actions(&versions),
+        vec![
+            (3, "restored".to_owned()),
+            (2, "deleted".to_owned()),
+            (1, "created".to_owned())
+        ]
+    );
+}
+
+async fn an_icp_older_than_history_keeps_its_state_before_the_first_change(db: Database) {
+    let app = TestApp::start(db).await;
+    let olga = app.caller("olga").await;
+    let id = app.create(&olga, &minimal("Old ICP")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // As if created before history existed.
+    match app.store.pools() {
+        Pools::Sqlite { writer, .. } => {
+            sqlx::query("DELETE FROM icp_versions")
+                .execute(&writer)
+                .await
+                .unwrap();
+        }
+        Pools::Postgres(pool) => {
+            sqlx::query("DELETE FROM icp_versions")
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    }
+    app.patch(&olga, &id, &json!({"name": "New name"})).await;
+    let versions = app.get(&olga, &format!("{ICPS}/{id}/versions")).await.body;
+    assert_eq!(
+        actions(&versions),
+        vec![(2, "updated".to_owned()), (1, "baseline".to_owned())]
+    );
+    assert_eq!(versions[1]["icp"]["name"], "Old ICP");
+    assert_eq!(versions[0]["icp"]["name"], "New name");
+}
