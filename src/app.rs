@@ -1,6 +1,7 @@
 //! The page shell, the routes and the layout.
 
 use crate::pages::account::{SignIn, SignUp, UserMenu};
+use crate::pages::history::{IcpHistory, RecentlyDeleted};
 use crate::pages::icp_list::IcpList;
 use crate::pages::icps::{EditIcp, IcpDetail, NewIcp};
 use crate::pages::invitation::InvitationPage;
@@ -76,6 +77,8 @@ pub fn App() -> impl IntoView {
                     // Async: the status (403/404) is known before the first byte is sent.
                     <Route path=path!("/icps") view=IcpList ssr=SsrMode::Async />
                     <Route path=path!("/icps/new") view=NewIcp ssr=SsrMode::Async />
+                    <Route path=path!("/icps/deleted") view=RecentlyDeleted ssr=SsrMode::Async />
+                    <Route path=path!("/icps/:id/history") view=IcpHistory ssr=SsrMode::Async />
                     <Route path=path!("/icps/:id") view=IcpDetail ssr=SsrMode::Async />
                     <Route path=path!("/icps/:id/edit") view=EditIcp ssr=SsrMode::Async />
                 </Routes>

@@ -5,7 +5,7 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{details, minimal, Caller, Database, TestApp};
+use common::{details, location, minimal, text, Caller, Database, TestApp};
 use icp_builder::store::Pools;
 use serde_json::{json, Value};
 
@@ -15,6 +15,7 @@ on_both_databases!(
     every_change_is_a_version_and_an_old_one_can_be_restored,
     the_owner_restores_a_deleted_icp,
     an_icp_older_than_history_keeps_its_state_before_the_first_change,
+    the_pages_show_owners_changes_in_words_and_restore_without_javascript,
 );
 
 const ICPS: &str = "/api/v1/entities/icps";
@@ -311,4 +312,77 @@ async fn an_icp_older_than_history_keeps_its_state_before_the_first_change(db: D
     );
     assert_eq!(versions[1]["icp"]["name"], "Old ICP");
     assert_eq!(versions[0]["icp"]["name"], "New name");
+}
+
+async fn the_pages_show_owners_changes_in_words_and_restore_without_javascript(db: Database) {
+    let (app, olga, bo, _cy, id) = team(db).await;
+    let olga_cookie = app.session_cookie(&olga).await;
+    let bo_cookie = app.session_cookie(&bo).await;
+    app.patch(
+        &bo,
+        &id,
+        &json!({"leadsPerList": 50, "customFilterCriteria": [
+        {"type": "matchFieldWithRegex", "field": "company.name", "regex": "^Acme"}]}),
+    )
+    .await;
+
+    // The detail page names the owner; only the owner gets Delete and Hand over.
+    let page = app.visit(&format!("/icps/{id}"), Some(&olga_cookie)).await;
+    let html = text(&page);
+    assert!(html.contains("Owner") && html.contains(">olga<"), "{html}");
+    assert!(html.contains("Yes, delete this ICP") && html.contains("Hand over"));
+    let page = app.visit(&format!("/icps/{id}"), Some(&bo_cookie)).await;
+    assert!(!text(&page).contains("Yes, delete this ICP"));
+    assert!(text(&page).contains(&format!("/icps/{id}/history")));
+
+    // The history in words, with Restore for the older version.
+    let page = app
+        .visit(&format!("/icps/{id}/history"), Some(&bo_cookie))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = text(&page);
+    assert!(html.contains("Version 2 · Edited by bo"), "{html}");
+    assert!(html.contains("Leads per list: 10 → 50"), "{html}");
+    assert!(
+        html.contains("Added filter: Field matches pattern: company.name matches /^Acme/"),
+        "{html}"
+    );
+    assert!(html.contains("Version 1 · Created by olga"));
+    let restore = format!("/forms/icps/{id}/versions/1/restore");
+    assert!(html.contains(&restore));
+    let restored = app.submit(&restore, Some(&bo_cookie), &[]).await;
+    assert_eq!(
+        location(&restored),
+        format!("/icps/{id}/history?notice=restored")
+    );
+    assert_eq!(
+        app.get(&olga, &format!("{ICPS}/{id}")).await.body["leadsPerList"],
+        10
+    );
+
+    // Deleted, then restored from "Recently deleted" by the owner.
+    let deleted = app
+        .submit(&format!("/forms/icps/{id}/delete"), Some(&olga_cookie), &[])
+        .await;
+    assert_eq!(location(&deleted), "/icps");
+    let page = app.visit("/icps/deleted", Some(&olga_cookie)).await;
+    assert!(text(&page).contains("Team ICP"), "{}", text(&page));
+    let back = app
+        .submit(
+            &format!("/forms/icps/{id}/restore"),
+            Some(&olga_cookie),
+            &[],
+        )
+        .await;
+    assert_eq!(location(&back), format!("/icps/{id}?notice=restored"));
+    assert_eq!(
+        app.get(&bo, &format!("{ICPS}/{id}")).await.status,
+        StatusCode::OK
+    );
+    // A member's plain-form delete is refused with a page that says why.
+    let refused = app
+        .submit(&format!("/forms/icps/{id}/delete"), Some(&bo_cookie), &[])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(text(&refused).contains("Only the ICP&#39;s owner can delete it."));
 }

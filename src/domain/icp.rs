@@ -59,6 +59,9 @@ pub struct IcpDraft {
 
 pub const DEFAULT_LEADS_PER_LIST: u16 = 10;
 
+/// How many days a deleted ICP can be restored by its owner.
+pub const RESTORE_DAYS: i64 = 30;
+
 fn default_leads_per_list() -> u16 {
     DEFAULT_LEADS_PER_LIST
 }

@@ -29,7 +29,10 @@ pub fn router() -> Router<AppState> {
         .route("/forms/icps/{id}/delete", post(delete_from_form))
 }
 
-async fn signed_in_or_redirect(session: &Session, back_to: &str) -> Result<UserId, Response> {
+pub(super) async fn signed_in_or_redirect(
+    session: &Session,
+    back_to: &str,
+) -> Result<UserId, Response> {
     session_user(session).await.ok_or_else(|| {
         let next = url::form_urlencoded::byte_serialize(back_to.as_bytes()).collect::<String>();
         Redirect::to(&format!("/sign-in?next={next}")).into_response()
@@ -181,17 +184,15 @@ async fn delete_from_form(
 }
 
 /// The page for a save or delete that did not happen (invalid input is shown in the form instead).
-fn refused(error: IcpError) -> Response {
+pub(super) fn refused(error: IcpError) -> Response {
     match error {
         IcpError::Forbidden(_) => {
             problem(StatusCode::FORBIDDEN, "You don’t have access to this ICP.")
         }
-        IcpError::OwnerOnly { what, .. } => problem(
+        IcpError::OwnerOnly { .. } => super::page(
             StatusCode::FORBIDDEN,
-            match what {
-                "delete it" => "Only the ICP’s owner can delete it.",
-                _ => "Only the ICP’s owner can remove its members.",
-            },
+            "Only the ICP’s owner can do this",
+            &format!("{error}."),
         ),
         IcpError::NotFound(_) | IcpError::NoVersion(_) => {
             problem(StatusCode::NOT_FOUND, "This ICP doesn’t exist.")
@@ -201,7 +202,15 @@ fn refused(error: IcpError) -> Response {
             StatusCode::CONFLICT,
             "Someone else is changing this ICP right now. Go back and save again.",
         ),
-        IcpError::Invalid(_) => problem(StatusCode::BAD_REQUEST, "The form could not be read."),
+        IcpError::Invalid(details) => super::page(
+            StatusCode::BAD_REQUEST,
+            "This change was not saved",
+            &details
+                .iter()
+                .map(|detail| detail.message.clone())
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
         IcpError::Store(cause) => {
             tracing::error!(cause = %crate::error_chain(&cause), "form post failed");
             problem(

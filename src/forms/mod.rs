@@ -2,6 +2,7 @@
 //! forms' (`account`), and the body limit every form post and server-function call is read under.
 
 pub mod account;
+pub mod history;
 pub mod icps;
 pub mod team;
 
@@ -22,6 +23,7 @@ use leptos::server_fn::error::FromServerFnError;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(icps::router())
+        .merge(history::router())
         .merge(account::router())
         .merge(team::router())
 }
@@ -97,11 +99,13 @@ fn posted<T>(form: Result<Form<T>, FormRejection>) -> Result<T, (StatusCode, &'s
     }
 }
 
+/// A small HTML page; `title` and `text` are escaped (they may quote what a user typed).
 fn page(status: StatusCode, title: &str, text: &str) -> Response {
+    let title = escaped(title);
     let text = if text.is_empty() {
         String::new()
     } else {
-        format!("<p>{text}</p>")
+        format!("<p>{}</p>", escaped(text))
     };
     let page = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
@@ -109,6 +113,19 @@ fn page(status: StatusCode, title: &str, text: &str) -> Response {
          </main></body></html>"
     );
     (status, [("content-type", "text/html; charset=utf-8")], page).into_response()
+}
+
+fn escaped(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&#39;".to_owned(),
+            other => other.to_string(),
+        })
+        .collect()
 }
 
 fn problem(status: StatusCode, message: &'static str) -> Response {

@@ -2,14 +2,12 @@
 //! ICP (its owner, within `RESTORE_DAYS` days). Each restore is itself a new version.
 
 use super::{change, get_for, IcpError, IcpResult};
+pub use crate::domain::RESTORE_DAYS;
 use crate::domain::{Icp, Timestamp, UserId};
 use crate::store::{Change, Store, StoreError, Version, VersionAction};
 use crate::teams;
 use chrono::Duration;
 use uuid::Uuid;
-
-/// How long a deleted ICP can be restored by its owner.
-pub const RESTORE_DAYS: i64 = 30;
 
 /// The versions of `id`, newest first, for someone it is (or, deleted, was last) shared with.
 pub async fn versions(store: &dyn Store, user: &UserId, id: Uuid) -> IcpResult<Vec<Version>> {

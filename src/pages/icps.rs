@@ -6,24 +6,54 @@ use super::describe::{
 };
 use crate::builder::save::builder_start;
 use crate::builder::view::{BuilderInit, IcpBuilder};
-use crate::domain::Icp;
+use crate::domain::{Icp, UserId};
 use crate::page_error::PageError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use serde::{Deserialize, Serialize};
 
 /// The form state a plain (no-JavaScript) post sends back, with its errors; rendered instead of
 /// loading the ICP afresh.
 #[derive(Debug, Clone)]
 pub struct Resubmission(pub BuilderInit);
 
+/// An ICP with the people around it, by name: its owner, its members, and the teammates its
+/// owner can hand it over to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IcpWithPeople {
+    pub icp: Icp,
+    pub owner: Option<String>,
+    pub i_own: bool,
+    pub shared_with: Vec<String>,
+    /// (id, name) of the other workspace members, for the owner's hand-over.
+    pub teammates: Vec<(UserId, String)>,
+}
+
 #[server(prefix = "/fn", output = crate::page_error::JsonText)]
-pub async fn icp_page(id: String) -> Result<Icp, PageError> {
+pub async fn icp_page(id: String) -> Result<IcpWithPeople, PageError> {
+    use super::history::ssr::{name, teammate_names};
     let user = crate::page_error::signed_in_user().await?;
     let state = expect_context::<crate::state::AppState>();
     let parsed = uuid::Uuid::try_parse(&id)
         .map_err(|_| PageError::NotFound(format!("ICP not found: {id}")))?;
-    Ok(crate::icps::get_for(state.store.as_ref(), &user, parsed).await?)
+    let store = state.store.as_ref();
+    let icp = crate::icps::get_for(store, &user, parsed).await?;
+    let names = teammate_names(store, &user).await?;
+    let i_own = icp.owner.as_ref() == Some(&user);
+    let mut teammates: Vec<(UserId, String)> = names
+        .iter()
+        .filter(|(id, _)| **id != user)
+        .map(|(id, name)| (id.clone(), name.clone()))
+        .collect();
+    teammates.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(IcpWithPeople {
+        owner: icp.owner.as_ref().map(|owner| name(&names, owner)),
+        i_own,
+        shared_with: icp.user_ids.iter().map(|id| name(&names, id)).collect(),
+        teammates,
+        icp,
+    })
 }
 
 /// Sets the HTTP status of the page being rendered on the server.
@@ -97,7 +127,7 @@ pub fn IcpDetail() -> impl IntoView {
         }>
             {move || Suspend::new(async move {
                 match icp.await {
-                    Ok(icp) => view! { <IcpView icp=icp /> }.into_any(),
+                    Ok(page) => view! { <IcpView page /> }.into_any(),
                     Err(error) => view! { <Problem error=error /> }.into_any(),
                 }
             })}
@@ -106,7 +136,19 @@ pub fn IcpDetail() -> impl IntoView {
 }
 
 #[component]
-fn IcpView(icp: Icp) -> impl IntoView {
+fn IcpView(page: IcpWithPeople) -> impl IntoView {
+    let IcpWithPeople {
+        icp,
+        owner,
+        i_own,
+        shared_with,
+        teammates,
+    } = page;
+    let notice = match use_query_map().get_untracked().get("notice").as_deref() {
+        Some("restored") => Some("The ICP was restored."),
+        Some("handed") => Some("The ICP was handed over; its new owner can delete it."),
+        _ => None,
+    };
     let id = icp.id.to_string();
     let json = serde_json::to_string_pretty(&icp).unwrap_or_default();
     let until = icp
@@ -128,24 +170,41 @@ fn IcpView(icp: Icp) -> impl IntoView {
                 <a class="button" href=format!("/icps/new?from={id}")>
                     "Duplicate"
                 </a>
-                <details class="confirm">
-                    <summary class="button button-danger">"Delete…"</summary>
-                    <form
-                        method="post"
-                        action=format!("/forms/icps/{id}/delete")
-                        class="confirm-box"
-                    >
-                        <p>
-                            "Delete “" {icp.name.clone()}
-                            "” for everyone it is shared with? This cannot be undone."
-                        </p>
-                        <button type="submit" class="button button-danger">
-                            "Yes, delete this ICP"
-                        </button>
-                    </form>
-                </details>
+                <a class="button" href=format!("/icps/{id}/history")>
+                    "History"
+                </a>
+                {i_own
+                    .then(|| {
+                        view! {
+                            <HandOver id=id.clone() teammates />
+                            <details class="confirm">
+                                <summary class="button button-danger">"Delete…"</summary>
+                                <form
+                                    method="post"
+                                    action=format!("/forms/icps/{id}/delete")
+                                    class="confirm-box"
+                                >
+                                    <p>
+                                        "Delete “" {icp.name.clone()}
+                                        "” for everyone it is shared with? You can restore it from Recently deleted for 30 days."
+                                    </p>
+                                    <button type="submit" class="button button-danger">
+                                        "Yes, delete this ICP"
+                                    </button>
+                                </form>
+                            </details>
+                        }
+                    })}
             </div>
         </div>
+        {notice
+            .map(|text| {
+                view! {
+                    <p class="alert alert-success" role="status">
+                        {text}
+                    </p>
+                }
+            })}
         <div class="detail-grid">
             <section class="panel" aria-labelledby="facts-heading">
                 <h2 id="facts-heading">"Basics"</h2>
@@ -154,10 +213,10 @@ fn IcpView(icp: Icp) -> impl IntoView {
                     <dd>{icp.leads_per_list}</dd>
                     <dt>"Active until"</dt>
                     <dd>{until}</dd>
+                    <dt>"Owner"</dt>
+                    <dd>{owner.unwrap_or_else(|| "Nobody".to_owned())}</dd>
                     <dt>"Shared with"</dt>
-                    <dd>
-                        {icp.user_ids.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(", ")}
-                    </dd>
+                    <dd>{shared_with.join(", ")}</dd>
                     <dt>"Created"</dt>
                     <dd>{icp.created_at.to_string()}</dd>
                     <dt>"Updated"</dt>
@@ -247,6 +306,37 @@ fn IcpView(icp: Icp) -> impl IntoView {
             </section>
         </div>
     }
+}
+
+/// The owner's "Hand over…": choose a teammate to own the ICP.
+#[component]
+fn HandOver(id: String, teammates: Vec<(UserId, String)>) -> impl IntoView {
+    (!teammates.is_empty()).then(|| {
+        view! {
+            <details class="confirm">
+                <summary class="button">"Hand over…"</summary>
+                <form
+                    method="post"
+                    action=format!("/forms/icps/{id}/owner")
+                    class="confirm-box"
+                >
+                    <label for="new-owner">"New owner"</label>
+                    <select id="new-owner" name="owner">
+                        {teammates
+                            .into_iter()
+                            .map(|(id, name)| {
+                                view! { <option value=id.to_string()>{name}</option> }
+                            })
+                            .collect_view()}
+                    </select>
+                    <p class="hint">"You stay a member; only the new owner can delete it."</p>
+                    <button type="submit" class="button button-primary">
+                        "Hand over"
+                    </button>
+                </form>
+            </details>
+        }
+    })
 }
 
 /// The builder page around its form: loads where to start unless a plain post brought it back.

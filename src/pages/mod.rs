@@ -1,7 +1,10 @@
 //! The app's pages: the ICP list, detail and builder pages, the account pages and the team pages.
 
 pub mod account;
+#[cfg(feature = "ssr")]
+pub mod changes;
 pub mod describe;
+pub mod history;
 pub mod icp_list;
 pub mod icps;
 pub mod invitation;

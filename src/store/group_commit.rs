@@ -30,7 +30,7 @@ pub(super) enum IcpWrite {
     /// Applied only if the row is still as `previous` (its `updated_at`); `Stale` otherwise.
     Update {
         icp: Icp,
-        previous: Icp,
+        previous: Box<Icp>,
         change: Change,
     },
     /// Deletes the ICP if it is still as `icp` (its `updated_at`): `Stale` when it changed since,

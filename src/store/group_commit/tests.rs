@@ -215,7 +215,7 @@ async fn one_failing_write_fails_alone<A: ApplyWrite>(store: &dyn Store, pool: &
         job(IcpWrite::Insert(first.clone(), change())),
         job(IcpWrite::Update {
             icp: stale,
-            previous: wrong_previous,
+            previous: Box::new(wrong_previous),
             change: change(),
         }),
         job(IcpWrite::Insert(second.clone(), change())),

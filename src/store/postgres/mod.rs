@@ -313,7 +313,7 @@ impl Store for PgStore {
     async fn update_icp(&self, icp: &Icp, previous: &Icp, change: &Change) -> StoreResult<()> {
         self.write_icp(IcpWrite::Update {
             icp: icp.clone(),
-            previous: previous.clone(),
+            previous: Box::new(previous.clone()),
             change: change.clone(),
         })
         .await?;

@@ -381,7 +381,7 @@ impl Store for SqliteStore {
     async fn update_icp(&self, icp: &Icp, previous: &Icp, change: &Change) -> StoreResult<()> {
         self.write_icp(IcpWrite::Update {
             icp: icp.clone(),
-            previous: previous.clone(),
+            previous: Box::new(previous.clone()),
             change: change.clone(),
         })
         .await?;

@@ -1,0 +1,314 @@
+//! An ICP's history (`/icps/{id}/history`): its versions newest first, what each changed in words,
+//! and Restore for older ones; and the owner's recently deleted ICPs (`/icps/deleted`). Restores
+//! post to `crate::forms::history`.
+
+use super::describe::day_month_year_time;
+use super::icps::Problem;
+use crate::domain::Timestamp;
+use crate::page_error::PageError;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// One version as the history page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionLine {
+    pub number: u32,
+    /// "Created", "Edited", …
+    pub action: String,
+    pub by: String,
+    pub at: Timestamp,
+    /// What it changed from the version before, in words.
+    pub changes: Vec<String>,
+    /// An older version of an ICP that exists: it can be made current again.
+    pub restorable: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryView {
+    pub id: Uuid,
+    pub name: String,
+    /// Deleted ICPs show their history too (to those it was shared with).
+    pub deleted: bool,
+    pub versions: Vec<VersionLine>,
+}
+
+#[server(prefix = "/fn", output = crate::page_error::JsonText)]
+pub async fn icp_history(id: String) -> Result<HistoryView, PageError> {
+    use crate::store::VersionAction;
+    let user = crate::page_error::signed_in_user().await?;
+    let state = expect_context::<crate::state::AppState>();
+    let store = state.store.as_ref();
+    let id =
+        Uuid::try_parse(&id).map_err(|_| PageError::NotFound(format!("ICP not found: {id}")))?;
+    let versions = crate::icps::versions(store, &user, id).await?;
+    let names = ssr::teammate_names(store, &user).await?;
+    let name_of = |user: &crate::domain::UserId| ssr::name(&names, user);
+    let exists = store
+        .icp(id)
+        .await
+        .map_err(|error| PageError::from(crate::icps::IcpError::Store(error)))?
+        .is_some();
+    let lines = versions
+        .iter()
+        .enumerate()
+        .map(|(index, version)| {
+            let older = versions.get(index + 1);
+            let changes = match (version.action, older) {
+                (VersionAction::Deleted, _) => vec!["Deleted".to_owned()],
+                (_, Some(older)) => super::changes::changes(&older.icp, &version.icp, &name_of),
+                (_, None) => Vec::new(),
+            };
+            VersionLine {
+                number: version.number,
+                action: match version.action {
+                    VersionAction::Baseline => "As it was before history began",
+                    VersionAction::Created => "Created",
+                    VersionAction::Updated => "Edited",
+                    VersionAction::Deleted => "Deleted",
+                    VersionAction::Restored => "Restored",
+                }
+                .to_owned(),
+                by: name_of(&version.by),
+                at: version.at,
+                changes,
+                restorable: exists && index > 0 && version.action != VersionAction::Deleted,
+            }
+        })
+        .collect();
+    Ok(HistoryView {
+        id,
+        name: versions
+            .first()
+            .map(|version| version.icp.name.clone())
+            .unwrap_or_default(),
+        deleted: !exists,
+        versions: lines,
+    })
+}
+
+#[cfg(feature = "ssr")]
+pub(super) mod ssr {
+    use crate::domain::UserId;
+    use crate::page_error::PageError;
+    use crate::store::Store;
+    use std::collections::HashMap;
+
+    /// The caller's teammates' names by id.
+    pub async fn teammate_names(
+        store: &dyn Store,
+        user: &UserId,
+    ) -> Result<HashMap<UserId, String>, PageError> {
+        let members = crate::teams::members(store, user).await.map_err(|error| {
+            tracing::error!(%error, "could not read the workspace's members");
+            PageError::Server
+        })?;
+        Ok(members
+            .into_iter()
+            .map(|member| (member.user.id, member.user.name))
+            .collect())
+    }
+
+    /// A teammate's name, or the id of someone outside the workspace.
+    pub fn name(names: &HashMap<UserId, String>, user: &UserId) -> String {
+        names.get(user).cloned().unwrap_or_else(|| user.to_string())
+    }
+}
+
+#[component]
+pub fn IcpHistory() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").unwrap_or_default());
+    let history = Resource::new(id, icp_history);
+    view! {
+        <Suspense fallback=|| {
+            view! { <p class="loading">"Loading the history…"</p> }
+        }>
+            {move || Suspend::new(async move {
+                match history.await {
+                    Ok(history) => view! { <HistoryBody history /> }.into_any(),
+                    Err(error) => view! { <Problem error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn HistoryBody(history: HistoryView) -> impl IntoView {
+    let restored = use_query_map().get_untracked().get("notice").as_deref() == Some("restored");
+    let id = history.id;
+    let title = format!("History of {}", history.name);
+    view! {
+        <Title text=title.clone() />
+        <div class="page-head">
+            <h1>{title}</h1>
+            <div class="actions">
+                {(!history.deleted)
+                    .then(|| {
+                        view! {
+                            <a class="button" href=format!("/icps/{id}")>
+                                "Back to the ICP"
+                            </a>
+                        }
+                    })}
+            </div>
+        </div>
+        {restored
+            .then(|| {
+                view! {
+                    <p class="alert alert-success" role="status">
+                        "The version was restored; it is the newest version now."
+                    </p>
+                }
+            })}
+        {history
+            .deleted
+            .then(|| {
+                view! {
+                    <p class="alert alert-error" role="status">
+                        "This ICP was deleted. Its owner can restore it from "
+                        <a href="/icps/deleted">"Recently deleted"</a>
+                        "."
+                    </p>
+                }
+            })}
+        <ol class="history" aria-label="Versions, newest first">
+            {history
+                .versions
+                .into_iter()
+                .map(|version| view! { <VersionItem id version /> })
+                .collect_view()}
+        </ol>
+    }
+}
+
+#[component]
+fn VersionItem(id: Uuid, version: VersionLine) -> impl IntoView {
+    let heading = format!(
+        "Version {} · {} by {}",
+        version.number, version.action, version.by
+    );
+    let restore = format!("/forms/icps/{id}/versions/{}/restore", version.number);
+    view! {
+        <li class="panel version">
+            <h2>
+                {heading} " · "
+                <time datetime=version.at.to_string()>{day_month_year_time(version.at)}</time>
+            </h2>
+            {if version.changes.is_empty() {
+                view! { <p class="meta">"No changes to its fields."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="words">
+                        {version
+                            .changes
+                            .into_iter()
+                            .map(|change| view! { <li>{change}</li> })
+                            .collect_view()}
+                    </ul>
+                }
+                    .into_any()
+            }}
+            {version
+                .restorable
+                .then(|| {
+                    view! {
+                        <form method="post" action=restore>
+                            <button type="submit" class="button">
+                                "Restore version "
+                                {version.number}
+                            </button>
+                        </form>
+                    }
+                })}
+        </li>
+    }
+}
+
+/// An ICP in "Recently deleted".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeletedLine {
+    pub id: Uuid,
+    pub name: String,
+    pub deleted_at: Timestamp,
+    pub by: String,
+}
+
+#[server(prefix = "/fn", output = crate::page_error::JsonText)]
+pub async fn deleted_icps() -> Result<Vec<DeletedLine>, PageError> {
+    let user = crate::page_error::signed_in_user().await?;
+    let state = expect_context::<crate::state::AppState>();
+    let store = state.store.as_ref();
+    let deleted = crate::icps::deleted(store, &user).await?;
+    let names = ssr::teammate_names(store, &user).await?;
+    Ok(deleted
+        .into_iter()
+        .map(|version| DeletedLine {
+            id: version.icp.id,
+            name: version.icp.name,
+            deleted_at: version.at,
+            by: ssr::name(&names, &version.by),
+        })
+        .collect())
+}
+
+#[component]
+pub fn RecentlyDeleted() -> impl IntoView {
+    let deleted = Resource::new(|| (), |_| deleted_icps());
+    view! {
+        <Title text="Recently deleted" />
+        <h1>"Recently deleted"</h1>
+        <p>
+            "ICPs you owned and deleted in the last " {crate::domain::RESTORE_DAYS}
+            " days. Restoring one brings it back as it was, for everyone it was shared with."
+        </p>
+        <Suspense fallback=|| {
+            view! { <p class="loading">"Loading…"</p> }
+        }>
+            {move || Suspend::new(async move {
+                match deleted.await {
+                    Ok(lines) if lines.is_empty() => {
+                        view! { <p>"Nothing was deleted recently."</p> }.into_any()
+                    }
+                    Ok(lines) => {
+                        view! {
+                            <ul class="deleted-list">
+                                {lines
+                                    .into_iter()
+                                    .map(|line| view! { <DeletedItem line /> })
+                                    .collect_view()}
+                            </ul>
+                        }
+                            .into_any()
+                    }
+                    Err(error) => view! { <Problem error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn DeletedItem(line: DeletedLine) -> impl IntoView {
+    let restore = format!("/forms/icps/{}/restore", line.id);
+    view! {
+        <li class="panel">
+            <strong>{line.name.clone()}</strong>
+            " · deleted "
+            <time datetime=line.deleted_at.to_string()>{day_month_year_time(line.deleted_at)}</time>
+            " by "
+            {line.by}
+            " · "
+            <a href=format!("/icps/{}/history", line.id)>"History"</a>
+            <form method="post" action=restore class="inline-form">
+                <button type="submit" class="button">
+                    "Restore"
+                    <span class="visually-hidden">" " {line.name}</span>
+                </button>
+            </form>
+        </li>
+    }
+}
