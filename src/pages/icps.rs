@@ -315,11 +315,7 @@ fn HandOver(id: String, teammates: Vec<(UserId, String)>) -> impl IntoView {
         view! {
             <details class="confirm">
                 <summary class="button">"Hand over…"</summary>
-                <form
-                    method="post"
-                    action=format!("/forms/icps/{id}/owner")
-                    class="confirm-box"
-                >
+                <form method="post" action=format!("/forms/icps/{id}/owner") class="confirm-box">
                     <label for="new-owner">"New owner"</label>
                     <select id="new-owner" name="owner">
                         {teammates
