@@ -75,7 +75,7 @@ test("the builder with several rows and errors shown, with screenshots at deskto
   await expectAccessible(page, "the new builder");
 
   await page.getByLabel("Description").fill("Technology leaders in German-speaking regions");
-  await addTags(page.getByLabel("Teammates’ user ids"), ["user_teammate123"]);
+  await addTags(page.getByLabel("Share with teammates"), ["user_teammate123"]);
   await addTags(row(page, "Lead source 1").getByLabel("Job titles"), ["CTO", "VP Engineering"]);
   await page.getByRole("button", { name: "Add lead source" }).click();
   await row(page, "Lead source 2").getByLabel("Search for").selectOption("company");

@@ -15,7 +15,7 @@ import {
 test("an ICP built with a lead source, all seven filter types and CRM filters is stored exactly as entered", async ({
   page,
 }) => {
-  await signUp(page);
+  const account = await signUp(page);
   await visit(page, "/icps/new");
   await expect(page.getByRole("heading", { level: 1, name: "New ICP" })).toBeVisible();
   const me = await creatorId(page);
@@ -26,7 +26,7 @@ test("an ICP built with a lead source, all seven filter types and CRM filters is
   await page.getByLabel("Description").fill("Technology leaders in German-speaking regions");
   await page.getByLabel("Leads per list").fill("25");
   await page.getByLabel("Active until (UTC)").fill("2031-06-30T12:30");
-  await addTags(page.getByLabel("Teammates’ user ids"), ["user_teammate123"]);
+  await addTags(page.getByLabel("Share with teammates"), ["user_teammate123"]);
   await expect(page.getByRole("button", { name: "Remove user_teammate123" })).toBeVisible();
 
   // The new form starts with one lead-source row.
@@ -129,7 +129,9 @@ test("an ICP built with a lead source, all seven filter types and CRM filters is
   const basics = page.locator("dl.facts");
   await expect(basics).toContainText("Leads per list25");
   await expect(basics).toContainText("30 Jun 2031, 12:30 UTC");
-  await expect(basics).toContainText(`user_teammate123, ${me}`);
+  // Members by name (an id that names no teammate as the id); the creator owns it.
+  await expect(basics).toContainText(`Shared withuser_teammate123, ${account.name}`);
+  await expect(basics).toContainText(`Owner${account.name}`);
   const sources = page.getByRole("region", { name: "Lead sources" });
   await expect(sources.getByRole("listitem")).toHaveText([
     "People · Job titles: CTO, VP Engineering · Countries: Germany · 100–5000 employees",

@@ -1,6 +1,7 @@
-// A workspace in two browsers: the owner invites a teammate by email, the teammate opens the link
-// signed out, signs in and joins; both see each other on the team page, and the teammate can then
-// be shared an ICP through the API. The team and invitation pages pass axe.
+// A team in two browsers: the owner invites a teammate, who joins through the link by signing up;
+// the owner shares an ICP by picking the teammate by name with the keyboard only; the teammate edits
+// it; the owner sees the change in words in its History and restores the earlier version. The team
+// page, the invitation page, the picker (open) and the history pass axe.
 import AxeBuilder from "@axe-core/playwright";
 import { test, expect, signUp, visit, uniqueEmail, createIcpViaApi, minimalBody, uniqueTag } from "../support/app";
 import type { Page } from "@playwright/test";
@@ -8,10 +9,10 @@ import type { Page } from "@playwright/test";
 async function expectAccessible(page: Page, what: string) {
   const results = await new AxeBuilder({ page }).analyze();
   const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect.soft(bad.map((v) => `${v.id}: ${v.help}`), `axe on ${what}`).toEqual([]);
+  expect.soft(bad.map((v) => `${v.id}: ${v.help} ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`), `axe on ${what}`).toEqual([]);
 }
 
-test("the owner invites a teammate, who joins through the link", async ({ page, browser, baseURL }) => {
+test("invite, join by sign-up, share by name, edit, and restore from history", async ({ page, browser, baseURL }) => {
   const owner = await signUp(page, { name: "Olga Owner" });
   await visit(page, "/settings/team");
   await expect(page.getByRole("heading", { level: 1, name: "Team" })).toBeVisible();
@@ -19,17 +20,18 @@ test("the owner invites a teammate, who joins through the link", async ({ page, 
   await expect(members.getByRole("row").filter({ hasText: owner.email })).toContainText("Owner");
   await expectAccessible(page, "the team page");
 
-  // Someone already in the workspace cannot be invited; an invitation's link is shown once.
+  // Someone already in the workspace cannot be invited; a new invitation's link is shown once.
   await page.getByLabel("Invite by email").fill(owner.email);
   await page.getByRole("button", { name: "Create invitation link" }).click();
   await expect(page.locator("[id='email-error']")).toHaveText("That person is already a member of your workspace.");
-  const teammateEmail = uniqueEmail("tim");
-  await page.getByLabel("Invite by email").fill(teammateEmail);
+  const timEmail = uniqueEmail("tim");
+  await page.getByLabel("Invite by email").fill(timEmail);
   await page.getByRole("button", { name: "Create invitation link" }).click();
   await expect(page).toHaveURL(/\/settings\/team\?notice=invited$/);
   const link = (await page.locator("code.token").innerText()).trim();
   expect(link).toMatch(/\/invite\/inv_[A-Za-z0-9]+$/);
-  await expect(page.getByRole("table", { name: "Open invitations" })).toContainText(teammateEmail);
+  const invitePath = new URL(link).pathname;
+  await expect(page.getByRole("table", { name: "Open invitations" })).toContainText(timEmail);
   await expectAccessible(page, "the team page with a new link");
   await page.reload();
   await expect(page.locator("code.token")).toHaveCount(0);
@@ -37,33 +39,62 @@ test("the owner invites a teammate, who joins through the link", async ({ page, 
   const other = await browser.newContext();
   const tim = await other.newPage();
   try {
-    // The teammate has an account (made by the CLI) and is signed out.
-    const account = await signUp(tim, { name: "Tim Teammate", email: teammateEmail });
-    await tim.getByRole("button", { name: "Sign out" }).click();
-    await visit(tim, new URL(link).pathname);
+    // Signed out, the link says whose workspace it is and leads through sign-up and back.
+    await visit(tim, invitePath);
     await expect(tim.getByRole("heading", { level: 1 })).toHaveText(/^Join /);
-    await expect(tim.getByText(`Olga Owner invited ${teammateEmail}`)).toBeVisible();
+    await expect(tim.getByText(`Olga Owner invited ${timEmail}`)).toBeVisible();
     await expectAccessible(tim, "the invitation page, signed out");
-    await tim.getByRole("link", { name: "Sign in" }).last().click();
-    await tim.getByLabel("Email").fill(account.email);
-    await tim.getByLabel("Password").fill(account.password);
-    await tim.getByRole("button", { name: "Sign in" }).click();
-    await expect(tim).toHaveURL(new RegExp(`${new URL(link).pathname}$`));
+    await tim.getByRole("link", { name: "Create an account" }).click();
+    await expect(tim.getByLabel("Email")).toHaveValue(timEmail);
+    await tim.getByLabel("Name").fill("Tim Teammate");
+    await tim.getByLabel("Password").fill("correct horse battery staple");
+    await tim.getByRole("button", { name: "Create account" }).click();
+    await expect(tim).toHaveURL(new RegExp(`${invitePath}$`));
     await tim.getByRole("button", { name: /^Join / }).click();
     await expect(tim).toHaveURL(/\/settings\/team\?notice=joined$/);
     await expect(tim.getByRole("table", { name: "Members of the workspace" })).toContainText(owner.email);
 
-    // The owner sees the new member; the invitation is no longer open.
     await visit(page, "/settings/team");
-    await expect(members.getByRole("row").filter({ hasText: teammateEmail })).toContainText("Member");
+    await expect(members.getByRole("row").filter({ hasText: timEmail })).toContainText("Member");
     await expect(page.getByText("No open invitations.")).toBeVisible();
 
-    // Now the owner can share an ICP with the teammate by id (from the users endpoint).
-    const users = await (await page.request.get("/api/v1/entities/users")).json();
-    const timId = users.find((user: { email: string }) => user.email === teammateEmail).id;
-    const icp = await createIcpViaApi(page, { ...minimalBody(`Shared ${uniqueTag()}`), userIds: [timId] }, baseURL!);
+    // The owner shares an ICP by picking Tim by name, keyboard only.
+    const icp = await createIcpViaApi(page, minimalBody(`Shared ${uniqueTag()}`), baseURL!);
+    await visit(page, `/icps/${icp.id}/edit`);
+    const picker = page.getByRole("combobox", { name: "Share with teammates" });
+    await picker.focus();
+    await page.keyboard.type("tim");
+    await expect(picker).toHaveAttribute("aria-expanded", "true");
+    const option = page.getByRole("option", { name: new RegExp(`Tim Teammate · ${timEmail}`) });
+    await expect(option).toHaveAttribute("aria-selected", "true");
+    await expectAccessible(page, "the builder with the teammate picker open");
+    await page.keyboard.press("Enter");
+    await expect(page.getByRole("button", { name: "Remove Tim Teammate" })).toBeVisible();
+    await expect(picker).toHaveValue("");
+    await page.getByRole("button", { name: "Save changes" }).first().click();
+    await expect(page).toHaveURL(new RegExp(`/icps/${icp.id}$`));
+    await expect(page.locator("dl.facts")).toContainText("Tim Teammate");
+
+    // Tim edits it; he may not delete it.
     await visit(tim, `/icps/${icp.id}`);
-    await expect(tim.getByRole("heading", { level: 1 })).toContainText(icp.name);
+    await expect(tim.getByText("Delete…")).toHaveCount(0);
+    await visit(tim, `/icps/${icp.id}/edit`);
+    await tim.getByLabel("Leads per list").fill("55");
+    await tim.getByRole("button", { name: "Save changes" }).first().click();
+    await expect(tim).toHaveURL(new RegExp(`/icps/${icp.id}$`));
+
+    // The owner sees Tim's change in words and restores the version before it.
+    await visit(page, `/icps/${icp.id}/history`);
+    const versions = page.getByRole("list", { name: "Versions, newest first" });
+    const newest = versions.getByRole("listitem").filter({ hasText: "Edited by Tim Teammate" });
+    await expect(newest).toContainText("Leads per list: 10 → 55");
+    await expectAccessible(page, "the history page");
+    const before = versions.getByRole("listitem").filter({ hasText: "Edited by Olga Owner" });
+    await expect(before).toContainText("Shared with Tim Teammate");
+    await before.getByRole("button", { name: /^Restore version/ }).click();
+    await expect(page).toHaveURL(new RegExp(`/icps/${icp.id}/history\\?notice=restored$`));
+    await expect(versions.getByRole("listitem").first()).toContainText("Restored by Olga Owner");
+    await expect(versions.getByRole("listitem").first()).toContainText("Leads per list: 55 → 10");
   } finally {
     await other.close();
   }

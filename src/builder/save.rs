@@ -41,8 +41,33 @@ pub async fn builder_start(
         pairs,
         errors: Vec::new(),
         creator: user.to_string(),
+        teammates: teammates(state.store.as_ref(), &user).await,
         editing,
     })
+}
+
+/// The other members of `user`'s workspace, for the builder's teammate picker (none, logged, if
+/// they cannot be read: the picker still takes typed ids).
+#[cfg(feature = "ssr")]
+pub async fn teammates(
+    store: &dyn crate::store::Store,
+    user: &crate::domain::UserId,
+) -> Vec<super::view::Teammate> {
+    match crate::teams::members(store, user).await {
+        Ok(members) => members
+            .into_iter()
+            .filter(|member| &member.user.id != user)
+            .map(|member| super::view::Teammate {
+                id: member.user.id.to_string(),
+                name: member.user.name,
+                email: member.user.email,
+            })
+            .collect(),
+        Err(error) => {
+            tracing::error!(%error, "could not read the workspace's members");
+            Vec::new()
+        }
+    }
 }
 
 /// Saves the builder's body — the JSON the API would receive — through the same use case as the

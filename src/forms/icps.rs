@@ -100,10 +100,12 @@ async fn submit(
         Some(id) => format!("/icps/{id}/edit"),
         None => "/icps/new".to_owned(),
     };
+    let teammates = crate::builder::save::teammates(state.store.as_ref(), &user).await;
     let init = |pairs: Pairs, errors| BuilderInit {
         pairs,
         errors,
         creator: user.to_string(),
+        teammates: teammates.clone(),
         editing: id.map(|id| id.to_string()),
     };
 

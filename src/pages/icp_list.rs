@@ -54,9 +54,14 @@ pub fn IcpList() -> impl IntoView {
         <Title text="Your ICPs" />
         <div class="page-head">
             <h1>"Your ICPs"</h1>
-            <a class="button button-primary" href="/icps/new">
-                "New ICP"
-            </a>
+            <div class="actions">
+                <a class="button" href="/icps/deleted">
+                    "Recently deleted"
+                </a>
+                <a class="button button-primary" href="/icps/new">
+                    "New ICP"
+                </a>
+            </div>
         </div>
         <Suspense fallback=|| {
             view! { <p class="loading">"Loading your ICPs…"</p> }

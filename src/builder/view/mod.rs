@@ -13,11 +13,13 @@
 //! controls, `summary` shows errors beyond their fields, `preview` the API body.
 
 mod fields;
+mod picker;
 mod preview;
 mod rows;
 mod sections;
 mod summary;
 
+pub use picker::Teammate;
 pub use preview::curl_command;
 
 use super::form::{form_errors, form_to_json, names, FormError, Pairs, Rows};
@@ -41,6 +43,9 @@ pub struct BuilderInit {
     pub errors: Vec<FormError>,
     /// The signed-in user, always among the ICP's users.
     pub creator: String,
+    /// The other members of the workspace, for "Share with teammates".
+    #[serde(default)]
+    pub teammates: Vec<Teammate>,
     /// The ICP being edited; `None` for a new one.
     pub editing: Option<String>,
 }
@@ -324,7 +329,7 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
                 >
                     {move || failure.get()}
                 </p>
-                <Basics creator=init.creator />
+                <Basics creator=init.creator teammates=init.teammates />
                 <LeadSources leads=RwSignal::new(rows.leads) />
                 <CustomFilters filters=RwSignal::new(rows.filters) />
                 <Crm conditions=RwSignal::new(rows.crm) enabled=crm_on />

@@ -1,7 +1,8 @@
 //! The form's sections: the basics, and the three repeated sections whose rows are added and
 //! removed in place (or, without JavaScript, by posting the form back).
 
-use super::fields::{TagInput, TextArea, TextField};
+use super::fields::{TextArea, TextField};
+use super::picker::{Teammate, TeammatePicker};
 use super::rows::{ConditionRow, FilterRow, LeadRow};
 use super::summary::SectionError;
 use super::use_builder;
@@ -53,7 +54,7 @@ fn AddButton(
 }
 
 #[component]
-pub(super) fn Basics(creator: String) -> impl IntoView {
+pub(super) fn Basics(creator: String, teammates: Vec<Teammate>) -> impl IntoView {
     view! {
         <section class="panel" aria-labelledby="basics-heading">
             <h2 id="basics-heading">"Basics"</h2>
@@ -94,11 +95,7 @@ pub(super) fn Basics(creator: String) -> impl IntoView {
                     <li class="tag tag-fixed">{creator} " (you)"</li>
                 </ul>
             </div>
-            <TagInput
-                name=names::USER_IDS
-                label="Teammates’ user ids"
-                hint="user_… ids; Enter or comma adds one"
-            />
+            <TeammatePicker teammates />
         </section>
     }
 }

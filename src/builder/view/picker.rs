@@ -1,0 +1,284 @@
+//! "Share with teammates": a combobox over the workspace's members (WAI-ARIA combobox with a
+//! listbox: type a name or email, arrows move, Enter picks, Escape closes), chosen teammates as
+//! chips with remove buttons. The chosen ids travel in the same hidden field as any tag list, so
+//! the form's JSON is unchanged; a typed `user_…` id that names no teammate is still added on Enter
+//! (as the API allows). Without JavaScript the box takes comma-separated ids.
+
+use super::fields::{described_by, FieldMessage};
+use super::use_builder;
+use crate::builder::form::names;
+use leptos::ev::{FocusEvent, KeyboardEvent};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// A member of the builder's workspace, other than the builder themselves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Teammate {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+}
+
+const LISTBOX: &str = "teammates-listbox";
+
+fn option_id(index: usize) -> String {
+    format!("teammate-option-{index}")
+}
+
+/// What the listbox offers: "Everyone in the workspace" (when two or more are left to add), then
+/// each teammate not chosen yet whose name or email contains the query.
+#[derive(Debug, Clone, PartialEq)]
+enum Choice {
+    Everyone(usize),
+    One(Teammate),
+}
+
+#[component]
+pub(super) fn TeammatePicker(teammates: Vec<Teammate>) -> impl IntoView {
+    let builder = use_builder();
+    let name = names::USER_IDS;
+    let input_name = names::new_tag(name);
+    let error = builder.error(&input_name);
+    let refresh = builder.refresh;
+    let chosen = RwSignal::new(builder.tags(name));
+    let query = RwSignal::new(String::new());
+    let open = RwSignal::new(false);
+    let active = RwSignal::new(None::<usize>);
+    let teammates = StoredValue::new(teammates);
+
+    let choices = Memo::new(move |_| {
+        let query = query.get().trim().to_lowercase();
+        let chosen = chosen.get();
+        teammates.with_value(|all| {
+            let left: Vec<Teammate> = all
+                .iter()
+                .filter(|t| !chosen.contains(&t.id))
+                .cloned()
+                .collect();
+            let mut choices = Vec::new();
+            if query.is_empty() && left.len() > 1 {
+                choices.push(Choice::Everyone(left.len()));
+            }
+            choices.extend(
+                left.into_iter()
+                    .filter(|t| {
+                        query.is_empty()
+                            || t.name.to_lowercase().contains(&query)
+                            || t.email.to_lowercase().contains(&query)
+                    })
+                    .map(Choice::One),
+            );
+            choices
+        })
+    });
+    let label_of = move |id: &str| {
+        teammates.with_value(|all| {
+            all.iter()
+                .find(|t| t.id == id)
+                .map_or_else(|| id.to_owned(), |t| t.name.clone())
+        })
+    };
+    let add = move |ids: Vec<String>| {
+        chosen.update(|current| {
+            for id in ids {
+                if !current.contains(&id) {
+                    current.push(id);
+                }
+            }
+        });
+        query.set(String::new());
+        active.set(None);
+        refresh.run(());
+    };
+    let pick = move |choice: Choice| match choice {
+        Choice::Everyone(_) => {
+            add(teammates.with_value(|all| all.iter().map(|t| t.id.clone()).collect::<Vec<_>>()))
+        }
+        Choice::One(teammate) => add(vec![teammate.id]),
+    };
+    let commit_typed = move |input: &web_sys::HtmlInputElement| {
+        let typed: Vec<String> = input
+            .value()
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if !typed.is_empty() {
+            input.set_value("");
+            add(typed);
+        }
+    };
+    let on_keydown = move |ev: KeyboardEvent| {
+        let count = choices.with(Vec::len);
+        let input = event_target::<web_sys::HtmlInputElement>(&ev);
+        match ev.key().as_str() {
+            "ArrowDown" | "ArrowUp" if count > 0 => {
+                ev.prevent_default();
+                open.set(true);
+                let down = ev.key() == "ArrowDown";
+                active.update(|at| {
+                    *at = Some(match (*at, down) {
+                        (None, true) => 0,
+                        (None, false) => count - 1,
+                        (Some(i), true) => (i + 1) % count,
+                        (Some(i), false) => (i + count - 1) % count,
+                    })
+                });
+            }
+            "Enter" => {
+                ev.prevent_default();
+                let picked = active
+                    .get_untracked()
+                    .filter(|_| open.get_untracked())
+                    .and_then(|i| choices.with_untracked(|all| all.get(i).cloned()));
+                match picked {
+                    Some(choice) => {
+                        input.set_value("");
+                        pick(choice);
+                    }
+                    None => commit_typed(&input),
+                }
+            }
+            "," => {
+                ev.prevent_default();
+                commit_typed(&input);
+            }
+            "Escape" => {
+                open.set(false);
+                active.set(None);
+            }
+            "Backspace" if input.value().is_empty() && chosen.with(|c| !c.is_empty()) => {
+                chosen.update(|c| {
+                    c.pop();
+                });
+                refresh.run(());
+            }
+            _ => {}
+        }
+    };
+    let on_input = move |ev: leptos::ev::Event| {
+        let typed = event_target_value(&ev);
+        query.set(typed.clone());
+        open.set(true);
+        // Typing makes the first match the one Enter picks; an empty box picks nothing.
+        let first = choices.with_untracked(|all| {
+            all.iter()
+                .position(|choice| matches!(choice, Choice::One(_)))
+        });
+        active.set(if typed.trim().is_empty() { None } else { first });
+    };
+    let on_blur = move |ev: FocusEvent| {
+        open.set(false);
+        active.set(None);
+        commit_typed(&event_target::<web_sys::HtmlInputElement>(&ev));
+    };
+    let expanded = move || open.get() && choices.with(|all| !all.is_empty());
+    view! {
+        <div class="form-field tag-field" class:has-error=move || error.with(Option::is_some)>
+            <label for=input_name.clone()>"Share with teammates"</label>
+            <p class="hint" id=format!("{input_name}-hint")>
+                "Type a name or email, then pick with the arrow keys and Enter. A user id works too."
+            </p>
+            <div class="tag-box picker">
+                <ul class="tags" aria-label="Shared with">
+                    {move || {
+                        chosen
+                            .get()
+                            .into_iter()
+                            .map(|id| {
+                                let label = label_of(&id);
+                                let remove_label = format!("Remove {label}");
+                                view! {
+                                    <li class="tag">
+                                        <span>{label}</span>
+                                        <button
+                                            type="button"
+                                            class="tag-remove"
+                                            aria-label=remove_label
+                                            on:click=move |_| {
+                                                chosen.update(|c| c.retain(|other| *other != id));
+                                                refresh.run(());
+                                            }
+                                        >
+                                            "×"
+                                        </button>
+                                    </li>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </ul>
+                <input
+                    type="hidden"
+                    name=name
+                    prop:value=move || chosen.get().join("\n")
+                    value=builder.tags(name).join("\n")
+                />
+                <input
+                    id=input_name.clone()
+                    name=input_name.clone()
+                    type="text"
+                    role="combobox"
+                    aria-autocomplete="list"
+                    aria-controls=LISTBOX
+                    aria-expanded=move || expanded().to_string()
+                    aria-activedescendant=move || {
+                        active.get().filter(|_| expanded()).map(option_id)
+                    }
+                    value=builder.value(&input_name)
+                    autocomplete="off"
+                    aria-invalid=move || error.with(Option::is_some).to_string()
+                    aria-describedby=described_by(&input_name, true)
+                    on:keydown=on_keydown
+                    on:input=on_input
+                    on:focus=move |_| open.set(true)
+                    on:blur=on_blur
+                />
+                <ul
+                    id=LISTBOX
+                    role="listbox"
+                    aria-label="Teammates"
+                    class="listbox"
+                    hidden=move || !expanded()
+                >
+                    {move || {
+                        choices
+                            .get()
+                            .into_iter()
+                            .enumerate()
+                            .map(|(index, choice)| {
+                                let text = match &choice {
+                                    Choice::Everyone(count) => {
+                                        format!("Everyone in the workspace ({count})")
+                                    }
+                                    Choice::One(teammate) => {
+                                        format!("{} · {}", teammate.name, teammate.email)
+                                    }
+                                };
+                                view! {
+                                    <li
+                                        id=option_id(index)
+                                        role="option"
+                                        class="option"
+                                        class:active=move || active.get() == Some(index)
+                                        aria-selected=move || {
+                                            (active.get() == Some(index)).to_string()
+                                        }
+                                        on:mousedown=move |ev| {
+                                            ev.prevent_default();
+                                            pick(choice.clone());
+                                        }
+                                    >
+                                        {text}
+                                    </li>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </ul>
+            </div>
+            <FieldMessage name=input_name.clone() error=error />
+        </div>
+    }
+}
