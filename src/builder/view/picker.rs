@@ -34,7 +34,7 @@ enum Choice {
 }
 
 #[component]
-pub(super) fn TeammatePicker(teammates: Vec<Teammate>) -> impl IntoView {
+pub(super) fn TeammatePicker(creator: String, teammates: Vec<Teammate>) -> impl IntoView {
     let builder = use_builder();
     let name = names::USER_IDS;
     let input_name = names::new_tag(name);
@@ -186,9 +186,11 @@ pub(super) fn TeammatePicker(teammates: Vec<Teammate>) -> impl IntoView {
                         chosen
                             .get()
                             .into_iter()
+                            .filter(|id| *id != creator)
                             .map(|id| {
                                 let label = label_of(&id);
                                 let remove_label = format!("Remove {label}");
+                                // The builder is shown apart ("… (you)") and always kept.
                                 view! {
                                     <li class="tag">
                                         <span>{label}</span>

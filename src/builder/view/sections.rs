@@ -92,10 +92,10 @@ pub(super) fn Basics(creator: String, teammates: Vec<Teammate>) -> impl IntoView
                     "Shared with"
                 </span>
                 <ul class="tags" aria-labelledby="creator-label">
-                    <li class="tag tag-fixed">{creator} " (you)"</li>
+                    <li class="tag tag-fixed">{creator.clone()} " (you)"</li>
                 </ul>
             </div>
-            <TeammatePicker teammates />
+            <TeammatePicker creator=creator.clone() teammates />
         </section>
     }
 }
