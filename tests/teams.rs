@@ -366,6 +366,7 @@ async fn the_users_endpoint_lists_only_the_callers_workspace(db: Database) {
 async fn a_removed_member_loses_the_teams_icps_and_an_owner_who_leaves_hands_over(db: Database) {
     let app = TestApp::start(db).await;
     let owner = app.caller("olga").await;
+    let olga = &owner;
     let bo = app.caller("bo").await;
     let cy = app.caller("cy").await;
     app.join(&owner, &bo).await;
@@ -404,8 +405,17 @@ async fn a_removed_member_loses_the_teams_icps_and_an_owner_who_leaves_hands_ove
         json!([{"id": bo.id.as_str(), "name": "bo", "email": email_of(&app, &bo).await, "role": "owner"}])
     );
     assert_eq!(app.get(&bo, &uri).await.status, StatusCode::OK);
+    // Olga owned the ICP: it passed to Bo, its first member who stayed.
+    let versions = app.get(&bo, &format!("{uri}/versions")).await.body;
+    assert_eq!(
+        versions[0]["ownerId"],
+        json!(olga.id.as_str()),
+        "no version for a leave"
+    );
     assert!(matches!(
         teams::leave(store, &bo.id).await,
         Err(teams::TeamError::Alone)
     ));
+    let id = icp["id"].as_str().unwrap();
+    assert_eq!(app.delete(&bo, id).await.status, StatusCode::NO_CONTENT);
 }

@@ -16,6 +16,12 @@ const TEAM_ICPS: &str = "SELECT m.icp_id FROM icp_members m WHERE m.user_id = $1
      SELECT 1 FROM icp_members o JOIN workspace_members w ON w.user_id = o.user_id \
      WHERE o.icp_id = m.icp_id AND o.user_id <> $1 AND w.workspace_id = $2)";
 
+/// An ICP `$1` owned that stays with the team passes to its first member who stays in `$2`.
+const NEXT_OWNER: &str = "owner_id = CASE WHEN owner_id = $1 THEN (\
+     SELECT m.user_id FROM icp_members m JOIN workspace_members w ON w.user_id = m.user_id \
+     WHERE m.icp_id = icps.id AND m.user_id <> $1 AND w.workspace_id = $2 \
+     ORDER BY m.position LIMIT 1) ELSE owner_id END";
+
 const INVITATION: &str = "SELECT i.id, i.workspace_id, w.name, i.email, u.name, i.created_at, \
      i.expires_at, i.accepted_at IS NOT NULL, i.revoked_at IS NOT NULL \
      FROM invitations i JOIN workspaces w ON w.id = i.workspace_id JOIN users u ON u.id = i.invited_by";
@@ -284,7 +290,8 @@ impl Teams for PgStore {
         };
         if to != from {
             sqlx::query(&format!(
-                "UPDATE icps SET updated_at = GREATEST(updated_at + interval '1 millisecond', $3) WHERE id IN ({TEAM_ICPS})"
+                "UPDATE icps SET updated_at = GREATEST(updated_at + interval '1 millisecond', $3), {NEXT_OWNER} \
+                 WHERE id IN ({TEAM_ICPS})"
             ))
             .bind(user.as_str())
             .bind(&from)
