@@ -18,6 +18,7 @@ on_both_databases!(
     only_workspace_members_can_be_added_to_an_icp,
     the_users_endpoint_lists_only_the_callers_workspace,
     a_removed_member_loses_the_teams_icps_and_an_owner_who_leaves_hands_over,
+    an_icp_shared_with_everyone_takes_in_who_joins_later,
 );
 
 const ICPS: &str = "/api/v1/entities/icps";
@@ -418,4 +419,62 @@ async fn a_removed_member_loses_the_teams_icps_and_an_owner_who_leaves_hands_ove
     ));
     let id = icp["id"].as_str().unwrap();
     assert_eq!(app.delete(&bo, id).await.status, StatusCode::NO_CONTENT);
+}
+
+async fn an_icp_shared_with_everyone_takes_in_who_joins_later(db: Database) {
+    let app = TestApp::start(db).await;
+    let olga = app.caller("olga").await;
+    let bo = app.caller("bo").await;
+    app.join(&olga, &bo).await;
+    let cookie = app.session_cookie(&olga).await;
+    // The builder's form (here without JavaScript) with "Everyone in the workspace" chosen.
+    let form = [
+        ("name", "For the whole team"),
+        ("leadsPerList", "20"),
+        ("userIds", ""),
+        ("everyone", "true"),
+        ("filter.1.type", "maxPeoplePerCompany"),
+        ("filter.1.value", "2"),
+    ];
+    let posted = app
+        .browser(
+            &cookie,
+            axum::http::Method::POST,
+            "/forms/icps",
+            Some(&form),
+        )
+        .await;
+    assert_eq!(posted.status, StatusCode::SEE_OTHER, "{}", posted.body);
+    let id = location(&posted)
+        .strip_prefix("/icps/")
+        .expect("lands on the ICP page")
+        .to_owned();
+    let uri = format!("{ICPS}/{id}");
+    assert_eq!(
+        app.get(&olga, &uri).await.body["userIds"],
+        json!([olga.id.as_str(), bo.id.as_str()]),
+        "expanded to the members now"
+    );
+    // The builder shows the choice again when editing.
+    let edit = app.visit(&format!("/icps/{id}/edit"), Some(&cookie)).await;
+    assert!(text(&edit).contains("Remove Everyone in the workspace"));
+
+    // Someone who joins later is in it, and reads it.
+    let cy = app.caller("cy").await;
+    app.join(&olga, &cy).await;
+    assert_eq!(
+        app.get(&cy, &uri).await.body["userIds"],
+        json!([olga.id.as_str(), bo.id.as_str(), cy.id.as_str()])
+    );
+    // Through the API, a given userIds list is exactly who it is shared with: no longer everyone.
+    let patched = app
+        .patch(&olga, &id, &json!({"userIds": [bo.id.as_str()]}))
+        .await;
+    assert_eq!(
+        patched.body["userIds"],
+        json!([bo.id.as_str(), olga.id.as_str()])
+    );
+    let dee = app.caller("dee").await;
+    app.join(&olga, &dee).await;
+    assert_eq!(app.get(&dee, &uri).await.status, StatusCode::FORBIDDEN);
 }

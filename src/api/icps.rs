@@ -55,7 +55,7 @@ async fn create_icp(
     State(store): State<DynStore>,
     ApiJson(body): ApiJson,
 ) -> Result<impl IntoResponse, ApiError> {
-    let icp = icps::create(store.as_ref(), &user, &body).await?;
+    let icp = icps::create(store.as_ref(), &user, &body, false).await?;
     let location =
         HeaderValue::from_str(&format!("{ICPS_PATH}/{}", icp.id)).map_err(ApiError::internal)?;
     Ok((
@@ -217,7 +217,7 @@ async fn update_icp(
     Path(id): Path<String>,
     ApiJson(patch): ApiJson,
 ) -> Result<Json<Icp>, ApiError> {
-    let icp = icps::update(store.as_ref(), &user, parse_id(&id)?, &patch).await?;
+    let icp = icps::update(store.as_ref(), &user, parse_id(&id)?, &patch, None).await?;
     Ok(Json(icp))
 }
 

@@ -22,18 +22,28 @@ pub async fn builder_start(
             Ok::<_, PageError>(crate::icps::get_for(store.as_ref(), &user, id).await?)
         }
     };
+    let with_everyone = |mut pairs: super::form::Pairs, icp: &crate::domain::Icp| {
+        if icp.everyone {
+            pairs.push((super::form::names::EVERYONE.into(), "true".into()));
+        }
+        pairs
+    };
     let (pairs, editing) = match (edit, from) {
         (Some(id), _) => {
             let icp = load(id.clone()).await?;
-            (draft_to_pairs(&icp.to_draft()), Some(id))
+            (
+                with_everyone(draft_to_pairs(&icp.to_draft()), &icp),
+                Some(id),
+            )
         }
         (None, Some(id)) => {
-            let mut draft = load(id).await?.to_draft();
+            let icp = load(id).await?;
+            let mut draft = icp.to_draft();
             draft.name = format!("Copy of {}", draft.name)
                 .chars()
                 .take(crate::domain::Limits::NAME)
                 .collect();
-            (draft_to_pairs(&draft), None)
+            (with_everyone(draft_to_pairs(&draft), &icp), None)
         }
         (None, None) => (new_form(), None),
     };
@@ -73,12 +83,16 @@ pub async fn teammates(
 /// Saves the builder's body — the JSON the API would receive — through the same use case as the
 /// API, so it is validated again here. Answers the ICP's id.
 #[server(prefix = "/fn", output = crate::page_error::JsonText)]
-pub async fn save_icp(id: Option<String>, body: String) -> Result<String, PageError> {
-    crate::page_error::with_status(save(id, body).await)
+pub async fn save_icp(
+    id: Option<String>,
+    body: String,
+    #[server(default)] everyone: bool,
+) -> Result<String, PageError> {
+    crate::page_error::with_status(save(id, body, everyone).await)
 }
 
 #[cfg(feature = "ssr")]
-async fn save(id: Option<String>, body: String) -> Result<String, PageError> {
+async fn save(id: Option<String>, body: String, everyone: bool) -> Result<String, PageError> {
     use crate::domain::{FieldError, PathSegment};
     let user = crate::page_error::signed_in_user().await?;
     let state = expect_context::<crate::state::AppState>();
@@ -97,11 +111,11 @@ async fn save(id: Option<String>, body: String) -> Result<String, PageError> {
         )])
     })?;
     let icp = match id {
-        None => crate::icps::create(store, &user, &body).await?,
+        None => crate::icps::create(store, &user, &body, everyone).await?,
         Some(raw) => {
             let id = uuid::Uuid::try_parse(&raw)
                 .map_err(|_| PageError::NotFound(format!("ICP not found: {raw}")))?;
-            crate::icps::update(store, &user, id, &body).await?
+            crate::icps::update(store, &user, id, &body, Some(everyone)).await?
         }
     };
     Ok(icp.id.to_string())

@@ -28,6 +28,10 @@ pub struct Icp {
     /// reference's ICP body; pages and the owner endpoint show it.
     #[serde(skip)]
     pub owner: Option<UserId>,
+    /// Shared with everyone in the owner's workspace, including members who join later (who are
+    /// then added to `user_ids`). Set from the builder's "Everyone in the workspace".
+    #[serde(skip)]
+    pub everyone: bool,
 }
 
 /// Everything a user decides about an ICP: a validated request body.
@@ -90,6 +94,7 @@ impl IcpDraft {
             leads_per_list: self.leads_per_list,
             active_until: self.active_until,
             owner: None,
+            everyone: false,
         }
     }
 }

@@ -5,7 +5,9 @@
 use super::{posted, problem};
 use crate::app::shell;
 use crate::auth::session::session_user;
-use crate::builder::form::{form_errors, form_to_json, within_limits, Pairs, RowAction, Rows};
+use crate::builder::form::{
+    form_errors, form_to_json, names, within_limits, Pairs, RowAction, Rows,
+};
 use crate::builder::view::BuilderInit;
 use crate::domain::UserId;
 use crate::icps::{self, IcpError};
@@ -100,7 +102,7 @@ async fn submit(
         Some(id) => format!("/icps/{id}/edit"),
         None => "/icps/new".to_owned(),
     };
-    let teammates = crate::builder::save::teammates(state.store.as_ref(), &user).await;
+    let teammates = crate::builder::save::teammates(state.store.as_ref(), user).await;
     let init = |pairs: Pairs, errors| BuilderInit {
         pairs,
         errors,
@@ -145,10 +147,13 @@ async fn submit(
     }
 
     let body = form_to_json(&fields);
+    let everyone = fields
+        .iter()
+        .any(|(name, value)| name == names::EVERYONE && value == "true");
     let store = state.store.as_ref();
     let saved = match id {
-        None => icps::create(store, user, &body).await,
-        Some(id) => icps::update(store, user, id, &body).await,
+        None => icps::create(store, user, &body, everyone).await,
+        Some(id) => icps::update(store, user, id, &body, Some(everyone)).await,
     };
     match saved {
         Ok(icp) => Redirect::to(&format!("/icps/{}", icp.id)).into_response(),

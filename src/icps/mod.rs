@@ -45,18 +45,41 @@ pub enum IcpError {
 
 pub type IcpResult<T> = Result<T, IcpError>;
 
-/// Validates a create body and stores the ICP with the caller among its users.
-pub async fn create(store: &dyn Store, user: &UserId, body: &Value) -> IcpResult<Icp> {
+/// Validates a create body and stores the ICP with the caller among its users (and, `everyone`,
+/// every member of the caller's workspace, now and later).
+pub async fn create(
+    store: &dyn Store,
+    user: &UserId,
+    body: &Value,
+    everyone: bool,
+) -> IcpResult<Icp> {
     let draft = validate_draft(body).map_err(IcpError::Invalid)?;
     check_added_members(store, user, &[], &draft.user_ids, body).await?;
     let draft = draft.with_member(user);
     let now = Timestamp::now();
     let mut icp = draft.into_icp(Uuid::now_v7(), now, now);
     icp.owner = Some(user.clone());
+    icp.everyone = everyone;
+    if everyone {
+        add_everyone(store, user, &mut icp).await?;
+    }
     store
         .insert_icp(&icp, &Change::new(user, VersionAction::Created))
         .await?;
     Ok(icp)
+}
+
+/// Adds every member of `user`'s workspace missing from the ICP's users, in the order they joined.
+async fn add_everyone(store: &dyn Store, user: &UserId, icp: &mut Icp) -> IcpResult<()> {
+    let members = teams::members(store, user)
+        .await
+        .map_err(|error| IcpError::Store(StoreError::Corrupt(error.to_string())))?;
+    for member in members {
+        if !icp.user_ids.contains(&member.user.id) {
+            icp.user_ids.push(member.user.id);
+        }
+    }
+    Ok(())
 }
 
 /// Refuses registered users outside the caller's workspace among the ids `after` adds to
@@ -128,9 +151,19 @@ pub async fn count(store: &dyn Store, user: &UserId) -> IcpResult<u64> {
 }
 
 /// Updates `id` with `patch` (see `apply_patch`), retrying when a concurrent update got there
-/// first, so that no acknowledged change is lost.
-pub async fn update(store: &dyn Store, user: &UserId, id: Uuid, patch: &Value) -> IcpResult<Icp> {
-    change(store, user, id, patch, VersionAction::Updated).await
+/// first, so that no acknowledged change is lost. `everyone` sets "shared with everyone in the
+/// workspace" (`None` keeps it as it is).
+pub async fn update(
+    store: &dyn Store,
+    user: &UserId,
+    id: Uuid,
+    patch: &Value,
+    everyone: Option<bool>,
+) -> IcpResult<Icp> {
+    // A `userIds` given without a word on `everyone` (the API's PATCH) is exactly who it is shared
+    // with: it ends "everyone in the workspace" rather than being silently added to.
+    let everyone = everyone.or_else(|| patch.get("userIds").map(|_| false));
+    change(store, user, id, patch, everyone, VersionAction::Updated).await
 }
 
 /// An update recorded as `action`: the merged ICP passes the create validation, adds only members
@@ -140,6 +173,7 @@ async fn change(
     user: &UserId,
     id: Uuid,
     patch: &Value,
+    everyone: Option<bool>,
     action: VersionAction,
 ) -> IcpResult<Icp> {
     for _ in 0..5 {
@@ -149,6 +183,10 @@ async fn change(
         check_removed_members(&current, &draft.user_ids, user)?;
         let mut icp = draft.into_icp(id, current.created_at, later_than(&current));
         icp.owner = current.owner.clone();
+        icp.everyone = everyone.unwrap_or(current.everyone);
+        if icp.everyone {
+            add_everyone(store, user, &mut icp).await?;
+        }
         match store
             .update_icp(&icp, &current, &Change::new(user, action))
             .await

@@ -9,6 +9,9 @@ pub const DESCRIPTION: &str = "description";
 pub const LEADS_PER_LIST: &str = "leadsPerList";
 pub const ACTIVE_UNTIL: &str = "activeUntil";
 pub const USER_IDS: &str = "userIds";
+/// "true" when the ICP is shared with everyone in the workspace, future members too (not part of
+/// the API's body: the save carries it beside the body).
+pub const EVERYONE: &str = "everyone";
 pub const CRM_ENABLED: &str = "crm.enabled";
 pub const CRM_TEXT_SEARCH: &str = "crm.textSearch";
 pub const CRM_QUERY: &str = "crm.query";

@@ -263,6 +263,9 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
         submitted.set(true);
         let Some(pairs) = current() else { return };
         let body = form_to_json(&pairs);
+        let everyone = pairs
+            .iter()
+            .any(|(name, value)| name == names::EVERYONE && value == "true");
         // This is the check a pending one would make; a later one could hide the server's errors.
         cancel();
         preview.set(body.clone());
@@ -272,7 +275,7 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
                 failure.set(None);
                 let (editing, navigate) = (editing.clone(), navigate.clone());
                 leptos::task::spawn_local(async move {
-                    let saved = save_icp(editing, body.to_string()).await;
+                    let saved = save_icp(editing, body.to_string(), everyone).await;
                     saving.set(false);
                     match saved {
                         Ok(id) => navigate(&format!("/icps/{id}"), Default::default()),

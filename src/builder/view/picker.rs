@@ -25,11 +25,11 @@ fn option_id(index: usize) -> String {
     format!("teammate-option-{index}")
 }
 
-/// What the listbox offers: "Everyone in the workspace" (when two or more are left to add), then
-/// each teammate not chosen yet whose name or email contains the query.
+/// What the listbox offers: "Everyone in the workspace" (unless chosen: it also takes in whoever
+/// joins later), then each teammate not chosen yet whose name or email contains the query.
 #[derive(Debug, Clone, PartialEq)]
 enum Choice {
-    Everyone(usize),
+    Everyone,
     One(Teammate),
 }
 
@@ -41,6 +41,7 @@ pub(super) fn TeammatePicker(creator: String, teammates: Vec<Teammate>) -> impl 
     let error = builder.error(&input_name);
     let refresh = builder.refresh;
     let chosen = RwSignal::new(builder.tags(name));
+    let everyone = RwSignal::new(builder.value(names::EVERYONE) == "true");
     let query = RwSignal::new(String::new());
     let open = RwSignal::new(false);
     let active = RwSignal::new(None::<usize>);
@@ -56,8 +57,8 @@ pub(super) fn TeammatePicker(creator: String, teammates: Vec<Teammate>) -> impl 
                 .cloned()
                 .collect();
             let mut choices = Vec::new();
-            if query.is_empty() && left.len() > 1 {
-                choices.push(Choice::Everyone(left.len()));
+            if query.is_empty() && !everyone.get() {
+                choices.push(Choice::Everyone);
             }
             choices.extend(
                 left.into_iter()
@@ -90,11 +91,19 @@ pub(super) fn TeammatePicker(creator: String, teammates: Vec<Teammate>) -> impl 
         active.set(None);
         refresh.run(());
     };
+    let is_teammate = move |id: &str| teammates.with_value(|all| all.iter().any(|t| t.id == id));
     let pick = move |choice: Choice| match choice {
-        Choice::Everyone(_) => {
+        Choice::Everyone => {
+            everyone.set(true);
             add(teammates.with_value(|all| all.iter().map(|t| t.id.clone()).collect::<Vec<_>>()))
         }
         Choice::One(teammate) => add(vec![teammate.id]),
+    };
+    // Removing "Everyone" removes the teammates it stood for; ids of others stay.
+    let remove_everyone = move || {
+        everyone.set(false);
+        chosen.update(|c| c.retain(|id| !is_teammate(id)));
+        refresh.run(());
     };
     let commit_typed = move |input: &web_sys::HtmlInputElement| {
         let typed: Vec<String> = input
@@ -183,10 +192,29 @@ pub(super) fn TeammatePicker(creator: String, teammates: Vec<Teammate>) -> impl 
             <div class="tag-box picker">
                 <ul class="tags" aria-label="Shared with">
                     {move || {
+                        everyone
+                            .get()
+                            .then(|| {
+                                view! {
+                                    <li class="tag">
+                                        <span>"Everyone in the workspace"</span>
+                                        <button
+                                            type="button"
+                                            class="tag-remove"
+                                            aria-label="Remove Everyone in the workspace"
+                                            on:click=move |_| remove_everyone()
+                                        >
+                                            "×"
+                                        </button>
+                                    </li>
+                                }
+                            })
+                    }}
+                    {move || {
                         chosen
                             .get()
                             .into_iter()
-                            .filter(|id| *id != creator)
+                            .filter(|id| *id != creator && !(everyone.get() && is_teammate(id)))
                             .map(|id| {
                                 let label = label_of(&id);
                                 let remove_label = format!("Remove {label}");
@@ -216,6 +244,12 @@ pub(super) fn TeammatePicker(creator: String, teammates: Vec<Teammate>) -> impl 
                     name=name
                     prop:value=move || chosen.get().join("\n")
                     value=builder.tags(name).join("\n")
+                />
+                <input
+                    type="hidden"
+                    name=names::EVERYONE
+                    prop:value=move || if everyone.get() { "true" } else { "" }
+                    value=if builder.value(names::EVERYONE) == "true" { "true" } else { "" }
                 />
                 <input
                     id=input_name.clone()
@@ -251,8 +285,8 @@ pub(super) fn TeammatePicker(creator: String, teammates: Vec<Teammate>) -> impl 
                             .enumerate()
                             .map(|(index, choice)| {
                                 let text = match &choice {
-                                    Choice::Everyone(count) => {
-                                        format!("Everyone in the workspace ({count})")
+                                    Choice::Everyone => {
+                                        "Everyone in the workspace, also who joins later".to_owned()
                                     }
                                     Choice::One(teammate) => {
                                         format!("{} · {}", teammate.name, teammate.email)

@@ -40,7 +40,7 @@ pub struct PgStore {
 macro_rules! icp_columns {
     () => {
         "i.id, i.name, i.description, i.lead_provider_criteria, i.custom_filter_criteria, \
-         i.crm_filters, i.leads_per_list, i.active_until, i.created_at, i.updated_at, i.owner_id, \
+         i.crm_filters, i.leads_per_list, i.active_until, i.created_at, i.updated_at, i.owner_id, i.everyone, \
          ARRAY(SELECT m.user_id FROM icp_members m WHERE m.icp_id = i.id ORDER BY m.position) AS user_ids"
     };
 }
@@ -79,6 +79,7 @@ struct IcpRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     owner_id: Option<String>,
+    everyone: bool,
     user_ids: Vec<String>,
 }
 
@@ -104,6 +105,7 @@ impl TryFrom<IcpRow> for Icp {
                 .map_err(|_| StoreError::Corrupt("leads_per_list out of range".into()))?,
             active_until: row.active_until.map(Timestamp),
             owner: row.owner_id.as_deref().map(user_id).transpose()?,
+            everyone: row.everyone,
         })
     }
 }

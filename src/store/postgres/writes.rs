@@ -54,8 +54,8 @@ impl ApplyWrite for PgWrites {
             IcpWrite::Insert(icp, change) => {
                 sqlx::query(
                     "INSERT INTO icps (id, name, description, lead_provider_criteria, custom_filter_criteria, \
-                     crm_filters, leads_per_list, active_until, created_at, updated_at, owner_id) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                     crm_filters, leads_per_list, active_until, created_at, updated_at, owner_id, everyone) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 )
                 .bind(icp.id)
                 .bind(&icp.name)
@@ -68,6 +68,7 @@ impl ApplyWrite for PgWrites {
                 .bind(icp.created_at.0)
                 .bind(icp.updated_at.0)
                 .bind(icp.owner.as_ref().map(|owner| owner.as_str()))
+                .bind(icp.everyone)
                 .execute(&mut *conn)
                 .await?;
                 PgStore::write_members(conn, icp).await?;
@@ -81,7 +82,7 @@ impl ApplyWrite for PgWrites {
             } => {
                 let done = sqlx::query(
                     "UPDATE icps SET name = $2, description = $3, lead_provider_criteria = $4, custom_filter_criteria = $5, \
-                     crm_filters = $6, leads_per_list = $7, active_until = $8, updated_at = $9, owner_id = $11 \
+                     crm_filters = $6, leads_per_list = $7, active_until = $8, updated_at = $9, owner_id = $11, everyone = $12 \
                      WHERE id = $1 AND updated_at = $10",
                 )
                 .bind(icp.id)
@@ -95,6 +96,7 @@ impl ApplyWrite for PgWrites {
                 .bind(icp.updated_at.0)
                 .bind(previous.updated_at.0)
                 .bind(icp.owner.as_ref().map(|owner| owner.as_str()))
+                .bind(icp.everyone)
                 .execute(&mut *conn)
                 .await
                 .map_err(lost_race_is_stale)?;

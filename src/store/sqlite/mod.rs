@@ -47,7 +47,7 @@ macro_rules! icp_object {
          'leadProviderCriteria', json(i.lead_provider_criteria), \
          'customFilterCriteria', json(i.custom_filter_criteria), 'crmFilters', json(i.crm_filters), \
          'leadsPerList', i.leads_per_list, 'activeUntil', i.active_until, \
-         'createdAt', i.created_at, 'updatedAt', i.updated_at, 'ownerId', i.owner_id, 'userIds', \
+         'createdAt', i.created_at, 'updatedAt', i.updated_at, 'ownerId', i.owner_id, 'everyone', i.everyone, 'userIds', \
          json((SELECT json_group_array(m.user_id ORDER BY m.position) FROM icp_members m WHERE m.icp_id = i.id)))"
     };
 }
@@ -102,6 +102,7 @@ struct IcpJson {
     created_at: i64,
     updated_at: i64,
     owner_id: Option<String>,
+    everyone: i64,
     user_ids: Vec<String>,
 }
 
@@ -138,6 +139,7 @@ impl TryFrom<IcpJson> for Icp {
                 .map_err(|_| StoreError::Corrupt("leads_per_list out of range".into()))?,
             active_until: row.active_until.map(instant).transpose()?,
             owner: row.owner_id.as_deref().map(user_id).transpose()?,
+            everyone: row.everyone != 0,
         })
     }
 }

@@ -21,6 +21,12 @@ const NEXT_OWNER: &str = "owner_id = CASE WHEN owner_id = ?1 THEN (\
      WHERE m.icp_id = icps.id AND m.user_id <> ?1 AND w.workspace_id = ?2 \
      ORDER BY m.position LIMIT 1) ELSE owner_id END";
 
+/// The ICPs shared with everyone in workspace `?2` (owned by one of its other members) that `?1`
+/// is not in yet.
+const EVERYONE_ICPS: &str = "SELECT i.id FROM icps i WHERE i.everyone = 1 AND i.owner_id IN (\
+     SELECT user_id FROM workspace_members WHERE workspace_id = ?2 AND user_id <> ?1) \
+     AND NOT EXISTS (SELECT 1 FROM icp_members m WHERE m.icp_id = i.id AND m.user_id = ?1)";
+
 const INVITATION: &str = "SELECT i.id, i.workspace_id, w.name, i.email, u.name, i.created_at, \
      i.expires_at, i.accepted_at IS NOT NULL, i.revoked_at IS NOT NULL \
      FROM invitations i JOIN workspaces w ON w.id = i.workspace_id JOIN users u ON u.id = i.invited_by";
@@ -266,6 +272,24 @@ impl Teams for SqliteStore {
             .execute(&mut *tx)
             .await?;
             join(&mut tx, user, &to, new_role, now).await?;
+            if new_role == Role::Member {
+                // Joining: the ICPs shared with everyone in the workspace take the newcomer in.
+                sqlx::query(&format!("UPDATE icps SET updated_at = max(updated_at + 1, ?3) WHERE id IN ({EVERYONE_ICPS})"))
+                    .bind(user.as_str())
+                    .bind(&to)
+                    .bind(now.millis())
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(&format!(
+                    "INSERT INTO icp_members (icp_id, user_id, position, created_at) \
+                 SELECT i.id, ?1, (SELECT coalesce(max(m.position), -1) + 1 FROM icp_members m \
+                 WHERE m.icp_id = i.id), i.created_at FROM icps i WHERE i.id IN ({EVERYONE_ICPS})"
+                ))
+                .bind(user.as_str())
+                .bind(&to)
+                .execute(&mut *tx)
+                .await?;
+            }
             if role(&old_role)? == Role::Owner {
                 sqlx::query(
                     "UPDATE workspace_members SET role = 'owner' WHERE user_id = (\

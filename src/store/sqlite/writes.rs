@@ -53,8 +53,8 @@ impl ApplyWrite for SqliteWrites {
             IcpWrite::Insert(icp, change) => {
                 sqlx::query(
                     "INSERT INTO icps (id, name, description, lead_provider_criteria, custom_filter_criteria, \
-                     crm_filters, leads_per_list, active_until, created_at, updated_at, owner_id) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     crm_filters, leads_per_list, active_until, created_at, updated_at, owner_id, everyone) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 )
                 .bind(icp.id)
                 .bind(&icp.name)
@@ -67,6 +67,7 @@ impl ApplyWrite for SqliteWrites {
                 .bind(icp.created_at.millis())
                 .bind(icp.updated_at.millis())
                 .bind(icp.owner.as_ref().map(|owner| owner.as_str()))
+                .bind(icp.everyone)
                 .execute(&mut *conn)
                 .await?;
                 SqliteStore::write_members(conn, icp).await?;
@@ -80,7 +81,7 @@ impl ApplyWrite for SqliteWrites {
             } => {
                 let done = sqlx::query(
                     "UPDATE icps SET name = ?2, description = ?3, lead_provider_criteria = ?4, custom_filter_criteria = ?5, \
-                     crm_filters = ?6, leads_per_list = ?7, active_until = ?8, updated_at = ?9, owner_id = ?11 \
+                     crm_filters = ?6, leads_per_list = ?7, active_until = ?8, updated_at = ?9, owner_id = ?11, everyone = ?12 \
                      WHERE id = ?1 AND updated_at = ?10",
                 )
                 .bind(icp.id)
@@ -94,6 +95,7 @@ impl ApplyWrite for SqliteWrites {
                 .bind(icp.updated_at.millis())
                 .bind(previous.updated_at.millis())
                 .bind(icp.owner.as_ref().map(|owner| owner.as_str()))
+                .bind(icp.everyone)
                 .execute(&mut *conn)
                 .await?;
                 if done.rows_affected() != 1 {
