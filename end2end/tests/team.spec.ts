@@ -95,6 +95,20 @@ test("invite, join by sign-up, share by name, edit, and restore from history", a
     await expect(page).toHaveURL(new RegExp(`/icps/${icp.id}/history\\?notice=restored$`));
     await expect(versions.getByRole("listitem").first()).toContainText("Restored by Olga Owner");
     await expect(versions.getByRole("listitem").first()).toContainText("Leads per list: 55 → 10");
+
+    // The list says who owns what; the owner deletes the ICP and restores it from Recently deleted.
+    await visit(tim, "/icps");
+    await expect(tim.getByRole("listitem").filter({ hasText: icp.name })).toContainText("Owned by Olga Owner");
+    await visit(page, `/icps/${icp.id}`);
+    await page.getByText("Delete…").click();
+    await page.getByRole("button", { name: "Yes, delete this ICP" }).click();
+    await expect(page).toHaveURL(/\/icps$/);
+    await page.getByRole("link", { name: "Recently deleted" }).click();
+    await expect(page.getByRole("heading", { level: 1, name: "Recently deleted" })).toBeVisible();
+    await expectAccessible(page, "recently deleted");
+    await page.getByRole("button", { name: `Restore ${icp.name}` }).click();
+    await expect(page).toHaveURL(new RegExp(`/icps/${icp.id}\\?notice=restored$`));
+    await expect(page.getByRole("status").filter({ hasText: "The ICP was restored." })).toBeVisible();
   } finally {
     await other.close();
   }

@@ -17,6 +17,8 @@ pub const LIST_PAGE_SIZE: u32 = 50;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IcpListPage {
     pub icps: Vec<Icp>,
+    /// Who owns each ICP of `icps`, by name ("you" for the signed-in user).
+    pub owners: Vec<String>,
     /// The `after` of the "Next page" link (the API's cursor); `None` on the last page.
     pub next: Option<String>,
     /// How many ICPs the user has, on every page.
@@ -37,7 +39,18 @@ pub async fn my_icps(after: Option<String>) -> Result<IcpListPage, PageError> {
     // A mangled or stale link shows the first page, saying so, rather than failing.
     let cursor = raw.as_deref().and_then(ListCursor::decode);
     let page = crate::icps::list(store, &user, cursor, LIST_PAGE_SIZE).await?;
+    let names = super::history::ssr::teammate_names(store, &user).await?;
+    let owners = page
+        .icps
+        .iter()
+        .map(|icp| match &icp.owner {
+            Some(owner) if *owner == user => "you".to_owned(),
+            Some(owner) => super::history::ssr::name(&names, owner),
+            None => "nobody".to_owned(),
+        })
+        .collect();
     Ok(IcpListPage {
+        owners,
         icps: page.icps,
         next: page.next.map(|next| next.encode()),
         total: crate::icps::count(store, &user).await?,
@@ -100,6 +113,7 @@ fn icp_count(total: u64) -> String {
 fn IcpPageView(page: IcpListPage) -> impl IntoView {
     let IcpListPage {
         icps,
+        owners,
         next,
         total,
         later,
@@ -121,7 +135,11 @@ fn IcpPageView(page: IcpListPage) -> impl IntoView {
         } else {
             view! {
                 <ul class="icp-list">
-                    {icps.into_iter().map(|icp| view! { <IcpCard icp=icp /> }).collect_view()}
+                    {icps
+                        .into_iter()
+                        .zip(owners)
+                        .map(|(icp, owner)| view! { <IcpCard icp owner /> })
+                        .collect_view()}
                 </ul>
             }
                 .into_any()
@@ -146,7 +164,7 @@ fn IcpPageView(page: IcpListPage) -> impl IntoView {
 }
 
 #[component]
-fn IcpCard(icp: Icp) -> impl IntoView {
+fn IcpCard(icp: Icp, owner: String) -> impl IntoView {
     let href = format!("/icps/{}", icp.id);
     let shared = icp
         .user_ids
@@ -175,7 +193,9 @@ fn IcpCard(icp: Icp) -> impl IntoView {
             </div>
             {icp.description.clone().map(|d| view! { <p class="description">{d}</p> })}
             <p class="meta">{counts}</p>
-            <p class="meta">"Shared with " {shared} " · created " {created}</p>
+            <p class="meta">
+                "Owned by " {owner} " · shared with " {shared} " · created " {created}
+            </p>
         </li>
     }
 }
