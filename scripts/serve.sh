@@ -27,7 +27,7 @@ while IFS=': ' read -r kind hash; do
 done <"$hashes"
 
 # The bundle compressed ahead of time (served when the browser accepts it): made once per file
-# (a hashed name's content never changes; an unhashed one is remade when newer than its copies),
+# (a hashed name's content never changes; a copy whose time differs from its file's is remade),
 # and copies whose file is gone (an older build's hashes) are removed rather than kept forever.
 for copy in "$pkg"/*.gz "$pkg"/*.br; do
   [ -e "$copy" ] || continue
@@ -35,12 +35,17 @@ for copy in "$pkg"/*.gz "$pkg"/*.br; do
 done
 for file in "$pkg"/*.wasm "$pkg"/*.js "$pkg"/*.css; do
   [ -e "$file" ] || continue
-  if [ ! "$file.gz" -nt "$file" ]; then gzip -9 -c "$file" >"$file.gz"; fi
-  if [ ! "$file.br" -nt "$file" ]; then
+  if [ ! -e "$file.gz" ] || [ "$file" -nt "$file.gz" ] || [ "$file" -ot "$file.gz" ]; then
+    gzip -9 -c "$file" >"$file.gz"
+  fi
+  if [ ! -e "$file.br" ] || [ "$file" -nt "$file.br" ] || [ "$file" -ot "$file.br" ]; then
     node -e 'const fs = require("fs"), zlib = require("zlib"); const [file] = process.argv.slice(1);
       fs.writeFileSync(file + ".br", zlib.brotliCompressSync(fs.readFileSync(file),
         { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }));' "$file"
   fi
+  # Every encoding of a file carries the file's own time, so its Last-Modified (and a browser's
+  # If-Modified-Since) is the same whichever encoding was served.
+  touch -r "$file" "$file.gz" "$file.br"
 done
 
 export DATABASE_URL="${DATABASE_URL:-sqlite://data/icp-builder.db}"
