@@ -86,6 +86,12 @@ mod ssr {
                     PageError::Forbidden(error.to_string())
                 }
                 IcpError::NoVersion(_) => PageError::NotFound(error.to_string()),
+                IcpError::Changed(_) => PageError::Conflict(
+                    "This ICP changed since you opened it. Nothing you typed is lost: open the \
+                     ICP in a new tab to see the newer version, then save your changes again \
+                     from there."
+                        .to_owned(),
+                ),
                 IcpError::Conflict(_) | IcpError::NotDeleted(_) => {
                     PageError::Conflict(error.to_string())
                 }

@@ -48,6 +48,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("Method not allowed")]
     MethodNotAllowed,
+    /// An `If-Match` that names another version than the current one.
+    #[error("{0}")]
+    PreconditionFailed(String),
     #[error("Request body is larger than 256 KiB")]
     PayloadTooLarge,
     #[error("Content-Type must be application/json")]
@@ -81,6 +84,9 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "CONFLICT"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
+            ApiError::PreconditionFailed(_) => {
+                (StatusCode::PRECONDITION_FAILED, "PRECONDITION_FAILED")
+            }
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
             ApiError::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE")
@@ -126,6 +132,7 @@ impl From<IcpError> for ApiError {
             }
             IcpError::NoVersion(_) => ApiError::NotFound(error.to_string()),
             IcpError::NotDeleted(_) => ApiError::Conflict(error.to_string()),
+            IcpError::Changed(_) => ApiError::PreconditionFailed(error.to_string()),
             IcpError::Conflict(_) => ApiError::Conflict(error.to_string()),
             IcpError::Store(cause) => ApiError::internal(cause),
         }

@@ -3,13 +3,13 @@
 use super::caller::AuthUser;
 use super::error::{ApiError, ErrorBody};
 use super::json::ApiJson;
-use crate::domain::{FieldError, Icp, IcpDraft};
+use crate::domain::{FieldError, Icp, IcpDraft, Timestamp};
 use crate::icps;
 use crate::state::AppState;
 use crate::store::{DynStore, ListCursor};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -24,7 +24,57 @@ pub const MAX_PAGE: u32 = 100;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_icps, create_icp))
+        .routes(routes!(validate_icp))
         .routes(routes!(get_icp, update_icp, delete_icp))
+}
+
+/// An ICP's entity tag: its `updatedAt` in milliseconds, which every change moves (strong: the
+/// same tag is the same bytes).
+fn etag(icp: &Icp) -> Result<HeaderValue, ApiError> {
+    HeaderValue::from_str(&format!("\"{}\"", icp.updated_at.millis())).map_err(ApiError::internal)
+}
+
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Result<Option<&str>, ApiError> {
+    headers
+        .get(&name)
+        .map(|value| {
+            value.to_str().map_err(|_| ApiError::BadRequest {
+                message: format!("Invalid {name} header"),
+                details: Vec::new(),
+            })
+        })
+        .transpose()
+}
+
+/// `If-Match`: `*`, or the versions it names (strong comparison: weak tags never match).
+fn if_match(headers: &HeaderMap) -> Result<icps::IfMatch, ApiError> {
+    let Some(value) = header_text(headers, header::IF_MATCH)? else {
+        return Ok(icps::IfMatch::Any);
+    };
+    if value.trim() == "*" {
+        return Ok(icps::IfMatch::Any);
+    }
+    Ok(icps::IfMatch::OneOf(
+        value
+            .split(',')
+            .filter_map(|tag| {
+                let millis = tag.trim().strip_prefix('"')?.strip_suffix('"')?;
+                Timestamp::from_millis(millis.parse().ok()?)
+            })
+            .collect(),
+    ))
+}
+
+/// Whether `If-None-Match` names `etag` (weak comparison) or is `*`.
+fn none_match(headers: &HeaderMap, etag: &HeaderValue) -> Result<bool, ApiError> {
+    let Some(value) = header_text(headers, header::IF_NONE_MATCH)? else {
+        return Ok(false);
+    };
+    let etag = etag.to_str().unwrap_or_default();
+    Ok(value
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag))
 }
 
 /// Creates an ICP.
@@ -60,7 +110,7 @@ async fn create_icp(
         HeaderValue::from_str(&format!("{ICPS_PATH}/{}", icp.id)).map_err(ApiError::internal)?;
     Ok((
         StatusCode::CREATED,
-        [(header::LOCATION, location)],
+        [(header::LOCATION, location), (header::ETAG, etag(&icp)?)],
         Json(icp),
     ))
 }
@@ -80,9 +130,13 @@ pub(super) fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
     get,
     path = "/api/v1/entities/icps/{id}",
     tag = "ICPs",
-    params(("id" = Uuid, Path, description = "The ICP's id")),
+    params(
+        ("id" = Uuid, Path, description = "The ICP's id"),
+        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier read: 304 while it is current"),
+    ),
     responses(
-        (status = 200, body = Icp),
+        (status = 200, body = Icp, headers(("ETag" = String, description = "The version: changes with `updatedAt`"))),
+        (status = 304, description = "`If-None-Match` names the current version"),
         (status = 400, description = "Malformed id", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "The caller is not in the ICP's `userIds`", body = ErrorBody,
@@ -96,9 +150,14 @@ async fn get_icp(
     AuthUser(user): AuthUser,
     State(store): State<DynStore>,
     Path(id): Path<String>,
-) -> Result<Json<Icp>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let icp = icps::get_for(store.as_ref(), &user, parse_id(&id)?).await?;
-    Ok(Json(icp))
+    let tag = etag(&icp)?;
+    if none_match(&headers, &tag)? {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, tag)]).into_response());
+    }
+    Ok(([(header::ETAG, tag)], Json(icp)).into_response())
 }
 
 /// `?limit=&cursor=` of the list endpoint.
@@ -198,11 +257,17 @@ async fn list_icps(
     patch,
     path = "/api/v1/entities/icps/{id}",
     tag = "ICPs",
-    params(("id" = Uuid, Path, description = "The ICP's id")),
+    params(
+        ("id" = Uuid, Path, description = "The ICP's id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag read before: 412 unless it is still current"),
+    ),
     request_body(content = super::openapi::IcpPatch, description = "Only the fields to change; `null` clears description, activeUntil and crmFilters",
         example = json!({"name": "DACH Tech Leaders (Q3)", "activeUntil": null})),
     responses(
-        (status = 200, description = "The whole updated ICP", body = Icp),
+        (status = 200, description = "The whole updated ICP", body = Icp,
+            headers(("ETag" = String, description = "The new version"))),
+        (status = 412, description = "`If-Match` names another version than the current one", body = ErrorBody,
+            example = json!({"error": {"code": "PRECONDITION_FAILED", "message": "ICP 550e8400-e29b-41d4-a716-446655440000 has changed since you read it; read it again and retry"}})),
         (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
@@ -215,10 +280,20 @@ async fn update_icp(
     AuthUser(user): AuthUser,
     State(store): State<DynStore>,
     Path(id): Path<String>,
+    headers: HeaderMap,
     ApiJson(patch): ApiJson,
-) -> Result<Json<Icp>, ApiError> {
-    let icp = icps::update(store.as_ref(), &user, parse_id(&id)?, &patch, None).await?;
-    Ok(Json(icp))
+) -> Result<Response, ApiError> {
+    let condition = if_match(&headers)?;
+    let icp = icps::update_if(
+        store.as_ref(),
+        &user,
+        parse_id(&id)?,
+        &patch,
+        None,
+        &condition,
+    )
+    .await?;
+    Ok(([(header::ETAG, etag(&icp)?)], Json(icp)).into_response())
 }
 
 /// Deletes an ICP.
@@ -226,9 +301,13 @@ async fn update_icp(
     delete,
     path = "/api/v1/entities/icps/{id}",
     tag = "ICPs",
-    params(("id" = Uuid, Path, description = "The ICP's id")),
+    params(
+        ("id" = Uuid, Path, description = "The ICP's id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag read before: 412 unless it is still current"),
+    ),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 412, description = "`If-Match` names another version than the current one", body = ErrorBody),
         (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
@@ -240,9 +319,35 @@ async fn delete_icp(
     AuthUser(user): AuthUser,
     State(store): State<DynStore>,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    icps::delete(store.as_ref(), &user, parse_id(&id)?).await?;
+    let condition = if_match(&headers)?;
+    icps::delete_if(store.as_ref(), &user, parse_id(&id)?, &condition).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Checks an ICP body exactly as a create would, and answers what would be stored (without its
+/// id and timestamps); nothing is stored.
+#[utoipa::path(
+    post,
+    path = "/api/v1/entities/icps/validate",
+    tag = "ICPs",
+    request_body(content = IcpDraft, description = "An ICP as it would be created"),
+    responses(
+        (status = 200, description = "Valid: the body as it would be stored (the caller in `userIds`)", body = IcpDraft),
+        (status = 400, description = "Invalid: every problem at its JSON path", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+async fn validate_icp(
+    AuthUser(user): AuthUser,
+    State(store): State<DynStore>,
+    ApiJson(body): ApiJson,
+) -> Result<Json<IcpDraft>, ApiError> {
+    Ok(Json(icps::dry_run(store.as_ref(), &user, &body).await?))
 }
 
 #[cfg(test)]
@@ -253,7 +358,14 @@ mod tests {
     fn the_documented_paths_are_the_served_ones() {
         let (_, doc) = router().split_for_parts();
         let paths: Vec<&String> = doc.paths.paths.keys().collect();
-        assert_eq!(paths, [ICPS_PATH, &format!("{ICPS_PATH}/{{id}}")]);
+        assert_eq!(
+            paths,
+            [
+                ICPS_PATH,
+                &format!("{ICPS_PATH}/validate"),
+                &format!("{ICPS_PATH}/{{id}}")
+            ]
+        );
     }
 
     #[test]

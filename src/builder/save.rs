@@ -31,10 +31,12 @@ pub async fn builder_start(
     let (pairs, editing) = match (edit, from) {
         (Some(id), _) => {
             let icp = load(id.clone()).await?;
-            (
-                with_everyone(draft_to_pairs(&icp.to_draft()), &icp),
-                Some(id),
-            )
+            let mut pairs = with_everyone(draft_to_pairs(&icp.to_draft()), &icp);
+            pairs.push((
+                super::form::names::VERSION.into(),
+                icp.updated_at.millis().to_string(),
+            ));
+            (pairs, Some(id))
         }
         (None, Some(id)) => {
             let icp = load(id).await?;
@@ -87,12 +89,18 @@ pub async fn save_icp(
     id: Option<String>,
     body: String,
     #[server(default)] everyone: bool,
+    #[server(default)] version: Option<i64>,
 ) -> Result<String, PageError> {
-    crate::page_error::with_status(save(id, body, everyone).await)
+    crate::page_error::with_status(save(id, body, everyone, version).await)
 }
 
 #[cfg(feature = "ssr")]
-async fn save(id: Option<String>, body: String, everyone: bool) -> Result<String, PageError> {
+async fn save(
+    id: Option<String>,
+    body: String,
+    everyone: bool,
+    version: Option<i64>,
+) -> Result<String, PageError> {
     use crate::domain::{FieldError, PathSegment};
     let user = crate::page_error::signed_in_user().await?;
     let state = expect_context::<crate::state::AppState>();
@@ -115,7 +123,15 @@ async fn save(id: Option<String>, body: String, everyone: bool) -> Result<String
         Some(raw) => {
             let id = uuid::Uuid::try_parse(&raw)
                 .map_err(|_| PageError::NotFound(format!("ICP not found: {raw}")))?;
-            crate::icps::update(store, &user, id, &body, Some(everyone)).await?
+            crate::icps::update_if(
+                store,
+                &user,
+                id,
+                &body,
+                Some(everyone),
+                &crate::icps::IfMatch::opened_at(version),
+            )
+            .await?
         }
     };
     Ok(icp.id.to_string())

@@ -153,7 +153,14 @@ async fn submit(
     let store = state.store.as_ref();
     let saved = match id {
         None => icps::create(store, user, &body, everyone).await,
-        Some(id) => icps::update(store, user, id, &body, Some(everyone)).await,
+        Some(id) => {
+            let version = fields
+                .iter()
+                .find(|(name, _)| name == names::VERSION)
+                .and_then(|(_, value)| value.parse().ok());
+            let condition = icps::IfMatch::opened_at(version);
+            icps::update_if(store, user, id, &body, Some(everyone), &condition).await
+        }
     };
     match saved {
         Ok(icp) => Redirect::to(&format!("/icps/{}", icp.id)).into_response(),
@@ -165,6 +172,24 @@ async fn submit(
                 &page,
                 init(fields, errors),
                 StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        // Shown in the form with everything typed, as the builder with JavaScript shows it.
+        Err(changed @ IcpError::Changed(_)) => {
+            let message = crate::page_error::PageError::from(changed).to_string();
+            let error = crate::builder::form::FormError {
+                field: None,
+                section: None,
+                place: "The ICP".to_owned(),
+                message,
+            };
+            render(
+                state,
+                from,
+                &page,
+                init(fields, vec![error]),
+                StatusCode::PRECONDITION_FAILED,
             )
             .await
         }
@@ -205,6 +230,10 @@ pub(super) fn refused(error: IcpError) -> Response {
             problem(StatusCode::NOT_FOUND, "This ICP doesn’t exist.")
         }
         IcpError::NotDeleted(_) => problem(StatusCode::CONFLICT, "This ICP is not deleted."),
+        IcpError::Changed(_) => problem(
+            StatusCode::PRECONDITION_FAILED,
+            "This ICP changed since you opened it. Go back, reload it and save again.",
+        ),
         IcpError::Conflict(_) => problem(
             StatusCode::CONFLICT,
             "Someone else is changing this ICP right now. Go back and save again.",

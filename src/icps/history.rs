@@ -40,7 +40,16 @@ pub async fn restore_version(
         .ok_or_else(|| IcpError::NoVersion(format!("ICP {id} has no version {number}")))?;
     let body = serde_json::to_value(version.icp.to_draft())
         .map_err(|e| IcpError::Store(StoreError::Corrupt(e.to_string())))?;
-    change(store, user, id, &body, None, VersionAction::Restored).await
+    change(
+        store,
+        user,
+        id,
+        &body,
+        None,
+        &super::IfMatch::Any,
+        VersionAction::Restored,
+    )
+    .await
 }
 
 /// The ICPs `user` owned and deleted in the last `RESTORE_DAYS` days, newest first.

@@ -10,7 +10,7 @@ pub use history::{deleted, restore_deleted, restore_version, versions, RESTORE_D
 pub use owner::hand_over;
 pub use patch::apply_patch;
 
-use crate::domain::{validate_draft, FieldError, Icp, Timestamp, UserId};
+use crate::domain::{validate_draft, FieldError, Icp, IcpDraft, Timestamp, UserId};
 use crate::store::{Change, ListCursor, Store, StoreError, VersionAction};
 use crate::teams::{self, TeamError};
 use serde_json::Value;
@@ -33,6 +33,9 @@ pub enum IcpError {
     /// No such version of the ICP, or a deletion too old to restore.
     #[error("{0}")]
     NoVersion(String),
+    /// The ICP is no longer the version the client read (its `If-Match`).
+    #[error("ICP {0} has changed since you read it; read it again and retry")]
+    Changed(Uuid),
     /// A restore of a deleted ICP that exists.
     #[error("ICP {0} is not deleted")]
     NotDeleted(Uuid),
@@ -80,6 +83,14 @@ async fn add_everyone(store: &dyn Store, user: &UserId, icp: &mut Icp) -> IcpRes
         }
     }
     Ok(())
+}
+
+/// What `create` would store for `body` — validated the same way, the caller among its users —
+/// without storing anything (the API's dry run).
+pub async fn dry_run(store: &dyn Store, user: &UserId, body: &Value) -> IcpResult<IcpDraft> {
+    let draft = validate_draft(body).map_err(IcpError::Invalid)?;
+    check_added_members(store, user, &[], &draft.user_ids, body).await?;
+    Ok(draft.with_member(user))
 }
 
 /// Refuses registered users outside the caller's workspace among the ids `after` adds to
@@ -160,10 +171,56 @@ pub async fn update(
     patch: &Value,
     everyone: Option<bool>,
 ) -> IcpResult<Icp> {
+    update_if(store, user, id, patch, everyone, &IfMatch::Any).await
+}
+
+/// A client's condition on the version of an ICP it read (HTTP `If-Match`): any version, or one
+/// of these (each named by its `updatedAt`, which every change moves).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IfMatch {
+    Any,
+    OneOf(Vec<Timestamp>),
+}
+
+impl IfMatch {
+    /// The version a page opened (its `updatedAt` in milliseconds), if it says.
+    pub fn opened_at(millis: Option<i64>) -> Self {
+        match millis {
+            None => IfMatch::Any,
+            Some(millis) => IfMatch::OneOf(Timestamp::from_millis(millis).into_iter().collect()),
+        }
+    }
+
+    fn allows(&self, icp: &Icp) -> bool {
+        match self {
+            IfMatch::Any => true,
+            IfMatch::OneOf(versions) => versions.contains(&icp.updated_at),
+        }
+    }
+}
+
+/// `update`, only while the ICP is as `if_match` says (else `Changed`: the client's copy is stale).
+pub async fn update_if(
+    store: &dyn Store,
+    user: &UserId,
+    id: Uuid,
+    patch: &Value,
+    everyone: Option<bool>,
+    if_match: &IfMatch,
+) -> IcpResult<Icp> {
     // A `userIds` given without a word on `everyone` (the API's PATCH) is exactly who it is shared
     // with: it ends "everyone in the workspace" rather than being silently added to.
     let everyone = everyone.or_else(|| patch.get("userIds").map(|_| false));
-    change(store, user, id, patch, everyone, VersionAction::Updated).await
+    change(
+        store,
+        user,
+        id,
+        patch,
+        everyone,
+        if_match,
+        VersionAction::Updated,
+    )
+    .await
 }
 
 /// An update recorded as `action`: the merged ICP passes the create validation, adds only members
@@ -174,10 +231,14 @@ async fn change(
     id: Uuid,
     patch: &Value,
     everyone: Option<bool>,
+    if_match: &IfMatch,
     action: VersionAction,
 ) -> IcpResult<Icp> {
     for _ in 0..5 {
         let current = get_for(store, user, id).await?;
+        if !if_match.allows(&current) {
+            return Err(IcpError::Changed(id));
+        }
         let draft = apply_patch(&current, patch, user)?;
         check_added_members(store, user, &current.user_ids, &draft.user_ids, patch).await?;
         check_removed_members(&current, &draft.user_ids, user)?;
@@ -236,8 +297,21 @@ fn check_removed_members(current: &Icp, after: &[UserId], user: &UserId) -> IcpR
 /// Deletes `id` if `user` owns it (members may see it but not delete it); the deletion is recorded,
 /// so the owner can restore it for `RESTORE_DAYS` days.
 pub async fn delete(store: &dyn Store, user: &UserId, id: Uuid) -> IcpResult<()> {
+    delete_if(store, user, id, &IfMatch::Any).await
+}
+
+/// `delete`, only while the ICP is as `if_match` says (else `Changed`).
+pub async fn delete_if(
+    store: &dyn Store,
+    user: &UserId,
+    id: Uuid,
+    if_match: &IfMatch,
+) -> IcpResult<()> {
     for _ in 0..5 {
         let current = get_for(store, user, id).await?;
+        if !if_match.allows(&current) {
+            return Err(IcpError::Changed(id));
+        }
         if current.owner.as_ref().is_some_and(|owner| owner != user) {
             return Err(IcpError::OwnerOnly {
                 id,

@@ -12,6 +12,9 @@ pub const USER_IDS: &str = "userIds";
 /// "true" when the ICP is shared with everyone in the workspace, future members too (not part of
 /// the API's body: the save carries it beside the body).
 pub const EVERYONE: &str = "everyone";
+/// The edited ICP's `updatedAt` (milliseconds) when the page was opened: saving refuses a newer
+/// version rather than overwriting it.
+pub const VERSION: &str = "version";
 pub const CRM_ENABLED: &str = "crm.enabled";
 pub const CRM_TEXT_SEARCH: &str = "crm.textSearch";
 pub const CRM_QUERY: &str = "crm.query";

@@ -266,6 +266,10 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
         let everyone = pairs
             .iter()
             .any(|(name, value)| name == names::EVERYONE && value == "true");
+        let version = pairs
+            .iter()
+            .find(|(name, _)| name == names::VERSION)
+            .and_then(|(_, value)| value.parse::<i64>().ok());
         // This is the check a pending one would make; a later one could hide the server's errors.
         cancel();
         preview.set(body.clone());
@@ -275,7 +279,7 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
                 failure.set(None);
                 let (editing, navigate) = (editing.clone(), navigate.clone());
                 leptos::task::spawn_local(async move {
-                    let saved = save_icp(editing, body.to_string(), everyone).await;
+                    let saved = save_icp(editing, body.to_string(), everyone, version).await;
                     saving.set(false);
                     match saved {
                         Ok(id) => navigate(&format!("/icps/{id}"), Default::default()),
@@ -302,6 +306,9 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
         None => "Create ICP",
         Some(_) => "Save changes",
     };
+    let version = first_values(&init.pairs)
+        .remove(names::VERSION)
+        .unwrap_or_default();
     let crm_on = init
         .pairs
         .iter()
@@ -332,6 +339,7 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
                 >
                     {move || failure.get()}
                 </p>
+                <input type="hidden" name=names::VERSION value=version />
                 <Basics creator=init.creator teammates=init.teammates />
                 <LeadSources leads=RwSignal::new(rows.leads) />
                 <CustomFilters filters=RwSignal::new(rows.filters) />
