@@ -9,7 +9,7 @@
 //! through the store's own pool in one transaction per 10,000, with the same columns.
 
 use icp_builder::domain::{validate_draft, Icp, Timestamp, UserId};
-use icp_builder::store::{DynStore, ListCursor, PgStore, Pools, SqliteStore, Store};
+use icp_builder::store::{DynStore, ListCursor, ListFilter, PgStore, Pools, SqliteStore, Store};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::Connection;
 use std::hint::black_box;
@@ -196,13 +196,21 @@ async fn pages_per_second(
     after: Option<ListCursor>,
 ) -> (f64, Duration) {
     for _ in 0..50 {
-        black_box(store.list_icps(user, after, PAGE).await.expect("list"));
+        black_box(
+            store
+                .list_icps(user, &ListFilter::default(), after, PAGE)
+                .await
+                .expect("list"),
+        );
     }
     let mut latencies = Vec::new();
     let start = Instant::now();
     while start.elapsed() < MEASURE_FOR {
         let call = Instant::now();
-        let page = store.list_icps(user, after, PAGE).await.expect("list");
+        let page = store
+            .list_icps(user, &ListFilter::default(), after, PAGE)
+            .await
+            .expect("list");
         latencies.push(call.elapsed());
         assert_eq!(page.len(), PAGE as usize, "a full page");
         black_box(page);
@@ -218,7 +226,10 @@ async fn counts_per_second(store: &dyn Store, user: &UserId, expected: usize) ->
     let mut calls = 0_u32;
     let start = Instant::now();
     while start.elapsed() < MEASURE_FOR / 3 {
-        let count = store.count_icps(user).await.expect("count");
+        let count = store
+            .count_icps(user, &ListFilter::default())
+            .await
+            .expect("count");
         assert_eq!(count, expected as u64);
         calls += 1;
     }

@@ -4,6 +4,7 @@ use crate::pages::account::{SignIn, SignUp, UserMenu};
 use crate::pages::history::{IcpHistory, RecentlyDeleted};
 use crate::pages::icp_list::IcpList;
 use crate::pages::icps::{EditIcp, IcpDetail, NewIcp};
+use crate::pages::import::ImportIcps;
 use crate::pages::invitation::InvitationPage;
 use crate::pages::settings::Settings;
 use crate::pages::team::TeamSettings;
@@ -78,6 +79,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/icps") view=IcpList ssr=SsrMode::Async />
                     <Route path=path!("/icps/new") view=NewIcp ssr=SsrMode::Async />
                     <Route path=path!("/icps/deleted") view=RecentlyDeleted ssr=SsrMode::Async />
+                    <Route path=path!("/icps/import") view=ImportIcps />
                     <Route path=path!("/icps/:id/history") view=IcpHistory ssr=SsrMode::Async />
                     <Route path=path!("/icps/:id") view=IcpDetail ssr=SsrMode::Async />
                     <Route path=path!("/icps/:id/edit") view=EditIcp ssr=SsrMode::Async />

@@ -92,9 +92,10 @@ mod ssr {
                      from there."
                         .to_owned(),
                 ),
-                IcpError::Conflict(_) | IcpError::NotDeleted(_) => {
-                    PageError::Conflict(error.to_string())
-                }
+                IcpError::Conflict(_)
+                | IcpError::NotDeleted(_)
+                | IcpError::KeyReused(_)
+                | IcpError::InFlight(_) => PageError::Conflict(error.to_string()),
                 IcpError::Store(cause) => {
                     // Logged here (inside the request's span); the user sees a generic message.
                     tracing::error!(cause = %crate::error_chain(&cause), "page request failed");

@@ -17,7 +17,7 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// `BAD_REQUEST`, `UNAUTHORIZED`, `FORBIDDEN`, `NOT_FOUND`, `CONFLICT`, `METHOD_NOT_ALLOWED`,
-    /// `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `SERVICE_UNAVAILABLE` (the request took too
+    /// `PRECONDITION_FAILED`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `UNPROCESSABLE_ENTITY`, `SERVICE_UNAVAILABLE` (the request took too
     /// long) or `INTERNAL_ERROR`.
     #[schema(example = "BAD_REQUEST")]
     pub code: String,
@@ -53,6 +53,10 @@ pub enum ApiError {
     PreconditionFailed(String),
     #[error("Request body is larger than 256 KiB")]
     PayloadTooLarge,
+    /// A well-formed request the server will not carry out (an `Idempotency-Key` reused with
+    /// another body).
+    #[error("{0}")]
+    Unprocessable(String),
     #[error("Content-Type must be application/json")]
     UnsupportedMediaType,
     /// The request took longer than `server::layers::REQUEST_TIMEOUT`; its work was dropped.
@@ -88,6 +92,9 @@ impl ApiError {
                 (StatusCode::PRECONDITION_FAILED, "PRECONDITION_FAILED")
             }
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
+            ApiError::Unprocessable(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "UNPROCESSABLE_ENTITY")
+            }
             ApiError::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE")
             }
@@ -133,7 +140,8 @@ impl From<IcpError> for ApiError {
             IcpError::NoVersion(_) => ApiError::NotFound(error.to_string()),
             IcpError::NotDeleted(_) => ApiError::Conflict(error.to_string()),
             IcpError::Changed(_) => ApiError::PreconditionFailed(error.to_string()),
-            IcpError::Conflict(_) => ApiError::Conflict(error.to_string()),
+            IcpError::Conflict(_) | IcpError::InFlight(_) => ApiError::Conflict(error.to_string()),
+            IcpError::KeyReused(_) => ApiError::Unprocessable(error.to_string()),
             IcpError::Store(cause) => ApiError::internal(cause),
         }
     }

@@ -234,7 +234,7 @@ pub(super) fn refused(error: IcpError) -> Response {
             StatusCode::PRECONDITION_FAILED,
             "This ICP changed since you opened it. Go back, reload it and save again.",
         ),
-        IcpError::Conflict(_) => problem(
+        IcpError::Conflict(_) | IcpError::KeyReused(_) | IcpError::InFlight(_) => problem(
             StatusCode::CONFLICT,
             "Someone else is changing this ICP right now. Go back and save again.",
         ),

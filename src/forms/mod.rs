@@ -5,6 +5,7 @@ pub mod account;
 pub mod history;
 pub mod icps;
 pub mod team;
+pub mod transfer;
 
 use crate::api::error::MAX_BODY_BYTES;
 use crate::api::json::{read_limited, Unread};
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .merge(history::router())
         .merge(account::router())
         .merge(team::router())
+        .merge(transfer::router())
 }
 
 /// Form posts may be as large as the API's bodies.
@@ -40,7 +42,9 @@ pub const MAX_SERVER_FN_BYTES: usize = 3 * MAX_BODY_BYTES;
 /// type for a server function.
 pub async fn bounded_body(request: Request<Body>, next: Next) -> Response {
     let path = request.uri().path();
-    let (limit, for_form) = if path.starts_with("/forms/") {
+    let (limit, for_form) = if path == "/forms/icps/import" {
+        (crate::icps::transfer::MAX_IMPORT_BYTES, true)
+    } else if path.starts_with("/forms/") {
         (MAX_FORM_BYTES, true)
     } else if path.starts_with("/fn/") {
         (MAX_SERVER_FN_BYTES, false)
@@ -101,15 +105,20 @@ fn posted<T>(form: Result<Form<T>, FormRejection>) -> Result<T, (StatusCode, &'s
 
 /// A small HTML page; `title` and `text` are escaped (they may quote what a user typed).
 fn page(status: StatusCode, title: &str, text: &str) -> Response {
-    let title = escaped(title);
     let text = if text.is_empty() {
         String::new()
     } else {
         format!("<p>{}</p>", escaped(text))
     };
+    page_html(status, title, &text)
+}
+
+/// A small HTML page around `body_html` (markup: escape what it quotes); `title` is escaped.
+fn page_html(status: StatusCode, title: &str, body_html: &str) -> Response {
+    let title = escaped(title);
     let page = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
-         <body><main><h1>{title}</h1>{text}<p><a href=\"/icps\">Back to your ICPs</a></p>\
+         <body><main><h1>{title}</h1>{body_html}<p><a href=\"/icps\">Back to your ICPs</a></p>\
          </main></body></html>"
     );
     (status, [("content-type", "text/html; charset=utf-8")], page).into_response()

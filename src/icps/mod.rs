@@ -3,15 +3,17 @@
 //! to its own answer.
 
 mod history;
+pub mod idempotent;
 mod owner;
 mod patch;
+pub mod transfer;
 
 pub use history::{deleted, restore_deleted, restore_version, versions, RESTORE_DAYS};
 pub use owner::hand_over;
 pub use patch::apply_patch;
 
 use crate::domain::{validate_draft, FieldError, Icp, IcpDraft, Timestamp, UserId};
-use crate::store::{Change, ListCursor, Store, StoreError, VersionAction};
+use crate::store::{Change, ListCursor, ListFilter, Store, StoreError, VersionAction};
 use crate::teams::{self, TeamError};
 use serde_json::Value;
 use uuid::Uuid;
@@ -39,6 +41,12 @@ pub enum IcpError {
     /// A restore of a deleted ICP that exists.
     #[error("ICP {0} is not deleted")]
     NotDeleted(Uuid),
+    /// An `Idempotency-Key` used before with another body.
+    #[error("Idempotency-Key '{0}' was already used with a different request body; use a new key for a different request")]
+    KeyReused(String),
+    /// The request that holds an `Idempotency-Key` has not finished.
+    #[error("A request with Idempotency-Key '{0}' is still being processed; retry in a moment")]
+    InFlight(String),
     /// Concurrent updates kept winning the race.
     #[error("ICP {0} is being changed by someone else; try again")]
     Conflict(Uuid),
@@ -56,11 +64,22 @@ pub async fn create(
     body: &Value,
     everyone: bool,
 ) -> IcpResult<Icp> {
+    create_with_id(store, user, body, everyone, Uuid::now_v7()).await
+}
+
+/// `create`, giving the ICP this id (chosen before, for an idempotent create).
+async fn create_with_id(
+    store: &dyn Store,
+    user: &UserId,
+    body: &Value,
+    everyone: bool,
+    id: Uuid,
+) -> IcpResult<Icp> {
     let draft = validate_draft(body).map_err(IcpError::Invalid)?;
     check_added_members(store, user, &[], &draft.user_ids, body).await?;
     let draft = draft.with_member(user);
     let now = Timestamp::now();
-    let mut icp = draft.into_icp(Uuid::now_v7(), now, now);
+    let mut icp = draft.into_icp(id, now, now);
     icp.owner = Some(user.clone());
     icp.everyone = everyone;
     if everyone {
@@ -138,15 +157,16 @@ pub struct IcpPage {
     pub next: Option<ListCursor>,
 }
 
-/// Up to `limit` ICPs shared with `user`, newest first, after `after`.
+/// Up to `limit` ICPs shared with `user` that `filter` lets through, newest first, after `after`.
 pub async fn list(
     store: &dyn Store,
     user: &UserId,
+    filter: &ListFilter,
     after: Option<ListCursor>,
     limit: u32,
 ) -> IcpResult<IcpPage> {
     // One more than asked tells whether another page follows.
-    let mut icps = store.list_icps(user, after, limit + 1).await?;
+    let mut icps = store.list_icps(user, filter, after, limit + 1).await?;
     let next = if icps.len() > limit as usize {
         icps.truncate(limit as usize);
         icps.last().map(ListCursor::of)
@@ -156,9 +176,9 @@ pub async fn list(
     Ok(IcpPage { icps, next })
 }
 
-/// How many ICPs are shared with `user` (shown beside the paged list).
-pub async fn count(store: &dyn Store, user: &UserId) -> IcpResult<u64> {
-    Ok(store.count_icps(user).await?)
+/// How many ICPs shared with `user` `filter` lets through (shown beside the paged list).
+pub async fn count(store: &dyn Store, user: &UserId, filter: &ListFilter) -> IcpResult<u64> {
+    Ok(store.count_icps(user, filter).await?)
 }
 
 /// Updates `id` with `patch` (see `apply_patch`), retrying when a concurrent update got there

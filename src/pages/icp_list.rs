@@ -1,5 +1,7 @@
 //! The list of a user's ICPs (`/icps`): 50 a page, newest first, with their count and plain
 //! links to the next page and back to the newest (the API's cursor), so it works without JavaScript.
+//! A search box (`q`) and All/Active/Expired tabs (`active`) narrow it as the API's filters do;
+//! all of it is in the URL, so a filtered list can be bookmarked.
 
 use super::describe::{day_month_year, plural};
 use super::icps::{Problem, StatusBadge};
@@ -23,22 +25,55 @@ pub struct IcpListPage {
     pub next: Option<String>,
     /// How many ICPs the user has, on every page.
     pub total: u64,
+    /// The search as applied (the `q` of the URL, at most `MAX_SEARCH_CHARS`).
+    pub q: String,
+    /// The tab: `Some(true)` active, `Some(false)` expired, `None` all.
+    pub active: Option<bool>,
+    /// How many of `total` the search and tab let through, when either narrows the list.
+    pub matching: Option<u64>,
     /// A page after the first, so "← Newest" leads back.
     pub later: bool,
     /// The link's `after` could not be read: this is the first page instead.
     pub bad_link: bool,
 }
 
+/// The tab an `active` parameter names; anything else is "All".
+#[cfg(feature = "ssr")]
+fn tab_of(active: Option<&str>) -> Option<bool> {
+    match active {
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        _ => None,
+    }
+}
+
 #[server(prefix = "/fn", output = crate::page_error::JsonText)]
-pub async fn my_icps(after: Option<String>) -> Result<IcpListPage, PageError> {
-    use crate::store::ListCursor;
+pub async fn my_icps(
+    after: Option<String>,
+    q: Option<String>,
+    active: Option<String>,
+) -> Result<IcpListPage, PageError> {
+    use crate::api::icps::{MAX_SEARCH_CHARS, MAX_SEARCH_WORDS};
+    use crate::store::{ListCursor, ListFilter};
     let user = crate::page_error::signed_in_user().await?;
     let state = expect_context::<crate::state::AppState>();
     let store = state.store.as_ref();
     let raw = after.filter(|raw| !raw.is_empty());
     // A mangled or stale link shows the first page, saying so, rather than failing.
     let cursor = raw.as_deref().and_then(ListCursor::decode);
-    let page = crate::icps::list(store, &user, cursor, LIST_PAGE_SIZE).await?;
+    let q: String = q
+        .unwrap_or_default()
+        .chars()
+        .take(MAX_SEARCH_CHARS)
+        .collect();
+    let mut words = ListFilter::words_of(&q);
+    words.truncate(MAX_SEARCH_WORDS);
+    let filter = ListFilter {
+        words,
+        active: tab_of(active.as_deref()),
+        shared_with: None,
+    };
+    let page = crate::icps::list(store, &user, &filter, cursor, LIST_PAGE_SIZE).await?;
     let names = super::history::ssr::teammate_names(store, &user).await?;
     let owners = page
         .icps
@@ -53,7 +88,14 @@ pub async fn my_icps(after: Option<String>) -> Result<IcpListPage, PageError> {
         owners,
         icps: page.icps,
         next: page.next.map(|next| next.encode()),
-        total: crate::icps::count(store, &user).await?,
+        total: crate::icps::count(store, &user, &ListFilter::default()).await?,
+        matching: if filter.is_empty() {
+            None
+        } else {
+            Some(crate::icps::count(store, &user, &filter).await?)
+        },
+        q: q.trim().to_owned(),
+        active: filter.active,
         later: cursor.is_some(),
         bad_link: raw.is_some() && cursor.is_none(),
     })
@@ -62,7 +104,22 @@ pub async fn my_icps(after: Option<String>) -> Result<IcpListPage, PageError> {
 #[component]
 pub fn IcpList() -> impl IntoView {
     let query = use_query_map();
-    let page = Resource::new(move || query.with(|q| q.get("after")), my_icps);
+    let imported = move || {
+        query
+            .with(|q| q.get("imported"))
+            .and_then(|n| n.parse::<u64>().ok())
+            .map(|n| {
+                view! {
+                    <p class="notice" role="status">
+                        {format!("Imported {}.", icp_count(n))}
+                    </p>
+                }
+            })
+    };
+    let page = Resource::new(
+        move || query.with(|q| (q.get("after"), q.get("q"), q.get("active"))),
+        |(after, q, active)| my_icps(after, q, active),
+    );
     view! {
         <Title text="Your ICPs" />
         <div class="page-head">
@@ -71,17 +128,25 @@ pub fn IcpList() -> impl IntoView {
                 <a class="button" href="/icps/deleted">
                     "Recently deleted"
                 </a>
+                <a class="button" href="/icps/import">
+                    "Import"
+                </a>
+                // `download`: a file, not a page of the app (the router leaves it alone).
+                <a class="button" href="/icps/export" download rel="external">
+                    "Export all"
+                </a>
                 <a class="button button-primary" href="/icps/new">
                     "New ICP"
                 </a>
             </div>
         </div>
+        {imported}
         <Suspense fallback=|| {
             view! { <p class="loading">"Loading your ICPs…"</p> }
         }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(page) if page.total == 0 && page.icps.is_empty() => {
+                    Ok(page) if page.total == 0 => {
                         view! {
                             <div class="empty panel">
                                 <h2>"No ICPs yet"</h2>
@@ -108,6 +173,82 @@ fn icp_count(total: u64) -> String {
     format!("{total} {}", if total == 1 { "ICP" } else { "ICPs" })
 }
 
+/// `text` as a URL query value (everything but unreserved characters percent-encoded).
+fn query_value(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                encoded.push(char::from(byte))
+            }
+            _ => encoded.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    encoded
+}
+
+/// The link to a page of `/icps` with this search, tab and start.
+fn list_href(q: &str, active: Option<bool>, after: Option<&str>) -> String {
+    let mut params = Vec::new();
+    if !q.is_empty() {
+        params.push(format!("q={}", query_value(q)));
+    }
+    if let Some(active) = active {
+        params.push(format!("active={active}"));
+    }
+    if let Some(after) = after {
+        params.push(format!("after={}", query_value(after)));
+    }
+    if params.is_empty() {
+        "/icps".to_owned()
+    } else {
+        format!("/icps?{}", params.join("&"))
+    }
+}
+
+/// The search box and the All/Active/Expired tabs; a plain GET form, so it works without
+/// JavaScript and the URL says what is shown.
+#[component]
+fn ListFilters(q: String, active: Option<bool>) -> impl IntoView {
+    let tabs = [
+        ("All", None),
+        ("Active", Some(true)),
+        ("Expired", Some(false)),
+    ]
+    .map(|(label, tab)| {
+        let href = list_href(&q, tab, None);
+        view! {
+            <a href=href aria-current=(tab == active).then_some("page")>
+                {label}
+            </a>
+        }
+    });
+    view! {
+        <div class="list-filters">
+            <form class="list-search" method="get" action="/icps" role="search">
+                <input
+                    type="search"
+                    name="q"
+                    value=q.clone()
+                    aria-label="Search your ICPs"
+                    placeholder="Search names and descriptions"
+                    maxlength="200"
+                />
+                {active
+                    .map(|active| {
+                        view! { <input type="hidden" name="active" value=active.to_string() /> }
+                    })}
+                <button type="submit" class="button">
+                    "Search"
+                </button>
+            </form>
+            <nav class="tabs" aria-label="Show">
+                {tabs}
+            </nav>
+        </div>
+    }
+}
+
 /// One page of the list with its count and plain links to the next page and back to the newest.
 #[component]
 fn IcpPageView(page: IcpListPage) -> impl IntoView {
@@ -116,12 +257,30 @@ fn IcpPageView(page: IcpListPage) -> impl IntoView {
         owners,
         next,
         total,
+        q,
+        active,
+        matching,
         later,
         bad_link,
     } = page;
     let nothing_here = icps.is_empty();
+    let count = match matching {
+        Some(matching) => format!("{matching} of {} match", icp_count(total)),
+        None => icp_count(total),
+    };
+    let empty = match (matching, active) {
+        (Some(0), _) if !q.is_empty() => format!("No ICPs match “{q}”."),
+        (Some(0), Some(true)) => "None of your ICPs is active.".to_owned(),
+        (Some(0), _) => "None of your ICPs has expired.".to_owned(),
+        _ => "No more ICPs after this point.".to_owned(),
+    };
+    let newest = list_href(&q, active, None);
+    let next = next.map(|after| list_href(&q, active, Some(&after)));
     view! {
-        <p class="meta list-count">{icp_count(total)}</p>
+        <ListFilters q=q.clone() active />
+        <p class="meta list-count" role="status">
+            {count}
+        </p>
         {bad_link
             .then(|| {
                 view! {
@@ -131,7 +290,13 @@ fn IcpPageView(page: IcpListPage) -> impl IntoView {
                 }
             })}
         {if nothing_here {
-            view! { <p class="meta">"No more ICPs after this point."</p> }.into_any()
+            view! {
+                <p class="meta">
+                    {empty} " "
+                    {matching.is_some().then(|| view! { <a href="/icps">"Show all ICPs"</a> })}
+                </p>
+            }
+                .into_any()
         } else {
             view! {
                 <ul class="icp-list">
@@ -148,11 +313,11 @@ fn IcpPageView(page: IcpListPage) -> impl IntoView {
             .then(|| {
                 view! {
                     <nav class="pager" aria-label="More ICPs">
-                        {later.then(|| view! { <a href="/icps">"← Newest"</a> })}
+                        {later.then(|| view! { <a href=newest>"← Newest"</a> })}
                         {next
-                            .map(|after| {
+                            .map(|href| {
                                 view! {
-                                    <a href=format!("/icps?after={after}") rel="next">
+                                    <a href=href rel="next">
                                         "Next page →"
                                     </a>
                                 }
@@ -197,5 +362,21 @@ fn IcpCard(icp: Icp, owner: String) -> impl IntoView {
                 "Owned by " {owner} " · shared with " {shared} " · created " {created}
             </p>
         </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_links_keep_the_search_and_tab() {
+        assert_eq!(list_href("", None, None), "/icps");
+        assert_eq!(
+            list_href("München & co", Some(false), Some("12-ab")),
+            "/icps?q=M%C3%BCnchen%20%26%20co&active=false&after=12-ab"
+        );
+        assert_eq!(tab_of(Some("true")), Some(true));
+        assert_eq!(tab_of(Some("yes")), None);
     }
 }

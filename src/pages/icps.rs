@@ -173,6 +173,9 @@ fn IcpView(page: IcpWithPeople) -> impl IntoView {
                 <a class="button" href=format!("/icps/{id}/history")>
                     "History"
                 </a>
+                <a class="button" href=format!("/icps/{id}/export") download rel="external">
+                    "Export"
+                </a>
                 {i_own
                     .then(|| {
                         view! {

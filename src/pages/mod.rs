@@ -7,6 +7,7 @@ pub mod describe;
 pub mod history;
 pub mod icp_list;
 pub mod icps;
+pub mod import;
 pub mod invitation;
 pub mod settings;
 pub mod team;

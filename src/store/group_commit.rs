@@ -27,6 +27,8 @@ const QUEUE: usize = 4 * MAX_BATCH;
 #[derive(Debug)]
 pub(super) enum IcpWrite {
     Insert(Icp, Change),
+    /// Several ICPs, all or none (an import).
+    InsertAll(Vec<Icp>, Change),
     /// Applied only if the row is still as `previous` (its `updated_at`); `Stale` otherwise.
     Update {
         icp: Icp,

@@ -2,6 +2,8 @@
 
 mod group_commit;
 mod history;
+mod idempotency;
+mod list;
 mod memo;
 mod postgres;
 mod sqlite;
@@ -9,6 +11,8 @@ mod teams;
 
 pub use group_commit::WriteMode;
 pub use history::{Change, Version, VersionAction};
+pub use idempotency::{Claim, Idempotency, KeyUse};
+pub use list::{fold, ListFilter};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use teams::{Destination, Invitation, Member, Membership, Role, Teams, Workspace};
@@ -100,7 +104,7 @@ impl ListCursor {
 
 /// What the app keeps: users, their API tokens and the ICPs.
 #[async_trait]
-pub trait Store: Teams + Send + Sync + 'static {
+pub trait Store: Teams + Idempotency + Send + Sync + 'static {
     /// Creates the user as the owner of a new `workspace`, atomically. Fails with `Conflict` when
     /// the email is taken.
     async fn create_user(
@@ -129,17 +133,21 @@ pub trait Store: Teams + Send + Sync + 'static {
 
     /// Inserts an ICP and its members atomically, with its version; durable once this returns.
     async fn insert_icp(&self, icp: &Icp, change: &Change) -> StoreResult<()>;
+    /// Inserts several ICPs (each with its members and version) in one transaction: all or none.
+    async fn insert_icps(&self, icps: Vec<Icp>, change: &Change) -> StoreResult<()>;
     async fn icp(&self, id: Uuid) -> StoreResult<Option<Icp>>;
-    /// ICPs shared with `member`, newest first, after `cursor`: one index range scan, whatever
-    /// the member's ICP count.
+    /// ICPs shared with `member` that `filter` lets through, newest first, after `cursor`: one
+    /// index range scan, whatever the member's ICP count (a filter skips rows on the way).
     async fn list_icps(
         &self,
         member: &UserId,
+        filter: &ListFilter,
         after: Option<ListCursor>,
         limit: u32,
     ) -> StoreResult<Vec<Icp>>;
-    /// How many ICPs are shared with `member` (counted in the membership index alone).
-    async fn count_icps(&self, member: &UserId) -> StoreResult<u64>;
+    /// How many ICPs shared with `member` `filter` lets through (unfiltered: counted in the
+    /// membership index alone).
+    async fn count_icps(&self, member: &UserId, filter: &ListFilter) -> StoreResult<u64>;
     /// Replaces an ICP if it is still as `previous` (as last read); `Stale` otherwise. Records the
     /// change as a version (and `previous` as the baseline when the ICP has no version yet).
     async fn update_icp(&self, icp: &Icp, previous: &Icp, change: &Change) -> StoreResult<()>;

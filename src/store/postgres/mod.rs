@@ -2,10 +2,12 @@
 //! are group-committed by a few writer tasks (`group_commit.rs`).
 
 mod history;
+mod idempotency;
 mod teams;
 mod writes;
 
 use super::group_commit::{apply_alone, GroupCommit, IcpWrite, WriteMode, Written};
+use super::list::{bind_filter, count_sql, filter_sql, ListFilter, Sigil};
 use super::memo::TokenOwners;
 use super::{
     from_json, user_id, ApiToken, Change, ListCursor, Pools, Store, StoreError, StoreResult, User,
@@ -36,35 +38,27 @@ pub struct PgStore {
     tokens: Arc<TokenOwners>,
 }
 
-/// The columns an `IcpRow` reads, from `icps i` (a macro so the list queries can `concat!` it).
-macro_rules! icp_columns {
-    () => {
-        "i.id, i.name, i.description, i.lead_provider_criteria, i.custom_filter_criteria, \
-         i.crm_filters, i.leads_per_list, i.active_until, i.created_at, i.updated_at, i.owner_id, i.everyone, \
-         ARRAY(SELECT m.user_id FROM icp_members m WHERE m.icp_id = i.id ORDER BY m.position) AS user_ids"
-    };
-}
-const ICP_COLUMNS: &str = icp_columns!();
+/// The columns an `IcpRow` reads, from `icps i`.
+const ICP_COLUMNS: &str = "i.id, i.name, i.description, i.lead_provider_criteria, i.custom_filter_criteria, \
+     i.crm_filters, i.leads_per_list, i.active_until, i.created_at, i.updated_at, i.owner_id, i.everyone, \
+     ARRAY(SELECT m.user_id FROM icp_members m WHERE m.icp_id = i.id ORDER BY m.position) AS user_ids";
 
 /// A list page walks `icp_members_by_user_newest` from the cursor (an Index Scan, no Sort) and
-/// joins each of its `LIMIT` rows to `icps` by primary key: its cost does not grow with the user's
-/// ICP count.
-macro_rules! list_query {
-    ($cursor:literal, $limit:literal) => {
-        concat!(
-            "SELECT ",
-            icp_columns!(),
-            " FROM icp_members me JOIN icps i ON i.id = me.icp_id WHERE me.user_id = $1",
-            $cursor,
-            " ORDER BY me.created_at DESC, me.icp_id DESC LIMIT ",
-            $limit
-        )
+/// joins each row to `icps` by primary key, so an unfiltered page costs the same whatever the
+/// user's ICP count; a filter skips the rows it refuses on the way. Values: `$1` the member, `$2`
+/// the limit, `$3`/`$4` the cursor, then the filter's.
+fn list_sql(filter: &ListFilter, cursor: bool) -> String {
+    let (after, first) = if cursor {
+        (" AND (me.created_at, me.icp_id) < ($3, $4)", 5)
+    } else {
+        ("", 3)
     };
+    format!(
+        "SELECT {ICP_COLUMNS} FROM icp_members me JOIN icps i ON i.id = me.icp_id \
+         WHERE me.user_id = $1{after}{} ORDER BY me.created_at DESC, me.icp_id DESC LIMIT $2",
+        filter_sql(filter, Sigil::Dollar, first)
+    )
 }
-const LIST_FIRST_PAGE: &str = list_query!("", "$2");
-const LIST_AFTER_CURSOR: &str = list_query!(" AND (me.created_at, me.icp_id) < ($2, $3)", "$4");
-/// Counted in the same index (an Index Only Scan once the table is vacuumed), never in `icps`.
-const COUNT: &str = "SELECT count(*) FROM icp_members WHERE user_id = $1";
 
 #[derive(FromRow)]
 struct IcpRow {
@@ -131,6 +125,7 @@ impl PgStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        writes::backfill_search_text(&pool).await?;
         let icp_writes = match mode {
             WriteMode::GroupCommit { writers } => {
                 Some(GroupCommit::spawn::<PgWrites>(pool.clone(), writers))
@@ -275,6 +270,12 @@ impl Store for PgStore {
         Ok(())
     }
 
+    async fn insert_icps(&self, icps: Vec<Icp>, change: &Change) -> StoreResult<()> {
+        self.write_icp(IcpWrite::InsertAll(icps, change.clone()))
+            .await?;
+        Ok(())
+    }
+
     async fn icp(&self, id: Uuid) -> StoreResult<Option<Icp>> {
         let row: Option<IcpRow> =
             sqlx::query_as(&format!("SELECT {ICP_COLUMNS} FROM icps i WHERE i.id = $1"))
@@ -287,26 +288,27 @@ impl Store for PgStore {
     async fn list_icps(
         &self,
         member: &UserId,
+        filter: &ListFilter,
         after: Option<ListCursor>,
         limit: u32,
     ) -> StoreResult<Vec<Icp>> {
-        let query = match after {
-            None => sqlx::query_as::<_, IcpRow>(LIST_FIRST_PAGE)
-                .bind(member.as_str())
-                .bind(i64::from(limit)),
-            Some(cursor) => sqlx::query_as::<_, IcpRow>(LIST_AFTER_CURSOR)
-                .bind(member.as_str())
-                .bind(cursor.created_at.0)
-                .bind(cursor.id)
-                .bind(i64::from(limit)),
-        };
-        let rows = query.fetch_all(&self.pool).await?;
+        let sql = list_sql(filter, after.is_some());
+        let mut query = sqlx::query_as::<_, IcpRow>(&sql)
+            .bind(member.as_str())
+            .bind(i64::from(limit));
+        if let Some(cursor) = after {
+            query = query.bind(cursor.created_at.0).bind(cursor.id);
+        }
+        let rows = bind_filter!(query, filter, Timestamp::now().0)
+            .fetch_all(&self.pool)
+            .await?;
         rows.into_iter().map(Icp::try_from).collect()
     }
 
-    async fn count_icps(&self, member: &UserId) -> StoreResult<u64> {
-        let (count,): (i64,) = sqlx::query_as(COUNT)
-            .bind(member.as_str())
+    async fn count_icps(&self, member: &UserId, filter: &ListFilter) -> StoreResult<u64> {
+        let sql = count_sql(filter, Sigil::Dollar);
+        let query = sqlx::query_scalar::<_, i64>(&sql).bind(member.as_str());
+        let count = bind_filter!(query, filter, Timestamp::now().0)
             .fetch_one(&self.pool)
             .await?;
         u64::try_from(count).map_err(|_| StoreError::Corrupt(format!("bad count {count}")))
@@ -471,15 +473,20 @@ mod tests {
             .execute(&store.pool)
             .await
             .unwrap();
-        for (sql, cursor) in [(LIST_FIRST_PAGE, false), (LIST_AFTER_CURSOR, true)] {
-            let explain = format!("EXPLAIN (COSTS OFF) {sql}");
-            let query = sqlx::query_as::<_, (String,)>(&explain).bind("user_a");
+        for cursor in [false, true] {
+            let explain = format!(
+                "EXPLAIN (COSTS OFF) {}",
+                list_sql(&ListFilter::default(), cursor)
+            );
+            let query = sqlx::query_as::<_, (String,)>(&explain)
+                .bind("user_a")
+                .bind(21_i64);
             let query = if cursor {
                 query.bind(Timestamp::now().0).bind(Uuid::now_v7())
             } else {
                 query
             };
-            let plan = plan_text(query.bind(21_i64).fetch_all(&store.pool).await.unwrap());
+            let plan = plan_text(query.fetch_all(&store.pool).await.unwrap());
             // Index Only Scan once vacuumed, Index Scan before: both walk the index in order.
             assert!(
                 plan.contains("Scan using icp_members_by_user_newest on icp_members me"),
@@ -493,7 +500,10 @@ mod tests {
             let page = plan.split("SubPlan").next().unwrap_or_default();
             assert!(!page.contains("Sort"), "no sort of the page:\n{plan}");
         }
-        let explain = format!("EXPLAIN (COSTS OFF) {COUNT}");
+        let explain = format!(
+            "EXPLAIN (COSTS OFF) {}",
+            count_sql(&ListFilter::default(), Sigil::Dollar)
+        );
         let plan = plan_text(
             sqlx::query_as::<_, (String,)>(&explain)
                 .bind("user_a")

@@ -6,6 +6,7 @@ use super::PgStore;
 use crate::domain::Icp;
 use crate::store::group_commit::{ApplyWrite, IcpWrite, Written};
 use crate::store::history::{versions_of_write, Change, VersionAction};
+use crate::store::list::{search_text, search_text_of};
 use crate::store::{StoreError, StoreResult};
 use async_trait::async_trait;
 use sqlx::postgres::PgConnection;
@@ -45,6 +46,55 @@ async fn record(
     Ok(())
 }
 
+/// Fills in `icps.search_text` where it is missing (ICPs stored before search existed), in one
+/// transaction; a no-op once done. Run at start, before the writer takes the connection.
+pub(super) async fn backfill_search_text(pool: &sqlx::PgPool) -> StoreResult<()> {
+    let missing: Vec<(uuid::Uuid, String, Option<String>)> =
+        sqlx::query_as("SELECT id, name, description FROM icps WHERE search_text IS NULL")
+            .fetch_all(pool)
+            .await?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut tx = pool.begin().await?;
+    for (id, name, description) in missing {
+        sqlx::query("UPDATE icps SET search_text = $2 WHERE id = $1 AND search_text IS NULL")
+            .bind(id)
+            .bind(search_text_of(&name, description.as_deref()))
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Inserts an ICP, its members and its first version.
+async fn insert(conn: &mut PgConnection, icp: &Icp, change: &Change) -> StoreResult<()> {
+    sqlx::query(
+            "INSERT INTO icps (id, name, description, lead_provider_criteria, custom_filter_criteria, \
+             crm_filters, leads_per_list, active_until, created_at, updated_at, owner_id, everyone, search_text) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(icp.id)
+        .bind(&icp.name)
+        .bind(&icp.description)
+        .bind(Json(&icp.lead_provider_criteria))
+        .bind(Json(&icp.custom_filter_criteria))
+        .bind(icp.crm_filters.as_ref().map(Json))
+        .bind(i32::from(icp.leads_per_list))
+        .bind(icp.active_until.map(|t| t.0))
+        .bind(icp.created_at.0)
+        .bind(icp.updated_at.0)
+        .bind(icp.owner.as_ref().map(|owner| owner.as_str()))
+        .bind(icp.everyone)
+        .bind(search_text(icp))
+        .execute(&mut *conn)
+        .await?;
+    PgStore::write_members(conn, icp).await?;
+    record(conn, icp, None, change).await?;
+    Ok(())
+}
+
 #[async_trait]
 impl ApplyWrite for PgWrites {
     type Db = Postgres;
@@ -52,27 +102,13 @@ impl ApplyWrite for PgWrites {
     async fn apply(conn: &mut PgConnection, write: &IcpWrite) -> StoreResult<Written> {
         match write {
             IcpWrite::Insert(icp, change) => {
-                sqlx::query(
-                    "INSERT INTO icps (id, name, description, lead_provider_criteria, custom_filter_criteria, \
-                     crm_filters, leads_per_list, active_until, created_at, updated_at, owner_id, everyone) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                )
-                .bind(icp.id)
-                .bind(&icp.name)
-                .bind(&icp.description)
-                .bind(Json(&icp.lead_provider_criteria))
-                .bind(Json(&icp.custom_filter_criteria))
-                .bind(icp.crm_filters.as_ref().map(Json))
-                .bind(i32::from(icp.leads_per_list))
-                .bind(icp.active_until.map(|t| t.0))
-                .bind(icp.created_at.0)
-                .bind(icp.updated_at.0)
-                .bind(icp.owner.as_ref().map(|owner| owner.as_str()))
-                .bind(icp.everyone)
-                .execute(&mut *conn)
-                .await?;
-                PgStore::write_members(conn, icp).await?;
-                record(conn, icp, None, change).await?;
+                insert(conn, icp, change).await?;
+                Ok(Written::Done)
+            }
+            IcpWrite::InsertAll(icps, change) => {
+                for icp in icps {
+                    insert(conn, icp, change).await?;
+                }
                 Ok(Written::Done)
             }
             IcpWrite::Update {
@@ -82,7 +118,7 @@ impl ApplyWrite for PgWrites {
             } => {
                 let done = sqlx::query(
                     "UPDATE icps SET name = $2, description = $3, lead_provider_criteria = $4, custom_filter_criteria = $5, \
-                     crm_filters = $6, leads_per_list = $7, active_until = $8, updated_at = $9, owner_id = $11, everyone = $12 \
+                     crm_filters = $6, leads_per_list = $7, active_until = $8, updated_at = $9, owner_id = $11, everyone = $12, search_text = $13 \
                      WHERE id = $1 AND updated_at = $10",
                 )
                 .bind(icp.id)
@@ -97,6 +133,7 @@ impl ApplyWrite for PgWrites {
                 .bind(previous.updated_at.0)
                 .bind(icp.owner.as_ref().map(|owner| owner.as_str()))
                 .bind(icp.everyone)
+                .bind(search_text(icp))
                 .execute(&mut *conn)
                 .await
                 .map_err(lost_race_is_stale)?;

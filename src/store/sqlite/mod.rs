@@ -4,12 +4,14 @@
 //! that connection's commits through the group-commit writer (`group_commit.rs`).
 
 mod history;
+mod idempotency;
 mod teams;
 mod writes;
 
 pub(super) use writes::SqliteWrites;
 
 use super::group_commit::{apply_alone, GroupCommit, IcpWrite, WriteMode, Written};
+use super::list::{bind_filter, count_sql, filter_sql, ListFilter, Sigil};
 use super::memo::TokenOwners;
 use super::{
     user_id, ApiToken, Change, ListCursor, Pools, Store, StoreError, StoreResult, User, UserRecord,
@@ -52,40 +54,27 @@ macro_rules! icp_object {
     };
 }
 const ICP_BY_ID: &str = concat!("SELECT ", icp_object!(), " FROM icps i WHERE i.id = ?");
+const ICP_OBJECT: &str = icp_object!();
 
-/// A list page walks `icp_members_by_user_newest` from the cursor and joins each of its `LIMIT`
-/// rows to `icps` by primary key: its cost does not grow with the user's ICP count. `CROSS JOIN`
+/// A list page as one JSON array (one hand-over per page). It walks `icp_members_by_user_newest`
+/// from the cursor and joins each row to `icps` by primary key, so an unfiltered page costs the
+/// same whatever the user's ICP count; a filter skips the rows it refuses on the way. `CROSS JOIN`
 /// makes SQLite keep the members as the outer loop, so the index gives the order (no sort).
-macro_rules! list_query {
-    ($cursor:literal, $limit:literal) => {
-        concat!(
-            "SELECT ",
-            icp_object!(),
-            " AS icp, me.created_at AS created_at, me.icp_id AS icp_id \
-             FROM icp_members me CROSS JOIN icps i ON i.id = me.icp_id WHERE me.user_id = ?1",
-            $cursor,
-            " ORDER BY me.created_at DESC, me.icp_id DESC LIMIT ",
-            $limit
-        )
+/// Values: `?1` the member, `?2` the limit, `?3`/`?4` the cursor, then the filter's.
+fn list_sql(filter: &ListFilter, cursor: bool) -> String {
+    let (after, first) = if cursor {
+        (" AND (me.created_at, me.icp_id) < (?3, ?4)", 5)
+    } else {
+        ("", 3)
     };
+    format!(
+        "SELECT json_group_array(json(page.icp) ORDER BY page.created_at DESC, page.icp_id DESC) FROM (\
+         SELECT {ICP_OBJECT} AS icp, me.created_at AS created_at, me.icp_id AS icp_id \
+         FROM icp_members me CROSS JOIN icps i ON i.id = me.icp_id WHERE me.user_id = ?1{after}{} \
+         ORDER BY me.created_at DESC, me.icp_id DESC LIMIT ?2) AS page",
+        filter_sql(filter, Sigil::Question, first)
+    )
 }
-/// The page as one JSON array, in the page's order (re-sorting its few rows is trivial).
-macro_rules! as_one_array {
-    ($page:expr) => {
-        concat!(
-            "SELECT json_group_array(json(page.icp) ORDER BY page.created_at DESC, page.icp_id DESC) FROM (",
-            $page,
-            ") AS page"
-        )
-    };
-}
-const LIST_FIRST_PAGE: &str = as_one_array!(list_query!("", "?2"));
-const LIST_AFTER_CURSOR: &str = as_one_array!(list_query!(
-    " AND (me.created_at, me.icp_id) < (?2, ?3)",
-    "?4"
-));
-/// Counted in the same index (it holds every membership of the user), never in `icps`.
-const COUNT: &str = "SELECT count(*) FROM icp_members WHERE user_id = ?";
 
 /// An ICP as `icp_object!` writes it.
 #[derive(Deserialize)]
@@ -172,6 +161,7 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&writer).await?;
+        writes::backfill_search_text(&writer).await?;
         let readers = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options.read_only(true))
@@ -340,6 +330,12 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn insert_icps(&self, icps: Vec<Icp>, change: &Change) -> StoreResult<()> {
+        self.write_icp(IcpWrite::InsertAll(icps, change.clone()))
+            .await?;
+        Ok(())
+    }
+
     async fn icp(&self, id: Uuid) -> StoreResult<Option<Icp>> {
         let text: Option<String> = sqlx::query_scalar(ICP_BY_ID)
             .bind(id)
@@ -352,29 +348,30 @@ impl Store for SqliteStore {
     async fn list_icps(
         &self,
         member: &UserId,
+        filter: &ListFilter,
         after: Option<ListCursor>,
         limit: u32,
     ) -> StoreResult<Vec<Icp>> {
-        let query = match after {
-            None => sqlx::query_scalar::<_, String>(LIST_FIRST_PAGE)
-                .bind(member.as_str())
-                .bind(i64::from(limit)),
-            Some(cursor) => sqlx::query_scalar::<_, String>(LIST_AFTER_CURSOR)
-                .bind(member.as_str())
-                .bind(cursor.created_at.millis())
-                .bind(cursor.id)
-                .bind(i64::from(limit)),
-        };
-        let page = query.fetch_one(&self.readers).await?;
+        let sql = list_sql(filter, after.is_some());
+        let mut query = sqlx::query_scalar::<_, String>(&sql)
+            .bind(member.as_str())
+            .bind(i64::from(limit));
+        if let Some(cursor) = after {
+            query = query.bind(cursor.created_at.millis()).bind(cursor.id);
+        }
+        let page = bind_filter!(query, filter, Timestamp::now().millis())
+            .fetch_one(&self.readers)
+            .await?;
         from_text::<Vec<IcpJson>>(&page)?
             .into_iter()
             .map(Icp::try_from)
             .collect()
     }
 
-    async fn count_icps(&self, member: &UserId) -> StoreResult<u64> {
-        let (count,): (i64,) = sqlx::query_as(COUNT)
-            .bind(member.as_str())
+    async fn count_icps(&self, member: &UserId, filter: &ListFilter) -> StoreResult<u64> {
+        let sql = count_sql(filter, Sigil::Question);
+        let query = sqlx::query_scalar::<_, i64>(&sql).bind(member.as_str());
+        let count = bind_filter!(query, filter, Timestamp::now().millis())
             .fetch_one(&self.readers)
             .await?;
         u64::try_from(count).map_err(|_| StoreError::Corrupt(format!("bad count {count}")))
@@ -490,8 +487,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("plan.db").display());
         let store = SqliteStore::connect(&url).await.unwrap();
-        for sql in [LIST_FIRST_PAGE, LIST_AFTER_CURSOR] {
-            let plan = plan(&store, sql).await;
+        let every_filter = ListFilter {
+            words: vec!["dach".into()],
+            active: Some(true),
+            shared_with: UserId::parse("user_b"),
+        };
+        for (filter, cursor) in [
+            (&ListFilter::default(), false),
+            (&ListFilter::default(), true),
+            (&every_filter, false),
+            (&every_filter, true),
+        ] {
+            let plan = plan(&store, &list_sql(filter, cursor)).await;
             // The page is a co-routine feeding `json_group_array`; its first step is the search.
             let first = plan
                 .lines()
@@ -514,12 +521,12 @@ mod tests {
                 "no sort of the page:\n{plan}"
             );
         }
-        let after = plan(&store, LIST_AFTER_CURSOR).await;
+        let after = plan(&store, &list_sql(&ListFilter::default(), true)).await;
         assert!(
             after.contains("\nSEARCH me USING COVERING INDEX icp_members_by_user_newest (user_id=? AND (created_at,icp_id)<(?,?))"),
             "a later page starts at the cursor in the index:\n{after}"
         );
-        let plan = plan(&store, COUNT).await;
+        let plan = plan(&store, &count_sql(&ListFilter::default(), Sigil::Question)).await;
         assert_eq!(
             plan,
             "SEARCH icp_members USING COVERING INDEX icp_members_by_user_newest (user_id=?)"

@@ -5,6 +5,7 @@ use super::SqliteStore;
 use crate::domain::Icp;
 use crate::store::group_commit::{ApplyWrite, IcpWrite, Written};
 use crate::store::history::{versions_of_write, Change, VersionAction};
+use crate::store::list::{search_text, search_text_of};
 use crate::store::{StoreError, StoreResult};
 use async_trait::async_trait;
 use sqlx::sqlite::SqliteConnection;
@@ -44,6 +45,55 @@ async fn record(
     Ok(())
 }
 
+/// Fills in `icps.search_text` where it is missing (ICPs stored before search existed), in one
+/// transaction; a no-op once done. Run at start, before the writer takes the connection.
+pub(super) async fn backfill_search_text(pool: &sqlx::SqlitePool) -> StoreResult<()> {
+    let missing: Vec<(uuid::Uuid, String, Option<String>)> =
+        sqlx::query_as("SELECT id, name, description FROM icps WHERE search_text IS NULL")
+            .fetch_all(pool)
+            .await?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut tx = pool.begin().await?;
+    for (id, name, description) in missing {
+        sqlx::query("UPDATE icps SET search_text = ?2 WHERE id = ?1 AND search_text IS NULL")
+            .bind(id)
+            .bind(search_text_of(&name, description.as_deref()))
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Inserts an ICP, its members and its first version.
+async fn insert(conn: &mut SqliteConnection, icp: &Icp, change: &Change) -> StoreResult<()> {
+    sqlx::query(
+            "INSERT INTO icps (id, name, description, lead_provider_criteria, custom_filter_criteria, \
+             crm_filters, leads_per_list, active_until, created_at, updated_at, owner_id, everyone, search_text) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(icp.id)
+        .bind(&icp.name)
+        .bind(&icp.description)
+        .bind(Json(&icp.lead_provider_criteria))
+        .bind(Json(&icp.custom_filter_criteria))
+        .bind(icp.crm_filters.as_ref().map(Json))
+        .bind(i64::from(icp.leads_per_list))
+        .bind(icp.active_until.map(|t| t.millis()))
+        .bind(icp.created_at.millis())
+        .bind(icp.updated_at.millis())
+        .bind(icp.owner.as_ref().map(|owner| owner.as_str()))
+        .bind(icp.everyone)
+        .bind(search_text(icp))
+        .execute(&mut *conn)
+        .await?;
+    SqliteStore::write_members(conn, icp).await?;
+    record(conn, icp, None, change).await?;
+    Ok(())
+}
+
 #[async_trait]
 impl ApplyWrite for SqliteWrites {
     type Db = Sqlite;
@@ -51,27 +101,13 @@ impl ApplyWrite for SqliteWrites {
     async fn apply(conn: &mut SqliteConnection, write: &IcpWrite) -> StoreResult<Written> {
         match write {
             IcpWrite::Insert(icp, change) => {
-                sqlx::query(
-                    "INSERT INTO icps (id, name, description, lead_provider_criteria, custom_filter_criteria, \
-                     crm_filters, leads_per_list, active_until, created_at, updated_at, owner_id, everyone) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(icp.id)
-                .bind(&icp.name)
-                .bind(&icp.description)
-                .bind(Json(&icp.lead_provider_criteria))
-                .bind(Json(&icp.custom_filter_criteria))
-                .bind(icp.crm_filters.as_ref().map(Json))
-                .bind(i64::from(icp.leads_per_list))
-                .bind(icp.active_until.map(|t| t.millis()))
-                .bind(icp.created_at.millis())
-                .bind(icp.updated_at.millis())
-                .bind(icp.owner.as_ref().map(|owner| owner.as_str()))
-                .bind(icp.everyone)
-                .execute(&mut *conn)
-                .await?;
-                SqliteStore::write_members(conn, icp).await?;
-                record(conn, icp, None, change).await?;
+                insert(conn, icp, change).await?;
+                Ok(Written::Done)
+            }
+            IcpWrite::InsertAll(icps, change) => {
+                for icp in icps {
+                    insert(conn, icp, change).await?;
+                }
                 Ok(Written::Done)
             }
             IcpWrite::Update {
@@ -81,7 +117,7 @@ impl ApplyWrite for SqliteWrites {
             } => {
                 let done = sqlx::query(
                     "UPDATE icps SET name = ?2, description = ?3, lead_provider_criteria = ?4, custom_filter_criteria = ?5, \
-                     crm_filters = ?6, leads_per_list = ?7, active_until = ?8, updated_at = ?9, owner_id = ?11, everyone = ?12 \
+                     crm_filters = ?6, leads_per_list = ?7, active_until = ?8, updated_at = ?9, owner_id = ?11, everyone = ?12, search_text = ?13 \
                      WHERE id = ?1 AND updated_at = ?10",
                 )
                 .bind(icp.id)
@@ -96,6 +132,7 @@ impl ApplyWrite for SqliteWrites {
                 .bind(previous.updated_at.millis())
                 .bind(icp.owner.as_ref().map(|owner| owner.as_str()))
                 .bind(icp.everyone)
+                .bind(search_text(icp))
                 .execute(&mut *conn)
                 .await?;
                 if done.rows_affected() != 1 {

@@ -1,0 +1,185 @@
+//! What a list of ICPs can be narrowed to (words in the name or description, active or expired,
+//! shared with someone), and the SQL of a page and of a count, the same text on SQLite and
+//! Postgres but for the placeholders' sigil.
+//!
+//! Search is case- and accent-insensitive on both databases: each ICP keeps its name and
+//! description folded (`fold`: compatibility-decomposed, combining marks dropped, lower case) in
+//! `icps.search_text`, written with the ICP, and the words searched for are folded the same way.
+
+use crate::domain::{Icp, UserId};
+use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
+
+/// Narrows a list; the default lists everything shared with the caller.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    /// Folded words that must each appear in the ICP's name or description.
+    pub words: Vec<String>,
+    /// `Some(true)`: only ICPs active now (no `activeUntil`, or one still ahead); `Some(false)`:
+    /// only expired ones.
+    pub active: Option<bool>,
+    /// Only ICPs this user is also among the members of.
+    pub shared_with: Option<UserId>,
+}
+
+impl ListFilter {
+    /// The words of a search text, folded; empty text searches for nothing.
+    pub fn words_of(text: &str) -> Vec<String> {
+        text.split_whitespace().map(fold).collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// `text` compared case- and accent-insensitively: "Café ÉTÉ" → "cafe ete".
+pub fn fold(text: &str) -> String {
+    text.nfkd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// What `icps.search_text` holds for `icp`.
+pub fn search_text(icp: &Icp) -> String {
+    search_text_of(&icp.name, icp.description.as_deref())
+}
+
+pub fn search_text_of(name: &str, description: Option<&str>) -> String {
+    match description {
+        Some(description) => fold(&format!("{name}\n{description}")),
+        None => fold(name),
+    }
+}
+
+/// A word as a `LIKE` pattern matching it anywhere, its own `%`, `_` and `\` taken literally.
+pub fn like_anywhere(word: &str) -> String {
+    let mut pattern = String::with_capacity(word.len() + 2);
+    pattern.push('%');
+    for c in word.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// The placeholders' sigil: `?` on SQLite, `$` on Postgres (both number them from 1).
+#[derive(Debug, Clone, Copy)]
+pub enum Sigil {
+    Question,
+    Dollar,
+}
+
+/// The conditions a filter adds to `WHERE me.user_id = <1>` over `icp_members me JOIN icps i`,
+/// numbering its values from `first`, in this order: the member it is shared with, the instant
+/// `active` is judged at, then one `LIKE` pattern per word (see `like_anywhere`).
+pub fn filter_sql(filter: &ListFilter, sigil: Sigil, first: usize) -> String {
+    let mut next = first;
+    let mut param = || {
+        let n = next;
+        next += 1;
+        match sigil {
+            Sigil::Question => format!("?{n}"),
+            Sigil::Dollar => format!("${n}"),
+        }
+    };
+    let mut sql = String::new();
+    if filter.shared_with.is_some() {
+        sql += &format!(
+            " AND EXISTS (SELECT 1 FROM icp_members s WHERE s.icp_id = me.icp_id AND s.user_id = {})",
+            param()
+        );
+    }
+    match filter.active {
+        Some(true) => {
+            let now = param();
+            sql += &format!(" AND (i.active_until IS NULL OR i.active_until > {now})");
+        }
+        Some(false) => sql += &format!(" AND i.active_until <= {}", param()),
+        None => {}
+    }
+    for _ in &filter.words {
+        sql += &format!(" AND i.search_text LIKE {} ESCAPE '\\'", param());
+    }
+    sql
+}
+
+/// Binds a filter's values to `query` (a sqlx query of any kind) in `filter_sql`'s order, `$now`
+/// being the instant `active` is judged at, in the database's own type.
+macro_rules! bind_filter {
+    ($query:expr, $filter:expr, $now:expr) => {{
+        let filter: &$crate::store::ListFilter = $filter;
+        let mut query = $query;
+        if let Some(user) = &filter.shared_with {
+            query = query.bind(user.as_str());
+        }
+        if filter.active.is_some() {
+            query = query.bind($now);
+        }
+        for word in &filter.words {
+            query = query.bind($crate::store::list::like_anywhere(word));
+        }
+        query
+    }};
+}
+pub(super) use bind_filter;
+
+/// Counts what `filter` lets through of `member`'s ICPs: the members' index alone when nothing
+/// narrows it (`<1>` the member, then the filter's values).
+pub fn count_sql(filter: &ListFilter, sigil: Sigil) -> String {
+    let member = match sigil {
+        Sigil::Question => "?1",
+        Sigil::Dollar => "$1",
+    };
+    if filter.is_empty() {
+        format!("SELECT count(*) FROM icp_members WHERE user_id = {member}")
+    } else {
+        format!(
+            "SELECT count(*) FROM icp_members me JOIN icps i ON i.id = me.icp_id WHERE me.user_id = {member}{}",
+            filter_sql(filter, sigil, 2)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_ignores_case_and_accents() {
+        assert_eq!(fold("Café ÉTÉ Zürich"), "cafe ete zurich");
+        assert_eq!(fold("ＤＡＣＨ"), "dach");
+        assert_eq!(
+            ListFilter::words_of("  München   SaaS "),
+            ["munchen", "saas"]
+        );
+        assert_eq!(
+            search_text_of("DACH", Some("Für Käufer")),
+            "dach\nfur kaufer"
+        );
+    }
+
+    #[test]
+    fn like_patterns_take_wildcards_literally() {
+        assert_eq!(like_anywhere("50%_off\\"), "%50\\%\\_off\\\\%");
+        assert_eq!(like_anywhere("dach"), "%dach%");
+    }
+
+    #[test]
+    fn each_filter_adds_its_condition_and_numbered_values() {
+        let filter = ListFilter {
+            words: vec!["a".into(), "b".into()],
+            active: Some(false),
+            shared_with: UserId::parse("user_x"),
+        };
+        let sql = filter_sql(&filter, Sigil::Dollar, 5);
+        assert!(sql.contains("s.user_id = $5"), "{sql}");
+        assert!(sql.contains("i.active_until <= $6"), "{sql}");
+        assert!(sql.contains("LIKE $7") && sql.contains("LIKE $8"), "{sql}");
+        assert_eq!(filter_sql(&ListFilter::default(), Sigil::Question, 3), "");
+        assert!(count_sql(&ListFilter::default(), Sigil::Question).ends_with("user_id = ?1"));
+    }
+}
