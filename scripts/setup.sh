@@ -80,3 +80,19 @@ ensure_browser_tools() {
     (cd end2end && npm ci --no-audit --no-fund)
   fi
 }
+
+# schemathesis (PyPI, every package pinned in contract/requirements.txt) in its own virtualenv.
+ensure_schemathesis() {
+  local venv=target/contract-venv
+  if [ ! -x "$venv/bin/st" ] || [ contract/requirements.txt -nt "$venv/.installed" ]; then
+    say "Installing schemathesis (PyPI, pinned in contract/requirements.txt)"
+    command -v python3 >/dev/null || apt_install python3
+    if ! python3 -m venv "$venv" 2>/dev/null; then
+      apt_install python3-venv
+      rm -rf "$venv"
+      python3 -m venv "$venv"
+    fi
+    "$venv/bin/pip" install -q --disable-pip-version-check -r contract/requirements.txt
+    touch "$venv/.installed"
+  fi
+}

@@ -95,7 +95,8 @@ mod ssr {
                 IcpError::Conflict(_)
                 | IcpError::NotDeleted(_)
                 | IcpError::KeyReused(_)
-                | IcpError::InFlight(_) => PageError::Conflict(error.to_string()),
+                | IcpError::InFlight(_)
+                | IcpError::NotMember(_) => PageError::Conflict(error.to_string()),
                 IcpError::Store(cause) => {
                     // Logged here (inside the request's span); the user sees a generic message.
                     tracing::error!(cause = %crate::error_chain(&cause), "page request failed");

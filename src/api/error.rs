@@ -141,7 +141,9 @@ impl From<IcpError> for ApiError {
             IcpError::NotDeleted(_) => ApiError::Conflict(error.to_string()),
             IcpError::Changed(_) => ApiError::PreconditionFailed(error.to_string()),
             IcpError::Conflict(_) | IcpError::InFlight(_) => ApiError::Conflict(error.to_string()),
-            IcpError::KeyReused(_) => ApiError::Unprocessable(error.to_string()),
+            IcpError::KeyReused(_) | IcpError::NotMember(_) => {
+                ApiError::Unprocessable(error.to_string())
+            }
             IcpError::Store(cause) => ApiError::internal(cause),
         }
     }

@@ -182,7 +182,7 @@ async fn restore_deleted(
 
 /// Who owns an ICP: `{"userId": "user_…"}`.
 #[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OwnerJson {
     pub user_id: UserId,
 }
@@ -197,7 +197,9 @@ pub struct OwnerJson {
     request_body(content = OwnerJson, example = json!({"userId": "user_8fK2mQ7xR4tN1vB6cL9pZ3wY"})),
     responses(
         (status = 200, description = "The new owner", body = OwnerJson),
-        (status = 400, description = "Not a member of the caller's workspace", body = ErrorBody),
+        (status = 400, description = "The body is not `{\"userId\": \"user_…\"}`", body = ErrorBody),
+        (status = 422, description = "Not a member of the caller's workspace", body = ErrorBody,
+            example = json!({"error": {"code": "UNPROCESSABLE_ENTITY", "message": "user_8fK2mQ7xR4tN1vB6cL9pZ3wY is not a member of your workspace"}})),
         (status = 401, body = ErrorBody),
         (status = 403, description = "Only the owner can hand it over", body = ErrorBody),
         (status = 404, body = ErrorBody),

@@ -3,12 +3,12 @@
 use super::caller::AuthUser;
 use super::error::{ApiError, ErrorBody};
 use super::json::ApiJson;
-use crate::domain::{FieldError, Icp, IcpDraft, Timestamp, UserId};
+use crate::domain::{FieldError, Icp, IcpDraft, Timestamp};
 use crate::icps;
 use crate::icps::idempotent::{self, Created};
 use crate::state::AppState;
-use crate::store::{DynStore, ListCursor, ListFilter};
-use axum::extract::{Path, RawQuery, State};
+use crate::store::DynStore;
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -16,22 +16,16 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 pub const ICPS_PATH: &str = "/api/v1/entities/icps";
-pub const NEXT_CURSOR_HEADER: &str = "x-next-cursor";
 pub const IDEMPOTENCY_KEY: header::HeaderName = header::HeaderName::from_static("idempotency-key");
 /// Set on a create's response that repeats the first response to its `Idempotency-Key`.
 pub const IDEMPOTENT_REPLAYED: header::HeaderName =
     header::HeaderName::from_static("idempotent-replayed");
-pub const DEFAULT_PAGE: u32 = 50;
-pub const MAX_PAGE: u32 = 100;
-/// Limits of the list's `q`.
-pub const MAX_SEARCH_CHARS: usize = 200;
-pub const MAX_SEARCH_WORDS: usize = 20;
 
 /// The routes, taken from the handlers' `#[utoipa::path]`s, so the router and the OpenAPI document
 /// cannot disagree.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_icps, create_icp))
+        .routes(routes!(super::list::list_icps, create_icp))
         .routes(routes!(validate_icp))
         .routes(routes!(get_icp, update_icp, delete_icp))
 }
@@ -96,7 +90,7 @@ fn none_match(headers: &HeaderMap, etag: &HeaderValue) -> Result<bool, ApiError>
         ("ICP with AI Filtering" = (value = json!(super::openapi::example("ai-filtering")))),
     )),
     params(
-        ("Idempotency-Key" = Option<String>, Header, max_length = 255, description = "Makes retries safe: the same \
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]*[!-~])?$", description = "Makes retries safe: the same \
             key from the same user within 24 hours answers the first create's response (same status, \
             `Location`, `ETag` and body, plus `Idempotent-Replayed: true`) without creating again. A retry \
             while the first request still runs waits up to 5 s for it, then answers 409. The same key \
@@ -208,155 +202,6 @@ async fn get_icp(
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, tag)]).into_response());
     }
     Ok(([(header::ETAG, tag)], Json(icp)).into_response())
-}
-
-/// The list endpoint's query: `limit`, `cursor` and the filters.
-struct ListQuery {
-    limit: u32,
-    after: Option<ListCursor>,
-    filter: ListFilter,
-    /// The filters as given (decoded), for the next page's link.
-    filter_params: Vec<(&'static str, String)>,
-}
-
-fn bad_param(key: &str, message: impl Into<String>) -> FieldError {
-    FieldError::new(vec![key.into()], message)
-}
-
-fn parse_list_query(query: Option<&str>) -> Result<ListQuery, ApiError> {
-    let mut list = ListQuery {
-        limit: DEFAULT_PAGE,
-        after: None,
-        filter: ListFilter::default(),
-        filter_params: Vec::new(),
-    };
-    let mut details = Vec::new();
-    let mut seen: Vec<String> = Vec::new();
-    for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        if seen.contains(&key.to_string()) {
-            details.push(bad_param(&key, "Given more than once"));
-            continue;
-        }
-        seen.push(key.to_string());
-        match &*key {
-            "limit" => match value.parse::<u32>() {
-                Ok(limit @ 1..=MAX_PAGE) => list.limit = limit,
-                _ => details.push(bad_param(
-                    "limit",
-                    format!("Must be a whole number from 1 to {MAX_PAGE}"),
-                )),
-            },
-            "cursor" => match ListCursor::decode(&value) {
-                Some(cursor) => list.after = Some(cursor),
-                None => details.push(bad_param(
-                    "cursor",
-                    "Invalid cursor; pass the x-next-cursor header of the previous page unchanged",
-                )),
-            },
-            "q" => {
-                let words = ListFilter::words_of(&value);
-                if value.chars().count() > MAX_SEARCH_CHARS {
-                    details.push(bad_param(
-                        "q",
-                        format!("Must be at most {MAX_SEARCH_CHARS} characters"),
-                    ));
-                } else if words.len() > MAX_SEARCH_WORDS {
-                    details.push(bad_param(
-                        "q",
-                        format!("Must be at most {MAX_SEARCH_WORDS} words"),
-                    ));
-                } else {
-                    list.filter.words = words;
-                    list.filter_params.push(("q", value.into_owned()));
-                }
-            }
-            "active" => match &*value {
-                "true" | "false" => {
-                    list.filter.active = Some(value == "true");
-                    list.filter_params.push(("active", value.into_owned()));
-                }
-                _ => details.push(bad_param("active", "Must be true or false")),
-            },
-            "sharedWith" => match UserId::parse(&value) {
-                Some(user) => {
-                    list.filter.shared_with = Some(user);
-                    list.filter_params.push(("sharedWith", value.into_owned()));
-                }
-                None => details.push(bad_param(
-                    "sharedWith",
-                    format!(
-                        "Invalid user id '{value}'; expected user_ followed by letters and digits (at most {} characters)",
-                        UserId::MAX_LEN
-                    ),
-                )),
-            },
-            _ => details.push(bad_param(
-                &key,
-                "Unknown query parameter; use limit, cursor, q, active and sharedWith",
-            )),
-        }
-    }
-    if details.is_empty() {
-        Ok(list)
-    } else {
-        Err(ApiError::BadRequest {
-            message: "Invalid query parameters".into(),
-            details,
-        })
-    }
-}
-
-/// Lists the caller's ICPs, newest first, optionally narrowed.
-#[utoipa::path(
-    get,
-    path = "/api/v1/entities/icps",
-    tag = "ICPs",
-    params(
-        ("limit" = Option<u32>, Query, description = "Page size, 1–100 (default 50)", minimum = 1, maximum = 100),
-        ("cursor" = Option<String>, Query, description = "The `x-next-cursor` header of the previous page"),
-        ("q" = Option<String>, Query, max_length = 200, description = "Words that must each appear in the name or \
-            description, ignoring case and accents (`dach` finds \"DACH Tech\", `munchen` finds \"München\"); \
-            at most 200 characters and 20 words"),
-        ("active" = Option<bool>, Query, description = "`true`: only ICPs active now (no `activeUntil`, or one \
-            still ahead); `false`: only expired ones"),
-        ("sharedWith" = Option<String>, Query, description = "Only ICPs also shared with this user id"),
-    ),
-    responses(
-        (status = 200, description = "ICPs shared with the caller that match the filters, newest first. When \
-            more follow, the `x-next-cursor` header holds the cursor of the next page and `Link` its URL \
-            (rel=\"next\", with the same filters).",
-            body = Vec<Icp>,
-            headers(("x-next-cursor" = String, description = "Cursor of the next page, absent on the last"))),
-        (status = 400, description = "Bad `limit`, `cursor`, `q`, `active` or `sharedWith`, or an unknown parameter", body = ErrorBody),
-        (status = 401, body = ErrorBody),
-    ),
-    security(("bearer" = []))
-)]
-async fn list_icps(
-    AuthUser(user): AuthUser,
-    State(store): State<DynStore>,
-    RawQuery(query): RawQuery,
-) -> Result<impl IntoResponse, ApiError> {
-    let list = parse_list_query(query.as_deref())?;
-    let found = icps::list(store.as_ref(), &user, &list.filter, list.after, list.limit).await?;
-    let mut headers = HeaderMap::new();
-    if let Some(next) = found.next {
-        let cursor = next.encode();
-        let mut link = url::form_urlencoded::Serializer::new(String::new());
-        link.append_pair("limit", &list.limit.to_string());
-        for (key, value) in &list.filter_params {
-            link.append_pair(key, value);
-        }
-        link.append_pair("cursor", &cursor);
-        let link = format!("<{ICPS_PATH}?{}>; rel=\"next\"", link.finish());
-        for (name, value) in [(NEXT_CURSOR_HEADER, cursor), ("link", link)] {
-            headers.insert(
-                name,
-                HeaderValue::from_str(&value).map_err(ApiError::internal)?,
-            );
-        }
-    }
-    Ok((headers, Json(found.icps)))
 }
 
 /// Updates an ICP partially.
@@ -473,34 +318,5 @@ mod tests {
                 &format!("{ICPS_PATH}/{{id}}")
             ]
         );
-    }
-
-    #[test]
-    fn list_parameters_are_checked() {
-        let page = parse_list_query(Some("limit=5")).unwrap();
-        assert_eq!(page.limit, 5);
-        assert!(page.after.is_none());
-        assert!(page.filter.is_empty());
-        assert_eq!(parse_list_query(None).unwrap().limit, DEFAULT_PAGE);
-        let filtered =
-            parse_list_query(Some("q=M%C3%BCnchen+SaaS&active=false&sharedWith=user_ab")).unwrap();
-        assert_eq!(filtered.filter.words, ["munchen", "saas"]);
-        assert_eq!(filtered.filter.active, Some(false));
-        assert_eq!(filtered.filter.shared_with, UserId::parse("user_ab"));
-        assert_eq!(filtered.filter_params[0], ("q", "München SaaS".to_owned()));
-        let too_long = format!("q={}", "a".repeat(MAX_SEARCH_CHARS + 1));
-        for bad in [
-            "limit=0",
-            "limit=101",
-            "limit=x",
-            "cursor=zzz",
-            "offset=3",
-            "active=yes",
-            "sharedWith=bob",
-            "limit=5&limit=6",
-            &too_long,
-        ] {
-            assert!(parse_list_query(Some(bad)).is_err(), "{bad}");
-        }
     }
 }

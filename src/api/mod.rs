@@ -1,10 +1,12 @@
 //! The JSON API: plain axum handlers under `/api`, with one error type.
 
 pub mod caller;
+pub mod contract;
 pub mod error;
 pub mod history;
 pub mod icps;
 pub mod json;
+pub mod list;
 pub mod openapi;
 pub mod users;
 

@@ -80,13 +80,17 @@ pub fn example(name: &str) -> Value {
     serde_json::from_str(text).unwrap_or(Value::Null)
 }
 
-/// The API's routes and its OpenAPI document, both from the handlers' `#[utoipa::path]`s.
-pub fn routes_and_document() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// The API's routes and its OpenAPI document, both from the handlers' `#[utoipa::path]`s, with
+/// the request bodies exactly as the validator takes them (`contract`).
+pub fn routes_and_document() -> (Router<AppState>, Value) {
+    let (routes, document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(super::icps::router())
         .merge(super::users::router())
         .merge(super::history::router())
-        .split_for_parts()
+        .split_for_parts();
+    let mut document = serde_json::to_value(document).unwrap_or(Value::Null);
+    super::contract::apply(&mut document);
+    (routes, document)
 }
 
 #[cfg(test)]
@@ -102,7 +106,7 @@ mod tests {
 
     #[test]
     fn document_lists_every_operation() {
-        let doc = serde_json::to_value(routes_and_document().1).unwrap();
+        let doc = routes_and_document().1;
         assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
         let icps = &doc["paths"]["/api/v1/entities/icps"];
         let one = &doc["paths"]["/api/v1/entities/icps/{id}"];

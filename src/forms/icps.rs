@@ -230,6 +230,11 @@ pub(super) fn refused(error: IcpError) -> Response {
             problem(StatusCode::NOT_FOUND, "This ICP doesn’t exist.")
         }
         IcpError::NotDeleted(_) => problem(StatusCode::CONFLICT, "This ICP is not deleted."),
+        IcpError::NotMember(_) => super::page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "This ICP was not handed over",
+            &format!("{error}."),
+        ),
         IcpError::Changed(_) => problem(
             StatusCode::PRECONDITION_FAILED,
             "This ICP changed since you opened it. Go back, reload it and save again.",

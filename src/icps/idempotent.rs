@@ -45,8 +45,11 @@ pub fn check_key(key: &str) -> Result<(), String> {
             "Idempotency-Key must be 1 to {MAX_KEY_LEN} characters"
         ));
     }
-    if !key.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
-        return Err("Idempotency-Key must be visible ASCII characters".to_owned());
+    let visible = key.bytes().all(|b| b.is_ascii_graphic() || b == b' ');
+    if !visible || key.starts_with(' ') || key.ends_with(' ') {
+        return Err(
+            "Idempotency-Key must be visible ASCII characters (spaces only inside)".to_owned(),
+        );
     }
     Ok(())
 }
@@ -153,5 +156,6 @@ mod tests {
         assert!(check_key(&"k".repeat(MAX_KEY_LEN + 1)).is_err());
         assert!(check_key("tab\there").is_err());
         assert!(check_key("ünïcode").is_err());
+        assert!(check_key(" padded").is_err());
     }
 }

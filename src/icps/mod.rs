@@ -41,6 +41,9 @@ pub enum IcpError {
     /// A restore of a deleted ICP that exists.
     #[error("ICP {0} is not deleted")]
     NotDeleted(Uuid),
+    /// A hand-over to someone outside the owner's workspace.
+    #[error("{0} is not a member of your workspace")]
+    NotMember(UserId),
     /// An `Idempotency-Key` used before with another body.
     #[error("Idempotency-Key '{0}' was already used with a different request body; use a new key for a different request")]
     KeyReused(String),

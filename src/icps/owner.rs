@@ -1,7 +1,7 @@
 //! Handing an ICP over to another member of the workspace: only its owner can.
 
 use super::{get_for, later_than, IcpError, IcpResult};
-use crate::domain::{FieldError, Icp, UserId};
+use crate::domain::{Icp, UserId};
 use crate::store::{Change, Store, StoreError, VersionAction};
 use crate::teams;
 use uuid::Uuid;
@@ -9,14 +9,12 @@ use uuid::Uuid;
 /// Makes `to` (a member of the owner's workspace) the owner of `id`, adding them to its members if
 /// they are not there yet. Recorded as an update.
 pub async fn hand_over(store: &dyn Store, user: &UserId, id: Uuid, to: &UserId) -> IcpResult<Icp> {
+    get_for(store, user, id).await?;
     let members = teams::members(store, user)
         .await
         .map_err(|error| IcpError::Store(StoreError::Corrupt(error.to_string())))?;
     if !members.iter().any(|member| &member.user.id == to) {
-        return Err(IcpError::Invalid(vec![FieldError::new(
-            vec!["userId".into()],
-            format!("{to} is not a member of your workspace"),
-        )]));
+        return Err(IcpError::NotMember(to.clone()));
     }
     for _ in 0..5 {
         let current = get_for(store, user, id).await?;

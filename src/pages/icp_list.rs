@@ -53,7 +53,7 @@ pub async fn my_icps(
     q: Option<String>,
     active: Option<String>,
 ) -> Result<IcpListPage, PageError> {
-    use crate::api::icps::{MAX_SEARCH_CHARS, MAX_SEARCH_WORDS};
+    use crate::api::list::MAX_SEARCH_CHARS;
     use crate::store::{ListCursor, ListFilter};
     let user = crate::page_error::signed_in_user().await?;
     let state = expect_context::<crate::state::AppState>();
@@ -64,12 +64,11 @@ pub async fn my_icps(
     let q: String = q
         .unwrap_or_default()
         .chars()
+        .filter(|c| *c != '\0')
         .take(MAX_SEARCH_CHARS)
         .collect();
-    let mut words = ListFilter::words_of(&q);
-    words.truncate(MAX_SEARCH_WORDS);
     let filter = ListFilter {
-        words,
+        words: ListFilter::words_of(&q),
         active: tab_of(active.as_deref()),
         shared_with: None,
     };

@@ -269,8 +269,13 @@ impl Check {
             self.expected(path, "integer", value);
             return None;
         };
-        let Some(int) = number.as_i64() else {
-            let message = if number.is_f64() {
+        // A whole number written with a fraction (`10.0`) is that integer, as JSON Schema says.
+        let whole = number
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 1e15)
+            .map(|f| f as i64);
+        let Some(int) = number.as_i64().or(whole) else {
+            let message = if number.as_f64().is_some_and(|f| f.fract() != 0.0) {
                 "Expected integer, received a fraction"
             } else {
                 "Number is too large"

@@ -1,0 +1,201 @@
+//! `GET /api/v1/entities/icps`: the caller's ICPs, newest first, a page at a time (a cursor), narrowed
+//! by words (`q`), status (`active`) and member (`sharedWith`).
+
+use super::caller::AuthUser;
+use super::error::{ApiError, ErrorBody};
+use super::icps::ICPS_PATH;
+use crate::domain::{FieldError, Icp, UserId};
+use crate::icps;
+use crate::store::{DynStore, ListCursor, ListFilter};
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::IntoResponse;
+use axum::Json;
+
+pub const NEXT_CURSOR_HEADER: &str = "x-next-cursor";
+pub const DEFAULT_PAGE: u32 = 50;
+pub const MAX_PAGE: u32 = 100;
+/// The longest `q`.
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// The list endpoint's query: `limit`, `cursor` and the filters.
+struct ListQuery {
+    limit: u32,
+    after: Option<ListCursor>,
+    filter: ListFilter,
+    /// The filters as given (decoded), for the next page's link.
+    filter_params: Vec<(&'static str, String)>,
+}
+
+fn bad_param(key: &str, message: impl Into<String>) -> FieldError {
+    FieldError::new(vec![key.into()], message)
+}
+
+fn parse_list_query(query: Option<&str>) -> Result<ListQuery, ApiError> {
+    let mut list = ListQuery {
+        limit: DEFAULT_PAGE,
+        after: None,
+        filter: ListFilter::default(),
+        filter_params: Vec::new(),
+    };
+    let mut details = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        if seen.contains(&key.to_string()) {
+            details.push(bad_param(&key, "Given more than once"));
+            continue;
+        }
+        seen.push(key.to_string());
+        match &*key {
+            "limit" => match value.parse::<u32>() {
+                Ok(limit @ 1..=MAX_PAGE) => list.limit = limit,
+                _ => details.push(bad_param(
+                    "limit",
+                    format!("Must be a whole number from 1 to {MAX_PAGE}"),
+                )),
+            },
+            "cursor" => match ListCursor::decode(&value) {
+                Some(cursor) => list.after = Some(cursor),
+                None => details.push(bad_param(
+                    "cursor",
+                    "Invalid cursor; pass the x-next-cursor header of the previous page unchanged",
+                )),
+            },
+            "q" => {
+                if value.chars().count() > MAX_SEARCH_CHARS {
+                    details.push(bad_param(
+                        "q",
+                        format!("Must be at most {MAX_SEARCH_CHARS} characters"),
+                    ));
+                } else if value.contains('\0') {
+                    details.push(bad_param(
+                        "q",
+                        "Must not contain the NUL character (\\u0000)",
+                    ));
+                } else {
+                    list.filter.words = ListFilter::words_of(&value);
+                    list.filter_params.push(("q", value.into_owned()));
+                }
+            }
+            "active" => match &*value {
+                "true" | "false" => {
+                    list.filter.active = Some(value == "true");
+                    list.filter_params.push(("active", value.into_owned()));
+                }
+                _ => details.push(bad_param("active", "Must be true or false")),
+            },
+            "sharedWith" => match UserId::parse(&value) {
+                Some(user) => {
+                    list.filter.shared_with = Some(user);
+                    list.filter_params.push(("sharedWith", value.into_owned()));
+                }
+                None => details.push(bad_param(
+                    "sharedWith",
+                    format!(
+                        "Invalid user id '{value}'; expected user_ followed by letters and digits (at most {} characters)",
+                        UserId::MAX_LEN
+                    ),
+                )),
+            },
+            _ => details.push(bad_param(
+                &key,
+                "Unknown query parameter; use limit, cursor, q, active and sharedWith",
+            )),
+        }
+    }
+    if details.is_empty() {
+        Ok(list)
+    } else {
+        Err(ApiError::BadRequest {
+            message: "Invalid query parameters".into(),
+            details,
+        })
+    }
+}
+
+/// Lists the caller's ICPs, newest first, optionally narrowed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/entities/icps",
+    tag = "ICPs",
+    params(
+        ("limit" = Option<u32>, Query, description = "Page size, 1–100 (default 50)", minimum = 1, maximum = 100),
+        ("cursor" = Option<String>, Query, pattern = "^[0-9]{1,14}-[0-9a-fA-F]{32}$", description = "The `x-next-cursor` header of the previous page"),
+        ("q" = Option<String>, Query, max_length = 200, description = "Words that must each appear in the name or \
+            description, ignoring case and accents (`dach` finds \"DACH Tech\", `munchen` finds \"München\"); \
+            at most 200 characters, no U+0000"),
+        ("active" = Option<bool>, Query, description = "`true`: only ICPs active now (no `activeUntil`, or one \
+            still ahead); `false`: only expired ones"),
+        ("sharedWith" = Option<String>, Query, pattern = "^user_[A-Za-z0-9]+$", max_length = 64, description = "Only ICPs also shared with this user id"),
+    ),
+    responses(
+        (status = 200, description = "ICPs shared with the caller that match the filters, newest first. When \
+            more follow, the `x-next-cursor` header holds the cursor of the next page and `Link` its URL \
+            (rel=\"next\", with the same filters).",
+            body = Vec<Icp>,
+            headers(("x-next-cursor" = String, description = "Cursor of the next page, absent on the last"))),
+        (status = 400, description = "Bad `limit`, `cursor`, `q`, `active` or `sharedWith`, or an unknown parameter", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub(super) async fn list_icps(
+    AuthUser(user): AuthUser,
+    State(store): State<DynStore>,
+    RawQuery(query): RawQuery,
+) -> Result<impl IntoResponse, ApiError> {
+    let list = parse_list_query(query.as_deref())?;
+    let found = icps::list(store.as_ref(), &user, &list.filter, list.after, list.limit).await?;
+    let mut headers = HeaderMap::new();
+    if let Some(next) = found.next {
+        let cursor = next.encode();
+        let mut link = url::form_urlencoded::Serializer::new(String::new());
+        link.append_pair("limit", &list.limit.to_string());
+        for (key, value) in &list.filter_params {
+            link.append_pair(key, value);
+        }
+        link.append_pair("cursor", &cursor);
+        let link = format!("<{ICPS_PATH}?{}>; rel=\"next\"", link.finish());
+        for (name, value) in [(NEXT_CURSOR_HEADER, cursor), ("link", link)] {
+            headers.insert(
+                name,
+                HeaderValue::from_str(&value).map_err(ApiError::internal)?,
+            );
+        }
+    }
+    Ok((headers, Json(found.icps)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_parameters_are_checked() {
+        let page = parse_list_query(Some("limit=5")).unwrap();
+        assert_eq!(page.limit, 5);
+        assert!(page.after.is_none());
+        assert!(page.filter.is_empty());
+        assert_eq!(parse_list_query(None).unwrap().limit, DEFAULT_PAGE);
+        let filtered =
+            parse_list_query(Some("q=M%C3%BCnchen+SaaS&active=false&sharedWith=user_ab")).unwrap();
+        assert_eq!(filtered.filter.words, ["munchen", "saas"]);
+        assert_eq!(filtered.filter.active, Some(false));
+        assert_eq!(filtered.filter.shared_with, UserId::parse("user_ab"));
+        assert_eq!(filtered.filter_params[0], ("q", "München SaaS".to_owned()));
+        let too_long = format!("q={}", "a".repeat(MAX_SEARCH_CHARS + 1));
+        for bad in [
+            "limit=0",
+            "limit=101",
+            "limit=x",
+            "cursor=zzz",
+            "offset=3",
+            "active=yes",
+            "sharedWith=bob",
+            "limit=5&limit=6",
+            &too_long,
+        ] {
+            assert!(parse_list_query(Some(bad)).is_err(), "{bad}");
+        }
+    }
+}
