@@ -3,6 +3,8 @@
 # Postgres, and the Playwright tests in Chromium on the release build (served as scripts/run.sh
 # serves it). Installs what it needs when it is missing.
 #
+# Also schemathesis against the release server's API (scripts/contract.sh).
+#
 # Postgres: ICP_TEST_POSTGRES_URL=postgres://user@host:port/db (each test gets its own schema).
 # Unset, a local server at 127.0.0.1:5432 (database "test", user "postgres") is used if it answers.
 # No Postgres is a failure; ICP_TEST_SKIP_POSTGRES=1 skips every Postgres test instead, loudly.
@@ -52,6 +54,10 @@ env -u RUSTFLAGS cargo leptos build --release
 # The bundle's names carry their hash (Cargo.toml hash-files), listed in hash.txt beside the binary.
 wasm=target/site/pkg/icp-builder.$(awk '$1 == "wasm:" { print $2 }' target/release/hash.txt).wasm
 say "WASM bundle: $(stat -c %s "$wasm") bytes raw, $(gzip -9 -c "$wasm" | wc -c) bytes gzip"
+
+# The API from outside: schemathesis generates requests from the OpenAPI document and fails on any
+# finding, on SQLite and Postgres (fixed seed in CI, a random one locally; scripts/contract.sh).
+scripts/contract.sh
 
 say "End-to-end tests in Chromium (release build, served by scripts/serve.sh)"
 mkdir -p target/e2e

@@ -336,7 +336,10 @@ pub fn apply(document: &mut Value) {
             // Every JSON body is read the same way (`api::json`).
             let error = json!({"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}});
             for (status, why) in [
-                ("400", "The body breaks the rules: every problem at its JSON path"),
+                (
+                    "400",
+                    "The body breaks the rules: every problem at its JSON path",
+                ),
                 ("413", "The body is larger than 256 KiB"),
                 ("415", "The body is not sent as `application/json`"),
             ] {
@@ -360,7 +363,11 @@ mod tests {
     /// a few spot checks go, and what the schema says matches the validator's limits.
     #[test]
     fn white_space_is_the_validators() {
-        let listed = |c: char| WHITE_SPACE.iter().any(|&(low, high)| (low..=high).contains(&c));
+        let listed = |c: char| {
+            WHITE_SPACE
+                .iter()
+                .any(|&(low, high)| (low..=high).contains(&c))
+        };
         for c in (0..=0x10FFFF).filter_map(char::from_u32) {
             assert_eq!(c.is_whitespace(), listed(c), "U+{:04X}", u32::from(c));
         }
