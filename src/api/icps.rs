@@ -284,7 +284,10 @@ async fn delete_icp(
     post,
     path = "/api/v1/entities/icps/validate",
     tag = "ICPs",
-    request_body(content = IcpDraft, description = "An ICP as it would be created"),
+    request_body(content = IcpDraft, description = "An ICP as it would be created", examples(
+        ("Basic ICP" = (value = json!(super::openapi::example("basic-icp")))),
+        ("ICP with AI Filtering" = (value = json!(super::openapi::example("ai-filtering")))),
+    )),
     responses(
         (status = 200, description = "Valid: the body as it would be stored (the caller in `userIds`)", body = IcpDraft),
         (status = 400, description = "Invalid: every problem at its JSON path", body = ErrorBody),

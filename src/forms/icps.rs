@@ -31,6 +31,18 @@ pub fn router() -> Router<AppState> {
         .route("/forms/icps/{id}/delete", post(delete_from_form))
 }
 
+/// The signed-in user and the ICP id of a form's path (`/…/icps/{id}/…`): otherwise the sign-in
+/// page (back to the ICP after), or a 404 page for an id that is not a UUID.
+pub(super) async fn signed_in_with_icp(
+    session: &Session,
+    raw_id: &str,
+) -> Result<(UserId, Uuid), Response> {
+    let user = signed_in_or_redirect(session, &format!("/icps/{raw_id}")).await?;
+    let id = Uuid::try_parse(raw_id)
+        .map_err(|_| problem(StatusCode::NOT_FOUND, "This ICP doesn’t exist."))?;
+    Ok((user, id))
+}
+
 pub(super) async fn signed_in_or_redirect(
     session: &Session,
     back_to: &str,
@@ -202,12 +214,9 @@ async fn delete_from_form(
     session: Session,
     Path(id): Path<String>,
 ) -> Response {
-    let user = match signed_in_or_redirect(&session, &format!("/icps/{id}")).await {
-        Ok(user) => user,
-        Err(redirect) => return redirect,
-    };
-    let Ok(id) = Uuid::try_parse(&id) else {
-        return problem(StatusCode::NOT_FOUND, "This ICP doesn’t exist.");
+    let (user, id) = match signed_in_with_icp(&session, &id).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
     };
     match icps::delete(state.store.as_ref(), &user, id).await {
         Ok(()) => Redirect::to("/icps").into_response(),

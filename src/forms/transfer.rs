@@ -2,8 +2,8 @@
 //! all of them as JSON, and the import form's post (`multipart/form-data`, so it works without
 //! JavaScript), which lands on the list or answers a report of what was refused and why.
 
-use super::icps::{refused, signed_in_or_redirect};
-use super::{escaped, page_html, problem};
+use super::icps::{refused, signed_in_or_redirect, signed_in_with_icp};
+use super::{escaped, page_html};
 use crate::icps::transfer::{self, Imported};
 use crate::icps::{self};
 use crate::state::AppState;
@@ -14,7 +14,6 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::Value;
 use tower_sessions::Session;
-use uuid::Uuid;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -81,12 +80,9 @@ async fn export_one(
     session: Session,
     Path(id): Path<String>,
 ) -> Response {
-    let user = match signed_in_or_redirect(&session, &format!("/icps/{id}")).await {
-        Ok(user) => user,
-        Err(redirect) => return redirect,
-    };
-    let Ok(id) = Uuid::try_parse(&id) else {
-        return problem(StatusCode::NOT_FOUND, "This ICP doesn’t exist.");
+    let (user, id) = match signed_in_with_icp(&session, &id).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
     };
     match icps::get_for(state.store.as_ref(), &user, id).await {
         Ok(icp) => download(
