@@ -113,8 +113,15 @@ async fn the_owner_hands_an_icp_over(db: Database) {
             Some(&json!({"userId": outsider.id.as_str()})),
         )
         .await;
-    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
-    assert_eq!(details(&refused)[0].0, json!(["userId"]));
+    // A well-formed body naming someone outside the workspace: 422, with the error body.
+    assert_eq!(
+        (refused.status, refused.body.clone()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({"error": {"code": "UNPROCESSABLE_ENTITY",
+                "message": format!("{} is not a member of your workspace", outsider.id.as_str())}})
+        )
+    );
     let malformed = app
         .send(
             Method::PUT,

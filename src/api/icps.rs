@@ -259,6 +259,7 @@ async fn update_icp(
     ),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 409, description = "Concurrent updates kept colliding", body = ErrorBody),
         (status = 412, description = "`If-Match` names another version than the current one", body = ErrorBody),
         (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
