@@ -41,6 +41,13 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// Write a consistent copy of the SQLite database to PATH (a new file) while the server runs
+    /// and writes. To restore: stop the server, replace the database file with the copy (and
+    /// remove its -wal and -shm files), start it. On Postgres, use pg_dump instead.
+    Backup {
+        /// The file to write; it must not exist.
+        path: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -151,6 +158,14 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             println!("{}", user.id);
+            Ok(())
+        }
+        Command::Backup { path } => {
+            store::backup(&store.pools(), &path)
+                .await
+                .map_err(|e| e.to_string())?;
+            let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            println!("Backed up to {} ({bytes} bytes)", path.display());
             Ok(())
         }
         Command::Tokens(TokensCommand::Create { email, label }) => {

@@ -2,6 +2,7 @@
 //! request passes (ids and tracing, security headers, time limit, panics, body limits, sessions,
 //! the same-origin check, the sign-in rule).
 
+pub mod health;
 pub mod layers;
 
 use crate::app::{shell, App};
@@ -57,7 +58,8 @@ pub fn app(state: AppState) -> Router {
         .with_expiry(Expiry::OnInactivity(SESSION_IDLE));
 
     let https = state.config.secure_cookies();
-    Router::new()
+    let health = health::router(state.store.clone());
+    let app = Router::new()
         .route("/", get(|| async { Redirect::to("/icps") }))
         .merge(crate::api::router())
         .merge(crate::forms::router())
@@ -94,5 +96,6 @@ pub fn app(state: AppState) -> Router {
                 .unwrap_or("-");
             tracing::info_span!("request", request_id = %id, method = %request.method(), uri = %request.uri().path())
         }))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid));
+    health.merge(app)
 }

@@ -173,6 +173,18 @@ impl TestApp {
         TestApp::start_with(database, options).await
     }
 
+    /// An app on a store opened elsewhere (its database is not the test's to reopen).
+    pub async fn with_store(store: DynStore) -> Self {
+        let state = AppState::new(leptos_options(), store.clone(), Config::default())
+            .await
+            .expect("state");
+        TestApp {
+            database: Database::sqlite(),
+            router: app(state),
+            store,
+        }
+    }
+
     async fn start_with(
         database: Database,
         leptos_options: leptos::prelude::LeptosOptions,
