@@ -23,6 +23,8 @@ pub mod headers;
 #[cfg(feature = "ssr")]
 pub mod icps;
 #[cfg(feature = "ssr")]
+pub mod request_notes;
+#[cfg(feature = "ssr")]
 pub mod serve;
 #[cfg(feature = "ssr")]
 pub mod server;

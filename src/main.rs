@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 use icp_builder::auth;
 use icp_builder::serve::serve;
-use icp_builder::state::{AppState, Config};
+use icp_builder::state::{AppState, Config, LogFormat};
 use icp_builder::store::{self, DEFAULT_DATABASE_URL};
 use leptos::prelude::get_configuration;
 use std::io::Read;
@@ -33,7 +33,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the web server (the default). Address: LEPTOS_SITE_ADDR, default 127.0.0.1:3000.
+    /// Run the web server (the default).
     Serve,
     /// Manage users.
     #[command(subcommand)]
@@ -76,20 +76,35 @@ enum TokensCommand {
 /// cannot be cancelled, and waiting for them unbounded could stall a shutdown.
 const BLOCKING_TASKS_AT_EXIT: Duration = Duration::from_secs(2);
 
+/// Log lines on standard error, as text or one JSON object per line (`LOG_FORMAT`); which ones,
+/// by `RUST_LOG` (default: info, but sqlx only from warn).
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
+}
+
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    // An empty PUBLIC_URL means "not set" (as an unset variable), not a bad URL. Nothing else runs
-    // yet, so changing the environment here races with no one.
-    if std::env::var_os("PUBLIC_URL").is_some_and(|value| value.is_empty()) {
-        std::env::remove_var("PUBLIC_URL");
+    // Empty PUBLIC_URL / METRICS_ADDR mean "not set" (as an unset variable), not a bad value.
+    // Nothing else runs yet, so changing the environment here races with no one.
+    for name in ["PUBLIC_URL", "METRICS_ADDR"] {
+        if std::env::var_os(name).is_some_and(|value| value.is_empty()) {
+            std::env::remove_var(name);
+        }
     }
     let cli = Cli::parse();
+    init_logs(cli.config.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -137,9 +152,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         .map_err(|e| format!("cannot open the database: {e}"))?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
-            let leptos_options = get_configuration(None)
+            let mut leptos_options = get_configuration(None)
                 .map_err(|e| format!("cannot read the Leptos configuration: {e}"))?
                 .leptos_options;
+            leptos_options.site_addr = cli.config.addr;
             hash_file_present(&leptos_options)?;
             let state = AppState::new(leptos_options, store, cli.config)
                 .await

@@ -23,6 +23,23 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// How often expired sessions are deleted.
 pub const SESSION_SWEEP_INTERVAL: Duration = Duration::from_secs(3600);
 
+/// Serves the metrics on `addr` (their own listener: never on the app's address) until the
+/// server stops.
+async fn serve_metrics(
+    addr: std::net::SocketAddr,
+    store: crate::store::DynStore,
+) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    let handle = crate::server::metrics::recorder().map_err(std::io::Error::other)?;
+    let listener = TcpListener::bind(addr).await?;
+    tracing::info!("metrics on http://{}/metrics", listener.local_addr()?);
+    let router = crate::server::metrics::router(handle, store);
+    Ok(tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, router).await {
+            tracing::error!(%error, "the metrics listener stopped");
+        }
+    }))
+}
+
 /// Serves `state` on the configured address until Ctrl-C or SIGTERM, then shuts down within
 /// [`SHUTDOWN_GRACE`].
 pub async fn serve(state: AppState) -> std::io::Result<()> {
@@ -38,6 +55,10 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
         },
     ));
 
+    let metrics = match state.config.metrics_addr {
+        Some(addr) => Some(serve_metrics(addr, state.store.clone()).await?),
+        None => None,
+    };
     let listener = TcpListener::bind(state.leptos_options.site_addr).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
     let router = app(state);
@@ -93,6 +114,9 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
 
     drop(listener);
     sweeper.abort();
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     let open = connections.len();
     tracing::info!(
         open_connections = open,

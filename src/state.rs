@@ -21,13 +21,47 @@ pub struct Shared {
     pub config: Arc<Config>,
 }
 
-/// Settings of the server, from flags or the environment (`icp-builder --help` lists them).
-#[derive(Debug, Clone, Default, clap::Args)]
+/// Settings of the server, from flags or the environment (`icp-builder --help` lists them, and
+/// the README's settings table, which a test holds to `--help`). A bad value stops the start with
+/// a message that names it.
+#[derive(Debug, Clone, clap::Args)]
 pub struct Config {
     /// Where users reach the app, e.g. https://icp.example.com. Cookies are `Secure` and HSTS is
     /// sent when it is https; cross-site checks compare against it. Unset: the request's host.
     #[arg(long, env = "PUBLIC_URL", value_parser = public_url)]
     pub public_url: Option<url::Url>,
+    /// The address the server listens on.
+    #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: std::net::SocketAddr,
+    /// How long a request may take, in seconds, before it is answered 503 and its work dropped.
+    #[arg(long, env = "REQUEST_TIMEOUT", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub request_timeout: u64,
+    /// Log lines as `text` (for people) or `json` (one object per line: time, level, request id,
+    /// method, route, status, latency, user id).
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Where Prometheus metrics are served, e.g. 127.0.0.1:9464 (keep it private). Unset: none.
+    #[arg(long, env = "METRICS_ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            public_url: None,
+            addr: std::net::SocketAddr::from(([127, 0, 0, 1], 3000)),
+            request_timeout: 30,
+            log_format: LogFormat::Text,
+            metrics_addr: None,
+        }
+    }
 }
 
 fn public_url(raw: &str) -> Result<url::Url, String> {
@@ -39,6 +73,10 @@ fn public_url(raw: &str) -> Result<url::Url, String> {
 }
 
 impl Config {
+    pub fn request_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.request_timeout)
+    }
+
     pub fn secure_cookies(&self) -> bool {
         self.public_url
             .as_ref()

@@ -3,6 +3,7 @@
 use super::ApiError;
 use crate::auth::{bearer_user, session::session_user};
 use crate::domain::UserId;
+use crate::request_notes::note_user;
 use crate::store::DynStore;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::{header, request::Parts};
@@ -26,14 +27,16 @@ where
             let value = value.to_str().map_err(|_| ApiError::Unauthorized)?;
             let store = DynStore::from_ref(state);
             let user = bearer_user(store.as_ref(), value).await?;
+            if let Some(user) = &user {
+                note_user(&parts.extensions, user);
+            }
             return user.map(AuthUser).ok_or(ApiError::Unauthorized);
         }
         let session = Session::from_request_parts(parts, state)
             .await
             .map_err(|_| ApiError::Unauthorized)?;
-        session_user(&session)
-            .await
-            .map(AuthUser)
-            .ok_or(ApiError::Unauthorized)
+        let user = session_user(&session).await.ok_or(ApiError::Unauthorized)?;
+        note_user(&parts.extensions, &user);
+        Ok(AuthUser(user))
     }
 }

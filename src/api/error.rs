@@ -59,7 +59,7 @@ pub enum ApiError {
     Unprocessable(String),
     #[error("Content-Type must be application/json")]
     UnsupportedMediaType,
-    /// The request took longer than `server::layers::REQUEST_TIMEOUT`; its work was dropped.
+    /// The request took longer than `Config::request_timeout`; its work was dropped.
     #[error("The request took too long and was stopped; try again")]
     Timeout,
     /// Logged in full, with its sources; the client only learns that something went wrong.

@@ -32,7 +32,11 @@ pub async fn require_session(session: Session, request: Request, next: Next) -> 
     if open {
         return next.run(request).await;
     }
-    let signed_in = session_user(&session).await.is_some();
+    let user = session_user(&session).await;
+    if let Some(user) = &user {
+        crate::request_notes::note_user(request.extensions(), user);
+    }
+    let signed_in = user.is_some();
     let account_page = path == "/sign-in" || path == "/sign-up";
     match (signed_in, account_page) {
         (true, true) => {

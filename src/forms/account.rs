@@ -82,6 +82,8 @@ async fn sign_in(
         Ok(Reservation::Granted(attempt)) => attempt,
         Ok(Reservation::Refused(wait)) => {
             tracing::warn!(?address, "sign-in refused: too many failures");
+            metrics::counter!("icp_sign_in_refusals_total", "reason" => "too_many_attempts")
+                .increment(1);
             let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
             return back(FormProblem::TooManyAttempts, Some(("retry", &minutes)));
         }
@@ -102,6 +104,8 @@ async fn sign_in(
     let valid = verify_sign_in_queued(form.password.clone(), hash).await;
     // A failure stays counted.
     let Some(record) = record.filter(|_| valid) else {
+        metrics::counter!("icp_sign_in_refusals_total", "reason" => "wrong_credentials")
+            .increment(1);
         return back(FormProblem::WrongCredentials, None);
     };
     state.limiter.succeeded(attempt).await;
@@ -141,6 +145,8 @@ async fn sign_up(
             Ok(Reservation::Granted(attempt)) => Some(attempt),
             Ok(Reservation::Refused(wait)) => {
                 tracing::warn!(%address, "sign-up refused: too many from this address");
+                metrics::counter!("icp_sign_up_refusals_total", "reason" => "too_many_sign_ups")
+                    .increment(1);
                 let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
                 let mut fields = fields.to_vec();
                 fields.push(("retry", &minutes));
@@ -178,7 +184,8 @@ async fn sign_up(
         Err(AccountError::ShortPassword) => FormProblem::ShortPassword,
         // Hashed, and a probe of which emails have accounts: it stays counted.
         Err(AccountError::EmailTaken) => {
-            return back_to("/sign-up", FormProblem::EmailTaken, &fields)
+            metrics::counter!("icp_sign_up_refusals_total", "reason" => "email_taken").increment(1);
+            return back_to("/sign-up", FormProblem::EmailTaken, &fields);
         }
         Err(other) => {
             if let Some(attempt) = attempt {
@@ -190,6 +197,7 @@ async fn sign_up(
     if let Some(attempt) = attempt {
         state.limiter.cancel(attempt).await;
     }
+    metrics::counter!("icp_sign_up_refusals_total", "reason" => problem.code()).increment(1);
     back_to("/sign-up", problem, &fields)
 }
 

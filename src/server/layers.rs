@@ -17,14 +17,11 @@ use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
 
-/// The longest a request may take, from its head being read to its response head (reading the
-/// body included); after it the client gets a 503 and the work is dropped.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Answers 503 with the API's error body when a request takes longer than [`REQUEST_TIMEOUT`],
-/// dropping its work, rather than letting slow requests pile up.
-pub async fn time_limit(request: Request, next: Next) -> Response {
-    within(REQUEST_TIMEOUT, request, next).await
+/// Answers 503 with the API's error body when a request takes longer than the limit
+/// (`Config::request_timeout`, from its head being read to its response head, reading the body
+/// included), dropping its work, rather than letting slow requests pile up.
+pub async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    within(limit, request, next).await
 }
 
 async fn within(limit: Duration, request: Request, next: Next) -> Response {
@@ -35,6 +32,19 @@ async fn within(limit: Duration, request: Request, next: Next) -> Response {
             ApiError::Timeout.into_response()
         }
     }
+}
+
+/// Notes the request's route template (`/api/v1/entities/icps/{id}`) for its log line and metrics
+/// (`observe`).
+pub async fn record_route(
+    route: axum::extract::MatchedPath,
+    request: Request,
+    next: Next,
+) -> Response {
+    if let Some(notes) = request.extensions().get::<crate::request_notes::Notes>() {
+        notes.route(route.as_str());
+    }
+    next.run(request).await
 }
 
 /// Refuses unsafe cross-site requests that carry the session cookie (see `auth::origin`): the API

@@ -4,6 +4,8 @@
 
 pub mod health;
 pub mod layers;
+pub mod metrics;
+pub mod observe;
 
 use crate::app::{shell, App};
 use crate::auth::session::COOKIE_NAME;
@@ -58,6 +60,7 @@ pub fn app(state: AppState) -> Router {
         .with_expiry(Expiry::OnInactivity(SESSION_IDLE));
 
     let https = state.config.secure_cookies();
+    let time_limit = state.config.request_timeout();
     let health = health::router(state.store.clone());
     let app = Router::new()
         .route("/", get(|| async { Redirect::to("/icps") }))
@@ -68,6 +71,7 @@ pub fn app(state: AppState) -> Router {
         // The sign-in rule for pages (matched routes only: an unknown path stays a 404) and the
         // same-origin check; inside the session layer (added after).
         .route_layer(axum::middleware::from_fn(crate::auth::guard::require_session))
+        .route_layer(axum::middleware::from_fn(layers::record_route))
         .layer(axum::middleware::from_fn_with_state(
             state.config.clone(),
             layers::same_origin,
@@ -79,8 +83,11 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(crate::forms::bounded_body))
         // Outermost last: every request gets an id, a span carrying it, and a JSON 500 on a panic.
         .layer(CatchPanicLayer::custom(layers::panic_response))
-        // A JSON 503 once a request takes longer than `layers::REQUEST_TIMEOUT`.
-        .layer(axum::middleware::from_fn(layers::time_limit))
+        // A JSON 503 once a request takes longer than `Config::request_timeout`.
+        .layer(axum::middleware::from_fn_with_state(
+            time_limit,
+            layers::time_limit,
+        ))
         // Every response, the timeouts' and panics' too, carries the security headers.
         .layer(axum::middleware::map_response(move |response| async move {
             crate::headers::with_security_headers(response, https)
@@ -88,14 +95,23 @@ pub fn app(state: AppState) -> Router {
         // Pages compressed on the fly (the bundle is compressed ahead of time).
         .layer(layers::compress_pages())
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-            let id = request
-                .headers()
-                .get(REQUEST_ID)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("-");
-            tracing::info_span!("request", request_id = %id, method = %request.method(), uri = %request.uri().path())
-        }))
+        // Inside the request's span: one log line and the metrics per request, with its final
+        // status (see `observe`).
+        .layer(axum::middleware::from_fn(observe::observe))
+        // A span per request: its id and method (never the raw path, which may carry an
+        // invitation token; `observe` logs the route template).
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<_>| {
+                    let id = request
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", request_id = %id, method = %request.method())
+                })
+                .on_response(()),
+        )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid));
     health.merge(app)
 }

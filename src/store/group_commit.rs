@@ -94,6 +94,8 @@ impl GroupCommit {
     /// Queues `write` and waits for its answer, which comes only after its batch committed.
     pub(super) async fn submit(&self, write: IcpWrite) -> StoreResult<Written> {
         let (reply, answer) = oneshot::channel();
+        let queued = self.jobs.max_capacity() - self.jobs.capacity();
+        metrics::gauge!("icp_write_queue_depth").set(queued as f64);
         self.jobs
             .send(Job { write, reply })
             .await
@@ -136,6 +138,7 @@ async fn run<A: ApplyWrite>(pool: Pool<A::Db>, queue: Arc<Mutex<mpsc::Receiver<J
 /// Runs `batch` in one transaction and answers every job of it, in order.
 pub(super) async fn run_batch<A: ApplyWrite>(pool: &Pool<A::Db>, batch: Vec<Job>) {
     let size = batch.len();
+    metrics::histogram!("icp_write_batch_size").record(size as f64);
     match apply_batch::<A>(pool, &batch).await {
         Ok(outcomes) => {
             tracing::trace!(size, "ICP write batch committed");

@@ -28,6 +28,11 @@ pub struct Server {
 impl Server {
     /// Starts `icp-builder serve` on `database_url` and waits until it listens.
     pub fn start(database_url: &str) -> Server {
+        Server::start_with(database_url, &[])
+    }
+
+    /// As `start`, with more environment variables (`LOG_FORMAT`, `METRICS_ADDR`, …).
+    pub fn start_with(database_url: &str, env: &[(&str, &str)]) -> Server {
         let site_root = tempfile::tempdir().expect("site root");
         let mut child = Command::new(BINARY)
             .arg("serve")
@@ -39,6 +44,7 @@ impl Server {
             .env("RUST_LOG", "info,sqlx=warn")
             .env("NO_COLOR", "1")
             .env_remove("PUBLIC_URL")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -134,7 +140,7 @@ fn listening_address(line: &str) -> Option<SocketAddr> {
     let (_, rest) = line.split_once("listening on http://")?;
     let address: String = rest
         .chars()
-        .take_while(|c| !c.is_whitespace() && *c != '\u{1b}')
+        .take_while(|c| !c.is_whitespace() && !matches!(c, '\u{1b}' | '"' | '/'))
         .collect();
     address.parse().ok()
 }
