@@ -199,3 +199,66 @@ fn a_bad_public_url_stops_the_start_naming_it_and_an_empty_one_means_unset() {
     let said = String::from_utf8_lossy(&empty.stderr);
     assert!(!said.contains("public-url"), "{said}");
 }
+
+/// `(flag, environment variable, default)` of every option `icp-builder --help` lists.
+fn options_in_help(help: &str) -> Vec<(String, String, String)> {
+    let mut options = Vec::new();
+    let mut entries = help.split("\n      --").skip(1);
+    for entry in entries.by_ref() {
+        let flag = format!("--{}", entry.split_whitespace().next().unwrap_or_default());
+        let env = entry
+            .split("[env: ")
+            .nth(1)
+            .and_then(|rest| rest.split('=').next())
+            .unwrap_or("—")
+            .to_owned();
+        let default = entry
+            .split("[default: ")
+            .nth(1)
+            .and_then(|rest| rest.split(']').next())
+            .map_or("—".to_owned(), |value| format!("`{value}`"));
+        options.push((flag, format!("`{env}`"), default));
+    }
+    options
+}
+
+/// The same, from the README's settings table.
+fn options_in_readme(readme: &str) -> Vec<(String, String, String)> {
+    let table = readme
+        .split("<!-- settings:")
+        .nth(1)
+        .and_then(|rest| rest.split("<!-- /settings -->").next())
+        .expect("the README has a settings table");
+    table
+        .lines()
+        .filter(|line| line.starts_with("| `--"))
+        .map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            (
+                cells[1].trim_matches('`').to_owned(),
+                cells[2].to_owned(),
+                cells[3].to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_readme_settings_table_matches_help() {
+    let help = Command::new(env!("CARGO_BIN_EXE_icp-builder"))
+        .arg("--help")
+        .env_clear()
+        .output()
+        .expect("run --help");
+    let help = String::from_utf8(help.stdout).expect("utf-8");
+    let mut listed = options_in_help(&help);
+    listed.retain(|(flag, _, _)| flag != "--help" && flag != "--version");
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let documented = options_in_readme(&readme);
+    assert!(listed.len() >= 6, "{help}");
+    assert_eq!(
+        documented, listed,
+        "README settings table vs --help:\n{help}"
+    );
+}

@@ -32,8 +32,10 @@ fn form_post(path: &str, cookie: Option<&str>, form: &str) -> Vec<u8> {
 }
 
 fn get_with_cookie(path: &str, cookie: &str) -> Vec<u8> {
-    format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n")
-        .into_bytes()
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+    )
+    .into_bytes()
 }
 
 #[tokio::test]
@@ -91,7 +93,13 @@ async fn json_logs_and_metrics_tell_what_happened_and_no_secret() {
     for _ in 0..2 {
         let created = send(
             server.address,
-            request("POST", "/api/v1/entities/icps", Some(&token), Some(&body), false),
+            request(
+                "POST",
+                "/api/v1/entities/icps",
+                Some(&token),
+                Some(&body),
+                false,
+            ),
         )
         .await;
         assert_eq!(created.status, 201);
@@ -133,7 +141,11 @@ async fn json_logs_and_metrics_tell_what_happened_and_no_secret() {
         ("route", "/api/v1/entities/icps"),
         ("status", "201"),
     ];
-    assert_eq!(value("http_requests_total", &created), Some(2.0), "{metrics}");
+    assert_eq!(
+        value("http_requests_total", &created),
+        Some(2.0),
+        "{metrics}"
+    );
     let unauthorized = [
         ("method", "GET"),
         ("route", "/api/v1/entities/icps"),
@@ -145,28 +157,46 @@ async fn json_logs_and_metrics_tell_what_happened_and_no_secret() {
         Some(2.0)
     );
     assert_eq!(
-        value("icp_sign_in_refusals_total", &[("reason", "wrong_credentials")]),
+        value(
+            "icp_sign_in_refusals_total",
+            &[("reason", "wrong_credentials")]
+        ),
         Some(1.0)
     );
     assert!(value("icp_write_batch_size_count", &[]).is_some_and(|n| n >= 1.0));
-    assert!(value("db_pool_connections", &[("pool", "sqlite_readers"), ("state", "idle")]).is_some());
+    assert!(value(
+        "db_pool_connections",
+        &[("pool", "sqlite_readers"), ("state", "idle")]
+    )
+    .is_some());
     assert_eq!(
-        value("icp_builder_build_info", &[("version", env!("CARGO_PKG_VERSION"))]),
+        value(
+            "icp_builder_build_info",
+            &[("version", env!("CARGO_PKG_VERSION"))]
+        ),
         Some(1.0)
     );
     // Never on the app's own address.
-    let not_public = send(server.address, request("GET", "/metrics", None, None, false)).await;
+    let not_public = send(
+        server.address,
+        request("GET", "/metrics", None, None, false),
+    )
+    .await;
     assert_ne!(not_public.status, 200);
 
     // Every line is one JSON object; none holds a secret or a body.
     let log = server.log();
     let lines: Vec<serde_json::Value> = log
         .lines()
-        .map(|line| {
-            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
-        })
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
         .collect();
-    for secret in [PASSWORD, token.as_str(), cookie_value.as_str(), BODY_MARKER, INVITATION] {
+    for secret in [
+        PASSWORD,
+        token.as_str(),
+        cookie_value.as_str(),
+        BODY_MARKER,
+        INVITATION,
+    ] {
         assert!(!log.contains(secret), "{secret} is in the log:\n{log}");
     }
     let answered: Vec<&serde_json::Value> = lines
@@ -185,7 +215,9 @@ async fn json_logs_and_metrics_tell_what_happened_and_no_secret() {
     }
     assert!(create["user_id"].as_str().unwrap().starts_with("user_"));
     assert!(
-        answered.iter().any(|line| line["route"] == "/invite/{token}"),
+        answered
+            .iter()
+            .any(|line| line["route"] == "/invite/{token}"),
         "a page is logged by its route, not its path:\n{log}"
     );
     assert!(

@@ -108,7 +108,10 @@ async fn readiness_follows_the_database_while_health_stays_up() {
     let (status, body) = probe(&app, "/readyz").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["status"], "unavailable");
-    assert!(body["reason"].as_str().unwrap().contains("database"), "{body}");
+    assert!(
+        body["reason"].as_str().unwrap().contains("database"),
+        "{body}"
+    );
     assert_eq!(probe(&app, "/healthz").await.0, StatusCode::OK);
 
     cable.restore();
@@ -120,7 +123,11 @@ async fn readiness_follows_the_database_while_health_stays_up() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(status, StatusCode::OK, "ready again once the database is back");
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "ready again once the database is back"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -133,8 +140,12 @@ async fn a_backup_taken_during_creates_holds_every_icp_acknowledged_before_it() 
     let acknowledged = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let writers: Vec<_> = (0..4)
         .map(|n| {
-            let (app, ana, writing, acknowledged) =
-                (app.clone(), ana.clone(), writing.clone(), acknowledged.clone());
+            let (app, ana, writing, acknowledged) = (
+                app.clone(),
+                ana.clone(),
+                writing.clone(),
+                acknowledged.clone(),
+            );
             tokio::spawn(async move {
                 let mut i = 0;
                 while writing.load(Ordering::SeqCst) {

@@ -70,7 +70,9 @@ pub fn app(state: AppState) -> Router {
         .merge(layers::bundle_files(&state.leptos_options))
         // The sign-in rule for pages (matched routes only: an unknown path stays a 404) and the
         // same-origin check; inside the session layer (added after).
-        .route_layer(axum::middleware::from_fn(crate::auth::guard::require_session))
+        .route_layer(axum::middleware::from_fn(
+            crate::auth::guard::require_session,
+        ))
         .route_layer(axum::middleware::from_fn(layers::record_route))
         .layer(axum::middleware::from_fn_with_state(
             state.config.clone(),
