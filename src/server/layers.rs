@@ -36,12 +36,13 @@ async fn within(limit: Duration, request: Request, next: Next) -> Response {
 
 /// Notes the request's route template (`/api/v1/entities/icps/{id}`) for its log line and metrics
 /// (`observe`).
-pub async fn record_route(
-    route: axum::extract::MatchedPath,
-    request: Request,
-    next: Next,
-) -> Response {
-    if let Some(notes) = request.extensions().get::<crate::request_notes::Notes>() {
+pub async fn record_route(request: Request, next: Next) -> Response {
+    // Read from the extensions: a nested service (the bundle's files) may have none.
+    let route = request.extensions().get::<axum::extract::MatchedPath>();
+    if let (Some(route), Some(notes)) = (
+        route,
+        request.extensions().get::<crate::request_notes::Notes>(),
+    ) {
         notes.route(route.as_str());
     }
     next.run(request).await
