@@ -70,7 +70,7 @@ contract() {
 
 contract sqlite "sqlite://$work/contract.db" 127.0.0.1:3920
 if [ "${ICP_TEST_SKIP_POSTGRES:-}" != 1 ]; then
-  psql "$pg_url" -qc 'DROP SCHEMA IF EXISTS contract CASCADE; CREATE SCHEMA contract;'
+  psql "$pg_url" -qc 'SET client_min_messages = warning; DROP SCHEMA IF EXISTS contract CASCADE; CREATE SCHEMA contract;'
   case "$pg_url" in *\?*) sep='&' ;; *) sep='?' ;; esac
   contract postgres "${pg_url}${sep}options=-c%20search_path%3Dcontract" 127.0.0.1:3921
 fi

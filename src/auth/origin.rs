@@ -37,11 +37,25 @@ pub fn allows(request: &Request, public_url: Option<&Url>) -> bool {
     if !allowed {
         tracing::warn!(
             origin = origin.unwrap_or("-"),
-            path = request.uri().path(),
+            path = %without_secrets(request.uri().path()),
             "cross-site request refused"
         );
     }
     allowed
+}
+
+/// A path fit for the log: an invitation link's token (`/invite/inv_…`) is left out.
+fn without_secrets(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            if segment.starts_with("inv_") {
+                "inv_…"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// A call to the JSON API with an `Authorization` header: `AuthUser` authenticates it by that
@@ -125,5 +139,14 @@ mod tests {
         assert!(has_session_cookie(&headers));
         headers.insert(header::COOKIE, "icp_session_old=1".parse().unwrap());
         assert!(!has_session_cookie(&headers));
+    }
+
+    #[test]
+    fn invitation_tokens_stay_out_of_the_log() {
+        assert_eq!(
+            without_secrets("/invite/inv_Secret123/accept"),
+            "/invite/inv_…/accept"
+        );
+        assert_eq!(without_secrets("/forms/icps"), "/forms/icps");
     }
 }
