@@ -7,8 +7,12 @@ mod common;
 
 use axum::extract::ConnectInfo;
 use axum::http::{header, Method, StatusCode};
-use common::{browser, form_body, location, session_cookie, text, Database, Reply, TestApp, SITE};
+use common::{
+    browser, form_body, location, minimal, session_cookie, text, Caller, Database, Reply, TestApp,
+    SITE,
+};
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 use tower::ServiceExt;
 
 const PASSWORD: &str = "correct horse battery";
@@ -242,4 +246,72 @@ async fn sign_ups_from_one_address_count_on_both_instances() {
         let refused = sign_up(app, 99).await;
         assert_eq!(error_code(&refused), "sign-ups", "{}", location(&refused));
     }
+}
+
+/// `GET uri` on `app` until `seen` holds for the reply (a change made on another instance arrives
+/// as a notification); fails after 10 s with the last reply.
+async fn read_until(app: &TestApp, caller: &Caller, uri: &str, seen: impl Fn(&Reply) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let reply = app.get(caller, uri).await;
+        if seen(&reply) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{uri} still answers {} {}",
+            reply.status,
+            reply.body
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_change_on_one_instance_is_read_on_the_other() {
+    let Some((a, b)) = two_instances().await else {
+        return;
+    };
+    // B remembers what it reads once it hears the database's change notifications.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !b.store.reads().is_live() {
+        assert!(Instant::now() < deadline, "B never started listening");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let ana = a.caller("Ana").await;
+    let created = a.create(&ana, &minimal("Before")).await;
+    let id = created["id"].as_str().expect("id");
+    let one = format!("/api/v1/entities/icps/{id}");
+    let page = "/api/v1/entities/icps?limit=20";
+    let named = |name: &'static str| move |reply: &Reply| reply.body["name"] == name;
+    let first_named = |name: &'static str| move |reply: &Reply| reply.body[0]["name"] == name;
+    // B reads (and remembers) the ICP and the page.
+    read_until(&b, &ana, &one, named("Before")).await;
+    read_until(&b, &ana, page, first_named("Before")).await;
+
+    let patched = a
+        .patch(&ana, id, &serde_json::json!({"name": "After"}))
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    // A answers the change at once; B as soon as the notification arrives.
+    assert_eq!(a.get(&ana, &one).await.body["name"], "After");
+    read_until(&b, &ana, &one, named("After")).await;
+    read_until(&b, &ana, page, first_named("After")).await;
+
+    let second = a.create(&ana, &minimal("Second")).await;
+    read_until(&b, &ana, page, first_named("Second")).await;
+    assert_eq!(
+        b.get(&ana, page).await.body.as_array().map(Vec::len),
+        Some(2)
+    );
+
+    assert_eq!(a.delete(&ana, id).await.status, StatusCode::NO_CONTENT);
+    read_until(&b, &ana, &one, |reply| {
+        reply.status == StatusCode::NOT_FOUND
+    })
+    .await;
+    read_until(&b, &ana, page, |reply| {
+        reply.body.as_array().map(Vec::len) == Some(1) && reply.body[0]["id"] == second["id"]
+    })
+    .await;
 }

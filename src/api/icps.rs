@@ -196,12 +196,12 @@ async fn get_icp(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let icp = icps::get_for(store.as_ref(), &user, parse_id(&id)?).await?;
+    let icp = icps::read_for(store.as_ref(), &user, parse_id(&id)?).await?;
     let tag = etag(&icp)?;
     if none_match(&headers, &tag)? {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, tag)]).into_response());
     }
-    Ok(([(header::ETAG, tag)], Json(icp)).into_response())
+    Ok(([(header::ETAG, tag)], Json(&*icp)).into_response())
 }
 
 /// Updates an ICP partially.

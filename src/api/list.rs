@@ -8,9 +8,8 @@ use crate::domain::{FieldError, Icp, UserId};
 use crate::icps;
 use crate::store::{DynStore, ListCursor, ListFilter};
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::IntoResponse;
-use axum::Json;
 
 pub const NEXT_CURSOR_HEADER: &str = "x-next-cursor";
 pub const DEFAULT_PAGE: u32 = 50;
@@ -147,7 +146,7 @@ pub(super) async fn list_icps(
     let list = parse_list_query(query.as_deref())?;
     let found = icps::list(store.as_ref(), &user, &list.filter, list.after, list.limit).await?;
     let mut headers = HeaderMap::new();
-    if let Some(next) = found.next {
+    if let Some(next) = found.next() {
         let cursor = next.encode();
         let mut link = url::form_urlencoded::Serializer::new(String::new());
         link.append_pair("limit", &list.limit.to_string());
@@ -163,7 +162,12 @@ pub(super) async fn list_icps(
             );
         }
     }
-    Ok((headers, Json(found.icps)))
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let json = found.json().map_err(ApiError::internal)?;
+    Ok((headers, json.to_owned()).into_response())
 }
 
 #[cfg(test)]

@@ -13,9 +13,12 @@ pub use owner::hand_over;
 pub use patch::apply_patch;
 
 use crate::domain::{validate_draft, FieldError, Icp, IcpDraft, Timestamp, UserId};
-use crate::store::{Change, ListCursor, ListFilter, Store, StoreError, VersionAction};
+use crate::store::{
+    Change, ListCursor, ListFilter, Page, PageKey, Store, StoreError, VersionAction,
+};
 use crate::teams::{self, TeamError};
 use serde_json::Value;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// Why an ICP use case failed. `Store` keeps its cause for the log; callers show only safe text.
@@ -142,7 +145,22 @@ async fn check_added_members(
     }
 }
 
-/// The ICP `id` if it exists and is shared with `user`.
+/// The ICP `id` if it exists and is shared with `user`, to show (remembered: see
+/// `store::ReadCache`). Anything that changes an ICP reads it with `get_for`.
+pub async fn read_for(store: &dyn Store, user: &UserId, id: Uuid) -> IcpResult<Arc<Icp>> {
+    let icp = store
+        .reads()
+        .icp(id, store.icp(id))
+        .await?
+        .ok_or(IcpError::NotFound(id))?;
+    if icp.is_shared_with(user) {
+        Ok(icp)
+    } else {
+        Err(IcpError::Forbidden(id))
+    }
+}
+
+/// The ICP `id` if it exists and is shared with `user`, as the database holds it now.
 pub async fn get_for(store: &dyn Store, user: &UserId, id: Uuid) -> IcpResult<Icp> {
     let icp = store.icp(id).await?.ok_or(IcpError::NotFound(id))?;
     if icp.is_shared_with(user) {
@@ -155,12 +173,33 @@ pub async fn get_for(store: &dyn Store, user: &UserId, id: Uuid) -> IcpResult<Ic
 /// One page of a user's ICPs, newest first.
 #[derive(Debug, Clone)]
 pub struct IcpPage {
-    pub icps: Vec<Icp>,
-    /// Where the next page starts; `None` on the last page.
-    pub next: Option<ListCursor>,
+    /// As read: one more than the page holds when another page follows.
+    found: Arc<Page>,
+    limit: usize,
 }
 
-/// Up to `limit` ICPs shared with `user` that `filter` lets through, newest first, after `after`.
+impl IcpPage {
+    pub fn icps(&self) -> &[Icp] {
+        &self.found.icps[..self.found.icps.len().min(self.limit)]
+    }
+
+    /// `icps()` as a JSON array (made once per remembered page).
+    pub fn json(&self) -> serde_json::Result<&str> {
+        self.found.json(self.limit)
+    }
+
+    /// Where the next page starts; `None` on the last page.
+    pub fn next(&self) -> Option<ListCursor> {
+        if self.found.icps.len() > self.limit {
+            self.icps().last().map(ListCursor::of)
+        } else {
+            None
+        }
+    }
+}
+
+/// Up to `limit` ICPs shared with `user` that `filter` lets through, newest first, after `after`
+/// (remembered pages: see `store::ReadCache`).
 pub async fn list(
     store: &dyn Store,
     user: &UserId,
@@ -169,14 +208,20 @@ pub async fn list(
     limit: u32,
 ) -> IcpResult<IcpPage> {
     // One more than asked tells whether another page follows.
-    let mut icps = store.list_icps(user, filter, after, limit + 1).await?;
-    let next = if icps.len() > limit as usize {
-        icps.truncate(limit as usize);
-        icps.last().map(ListCursor::of)
-    } else {
-        None
+    let key = PageKey {
+        member: user.clone(),
+        filter: filter.clone(),
+        after,
+        limit: limit + 1,
     };
-    Ok(IcpPage { icps, next })
+    let found = store
+        .reads()
+        .page(&key, store.list_icps(user, filter, after, limit + 1))
+        .await?;
+    Ok(IcpPage {
+        found,
+        limit: limit as usize,
+    })
 }
 
 /// How many ICPs shared with `user` `filter` lets through (shown beside the paged list).

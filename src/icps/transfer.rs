@@ -5,9 +5,9 @@
 //! would, and stores them **all or none**: one refused body refuses the file, with every body's
 //! problems reported, and nothing is stored; otherwise all are created in one transaction.
 
-use super::{check_added_members, list, IcpError, IcpResult};
+use super::{check_added_members, IcpError, IcpResult};
 use crate::domain::{validate_draft, FieldError, Icp, Timestamp, UserId};
-use crate::store::{Change, ListFilter, Store, VersionAction};
+use crate::store::{Change, ListCursor, ListFilter, Store, VersionAction};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -27,16 +27,22 @@ pub fn export_body(icp: &Icp) -> Value {
     body
 }
 
+/// ICPs read at a time by an export.
+const EXPORT_PAGE: u32 = 100;
+
 /// Every ICP shared with `user`, newest first, as create bodies.
 pub async fn export_all(store: &dyn Store, user: &UserId) -> IcpResult<Vec<Value>> {
     let mut bodies = Vec::new();
     let mut after = None;
+    // Read from the database, page by page (not through the read cache: an export is read once).
     loop {
-        let page = list(store, user, &ListFilter::default(), after, 100).await?;
-        bodies.extend(page.icps.iter().map(export_body));
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return Ok(bodies),
+        let page = store
+            .list_icps(user, &ListFilter::default(), after, EXPORT_PAGE)
+            .await?;
+        bodies.extend(page.iter().map(export_body));
+        match page.last() {
+            Some(last) if page.len() == EXPORT_PAGE as usize => after = Some(ListCursor::of(last)),
+            _ => return Ok(bodies),
         }
     }
 }

@@ -75,7 +75,7 @@ pub async fn my_icps(
     let page = crate::icps::list(store, &user, &filter, cursor, LIST_PAGE_SIZE).await?;
     let names = super::history::ssr::teammate_names(store, &user).await?;
     let owners = page
-        .icps
+        .icps()
         .iter()
         .map(|icp| match &icp.owner {
             Some(owner) if *owner == user => "you".to_owned(),
@@ -85,8 +85,8 @@ pub async fn my_icps(
         .collect();
     Ok(IcpListPage {
         owners,
-        icps: page.icps,
-        next: page.next.map(|next| next.encode()),
+        icps: page.icps().to_vec(),
+        next: page.next().map(|next| next.encode()),
         total: crate::icps::count(store, &user, &ListFilter::default()).await?,
         matching: if filter.is_empty() {
             None

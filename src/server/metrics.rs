@@ -24,9 +24,17 @@ const LATENCY_BUCKETS: [f64; 12] = [
 /// Write batch size buckets.
 const BATCH_BUCKETS: [f64; 9] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
 
+/// The process's recorder, once installed.
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Whether metrics are recorded (`METRICS_ADDR` is set): without a recorder the per-request
+/// labels are not even made.
+pub fn recording() -> bool {
+    HANDLE.get().is_some()
+}
+
 /// Installs the process's recorder (once; later calls answer the same handle).
 pub fn recorder() -> Result<PrometheusHandle, String> {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     if let Some(handle) = HANDLE.get() {
         return Ok(handle.clone());
     }

@@ -16,6 +16,7 @@ use axum::routing::get;
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -60,6 +61,7 @@ pub fn app(state: AppState) -> Router {
         .with_expiry(Expiry::OnInactivity(SESSION_IDLE));
 
     let https = state.config.secure_cookies();
+    let config = state.config.clone();
     let time_limit = state.config.request_timeout();
     let health = health::router(state.store.clone());
     let app = Router::new()
@@ -68,38 +70,17 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::forms::router())
         .merge(pages)
         .merge(layers::bundle_files(&state.leptos_options))
-        // The sign-in rule for pages (matched routes only: an unknown path stays a 404) and the
-        // same-origin check; inside the session layer (added after).
+        // The sign-in rule for pages (matched routes only: an unknown path stays a 404).
         .route_layer(axum::middleware::from_fn(
             crate::auth::guard::require_session,
         ))
         .route_layer(axum::middleware::from_fn(layers::record_route))
-        .layer(axum::middleware::from_fn_with_state(
-            state.config.clone(),
-            layers::same_origin,
-        ))
-        .with_state(state)
-        .layer(sessions)
-        // Form posts and server-function calls are read whole, up to their size limit, before
-        // the session is loaded (413 past it).
-        .layer(axum::middleware::from_fn(crate::forms::bounded_body))
-        // Outermost last: every request gets an id, a span carrying it, and a JSON 500 on a panic.
-        .layer(CatchPanicLayer::custom(layers::panic_response))
-        // A JSON 503 once a request takes longer than `Config::request_timeout`.
-        .layer(axum::middleware::from_fn_with_state(
-            time_limit,
-            layers::time_limit,
-        ))
-        // Every response, the timeouts' and panics' too, carries the security headers.
-        .layer(axum::middleware::map_response(move |response| async move {
-            crate::headers::with_security_headers(response, https)
-        }))
-        // Pages compressed on the fly (the bundle is compressed ahead of time).
-        .layer(layers::compress_pages())
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        // Inside the request's span: one log line and the metrics per request, with its final
-        // status (see `observe`).
-        .layer(axum::middleware::from_fn(observe::observe))
+        .with_state(state);
+    // The layers every request passes, around the whole router once (`Router::layer` would wrap
+    // each route, and each request would clone and box its way through every wrapping). Outermost
+    // first: every request gets an id and a span carrying it, …, and its session innermost.
+    let layered = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         // A span per request: its id and method (never the raw path, which may carry an
         // invitation token; `observe` logs the route template).
         .layer(
@@ -114,6 +95,31 @@ pub fn app(state: AppState) -> Router {
                 })
                 .on_response(()),
         )
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid));
-    health.merge(app)
+        // Inside the request's span: one log line and the metrics per request, with its final
+        // status (see `observe`).
+        .layer(axum::middleware::from_fn(observe::observe))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        // Pages compressed on the fly (the bundle is compressed ahead of time).
+        .layer(layers::compress_pages())
+        // Every response, the timeouts' and panics' too, carries the security headers.
+        .layer(axum::middleware::map_response(move |response| async move {
+            crate::headers::with_security_headers(response, https)
+        }))
+        // A JSON 503 once a request takes longer than `Config::request_timeout`.
+        .layer(axum::middleware::from_fn_with_state(
+            time_limit,
+            layers::time_limit,
+        ))
+        // A JSON 500 on a panic.
+        .layer(CatchPanicLayer::custom(layers::panic_response))
+        // Form posts and server-function calls are read whole, up to their size limit, before
+        // the session is loaded (413 past it).
+        .layer(axum::middleware::from_fn(crate::forms::bounded_body))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(
+            config,
+            layers::same_origin,
+        ))
+        .service(app);
+    health.fallback_service(layered)
 }

@@ -16,6 +16,7 @@ use async_trait::async_trait;
 use sqlx::{Acquire, Database, Pool};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Mutex};
+use uuid::Uuid;
 
 /// The most writes one transaction takes; the rest wait for the next batch.
 pub(super) const MAX_BATCH: usize = 256;
@@ -38,6 +39,18 @@ pub(super) enum IcpWrite {
     /// Deletes the ICP if it is still as `icp` (its `updated_at`): `Stale` when it changed since,
     /// `Deleted(false)` when it is gone.
     Delete(Icp, Change),
+}
+
+impl IcpWrite {
+    /// The ICPs this write touches.
+    pub(super) fn ids(&self) -> Vec<Uuid> {
+        match self {
+            IcpWrite::Insert(icp, _) | IcpWrite::Delete(icp, _) | IcpWrite::Update { icp, .. } => {
+                vec![icp.id]
+            }
+            IcpWrite::InsertAll(icps, _) => icps.iter().map(|icp| icp.id).collect(),
+        }
+    }
 }
 
 /// What a write did.

@@ -10,7 +10,7 @@ use crate::domain::{Icp, UserId};
 use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
 
 /// Narrows a list; the default lists everything shared with the caller.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ListFilter {
     /// Folded words that must each appear in the ICP's name or description.
     pub words: Vec<String>,

@@ -100,6 +100,18 @@ impl<K: Eq + Hash + Clone, V: Clone> Memo<K, V> {
         Ok(found)
     }
 
+    /// After a change to these keys' values (and to nothing else remembered).
+    pub fn forget<'k>(&self, keys: impl IntoIterator<Item = &'k K>)
+    where
+        K: 'k,
+    {
+        let mut inner = self.lock();
+        for key in keys {
+            inner.entries.remove(key);
+        }
+        inner.generation += 1;
+    }
+
     /// After a change that may touch any entry.
     pub fn forget_all(&self) {
         let mut inner = self.lock();

@@ -7,6 +7,7 @@ mod list;
 mod memo;
 mod ops;
 mod postgres;
+mod reads;
 mod sqlite;
 mod teams;
 
@@ -16,6 +17,7 @@ pub use idempotency::{Claim, Idempotency, KeyUse};
 pub use list::{fold, ListFilter};
 pub use ops::{backup, readiness, BackupError};
 pub use postgres::PgStore;
+pub use reads::{Page, PageKey, ReadCache};
 pub use sqlite::SqliteStore;
 pub use teams::{Destination, Invitation, Member, Membership, Role, Teams, Workspace};
 
@@ -76,7 +78,7 @@ pub struct ApiToken {
 }
 
 /// Where a page of the ICP list starts: after this (createdAt, id), newest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ListCursor {
     pub created_at: Timestamp,
     pub id: Uuid,
@@ -161,6 +163,9 @@ pub trait Store: Teams + Idempotency + Send + Sync + 'static {
     /// ICPs `owner` deleted since `since`, each as its deletion version, newest first (those
     /// restored since are left out).
     async fn deleted_icps(&self, owner: &UserId, since: Timestamp) -> StoreResult<Vec<Version>>;
+
+    /// ICPs and list pages remembered for reading, kept exact by this store's writes (`reads`).
+    fn reads(&self) -> &ReadCache;
 
     /// The connections behind this store, for the parts of the app that keep their own tables in
     /// the same database (browser sessions, sign-in attempts).

@@ -3,12 +3,14 @@
 
 mod history;
 mod idempotency;
+mod notify;
 mod teams;
 mod writes;
 
 use super::group_commit::{apply_alone, GroupCommit, IcpWrite, WriteMode, Written};
 use super::list::{bind_filter, count_sql, filter_sql, ListFilter, Sigil};
 use super::memo::TokenOwners;
+use super::reads::ReadCache;
 use super::{
     from_json, user_id, ApiToken, Change, ListCursor, Pools, Store, StoreError, StoreResult, User,
     UserRecord, Version, Workspace,
@@ -36,6 +38,8 @@ pub struct PgStore {
     icp_writes: Option<GroupCommit>,
     /// Who each API token belongs to (see `memo`).
     tokens: Arc<TokenOwners>,
+    /// What `icp`/`list_icps` gave, for reads (see `reads`).
+    reads: Arc<ReadCache>,
 }
 
 /// The columns an `IcpRow` reads, from `icps i`.
@@ -122,7 +126,7 @@ impl PgStore {
     ) -> StoreResult<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
         writes::backfill_search_text(&pool).await?;
@@ -132,18 +136,26 @@ impl PgStore {
             }
             WriteMode::PerWrite => None,
         };
+        // Other instances change ICPs too: remembered reads wait until their changes are heard.
+        let reads = Arc::new(ReadCache::waiting());
+        notify::spawn_listener(options, Arc::downgrade(&reads));
         Ok(Self {
             pool,
             icp_writes,
             tokens: Arc::default(),
+            reads,
         })
     }
 
+    /// Commits `write`, then forgets what it touched (also when it failed: it may have committed).
     async fn write_icp(&self, write: IcpWrite) -> StoreResult<Written> {
-        match &self.icp_writes {
+        let touched = write.ids();
+        let written = match &self.icp_writes {
             Some(group) => group.submit(write).await,
             None => apply_alone::<PgWrites>(&self.pool, &write).await,
-        }
+        };
+        self.reads.changed(&touched);
+        written
     }
 
     async fn write_members(tx: &mut PgConnection, icp: &Icp) -> StoreResult<()> {
@@ -337,6 +349,10 @@ impl Store for PgStore {
 
     async fn deleted_icps(&self, owner: &UserId, since: Timestamp) -> StoreResult<Vec<Version>> {
         history::deleted(&self.pool, owner, since).await
+    }
+
+    fn reads(&self) -> &ReadCache {
+        &self.reads
     }
 
     fn pools(&self) -> Pools {

@@ -348,7 +348,10 @@ impl Teams for PgStore {
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await?;
+        // Members (and owners) of ICPs changed: whatever was read of any ICP may be out of date.
+        let committed = tx.commit().await;
+        self.reads.changed_all();
+        committed?;
         Ok(true)
     }
 }

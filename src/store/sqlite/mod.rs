@@ -5,21 +5,24 @@
 
 mod history;
 mod idempotency;
+mod rows;
 mod teams;
 mod writes;
 
 pub(super) use writes::SqliteWrites;
 
+use rows::{from_text, instant, IcpJson};
+
 use super::group_commit::{apply_alone, GroupCommit, IcpWrite, WriteMode, Written};
 use super::list::{bind_filter, count_sql, filter_sql, ListFilter, Sigil};
 use super::memo::TokenOwners;
+use super::reads::ReadCache;
 use super::{
     user_id, ApiToken, Change, ListCursor, Pools, Store, StoreError, StoreResult, User, UserRecord,
     Version, Workspace,
 };
-use crate::domain::{CrmFilters, CustomFilter, Icp, LeadSource, Timestamp, UserId};
+use crate::domain::{Icp, Timestamp, UserId};
 use async_trait::async_trait;
-use serde::Deserialize;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
@@ -37,6 +40,8 @@ pub struct SqliteStore {
     icp_writes: Option<GroupCommit>,
     /// Who each API token belongs to (see `memo`).
     tokens: Arc<TokenOwners>,
+    /// What `icp`/`list_icps` gave, for reads (see `reads`).
+    reads: Arc<ReadCache>,
 }
 
 /// One ICP of `icps i` as a JSON object (a macro so the queries can `concat!` it). Reading an ICP
@@ -74,63 +79,6 @@ fn list_sql(filter: &ListFilter, cursor: bool) -> String {
          ORDER BY me.created_at DESC, me.icp_id DESC LIMIT ?2) AS page",
         filter_sql(filter, Sigil::Question, first)
     )
-}
-
-/// An ICP as `icp_object!` writes it.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct IcpJson {
-    id: String,
-    name: String,
-    description: Option<String>,
-    lead_provider_criteria: Vec<LeadSource>,
-    custom_filter_criteria: Vec<CustomFilter>,
-    crm_filters: Option<CrmFilters>,
-    leads_per_list: i64,
-    active_until: Option<i64>,
-    created_at: i64,
-    updated_at: i64,
-    owner_id: Option<String>,
-    everyone: i64,
-    user_ids: Vec<String>,
-}
-
-fn instant(millis: i64) -> StoreResult<Timestamp> {
-    Timestamp::from_millis(millis)
-        .ok_or_else(|| StoreError::Corrupt(format!("bad instant {millis}")))
-}
-
-/// Reads what `icp_object!` (or `as_one_array!`) wrote.
-fn from_text<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-impl TryFrom<IcpJson> for Icp {
-    type Error = StoreError;
-
-    fn try_from(row: IcpJson) -> StoreResult<Icp> {
-        Ok(Icp {
-            id: Uuid::try_parse(&row.id)
-                .map_err(|_| StoreError::Corrupt(format!("bad ICP id {:?}", row.id)))?,
-            name: row.name,
-            description: row.description,
-            created_at: instant(row.created_at)?,
-            updated_at: instant(row.updated_at)?,
-            lead_provider_criteria: row.lead_provider_criteria,
-            custom_filter_criteria: row.custom_filter_criteria,
-            crm_filters: row.crm_filters,
-            user_ids: row
-                .user_ids
-                .iter()
-                .map(|u| user_id(u))
-                .collect::<StoreResult<_>>()?,
-            leads_per_list: u16::try_from(row.leads_per_list)
-                .map_err(|_| StoreError::Corrupt("leads_per_list out of range".into()))?,
-            active_until: row.active_until.map(instant).transpose()?,
-            owner: row.owner_id.as_deref().map(user_id).transpose()?,
-            everyone: row.everyone != 0,
-        })
-    }
 }
 
 fn is_unique_violation(error: &sqlx::Error) -> bool {
@@ -178,14 +126,20 @@ impl SqliteStore {
             readers,
             icp_writes,
             tokens: Arc::default(),
+            // One server per SQLite file: every change goes through this store.
+            reads: Arc::new(ReadCache::live()),
         })
     }
 
+    /// Commits `write`, then forgets what it touched (also when it failed: it may have committed).
     async fn write_icp(&self, write: IcpWrite) -> StoreResult<Written> {
-        match &self.icp_writes {
+        let touched = write.ids();
+        let written = match &self.icp_writes {
             Some(group) => group.submit(write).await,
             None => apply_alone::<SqliteWrites>(&self.writer, &write).await,
-        }
+        };
+        self.reads.changed(&touched);
+        written
     }
 
     async fn write_members(tx: &mut SqliteConnection, icp: &Icp) -> StoreResult<()> {
@@ -400,6 +354,10 @@ impl Store for SqliteStore {
 
     async fn deleted_icps(&self, owner: &UserId, since: Timestamp) -> StoreResult<Vec<Version>> {
         history::deleted(&self.readers, owner, since).await
+    }
+
+    fn reads(&self) -> &ReadCache {
+        &self.reads
     }
 
     fn pools(&self) -> Pools {

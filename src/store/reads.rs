@@ -1,0 +1,289 @@
+//! ICPs and list pages as the database last gave them, so that reading one ICP or a page of them
+//! again skips the round trip to the database — most of such a read's cost (see BENCHMARKS.md).
+//!
+//! Only reads that show an ICP use this (`GET` of one ICP, list pages, the ICP's page); anything
+//! that changes an ICP reads it from the database, and writes check the version they read there.
+//!
+//! Kept exact by forgetting: every ICP write of this process forgets what it touched after it
+//! commits and before it is acknowledged (`changed`), and a read that started before a change
+//! does not keep its answer (the memo's generation). Changes made elsewhere: on SQLite there is no
+//! elsewhere (one server per file; the CLI writes only users and tokens); on Postgres, each ICP
+//! change notifies `icp_changes` in its transaction (a trigger, migration 0009), and
+//! `postgres/notify.rs` forgets what each notification names. While this process is not listening
+//! (starting, or its listening connection lost), nothing is remembered or answered from memory.
+
+use super::list::ListFilter;
+use super::memo::Memo;
+use super::{ListCursor, StoreError, StoreResult};
+use crate::domain::{Icp, UserId};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use uuid::Uuid;
+
+/// ICPs remembered at most (about 1–2 KB each).
+const ICPS: usize = 4_096;
+/// List pages remembered at most (up to 101 ICPs each).
+const PAGES: usize = 32;
+
+/// A list page's question: whose ICPs, which filter, from where, how many.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct PageKey {
+    pub member: UserId,
+    pub filter: ListFilter,
+    pub after: Option<ListCursor>,
+    pub limit: u32,
+}
+
+/// A list page as read, and its JSON once an answer needed it.
+#[derive(Debug, Default)]
+pub struct Page {
+    pub icps: Vec<Icp>,
+    json: OnceLock<Box<str>>,
+}
+
+impl Page {
+    /// The JSON array of the first `shown` ICPs, made once (a page is always shown with the limit
+    /// it was read with).
+    pub fn json(&self, shown: usize) -> serde_json::Result<&str> {
+        if let Some(json) = self.json.get() {
+            return Ok(json);
+        }
+        let json = serde_json::to_string(&self.icps[..shown.min(self.icps.len())])?;
+        Ok(self.json.get_or_init(|| json.into()))
+    }
+}
+
+pub struct ReadCache {
+    icps: Memo<Uuid, Arc<Icp>>,
+    pages: Memo<PageKey, Arc<Page>>,
+    /// Whether every change to the database reaches `changed`/`changed_elsewhere`.
+    live: AtomicBool,
+}
+
+impl ReadCache {
+    /// For a database only this process changes (SQLite).
+    pub fn live() -> Self {
+        let reads = Self::waiting();
+        reads.live.store(true, Ordering::SeqCst);
+        reads
+    }
+
+    /// For a database others change too: used once `resume` says changes are heard (Postgres).
+    pub fn waiting() -> Self {
+        Self {
+            icps: Memo::new(None, ICPS),
+            pages: Memo::new(None, PAGES),
+            live: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether reads are remembered now (every change to the database is heard).
+    pub fn is_live(&self) -> bool {
+        self.live.load(Ordering::SeqCst)
+    }
+
+    /// The ICP `id`, remembered or else as `fetch` reads it from the database.
+    pub async fn icp(
+        &self,
+        id: Uuid,
+        fetch: impl Future<Output = StoreResult<Option<Icp>>>,
+    ) -> StoreResult<Option<Arc<Icp>>> {
+        let fetch = async { Ok::<_, StoreError>(fetch.await?.map(Arc::new)) };
+        if self.is_live() {
+            self.icps.get_or_fetch(&id, fetch).await
+        } else {
+            fetch.await
+        }
+    }
+
+    /// The list page `key` asks for, remembered or else as `fetch` reads it. A filter on
+    /// `activeUntil` depends on the time of asking, so such pages are always read.
+    pub async fn page(
+        &self,
+        key: &PageKey,
+        fetch: impl Future<Output = StoreResult<Vec<Icp>>>,
+    ) -> StoreResult<Arc<Page>> {
+        let fetch = async {
+            let icps = fetch.await?;
+            Ok::<_, StoreError>(Some(Arc::new(Page {
+                icps,
+                json: OnceLock::new(),
+            })))
+        };
+        let found = if self.is_live() && key.filter.active.is_none() {
+            self.pages.get_or_fetch(key, fetch).await?
+        } else {
+            fetch.await?
+        };
+        Ok(found.unwrap_or_default())
+    }
+
+    /// After this process changed (or tried to change) the ICPs `ids`: a page may list any ICP.
+    pub fn changed<'a>(&self, ids: impl IntoIterator<Item = &'a Uuid>) {
+        self.icps.forget(ids);
+        self.pages.forget_all();
+    }
+
+    /// After a change that may touch any ICP (a user moving between workspaces).
+    pub fn changed_all(&self) {
+        self.icps.forget_all();
+        self.pages.forget_all();
+    }
+
+    /// A change notified by the database: an ICP's id, `new` for new ICPs, or anything else for
+    /// "any ICP".
+    pub fn changed_elsewhere(&self, payload: &str) {
+        match Uuid::try_parse(payload) {
+            Ok(id) => self.changed([&id]),
+            Err(_) if payload == "new" => self.changed(std::iter::empty()),
+            Err(_) => self.changed_all(),
+        }
+    }
+
+    /// Changes may go unheard from now on: forget everything and read from the database.
+    pub fn suspend(&self) {
+        self.live.store(false, Ordering::SeqCst);
+        self.changed_all();
+    }
+
+    /// Every change is heard from now on (anything read before is not kept).
+    pub fn resume(&self) {
+        self.changed_all();
+        self.live.store(true, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    fn icp(name: &str) -> Icp {
+        serde_json::from_value(serde_json::json!({
+            "id": "01a22b48-0f03-74b8-861c-c6972d6733d2",
+            "name": name,
+            "leadProviderCriteria": [],
+            "customFilterCriteria": [],
+            "userIds": ["user_a"],
+            "leadsPerList": 10,
+            "createdAt": "2026-11-30T07:00:00.000Z",
+            "updatedAt": "2026-11-30T07:00:00.000Z",
+        }))
+        .unwrap()
+    }
+
+    async fn read(reads: &ReadCache, id: Uuid, name: &str, calls: &AtomicUsize) -> String {
+        let found = reads
+            .icp(id, async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Ok(Some(icp(name)))
+            })
+            .await
+            .unwrap();
+        found.unwrap().name.clone()
+    }
+
+    fn key(limit: u32, active: Option<bool>) -> PageKey {
+        PageKey {
+            member: UserId::parse("user_a").unwrap(),
+            filter: ListFilter {
+                active,
+                ..ListFilter::default()
+            },
+            after: None,
+            limit,
+        }
+    }
+
+    async fn page(reads: &ReadCache, key: &PageKey, name: &str, calls: &AtomicUsize) -> String {
+        let found = reads
+            .page(key, async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Ok(vec![icp(name)])
+            })
+            .await
+            .unwrap();
+        found.icps[0].name.clone()
+    }
+
+    #[tokio::test]
+    async fn an_icp_is_read_once_until_it_changes() {
+        let (reads, calls, id) = (ReadCache::live(), AtomicUsize::new(0), Uuid::now_v7());
+        assert_eq!(read(&reads, id, "first", &calls).await, "first");
+        assert_eq!(read(&reads, id, "second", &calls).await, "first");
+        reads.changed([&Uuid::now_v7()]);
+        assert_eq!(read(&reads, id, "second", &calls).await, "first");
+        reads.changed([&id]);
+        assert_eq!(read(&reads, id, "third", &calls).await, "third");
+        reads.changed_elsewhere(&id.to_string());
+        assert_eq!(read(&reads, id, "fourth", &calls).await, "fourth");
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn pages_are_forgotten_by_any_change() {
+        let (reads, calls) = (ReadCache::live(), AtomicUsize::new(0));
+        let all = key(20, None);
+        assert_eq!(page(&reads, &all, "first", &calls).await, "first");
+        assert_eq!(page(&reads, &all, "second", &calls).await, "first");
+        assert_eq!(page(&reads, &key(10, None), "other", &calls).await, "other");
+        reads.changed([&Uuid::now_v7()]);
+        assert_eq!(page(&reads, &all, "third", &calls).await, "third");
+        reads.changed_elsewhere("new");
+        assert_eq!(page(&reads, &all, "fourth", &calls).await, "fourth");
+        reads.changed_elsewhere("*");
+        assert_eq!(page(&reads, &all, "fifth", &calls).await, "fifth");
+        assert_eq!(calls.load(Ordering::SeqCst), 5);
+    }
+
+    #[test]
+    fn a_pages_json_holds_the_icps_shown() {
+        let page = Page {
+            icps: vec![icp("first"), icp("second")],
+            json: OnceLock::new(),
+        };
+        let json: serde_json::Value = serde_json::from_str(page.json(1).unwrap()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!([serde_json::to_value(&page.icps[0]).unwrap()])
+        );
+    }
+
+    #[tokio::test]
+    async fn pages_filtered_by_the_time_of_asking_are_always_read() {
+        let (reads, calls) = (ReadCache::live(), AtomicUsize::new(0));
+        let active = key(20, Some(true));
+        assert_eq!(page(&reads, &active, "first", &calls).await, "first");
+        assert_eq!(page(&reads, &active, "second", &calls).await, "second");
+    }
+
+    #[tokio::test]
+    async fn nothing_is_remembered_while_changes_may_go_unheard() {
+        let (reads, calls, id) = (ReadCache::waiting(), AtomicUsize::new(0), Uuid::now_v7());
+        assert_eq!(read(&reads, id, "first", &calls).await, "first");
+        assert_eq!(read(&reads, id, "second", &calls).await, "second");
+        reads.resume();
+        assert_eq!(read(&reads, id, "third", &calls).await, "third");
+        assert_eq!(read(&reads, id, "fourth", &calls).await, "third");
+        reads.suspend();
+        assert_eq!(read(&reads, id, "fifth", &calls).await, "fifth");
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn a_read_overtaken_by_a_change_is_not_kept() {
+        let (reads, id) = (ReadCache::live(), Uuid::now_v7());
+        let found = reads
+            .icp(id, async {
+                // Another request changes the ICP while this one reads it.
+                reads.changed([&id]);
+                Ok(Some(icp("old")))
+            })
+            .await
+            .unwrap();
+        assert_eq!(found.unwrap().name, "old");
+        let calls = AtomicUsize::new(0);
+        assert_eq!(read(&reads, id, "new", &calls).await, "new");
+    }
+}
