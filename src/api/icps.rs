@@ -196,12 +196,18 @@ async fn get_icp(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let icp = icps::read_for(store.as_ref(), &user, parse_id(&id)?).await?;
-    let tag = etag(&icp)?;
+    let shown = icps::read_for(store.as_ref(), &user, parse_id(&id)?).await?;
+    let tag = etag(&shown.icp)?;
     if none_match(&headers, &tag)? {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, tag)]).into_response());
     }
-    Ok(([(header::ETAG, tag)], Json(&*icp)).into_response())
+    let json = shown.json().map_err(ApiError::internal)?;
+    let content_type = HeaderValue::from_static("application/json");
+    Ok((
+        [(header::ETAG, tag), (header::CONTENT_TYPE, content_type)],
+        json.to_owned(),
+    )
+        .into_response())
 }
 
 /// Updates an ICP partially.

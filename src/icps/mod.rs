@@ -14,7 +14,7 @@ pub use patch::apply_patch;
 
 use crate::domain::{validate_draft, FieldError, Icp, IcpDraft, Timestamp, UserId};
 use crate::store::{
-    Change, ListCursor, ListFilter, Page, PageKey, Store, StoreError, VersionAction,
+    Change, ListCursor, ListFilter, Page, PageKey, Shown, Store, StoreError, VersionAction,
 };
 use crate::teams::{self, TeamError};
 use serde_json::Value;
@@ -147,14 +147,14 @@ async fn check_added_members(
 
 /// The ICP `id` if it exists and is shared with `user`, to show (remembered: see
 /// `store::ReadCache`). Anything that changes an ICP reads it with `get_for`.
-pub async fn read_for(store: &dyn Store, user: &UserId, id: Uuid) -> IcpResult<Arc<Icp>> {
-    let icp = store
+pub async fn read_for(store: &dyn Store, user: &UserId, id: Uuid) -> IcpResult<Arc<Shown>> {
+    let shown = store
         .reads()
         .icp(id, store.icp(id))
         .await?
         .ok_or(IcpError::NotFound(id))?;
-    if icp.is_shared_with(user) {
-        Ok(icp)
+    if shown.icp.is_shared_with(user) {
+        Ok(shown)
     } else {
         Err(IcpError::Forbidden(id))
     }

@@ -17,7 +17,7 @@ pub use idempotency::{Claim, Idempotency, KeyUse};
 pub use list::{fold, ListFilter};
 pub use ops::{backup, readiness, BackupError};
 pub use postgres::PgStore;
-pub use reads::{Page, PageKey, ReadCache};
+pub use reads::{Page, PageKey, ReadCache, Shown};
 pub use sqlite::SqliteStore;
 pub use teams::{Destination, Invitation, Member, Membership, Role, Teams, Workspace};
 

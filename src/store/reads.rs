@@ -54,8 +54,26 @@ impl Page {
     }
 }
 
+/// An ICP as read, and its JSON once an answer needed it.
+#[derive(Debug)]
+pub struct Shown {
+    pub icp: Icp,
+    json: OnceLock<Box<str>>,
+}
+
+impl Shown {
+    /// The ICP as JSON, made once.
+    pub fn json(&self) -> serde_json::Result<&str> {
+        if let Some(json) = self.json.get() {
+            return Ok(json);
+        }
+        let json = serde_json::to_string(&self.icp)?;
+        Ok(self.json.get_or_init(|| json.into()))
+    }
+}
+
 pub struct ReadCache {
-    icps: Memo<Uuid, Arc<Icp>>,
+    icps: Memo<Uuid, Arc<Shown>>,
     pages: Memo<PageKey, Arc<Page>>,
     /// Whether every change to the database reaches `changed`/`changed_elsewhere`.
     live: AtomicBool,
@@ -88,8 +106,16 @@ impl ReadCache {
         &self,
         id: Uuid,
         fetch: impl Future<Output = StoreResult<Option<Icp>>>,
-    ) -> StoreResult<Option<Arc<Icp>>> {
-        let fetch = async { Ok::<_, StoreError>(fetch.await?.map(Arc::new)) };
+    ) -> StoreResult<Option<Arc<Shown>>> {
+        let fetch = async {
+            let icp = fetch.await?;
+            Ok::<_, StoreError>(icp.map(|icp| {
+                Arc::new(Shown {
+                    icp,
+                    json: OnceLock::new(),
+                })
+            }))
+        };
         if self.is_live() {
             self.icps.get_or_fetch(&id, fetch).await
         } else {
@@ -181,7 +207,7 @@ mod tests {
             })
             .await
             .unwrap();
-        found.unwrap().name.clone()
+        found.unwrap().icp.name.clone()
     }
 
     fn key(limit: u32, active: Option<bool>) -> PageKey {
@@ -238,7 +264,7 @@ mod tests {
     }
 
     #[test]
-    fn a_pages_json_holds_the_icps_shown() {
+    fn the_json_remembered_is_the_icps_shown() {
         let page = Page {
             icps: vec![icp("first"), icp("second")],
             json: OnceLock::new(),
@@ -282,7 +308,7 @@ mod tests {
             })
             .await
             .unwrap();
-        assert_eq!(found.unwrap().name, "old");
+        assert_eq!(found.unwrap().icp.name, "old");
         let calls = AtomicUsize::new(0);
         assert_eq!(read(&reads, id, "new", &calls).await, "new");
     }
