@@ -203,6 +203,16 @@ fn from_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> StoreR
     serde_json::from_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// An ICP's stored member ids, checked.
+fn member_ids(ids: &[String]) -> StoreResult<Vec<UserId>> {
+    ids.iter().map(|id| user_id(id)).collect()
+}
+
+/// An ICP's stored `leads_per_list`, checked.
+fn leads_per_list(stored: i64) -> StoreResult<u16> {
+    u16::try_from(stored).map_err(|_| StoreError::Corrupt("leads_per_list out of range".into()))
+}
+
 fn user_id(raw: &str) -> StoreResult<UserId> {
     UserId::parse(raw).ok_or_else(|| StoreError::Corrupt(format!("bad user id {raw:?}")))
 }

@@ -12,8 +12,8 @@ use super::list::{bind_filter, count_sql, filter_sql, ListFilter, Sigil};
 use super::memo::TokenOwners;
 use super::reads::ReadCache;
 use super::{
-    from_json, user_id, ApiToken, Change, ListCursor, Pools, Store, StoreError, StoreResult, User,
-    UserRecord, Version, Workspace,
+    from_json, leads_per_list, member_ids, user_id, ApiToken, Change, ListCursor, Pools, Store,
+    StoreError, StoreResult, User, UserRecord, Version, Workspace,
 };
 use crate::domain::{Icp, Timestamp, UserId};
 use async_trait::async_trait;
@@ -94,13 +94,8 @@ impl TryFrom<IcpRow> for Icp {
             lead_provider_criteria: from_json(row.lead_provider_criteria.0)?,
             custom_filter_criteria: from_json(row.custom_filter_criteria.0)?,
             crm_filters: row.crm_filters.map(|j| from_json(j.0)).transpose()?,
-            user_ids: row
-                .user_ids
-                .iter()
-                .map(|u| user_id(u))
-                .collect::<StoreResult<_>>()?,
-            leads_per_list: u16::try_from(row.leads_per_list)
-                .map_err(|_| StoreError::Corrupt("leads_per_list out of range".into()))?,
+            user_ids: member_ids(&row.user_ids)?,
+            leads_per_list: leads_per_list(row.leads_per_list.into())?,
             active_until: row.active_until.map(Timestamp),
             owner: row.owner_id.as_deref().map(user_id).transpose()?,
             everyone: row.everyone,

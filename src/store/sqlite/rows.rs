@@ -1,7 +1,7 @@
 //! Rows as the SQLite queries give them: an ICP as one JSON object (`icp_object!`), decoded
 //! straight into the typed ICP.
 
-use super::super::{user_id, StoreError, StoreResult};
+use super::super::{leads_per_list, member_ids, user_id, StoreError, StoreResult};
 use crate::domain::{CrmFilters, CustomFilter, Icp, LeadSource, Timestamp};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -49,13 +49,8 @@ impl TryFrom<IcpJson> for Icp {
             lead_provider_criteria: row.lead_provider_criteria,
             custom_filter_criteria: row.custom_filter_criteria,
             crm_filters: row.crm_filters,
-            user_ids: row
-                .user_ids
-                .iter()
-                .map(|u| user_id(u))
-                .collect::<StoreResult<_>>()?,
-            leads_per_list: u16::try_from(row.leads_per_list)
-                .map_err(|_| StoreError::Corrupt("leads_per_list out of range".into()))?,
+            user_ids: member_ids(&row.user_ids)?,
+            leads_per_list: leads_per_list(row.leads_per_list)?,
             active_until: row.active_until.map(instant).transpose()?,
             owner: row.owner_id.as_deref().map(user_id).transpose()?,
             everyone: row.everyone != 0,
