@@ -45,7 +45,7 @@ impl TokenOwners {
 pub struct Memo<K, V> {
     inner: Mutex<Inner<K, V>>,
     /// `None`: valid until forgotten.
-    ttl: Option<Duration>,
+    pub(super) ttl: Option<Duration>,
     /// Entries kept at most; past it, the expired ones go, and if none has, all of them.
     capacity: usize,
 }

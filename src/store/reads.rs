@@ -10,7 +10,9 @@
 //! elsewhere (one server per file; the CLI writes only users and tokens); on Postgres, each ICP
 //! change notifies `icp_changes` in its transaction (a trigger, migration 0009), and
 //! `postgres/notify.rs` forgets what each notification names. While this process is not listening
-//! (starting, or its listening connection lost), nothing is remembered or answered from memory.
+//! (starting, or its listening connection lost), nothing is remembered or answered from memory;
+//! and on Postgres nothing is trusted longer than `HEARD_TTL`, in case the listening connection
+//! dies without a word.
 
 use super::list::ListFilter;
 use super::memo::Memo;
@@ -19,10 +21,14 @@ use crate::domain::{Icp, UserId};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 use uuid::Uuid;
 
 /// ICPs remembered at most (about 1–2 KB each).
 const ICPS: usize = 4_096;
+/// How long a remembered read is trusted when changes arrive as notifications (Postgres): as long
+/// as an API token's owner (`memo::TOKEN_TTL`).
+const HEARD_TTL: Duration = super::memo::TOKEN_TTL;
 /// List pages remembered at most (up to 101 ICPs each).
 const PAGES: usize = 32;
 
@@ -82,16 +88,22 @@ pub struct ReadCache {
 impl ReadCache {
     /// For a database only this process changes (SQLite).
     pub fn live() -> Self {
-        let reads = Self::waiting();
+        let reads = Self::new(None);
         reads.live.store(true, Ordering::SeqCst);
         reads
     }
 
     /// For a database others change too: used once `resume` says changes are heard (Postgres).
+    /// Whatever is remembered is also read again after `HEARD_TTL`, so that a listening connection
+    /// that died without a word (a network path dropped silently) cannot keep an answer longer.
     pub fn waiting() -> Self {
+        Self::new(Some(HEARD_TTL))
+    }
+
+    fn new(ttl: Option<Duration>) -> Self {
         Self {
-            icps: Memo::new(None, ICPS),
-            pages: Memo::new(None, PAGES),
+            icps: Memo::new(ttl, ICPS),
+            pages: Memo::new(ttl, PAGES),
             live: AtomicBool::new(false),
         }
     }
@@ -295,6 +307,19 @@ mod tests {
         reads.suspend();
         assert_eq!(read(&reads, id, "fifth", &calls).await, "fifth");
         assert_eq!(calls.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn reads_heard_of_by_notification_are_read_again_after_a_while() {
+        let (reads, calls, id) = (
+            ReadCache::new(Some(Duration::ZERO)),
+            AtomicUsize::new(0),
+            Uuid::now_v7(),
+        );
+        reads.resume();
+        assert_eq!(read(&reads, id, "first", &calls).await, "first");
+        assert_eq!(read(&reads, id, "second", &calls).await, "second");
+        assert!(ReadCache::waiting().icps.ttl.is_some() && ReadCache::live().icps.ttl.is_none());
     }
 
     #[tokio::test]
