@@ -52,11 +52,7 @@ impl Page {
     /// The JSON array of the first `shown` ICPs, made once (a page is always shown with the limit
     /// it was read with).
     pub fn json(&self, shown: usize) -> serde_json::Result<&str> {
-        if let Some(json) = self.json.get() {
-            return Ok(json);
-        }
-        let json = serde_json::to_string(&self.icps[..shown.min(self.icps.len())])?;
-        Ok(self.json.get_or_init(|| json.into()))
+        json_once(&self.json, &self.icps[..shown.min(self.icps.len())])
     }
 }
 
@@ -70,12 +66,20 @@ pub struct Shown {
 impl Shown {
     /// The ICP as JSON, made once.
     pub fn json(&self) -> serde_json::Result<&str> {
-        if let Some(json) = self.json.get() {
-            return Ok(json);
-        }
-        let json = serde_json::to_string(&self.icp)?;
-        Ok(self.json.get_or_init(|| json.into()))
+        json_once(&self.json, &self.icp)
     }
+}
+
+/// `value` as JSON, written into `cell` by the first caller and read from it after.
+fn json_once<'a, T: serde::Serialize + ?Sized>(
+    cell: &'a OnceLock<Box<str>>,
+    value: &T,
+) -> serde_json::Result<&'a str> {
+    if let Some(json) = cell.get() {
+        return Ok(json);
+    }
+    let json = serde_json::to_string(value)?;
+    Ok(cell.get_or_init(|| json.into()))
 }
 
 pub struct ReadCache {
