@@ -65,29 +65,40 @@ pub struct Version {
     pub icp: Icp,
 }
 
-/// The versions a write records, as the SQL of each database binds them: `(action, by, at, icp)`.
+/// A version as the SQL of each database binds it: `(action, by, at, icp)`.
+pub(super) type VersionRow = (VersionAction, UserId, Timestamp, String);
+
+fn icp_json(icp: &Icp) -> String {
+    serde_json::to_string(icp).unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// The version `change` makes of `icp` (what an insert records).
+pub(super) fn version_of_change(icp: &Icp, change: &Change) -> VersionRow {
+    let at = match change.action {
+        VersionAction::Deleted => Timestamp::now(),
+        _ => icp.updated_at,
+    };
+    (change.action, change.by.clone(), at, icp_json(icp))
+}
+
+/// The versions a write records: a baseline of `previous` (recorded only when the ICP has no
+/// version yet; the SQL checks), then the change's own.
 pub(super) fn versions_of_write(
     icp: &Icp,
     previous: Option<&Icp>,
     change: &Change,
-) -> Vec<(VersionAction, UserId, Timestamp, String)> {
-    let json = |icp: &Icp| serde_json::to_string(icp).unwrap_or_else(|_| "{}".to_owned());
+) -> Vec<VersionRow> {
     let mut versions = Vec::with_capacity(2);
     if let Some(previous) = previous {
-        // Recorded only when the ICP has no version yet (the SQL checks).
         let by = previous.owner.clone().unwrap_or_else(|| change.by.clone());
         versions.push((
             VersionAction::Baseline,
             by,
             previous.updated_at,
-            json(previous),
+            icp_json(previous),
         ));
     }
-    let at = match change.action {
-        VersionAction::Deleted => Timestamp::now(),
-        _ => icp.updated_at,
-    };
-    versions.push((change.action, change.by.clone(), at, json(icp)));
+    versions.push(version_of_change(icp, change));
     versions
 }
 

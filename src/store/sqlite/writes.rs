@@ -4,7 +4,7 @@
 use super::SqliteStore;
 use crate::domain::Icp;
 use crate::store::group_commit::{ApplyWrite, IcpWrite, Written};
-use crate::store::history::{versions_of_write, Change, VersionAction};
+use crate::store::history::{version_of_change, versions_of_write, Change, VersionAction};
 use crate::store::list::{search_text, search_text_of};
 use crate::store::{StoreError, StoreResult};
 use async_trait::async_trait;
@@ -67,30 +67,49 @@ pub(super) async fn backfill_search_text(pool: &sqlx::SqlitePool) -> StoreResult
     Ok(())
 }
 
-/// Inserts an ICP, its members and its first version.
+/// Inserts an ICP, its members and its first version: one query of three statements, so one
+/// hand-over to the connection's thread. Plain `?` placeholders, bound in order across the three
+/// (sqlx numbers them on from one statement to the next; `?NNN` with gaps it does not bind).
 async fn insert(conn: &mut SqliteConnection, icp: &Icp, change: &Change) -> StoreResult<()> {
+    let (action, by, at, json) = version_of_change(icp, change);
+    let members: Vec<&str> = icp.user_ids.iter().map(|user| user.as_str()).collect();
+    let owner = icp.owner.as_ref().map(|owner| owner.as_str());
     sqlx::query(
-            "INSERT INTO icps (id, name, description, lead_provider_criteria, custom_filter_criteria, \
-             crm_filters, leads_per_list, active_until, created_at, updated_at, owner_id, everyone, search_text) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(icp.id)
-        .bind(&icp.name)
-        .bind(&icp.description)
-        .bind(Json(&icp.lead_provider_criteria))
-        .bind(Json(&icp.custom_filter_criteria))
-        .bind(icp.crm_filters.as_ref().map(Json))
-        .bind(i64::from(icp.leads_per_list))
-        .bind(icp.active_until.map(|t| t.millis()))
-        .bind(icp.created_at.millis())
-        .bind(icp.updated_at.millis())
-        .bind(icp.owner.as_ref().map(|owner| owner.as_str()))
-        .bind(icp.everyone)
-        .bind(search_text(icp))
-        .execute(&mut *conn)
-        .await?;
-    SqliteStore::write_members(conn, icp).await?;
-    record(conn, icp, None, change).await?;
+        "INSERT INTO icps (id, name, description, lead_provider_criteria, custom_filter_criteria, \
+         crm_filters, leads_per_list, active_until, created_at, updated_at, owner_id, everyone, search_text) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?); \
+         INSERT INTO icp_members (icp_id, user_id, position, created_at) \
+         SELECT ?, value, key, ? FROM json_each(?); \
+         INSERT INTO icp_versions (icp_id, version, action, by_user, at, owner_id, icp) \
+         SELECT ?, coalesce(max(version), 0) + 1, ?, ?, ?, ?, ? FROM icp_versions WHERE icp_id = ?",
+    )
+    .bind(icp.id)
+    .bind(&icp.name)
+    .bind(&icp.description)
+    .bind(Json(&icp.lead_provider_criteria))
+    .bind(Json(&icp.custom_filter_criteria))
+    .bind(icp.crm_filters.as_ref().map(Json))
+    .bind(i64::from(icp.leads_per_list))
+    .bind(icp.active_until.map(|t| t.millis()))
+    .bind(icp.created_at.millis())
+    .bind(icp.updated_at.millis())
+    .bind(owner)
+    .bind(icp.everyone)
+    .bind(search_text(icp))
+    // Its members, with the ICP's creation instant copied so a list page is one index range.
+    .bind(icp.id)
+    .bind(icp.created_at.millis())
+    .bind(Json(members))
+    // Its first version.
+    .bind(icp.id)
+    .bind(action.as_str())
+    .bind(by.as_str())
+    .bind(at.millis())
+    .bind(owner)
+    .bind(json)
+    .bind(icp.id)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
