@@ -1,5 +1,7 @@
 //! The group-commit writer on real databases: SQLite files, and Postgres schemas when
 //! `ICP_TEST_POSTGRES_URL` is set (required unless `ICP_TEST_SKIP_POSTGRES=1`).
+//! Size: test-only (compiled under `cfg(test)`); each test runs on both databases with the fixtures
+//! at the top, kept together.
 
 use super::*;
 use crate::domain::{validate_draft, Timestamp, UserId};
@@ -277,6 +279,116 @@ async fn one_failing_write_fails_alone_postgres() {
             unreachable!()
         };
         one_failing_write_fails_alone::<PgWrites>(&store, &pool).await;
+    }
+}
+
+/// An ICP with every kind of field filled (the reference's example, a description with quotes and
+/// non-ASCII text, two members, an owner, an end date).
+fn full_icp(name: &str) -> Icp {
+    let mut body: serde_json::Value =
+        serde_json::from_str(include_str!("../../api/examples/ai-filtering.json"))
+            .expect("example");
+    body["name"] = name.into();
+    body["description"] = "Buyers who say \"yes\" — ünïcödé ✓".into();
+    body["userIds"] = serde_json::json!(["user_teammate"]);
+    body["activeUntil"] = "2031-05-04T03:02:01.123Z".into();
+    let now = Timestamp::now();
+    let mut icp = validate_draft(&body)
+        .expect("valid body")
+        .with_member(&member())
+        .into_icp(Uuid::now_v7(), now, now);
+    icp.owner = Some(member());
+    icp
+}
+
+/// A batch of inserts only (the usual batch under load) stores each ICP, its members and its first
+/// version exactly as inserting it alone does; a duplicate among them fails alone.
+async fn a_batch_of_inserts_stores_what_one_insert_does<A: ApplyWrite>(
+    store: &dyn Store,
+    pool: &Pool<A::Db>,
+) {
+    let (first, second) = (full_icp("First"), full_icp("Second"));
+    let mut alone = first.clone();
+    alone.id = Uuid::now_v7();
+    store.insert_icp(&alone, &change()).await.expect("insert");
+
+    let (jobs, answers): (Vec<_>, Vec<_>) = [first.clone(), second.clone(), first.clone()]
+        .into_iter()
+        .map(|icp| job(IcpWrite::Insert(icp, change())))
+        .unzip();
+    run_batch::<A>(pool, jobs).await;
+    let answers: Vec<_> = futures_util::future::join_all(answers)
+        .await
+        .into_iter()
+        .map(|answer| answer.expect("answered"))
+        .collect();
+    assert!(matches!(answers[0], Ok(Written::Done)), "{answers:?}");
+    assert!(matches!(answers[1], Ok(Written::Done)), "{answers:?}");
+    assert!(
+        matches!(answers[2], Err(StoreError::Database(_))),
+        "{answers:?}"
+    );
+
+    // And without a failing write (the batch taken whole).
+    let third = full_icp("Third");
+    let (jobs, answers): (Vec<_>, Vec<_>) = [third.clone(), full_icp("Fourth")]
+        .into_iter()
+        .map(|icp| job(IcpWrite::Insert(icp, change())))
+        .unzip();
+    run_batch::<A>(pool, jobs).await;
+    for answer in futures_util::future::join_all(answers).await {
+        assert!(matches!(answer.expect("answered"), Ok(Written::Done)));
+    }
+
+    let read = |id| async move { store.icp(id).await.expect("read").expect("stored") };
+    let mut stored_alone = read(alone.id).await;
+    stored_alone.id = first.id;
+    assert_eq!(read(first.id).await, stored_alone);
+    assert_eq!(read(second.id).await.name, "Second");
+    let mut third_alone = stored_alone.clone();
+    third_alone.id = third.id;
+    third_alone.name = "Third".into();
+    (third_alone.created_at, third_alone.updated_at) = (third.created_at, third.updated_at);
+    assert_eq!(read(third.id).await, third_alone);
+    assert_eq!(read(third.id).await.user_ids.len(), 2);
+
+    let versions = |id| async move { store.versions(id).await.expect("versions") };
+    let (batched, single) = (versions(third.id).await, versions(alone.id).await);
+    assert_eq!(batched.len(), 1);
+    assert_eq!(single.len(), 1);
+    let created = |version: &crate::store::Version| {
+        (
+            version.number,
+            version.action,
+            version.by.clone(),
+            version.at,
+        )
+    };
+    let created_by_member = |at| (1, crate::store::VersionAction::Created, member(), at);
+    assert_eq!(created(&batched[0]), created_by_member(third.updated_at));
+    assert_eq!(created(&single[0]), created_by_member(alone.updated_at));
+    assert_eq!(batched[0].icp, third_alone);
+    assert_eq!(batched[0].icp.owner, Some(member()));
+}
+
+#[tokio::test]
+async fn a_batch_of_inserts_stores_what_one_insert_does_sqlite() {
+    let db = sqlite();
+    let store = SqliteStore::connect(&db.url).await.expect("open");
+    let crate::store::Pools::Sqlite { writer, .. } = store.pools() else {
+        unreachable!()
+    };
+    a_batch_of_inserts_stores_what_one_insert_does::<SqliteWrites>(&store, &writer).await;
+}
+
+#[tokio::test]
+async fn a_batch_of_inserts_stores_what_one_insert_does_postgres() {
+    if let Some(options) = postgres().await {
+        let store = PgStore::connect_with(options).await.expect("open");
+        let crate::store::Pools::Postgres(pool) = store.pools() else {
+            unreachable!()
+        };
+        a_batch_of_inserts_stores_what_one_insert_does::<PgWrites>(&store, &pool).await;
     }
 }
 

@@ -113,9 +113,83 @@ async fn insert(conn: &mut SqliteConnection, icp: &Icp, change: &Change) -> Stor
     Ok(())
 }
 
+/// A value's JSON text, as `sqlx::types::Json` binds it.
+fn json_text<T: serde::Serialize>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|error| StoreError::Corrupt(error.to_string()))
+}
+
+/// Inserts several ICPs with three statements in all, whatever their number: each table's rows
+/// travel as one JSON array (`json_each`), the same values `insert` binds one by one. One
+/// hand-over to the connection's thread for the whole batch, and statements prepared once.
+async fn insert_many(conn: &mut SqliteConnection, icps: &[(&Icp, &Change)]) -> StoreResult<()> {
+    use serde_json::{json, Value};
+    let (mut rows, mut members, mut versions) = (Vec::new(), Vec::new(), Vec::new());
+    for (icp, change) in icps {
+        let id = icp.id.simple().to_string();
+        let owner = icp.owner.as_ref().map(|owner| owner.as_str());
+        rows.push(json!([
+            id,
+            icp.name,
+            icp.description,
+            json_text(&icp.lead_provider_criteria)?,
+            json_text(&icp.custom_filter_criteria)?,
+            icp.crm_filters.as_ref().map(json_text).transpose()?,
+            icp.leads_per_list,
+            icp.active_until.map(|t| t.millis()),
+            icp.created_at.millis(),
+            icp.updated_at.millis(),
+            owner,
+            icp.everyone,
+            search_text(icp),
+        ]));
+        for (position, user) in icp.user_ids.iter().enumerate() {
+            members.push(json!([
+                id,
+                user.as_str(),
+                position,
+                icp.created_at.millis()
+            ]));
+        }
+        let (action, by, at, json) = version_of_change(icp, change);
+        versions.push(json!([
+            id,
+            action.as_str(),
+            by.as_str(),
+            at.millis(),
+            owner,
+            json
+        ]));
+    }
+    sqlx::query(
+        "INSERT INTO icps (id, name, description, lead_provider_criteria, custom_filter_criteria, \
+         crm_filters, leads_per_list, active_until, created_at, updated_at, owner_id, everyone, search_text) \
+         SELECT unhex(r->>0), r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, r->>8, r->>9, r->>10, \
+         r->>11, r->>12 FROM (SELECT value AS r FROM json_each(?)); \
+         INSERT INTO icp_members (icp_id, user_id, position, created_at) \
+         SELECT unhex(r->>0), r->>1, r->>2, r->>3 FROM (SELECT value AS r FROM json_each(?)); \
+         INSERT INTO icp_versions (icp_id, version, action, by_user, at, owner_id, icp) \
+         SELECT unhex(r->>0), (SELECT coalesce(max(v.version), 0) + 1 FROM icp_versions v \
+         WHERE v.icp_id = unhex(r->>0)), r->>1, r->>2, r->>3, r->>4, r->>5 \
+         FROM (SELECT value AS r FROM json_each(?))",
+    )
+    .bind(Value::Array(rows).to_string())
+    .bind(Value::Array(members).to_string())
+    .bind(Value::Array(versions).to_string())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 #[async_trait]
 impl ApplyWrite for SqliteWrites {
     type Db = Sqlite;
+
+    async fn insert_many(
+        conn: &mut SqliteConnection,
+        icps: &[(&Icp, &Change)],
+    ) -> Option<StoreResult<()>> {
+        Some(insert_many(conn, icps).await)
+    }
 
     async fn apply(conn: &mut SqliteConnection, write: &IcpWrite) -> StoreResult<Written> {
         match write {
