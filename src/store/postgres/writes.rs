@@ -110,9 +110,79 @@ async fn insert(conn: &mut PgConnection, icp: &Icp, change: &Change) -> StoreRes
     Ok(())
 }
 
+/// A value's JSON text, as `sqlx::types::Json` binds it.
+fn json_text<T: serde::Serialize>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|error| StoreError::Corrupt(error.to_string()))
+}
+
+/// Inserts several ICPs, their members and first versions in one statement, whatever their
+/// number: the rows travel as one JSON array (`jsonb_to_recordset`) with the values `insert`
+/// binds one by one. One round trip for the whole batch.
+async fn insert_many(conn: &mut PgConnection, icps: &[(&Icp, &Change)]) -> StoreResult<()> {
+    let mut rows = Vec::with_capacity(icps.len());
+    for (icp, change) in icps {
+        let (action, by, at, json) = version_of_change(icp, change);
+        let members: Vec<&str> = icp.user_ids.iter().map(|user| user.as_str()).collect();
+        rows.push(serde_json::json!({
+            "id": icp.id,
+            "name": icp.name,
+            "description": icp.description,
+            "lead_provider_criteria": json_text(&icp.lead_provider_criteria)?,
+            "custom_filter_criteria": json_text(&icp.custom_filter_criteria)?,
+            "crm_filters": icp.crm_filters.as_ref().map(json_text).transpose()?,
+            "leads_per_list": icp.leads_per_list,
+            "active_until": icp.active_until,
+            "created_at": icp.created_at,
+            "updated_at": icp.updated_at,
+            "owner_id": icp.owner.as_ref().map(|owner| owner.as_str()),
+            "everyone": icp.everyone,
+            "search_text": search_text(icp),
+            "members": members,
+            "action": action.as_str(),
+            "by_user": by.as_str(),
+            "at": at,
+            "icp": json,
+        }));
+    }
+    sqlx::query(
+        "WITH r AS ( \
+           SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, name text, description text, \
+           lead_provider_criteria text, custom_filter_criteria text, crm_filters text, \
+           leads_per_list integer, active_until timestamptz, created_at timestamptz, \
+           updated_at timestamptz, owner_id text, everyone boolean, search_text text, \
+           members jsonb, action text, by_user text, at timestamptz, icp text) \
+         ), inserted AS ( \
+           INSERT INTO icps (id, name, description, lead_provider_criteria, custom_filter_criteria, \
+           crm_filters, leads_per_list, active_until, created_at, updated_at, owner_id, everyone, search_text) \
+           SELECT id, name, description, lead_provider_criteria::jsonb, custom_filter_criteria::jsonb, \
+           crm_filters::jsonb, leads_per_list, active_until, created_at, updated_at, owner_id, \
+           everyone, search_text FROM r RETURNING id \
+         ), members AS ( \
+           INSERT INTO icp_members (icp_id, user_id, position, created_at) \
+           SELECT r.id, u.user_id, u.position - 1, r.created_at \
+           FROM inserted JOIN r ON r.id = inserted.id, \
+           jsonb_array_elements_text(r.members) WITH ORDINALITY AS u(user_id, position) \
+         ) \
+         INSERT INTO icp_versions (icp_id, version, action, by_user, at, owner_id, icp) \
+         SELECT r.id, (SELECT coalesce(max(v.version), 0) + 1 FROM icp_versions v WHERE v.icp_id = r.id), \
+         r.action, r.by_user, r.at, r.owner_id, r.icp::jsonb FROM r",
+    )
+    .bind(serde_json::Value::Array(rows).to_string())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 #[async_trait]
 impl ApplyWrite for PgWrites {
     type Db = Postgres;
+
+    async fn insert_many(
+        conn: &mut PgConnection,
+        icps: &[(&Icp, &Change)],
+    ) -> Option<StoreResult<()>> {
+        Some(insert_many(conn, icps).await)
+    }
 
     async fn apply(conn: &mut PgConnection, write: &IcpWrite) -> StoreResult<Written> {
         match write {
