@@ -203,6 +203,11 @@ fn from_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> StoreR
     serde_json::from_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// A value's JSON text, as `sqlx::types::Json` binds it (for rows sent as JSON, `store::*::writes`).
+fn json_text<T: serde::Serialize>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(|error| StoreError::Corrupt(error.to_string()))
+}
+
 /// An ICP's stored member ids, checked.
 fn member_ids(ids: &[String]) -> StoreResult<Vec<UserId>> {
     ids.iter().map(|id| user_id(id)).collect()

@@ -7,7 +7,7 @@ use crate::domain::Icp;
 use crate::store::group_commit::{ApplyWrite, IcpWrite, Written};
 use crate::store::history::{version_of_change, versions_of_write, Change, VersionAction};
 use crate::store::list::{search_text, search_text_of};
-use crate::store::{StoreError, StoreResult};
+use crate::store::{json_text, StoreError, StoreResult};
 use async_trait::async_trait;
 use sqlx::postgres::PgConnection;
 use sqlx::types::Json;
@@ -68,56 +68,9 @@ pub(super) async fn backfill_search_text(pool: &sqlx::PgPool) -> StoreResult<()>
     Ok(())
 }
 
-/// Inserts an ICP, its members and its first version in one statement: one round trip.
-async fn insert(conn: &mut PgConnection, icp: &Icp, change: &Change) -> StoreResult<()> {
-    let (action, by, at, json) = version_of_change(icp, change);
-    let members: Vec<&str> = icp.user_ids.iter().map(|user| user.as_str()).collect();
-    sqlx::query(
-        "WITH icp AS ( \
-           INSERT INTO icps (id, name, description, lead_provider_criteria, custom_filter_criteria, \
-           crm_filters, leads_per_list, active_until, created_at, updated_at, owner_id, everyone, search_text) \
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id \
-         ), members AS ( \
-           INSERT INTO icp_members (icp_id, user_id, position, created_at) \
-           SELECT icp.id, u.user_id, u.position - 1, $9 \
-           FROM icp, unnest($14::text[]) WITH ORDINALITY AS u(user_id, position) \
-         ) \
-         INSERT INTO icp_versions (icp_id, version, action, by_user, at, owner_id, icp) \
-         SELECT $1, coalesce(max(version), 0) + 1, $15, $16, $17, $11, $18::jsonb FROM icp_versions \
-         WHERE icp_id = $1",
-    )
-    .bind(icp.id)
-    .bind(&icp.name)
-    .bind(&icp.description)
-    .bind(Json(&icp.lead_provider_criteria))
-    .bind(Json(&icp.custom_filter_criteria))
-    .bind(icp.crm_filters.as_ref().map(Json))
-    .bind(i32::from(icp.leads_per_list))
-    .bind(icp.active_until.map(|t| t.0))
-    // The ICP's creation instant, copied into its member rows so a list page is one index range.
-    .bind(icp.created_at.0)
-    .bind(icp.updated_at.0)
-    .bind(icp.owner.as_ref().map(|owner| owner.as_str()))
-    .bind(icp.everyone)
-    .bind(search_text(icp))
-    .bind(&members)
-    .bind(action.as_str())
-    .bind(by.as_str())
-    .bind(at.0)
-    .bind(json)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// A value's JSON text, as `sqlx::types::Json` binds it.
-fn json_text<T: serde::Serialize>(value: &T) -> StoreResult<String> {
-    serde_json::to_string(value).map_err(|error| StoreError::Corrupt(error.to_string()))
-}
-
-/// Inserts several ICPs, their members and first versions in one statement, whatever their
-/// number: the rows travel as one JSON array (`jsonb_to_recordset`) with the values `insert`
-/// binds one by one. One round trip for the whole batch.
+/// Inserts ICPs (one, an import's, or a batch's), their members and first versions in one
+/// statement, whatever their number: the rows travel as one JSON array (`jsonb_to_recordset`).
+/// One round trip for a whole batch.
 async fn insert_many(conn: &mut PgConnection, icps: &[(&Icp, &Change)]) -> StoreResult<()> {
     let mut rows = Vec::with_capacity(icps.len());
     for (icp, change) in icps {
@@ -187,13 +140,12 @@ impl ApplyWrite for PgWrites {
     async fn apply(conn: &mut PgConnection, write: &IcpWrite) -> StoreResult<Written> {
         match write {
             IcpWrite::Insert(icp, change) => {
-                insert(conn, icp, change).await?;
+                insert_many(conn, &[(icp, change)]).await?;
                 Ok(Written::Done)
             }
             IcpWrite::InsertAll(icps, change) => {
-                for icp in icps {
-                    insert(conn, icp, change).await?;
-                }
+                let all: Vec<_> = icps.iter().map(|icp| (icp, change)).collect();
+                insert_many(conn, &all).await?;
                 Ok(Written::Done)
             }
             IcpWrite::Update {

@@ -6,7 +6,7 @@ use crate::domain::Icp;
 use crate::store::group_commit::{ApplyWrite, IcpWrite, Written};
 use crate::store::history::{version_of_change, versions_of_write, Change, VersionAction};
 use crate::store::list::{search_text, search_text_of};
-use crate::store::{StoreError, StoreResult};
+use crate::store::{json_text, StoreError, StoreResult};
 use async_trait::async_trait;
 use sqlx::sqlite::SqliteConnection;
 use sqlx::types::Json;
@@ -67,60 +67,9 @@ pub(super) async fn backfill_search_text(pool: &sqlx::SqlitePool) -> StoreResult
     Ok(())
 }
 
-/// Inserts an ICP, its members and its first version: one query of three statements, so one
-/// hand-over to the connection's thread. Plain `?` placeholders, bound in order across the three
-/// (sqlx numbers them on from one statement to the next; `?NNN` with gaps it does not bind).
-async fn insert(conn: &mut SqliteConnection, icp: &Icp, change: &Change) -> StoreResult<()> {
-    let (action, by, at, json) = version_of_change(icp, change);
-    let members: Vec<&str> = icp.user_ids.iter().map(|user| user.as_str()).collect();
-    let owner = icp.owner.as_ref().map(|owner| owner.as_str());
-    sqlx::query(
-        "INSERT INTO icps (id, name, description, lead_provider_criteria, custom_filter_criteria, \
-         crm_filters, leads_per_list, active_until, created_at, updated_at, owner_id, everyone, search_text) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?); \
-         INSERT INTO icp_members (icp_id, user_id, position, created_at) \
-         SELECT ?, value, key, ? FROM json_each(?); \
-         INSERT INTO icp_versions (icp_id, version, action, by_user, at, owner_id, icp) \
-         SELECT ?, coalesce(max(version), 0) + 1, ?, ?, ?, ?, ? FROM icp_versions WHERE icp_id = ?",
-    )
-    .bind(icp.id)
-    .bind(&icp.name)
-    .bind(&icp.description)
-    .bind(Json(&icp.lead_provider_criteria))
-    .bind(Json(&icp.custom_filter_criteria))
-    .bind(icp.crm_filters.as_ref().map(Json))
-    .bind(i64::from(icp.leads_per_list))
-    .bind(icp.active_until.map(|t| t.millis()))
-    .bind(icp.created_at.millis())
-    .bind(icp.updated_at.millis())
-    .bind(owner)
-    .bind(icp.everyone)
-    .bind(search_text(icp))
-    // Its members, with the ICP's creation instant copied so a list page is one index range.
-    .bind(icp.id)
-    .bind(icp.created_at.millis())
-    .bind(Json(members))
-    // Its first version.
-    .bind(icp.id)
-    .bind(action.as_str())
-    .bind(by.as_str())
-    .bind(at.millis())
-    .bind(owner)
-    .bind(json)
-    .bind(icp.id)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// A value's JSON text, as `sqlx::types::Json` binds it.
-fn json_text<T: serde::Serialize>(value: &T) -> StoreResult<String> {
-    serde_json::to_string(value).map_err(|error| StoreError::Corrupt(error.to_string()))
-}
-
-/// Inserts several ICPs with three statements in all, whatever their number: each table's rows
-/// travel as one JSON array (`json_each`), the same values `insert` binds one by one. One
-/// hand-over to the connection's thread for the whole batch, and statements prepared once.
+/// Inserts ICPs (one, an import's, or a batch's), their members and first versions with three
+/// statements in all, whatever their number: each table's rows travel as one JSON array
+/// (`json_each`). Prepared once; one hand-over to the connection's thread for a whole batch.
 async fn insert_many(conn: &mut SqliteConnection, icps: &[(&Icp, &Change)]) -> StoreResult<()> {
     use serde_json::{json, Value};
     let (mut rows, mut members, mut versions) = (Vec::new(), Vec::new(), Vec::new());
@@ -194,13 +143,12 @@ impl ApplyWrite for SqliteWrites {
     async fn apply(conn: &mut SqliteConnection, write: &IcpWrite) -> StoreResult<Written> {
         match write {
             IcpWrite::Insert(icp, change) => {
-                insert(conn, icp, change).await?;
+                insert_many(conn, &[(icp, change)]).await?;
                 Ok(Written::Done)
             }
             IcpWrite::InsertAll(icps, change) => {
-                for icp in icps {
-                    insert(conn, icp, change).await?;
-                }
+                let all: Vec<_> = icps.iter().map(|icp| (icp, change)).collect();
+                insert_many(conn, &all).await?;
                 Ok(Written::Done)
             }
             IcpWrite::Update {
