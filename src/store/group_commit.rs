@@ -70,14 +70,12 @@ pub(super) trait ApplyWrite: Send + Sync + 'static {
         write: &IcpWrite,
     ) -> StoreResult<Written>;
 
-    /// Inserts several ICPs at once, as `apply` would one by one, if the database has a faster way
-    /// (`None`: it has not). On an error the batch runs again write by write.
+    /// Inserts several ICPs at once, as `apply` would one by one. On an error the batch runs
+    /// again write by write.
     async fn insert_many(
-        _conn: &mut <Self::Db as Database>::Connection,
-        _icps: &[(&Icp, &Change)],
-    ) -> Option<StoreResult<()>> {
-        None
-    }
+        conn: &mut <Self::Db as Database>::Connection,
+        icps: &[(&Icp, &Change)],
+    ) -> StoreResult<()>;
 }
 
 /// How ICP writes reach the database.
@@ -190,17 +188,16 @@ async fn apply_batch<A: ApplyWrite>(
 ) -> Result<Vec<StoreResult<Written>>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     if let Some(inserts) = only_inserts(batch) {
-        match A::insert_many(&mut tx, &inserts).await {
-            Some(Ok(())) => {
+        return match A::insert_many(&mut tx, &inserts).await {
+            Ok(()) => {
                 tx.commit().await?;
-                return Ok(batch.iter().map(|_| Ok(Written::Done)).collect());
+                Ok(batch.iter().map(|_| Ok(Written::Done)).collect())
             }
-            Some(Err(_)) => {
+            Err(_) => {
                 tx.rollback().await?;
-                return apply_each_in_savepoint::<A>(pool, batch).await;
+                apply_each_in_savepoint::<A>(pool, batch).await
             }
-            None => {}
-        }
+        };
     }
     let mut outcomes = Vec::with_capacity(batch.len());
     for job in batch {
@@ -216,11 +213,8 @@ async fn apply_batch<A: ApplyWrite>(
     Ok(outcomes)
 }
 
-/// The ICPs of a batch of several single inserts (the usual batch under load), in order.
+/// The ICPs of a batch made only of single inserts (the usual batch under load), in order.
 fn only_inserts(batch: &[Job]) -> Option<Vec<(&Icp, &Change)>> {
-    if batch.len() < 2 {
-        return None;
-    }
     batch
         .iter()
         .map(|job| match &job.write {

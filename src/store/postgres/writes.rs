@@ -130,11 +130,8 @@ async fn insert_many(conn: &mut PgConnection, icps: &[(&Icp, &Change)]) -> Store
 impl ApplyWrite for PgWrites {
     type Db = Postgres;
 
-    async fn insert_many(
-        conn: &mut PgConnection,
-        icps: &[(&Icp, &Change)],
-    ) -> Option<StoreResult<()>> {
-        Some(insert_many(conn, icps).await)
+    async fn insert_many(conn: &mut PgConnection, icps: &[(&Icp, &Change)]) -> StoreResult<()> {
+        insert_many(conn, icps).await
     }
 
     async fn apply(conn: &mut PgConnection, write: &IcpWrite) -> StoreResult<Written> {

@@ -133,11 +133,8 @@ async fn insert_many(conn: &mut SqliteConnection, icps: &[(&Icp, &Change)]) -> S
 impl ApplyWrite for SqliteWrites {
     type Db = Sqlite;
 
-    async fn insert_many(
-        conn: &mut SqliteConnection,
-        icps: &[(&Icp, &Change)],
-    ) -> Option<StoreResult<()>> {
-        Some(insert_many(conn, icps).await)
+    async fn insert_many(conn: &mut SqliteConnection, icps: &[(&Icp, &Change)]) -> StoreResult<()> {
+        insert_many(conn, icps).await
     }
 
     async fn apply(conn: &mut SqliteConnection, write: &IcpWrite) -> StoreResult<Written> {
