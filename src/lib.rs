@@ -35,12 +35,26 @@ pub mod store;
 #[cfg(feature = "ssr")]
 pub mod teams;
 
-/// Entry point of the WASM bundle: hydrates the server-rendered page.
+/// Entry point of the WASM bundle. Pages are HTML from the server; the islands in them (the
+/// builder) are hydrated next by Leptos's island script, and mark the page interactive themselves.
+/// A page without one is marked here: it is as interactive as it will be.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
+    if let Ok(None) = leptos::prelude::document().query_selector("leptos-island") {
+        mark_hydrated();
+    }
+}
+
+/// Marks the page as interactive (`body[data-hydrated]`), so tests (and people) know when clicks
+/// will be handled.
+#[cfg(feature = "hydrate")]
+pub fn mark_hydrated() {
+    if let Some(body) = leptos::prelude::document().body() {
+        let _ = body.set_attribute("data-hydrated", "");
+    }
 }
 
 /// An error and its causes, for the log: `outer: inner: innermost` (a cause that its error's text

@@ -163,11 +163,11 @@ fn SaveButton(saving: RwSignal<bool>, label: &'static str) -> impl IntoView {
     }
 }
 
-#[component]
+/// The builder: the one island of the app, so the one part of any page that runs in the browser.
+#[island]
 pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
     let saving = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
-    let navigate = leptos_router::hooks::use_navigate();
     let rows = Rows::of(&init.pairs);
     let errors = RwSignal::new(init.errors.clone());
     let preview = RwSignal::new(form_to_json(&init.pairs));
@@ -236,6 +236,9 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
         }
     };
     on_cleanup(cancel);
+    // Effects run once the island is hydrated: from then on the form is handled here.
+    #[cfg(feature = "hydrate")]
+    Effect::new(|_| crate::mark_hydrated());
     // After the DOM has caught up with a row or tag change, once edits pause.
     let refresh = Callback::new(move |()| schedule(Due::Settled));
     provide_context(Builder {
@@ -277,12 +280,14 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
             Ok(_) => {
                 saving.set(true);
                 failure.set(None);
-                let (editing, navigate) = (editing.clone(), navigate.clone());
+                let editing = editing.clone();
                 leptos::task::spawn_local(async move {
                     let saved = save_icp(editing, body.to_string(), everyone, version).await;
                     saving.set(false);
                     match saved {
-                        Ok(id) => navigate(&format!("/icps/{id}"), Default::default()),
+                        Ok(id) => {
+                            let _ = window().location().assign(&format!("/icps/{id}"));
+                        }
                         Err(PageError::Invalid(details)) => {
                             errors.set(form_errors(&details, &Rows::of(&pairs)));
                             focus_summary(summary_ref);
