@@ -57,6 +57,17 @@ async fn builder_renders_on_the_server_with_a_first_lead_row(db: Database) {
         html.contains("&quot;leadProviderCriteria&quot;")
             || html.contains("\"leadProviderCriteria\"")
     );
+    // The form is the page's one island: the part the browser hydrates, started from the props
+    // the server wrote into it (the user is among them); the page around it is HTML only.
+    assert_eq!(html.matches("<leptos-island").count(), 1, "{html}");
+    let island = html.split("<leptos-island").nth(1).unwrap_or_default();
+    let props = island.split("data-props=\"").nth(1).unwrap_or_default();
+    let props = props.split('"').next().unwrap_or_default();
+    assert!(
+        props.contains(me.id.as_str()),
+        "the island's props: {props}"
+    );
+    assert!(island.find("data-props") < island.find("<form"));
 }
 
 async fn a_plain_form_post_creates_the_icp(db: Database) {
@@ -242,6 +253,8 @@ async fn list_and_detail_show_the_users_icps_only(db: Database) {
 
     let list = app.browser(&cookie, Method::GET, "/icps", None).await;
     assert_eq!(list.status, StatusCode::OK);
+    // Pages without a builder are HTML only: nothing of theirs runs in the browser.
+    assert!(!html(&list).contains("<leptos-island"));
     assert!(html(&list).contains("DACH Tech Leaders"));
     assert!(html(&list).contains("1 lead source · 1 filter · 20 leads per list"));
     assert!(!html(&list).contains("Not for Ana"));
@@ -255,6 +268,7 @@ async fn list_and_detail_show_the_users_icps_only(db: Database) {
         )
         .await;
     assert_eq!(detail.status, StatusCode::OK);
+    assert!(!html(&detail).contains("<leptos-island"));
     assert!(html(&detail).contains("At most 2 people per company"));
     assert!(html(&detail).contains("Job titles: CTO, VP Engineering, Head of Technology"));
 
