@@ -247,3 +247,43 @@ test("a link in the error summary takes the user to its field, focused", async (
   await summary.getByRole("link", { name: "Name: Must not be empty" }).click();
   await expect(name).toBeFocused();
 });
+
+test("a save is sent once: the form stays saving until the saved ICP's page has loaded", async ({ page }) => {
+  const name = `Saved once ${uniqueTag()}`;
+  await page.getByRole("textbox", { name: "Name", exact: true }).fill(name);
+  await addTags(row(page, "Lead source 1").getByLabel("Job titles"), ["CTO"]);
+
+  let saves = 0;
+  page.on("request", (request) => {
+    if (request.url().includes("/fn/save_icp")) saves += 1;
+  });
+  // The saved ICP's page is held back, so the builder stays on screen, working, after its save.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(/\/icps\/[0-9a-f-]{36}$/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  // When the builder leaves for that page, the page notes its Save buttons and submits the form
+  // again (as a second Enter would); the notes outlive the page in sessionStorage.
+  await page.evaluate(() => {
+    const buttons = () =>
+      [...document.querySelectorAll<HTMLButtonElement>(".builder-form button.button-primary[type=submit]")]
+        .map((button) => `${button.textContent} ${button.disabled ? "disabled" : "enabled"}`)
+        .join(", ");
+    window.addEventListener("beforeunload", () => {
+      document.querySelector<HTMLFormElement>(".builder-form")!.requestSubmit();
+      sessionStorage.setItem("leaving", buttons());
+    });
+  });
+
+  await page.getByRole("button", { name: "Create ICP" }).first().click();
+  await expect.poll(() => saves).toBe(1);
+  release();
+  await expect(page).toHaveURL(/\/icps\/[0-9a-f-]{36}$/);
+  await expect(page.getByRole("heading", { level: 1 })).toContainText(name);
+  expect(await page.evaluate(() => sessionStorage.getItem("leaving"))).toBe("Saving… disabled, Saving… disabled");
+  expect(saves).toBe(1);
+  const list = await page.request.get(`/api/v1/entities/icps?q=${encodeURIComponent(name)}`);
+  expect(JSON.stringify(await list.json()).split(name).length - 1).toBe(1);
+});

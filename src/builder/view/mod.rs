@@ -263,6 +263,11 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
     let editing = init.editing.clone();
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
+        // One save at a time: a second Enter or click while one is under way (or while the saved
+        // ICP's page loads) would create the ICP twice.
+        if saving.get_untracked() {
+            return;
+        }
         submitted.set(true);
         let Some(pairs) = current() else { return };
         let body = form_to_json(&pairs);
@@ -283,7 +288,10 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
                 let editing = editing.clone();
                 leptos::task::spawn_local(async move {
                     let saved = save_icp(editing, body.to_string(), everyone, version).await;
-                    saving.set(false);
+                    // Once saved, the form stays "Saving…" while the ICP's page loads.
+                    if saved.is_err() {
+                        saving.set(false);
+                    }
                     match saved {
                         Ok(id) => {
                             let _ = window().location().assign(&format!("/icps/{id}"));
