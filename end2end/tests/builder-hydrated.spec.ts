@@ -286,4 +286,10 @@ test("a save is sent once: the form stays saving until the saved ICP's page has 
   expect(saves).toBe(1);
   const list = await page.request.get(`/api/v1/entities/icps?q=${encodeURIComponent(name)}`);
   expect(JSON.stringify(await list.json()).split(name).length - 1).toBe(1);
+
+  // Back to the builder: a working form again, not one still "Saving…".
+  await page.goBack();
+  await expect(page).toHaveURL(/\/icps\/new$/);
+  await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
+  await expect(page.getByRole("button", { name: "Create ICP" }).first()).toBeEnabled();
 });

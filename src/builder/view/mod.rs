@@ -239,6 +239,15 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
     // Effects run once the island is hydrated: from then on the form is handled here.
     #[cfg(feature = "hydrate")]
     Effect::new(|_| crate::mark_hydrated());
+    // Back from the saved ICP, the browser may show this page as it was left (its back/forward
+    // cache): "Saving…", of an ICP now saved. It is loaded afresh instead. A page left unsaved
+    // comes back as it was, with what was typed.
+    #[cfg(feature = "hydrate")]
+    window_event_listener(leptos::ev::pageshow, move |ev| {
+        if ev.persisted() && saving.get_untracked() {
+            let _ = window().location().reload();
+        }
+    });
     // After the DOM has caught up with a row or tag change, once edits pause.
     let refresh = Callback::new(move |()| schedule(Due::Settled));
     provide_context(Builder {
