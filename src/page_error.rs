@@ -9,7 +9,8 @@ use leptos::server_fn::{Bytes, ContentType, Decodes, Encodes, Format, FormatType
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-/// The answer encoding of the pages' server functions (`#[server(output = JsonText)]`): the same
+/// The answer encoding of the pages' server functions (`#[server(output = JsonText)]`), and the
+/// request encoding of the builder's save (`input = JsonText`): the same
 /// JSON bytes as server_fn's default `Json`, but read in the browser as text. Resources hydrate
 /// from text (`serde_json::from_str`), and server_fn's `Json` reads bytes (`from_slice`), so every
 /// type a page fetches had its deserializer compiled into the WASM bundle twice.

@@ -5,7 +5,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{header, Method, StatusCode};
-use common::{browser, example, form_body, Caller, Database, Reply, TestApp, SITE};
+use common::{browser, example, Caller, Database, Reply, TestApp, SITE};
 use icp_builder::builder::save::SaveIcp;
 use icp_builder::page_error::PageError;
 use leptos::server_fn::ServerFn;
@@ -61,9 +61,11 @@ impl Scene {
     async fn save(&self, cookie: &str, origin: &str, id: &str, body: &Value) -> Reply {
         let request = browser(Method::POST, SaveIcp::PATH, Some(cookie))
             .header(header::ORIGIN, origin)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::CONTENT_TYPE, "application/json")
             .header(header::ACCEPT, "application/json")
-            .body(form_body(&[("id", id), ("body", &body.to_string())]))
+            .body(Body::from(
+                json!({"id": id, "body": body.to_string()}).to_string(),
+            ))
             .expect("request");
         self.app.raw(request).await
     }

@@ -4,7 +4,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{header, Method, StatusCode};
-use common::{browser, form_body, minimal, Database, TestApp, SITE};
+use common::{browser, minimal, Database, TestApp, SITE};
 use icp_builder::builder::form::draft_to_pairs;
 use icp_builder::builder::save::SaveIcp;
 use icp_builder::domain::validate_draft;
@@ -478,9 +478,9 @@ async fn server_function_calls_past_the_size_limit_are_refused(db: Database) {
     let save = |body: String| {
         browser(Method::POST, SaveIcp::PATH, Some(&cookie))
             .header(header::ORIGIN, SITE)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::CONTENT_TYPE, "application/json")
             .header(header::ACCEPT, "application/json")
-            .body(form_body(&[("body", &body)]))
+            .body(Body::from(json!({ "body": body }).to_string()))
             .expect("request")
     };
     let invalid =
@@ -489,7 +489,7 @@ async fn server_function_calls_past_the_size_limit_are_refused(db: Database) {
             other => panic!("not an Invalid error: {other:?}"),
         };
 
-    // A call whose url-encoded body passes 768 KiB is not read.
+    // A call whose body passes 512 KiB is not read.
     let huge = json!({"name": "x", "description": "\"".repeat(300 * 1024)}).to_string();
     let reply = app.raw(save(huge)).await;
     assert_eq!(

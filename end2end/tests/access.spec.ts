@@ -142,9 +142,9 @@ test.describe("cross-site requests", () => {
     await page.getByRole("button", { name: "Create ICP" }).first().click();
     const save = await captured;
     await page.unrouteAll({ behavior: "ignoreErrors" });
-    expect(new URLSearchParams(save.body).get("body")).toContain(name);
+    expect(JSON.parse(save.body).body).toContain(name);
     const forgedFn = await page.request.post(save.url, {
-      headers: { Origin: "https://evil.example", "Content-Type": "application/x-www-form-urlencoded" },
+      headers: { Origin: "https://evil.example", "Content-Type": "application/json" },
       data: save.body,
       maxRedirects: 0,
     });

@@ -95,6 +95,19 @@ test("adding and removing rows happens in place and keeps the other rows’ valu
         { type: "minDaysUntilReuse", value: 30 },
       ],
     });
+
+  // Numbers are read as the server reads them: a fraction or an exponent is a number in the body.
+  const share = (await addFilter(page, "Max share from CRM")).getByLabel("At most this % of leads from the CRM");
+  await share.fill("12.5");
+  await expect.poll(async () => (await previewBody(page)).customFilterCriteria).toContainEqual({
+    type: "maxPercentFromCRM",
+    value: 12.5,
+  });
+  await share.fill("2.5e1");
+  await expect.poll(async () => (await previewBody(page)).customFilterCriteria).toContainEqual({
+    type: "maxPercentFromCRM",
+    value: 25,
+  });
   await noReload();
 });
 
@@ -292,4 +305,23 @@ test("a save is sent once: the form stays saving until the saved ICP's page has 
   await expect(page).toHaveURL(/\/icps\/new$/);
   await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
   await expect(page.getByRole("button", { name: "Create ICP" }).first()).toBeEnabled();
+  // Whatever the browser put back into the fields, the preview shows the same.
+  const restored = await page.getByRole("textbox", { name: "Name", exact: true }).inputValue();
+  await expect.poll(async () => (await previewBody(page)).name).toBe(restored);
+});
+
+test("Back to a builder left unsaved shows what was typed, in its fields and in its preview", async ({ page }) => {
+  const name = `Left unsaved ${uniqueTag()}`;
+  const field = page.getByRole("textbox", { name: "Name", exact: true });
+  await field.fill(name);
+  await field.blur();
+  await expect.poll(async () => (await previewBody(page)).name).toBe(name);
+
+  await page.getByRole("link", { name: "ICP Builder", exact: true }).click();
+  await expect(page).toHaveURL(/\/icps$/);
+  await page.goBack();
+  await expect(page).toHaveURL(/\/icps\/new$/);
+  await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
+  await expect(field).toHaveValue(name);
+  expect((await previewBody(page)).name).toBe(name);
 });

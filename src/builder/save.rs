@@ -83,8 +83,13 @@ pub async fn teammates(
 }
 
 /// Saves the builder's body — the JSON the API would receive — through the same use case as the
-/// API, so it is validated again here. Answers the ICP's id.
-#[server(prefix = "/fn", output = crate::page_error::JsonText)]
+/// API, so it is validated again here. Answers the ICP's id. Asked in JSON: the builder writes
+/// JSON already, and a form-encoded request would bring its encoder into the bundle.
+#[server(
+    prefix = "/fn",
+    input = crate::page_error::JsonText,
+    output = crate::page_error::JsonText
+)]
 pub async fn save_icp(
     id: Option<String>,
     body: String,
@@ -105,7 +110,7 @@ async fn save(
     let user = crate::page_error::signed_in_user().await?;
     let state = expect_context::<crate::state::AppState>();
     let store = state.store.as_ref();
-    // The API's body limit, for the same JSON (the call itself may be larger: it is url-encoded).
+    // The API's body limit, for the same JSON (the call itself may be larger: the JSON is escaped in it).
     if body.len() > crate::api::error::MAX_BODY_BYTES {
         return Err(PageError::Invalid(vec![FieldError::new(
             Vec::<PathSegment>::new(),

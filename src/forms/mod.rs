@@ -32,9 +32,9 @@ pub fn router() -> Router<AppState> {
 
 /// Form posts may be as large as the API's bodies.
 pub const MAX_FORM_BYTES: usize = MAX_BODY_BYTES;
-/// A server-function call carries the builder's JSON url-encoded, which at worst triples it; the
-/// JSON itself is held to the API's limit by the save function.
-pub const MAX_SERVER_FN_BYTES: usize = 3 * MAX_BODY_BYTES;
+/// The builder's save call carries its JSON as a JSON string, whose escaping (`\\`, `\"`) at worst
+/// doubles it; the JSON itself is held to the API's limit by the save function.
+pub const MAX_SERVER_FN_BYTES: usize = 2 * MAX_BODY_BYTES;
 
 /// Middleware: form posts (`/forms/…`) and server-function calls (`/fn/…`) are read whole, up to
 /// their limit, before anything else looks at them (the server functions' own reader has no limit).

@@ -59,10 +59,30 @@ fn number(raw: Option<&str>) -> Option<Value> {
     if let Ok(int) = raw.parse::<i64>() {
         return Some(json!(int));
     }
-    match raw.parse::<f64>() {
-        Ok(float) if float.is_finite() => Some(json!(float)),
+    match parse_float(raw) {
+        Some(float) if float.is_finite() => Some(json!(float)),
         _ => Some(json!(raw)),
     }
+}
+
+/// `raw` read as `f64::from_str` reads it. In the browser the browser reads it (`Number()`,
+/// whose grammar is the same once the text holds only digits, signs, points and exponent marks),
+/// so the bundle carries no float parser and its tables.
+fn parse_float(raw: &str) -> Option<f64> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let plain = raw
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
+        if raw.is_empty() || !plain {
+            return None;
+        }
+        // Unary `+`: JavaScript's `Number(raw)`.
+        let float = js_sys::JsString::from(raw).unchecked_into_f64();
+        (!float.is_nan()).then_some(float)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    raw.parse().ok()
 }
 
 /// `datetime-local` gives `2024-12-31T23:59` with no zone; the form says the time is UTC.

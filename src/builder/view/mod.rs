@@ -236,9 +236,14 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
         }
     };
     on_cleanup(cancel);
-    // Effects run once the island is hydrated: from then on the form is handled here.
+    // Effects run once the island is hydrated: from then on the form is handled here. The form may
+    // not hold what the server rendered: on Back or a reload the browser puts back what was typed
+    // before the page was left, so the preview (and any errors) are made to match it first.
     #[cfg(feature = "hydrate")]
-    Effect::new(|_| crate::mark_hydrated());
+    Effect::new(move |_| {
+        check();
+        crate::mark_hydrated();
+    });
     // Back from the saved ICP, the browser may show this page as it was left (its back/forward
     // cache): "Saving…", of an ICP now saved. It is loaded afresh instead. A page left unsaved
     // comes back as it was, with what was typed.

@@ -21,6 +21,15 @@ pub struct Teammate {
 
 const LISTBOX: &str = "teammates-listbox";
 
+/// `text` lowercased for matching. In the browser the browser does it (`toLowerCase`, the same
+/// Unicode mapping as `str::to_lowercase`), so Unicode's case tables stay out of the bundle.
+fn lowercase(text: &str) -> String {
+    #[cfg(target_arch = "wasm32")]
+    return js_sys::JsString::from(text).to_lower_case().into();
+    #[cfg(not(target_arch = "wasm32"))]
+    text.to_lowercase()
+}
+
 fn option_id(index: usize) -> String {
     format!("teammate-option-{index}")
 }
@@ -48,7 +57,7 @@ pub(super) fn TeammatePicker(creator: String, teammates: Vec<Teammate>) -> impl 
     let teammates = StoredValue::new(teammates);
 
     let choices = Memo::new(move |_| {
-        let query = query.get().trim().to_lowercase();
+        let query = lowercase(query.get().trim());
         let chosen = chosen.get();
         teammates.with_value(|all| {
             let left: Vec<Teammate> = all
@@ -64,8 +73,8 @@ pub(super) fn TeammatePicker(creator: String, teammates: Vec<Teammate>) -> impl 
                 left.into_iter()
                     .filter(|t| {
                         query.is_empty()
-                            || t.name.to_lowercase().contains(&query)
-                            || t.email.to_lowercase().contains(&query)
+                            || lowercase(&t.name).contains(&query)
+                            || lowercase(&t.email).contains(&query)
                     })
                     .map(Choice::One),
             );
