@@ -191,14 +191,14 @@ test("errors the server finds after a tampered submit are shown at their fields,
   await page.route("**/fn/**", async (route) => {
     const request = route.request();
     if (!request.url().includes("save_icp") || request.method() !== "POST") return route.continue();
-    const form = new URLSearchParams(request.postData() ?? "");
-    const body = JSON.parse(form.get("body")!);
+    const call = JSON.parse(request.postData() ?? "{}");
+    const body = JSON.parse(call.body);
     expect(body.customFilterCriteria).toEqual([{ type: "maxPeoplePerCompany", value: 2 }]);
     body.customFilterCriteria[0].value = 0;
     body.name = "";
-    form.set("body", JSON.stringify(body));
+    call.body = JSON.stringify(body);
     tampered += 1;
-    await route.continue({ postData: form.toString() });
+    await route.continue({ postData: JSON.stringify(call) });
   });
 
   const answer = page.waitForResponse((r) => r.url().includes("save_icp"));
