@@ -99,6 +99,52 @@ pub async fn save_icp(
     crate::page_error::with_status(save(id, body, everyone, version).await)
 }
 
+/// The builder's call of [`save_icp`]: the request server_fn's client would send (its arguments,
+/// [`SaveIcp`], as JSON, posted to its path) and the answer read the same way (`JsonText`: the id,
+/// or the [`PageError`] of a failed call), made with the browser's own `fetch`. server_fn's client
+/// would bring about 13 KB (gzip) of request machinery into the bundle for this one call.
+pub async fn send_save(call: SaveIcp) -> Result<String, PageError> {
+    use leptos::server_fn::ServerFn;
+    use leptos::wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
+
+    let transport = |error: JsValue| {
+        PageError::Transport(
+            error
+                .dyn_ref::<js_sys::Error>()
+                .map_or_else(|| "no answer".to_owned(), |e| String::from(e.message())),
+        )
+    };
+    let body = serde_json::to_string(&call).map_err(|_| PageError::Server)?;
+    let headers = web_sys::Headers::new().map_err(transport)?;
+    headers
+        .set("Content-Type", "application/json")
+        .map_err(transport)?;
+    headers
+        .set("Accept", "application/json")
+        .map_err(transport)?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(&headers);
+    init.set_body(&JsValue::from_str(&body));
+    let answer = JsFuture::from(window().fetch_with_str_and_init(SaveIcp::PATH, &init))
+        .await
+        .map_err(transport)?
+        .unchecked_into::<web_sys::Response>();
+    let text = JsFuture::from(answer.text().map_err(transport)?)
+        .await
+        .map_err(transport)?
+        .as_string()
+        .unwrap_or_default();
+    let unreadable =
+        |_| PageError::Transport(format!("an unreadable answer ({})", answer.status()));
+    if answer.ok() {
+        serde_json::from_str(&text).map_err(unreadable)
+    } else {
+        Err(serde_json::from_str(&text).map_err(unreadable)?)
+    }
+}
+
 #[cfg(feature = "ssr")]
 async fn save(
     id: Option<String>,

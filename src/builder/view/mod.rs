@@ -23,7 +23,7 @@ pub use picker::Teammate;
 pub use preview::curl_command;
 
 use super::form::{form_errors, form_to_json, names, FormError, Pairs, Rows};
-use super::save::save_icp;
+use super::save::{send_save, SaveIcp};
 use crate::domain::validate_draft;
 use crate::page_error::PageError;
 use leptos::ev::{FocusEvent, SubmitEvent};
@@ -301,7 +301,13 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
                 failure.set(None);
                 let editing = editing.clone();
                 leptos::task::spawn_local(async move {
-                    let saved = save_icp(editing, body.to_string(), everyone, version).await;
+                    let saved = send_save(SaveIcp {
+                        id: editing,
+                        body: body.to_string(),
+                        everyone,
+                        version,
+                    })
+                    .await;
                     // Once saved, the form stays "Saving…" while the ICP's page loads.
                     if saved.is_err() {
                         saving.set(false);
