@@ -61,12 +61,25 @@ pub enum PageError {
     Server,
     #[error("Could not reach the server ({0}). Check your connection and try again.")]
     Transport(String),
+    /// A server-function call whose arguments could not be read (a client's mistake: 400).
+    #[error("The request could not be read: {0}")]
+    BadRequest(String),
 }
 
 impl FromServerFnError for PageError {
     type Encoder = JsonTextEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        // On the server, a call whose arguments do not decode is answered 400, not 500.
+        #[cfg(feature = "ssr")]
+        if let ServerFnErrorErr::Args(why)
+        | ServerFnErrorErr::MissingArg(why)
+        | ServerFnErrorErr::Deserialization(why) = &value
+        {
+            let error = PageError::BadRequest(why.clone());
+            ssr::set_status(&error);
+            return error;
+        }
         PageError::Transport(value.to_string())
     }
 }
@@ -109,13 +122,19 @@ mod ssr {
 
     /// Answers a server function's error with its HTTP status (422 for invalid input, not 500).
     pub fn with_status<T>(result: Result<T, PageError>) -> Result<T, PageError> {
+        if let Err(error) = &result {
+            set_status(error);
+        }
+        result
+    }
+
+    /// Sets the HTTP status of the current server-function call's answer to `error`'s.
+    pub(super) fn set_status(error: &PageError) {
         use axum::http::StatusCode;
-        if let (Err(error), Some(response)) = (
-            &result,
-            leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
-        ) {
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(match error {
                 PageError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
                 PageError::Unauthorized => StatusCode::UNAUTHORIZED,
                 PageError::Forbidden(_) => StatusCode::FORBIDDEN,
                 PageError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -123,7 +142,6 @@ mod ssr {
                 PageError::Server | PageError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
             });
         }
-        result
     }
 
     /// The signed-in user of the current server-function call.

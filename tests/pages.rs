@@ -25,6 +25,7 @@ on_both_databases!(
     a_tag_list_past_its_limit_comes_back_cut_with_a_message,
     form_posts_past_the_size_limit_are_refused_with_a_page,
     server_function_calls_past_the_size_limit_are_refused,
+    server_function_calls_that_cannot_be_read_are_refused_with_400,
     an_edit_through_the_plain_form_stores_exactly_what_was_cleared,
     the_list_pages_by_fifty_with_a_count_and_plain_links,
     a_bad_page_link_shows_the_first_page,
@@ -518,6 +519,40 @@ async fn server_function_calls_past_the_size_limit_are_refused(db: Database) {
         app.get(&me, "/api/v1/entities/icps").await.body[0]["name"],
         "Small"
     );
+}
+
+/// A save call whose arguments do not decode is the caller's mistake: 400 with the builder's
+/// error type saying why, never a 500, and nothing stored.
+async fn server_function_calls_that_cannot_be_read_are_refused_with_400(db: Database) {
+    let app = TestApp::start(db).await;
+    let me = app.caller("ana").await;
+    let cookie = app.session_cookie(&me).await;
+    for (content_type, body) in [
+        ("application/json", "not json"),
+        ("application/json", "{}"),
+        ("application/json", r#"{"body": 5}"#),
+        ("application/json", r#"{"body": "{}", "everyone": "yes"}"#),
+        ("application/x-www-form-urlencoded", "body=%7B%7D"),
+    ] {
+        let request = browser(Method::POST, SaveIcp::PATH, Some(&cookie))
+            .header(header::ORIGIN, SITE)
+            .header(header::CONTENT_TYPE, content_type)
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from(body))
+            .expect("request");
+        let reply = app.raw(request).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{body}: {}",
+            reply.body
+        );
+        match serde_json::from_value::<PageError>(reply.body.clone()) {
+            Ok(PageError::BadRequest(why)) => assert!(!why.is_empty(), "{body}"),
+            other => panic!("{body}: not a BadRequest error: {other:?}"),
+        }
+    }
+    assert_eq!(app.get(&me, "/api/v1/entities/icps").await.body, json!([]));
 }
 
 async fn an_edit_through_the_plain_form_stores_exactly_what_was_cleared(db: Database) {
