@@ -9,6 +9,7 @@ use icp_builder::builder::form::draft_to_pairs;
 use icp_builder::builder::save::SaveIcp;
 use icp_builder::domain::validate_draft;
 use icp_builder::page_error::PageError;
+use icp_builder::pages::invitation::InvitationData;
 use leptos::server_fn::ServerFn;
 use serde_json::{json, Value};
 
@@ -553,6 +554,24 @@ async fn server_function_calls_that_cannot_be_read_are_refused_with_400(db: Data
         }
     }
     assert_eq!(app.get(&me, "/api/v1/entities/icps").await.body, json!([]));
+
+    // The same for the invitation page's call, without its `token`.
+    let request = browser(Method::POST, InvitationData::PATH, Some(&cookie))
+        .header(header::ORIGIN, SITE)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .body(Body::from("zz=1"))
+        .expect("request");
+    let reply = app.raw(request).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert!(
+        matches!(
+            serde_json::from_value::<PageError>(reply.body.clone()),
+            Ok(PageError::BadRequest(_))
+        ),
+        "{}",
+        reply.body
+    );
 }
 
 async fn an_edit_through_the_plain_form_stores_exactly_what_was_cleared(db: Database) {

@@ -6,20 +6,29 @@
 use super::account::ssr;
 use super::account::{FormAlert, Query};
 use crate::account::{query_value, InvitationState, InvitationView};
+use crate::page_error::PageError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+/// What the invitation page shows. Fails with the pages' error type, so a call whose `token`
+/// cannot be read is answered 400 (`PageError::BadRequest`).
 #[server(prefix = "/fn", output = crate::page_error::JsonText)]
-pub async fn invitation_data(token: String) -> Result<InvitationView, ServerFnError> {
+pub async fn invitation_data(token: String) -> Result<InvitationView, PageError> {
     use crate::teams::{open_invitation, TeamError};
-    let (state, _, signed_in) = ssr::session_account().await?;
+    // `session_account` has logged why it failed.
+    let (state, _, signed_in) = ssr::session_account()
+        .await
+        .map_err(|_| PageError::Server)?;
     let (state_of, invitation) = match open_invitation(state.store.as_ref(), &token).await {
         Ok(invitation) => (InvitationState::Open, Some(invitation)),
         Err(TeamError::Used) => (InvitationState::Used, None),
         Err(TeamError::Revoked) => (InvitationState::Revoked, None),
         Err(TeamError::Expired) => (InvitationState::Expired, None),
-        Err(TeamError::Store(error)) => return Err(ssr::failed(error)),
+        Err(TeamError::Store(error)) => {
+            tracing::error!(cause = %error, "invitation page failed");
+            return Err(PageError::Server);
+        }
         Err(_) => (InvitationState::Unknown, None),
     };
     Ok(match invitation {
