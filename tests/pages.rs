@@ -70,6 +70,13 @@ async fn builder_renders_on_the_server_with_a_first_lead_row(db: Database) {
         "the island's props: {props}"
     );
     assert!(island.find("data-props") < island.find("<form"));
+    // "Shared with" names the builder, who is always among the ICP's users.
+    let chip = html
+        .split(&format!("data-user-id=\"{}\"", me.id))
+        .nth(1)
+        .and_then(|rest| rest.split("</li>").next())
+        .unwrap_or_default();
+    assert!(chip.contains(">ana") && chip.contains(" (you)"), "{chip}");
 }
 
 async fn a_plain_form_post_creates_the_icp(db: Database) {

@@ -124,10 +124,9 @@ export async function signIn(page: Page, account: Account, options: { javaScript
   await page.getByRole("button", { name: "Sign in" }).click();
 }
 
-/** The signed-in user's id, as the builder shows it ("user_… (you)"). */
+/** The signed-in user's id, as the builder carries it on "Shared with: <name> (you)". */
 export async function creatorId(page: Page): Promise<string> {
-  const text = await page.locator(".tag-fixed").innerText();
-  const id = text.replace(/\s*\(you\)\s*$/, "").trim();
+  const id = (await page.locator(".tag-fixed").getAttribute("data-user-id")) ?? "";
   expect(id).toMatch(/^user_[A-Za-z0-9]+$/);
   return id;
 }

@@ -19,6 +19,8 @@ test("an ICP built with a lead source, all seven filter types and CRM filters is
   await visit(page, "/icps/new");
   await expect(page.getByRole("heading", { level: 1, name: "New ICP" })).toBeVisible();
   const me = await creatorId(page);
+  // Shared with the creator, shown by name.
+  await expect(page.locator(".tag-fixed")).toHaveText(`${account.name} (you)`);
   const name = `DACH Tech Leaders ${uniqueTag()}`;
 
   // Basics.

@@ -49,37 +49,42 @@ pub async fn builder_start(
         }
         (None, None) => (new_form(), None),
     };
+    let (creator, teammates) = people(state.store.as_ref(), &user).await;
     Ok(BuilderInit {
         pairs,
         errors: Vec::new(),
-        creator: user.to_string(),
-        teammates: teammates(state.store.as_ref(), &user).await,
+        creator,
+        teammates,
         editing,
     })
 }
 
-/// The other members of `user`'s workspace, for the builder's teammate picker (none, logged, if
-/// they cannot be read: the picker still takes typed ids).
+/// Who builds (`user`, by name) and the other members of their workspace, for "Shared with" and
+/// the teammate picker. If the members cannot be read (logged), the builder is shown by id and the
+/// picker offers no one: it still takes typed ids.
 #[cfg(feature = "ssr")]
-pub async fn teammates(
+pub async fn people(
     store: &dyn crate::store::Store,
     user: &crate::domain::UserId,
-) -> Vec<super::view::Teammate> {
-    match crate::teams::members(store, user).await {
-        Ok(members) => members
-            .into_iter()
-            .filter(|member| &member.user.id != user)
-            .map(|member| super::view::Teammate {
-                id: member.user.id.to_string(),
-                name: member.user.name,
-                email: member.user.email,
-            })
-            .collect(),
-        Err(error) => {
-            tracing::error!(%error, "could not read the workspace's members");
-            Vec::new()
-        }
-    }
+) -> (super::view::Teammate, Vec<super::view::Teammate>) {
+    let members = crate::teams::members(store, user)
+        .await
+        .inspect_err(|error| tracing::error!(%error, "could not read the workspace's members"))
+        .unwrap_or_default();
+    let (mut me, others): (Vec<_>, Vec<_>) = members
+        .into_iter()
+        .map(|member| super::view::Teammate {
+            id: member.user.id.to_string(),
+            name: member.user.name,
+            email: member.user.email,
+        })
+        .partition(|person| person.id == user.to_string());
+    let me = me.pop().unwrap_or_else(|| super::view::Teammate {
+        id: user.to_string(),
+        name: user.to_string(),
+        email: String::new(),
+    });
+    (me, others)
 }
 
 /// Saves the builder's body — the JSON the API would receive — through the same use case as the

@@ -114,11 +114,11 @@ async fn submit(
         Some(id) => format!("/icps/{id}/edit"),
         None => "/icps/new".to_owned(),
     };
-    let teammates = crate::builder::save::teammates(state.store.as_ref(), user).await;
+    let (creator, teammates) = crate::builder::save::people(state.store.as_ref(), user).await;
     let init = |pairs: Pairs, errors| BuilderInit {
         pairs,
         errors,
-        creator: user.to_string(),
+        creator: creator.clone(),
         teammates: teammates.clone(),
         editing: id.map(|id| id.to_string()),
     };

@@ -42,7 +42,7 @@ pub struct BuilderInit {
     pub pairs: Pairs,
     pub errors: Vec<FormError>,
     /// The signed-in user, always among the ICP's users.
-    pub creator: String,
+    pub creator: Teammate,
     /// The other members of the workspace, for "Share with teammates".
     #[serde(default)]
     pub teammates: Vec<Teammate>,

@@ -11,7 +11,7 @@ use leptos::ev::{FocusEvent, KeyboardEvent};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// A member of the builder's workspace, other than the builder themselves.
+/// A member of the builder's workspace: the builder themselves, or a teammate to share with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Teammate {
     pub id: String,

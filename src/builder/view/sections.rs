@@ -54,7 +54,7 @@ fn AddButton(
 }
 
 #[component]
-pub(super) fn Basics(creator: String, teammates: Vec<Teammate>) -> impl IntoView {
+pub(super) fn Basics(creator: Teammate, teammates: Vec<Teammate>) -> impl IntoView {
     view! {
         <section class="panel" aria-labelledby="basics-heading">
             <h2 id="basics-heading">"Basics"</h2>
@@ -92,10 +92,12 @@ pub(super) fn Basics(creator: String, teammates: Vec<Teammate>) -> impl IntoView
                     "Shared with"
                 </span>
                 <ul class="tags" aria-labelledby="creator-label">
-                    <li class="tag tag-fixed">{creator.clone()} " (you)"</li>
+                    <li class="tag tag-fixed" title=creator.email data-user-id=creator.id.clone()>
+                        {creator.name} " (you)"
+                    </li>
                 </ul>
             </div>
-            <TeammatePicker creator=creator.clone() teammates />
+            <TeammatePicker creator=creator.id teammates />
         </section>
     }
 }
