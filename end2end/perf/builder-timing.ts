@@ -4,7 +4,11 @@
 //
 // (a) navigation → hydrated builder: `/icps/new` until `body[data-hydrated]`, read in the page
 //     (performance.now() when the attribute appears, from the navigation's start), cold (a fresh
-//     browser context: empty cache) and warm (the same context again, after one visit);
+//     browser context: empty cache) and warm (the same context again, after one visit); with, for
+//     the cold loads, the page's first paint and the browser's own floor in the same run: the first
+//     paint of the same page's HTML with its scripts taken out (no bundle fetched, nothing
+//     hydrated), so that what is ours (the bundle, hydration) reads apart from what the browser
+//     needs to show that HTML at all on this machine;
 // (b) 100 "Add filter" clicks in the page, from 0 and from 100 rows: each click, then until the row
 //     is in the DOM, the tasks it queued without delay have run and the layout it needs is done;
 //     "settled" also waits for the page to catch up (the preview lists every filter); "loop
@@ -14,6 +18,8 @@
 // busy moment on the machine does not favour one of them.
 import { test, type Browser, type BrowserContext, type Page } from "@playwright/test";
 import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 
 const smoke = process.env.PERF_SMOKE === "1";
@@ -24,7 +30,7 @@ const CLICKS = 100;
 type Target = { name: string; url: string };
 type Setup = Target & { storage: Awaited<ReturnType<BrowserContext["storageState"]>>; warm?: Page };
 type Rows = { clicks: number; settled: number; harness: number };
-type Samples = { cold: number[]; warm: number[]; warmPkgBytes: number[]; from0: Rows[]; from100: Rows[] };
+type Samples = { cold: number[]; coldPaint: number[]; htmlPaint: number[]; warm: number[]; warmPkgBytes: number[]; from0: Rows[]; from100: Rows[] };
 
 function targets(baseURL: string): Target[] {
   const listed = process.env.PERF_TARGETS;
@@ -47,16 +53,53 @@ function recordHydration() {
   observer.observe(document, { attributes: true, subtree: true, attributeFilter: ["data-hydrated"] });
 }
 
-async function hydratedBuilder(page: Page): Promise<{ ms: number; pkgBytes: number }> {
+/** When the page first painted (ms since the navigation started), waiting for it if need be. */
+async function firstPaint(page: Page): Promise<number> {
+  const paint = await page.waitForFunction(
+    () => performance.getEntriesByType("paint").find((entry) => entry.name === "first-paint")?.startTime,
+    undefined,
+    { timeout: 30_000 },
+  );
+  return (await paint.jsonValue()) as number;
+}
+
+/**
+ * Serves, from memory on a port of its own, the builder's HTML as `setup`'s server sent it with its
+ * scripts and the bundle's preloads taken out (the stylesheet still from that server): the page as
+ * the browser must paint it before any code of ours runs. Answers its URL.
+ */
+async function htmlOnly(browser: Browser, setup: Setup): Promise<{ url: string; server: http.Server }> {
+  const made = await browser.newContext({ baseURL: setup.url, storageState: setup.storage });
+  const reply = await made.request.get("/icps/new");
+  const html = (await reply.text())
+    .replace(/<script\b[^>]*>[\s\S]*?<\/script>/g, "")
+    .replace(/<link rel="(?:modulepreload|preload)"[^>]*>/g, "")
+    .replace(/href="\//g, `href="${setup.url}/`);
+  await made.close();
+  if (!reply.ok() || html.includes("<script") || !html.includes("<form")) {
+    throw new Error(`the builder's HTML could not be read from ${setup.url} (${reply.status()})`);
+  }
+  const server = http.createServer((_, response) => {
+    response.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+    response.end(html);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/icps/new`, server };
+}
+
+async function hydratedBuilder(page: Page): Promise<{ ms: number; pkgBytes: number; paint: number }> {
   await page.goto("/icps/new", { timeout: 30_000 });
   await page.waitForSelector("body[data-hydrated]", { state: "attached", timeout: 30_000 });
-  return page.evaluate(() => {
+  const paint = await firstPaint(page);
+  const timing = await page.evaluate(() => {
     // What /pkg cost over the network (0 for a file taken from the cache without asking).
     const pkgBytes = (performance.getEntriesByType("resource") as PerformanceResourceTiming[])
       .filter((entry) => new URL(entry.name).pathname.startsWith("/pkg/"))
       .reduce((sum, entry) => sum + entry.transferSize, 0);
     return { ms: (window as unknown as { hydratedAt: number }).hydratedAt, pkgBytes };
   });
+  return { ...timing, paint };
 }
 
 async function signUp(browser: Browser, target: Target): Promise<Setup> {
@@ -162,18 +205,28 @@ test("builder timings (a measurement: prints a table, asserts no timing)", async
   const setups: Setup[] = [];
   for (const target of targets(baseURL!)) setups.push(await signUp(browser, target));
   const samples = new Map<string, Samples>(
-    setups.map((s) => [s.name, { cold: [], warm: [], warmPkgBytes: [], from0: [], from100: [] }]),
+    setups.map((s) => [s.name, { cold: [], coldPaint: [], htmlPaint: [], warm: [], warmPkgBytes: [], from0: [], from100: [] }]),
   );
 
   const progress = (what: string) => console.log(`builder-timing: ${what}`);
+  const floors = new Map<string, { url: string; server: http.Server }>();
+  for (const setup of setups) floors.set(setup.name, await htmlOnly(browser, setup));
   // (a) cold: a fresh context (empty cache) each time.
   progress("navigation, cold cache");
   for (let run = 0; run < navigationRuns; run++) {
     for (const setup of setups) {
       const made = await context(browser, setup);
       const page = await made.newPage();
-      samples.get(setup.name)!.cold.push((await hydratedBuilder(page)).ms);
+      const cold = await hydratedBuilder(page);
+      samples.get(setup.name)!.cold.push(cold.ms);
+      samples.get(setup.name)!.coldPaint.push(cold.paint);
       await made.close();
+      // The floor, in turns with the real loads: the same HTML without scripts, cold too.
+      const bare = await browser.newContext();
+      const bareTab = await bare.newPage();
+      await bareTab.goto(floors.get(setup.name)!.url, { timeout: 30_000 });
+      samples.get(setup.name)!.htmlPaint.push(await firstPaint(bareTab));
+      await bare.close();
     }
   }
   // (a) warm: one context per target, visited once first.
@@ -203,11 +256,14 @@ test("builder timings (a measurement: prints a table, asserts no timing)", async
     }
   }
   for (const made of warmContexts) await made.close();
+  for (const { server } of floors.values()) server.close();
 
   const ms = (value: number) => value.toFixed(0);
   const header = [
     "target",
     `nav→hydrated cold ms (median of ${navigationRuns})`,
+    "cold first paint",
+    "its HTML alone: first paint",
     `warm ms`,
     "warm /pkg bytes",
     `100 clicks 0→100 ms (median of ${rowRuns})`,
@@ -221,6 +277,8 @@ test("builder timings (a measurement: prints a table, asserts no timing)", async
     return [
       setup.name,
       ms(median(s.cold)),
+      ms(median(s.coldPaint)),
+      ms(median(s.htmlPaint)),
       ms(median(s.warm)),
       ms(median(s.warmPkgBytes)),
       ms(median(s.from0.map((r) => r.clicks))),
