@@ -93,7 +93,8 @@ pub(super) fn Basics(creator: Teammate, teammates: Vec<Teammate>) -> impl IntoVi
                 </span>
                 <ul class="tags" aria-labelledby="creator-label">
                     <li class="tag tag-fixed" title=creator.email data-user-id=creator.id.clone()>
-                        {creator.name} " (you)"
+                        {creator.name}
+                        " (you)"
                     </li>
                 </ul>
             </div>
