@@ -72,12 +72,18 @@ fn icp_json(icp: &Icp) -> String {
     serde_json::to_string(icp).unwrap_or_else(|_| "{}".to_owned())
 }
 
-/// The version `change` makes of `icp` (what an insert records).
-pub(super) fn version_of_change(icp: &Icp, change: &Change) -> VersionRow {
-    let at = match change.action {
+/// When the version `change` makes of `icp` happened: the ICP's own `updatedAt`, or now for a
+/// delete.
+pub(super) fn version_at(icp: &Icp, change: &Change) -> Timestamp {
+    match change.action {
         VersionAction::Deleted => Timestamp::now(),
         _ => icp.updated_at,
-    };
+    }
+}
+
+/// The version `change` makes of `icp` (what an insert records).
+pub(super) fn version_of_change(icp: &Icp, change: &Change) -> VersionRow {
+    let at = version_at(icp, change);
     (change.action, change.by.clone(), at, icp_json(icp))
 }
 

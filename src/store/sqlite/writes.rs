@@ -2,12 +2,13 @@
 //! alone. Each records its version in `icp_versions` in the same transaction.
 
 use super::SqliteStore;
-use crate::domain::Icp;
+use crate::domain::{CrmFilters, CustomFilter, Icp, LeadSource};
 use crate::store::group_commit::{ApplyWrite, IcpWrite, Written};
-use crate::store::history::{version_of_change, versions_of_write, Change, VersionAction};
+use crate::store::history::{version_at, versions_of_write, Change, VersionAction};
 use crate::store::list::{search_text, search_text_of};
 use crate::store::{json_text, StoreError, StoreResult};
 use async_trait::async_trait;
+use serde::Serialize;
 use sqlx::sqlite::SqliteConnection;
 use sqlx::types::Json;
 use sqlx::Sqlite;
@@ -67,22 +68,53 @@ pub(super) async fn backfill_search_text(pool: &sqlx::SqlitePool) -> StoreResult
     Ok(())
 }
 
+/// An ICP's `icps` row as one JSON array for `json_each`: its criteria nested as JSON (read with
+/// `->`), not as strings holding JSON, which SQLite would have to unescape.
+#[derive(Serialize)]
+struct IcpRow<'a>(
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    &'a [LeadSource],
+    &'a [CustomFilter],
+    Option<&'a CrmFilters>,
+    u16,
+    Option<i64>,
+    i64,
+    i64,
+    Option<&'a str>,
+    bool,
+    String,
+);
+
+/// An `icp_members` row: ICP id, user id, position, created at.
+#[derive(Serialize)]
+struct MemberRow<'a>(&'a str, &'a str, usize, i64);
+
+/// An `icp_versions` row: ICP id, action, by, at, owner, and the ICP itself nested as JSON.
+#[derive(Serialize)]
+struct VersionRow<'a>(&'a str, &'static str, &'a str, i64, Option<&'a str>, &'a Icp);
+
 /// Inserts ICPs (one, an import's, or a batch's), their members and first versions with three
 /// statements in all, whatever their number: each table's rows travel as one JSON array
-/// (`json_each`). Prepared once; one hand-over to the connection's thread for a whole batch.
+/// (`json_each`), each row read once (`MATERIALIZED`: otherwise SQLite would render the row again
+/// for every column it takes from it). Prepared once; one hand-over to the connection's thread
+/// for a whole batch.
 async fn insert_many(conn: &mut SqliteConnection, icps: &[(&Icp, &Change)]) -> StoreResult<()> {
-    use serde_json::{json, Value};
+    let ids: Vec<String> = icps
+        .iter()
+        .map(|(icp, _)| icp.id.simple().to_string())
+        .collect();
     let (mut rows, mut members, mut versions) = (Vec::new(), Vec::new(), Vec::new());
-    for (icp, change) in icps {
-        let id = icp.id.simple().to_string();
+    for ((icp, change), id) in icps.iter().zip(&ids) {
         let owner = icp.owner.as_ref().map(|owner| owner.as_str());
-        rows.push(json!([
+        rows.push(IcpRow(
             id,
-            icp.name,
-            icp.description,
-            json_text(&icp.lead_provider_criteria)?,
-            json_text(&icp.custom_filter_criteria)?,
-            icp.crm_filters.as_ref().map(json_text).transpose()?,
+            &icp.name,
+            icp.description.as_deref(),
+            &icp.lead_provider_criteria,
+            &icp.custom_filter_criteria,
+            icp.crm_filters.as_ref(),
             icp.leads_per_list,
             icp.active_until.map(|t| t.millis()),
             icp.created_at.millis(),
@@ -90,40 +122,41 @@ async fn insert_many(conn: &mut SqliteConnection, icps: &[(&Icp, &Change)]) -> S
             owner,
             icp.everyone,
             search_text(icp),
-        ]));
+        ));
         for (position, user) in icp.user_ids.iter().enumerate() {
-            members.push(json!([
+            members.push(MemberRow(
                 id,
                 user.as_str(),
                 position,
-                icp.created_at.millis()
-            ]));
+                icp.created_at.millis(),
+            ));
         }
-        let (action, by, at, json) = version_of_change(icp, change);
-        versions.push(json!([
+        versions.push(VersionRow(
             id,
-            action.as_str(),
-            by.as_str(),
-            at.millis(),
+            change.action.as_str(),
+            change.by.as_str(),
+            version_at(icp, change).millis(),
             owner,
-            json
-        ]));
+            icp,
+        ));
     }
     sqlx::query(
-        "INSERT INTO icps (id, name, description, lead_provider_criteria, custom_filter_criteria, \
+        "WITH rows AS MATERIALIZED (SELECT value AS r FROM json_each(?)) \
+         INSERT INTO icps (id, name, description, lead_provider_criteria, custom_filter_criteria, \
          crm_filters, leads_per_list, active_until, created_at, updated_at, owner_id, everyone, search_text) \
-         SELECT unhex(r->>0), r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, r->>8, r->>9, r->>10, \
-         r->>11, r->>12 FROM (SELECT value AS r FROM json_each(?)); \
+         SELECT unhex(r->>0), r->>1, r->>2, r->3, r->4, nullif(r->5, 'null'), r->>6, r->>7, r->>8, \
+         r->>9, r->>10, r->>11, r->>12 FROM rows; \
+         WITH rows AS MATERIALIZED (SELECT value AS r FROM json_each(?)) \
          INSERT INTO icp_members (icp_id, user_id, position, created_at) \
-         SELECT unhex(r->>0), r->>1, r->>2, r->>3 FROM (SELECT value AS r FROM json_each(?)); \
+         SELECT unhex(r->>0), r->>1, r->>2, r->>3 FROM rows; \
+         WITH rows AS MATERIALIZED (SELECT value AS r FROM json_each(?)) \
          INSERT INTO icp_versions (icp_id, version, action, by_user, at, owner_id, icp) \
          SELECT unhex(r->>0), (SELECT coalesce(max(v.version), 0) + 1 FROM icp_versions v \
-         WHERE v.icp_id = unhex(r->>0)), r->>1, r->>2, r->>3, r->>4, r->>5 \
-         FROM (SELECT value AS r FROM json_each(?))",
+         WHERE v.icp_id = unhex(r->>0)), r->>1, r->>2, r->>3, r->>4, r->5 FROM rows",
     )
-    .bind(Value::Array(rows).to_string())
-    .bind(Value::Array(members).to_string())
-    .bind(Value::Array(versions).to_string())
+    .bind(json_text(&rows)?)
+    .bind(json_text(&members)?)
+    .bind(json_text(&versions)?)
     .execute(&mut *conn)
     .await?;
     Ok(())
