@@ -3,15 +3,17 @@
 
 use super::lost_race_is_stale;
 use super::PgStore;
-use crate::domain::Icp;
+use crate::domain::{CrmFilters, CustomFilter, Icp, LeadSource, Timestamp};
 use crate::store::group_commit::{ApplyWrite, IcpWrite, Written};
-use crate::store::history::{version_of_change, versions_of_write, Change, VersionAction};
+use crate::store::history::{version_at, versions_of_write, Change, VersionAction};
 use crate::store::list::{search_text, search_text_of};
 use crate::store::{json_text, StoreError, StoreResult};
 use async_trait::async_trait;
+use serde::Serialize;
 use sqlx::postgres::PgConnection;
 use sqlx::types::Json;
 use sqlx::Postgres;
+use uuid::Uuid;
 
 /// The ICP writes' SQL, run on a connection already inside a transaction (or a savepoint).
 pub(in crate::store) struct PgWrites;
@@ -68,47 +70,70 @@ pub(super) async fn backfill_search_text(pool: &sqlx::PgPool) -> StoreResult<()>
     Ok(())
 }
 
+/// An ICP, its members and its first version as one element of `insert_many`'s JSON array: the
+/// criteria and the version's ICP nested as JSON (read as `jsonb` columns), not as strings holding
+/// JSON, which Postgres would have to unescape and parse again.
+#[derive(Serialize)]
+struct InsertRow<'a> {
+    id: Uuid,
+    name: &'a str,
+    description: Option<&'a str>,
+    lead_provider_criteria: &'a [LeadSource],
+    custom_filter_criteria: &'a [CustomFilter],
+    crm_filters: Option<&'a CrmFilters>,
+    leads_per_list: u16,
+    active_until: Option<Timestamp>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    owner_id: Option<&'a str>,
+    everyone: bool,
+    search_text: String,
+    members: Vec<&'a str>,
+    action: &'static str,
+    by_user: &'a str,
+    at: Timestamp,
+    icp: &'a Icp,
+}
+
 /// Inserts ICPs (one, an import's, or a batch's), their members and first versions in one
 /// statement, whatever their number: the rows travel as one JSON array (`jsonb_to_recordset`).
 /// One round trip for a whole batch.
 async fn insert_many(conn: &mut PgConnection, icps: &[(&Icp, &Change)]) -> StoreResult<()> {
-    let mut rows = Vec::with_capacity(icps.len());
-    for (icp, change) in icps {
-        let (action, by, at, json) = version_of_change(icp, change);
-        let members: Vec<&str> = icp.user_ids.iter().map(|user| user.as_str()).collect();
-        rows.push(serde_json::json!({
-            "id": icp.id,
-            "name": icp.name,
-            "description": icp.description,
-            "lead_provider_criteria": json_text(&icp.lead_provider_criteria)?,
-            "custom_filter_criteria": json_text(&icp.custom_filter_criteria)?,
-            "crm_filters": icp.crm_filters.as_ref().map(json_text).transpose()?,
-            "leads_per_list": icp.leads_per_list,
-            "active_until": icp.active_until,
-            "created_at": icp.created_at,
-            "updated_at": icp.updated_at,
-            "owner_id": icp.owner.as_ref().map(|owner| owner.as_str()),
-            "everyone": icp.everyone,
-            "search_text": search_text(icp),
-            "members": members,
-            "action": action.as_str(),
-            "by_user": by.as_str(),
-            "at": at,
-            "icp": json,
-        }));
-    }
+    let rows: Vec<InsertRow> = icps
+        .iter()
+        .map(|(icp, change)| InsertRow {
+            id: icp.id,
+            name: &icp.name,
+            description: icp.description.as_deref(),
+            lead_provider_criteria: &icp.lead_provider_criteria,
+            custom_filter_criteria: &icp.custom_filter_criteria,
+            crm_filters: icp.crm_filters.as_ref(),
+            leads_per_list: icp.leads_per_list,
+            active_until: icp.active_until,
+            created_at: icp.created_at,
+            updated_at: icp.updated_at,
+            owner_id: icp.owner.as_ref().map(|owner| owner.as_str()),
+            everyone: icp.everyone,
+            search_text: search_text(icp),
+            members: icp.user_ids.iter().map(|user| user.as_str()).collect(),
+            action: change.action.as_str(),
+            by_user: change.by.as_str(),
+            at: version_at(icp, change),
+            icp,
+        })
+        .collect();
     sqlx::query(
         "WITH r AS ( \
            SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, name text, description text, \
-           lead_provider_criteria text, custom_filter_criteria text, crm_filters text, \
+           lead_provider_criteria jsonb, custom_filter_criteria jsonb, crm_filters jsonb, \
            leads_per_list integer, active_until timestamptz, created_at timestamptz, \
            updated_at timestamptz, owner_id text, everyone boolean, search_text text, \
-           members jsonb, action text, by_user text, at timestamptz, icp text) \
+           members jsonb, action text, by_user text, at timestamptz, icp jsonb) \
          ), inserted AS ( \
            INSERT INTO icps (id, name, description, lead_provider_criteria, custom_filter_criteria, \
            crm_filters, leads_per_list, active_until, created_at, updated_at, owner_id, everyone, search_text) \
-           SELECT id, name, description, lead_provider_criteria::jsonb, custom_filter_criteria::jsonb, \
-           crm_filters::jsonb, leads_per_list, active_until, created_at, updated_at, owner_id, \
+           SELECT id, name, description, lead_provider_criteria, custom_filter_criteria, \
+           crm_filters, leads_per_list, active_until, created_at, updated_at, owner_id, \
            everyone, search_text FROM r RETURNING id \
          ), members AS ( \
            INSERT INTO icp_members (icp_id, user_id, position, created_at) \
@@ -118,9 +143,9 @@ async fn insert_many(conn: &mut PgConnection, icps: &[(&Icp, &Change)]) -> Store
          ) \
          INSERT INTO icp_versions (icp_id, version, action, by_user, at, owner_id, icp) \
          SELECT r.id, (SELECT coalesce(max(v.version), 0) + 1 FROM icp_versions v WHERE v.icp_id = r.id), \
-         r.action, r.by_user, r.at, r.owner_id, r.icp::jsonb FROM r",
+         r.action, r.by_user, r.at, r.owner_id, r.icp FROM r",
     )
-    .bind(serde_json::Value::Array(rows).to_string())
+    .bind(json_text(&rows)?)
     .execute(&mut *conn)
     .await?;
     Ok(())

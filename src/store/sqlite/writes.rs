@@ -93,7 +93,14 @@ struct MemberRow<'a>(&'a str, &'a str, usize, i64);
 
 /// An `icp_versions` row: ICP id, action, by, at, owner, and the ICP itself nested as JSON.
 #[derive(Serialize)]
-struct VersionRow<'a>(&'a str, &'static str, &'a str, i64, Option<&'a str>, &'a Icp);
+struct VersionRow<'a>(
+    &'a str,
+    &'static str,
+    &'a str,
+    i64,
+    Option<&'a str>,
+    &'a Icp,
+);
 
 /// Inserts ICPs (one, an import's, or a batch's), their members and first versions with three
 /// statements in all, whatever their number: each table's rows travel as one JSON array
