@@ -78,7 +78,7 @@ pub async fn people(
             name: member.user.name,
             email: member.user.email,
         })
-        .partition(|person| person.id == user.to_string());
+        .partition(|person| person.id == user.as_str());
     let me = me.pop().unwrap_or_else(|| super::view::Teammate {
         id: user.to_string(),
         name: user.to_string(),
