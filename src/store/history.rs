@@ -81,12 +81,6 @@ pub(super) fn version_at(icp: &Icp, change: &Change) -> Timestamp {
     }
 }
 
-/// The version `change` makes of `icp` (what an insert records).
-pub(super) fn version_of_change(icp: &Icp, change: &Change) -> VersionRow {
-    let at = version_at(icp, change);
-    (change.action, change.by.clone(), at, icp_json(icp))
-}
-
 /// The versions a write records: a baseline of `previous` (recorded only when the ICP has no
 /// version yet; the SQL checks), then the change's own.
 pub(super) fn versions_of_write(
@@ -104,7 +98,12 @@ pub(super) fn versions_of_write(
             icp_json(previous),
         ));
     }
-    versions.push(version_of_change(icp, change));
+    versions.push((
+        change.action,
+        change.by.clone(),
+        version_at(icp, change),
+        icp_json(icp),
+    ));
     versions
 }
 
