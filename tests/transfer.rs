@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 on_both_databases!(
     an_export_imports_back_as_the_same_icps_in_order,
     a_file_with_a_refused_icp_imports_nothing_and_says_why,
+    a_large_import_stores_every_icp_with_its_first_version,
 );
 
 const ICPS: &str = "/api/v1/entities/icps";
@@ -175,4 +176,43 @@ async fn a_file_with_a_refused_icp_imports_nothing_and_says_why(db: Database) {
     assert_eq!(signed_out.status, StatusCode::SEE_OTHER);
     assert!(location(&signed_out).starts_with("/sign-in?next=%2Ficps%2Fimport"));
     assert_eq!(app.get(&ana, ICPS).await.body, json!([]));
+}
+
+/// 37 ICPs are stored in several multi-row statements (32 + 4 + 1 rows): each one whole.
+async fn a_large_import_stores_every_icp_with_its_first_version(db: Database) {
+    let app = TestApp::start(db).await;
+    let ana = app.caller("ana").await;
+    let cookie = app.session_cookie(&ana).await;
+    let names: Vec<String> = (1..=37).map(|n| format!("Import {n:02}")).collect();
+    let mut bodies: Vec<Value> = names.iter().map(|name| minimal(name)).collect();
+    bodies[36]["description"] = json!("The last one");
+    bodies[36]["leadsPerList"] = json!(250);
+    let imported = app.import(&cookie, &json!(bodies).to_string()).await;
+    assert_eq!(location(&imported), "/icps?imported=37", "{}", imported.body);
+
+    let listed = app.get(&ana, &format!("{ICPS}?limit=100")).await.body;
+    let listed = listed.as_array().expect("a list");
+    let mut stored: Vec<&str> = listed
+        .iter()
+        .map(|icp| icp["name"].as_str().unwrap())
+        .collect();
+    stored.sort_unstable();
+    assert_eq!(stored, names, "every ICP, once");
+    let last = listed
+        .iter()
+        .find(|icp| icp["name"] == "Import 37")
+        .unwrap();
+    assert_eq!(last["description"], "The last one");
+    assert_eq!(last["leadsPerList"], 250);
+    assert_eq!(last["userIds"], json!([ana.id.as_str()]));
+    for icp in [last, &listed[0]] {
+        let id = icp["id"].as_str().unwrap();
+        let one = app.get(&ana, &format!("{ICPS}/{id}")).await;
+        assert_eq!(one.body, *icp);
+        let history = app
+            .visit(&format!("/icps/{id}/history"), Some(&cookie))
+            .await;
+        let html = text(&history);
+        assert!(html.contains("Version 1 · Created by ana"), "{html}");
+    }
 }

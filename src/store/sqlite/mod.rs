@@ -24,8 +24,7 @@ use super::{
 use crate::domain::{Icp, Timestamp, UserId};
 use async_trait::async_trait;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use std::str::FromStr;
 use std::sync::Arc;
@@ -140,22 +139,6 @@ impl SqliteStore {
         };
         self.reads.changed(&touched);
         written
-    }
-
-    async fn write_members(tx: &mut SqliteConnection, icp: &Icp) -> StoreResult<()> {
-        for (position, user) in icp.user_ids.iter().enumerate() {
-            // created_at is the ICP's creation instant, copied so a list page is one index range.
-            sqlx::query(
-                "INSERT INTO icp_members (icp_id, user_id, position, created_at) VALUES (?, ?, ?, ?)",
-            )
-            .bind(icp.id)
-            .bind(user.as_str())
-            .bind(position as i64)
-            .bind(icp.created_at.millis())
-            .execute(&mut *tx)
-            .await?;
-        }
-        Ok(())
     }
 }
 

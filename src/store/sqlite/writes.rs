@@ -1,17 +1,16 @@
 //! The SQL of the ICP writes (insert, update, delete) on SQLite, run by the group-commit writer or
 //! alone. Each records its version in `icp_versions` in the same transaction.
 
-use super::SqliteStore;
-use crate::domain::{CrmFilters, CustomFilter, Icp, LeadSource};
+use crate::domain::Icp;
 use crate::store::group_commit::{ApplyWrite, IcpWrite, Written};
 use crate::store::history::{version_at, versions_of_write, Change, VersionAction};
 use crate::store::list::{search_text, search_text_of};
-use crate::store::{json_text, StoreError, StoreResult};
+use crate::store::{StoreError, StoreResult};
 use async_trait::async_trait;
-use serde::Serialize;
 use sqlx::sqlite::SqliteConnection;
 use sqlx::types::Json;
 use sqlx::Sqlite;
+use std::sync::LazyLock;
 
 /// The ICP writes' SQL, run on a connection already inside a transaction (or a savepoint).
 pub(in crate::store) struct SqliteWrites;
@@ -68,104 +67,125 @@ pub(super) async fn backfill_search_text(pool: &sqlx::SqlitePool) -> StoreResult
     Ok(())
 }
 
-/// An ICP's `icps` row as one JSON array for `json_each`: its criteria nested as JSON (read with
-/// `->`), not as strings holding JSON, which SQLite would have to unescape.
-#[derive(Serialize)]
-struct IcpRow<'a>(
-    &'a str,
-    &'a str,
-    Option<&'a str>,
-    &'a [LeadSource],
-    &'a [CustomFilter],
-    Option<&'a CrmFilters>,
-    u16,
-    Option<i64>,
-    i64,
-    i64,
-    Option<&'a str>,
-    bool,
-    String,
-);
+/// The most rows one `INSERT` takes. A batch's rows go in runs whose lengths are powers of two
+/// (a batch of 23: 16 + 4 + 2 + 1), so each table has six statements to prepare, once per
+/// connection (sqlx caches them), and a batch of N takes about log2(N) statements per table.
+const MOST_ROWS: usize = 32;
 
-/// An `icp_members` row: ICP id, user id, position, created at.
-#[derive(Serialize)]
-struct MemberRow<'a>(&'a str, &'a str, usize, i64);
+/// One `INSERT … VALUES` statement per run length 1, 2, 4 … `MOST_ROWS`.
+struct Inserts([String; 6]);
 
-/// An `icp_versions` row: ICP id, action, by, at, owner, and the ICP itself nested as JSON.
-#[derive(Serialize)]
-struct VersionRow<'a>(
-    &'a str,
-    &'static str,
-    &'a str,
-    i64,
-    Option<&'a str>,
-    &'a Icp,
-);
-
-/// Inserts ICPs (one, an import's, or a batch's), their members and first versions with three
-/// statements in all, whatever their number: each table's rows travel as one JSON array
-/// (`json_each`), each row read once (`MATERIALIZED`: otherwise SQLite would render the row again
-/// for every column it takes from it). Prepared once; one hand-over to the connection's thread
-/// for a whole batch.
-async fn insert_many(conn: &mut SqliteConnection, icps: &[(&Icp, &Change)]) -> StoreResult<()> {
-    let ids: Vec<String> = icps
-        .iter()
-        .map(|(icp, _)| icp.id.simple().to_string())
-        .collect();
-    let (mut rows, mut members, mut versions) = (Vec::new(), Vec::new(), Vec::new());
-    for ((icp, change), id) in icps.iter().zip(&ids) {
-        let owner = icp.owner.as_ref().map(|owner| owner.as_str());
-        rows.push(IcpRow(
-            id,
-            &icp.name,
-            icp.description.as_deref(),
-            &icp.lead_provider_criteria,
-            &icp.custom_filter_criteria,
-            icp.crm_filters.as_ref(),
-            icp.leads_per_list,
-            icp.active_until.map(|t| t.millis()),
-            icp.created_at.millis(),
-            icp.updated_at.millis(),
-            owner,
-            icp.everyone,
-            search_text(icp),
-        ));
-        for (position, user) in icp.user_ids.iter().enumerate() {
-            members.push(MemberRow(
-                id,
-                user.as_str(),
-                position,
-                icp.created_at.millis(),
-            ));
-        }
-        versions.push(VersionRow(
-            id,
-            change.action.as_str(),
-            change.by.as_str(),
-            version_at(icp, change).millis(),
-            owner,
-            icp,
-        ));
+impl Inserts {
+    fn new(head: &str, row: &str) -> Self {
+        Self(std::array::from_fn(|bit| {
+            let rows = vec![row; 1 << bit].join(", ");
+            format!("{head} VALUES {rows}")
+        }))
     }
-    sqlx::query(
-        "WITH rows AS MATERIALIZED (SELECT value AS r FROM json_each(?)) \
-         INSERT INTO icps (id, name, description, lead_provider_criteria, custom_filter_criteria, \
-         crm_filters, leads_per_list, active_until, created_at, updated_at, owner_id, everyone, search_text) \
-         SELECT unhex(r->>0), r->>1, r->>2, r->3, r->4, nullif(r->5, 'null'), r->>6, r->>7, r->>8, \
-         r->>9, r->>10, r->>11, r->>12 FROM rows; \
-         WITH rows AS MATERIALIZED (SELECT value AS r FROM json_each(?)) \
-         INSERT INTO icp_members (icp_id, user_id, position, created_at) \
-         SELECT unhex(r->>0), r->>1, r->>2, r->>3 FROM rows; \
-         WITH rows AS MATERIALIZED (SELECT value AS r FROM json_each(?)) \
-         INSERT INTO icp_versions (icp_id, version, action, by_user, at, owner_id, icp) \
-         SELECT unhex(r->>0), (SELECT coalesce(max(v.version), 0) + 1 FROM icp_versions v \
-         WHERE v.icp_id = unhex(r->>0)), r->>1, r->>2, r->>3, r->>4, r->5 FROM rows",
+
+    /// The statement for a run of `rows` rows (a power of two up to `MOST_ROWS`).
+    fn sql(&self, rows: usize) -> &str {
+        &self.0[rows.trailing_zeros() as usize]
+    }
+}
+
+static ICPS: LazyLock<Inserts> = LazyLock::new(|| {
+    Inserts::new(
+        "INSERT INTO icps (id, name, description, lead_provider_criteria, custom_filter_criteria, \
+         crm_filters, leads_per_list, active_until, created_at, updated_at, owner_id, everyone, search_text)",
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
-    .bind(json_text(&rows)?)
-    .bind(json_text(&members)?)
-    .bind(json_text(&versions)?)
-    .execute(&mut *conn)
-    .await?;
+});
+static MEMBERS: LazyLock<Inserts> = LazyLock::new(|| {
+    Inserts::new(
+        "INSERT INTO icp_members (icp_id, user_id, position, created_at)",
+        "(?, ?, ?, ?)",
+    )
+});
+// A new ICP's first version is 1; a restored one (same id) continues its history.
+static VERSIONS: LazyLock<Inserts> = LazyLock::new(|| {
+    Inserts::new(
+        "INSERT INTO icp_versions (icp_id, version, action, by_user, at, owner_id, icp)",
+        "(?, (SELECT coalesce(max(version), 0) + 1 FROM icp_versions WHERE icp_id = ?), ?, ?, ?, ?, ?)",
+    )
+});
+
+/// `rows` cut into runs of power-of-two lengths, longest first, none longer than `MOST_ROWS`.
+fn runs<T>(mut rows: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        let len = rows.len().min(MOST_ROWS);
+        (len > 0).then(|| {
+            let (run, rest) = rows.split_at(1 << len.ilog2());
+            rows = rest;
+            run
+        })
+    })
+}
+
+/// Inserts the member rows of `icps`: who each is shared with, in order.
+pub(super) async fn insert_members(conn: &mut SqliteConnection, icps: &[&Icp]) -> StoreResult<()> {
+    let members: Vec<(&Icp, usize, &str)> = icps
+        .iter()
+        .flat_map(|icp| {
+            let users = icp.user_ids.iter().enumerate();
+            users.map(move |(position, user)| (*icp, position, user.as_str()))
+        })
+        .collect();
+    for run in runs(&members) {
+        let mut insert = sqlx::query(MEMBERS.sql(run.len()));
+        for &(icp, position, user) in run {
+            // created_at is the ICP's creation instant, copied so a list page is one index range.
+            insert = insert
+                .bind(icp.id)
+                .bind(user)
+                .bind(position as i64)
+                .bind(icp.created_at.millis());
+        }
+        insert.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Inserts ICPs (one, an import's, or a batch's), their members and first versions as bound
+/// multi-row `INSERT`s: the values go straight into the rows, with no JSON for SQLite to parse
+/// and take apart on the writer's thread, and one hand-over to the connection's thread per run.
+async fn insert_many(conn: &mut SqliteConnection, icps: &[(&Icp, &Change)]) -> StoreResult<()> {
+    for run in runs(icps) {
+        let mut insert = sqlx::query(ICPS.sql(run.len()));
+        for (icp, _) in run {
+            insert = insert
+                .bind(icp.id)
+                .bind(&icp.name)
+                .bind(&icp.description)
+                .bind(Json(&icp.lead_provider_criteria))
+                .bind(Json(&icp.custom_filter_criteria))
+                .bind(icp.crm_filters.as_ref().map(Json))
+                .bind(i64::from(icp.leads_per_list))
+                .bind(icp.active_until.map(|t| t.millis()))
+                .bind(icp.created_at.millis())
+                .bind(icp.updated_at.millis())
+                .bind(icp.owner.as_ref().map(|owner| owner.as_str()))
+                .bind(icp.everyone)
+                .bind(search_text(icp));
+        }
+        insert.execute(&mut *conn).await?;
+    }
+    let only: Vec<&Icp> = icps.iter().map(|(icp, _)| *icp).collect();
+    insert_members(conn, &only).await?;
+    for run in runs(icps) {
+        let mut insert = sqlx::query(VERSIONS.sql(run.len()));
+        for (icp, change) in run {
+            insert = insert
+                .bind(icp.id)
+                .bind(icp.id)
+                .bind(change.action.as_str())
+                .bind(change.by.as_str())
+                .bind(version_at(icp, change).millis())
+                .bind(icp.owner.as_ref().map(|owner| owner.as_str()))
+                .bind(Json(*icp));
+        }
+        insert.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
@@ -220,7 +240,7 @@ impl ApplyWrite for SqliteWrites {
                     .bind(icp.id)
                     .execute(&mut *conn)
                     .await?;
-                SqliteStore::write_members(conn, icp).await?;
+                insert_members(conn, &[icp]).await?;
                 record(conn, icp, Some(previous), change).await?;
                 Ok(Written::Done)
             }
@@ -242,6 +262,40 @@ impl ApplyWrite for SqliteWrites {
                     Some(_) => Err(StoreError::Stale),
                     None => Ok(Written::Deleted(false)),
                 }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{runs, ICPS, MEMBERS, VERSIONS};
+
+    fn lengths(count: usize) -> Vec<usize> {
+        let rows: Vec<usize> = (0..count).collect();
+        let cut: Vec<&[usize]> = runs(&rows).collect();
+        // Every row once, in order.
+        assert_eq!(cut.concat(), rows);
+        cut.iter().map(|run| run.len()).collect()
+    }
+
+    #[test]
+    fn a_batch_goes_in_power_of_two_runs_longest_first() {
+        assert_eq!(lengths(0), Vec::<usize>::new());
+        assert_eq!(lengths(1), [1]);
+        assert_eq!(lengths(23), [16, 4, 2, 1]);
+        assert_eq!(lengths(32), [32]);
+        assert_eq!(lengths(100), [32, 32, 32, 4]);
+        assert_eq!(lengths(256), [32; 8]);
+    }
+
+    #[test]
+    fn each_statement_has_its_run_length_of_rows() {
+        for (inserts, per_row) in [(&*ICPS, 13), (&*MEMBERS, 4), (&*VERSIONS, 7)] {
+            for rows in [1, 2, 4, 8, 16, 32] {
+                let sql = inserts.sql(rows);
+                assert_eq!(sql.matches('?').count(), rows * per_row, "{sql}");
+                assert!(sql.starts_with("INSERT INTO icp"), "{sql}");
             }
         }
     }
