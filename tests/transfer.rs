@@ -188,7 +188,12 @@ async fn a_large_import_stores_every_icp_with_its_first_version(db: Database) {
     bodies[36]["description"] = json!("The last one");
     bodies[36]["leadsPerList"] = json!(250);
     let imported = app.import(&cookie, &json!(bodies).to_string()).await;
-    assert_eq!(location(&imported), "/icps?imported=37", "{}", imported.body);
+    assert_eq!(
+        location(&imported),
+        "/icps?imported=37",
+        "{}",
+        imported.body
+    );
 
     let listed = app.get(&ana, &format!("{ICPS}?limit=100")).await.body;
     let listed = listed.as_array().expect("a list");
