@@ -7,7 +7,8 @@ use crate::store::history::{version_at, versions_of_write, Change, VersionAction
 use crate::store::list::{search_text, search_text_of};
 use crate::store::{StoreError, StoreResult};
 use async_trait::async_trait;
-use sqlx::sqlite::SqliteConnection;
+use sqlx::query::Query;
+use sqlx::sqlite::{SqliteArguments, SqliteConnection};
 use sqlx::types::Json;
 use sqlx::Sqlite;
 use std::sync::LazyLock;
@@ -122,6 +123,29 @@ fn runs<T>(mut rows: &[T]) -> impl Iterator<Item = &[T]> {
     })
 }
 
+/// Binds `icp`'s `icps` columns in the table's order (as `ICPS` lists them): id, name,
+/// description, the criteria, leads per list, active until, created at, updated at, owner,
+/// everyone, search text.
+fn bind_columns<'q>(
+    query: Query<'q, Sqlite, SqliteArguments<'q>>,
+    icp: &'q Icp,
+) -> Query<'q, Sqlite, SqliteArguments<'q>> {
+    query
+        .bind(icp.id)
+        .bind(&icp.name)
+        .bind(&icp.description)
+        .bind(Json(&icp.lead_provider_criteria))
+        .bind(Json(&icp.custom_filter_criteria))
+        .bind(icp.crm_filters.as_ref().map(Json))
+        .bind(i64::from(icp.leads_per_list))
+        .bind(icp.active_until.map(|t| t.millis()))
+        .bind(icp.created_at.millis())
+        .bind(icp.updated_at.millis())
+        .bind(icp.owner.as_ref().map(|owner| owner.as_str()))
+        .bind(icp.everyone)
+        .bind(search_text(icp))
+}
+
 /// Inserts the member rows of `icps`: who each is shared with, in order.
 pub(super) async fn insert_members(conn: &mut SqliteConnection, icps: &[&Icp]) -> StoreResult<()> {
     let members: Vec<(&Icp, usize, &str)> = icps
@@ -153,20 +177,7 @@ async fn insert_many(conn: &mut SqliteConnection, icps: &[(&Icp, &Change)]) -> S
     for run in runs(icps) {
         let mut insert = sqlx::query(ICPS.sql(run.len()));
         for (icp, _) in run {
-            insert = insert
-                .bind(icp.id)
-                .bind(&icp.name)
-                .bind(&icp.description)
-                .bind(Json(&icp.lead_provider_criteria))
-                .bind(Json(&icp.custom_filter_criteria))
-                .bind(icp.crm_filters.as_ref().map(Json))
-                .bind(i64::from(icp.leads_per_list))
-                .bind(icp.active_until.map(|t| t.millis()))
-                .bind(icp.created_at.millis())
-                .bind(icp.updated_at.millis())
-                .bind(icp.owner.as_ref().map(|owner| owner.as_str()))
-                .bind(icp.everyone)
-                .bind(search_text(icp));
+            insert = bind_columns(insert, icp);
         }
         insert.execute(&mut *conn).await?;
     }
@@ -213,26 +224,17 @@ impl ApplyWrite for SqliteWrites {
                 previous,
                 change,
             } => {
-                let done = sqlx::query(
+                // The columns bound as an insert binds them (?9, created at, is left alone), and
+                // the version the update was made from (?14).
+                let update = sqlx::query(
                     "UPDATE icps SET name = ?2, description = ?3, lead_provider_criteria = ?4, custom_filter_criteria = ?5, \
-                     crm_filters = ?6, leads_per_list = ?7, active_until = ?8, updated_at = ?9, owner_id = ?11, everyone = ?12, search_text = ?13 \
-                     WHERE id = ?1 AND updated_at = ?10",
-                )
-                .bind(icp.id)
-                .bind(&icp.name)
-                .bind(&icp.description)
-                .bind(Json(&icp.lead_provider_criteria))
-                .bind(Json(&icp.custom_filter_criteria))
-                .bind(icp.crm_filters.as_ref().map(Json))
-                .bind(i64::from(icp.leads_per_list))
-                .bind(icp.active_until.map(|t| t.millis()))
-                .bind(icp.updated_at.millis())
-                .bind(previous.updated_at.millis())
-                .bind(icp.owner.as_ref().map(|owner| owner.as_str()))
-                .bind(icp.everyone)
-                .bind(search_text(icp))
-                .execute(&mut *conn)
-                .await?;
+                     crm_filters = ?6, leads_per_list = ?7, active_until = ?8, updated_at = ?10, owner_id = ?11, everyone = ?12, search_text = ?13 \
+                     WHERE id = ?1 AND updated_at = ?14",
+                );
+                let done = bind_columns(update, icp)
+                    .bind(previous.updated_at.millis())
+                    .execute(&mut *conn)
+                    .await?;
                 if done.rows_affected() != 1 {
                     return Err(StoreError::Stale);
                 }
