@@ -147,7 +147,7 @@ fn bind_columns<'q>(
 }
 
 /// Inserts the member rows of `icps`: who each is shared with, in order.
-pub(super) async fn insert_members(conn: &mut SqliteConnection, icps: &[&Icp]) -> StoreResult<()> {
+async fn insert_members(conn: &mut SqliteConnection, icps: &[&Icp]) -> StoreResult<()> {
     let members: Vec<(&Icp, usize, &str)> = icps
         .iter()
         .flat_map(|icp| {
