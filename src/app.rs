@@ -15,6 +15,84 @@ use leptos_router::{
     path, SsrMode,
 };
 
+/// The bundle's two files (`/pkg/NAME.HASH.js`, `/pkg/NAME.HASH.wasm`), named from the build's hash
+/// list (`hash.txt` beside the binary: `js: HASH`, `wasm: HASH`) when file hashing is on.
+fn bundle_paths(options: &LeptosOptions, hashes: &str) -> (String, String) {
+    let hash_of = |kind: &str| {
+        hashes.lines().find_map(|line| {
+            let (name, hash) = line.split_once(':')?;
+            (name.trim() == kind).then(|| format!(".{}", hash.trim()))
+        })
+    };
+    let (name, pkg) = (&options.output_name, &options.site_pkg_dir);
+    let js = hash_of("js").unwrap_or_default();
+    // Unhashed, the WASM keeps wasm-bindgen's `_bg` name unless cargo-leptos named the build.
+    let wasm = hash_of("wasm").unwrap_or_else(|| match option_env!("LEPTOS_OUTPUT_NAME") {
+        Some(_) => String::new(),
+        None => "_bg".to_owned(),
+    });
+    (
+        format!("/{pkg}/{name}{js}.js"),
+        format!("/{pkg}/{name}{wasm}.wasm"),
+    )
+}
+
+/// [`bundle_paths`] of this build, its hash list read once.
+fn bundle_files(options: &LeptosOptions) -> &'static (String, String) {
+    static FILES: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    FILES.get_or_init(|| {
+        let hashes = options.hash_files.then(|| {
+            let exe = std::env::current_exe().ok()?;
+            std::fs::read_to_string(exe.parent()?.join(options.hash_file.as_ref())).ok()
+        });
+        bundle_paths(options, &hashes.flatten().unwrap_or_default())
+    })
+}
+
+/// The two scripts that start the bundle: a classic one, first in the head, fetches and compiles
+/// the WASM (on the browser's compiler threads, while the page is parsed and laid out); the module
+/// one runs once the page is parsed, instantiates that module and hydrates the page's islands.
+/// Where streaming compilation fails the module is fetched by name instead. The marks time each
+/// step for `performance.getEntriesByType("mark")`.
+fn island_scripts(js: &str, wasm: &str) -> (String, String) {
+    let compile = format!(
+        "window.__icpWasm = WebAssembly.compileStreaming \
+         ? WebAssembly.compileStreaming(fetch({wasm:?})).catch(() => {wasm:?}) : {wasm:?};"
+    );
+    let hydrate = format!(
+        "import init, * as bundle from {js:?};\n\
+         performance.mark(\"bundle-evaluated\");\n\
+         await init({{ module_or_path: await window.__icpWasm }});\n\
+         performance.mark(\"bundle-instantiated\");\n\
+         bundle.hydrate();\n\
+         for (const island of document.querySelectorAll(\"leptos-island\")) {{\n\
+           bundle[island.dataset.component]?.(island);\n\
+         }}\n\
+         performance.mark(\"islands-hydrated\");"
+    );
+    (compile, hydrate)
+}
+
+/// Leptos's `HydrationScripts` for islands, but without waiting: its script waits for the browser
+/// to be idle after the first paint, and only then fetches and compiles the WASM (measured: the
+/// builder hydrated ~30 ms later on a cold load, BENCHMARKS.md).
+#[component]
+fn IslandScripts(options: LeptosOptions) -> impl IntoView {
+    let (js, wasm) = bundle_files(&options);
+    let (compile, hydrate) = island_scripts(js, wasm);
+    let nonce = leptos::nonce::use_nonce();
+    // As `HydrationScripts` does: islands, not the whole page, hydrate.
+    if let Some(context) = Owner::current_shared_context() {
+        context.set_is_hydrating(false);
+    }
+    view! {
+        <script nonce=nonce.clone()>{compile}</script>
+        <script type="module" nonce=nonce>
+            {hydrate}
+        </script>
+    }
+}
+
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -25,10 +103,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 // No favicon to fetch (and no 404 for it in every page's console).
                 <link rel="icon" href="data:," />
+                // First, so that the bundle's download and compilation start before the stylesheet's.
+                <IslandScripts options=options.clone() />
                 // The hashed names from the build's hash.txt when hash-files is on (release).
                 <HashedStylesheet options=options.clone() id="leptos" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -93,5 +172,61 @@ fn NotFound() -> impl IntoView {
         <Title text="Page not found" />
         <h1>"Page not found"</h1>
         <p>"There is no page at this address. " <a href="/icps">"Go to your ICPs"</a></p>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bundle_is_named_by_the_builds_hash_list() {
+        let options = LeptosOptions::builder().output_name("icp-builder").build();
+        let hashes =
+            "js: 43-M7DqPjTaLmA_laGccTw\nwasm: O5HAdHV6r4nNv0gSIHl55g\ncss: s5eBZibxD5Tt4q\n";
+        assert_eq!(
+            bundle_paths(&options, hashes),
+            (
+                "/pkg/icp-builder.43-M7DqPjTaLmA_laGccTw.js".to_owned(),
+                "/pkg/icp-builder.O5HAdHV6r4nNv0gSIHl55g.wasm".to_owned()
+            )
+        );
+        // Unhashed (debug builds, tests): the plain names.
+        let (js, wasm) = bundle_paths(&options, "");
+        assert_eq!(js, "/pkg/icp-builder.js");
+        assert!(
+            wasm == "/pkg/icp-builder.wasm" || wasm == "/pkg/icp-builder_bg.wasm",
+            "{wasm}"
+        );
+    }
+
+    #[test]
+    fn the_scripts_compile_the_wasm_first_then_hydrate_the_islands_with_it() {
+        let (compile, hydrate) = island_scripts("/pkg/a.1.js", "/pkg/a.2.wasm");
+        assert!(
+            compile.contains(r#"WebAssembly.compileStreaming(fetch("/pkg/a.2.wasm"))"#),
+            "{compile}"
+        );
+        assert!(
+            compile.contains(r#".catch(() => "/pkg/a.2.wasm")"#),
+            "{compile}"
+        );
+        assert!(
+            hydrate.starts_with(r#"import init, * as bundle from "/pkg/a.1.js";"#),
+            "{hydrate}"
+        );
+        let order = [
+            "await window.__icpWasm",
+            "bundle.hydrate()",
+            "island.dataset.component",
+        ];
+        let at: Vec<usize> = order
+            .iter()
+            .map(|part| hydrate.find(part).unwrap_or(usize::MAX))
+            .collect();
+        assert!(
+            at.windows(2).all(|w| w[0] < w[1]) && at[2] != usize::MAX,
+            "{hydrate}"
+        );
     }
 }

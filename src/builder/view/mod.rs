@@ -244,6 +244,11 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
         check();
         crate::mark_hydrated();
     });
+    // The browser puts those values back as late as the page's load event, which can come after
+    // hydrating (the bundle starts as soon as the page is parsed), and with no input event: the
+    // form is checked again then.
+    #[cfg(feature = "hydrate")]
+    window_event_listener(leptos::ev::load, move |_| schedule(Due::Now));
     // Back from the saved ICP, the browser may show this page as it was left (its back/forward
     // cache): "Saving…", of an ICP now saved. It is loaded afresh instead. A page left unsaved
     // comes back as it was, with what was typed.
