@@ -424,6 +424,116 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn long_versions_and_replies_keep_their_rows_and_leave_overflow_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("old.db").display());
+        let options = SqliteConnectOptions::from_str(&url)
+            .unwrap()
+            .create_if_missing(true)
+            .foreign_keys(true);
+        let pool = SqlitePool::connect_with(options).await.unwrap();
+        let before = [
+            include_str!("../../../migrations/sqlite/0001_init.sql"),
+            include_str!("../../../migrations/sqlite/0002_member_created_at.sql"),
+            include_str!("../../../migrations/sqlite/0003_workspaces.sql"),
+            include_str!("../../../migrations/sqlite/0004_owners_and_history.sql"),
+            include_str!("../../../migrations/sqlite/0005_share_with_everyone.sql"),
+            include_str!("../../../migrations/sqlite/0006_search_text.sql"),
+            include_str!("../../../migrations/sqlite/0007_idempotency_keys.sql"),
+        ];
+        for migration in before {
+            sqlx::raw_sql(migration).execute(&pool).await.unwrap();
+        }
+        // A row a little longer than the reference example's (its JSON ~900 bytes, ids and times).
+        let icp = format!(r#"{{"name":"{}"}}"#, "x".repeat(1_000));
+        sqlx::query(
+            "INSERT INTO users (id, email, name, password_hash) VALUES ('user_a', 'a@example.com', 'A', 'h'); \
+             INSERT INTO icp_versions (icp_id, version, action, by_user, at, owner_id, icp) VALUES \
+             (x'01', 1, 'created', 'user_a', 1000, 'user_a', ?1), (x'01', 2, 'deleted', 'user_a', 2000, 'user_a', ?1); \
+             INSERT INTO idempotency_keys (user_id, key, request_hash, icp_id, claimed_at, response) VALUES \
+             ('user_a', 'k1', x'aa', x'01', 1000, ?1);",
+        )
+        .bind(&icp)
+        .execute(&pool)
+        .await
+        .unwrap();
+        let overflow = |table: &'static str| {
+            let pool = pool.clone();
+            async move {
+                let sql = "SELECT count(*) FROM dbstat WHERE name = ?1 AND pagetype = 'overflow'";
+                let (pages,): (i64,) = sqlx::query_as(sql)
+                    .bind(table)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                pages
+            }
+        };
+        // Before: each long row took an overflow page of its own.
+        assert_eq!(overflow("icp_versions").await, 2);
+        assert_eq!(overflow("idempotency_keys").await, 1);
+
+        sqlx::raw_sql(include_str!(
+            "../../../migrations/sqlite/0008_rowid_for_long_rows.sql"
+        ))
+        .execute(&pool)
+        .await
+        .unwrap();
+        assert_eq!(overflow("icp_versions").await, 0);
+        assert_eq!(overflow("idempotency_keys").await, 0);
+        let versions: Vec<(Vec<u8>, i64, String, String)> = sqlx::query_as(
+            "SELECT icp_id, version, action, icp FROM icp_versions ORDER BY version",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            versions,
+            vec![
+                (vec![1], 1, "created".into(), icp.clone()),
+                (vec![1], 2, "deleted".into(), icp.clone()),
+            ]
+        );
+        let (response,): (String,) = sqlx::query_as(
+            "SELECT response FROM idempotency_keys WHERE user_id = 'user_a' AND key = 'k1'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(response, icp);
+        // The keys stay unique, the deleted index is back, and a user's keys still go with them.
+        let again = sqlx::query(
+            "INSERT INTO icp_versions (icp_id, version, action, by_user, at, icp) \
+             VALUES (x'01', 2, 'restored', 'user_a', 3000, '{}')",
+        )
+        .execute(&pool)
+        .await;
+        assert!(again.is_err(), "a version number taken twice");
+        let deleted: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+            "EXPLAIN QUERY PLAN SELECT icp_id FROM icp_versions \
+             WHERE owner_id = 'user_a' AND action = 'deleted' ORDER BY at DESC",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        assert!(
+            deleted
+                .iter()
+                .any(|(.., detail)| detail.contains("icp_versions_deleted")),
+            "{deleted:?}"
+        );
+        sqlx::query("DELETE FROM users WHERE id = 'user_a'")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let (keys,): (i64,) = sqlx::query_as("SELECT count(*) FROM idempotency_keys")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(keys, 0);
+    }
+
+    #[tokio::test]
     async fn a_list_page_and_the_count_are_ranges_of_one_index_without_a_sort() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("plan.db").display());
