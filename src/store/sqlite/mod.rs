@@ -351,6 +351,19 @@ impl Store for SqliteStore {
     }
 }
 
+/// A new database file with foreign keys on and no migrations run, for tests that build an older
+/// schema on it and migrate it; the file goes with the directory.
+#[cfg(test)]
+async fn empty_database() -> (tempfile::TempDir, SqlitePool) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("old.db").display());
+    let options = SqliteConnectOptions::from_str(&url)
+        .unwrap()
+        .create_if_missing(true)
+        .foreign_keys(true);
+    (dir, SqlitePool::connect_with(options).await.unwrap())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,13 +383,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_membership_migration_copies_each_icps_creation_instant() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("old.db").display());
-        let options = SqliteConnectOptions::from_str(&url)
-            .unwrap()
-            .create_if_missing(true)
-            .foreign_keys(true);
-        let pool = SqlitePool::connect_with(options).await.unwrap();
+        let (_dir, pool) = empty_database().await;
         sqlx::raw_sql(include_str!("../../../migrations/sqlite/0001_init.sql"))
             .execute(&pool)
             .await
@@ -425,13 +432,7 @@ mod tests {
 
     #[tokio::test]
     async fn long_versions_and_replies_keep_their_rows_and_leave_overflow_pages() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("old.db").display());
-        let options = SqliteConnectOptions::from_str(&url)
-            .unwrap()
-            .create_if_missing(true)
-            .foreign_keys(true);
-        let pool = SqlitePool::connect_with(options).await.unwrap();
+        let (_dir, pool) = empty_database().await;
         let before = [
             include_str!("../../../migrations/sqlite/0001_init.sql"),
             include_str!("../../../migrations/sqlite/0002_member_created_at.sql"),

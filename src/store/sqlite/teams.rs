@@ -318,19 +318,10 @@ impl Teams for SqliteStore {
 
 #[cfg(test)]
 mod tests {
-    use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
-    use std::str::FromStr;
-
     /// A database with the schema and data as they were before workspaces, then migrated.
     #[tokio::test]
     async fn people_who_share_icps_end_up_in_one_workspace() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("old.db").display());
-        let options = SqliteConnectOptions::from_str(&url)
-            .unwrap()
-            .create_if_missing(true)
-            .foreign_keys(true);
-        let pool = SqlitePool::connect_with(options).await.unwrap();
+        let (_dir, pool) = super::super::empty_database().await;
         for sql in [
             include_str!("../../../migrations/sqlite/0001_init.sql"),
             include_str!("../../../migrations/sqlite/0002_member_created_at.sql"),
