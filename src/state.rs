@@ -44,6 +44,11 @@ pub struct Config {
     /// Where Prometheus metrics are served, e.g. 127.0.0.1:9464 (keep it private). Unset: none.
     #[arg(long, env = "METRICS_ADDR")]
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// Mebibytes all in-memory caches (ICPs, list pages, API tokens' owners) may hold together,
+    /// weighed by what each entry takes; 0 turns them off.
+    #[arg(long, env = "CACHE_MIB", default_value_t = 64,
+          value_parser = clap::value_parser!(u16).range(0..=16384))]
+    pub cache_mib: u16,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -60,6 +65,7 @@ impl Default for Config {
             request_timeout: 30,
             log_format: LogFormat::Text,
             metrics_addr: None,
+            cache_mib: 64,
         }
     }
 }
@@ -75,6 +81,10 @@ fn public_url(raw: &str) -> Result<url::Url, String> {
 impl Config {
     pub fn request_timeout(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.request_timeout)
+    }
+
+    pub fn cache_bytes(&self) -> usize {
+        usize::from(self.cache_mib) * 1024 * 1024
     }
 
     pub fn secure_cookies(&self) -> bool {

@@ -110,6 +110,12 @@ async fn json_logs_and_metrics_tell_what_happened_and_no_secret() {
     )
     .await;
     assert_eq!(refused.status, 401);
+    // Made-up methods: each would be a new series kept forever if it became a label.
+    for i in 0..40 {
+        let odd = format!("X{i} /icps HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+        let answer = send(server.address, odd.into_bytes()).await;
+        assert!(answer.status >= 400, "X{i}: {}", answer.status);
+    }
 
     // The metrics, on their own address.
     let log = server.log();
@@ -152,6 +158,14 @@ async fn json_logs_and_metrics_tell_what_happened_and_no_secret() {
         ("status", "401"),
     ];
     assert_eq!(value("http_requests_total", &unauthorized), Some(1.0));
+    assert!(!metrics.contains("method=\"X"), "{metrics}");
+    let odd_series = metrics
+        .lines()
+        .filter(|line| {
+            line.starts_with("http_requests_total{") && line.contains("method=\"other\"")
+        })
+        .count();
+    assert!((1..=2).contains(&odd_series), "{metrics}");
     assert_eq!(
         value("http_request_duration_seconds_count", &created),
         Some(2.0)

@@ -9,18 +9,36 @@ use crate::domain::UserId;
 use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// How long a token's owner is trusted without asking the database again.
 pub const TOKEN_TTL: Duration = Duration::from_secs(1);
 
+/// The bytes every in-memory cache of the process may hold together, unless `set_budget` says
+/// otherwise (`CACHE_BYTES`): ICPs take 1/2, list pages 7/16, token owners 1/16.
+pub const DEFAULT_BUDGET: usize = 64 * 1024 * 1024;
+static BUDGET: AtomicUsize = AtomicUsize::new(DEFAULT_BUDGET);
+
+/// Sets the bytes all caches made from now on share (the server does it once, before its store).
+pub fn set_budget(bytes: usize) {
+    BUDGET.store(bytes, Ordering::SeqCst);
+}
+
+/// `sixteenths` of the caches' budget, in bytes.
+pub fn share(sixteenths: usize) -> usize {
+    BUDGET.load(Ordering::SeqCst) / 16 * sixteenths
+}
+
 /// Who each API token belongs to, by the token's hash.
 pub struct TokenOwners(Memo<Vec<u8>, UserId>);
 
 impl Default for TokenOwners {
     fn default() -> Self {
-        Self(Memo::new(Some(TOKEN_TTL), 10_000))
+        // A hash (32 bytes), an id (~30) and the map's own share of an entry.
+        let weigh = |hash: &Vec<u8>, owner: &UserId| hash.len() + owner.as_str().len() + 96;
+        Self(Memo::new(Some(TOKEN_TTL), share(1), weigh))
     }
 }
 
@@ -42,29 +60,38 @@ impl TokenOwners {
     }
 }
 
+/// Answers remembered by key, weighed in bytes: at most `max_bytes` together.
 pub struct Memo<K, V> {
     inner: Mutex<Inner<K, V>>,
     /// `None`: valid until forgotten.
     pub(super) ttl: Option<Duration>,
-    /// Entries kept at most; past it, the expired ones go, and if none has, all of them.
-    capacity: usize,
+    /// Bytes kept at most, as `weigh` counts them; past it, the expired entries go, and if that is
+    /// not enough, all of them. An entry weighing more than an eighth of it is not kept at all.
+    max_bytes: usize,
+    /// What an entry costs in memory (its key and value, and the map's share), in bytes.
+    weigh: fn(&K, &V) -> usize,
 }
 
 struct Inner<K, V> {
-    entries: HashMap<K, (V, Instant)>,
+    /// Each entry with its weight and when it was read.
+    entries: HashMap<K, (V, usize, Instant)>,
+    /// The sum of the entries' weights.
+    bytes: usize,
     /// Bumped by every `forget_all`: a read that started before one does not store its answer.
     generation: u64,
 }
 
 impl<K: Eq + Hash + Clone, V: Clone> Memo<K, V> {
-    pub fn new(ttl: Option<Duration>, capacity: usize) -> Self {
+    pub fn new(ttl: Option<Duration>, max_bytes: usize, weigh: fn(&K, &V) -> usize) -> Self {
         Self {
             inner: Mutex::new(Inner {
                 entries: HashMap::new(),
+                bytes: 0,
                 generation: 0,
             }),
             ttl,
-            capacity,
+            max_bytes,
+            weigh,
         }
     }
 
@@ -77,7 +104,7 @@ impl<K: Eq + Hash + Clone, V: Clone> Memo<K, V> {
         let now = Instant::now();
         let generation = {
             let inner = self.lock();
-            if let Some((value, at)) = inner.entries.get(key) {
+            if let Some((value, _, at)) = inner.entries.get(key) {
                 if self.fresh(*at, now) {
                     return Ok(Some(value.clone()));
                 }
@@ -86,18 +113,30 @@ impl<K: Eq + Hash + Clone, V: Clone> Memo<K, V> {
         };
         let found = fetch.await?;
         if let Some(value) = &found {
+            let weight = (self.weigh)(key, value);
             let mut inner = self.lock();
-            if inner.generation == generation {
-                if inner.entries.len() >= self.capacity {
-                    inner.entries.retain(|_, (_, at)| self.fresh(*at, now));
-                    if inner.entries.len() >= self.capacity {
+            if inner.generation == generation && weight <= self.max_bytes / 8 {
+                if inner.bytes + weight > self.max_bytes {
+                    inner.entries.retain(|_, (_, _, at)| self.fresh(*at, now));
+                    inner.bytes = inner.entries.values().map(|(_, w, _)| w).sum();
+                    if inner.bytes + weight > self.max_bytes {
                         inner.entries.clear();
+                        inner.bytes = 0;
                     }
                 }
-                inner.entries.insert(key.clone(), (value.clone(), now));
+                let old = inner
+                    .entries
+                    .insert(key.clone(), (value.clone(), weight, now));
+                inner.bytes += weight;
+                inner.bytes -= old.map_or(0, |(_, w, _)| w);
             }
         }
         Ok(found)
+    }
+
+    /// The bytes held now, as the entries were weighed.
+    pub fn bytes(&self) -> usize {
+        self.lock().bytes
     }
 
     /// After a change to these keys' values (and to nothing else remembered).
@@ -107,7 +146,9 @@ impl<K: Eq + Hash + Clone, V: Clone> Memo<K, V> {
     {
         let mut inner = self.lock();
         for key in keys {
-            inner.entries.remove(key);
+            if let Some((_, weight, _)) = inner.entries.remove(key) {
+                inner.bytes -= weight;
+            }
         }
         inner.generation += 1;
     }
@@ -116,6 +157,7 @@ impl<K: Eq + Hash + Clone, V: Clone> Memo<K, V> {
     pub fn forget_all(&self) {
         let mut inner = self.lock();
         inner.entries.clear();
+        inner.bytes = 0;
         inner.generation += 1;
     }
 
@@ -151,7 +193,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_found_value_is_fetched_once_until_forgotten() {
-        let (memo, calls) = (Memo::new(None, 10), AtomicUsize::new(0));
+        let (memo, calls) = (Memo::new(None, 800, weigh), AtomicUsize::new(0));
         assert_eq!(ask(&memo, 1, Some(10), &calls).await, Some(10));
         assert_eq!(ask(&memo, 1, Some(11), &calls).await, Some(10));
         assert_eq!(calls.load(Ordering::SeqCst), 1);
@@ -163,7 +205,7 @@ mod tests {
 
     #[tokio::test]
     async fn missing_values_are_always_fetched() {
-        let (memo, calls) = (Memo::new(None, 10), AtomicUsize::new(0));
+        let (memo, calls) = (Memo::new(None, 800, weigh), AtomicUsize::new(0));
         assert_eq!(ask(&memo, 1, None, &calls).await, None);
         assert_eq!(ask(&memo, 1, Some(2), &calls).await, Some(2));
         assert_eq!(calls.load(Ordering::SeqCst), 2);
@@ -171,7 +213,10 @@ mod tests {
 
     #[tokio::test]
     async fn values_expire_after_their_ttl() {
-        let (memo, calls) = (Memo::new(Some(Duration::ZERO), 10), AtomicUsize::new(0));
+        let (memo, calls) = (
+            Memo::new(Some(Duration::ZERO), 800, weigh),
+            AtomicUsize::new(0),
+        );
         ask(&memo, 1, Some(1), &calls).await;
         assert_eq!(ask(&memo, 1, Some(2), &calls).await, Some(2));
         assert_eq!(calls.load(Ordering::SeqCst), 2);
@@ -179,7 +224,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_answer_read_before_a_change_is_not_kept() {
-        let memo = Memo::new(None, 10);
+        let memo = Memo::new(None, 800, weigh);
         let found = memo
             .get_or_fetch(&1, async {
                 // The row changes while it is being read.
@@ -194,13 +239,35 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 
+    /// Each entry weighs as much as its value says.
+    fn weigh(_: &u32, value: &u32) -> usize {
+        *value as usize
+    }
+
     #[tokio::test]
-    async fn it_stays_bounded() {
-        let (memo, calls) = (Memo::new(None, 100), AtomicUsize::new(0));
+    async fn it_stays_within_its_bytes() {
+        let (memo, calls) = (Memo::new(None, 1_000, weigh), AtomicUsize::new(0));
         for key in 0..=100 {
-            ask(&memo, key, Some(key), &calls).await;
+            ask(&memo, key, Some(100 + key % 10), &calls).await;
+            assert!(memo.bytes() <= 1_000, "{} bytes", memo.bytes());
+            let held: usize = memo.lock().entries.values().map(|(_, w, _)| w).sum();
+            assert_eq!(held, memo.bytes());
         }
-        assert!(memo.lock().entries.len() <= 100);
         assert_eq!(ask(&memo, 100, None, &calls).await, Some(100));
+        let before = memo.bytes();
+        memo.forget([&100]);
+        assert_eq!(memo.bytes(), before - 100);
+        memo.forget_all();
+        assert_eq!(memo.bytes(), 0);
+    }
+
+    #[tokio::test]
+    async fn an_entry_too_big_for_its_share_is_not_kept() {
+        let (memo, calls) = (Memo::new(None, 1_000, weigh), AtomicUsize::new(0));
+        assert_eq!(ask(&memo, 1, Some(126), &calls).await, Some(126));
+        assert_eq!(ask(&memo, 1, Some(127), &calls).await, Some(127));
+        assert_eq!(memo.bytes(), 0);
+        assert_eq!(ask(&memo, 2, Some(125), &calls).await, Some(125));
+        assert_eq!(memo.bytes(), 125);
     }
 }

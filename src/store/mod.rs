@@ -15,6 +15,7 @@ pub use group_commit::WriteMode;
 pub use history::{Change, Version, VersionAction};
 pub use idempotency::{Claim, Idempotency, KeyUse};
 pub use list::{fold, ListFilter};
+pub use memo::set_budget as set_cache_budget;
 pub use ops::{backup, readiness, BackupError};
 pub use postgres::PgStore;
 pub use reads::{Page, PageKey, ReadCache, Shown};

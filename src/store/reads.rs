@@ -15,7 +15,7 @@
 //! dies without a word.
 
 use super::list::ListFilter;
-use super::memo::Memo;
+use super::memo::{share, Memo};
 use super::{ListCursor, StoreError, StoreResult};
 use crate::domain::{Icp, UserId};
 use std::future::Future;
@@ -24,13 +24,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use uuid::Uuid;
 
-/// ICPs remembered at most (about 1–2 KB each).
-const ICPS: usize = 4_096;
 /// How long a remembered read is trusted when changes arrive as notifications (Postgres): as long
 /// as an API token's owner (`memo::TOKEN_TTL`).
 const HEARD_TTL: Duration = super::memo::TOKEN_TTL;
-/// List pages remembered at most (up to 101 ICPs each).
-const PAGES: usize = 32;
 
 /// A list page's question: whose ICPs, which filter, from where, how many.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -82,6 +78,58 @@ fn json_once<'a, T: serde::Serialize + ?Sized>(
     Ok(cell.get_or_init(|| json.into()))
 }
 
+/// What a remembered ICP costs in memory: its typed fields, about its JSON text's length; the JSON
+/// text once shown (made then, so counted ahead); and the trees of its provider-specific filters,
+/// many times their text (a number's 2 bytes of text are a 32-byte `Value`, more in a map).
+fn icp_bytes(icp: &Icp) -> usize {
+    let text = json_len(icp);
+    let trees: usize = icp
+        .lead_provider_criteria
+        .iter()
+        .flat_map(|source| source.filters.other.iter())
+        .map(|(key, value)| entry_bytes(key) + value_bytes(value))
+        .sum();
+    size_of::<Icp>() + 2 * text + trees
+}
+
+/// A JSON value's bytes in memory, its own slot included. Bodies are read at most 128 levels
+/// deep (serde_json's limit), so the recursion is bounded.
+fn value_bytes(value: &serde_json::Value) -> usize {
+    use serde_json::Value;
+    size_of::<Value>()
+        + match value {
+            Value::String(text) => text.capacity(),
+            Value::Array(items) => items.iter().map(value_bytes).sum(),
+            Value::Object(map) => map
+                .iter()
+                .map(|(key, value)| entry_bytes(key) + value_bytes(value))
+                .sum(),
+            _ => 0,
+        }
+}
+
+/// An object entry's bytes besides its value: the key, its slot, the hash and the index.
+fn entry_bytes(key: &str) -> usize {
+    key.len() + size_of::<String>() + 3 * size_of::<usize>()
+}
+
+/// The length of `value`'s JSON text, counted without writing it.
+fn json_len<T: serde::Serialize>(value: &T) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Writing to a counter does not fail; a value that cannot be written is not kept for long.
+    serde_json::to_writer(&mut count, value).map_or(usize::MAX / 2, |()| count.0)
+}
+
 pub struct ReadCache {
     icps: Memo<Uuid, Arc<Shown>>,
     pages: Memo<PageKey, Arc<Page>>,
@@ -106,10 +154,20 @@ impl ReadCache {
 
     fn new(ttl: Option<Duration>) -> Self {
         Self {
-            icps: Memo::new(ttl, ICPS),
-            pages: Memo::new(ttl, PAGES),
+            // Half of the caches' budget (`memo::share`) for ICPs, 7/16 for list pages.
+            icps: Memo::new(ttl, share(8), |_, shown| icp_bytes(&shown.icp)),
+            pages: Memo::new(ttl, share(7), |key, page| {
+                size_of::<PageKey>()
+                    + key.filter.words.iter().map(|w| w.len() + 24).sum::<usize>()
+                    + page.icps.iter().map(icp_bytes).sum::<usize>()
+            }),
             live: AtomicBool::new(false),
         }
+    }
+
+    /// The bytes remembered now: ICPs, list pages.
+    pub fn bytes(&self) -> (usize, usize) {
+        (self.icps.bytes(), self.pages.bytes())
     }
 
     /// Whether reads are remembered now (every change to the database is heard).
@@ -324,6 +382,32 @@ mod tests {
         assert_eq!(read(&reads, id, "first", &calls).await, "first");
         assert_eq!(read(&reads, id, "second", &calls).await, "second");
         assert!(ReadCache::waiting().icps.ttl.is_some() && ReadCache::live().icps.ttl.is_none());
+    }
+
+    #[tokio::test]
+    async fn big_provider_filters_weigh_what_they_hold_and_the_caches_stay_in_budget() {
+        let mut big = icp("big");
+        let numbers: Vec<u32> = (0..20_000).collect();
+        let text = serde_json::to_string(&numbers).unwrap().len();
+        big.lead_provider_criteria = vec![serde_json::from_value(serde_json::json!({
+            "provider": "baseProvider", "filters": {"scores": numbers}
+        }))
+        .unwrap()];
+        // 20,000 numbers: ~110 KB of text, at least 640 KB as values.
+        assert!(icp_bytes(&big) > 20_000 * size_of::<serde_json::Value>());
+        assert!(icp_bytes(&big) > 5 * text);
+
+        let reads = ReadCache::live();
+        for limit in 1..=100 {
+            let page_of = vec![big.clone(); 2];
+            reads
+                .page(&key(limit, None), async { Ok(page_of) })
+                .await
+                .unwrap();
+            let (icps, pages) = reads.bytes();
+            assert!(icps <= share(8) && pages <= share(7), "{icps} + {pages}");
+        }
+        assert!(reads.bytes().1 > 0, "pages that fit are kept");
     }
 
     #[tokio::test]

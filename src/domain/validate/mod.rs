@@ -107,6 +107,8 @@ impl Text {
 #[derive(Default)]
 struct Check {
     errors: Vec<FieldError>,
+    /// The bytes of `errors`' paths and messages so far (see `ERRORS_BYTES`).
+    errors_bytes: usize,
 }
 
 fn kind(value: &Value) -> &'static str {
@@ -130,6 +132,8 @@ fn quoted_list(allowed: &[&str]) -> String {
 
 /// The NUL character: Postgres text and jsonb cannot hold it, so no database is given one.
 const NUL: char = '\u{0}';
+const NUL_IN_TEXT: &str = "Must not contain the NUL character (\\u0000)";
+const NUL_IN_KEY: &str = "Keys must not contain the NUL character (\\u0000)";
 
 /// Whether any string or object key in `value` holds a NUL: the usual answer, no, costs no path.
 #[cfg(feature = "ssr")]
@@ -151,43 +155,130 @@ fn has_nul(value: &Value) -> bool {
     false
 }
 
+/// One step down into a body, borrowed from it: a path is made of these only for a NUL found.
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Index(usize),
+    Key(&'a str),
+}
+
+/// The values left to visit in one array or object of the body.
+enum Children<'a> {
+    Items(std::iter::Enumerate<std::slice::Iter<'a, Value>>),
+    Entries(serde_json::map::Iter<'a>),
+}
+
+impl<'a> Iterator for Children<'a> {
+    type Item = (Step<'a>, &'a Value);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Children::Items(items) => items.next().map(|(i, v)| (Step::Index(i), v)),
+            Children::Entries(entries) => entries.next().map(|(k, v)| (Step::Key(k), v)),
+        }
+    }
+}
+
+/// The path of `trail` followed by `last`, made when a problem is found there.
+fn path_of(trail: &[Step], last: Step) -> Path {
+    let segment = |step: &Step| match *step {
+        Step::Index(i) => PathSegment::Index(i),
+        Step::Key(key) => PathSegment::Key(key.to_owned()),
+    };
+    Path(trail.iter().chain([&last]).map(segment).collect())
+}
+
+/// Problems reported for one body at most, counted in bytes of their paths and messages: past it
+/// the list ends with one line saying so. A body can hold a problem per value (a NUL in each of
+/// 24,000 strings under one long key), and each problem's path would copy that key.
+const ERRORS_BYTES: usize = 64 * 1024;
+
 impl Check {
     /// Refuses a NUL in any string or object key of `body`, wherever it is (provider-specific
-    /// filters included), at its path. Walks with its own stack, so any depth is safe.
+    /// filters included), at its path. Walks with its own stack, so any depth is safe, and holds
+    /// only the steps down to the current value (borrowed): a path is made for a NUL found, never
+    /// for the values passed.
     fn no_nul(&mut self, body: &Value) {
         // The same answer either way; on the server, where bodies come by the thousand, a body
-        // without a NUL (nearly all) is passed without making a path for every value (~5% of a
-        // create's instructions). The browser checks one form at a time and keeps its bundle
-        // within its size budget (BENCHMARKS.md: the whole walk twice came to 441 B gzip).
+        // without a NUL (nearly all) is passed without the walk below (~5% of a create's
+        // instructions).
         #[cfg(feature = "ssr")]
         if !has_nul(body) {
             return;
         }
-        let mut pending = vec![(body, Path::root())];
-        while let Some((value, path)) = pending.pop() {
+        let mut trail: Vec<Step> = Vec::new();
+        let mut open: Vec<Children> = Vec::new();
+        if let Value::String(text) = body {
+            if text.contains(NUL) {
+                self.fail(&Path::root(), NUL_IN_TEXT);
+            }
+        }
+        self.open(body, &trail, &mut open);
+        // `trail` holds the steps to the innermost open array or object: one fewer than `open`.
+        while let Some(children) = open.last_mut() {
+            let Some((step, value)) = children.next() else {
+                open.pop();
+                trail.pop();
+                continue;
+            };
             match value {
                 Value::String(text) if text.contains(NUL) => {
-                    self.fail(&path, "Must not contain the NUL character (\\u0000)");
+                    self.fail(&path_of(&trail, step), NUL_IN_TEXT);
                 }
-                Value::Array(items) => {
-                    pending.extend(items.iter().enumerate().rev().map(|(i, v)| (v, path.at(i))));
-                }
-                Value::Object(map) => {
-                    for (key, _) in map.iter().filter(|(key, _)| key.contains(NUL)) {
-                        self.fail(
-                            &path.key(key),
-                            "Keys must not contain the NUL character (\\u0000)",
-                        );
-                    }
-                    pending.extend(map.iter().rev().map(|(k, v)| (v, path.key(k))));
+                Value::Array(_) | Value::Object(_) => {
+                    trail.push(step);
+                    self.open(value, &trail, &mut open);
                 }
                 _ => {}
+            }
+            if self.full() {
+                return;
             }
         }
     }
 
+    /// Starts visiting the array or object `value` (at `trail`), refusing its keys with a NUL.
+    fn open<'a>(&mut self, value: &'a Value, trail: &[Step<'a>], open: &mut Vec<Children<'a>>) {
+        match value {
+            Value::Array(items) => open.push(Children::Items(items.iter().enumerate())),
+            Value::Object(map) => {
+                for key in map.keys().filter(|key| key.contains(NUL)) {
+                    self.fail(&path_of(trail, Step::Key(key)), NUL_IN_KEY);
+                }
+                open.push(Children::Entries(map.iter()));
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether the problems found fill their budget (`ERRORS_BYTES`): none is added after.
+    fn full(&self) -> bool {
+        self.errors_bytes >= ERRORS_BYTES
+    }
+
     fn fail(&mut self, path: &Path, message: impl Into<String>) {
-        self.errors.push(FieldError::new(path.0.clone(), message));
+        if self.full() {
+            return;
+        }
+        let message = message.into();
+        let weight = message.len()
+            + path
+                .0
+                .iter()
+                .map(|segment| match segment {
+                    PathSegment::Index(_) => 8,
+                    PathSegment::Key(key) => key.len() + 8,
+                })
+                .sum::<usize>();
+        self.errors_bytes += weight;
+        if self.full() {
+            self.errors.push(FieldError::new(
+                Vec::new(),
+                "Too many problems to list: fix these and send the body again",
+            ));
+        } else {
+            self.errors.push(FieldError::new(path.0.clone(), message));
+        }
     }
 
     fn expected(&mut self, path: &Path, what: &str, value: &Value) {
@@ -546,6 +637,58 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn nuls_under_a_long_key_cost_a_bounded_list_of_problems() {
+        // One 24,000-character key over 24,000 strings with a NUL: each problem's path copies the
+        // key, so the list ends at its byte budget, with a line saying more were not listed.
+        let key = "k".repeat(24_000);
+        let body = json!({
+            "name": "x",
+            "leadProviderCriteria": [{"provider": "baseProvider", "filters": {
+                key.clone(): vec!["\u{0}"; 24_000]
+            }}],
+        });
+        let errors = super::validate_draft(&body).unwrap_err();
+        let bytes: usize = errors
+            .iter()
+            .map(|e| e.message.len() + e.field_key().len())
+            .sum();
+        assert!(bytes < 2 * super::ERRORS_BYTES, "{bytes} bytes of problems");
+        assert_eq!(errors[0].path[3], super::PathSegment::Key(key));
+        assert_eq!(errors[0].path[4], super::PathSegment::Index(0));
+        assert_eq!(
+            errors.last().unwrap().message,
+            "Too many problems to list: fix these and send the body again"
+        );
+    }
+
+    #[test]
+    fn a_nul_deep_down_is_found_at_its_path() {
+        // serde_json reads at most 128 levels: 100 is as deep as a request body gets here.
+        let mut deep = json!(["x", "\u{0}"]);
+        for _ in 0..100 {
+            deep = json!([deep]);
+        }
+        let body = json!({"name": "x", "leadProviderCriteria": [
+            {"provider": "baseProvider", "filters": {"deep": deep}}
+        ]});
+        let errors: Vec<_> = super::validate_draft(&body)
+            .unwrap_err()
+            .into_iter()
+            .filter(|e| e.message == super::NUL_IN_TEXT)
+            .collect();
+        assert_eq!(errors.len(), 1);
+        let mut path = vec![
+            "leadProviderCriteria".into(),
+            0.into(),
+            "filters".into(),
+            "deep".into(),
+        ];
+        path.extend(std::iter::repeat_n(super::PathSegment::Index(0), 100));
+        path.push(super::PathSegment::Index(1));
+        assert_eq!(errors[0].path, path);
     }
 
     #[test]
