@@ -22,6 +22,7 @@ on_both_databases!(
     concurrent_patches_are_not_lost,
     delete_removes_the_icp,
     list_pages_through_newest_first,
+    list_without_a_limit_answers_every_icp,
     body_size_type_and_syntax_are_checked,
     data_survives_a_restart,
     unknown_routes_answer_in_json,
@@ -847,6 +848,42 @@ async fn list_pages_through_newest_first(db: Database) {
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
         assert_eq!(reply.body["error"]["code"], "BAD_REQUEST");
     }
+}
+
+/// The reference's List ICPs "retrieves all ICPs" the caller can access: an integration that
+/// sends neither `limit` nor `cursor` gets every one (read and sent a page at a time), while a
+/// filter or `limit` pages as before.
+async fn list_without_a_limit_answers_every_icp(db: Database) {
+    let app = TestApp::start(db).await;
+    let me = app.caller("ana").await;
+    let other = app.caller("other").await;
+    app.create(&other, &minimal("Not mine")).await;
+    let mut names: Vec<String> = (1..=137).map(|n| format!("ICP {n}")).collect();
+    for name in &names {
+        app.create(&me, &minimal(name)).await;
+    }
+    names.reverse();
+
+    let all = app.get(&me, ICPS).await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert!(all.headers.get("x-next-cursor").is_none());
+    let listed: Vec<&str> = all
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|icp| icp["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, names);
+
+    let filtered = app.get(&me, &format!("{ICPS}?q=icp")).await;
+    assert_eq!(filtered.body.as_array().unwrap().len(), 50);
+    assert!(filtered.headers.get("x-next-cursor").is_some());
+    let limited = app.get(&me, &format!("{ICPS}?limit=100")).await;
+    assert_eq!(limited.body.as_array().unwrap().len(), 100);
+
+    let none = app.caller("nobody").await;
+    assert_eq!(app.get(&none, ICPS).await.body, json!([]));
 }
 
 async fn body_size_type_and_syntax_are_checked(db: Database) {

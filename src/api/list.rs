@@ -19,6 +19,9 @@ pub const MAX_SEARCH_CHARS: usize = 200;
 
 /// The list endpoint's query: `limit`, `cursor` and the filters.
 struct ListQuery {
+    /// Whether `limit` or `cursor` was given: without them (and without filters) the answer is
+    /// every ICP, as the reference's List ICPs defines it.
+    paged: bool,
     limit: u32,
     after: Option<ListCursor>,
     filter: ListFilter,
@@ -32,6 +35,7 @@ fn bad_param(key: &str, message: impl Into<String>) -> FieldError {
 
 fn parse_list_query(query: Option<&str>) -> Result<ListQuery, ApiError> {
     let mut list = ListQuery {
+        paged: false,
         limit: DEFAULT_PAGE,
         after: None,
         filter: ListFilter::default(),
@@ -45,6 +49,7 @@ fn parse_list_query(query: Option<&str>) -> Result<ListQuery, ApiError> {
             continue;
         }
         seen.push(key.to_string());
+        list.paged |= key == "limit" || key == "cursor";
         match &*key {
             "limit" => match value.parse::<u32>() {
                 Ok(limit @ 1..=MAX_PAGE) => list.limit = limit,
@@ -112,13 +117,18 @@ fn parse_list_query(query: Option<&str>) -> Result<ListQuery, ApiError> {
     }
 }
 
-/// Lists the caller's ICPs, newest first, optionally narrowed.
+/// Lists the caller's ICPs, newest first: all of them, or a page at a time, optionally narrowed.
 #[utoipa::path(
     get,
     path = "/api/v1/entities/icps",
     tag = "ICPs",
+    description = "Without `limit`, `cursor` or a filter: every ICP the caller can read, newest first, as \
+        one JSON array (as the reference's List ICPs), read from the database and sent a page at a time. \
+        With `limit` or `cursor` (or a filter): one page, 50 by default, and `x-next-cursor`/`Link` to \
+        the next.",
     params(
-        ("limit" = Option<u32>, Query, description = "Page size, 1–100 (default 50)", minimum = 1, maximum = 100),
+        ("limit" = Option<u32>, Query, description = "Page size, 1–100 (default 50 when paging: a filter or \
+            `cursor` without `limit`)", minimum = 1, maximum = 100),
         ("cursor" = Option<String>, Query, pattern = "^[0-9]{1,14}-[0-9a-fA-F]{32}$", description = "The `x-next-cursor` header of the previous page"),
         ("q" = Option<String>, Query, max_length = 200, description = "Words that must each appear in the name or \
             description, ignoring case and accents (`dach` finds \"DACH Tech\", `munchen` finds \"München\"); \
@@ -128,8 +138,8 @@ fn parse_list_query(query: Option<&str>) -> Result<ListQuery, ApiError> {
         ("sharedWith" = Option<String>, Query, pattern = "^user_[A-Za-z0-9]+$", max_length = 64, description = "Only ICPs also shared with this user id"),
     ),
     responses(
-        (status = 200, description = "ICPs shared with the caller that match the filters, newest first. When \
-            more follow, the `x-next-cursor` header holds the cursor of the next page and `Link` its URL \
+        (status = 200, description = "ICPs shared with the caller that match the filters, newest first: all of \
+            them without `limit`, `cursor` and filters; else a page, and when more follow, the `x-next-cursor` header holds the cursor of the next page and `Link` its URL \
             (rel=\"next\", with the same filters).",
             body = Vec<Icp>,
             headers(("x-next-cursor" = String, description = "Cursor of the next page, absent on the last"))),
@@ -144,6 +154,9 @@ pub(super) async fn list_icps(
     RawQuery(query): RawQuery,
 ) -> Result<impl IntoResponse, ApiError> {
     let list = parse_list_query(query.as_deref())?;
+    if !list.paged && list.filter.is_empty() {
+        return Ok(all_icps(store, user));
+    }
     let found = icps::list(store.as_ref(), &user, &list.filter, list.after, list.limit).await?;
     let mut headers = HeaderMap::new();
     if let Some(next) = found.next() {
@@ -170,6 +183,60 @@ pub(super) async fn list_icps(
     Ok((headers, json.to_owned()).into_response())
 }
 
+/// ICPs read from the database at a time while every ICP is listed.
+const ALL_PAGE: u32 = 100;
+
+/// Every ICP shared with `user`, newest first, as one JSON array written as it is read, a page of
+/// `ALL_PAGE` at a time (not through the read cache: each page is read once), so memory stays at
+/// a page whatever the count. ICPs created while it runs are newer than its first page and not
+/// listed. A database error after the answer began ends the body unfinished (the client sees a
+/// broken answer, never a shorter list that looks whole) and is logged.
+fn all_icps(store: DynStore, user: UserId) -> axum::response::Response {
+    use axum::body::{Body, Bytes};
+    // What is still to read: the page after `after` (None: the first), unless the end was sent.
+    let pages = futures_util::stream::unfold(Some(None), move |next| {
+        let (store, user) = (store.clone(), user.clone());
+        async move {
+            let after: Option<ListCursor> = next?;
+            let icps = match store
+                .list_icps(&user, &ListFilter::default(), after, ALL_PAGE)
+                .await
+            {
+                Ok(icps) => icps,
+                Err(error) => {
+                    tracing::error!(%error, "listing every ICP failed after the answer began");
+                    return Some((Err(std::io::Error::other("list ended early")), None));
+                }
+            };
+            let mut chunk = Vec::with_capacity(icps.len() * 1024 + 2);
+            if after.is_none() {
+                chunk.push(b'[');
+            }
+            for (i, icp) in icps.iter().enumerate() {
+                if after.is_some() || i > 0 {
+                    chunk.push(b',');
+                }
+                if let Err(error) = serde_json::to_writer(&mut chunk, icp) {
+                    return Some((Err(std::io::Error::other(error)), None));
+                }
+            }
+            let next = match icps.last() {
+                Some(last) if icps.len() == ALL_PAGE as usize => Some(Some(ListCursor::of(last))),
+                _ => {
+                    chunk.push(b']');
+                    None
+                }
+            };
+            Some((Ok::<_, std::io::Error>(Bytes::from(chunk)), next))
+        }
+    });
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from_stream(pages),
+    )
+        .into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +245,9 @@ mod tests {
     fn list_parameters_are_checked() {
         let page = parse_list_query(Some("limit=5")).unwrap();
         assert_eq!(page.limit, 5);
+        assert!(page.paged);
+        assert!(!parse_list_query(None).unwrap().paged);
+        assert!(!parse_list_query(Some("q=x")).unwrap().paged);
         assert!(page.after.is_none());
         assert!(page.filter.is_empty());
         assert_eq!(parse_list_query(None).unwrap().limit, DEFAULT_PAGE);
