@@ -16,6 +16,8 @@ on_both_databases!(
     the_owner_restores_a_deleted_icp,
     an_icp_older_than_history_keeps_its_state_before_the_first_change,
     the_pages_show_owners_changes_in_words_and_restore_without_javascript,
+    versions_come_a_page_at_a_time,
+    a_deleted_icps_history_is_its_owners_alone,
 );
 
 const ICPS: &str = "/api/v1/entities/icps";
@@ -140,6 +142,81 @@ async fn the_owner_hands_an_icp_over(db: Database) {
     // Olga is an ordinary member now; Cy deletes.
     assert_eq!(app.delete(&olga, &id).await.status, StatusCode::FORBIDDEN);
     assert_eq!(app.delete(&cy, &id).await.status, StatusCode::NO_CONTENT);
+}
+
+/// However often an ICP was edited, one answer holds at most a page of versions (default 50,
+/// `limit` ≤ 100), newest first, and `x-next-cursor`/`Link` lead through the rest.
+async fn versions_come_a_page_at_a_time(db: Database) {
+    let (app, olga, _bo, _cy, id) = team(db).await;
+    for n in 1..=120 {
+        let edited = app.patch(&olga, &id, &json!({"leadsPerList": n})).await;
+        assert_eq!(edited.status, StatusCode::OK);
+    }
+    let first = app.get(&olga, &format!("{ICPS}/{id}/versions")).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let numbers: Vec<u64> = actions(&first.body).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(numbers, (72..=121).rev().collect::<Vec<u64>>());
+    assert_eq!(first.headers["x-next-cursor"], "72");
+
+    let mut seen = numbers;
+    let mut uri = format!("{ICPS}/{id}/versions?limit=100&cursor=72");
+    loop {
+        let page = app.get(&olga, &uri).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.as_array().unwrap().len() <= 100);
+        seen.extend(actions(&page.body).into_iter().map(|(n, _)| n));
+        match page.headers.get("link") {
+            Some(link) => {
+                let link = link.to_str().unwrap();
+                uri = link[1..link.find('>').unwrap()].to_owned();
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen, (1..=121).rev().collect::<Vec<u64>>());
+    for bad in ["limit=0", "limit=101", "cursor=x", "cursor=0", "page=2"] {
+        let refused = app.get(&olga, &format!("{ICPS}/{id}/versions?{bad}")).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(refused.body["error"]["code"], "BAD_REQUEST");
+    }
+
+    // The history page shows 50, what each changed, and a link to the older ones.
+    let cookie = app.session_cookie(&olga).await;
+    let page = app
+        .visit(&format!("/icps/{id}/history"), Some(&cookie))
+        .await;
+    let page = text(&page);
+    assert_eq!(
+        page.matches("class=\"panel version\"").count(),
+        50,
+        "{page}"
+    );
+    assert!(page.contains("Leads per list: 119 → 120"), "{page}");
+    assert!(page.contains(&format!("/icps/{id}/history?before=72")));
+    let older = app
+        .visit(&format!("/icps/{id}/history?before=72"), Some(&cookie))
+        .await;
+    let older = text(&older);
+    assert!(older.contains("Version 71 "), "{older}");
+    assert!(!older.contains("Version 72 "), "{older}");
+    assert!(older.contains(&format!("/forms/icps/{id}/versions/71/restore")));
+}
+
+/// Only the owner reads a deleted ICP's history (as only they see it in "Recently deleted"): a
+/// member it was shared with, who may since have left the workspace, is told it is not there.
+async fn a_deleted_icps_history_is_its_owners_alone(db: Database) {
+    let (app, olga, bo, _cy, id) = team(db).await;
+    let uri = format!("{ICPS}/{id}/versions");
+    assert_eq!(app.get(&bo, &uri).await.status, StatusCode::OK);
+    assert_eq!(app.delete(&olga, &id).await.status, StatusCode::NO_CONTENT);
+    let member = app.get(&bo, &uri).await;
+    assert_eq!(member.status, StatusCode::NOT_FOUND);
+    assert_eq!(member.body["error"]["code"], "NOT_FOUND");
+    let owner = app.get(&olga, &uri).await;
+    assert_eq!(owner.status, StatusCode::OK);
+    assert_eq!(actions(&owner.body)[0], (2, "deleted".to_owned()));
+    let stranger = app.caller("stranger").await;
+    assert_eq!(app.get(&stranger, &uri).await.status, StatusCode::NOT_FOUND);
 }
 
 fn actions(versions: &Value) -> Vec<(u64, String)> {

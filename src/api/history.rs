@@ -4,12 +4,16 @@
 use super::caller::AuthUser;
 use super::error::{ApiError, ErrorBody};
 use super::icps::parse_id;
+use super::icps::ICPS_PATH;
 use super::json::ApiJson;
+use super::list::{DEFAULT_PAGE, MAX_PAGE, NEXT_CURSOR_HEADER};
 use crate::domain::{FieldError, Icp, Timestamp, UserId};
 use crate::icps;
 use crate::state::AppState;
 use crate::store::{DynStore, Version};
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 use serde_json::Value;
@@ -55,18 +59,25 @@ impl From<Version> for VersionJson {
     }
 }
 
-/// Lists an ICP's versions, newest first (also of a deleted ICP, for those it was shared with).
+/// Lists an ICP's versions, newest first, a page at a time (also of a deleted ICP, for its owner).
 #[utoipa::path(
     get,
     path = "/api/v1/entities/icps/{id}/versions",
     tag = "History",
-    params(("id" = uuid::Uuid, Path, description = "The ICP's id")),
+    params(
+        ("id" = uuid::Uuid, Path, description = "The ICP's id"),
+        ("limit" = Option<u32>, Query, description = "Page size, 1–100 (default 50)", minimum = 1, maximum = 100),
+        ("cursor" = Option<String>, Query, pattern = "^[0-9]{1,10}$", description = "The `x-next-cursor` header of the previous page"),
+    ),
     responses(
-        (status = 200, body = Vec<VersionJson>),
-        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 200, description = "The page's versions, newest first. When older ones follow, the \
+            `x-next-cursor` header holds the cursor of the next page and `Link` its URL (rel=\"next\").",
+            body = Vec<VersionJson>,
+            headers(("x-next-cursor" = String, description = "Cursor of the next page, absent on the last"))),
+        (status = 400, description = "Malformed id, bad `limit` or `cursor`, or an unknown parameter", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody),
+        (status = 404, description = "No such ICP, or a deleted one the caller did not own", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -74,9 +85,72 @@ async fn list_versions(
     AuthUser(user): AuthUser,
     State(store): State<DynStore>,
     Path(id): Path<String>,
-) -> Result<Json<Vec<VersionJson>>, ApiError> {
-    let versions = icps::versions(store.as_ref(), &user, parse_id(&id)?).await?;
-    Ok(Json(versions.into_iter().map(VersionJson::from).collect()))
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    let (limit, before) = parse_versions_query(query.as_deref())?;
+    let mut versions = icps::versions(store.as_ref(), &user, id, before, limit).await?;
+    let mut headers = HeaderMap::new();
+    if versions.len() > limit as usize {
+        versions.truncate(limit as usize);
+        if let Some(last) = versions.last() {
+            let cursor = last.number.to_string();
+            let link =
+                format!("<{ICPS_PATH}/{id}/versions?limit={limit}&cursor={cursor}>; rel=\"next\"");
+            for (name, value) in [(NEXT_CURSOR_HEADER, cursor), ("link", link)] {
+                headers.insert(
+                    name,
+                    HeaderValue::from_str(&value).map_err(ApiError::internal)?,
+                );
+            }
+        }
+    }
+    let body: Vec<VersionJson> = versions.into_iter().map(VersionJson::from).collect();
+    Ok((headers, Json(body)).into_response())
+}
+
+/// `limit` (1–100, default 50) and `cursor` (the number of the last version of the page before).
+fn parse_versions_query(query: Option<&str>) -> Result<(u32, Option<u32>), ApiError> {
+    let (mut limit, mut before, mut details) = (DEFAULT_PAGE, None, Vec::new());
+    let mut seen = Vec::new();
+    for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        if seen.contains(&key) {
+            details.push(FieldError::new(
+                vec![key.as_ref().into()],
+                "Given more than once",
+            ));
+            continue;
+        }
+        seen.push(key.clone());
+        match &*key {
+            "limit" => match value.parse::<u32>() {
+                Ok(given @ 1..=MAX_PAGE) => limit = given,
+                _ => details.push(FieldError::new(
+                    vec!["limit".into()],
+                    format!("Must be a whole number from 1 to {MAX_PAGE}"),
+                )),
+            },
+            "cursor" => match value.parse::<u32>() {
+                Ok(number) if number > 0 => before = Some(number),
+                _ => details.push(FieldError::new(
+                    vec!["cursor".into()],
+                    "Invalid cursor; pass the x-next-cursor header of the previous page unchanged",
+                )),
+            },
+            other => details.push(FieldError::new(
+                vec![other.into()],
+                "Unknown query parameter; use limit and cursor",
+            )),
+        }
+    }
+    if details.is_empty() {
+        Ok((limit, before))
+    } else {
+        Err(ApiError::BadRequest {
+            message: "Invalid query parameters".into(),
+            details,
+        })
+    }
 }
 
 /// Makes an old version current again; the restore is itself a new version.

@@ -9,18 +9,30 @@ use crate::teams;
 use chrono::Duration;
 use uuid::Uuid;
 
-/// The versions of `id`, newest first, for someone it is (or, deleted, was last) shared with.
-pub async fn versions(store: &dyn Store, user: &UserId, id: Uuid) -> IcpResult<Vec<Version>> {
+/// Versions shown at most at once (a page of history).
+pub const MAX_VERSIONS: u32 = 100;
+
+/// Up to `limit` versions of `id` older than version `before` (None: from the newest), newest
+/// first, and one more when older ones follow (what the last shown changed is read from it). For
+/// those the ICP is shared with; a deleted ICP's history only for its owner, as "Recently
+/// deleted" decides (anyone else, a member removed from the workspace since included: not found).
+pub async fn versions(
+    store: &dyn Store,
+    user: &UserId,
+    id: Uuid,
+    before: Option<u32>,
+    limit: u32,
+) -> IcpResult<Vec<Version>> {
+    let limit = limit.min(MAX_VERSIONS);
     if store.icp(id).await?.is_some() {
         get_for(store, user, id).await?;
-        return Ok(store.versions(id).await?);
+    } else {
+        let latest = store.versions(id, None, 1).await?.into_iter().next();
+        if latest.is_none_or(|latest| latest.icp.owner.as_ref() != Some(user)) {
+            return Err(IcpError::NotFound(id));
+        }
     }
-    let versions = store.versions(id).await?;
-    match versions.first() {
-        Some(latest) if latest.icp.is_shared_with(user) => Ok(versions),
-        Some(_) => Err(IcpError::Forbidden(id)),
-        None => Err(IcpError::NotFound(id)),
-    }
+    Ok(store.versions(id, before, limit + 1).await?)
 }
 
 /// Makes version `number` of `id` current again, as an update by `user` (with an update's rules:
@@ -33,7 +45,7 @@ pub async fn restore_version(
 ) -> IcpResult<Icp> {
     get_for(store, user, id).await?;
     let version = store
-        .versions(id)
+        .versions(id, number.checked_add(1), 1)
         .await?
         .into_iter()
         .find(|version| version.number == number)
@@ -68,7 +80,7 @@ pub async fn restore_deleted(store: &dyn Store, user: &UserId, id: Uuid) -> IcpR
     if store.icp(id).await?.is_some() {
         return Err(IcpError::NotDeleted(id));
     }
-    let latest = store.versions(id).await?.into_iter().next();
+    let latest = store.versions(id, None, 1).await?.into_iter().next();
     let Some(latest) = latest.filter(|version| version.action == VersionAction::Deleted) else {
         return Err(IcpError::NotFound(id));
     };

@@ -33,17 +33,38 @@ pub struct HistoryView {
     /// Deleted ICPs show their history too (to those it was shared with).
     pub deleted: bool,
     pub versions: Vec<VersionLine>,
+    /// Whether this page starts below the newest version.
+    pub older_page: bool,
+    /// The number of the last version shown, when older ones follow (the next page's `before`).
+    pub older: Option<u32>,
 }
 
+/// Versions a history page shows at once.
+pub const HISTORY_PAGE: u32 = 50;
+
 #[server(prefix = "/fn", output = crate::page_error::JsonText)]
-pub async fn icp_history(id: String) -> Result<HistoryView, PageError> {
+pub async fn icp_history(id: String, before: Option<u32>) -> Result<HistoryView, PageError> {
     use crate::store::VersionAction;
     let user = crate::page_error::signed_in_user().await?;
     let state = expect_context::<crate::state::AppState>();
     let store = state.store.as_ref();
     let id =
         Uuid::try_parse(&id).map_err(|_| PageError::NotFound(format!("ICP not found: {id}")))?;
-    let versions = crate::icps::versions(store, &user, id).await?;
+    // One more than shown, when there is one: what the last shown changed is read from it.
+    let versions = crate::icps::versions(store, &user, id, before, HISTORY_PAGE).await?;
+    let older = (versions.len() > HISTORY_PAGE as usize)
+        .then(|| versions.get(HISTORY_PAGE as usize - 1).map(|v| v.number))
+        .flatten();
+    let newest_name = match before {
+        None => versions.first().map(|version| version.icp.name.clone()),
+        Some(_) => store
+            .versions(id, None, 1)
+            .await
+            .map_err(|error| PageError::from(crate::icps::IcpError::Store(error)))?
+            .into_iter()
+            .next()
+            .map(|version| version.icp.name),
+    };
     let names = ssr::teammate_names(store, &user).await?;
     let name_of = |user: &crate::domain::UserId| ssr::name(&names, user);
     let exists = store
@@ -53,6 +74,7 @@ pub async fn icp_history(id: String) -> Result<HistoryView, PageError> {
         .is_some();
     let lines = versions
         .iter()
+        .take(HISTORY_PAGE as usize)
         .enumerate()
         .map(|(index, version)| {
             let older = versions.get(index + 1);
@@ -74,18 +96,19 @@ pub async fn icp_history(id: String) -> Result<HistoryView, PageError> {
                 by: name_of(&version.by),
                 at: version.at,
                 changes,
-                restorable: exists && index > 0 && version.action != VersionAction::Deleted,
+                restorable: exists
+                    && (before.is_some() || index > 0)
+                    && version.action != VersionAction::Deleted,
             }
         })
         .collect();
     Ok(HistoryView {
         id,
-        name: versions
-            .first()
-            .map(|version| version.icp.name.clone())
-            .unwrap_or_default(),
+        name: newest_name.unwrap_or_default(),
         deleted: !exists,
         versions: lines,
+        older_page: before.is_some(),
+        older,
     })
 }
 
@@ -121,7 +144,12 @@ pub(super) mod ssr {
 pub fn IcpHistory() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
-    let history = Resource::new(id, icp_history);
+    let query = use_query_map();
+    let before = move || query.with(|q| q.get("before").and_then(|b| b.parse::<u32>().ok()));
+    let history = Resource::new(
+        move || (id(), before()),
+        |(id, before)| icp_history(id, before),
+    );
     view! {
         <Suspense fallback=|| {
             view! { <p class="loading">"Loading the history…"</p> }
@@ -182,6 +210,20 @@ fn HistoryBody(history: HistoryView) -> impl IntoView {
                 .map(|version| view! { <VersionItem id version /> })
                 .collect_view()}
         </ol>
+        <nav class="pager" aria-label="More versions">
+            {history
+                .older_page
+                .then(|| view! { <a href=format!("/icps/{id}/history")>"← Newest"</a> })}
+            {history
+                .older
+                .map(|before| {
+                    view! {
+                        <a rel="next" href=format!("/icps/{id}/history?before={before}")>
+                            "Older versions →"
+                        </a>
+                    }
+                })}
+        </nav>
     }
 }
 

@@ -159,8 +159,14 @@ pub trait Store: Teams + Idempotency + Send + Sync + 'static {
     /// Deletes an ICP if it is still as `icp` (`Stale` if it changed since), recording the deletion
     /// as a version. False when there was nothing to delete.
     async fn delete_icp(&self, icp: &Icp, change: &Change) -> StoreResult<bool>;
-    /// An ICP's versions, newest first (also of a deleted ICP).
-    async fn versions(&self, id: Uuid) -> StoreResult<Vec<Version>>;
+    /// Up to `limit` of an ICP's versions older than version `before` (None: from the newest),
+    /// newest first (also of a deleted ICP).
+    async fn versions(
+        &self,
+        id: Uuid,
+        before: Option<u32>,
+        limit: u32,
+    ) -> StoreResult<Vec<Version>>;
     /// ICPs `owner` deleted since `since`, each as its deletion version, newest first (those
     /// restored since are left out).
     async fn deleted_icps(&self, owner: &UserId, since: Timestamp) -> StoreResult<Vec<Version>>;

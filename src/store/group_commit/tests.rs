@@ -356,7 +356,7 @@ async fn a_batch_of_inserts_stores_what_one_insert_does<A: ApplyWrite>(
     for given in [alone, first, second, third, fourth] {
         let stored = store.icp(given.id).await.expect("read").expect("stored");
         assert_eq!(stored, given);
-        let versions = store.versions(given.id).await.expect("versions");
+        let versions = store.versions(given.id, None, 100).await.expect("versions");
         assert_eq!(versions.len(), 1, "{}", given.name);
         let version = &versions[0];
         assert_eq!(

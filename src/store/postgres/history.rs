@@ -20,12 +20,19 @@ fn version((number, action, by, at, owner, icp): VersionRow) -> StoreResult<Vers
     )
 }
 
-pub(super) async fn versions(pool: &PgPool, id: Uuid) -> StoreResult<Vec<Version>> {
+pub(super) async fn versions(
+    pool: &PgPool,
+    id: Uuid,
+    before: Option<u32>,
+    limit: u32,
+) -> StoreResult<Vec<Version>> {
     let rows: Vec<VersionRow> = sqlx::query_as(
         "SELECT version, action, by_user, at, owner_id, icp::text FROM icp_versions \
-         WHERE icp_id = $1 ORDER BY version DESC",
+         WHERE icp_id = $1 AND version < $2 ORDER BY version DESC LIMIT $3",
     )
     .bind(id)
+    .bind(before.map_or(i64::MAX, i64::from))
+    .bind(i64::from(limit))
     .fetch_all(pool)
     .await?;
     rows.into_iter().map(version).collect()

@@ -13,12 +13,19 @@ fn version((number, action, by, at, owner, icp): VersionRow) -> StoreResult<Vers
     version_from_row(number, &action, &by, instant(at)?, owner.as_deref(), &icp)
 }
 
-pub(super) async fn versions(pool: &SqlitePool, id: Uuid) -> StoreResult<Vec<Version>> {
+pub(super) async fn versions(
+    pool: &SqlitePool,
+    id: Uuid,
+    before: Option<u32>,
+    limit: u32,
+) -> StoreResult<Vec<Version>> {
     let rows: Vec<VersionRow> = sqlx::query_as(
         "SELECT version, action, by_user, at, owner_id, icp FROM icp_versions \
-         WHERE icp_id = ? ORDER BY version DESC",
+         WHERE icp_id = ? AND version < ? ORDER BY version DESC LIMIT ?",
     )
     .bind(id)
+    .bind(before.map_or(i64::MAX, i64::from))
+    .bind(i64::from(limit))
     .fetch_all(pool)
     .await?;
     rows.into_iter().map(version).collect()

@@ -331,8 +331,13 @@ impl Store for SqliteStore {
         Ok(written == Written::Deleted(true))
     }
 
-    async fn versions(&self, id: Uuid) -> StoreResult<Vec<Version>> {
-        history::versions(&self.readers, id).await
+    async fn versions(
+        &self,
+        id: Uuid,
+        before: Option<u32>,
+        limit: u32,
+    ) -> StoreResult<Vec<Version>> {
+        history::versions(&self.readers, id, before, limit).await
     }
 
     async fn deleted_icps(&self, owner: &UserId, since: Timestamp) -> StoreResult<Vec<Version>> {
