@@ -62,6 +62,9 @@ pub enum ApiError {
     /// The request took longer than `Config::request_timeout`; its work was dropped.
     #[error("The request took too long and was stopped; try again")]
     Timeout,
+    /// The bodies of other requests fill the server's budget for them (`forms::BodyBudget`).
+    #[error("The server is busy reading other requests; try again in a moment")]
+    Busy,
     /// Logged in full, with its sources; the client only learns that something went wrong.
     #[error("internal error: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -98,7 +101,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE")
             }
-            ApiError::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
+            ApiError::Timeout | ApiError::Busy => {
+                (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE")
+            }
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
         }
     }

@@ -9,6 +9,13 @@ pub mod transfer;
 
 use crate::api::error::MAX_BODY_BYTES;
 use crate::api::json::{read_limited, Unread};
+use crate::api::ApiError;
+use crate::auth::session::session_user;
+use axum::extract::State;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tower_sessions::Session;
 use crate::domain::{FieldError, PathSegment};
 use crate::page_error::PageError;
 use crate::state::AppState;
@@ -36,35 +43,131 @@ pub const MAX_FORM_BYTES: usize = MAX_BODY_BYTES;
 /// doubles it; the JSON itself is held to the API's limit by the save function.
 pub const MAX_SERVER_FN_BYTES: usize = 2 * MAX_BODY_BYTES;
 
-/// Middleware: form posts (`/forms/…`) and server-function calls (`/fn/…`) are read whole, up to
-/// their limit, before anything else looks at them (the server functions' own reader has no limit).
-/// A larger body is refused with 413 in the caller's terms: a page for a form, the builder's error
-/// type for a server function.
-pub async fn bounded_body(request: Request<Body>, next: Next) -> Response {
+/// Bytes of request bodies the whole server holds at once (reserved as each body's declared
+/// length, or its limit when undeclared, from before it is read until it is answered): slow
+/// uploads cannot add up past it.
+pub const BODY_BUDGET_BYTES: usize = 64 * 1024 * 1024;
+/// What a signed-out caller may post to a form or server function (sign-in, sign-up: a few
+/// hundred bytes): a stranger cannot make the server wait for, or hold, an import-sized body.
+pub const SIGNED_OUT_BYTES: usize = 16 * 1024;
+/// How long a body waits for room in the budget before it is refused with 503.
+const BODY_WAIT: Duration = Duration::from_secs(5);
+
+/// The bytes of request bodies held at once, shared by every request of one server.
+#[derive(Clone)]
+pub struct BodyBudget {
+    bytes: Arc<Semaphore>,
+    wait: Duration,
+}
+
+impl Default for BodyBudget {
+    fn default() -> Self {
+        Self::new(BODY_BUDGET_BYTES, BODY_WAIT)
+    }
+}
+
+impl BodyBudget {
+    pub fn new(bytes: usize, wait: Duration) -> Self {
+        Self {
+            bytes: Arc::new(Semaphore::new(bytes)),
+            wait,
+        }
+    }
+
+    /// Room for `bytes` more, once there is some within the wait; `None` past it.
+    async fn reserve(&self, bytes: usize) -> Option<OwnedSemaphorePermit> {
+        let bytes = u32::try_from(bytes).ok()?;
+        tokio::time::timeout(self.wait, self.bytes.clone().acquire_many_owned(bytes))
+            .await
+            .ok()?
+            .ok()
+    }
+}
+
+/// Whose terms a refused body is answered in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    /// The JSON API: its handlers read the body themselves, after checking the token.
+    Api,
+    Form,
+    ServerFn,
+}
+
+/// Middleware, after the same-origin check and with the session: every request body is held to
+/// its limit and to the server's `BodyBudget` before it is read. Form posts (`/forms/…`) and
+/// server-function calls (`/fn/…`) are read whole here (the server functions' own reader has no
+/// limit), and from someone signed out only up to `SIGNED_OUT_BYTES`: a larger declared length is
+/// answered at once, unread. A larger body is refused with 413 in the caller's terms: a page for a
+/// form, the builder's error type for a server function, the API's JSON.
+pub async fn bounded_body(
+    State(budget): State<BodyBudget>,
+    session: Session,
+    request: Request<Body>,
+    next: Next,
+) -> Response {
     let path = request.uri().path();
-    let (limit, for_form) = if path == "/forms/icps/import" {
-        (crate::icps::transfer::MAX_IMPORT_BYTES, true)
+    let (mut limit, reader) = if path == "/forms/icps/import" {
+        (crate::icps::transfer::MAX_IMPORT_BYTES, Reader::Form)
     } else if path.starts_with("/forms/") {
-        (MAX_FORM_BYTES, true)
+        (MAX_FORM_BYTES, Reader::Form)
     } else if path.starts_with("/fn/") {
-        (MAX_SERVER_FN_BYTES, false)
+        (MAX_SERVER_FN_BYTES, Reader::ServerFn)
+    } else if path.starts_with("/api/") {
+        (MAX_BODY_BYTES, Reader::Api)
     } else {
         return next.run(request).await;
     };
-    let too_large = || {
-        if for_form {
-            form_too_large()
-        } else {
-            server_fn_too_large()
-        }
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let has_body = match declared {
+        Some(length) => length > 0,
+        None => request.headers().contains_key(header::TRANSFER_ENCODING),
     };
+    if !has_body {
+        return next.run(request).await;
+    }
+    if reader != Reader::Api && session_user(&session).await.is_none() {
+        limit = limit.min(SIGNED_OUT_BYTES);
+    }
+    if declared.is_some_and(|length| length > limit) {
+        return too_large(reader, limit);
+    }
+    let Some(_held) = budget.reserve(declared.unwrap_or(limit)).await else {
+        tracing::warn!(limit, "request bodies fill their budget; refused with 503");
+        return match reader {
+            Reader::Api => ApiError::Busy.into_response(),
+            _ => problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The server is busy; try again in a moment.",
+            ),
+        };
+    };
+    if reader == Reader::Api {
+        return next.run(request).await;
+    }
     match read_limited(request, limit).await {
         Ok((parts, bytes)) => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
-        Err(Unread::TooLarge) => too_large(),
+        Err(Unread::TooLarge) => too_large(reader, limit),
         Err(Unread::Broken) => problem(StatusCode::BAD_REQUEST, "The form could not be read."),
+    }
+}
+
+fn too_large(reader: Reader, limit: usize) -> Response {
+    match reader {
+        Reader::Api => ApiError::PayloadTooLarge.into_response(),
+        Reader::Form if limit == SIGNED_OUT_BYTES => page(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Sign in first",
+            "Only signed-in users can send forms this large. Sign in and try again.",
+        ),
+        Reader::Form => form_too_large(),
+        Reader::ServerFn => server_fn_too_large(),
     }
 }
 
@@ -139,4 +242,85 @@ fn escaped(text: &str) -> String {
 
 fn problem(status: StatusCode, message: &'static str) -> Response {
     page(status, message, "")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::post;
+    use futures_util::stream;
+    use tower::ServiceExt;
+
+    /// A router with only the body rule, a budget of `bytes`, and routes that read their body.
+    fn guarded(bytes: usize) -> Router {
+        Router::new()
+            .route("/forms/icps/import", post(|body: String| async move { body }))
+            .route("/api/v1/things", post(|body: String| async move { body }))
+            .layer(axum::middleware::from_fn_with_state(
+                BodyBudget::new(bytes, Duration::from_millis(50)),
+                bounded_body,
+            ))
+            .layer(tower_sessions::SessionManagerLayer::new(
+                tower_sessions::MemoryStore::default(),
+            ))
+    }
+
+    /// A request whose body never arrives: answered only if nobody waits for it.
+    fn never_sent(path: &str, length: usize) -> Request<Body> {
+        let body = stream::pending::<Result<axum::body::Bytes, std::io::Error>>();
+        Request::post(path)
+            .header(header::CONTENT_LENGTH, length)
+            .body(Body::from_stream(body))
+            .unwrap()
+    }
+
+    async fn within_a_second(router: &Router, request: Request<Body>) -> Response {
+        tokio::time::timeout(Duration::from_secs(1), router.clone().oneshot(request))
+            .await
+            .expect("answered without the body")
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_signed_out_upload_is_answered_before_its_body_is_read() {
+        let router = guarded(BODY_BUDGET_BYTES);
+        let import = within_a_second(&router, never_sent("/forms/icps/import", 4 << 20)).await;
+        assert_eq!(import.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let small = Request::post("/forms/icps/import")
+            .body(Body::from("name=x"))
+            .unwrap();
+        let small = within_a_second(&router, small).await;
+        assert_eq!(small.status(), StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn bodies_held_at_once_stay_within_the_budget() {
+        let router = guarded(1_000);
+        // One body of 800 bytes is being sent (slowly: it never ends) and holds its room.
+        let slow = tokio::spawn(router.clone().oneshot(never_sent("/api/v1/things", 800)));
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let refused = within_a_second(&router, never_sent("/api/v1/things", 800)).await;
+        assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let json: serde_json::Value = serde_json::from_slice(
+            &axum::body::to_bytes(refused.into_body(), 1 << 20)
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(json["error"]["code"], "SERVICE_UNAVAILABLE");
+        // A small one still fits; once the slow one is gone, its room is free again.
+        let small = Request::post("/api/v1/things")
+            .header(header::CONTENT_LENGTH, 5)
+            .body(Body::from("hello"))
+            .unwrap();
+        assert_eq!(within_a_second(&router, small).await.status(), StatusCode::OK);
+        slow.abort();
+        let _ = slow.await;
+        let again = Request::post("/api/v1/things")
+            .header(header::CONTENT_LENGTH, 900)
+            .body(Body::from("x".repeat(900)))
+            .unwrap();
+        assert_eq!(within_a_second(&router, again).await.status(), StatusCode::OK);
+    }
 }

@@ -112,13 +112,17 @@ pub fn app(state: AppState) -> Router {
         ))
         // A JSON 500 on a panic.
         .layer(CatchPanicLayer::custom(layers::panic_response))
-        // Form posts and server-function calls are read whole, up to their size limit, before
-        // the session is loaded (413 past it).
-        .layer(axum::middleware::from_fn(crate::forms::bounded_body))
         .layer(sessions)
+        // Cross-site writes are refused before their body is read.
         .layer(axum::middleware::from_fn_with_state(
             config,
             layers::same_origin,
+        ))
+        // Bodies within their limits and the server's budget; form posts and server-function
+        // calls read whole here, a signed-out caller's only up to 16 KiB (413 past it).
+        .layer(axum::middleware::from_fn_with_state(
+            crate::forms::BodyBudget::default(),
+            crate::forms::bounded_body,
         ))
         .service(app);
     health.fallback_service(layered)
