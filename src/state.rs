@@ -49,6 +49,11 @@ pub struct Config {
     #[arg(long, env = "CACHE_MIB", default_value_t = 64,
           value_parser = clap::value_parser!(u16).range(0..=16384))]
     pub cache_mib: u16,
+    /// Proxies whose `X-Forwarded-For` is believed, as addresses or CIDR ranges separated by
+    /// commas (e.g. `127.0.0.1/32,::1`): from them the last entry is the client's address (for the
+    /// sign-in limits). Unset: none; the peer's address is the client's.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', value_parser = crate::auth::guard::IpRange::parse)]
+    pub trusted_proxies: Vec<crate::auth::guard::IpRange>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -66,6 +71,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             metrics_addr: None,
             cache_mib: 64,
+            trusted_proxies: Vec::new(),
         }
     }
 }

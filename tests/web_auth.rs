@@ -33,6 +33,7 @@ on_both_databases!(
     a_new_token_is_never_stored_in_clear,
     account_inputs_with_nul_get_the_form_error,
     a_failed_session_update_keeps_a_committed_answer,
+    a_user_holds_at_most_fifty_sessions,
 );
 
 const ICPS: &str = "/api/v1/entities/icps";
@@ -1065,4 +1066,30 @@ async fn a_failed_session_update_keeps_a_committed_answer(db: Database) {
     let page = app.visit(location(&sign_up), None).await;
     assert!(text(&page).contains("Your account was created, but you could not be signed in."));
     assert!(text(&page).contains(&format!(r#"value="{email}""#)));
+}
+
+/// Every successful sign-in makes a session: past `MAX_SESSIONS` (50) for one user, each new one
+/// ends that user's oldest, so sign-ins cannot fill the session store.
+async fn a_user_holds_at_most_fifty_sessions(db: Database) {
+    let app = TestApp::start(db).await;
+    let email = cli_user(&app, "Many").await;
+    let max = icp_builder::auth::session::MAX_SESSIONS as usize;
+    let mut cookies = Vec::new();
+    for _ in 0..max + 2 {
+        let signed_in = sign_in_from(&app, [10, 0, 0, 1], &email, PASSWORD).await;
+        assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
+        cookies.push(session_cookie(&signed_in).expect("a session cookie"));
+    }
+    let opens = |cookie: String| {
+        let app = &app;
+        async move { app.visit("/icps", Some(&cookie)).await.status == StatusCode::OK }
+    };
+    assert!(!opens(cookies[0].clone()).await, "the oldest session ended");
+    assert!(!opens(cookies[1].clone()).await, "the second oldest ended");
+    assert!(opens(cookies[2].clone()).await, "the 50 newest stay");
+    assert!(opens(cookies[max + 1].clone()).await);
+    // Another user's sessions are their own.
+    let (_, other) = app.signed_up("Other").await;
+    assert!(opens(other).await);
+    assert!(opens(cookies[2].clone()).await);
 }

@@ -20,9 +20,14 @@ pub enum SessionBackend {
     Sqlite {
         reads: SqliteStore,
         writes: SqliteStore,
+        /// The writer, for who holds which session (`user_sessions`).
+        writer: sqlx::SqlitePool,
     },
-    Postgres(PostgresStore),
+    Postgres(PostgresStore, sqlx::PgPool),
 }
+
+/// Sessions one user holds at most: each sign-in past it ends that user's oldest session.
+pub const MAX_SESSIONS: u32 = 50;
 
 impl SessionBackend {
     /// The session store in the database behind `pools` (its table is created if missing).
@@ -38,7 +43,11 @@ impl SessionBackend {
                 let reads = SqliteStore::new(readers.clone())
                     .with_table_name("sessions")
                     .map_err(StoreError::Corrupt)?;
-                Ok(SessionBackend::Sqlite { reads, writes })
+                Ok(SessionBackend::Sqlite {
+                    reads,
+                    writes,
+                    writer: writer.clone(),
+                })
             }
             Pools::Postgres(pool) => {
                 // In the app's own schema (not a shared `tower_sessions` one), beside its tables.
@@ -58,7 +67,7 @@ impl SessionBackend {
                 sqlx::query(key).execute(&mut *lock).await?;
                 store.migrate().await?;
                 lock.commit().await?;
-                Ok(SessionBackend::Postgres(store))
+                Ok(SessionBackend::Postgres(store, pool.clone()))
             }
         }
     }
@@ -69,7 +78,7 @@ impl SessionStore for SessionBackend {
     async fn create(&self, record: &mut Record) -> Result<()> {
         match self {
             SessionBackend::Sqlite { writes, .. } => writes.create(record).await,
-            SessionBackend::Postgres(store) => store.create(record).await,
+            SessionBackend::Postgres(store, _) => store.create(record).await,
         }
     }
 
@@ -83,7 +92,7 @@ impl SessionStore for SessionBackend {
     async fn save(&self, record: &Record) -> Result<()> {
         let saved = match self {
             SessionBackend::Sqlite { writes, .. } => writes.save(record).await,
-            SessionBackend::Postgres(store) => store.save(record).await,
+            SessionBackend::Postgres(store, _) => store.save(record).await,
         };
         if let Err(error) = saved {
             tracing::error!(%error, "could not update a session; the answer stands");
@@ -94,14 +103,14 @@ impl SessionStore for SessionBackend {
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
         match self {
             SessionBackend::Sqlite { reads, .. } => reads.load(id).await,
-            SessionBackend::Postgres(store) => store.load(id).await,
+            SessionBackend::Postgres(store, _) => store.load(id).await,
         }
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
         match self {
             SessionBackend::Sqlite { writes, .. } => writes.delete(id).await,
-            SessionBackend::Postgres(store) => store.delete(id).await,
+            SessionBackend::Postgres(store, _) => store.delete(id).await,
         }
     }
 }
@@ -111,7 +120,7 @@ impl ExpiredDeletion for SessionBackend {
     async fn delete_expired(&self) -> Result<()> {
         match self {
             SessionBackend::Sqlite { writes, .. } => writes.delete_expired().await,
-            SessionBackend::Postgres(store) => store.delete_expired().await,
+            SessionBackend::Postgres(store, _) => store.delete_expired().await,
         }
     }
 }
@@ -276,9 +285,11 @@ fn xor(data: &[u8], pad: &[u8]) -> Vec<u8> {
 /// Signs `user` in: a new session id (no fixation) holding nothing from before, then the user.
 /// The new session is stored here, not after the handler, so a failure reaches the caller; on
 /// failure the session is emptied, so nothing is left for the session layer to try again.
+/// The user's sessions beyond `MAX_SESSIONS` (the oldest) end.
 pub async fn sign_in(
     session: &Session,
     user: &UserId,
+    sessions: &SessionBackend,
 ) -> std::result::Result<(), tower_sessions::session::Error> {
     let signed_in = async {
         session.cycle_id().await?;
@@ -289,8 +300,83 @@ pub async fn sign_in(
     .await;
     if signed_in.is_err() {
         session.clear().await;
+        return signed_in;
     }
-    signed_in
+    if let Some(id) = session.id() {
+        if let Err(error) = sessions.keep_newest(user, id).await {
+            // The sign-in stands; the bound is kept at the user's next one.
+            tracing::error!(%error, "could not end the user's oldest sessions");
+        }
+    }
+    Ok(())
+}
+
+impl SessionBackend {
+    /// Notes that `user` signed in to session `id`, and ends their sessions older than the
+    /// newest `MAX_SESSIONS`.
+    async fn keep_newest(&self, user: &UserId, id: Id) -> std::result::Result<(), sqlx::Error> {
+        let now = chrono::Utc::now().timestamp_millis();
+        let id = id.to_string();
+        // Newest first by sign-in time; the session id breaks ties in the same millisecond.
+        let older = match self {
+            SessionBackend::Sqlite { writer, .. } => {
+                sqlx::query(
+                    "INSERT INTO user_sessions (session_id, user_id, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (session_id) DO NOTHING",
+                )
+                .bind(&id)
+                .bind(user.as_str())
+                .bind(now)
+                .execute(writer)
+                .await?;
+                sqlx::query_scalar::<_, String>(
+                    "SELECT session_id FROM user_sessions WHERE user_id = $1 \
+                     ORDER BY created_at DESC, session_id DESC LIMIT -1 OFFSET $2",
+                )
+                .bind(user.as_str())
+                .bind(i64::from(MAX_SESSIONS))
+                .fetch_all(writer)
+                .await?
+            }
+            SessionBackend::Postgres(_, pool) => {
+                sqlx::query(
+                    "INSERT INTO user_sessions (session_id, user_id, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (session_id) DO NOTHING",
+                )
+                .bind(&id)
+                .bind(user.as_str())
+                .bind(now)
+                .execute(pool)
+                .await?;
+                sqlx::query_scalar::<_, String>(
+                    "SELECT session_id FROM user_sessions WHERE user_id = $1 \
+                     ORDER BY created_at DESC, session_id DESC OFFSET $2",
+                )
+                .bind(user.as_str())
+                .bind(i64::from(MAX_SESSIONS))
+                .fetch_all(pool)
+                .await?
+            }
+        };
+        for old in older {
+            if let Ok(session) = old.parse::<Id>() {
+                if let Err(error) = self.delete(&session).await {
+                    tracing::error!(%error, "could not end an old session");
+                    continue;
+                }
+            }
+            let forget = "DELETE FROM user_sessions WHERE session_id = $1";
+            match self {
+                SessionBackend::Sqlite { writer, .. } => {
+                    sqlx::query(forget).bind(&old).execute(writer).await?;
+                }
+                SessionBackend::Postgres(_, pool) => {
+                    sqlx::query(forget).bind(&old).execute(pool).await?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Signs out: the session is deleted from the store and the cookie cleared.

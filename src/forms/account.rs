@@ -109,7 +109,7 @@ async fn sign_in(
         return back(FormProblem::WrongCredentials, None);
     };
     state.limiter.succeeded(attempt).await;
-    if let Err(error) = session::sign_in(&session, &record.user.id).await {
+    if let Err(error) = session::sign_in(&session, &record.user.id, &state.sessions).await {
         return server_problem("/sign-in", error);
     }
     tracing::info!(user = %record.user.id, "signed in");
@@ -167,7 +167,7 @@ async fn sign_up(
     let problem = match created {
         Ok(user) => {
             tracing::info!(user = %user.id, "signed up");
-            if let Err(error) = session::sign_in(&session, &user.id).await {
+            if let Err(error) = session::sign_in(&session, &user.id, &state.sessions).await {
                 // The account exists: say so, rather than a bare error that invites a retry.
                 tracing::error!(%error, "signed up, but the session could not be stored");
                 return back_to(

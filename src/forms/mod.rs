@@ -11,21 +11,21 @@ use crate::api::error::MAX_BODY_BYTES;
 use crate::api::json::{read_limited, Unread};
 use crate::api::ApiError;
 use crate::auth::session::session_user;
-use axum::extract::State;
-use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tower_sessions::Session;
 use crate::domain::{FieldError, PathSegment};
 use crate::page_error::PageError;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::rejection::FormRejection;
+use axum::extract::State;
 use axum::http::{header, Request, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Router};
 use leptos::server_fn::error::FromServerFnError;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tower_sessions::Session;
 
 /// Every form post's route.
 pub fn router() -> Router<AppState> {
@@ -254,7 +254,10 @@ mod tests {
     /// A router with only the body rule, a budget of `bytes`, and routes that read their body.
     fn guarded(bytes: usize) -> Router {
         Router::new()
-            .route("/forms/icps/import", post(|body: String| async move { body }))
+            .route(
+                "/forms/icps/import",
+                post(|body: String| async move { body }),
+            )
             .route("/api/v1/things", post(|body: String| async move { body }))
             .layer(axum::middleware::from_fn_with_state(
                 BodyBudget::new(bytes, Duration::from_millis(50)),
@@ -314,13 +317,19 @@ mod tests {
             .header(header::CONTENT_LENGTH, 5)
             .body(Body::from("hello"))
             .unwrap();
-        assert_eq!(within_a_second(&router, small).await.status(), StatusCode::OK);
+        assert_eq!(
+            within_a_second(&router, small).await.status(),
+            StatusCode::OK
+        );
         slow.abort();
         let _ = slow.await;
         let again = Request::post("/api/v1/things")
             .header(header::CONTENT_LENGTH, 900)
             .body(Body::from("x".repeat(900)))
             .unwrap();
-        assert_eq!(within_a_second(&router, again).await.status(), StatusCode::OK);
+        assert_eq!(
+            within_a_second(&router, again).await.status(),
+            StatusCode::OK
+        );
     }
 }
