@@ -111,6 +111,9 @@ mod ssr {
                 | IcpError::KeyReused(_)
                 | IcpError::InFlight(_)
                 | IcpError::NotMember(_) => PageError::Conflict(error.to_string()),
+                IcpError::Store(crate::store::StoreError::SearchStopped) => PageError::Conflict(
+                    "The search took too long and was stopped. Try more specific words.".to_owned(),
+                ),
                 IcpError::Store(cause) => {
                     // Logged here (inside the request's span); the user sees a generic message.
                     tracing::error!(cause = %crate::error_chain(&cause), "page request failed");

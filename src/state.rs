@@ -126,6 +126,12 @@ parts_from_state!(
     config: Arc<Config>,
 );
 
+impl FromRef<AppState> for crate::auth::guard::TrustedProxies {
+    fn from_ref(state: &AppState) -> Self {
+        Self(state.config.trusted_proxies.clone().into())
+    }
+}
+
 impl AppState {
     /// Assembles the state, opening the session store and the attempt counts in the same database.
     pub async fn new(

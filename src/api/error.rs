@@ -149,6 +149,7 @@ impl From<IcpError> for ApiError {
             IcpError::KeyReused(_) | IcpError::NotMember(_) => {
                 ApiError::Unprocessable(error.to_string())
             }
+            IcpError::Store(StoreError::SearchStopped) => ApiError::Timeout,
             IcpError::Store(cause) => ApiError::internal(cause),
         }
     }

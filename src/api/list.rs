@@ -66,19 +66,28 @@ fn parse_list_query(query: Option<&str>) -> Result<ListQuery, ApiError> {
                 )),
             },
             "q" => {
-                if value.chars().count() > MAX_SEARCH_CHARS {
-                    details.push(bad_param(
+                // Counted as typed, then as folded (one character can fold to 18).
+                let too_long = || {
+                    bad_param(
                         "q",
-                        format!("Must be at most {MAX_SEARCH_CHARS} characters"),
-                    ));
+                        format!("Must be at most {MAX_SEARCH_CHARS} characters (accents and ligatures folded)"),
+                    )
+                };
+                if value.chars().count() > MAX_SEARCH_CHARS {
+                    details.push(too_long());
                 } else if value.contains('\0') {
                     details.push(bad_param(
                         "q",
                         "Must not contain the NUL character (\\u0000)",
                     ));
                 } else {
-                    list.filter.words = ListFilter::words_of(&value);
-                    list.filter_params.push(("q", value.into_owned()));
+                    let words = ListFilter::words_of(&value);
+                    if words.iter().map(|w| w.chars().count()).sum::<usize>() > MAX_SEARCH_CHARS {
+                        details.push(too_long());
+                    } else {
+                        list.filter.words = words;
+                        list.filter_params.push(("q", value.into_owned()));
+                    }
                 }
             }
             "active" => match &*value {
@@ -258,6 +267,11 @@ mod tests {
         assert_eq!(filtered.filter.shared_with, UserId::parse("user_ab"));
         assert_eq!(filtered.filter_params[0], ("q", "München SaaS".to_owned()));
         let too_long = format!("q={}", "a".repeat(MAX_SEARCH_CHARS + 1));
+        // 12 characters that fold to 18 each (U+FDFA): 216 once folded.
+        let folds_long: String =
+            url::form_urlencoded::byte_serialize("\u{FDFA}".repeat(12).as_bytes()).collect();
+        let folds_long = format!("q={folds_long}");
+        assert!(parse_list_query(Some(&format!("q={}", "a".repeat(MAX_SEARCH_CHARS)))).is_ok());
         for bad in [
             "limit=0",
             "limit=101",
@@ -268,6 +282,7 @@ mod tests {
             "sharedWith=bob",
             "limit=5&limit=6",
             &too_long,
+            &folds_long,
         ] {
             assert!(parse_list_query(Some(bad)).is_err(), "{bad}");
         }

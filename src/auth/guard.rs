@@ -2,7 +2,6 @@
 
 use super::session::session_user;
 use crate::account::query_value;
-use crate::state::Config;
 use axum::extract::{ConnectInfo, FromRef, FromRequestParts, Request};
 use axum::http::{request::Parts, HeaderMap, Method};
 use axum::middleware::Next;
@@ -75,9 +74,13 @@ pub fn local_path(next: &str) -> Option<&str> {
 /// it added). Unknown (`None`) when the server was not started with connection info, as in tests.
 pub struct ClientAddress(pub Option<IpAddr>);
 
+/// The proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`), as the state gives them.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub Arc<[IpRange]>);
+
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddress
 where
-    Arc<Config>: FromRef<S>,
+    TrustedProxies: FromRef<S>,
 {
     type Rejection = Infallible;
 
@@ -86,11 +89,11 @@ where
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(address)| address.ip());
-        let config = Arc::<Config>::from_ref(state);
+        let TrustedProxies(trusted) = TrustedProxies::from_ref(state);
         Ok(ClientAddress(client_address(
             peer,
             &parts.headers,
-            &config.trusted_proxies,
+            &trusted,
         )))
     }
 }

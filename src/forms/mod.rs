@@ -14,7 +14,7 @@ use crate::auth::session::session_user;
 use crate::domain::{FieldError, PathSegment};
 use crate::page_error::PageError;
 use crate::state::AppState;
-use axum::body::Body;
+use axum::body::{Body, HttpBody};
 use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::http::{header, Request, StatusCode};
@@ -122,10 +122,8 @@ pub async fn bounded_body(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    let has_body = match declared {
-        Some(length) => length > 0,
-        None => request.headers().contains_key(header::TRANSFER_ENCODING),
-    };
+    // Known to be empty (no length and no chunks announced): nothing to hold.
+    let has_body = declared != Some(0) && request.body().size_hint().exact() != Some(0);
     if !has_body {
         return next.run(request).await;
     }

@@ -130,7 +130,7 @@ async fn import(
             return report(StatusCode::BAD_REQUEST, "Nothing was imported", message, "")
         }
     };
-    match transfer::import(state.store.as_ref(), &user, &file).await {
+    match transfer::import(state.store.as_ref(), &user, file).await {
         Ok(Imported::All(icps)) => {
             Redirect::to(&format!("/icps?imported={}", icps.len())).into_response()
         }

@@ -6,8 +6,8 @@
 //! problems reported, and nothing is stored; otherwise all are created in one transaction.
 
 use super::{check_added_members, IcpError, IcpResult};
-use crate::domain::{validate_draft, FieldError, Icp, Timestamp, UserId};
-use crate::store::{Change, ListCursor, ListFilter, Store, VersionAction};
+use crate::domain::{validate_draft, FieldError, Icp, IcpDraft, Timestamp, UserId};
+use crate::store::{Change, ListCursor, ListFilter, Store, StoreError, VersionAction};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -66,42 +66,27 @@ pub enum Imported {
     Unreadable(String),
 }
 
-/// Imports `file` for `user` (see the module's rules).
-pub async fn import(store: &dyn Store, user: &UserId, file: &[u8]) -> IcpResult<Imported> {
-    let bodies = match serde_json::from_slice::<Value>(file) {
-        Ok(Value::Array(bodies)) => bodies,
-        Ok(body @ Value::Object(_)) => vec![body],
-        Ok(_) => {
-            return Ok(Imported::Unreadable(
-                "The file must hold an ICP (a JSON object) or a list of them (a JSON array)."
-                    .to_owned(),
-            ))
-        }
-        Err(error) => {
-            return Ok(Imported::Unreadable(format!(
-                "The file is not valid JSON ({error})."
-            )))
-        }
+/// Imports `file` for `user` (see the module's rules). Reading and validating up to
+/// `MAX_IMPORT_ICPS` bodies (each with up to 50 patterns to check) is CPU work of up to a second:
+/// it runs on the blocking pool, so other requests go on meanwhile.
+pub async fn import(store: &dyn Store, user: &UserId, file: Vec<u8>) -> IcpResult<Imported> {
+    let read = tokio::task::spawn_blocking(move || read_and_validate(&file))
+        .await
+        .map_err(|error| IcpError::Store(StoreError::Corrupt(format!("import check: {error}"))))?;
+    let bodies = match read {
+        Ok(bodies) => bodies,
+        Err(message) => return Ok(Imported::Unreadable(message)),
     };
-    if bodies.is_empty() {
-        return Ok(Imported::Unreadable("The file holds no ICPs.".to_owned()));
-    }
-    if bodies.len() > MAX_IMPORT_ICPS {
-        return Ok(Imported::Unreadable(format!(
-            "The file holds {} ICPs; import at most {MAX_IMPORT_ICPS} at a time.",
-            bodies.len()
-        )));
-    }
     let now = Timestamp::now();
     let mut rows = Vec::with_capacity(bodies.len());
     let mut icps = Vec::with_capacity(bodies.len());
-    for body in &bodies {
+    for (body, validated) in &bodies {
         let name = body["name"].as_str().map(str::to_owned);
-        let checked = match validate_draft(body) {
+        let checked = match validated {
             Ok(draft) => check_added_members(store, user, &[], &draft.user_ids, body)
                 .await
-                .map(|()| draft),
-            Err(problems) => Err(IcpError::Invalid(problems)),
+                .map(|()| draft.clone()),
+            Err(problems) => Err(IcpError::Invalid(problems.clone())),
         };
         match checked {
             Ok(draft) => {
@@ -129,4 +114,37 @@ pub async fn import(store: &dyn Store, user: &UserId, file: &[u8]) -> IcpResult<
         .insert_icps(icps.clone(), &Change::new(user, VersionAction::Created))
         .await?;
     Ok(Imported::All(icps))
+}
+
+/// Each body of `file` with its verdict, or why the file is not a list of ICP bodies.
+type Validated = (Value, Result<IcpDraft, Vec<FieldError>>);
+
+fn read_and_validate(file: &[u8]) -> Result<Vec<Validated>, String> {
+    let bodies = match serde_json::from_slice::<Value>(file) {
+        Ok(Value::Array(bodies)) => bodies,
+        Ok(body @ Value::Object(_)) => vec![body],
+        Ok(_) => {
+            return Err(
+                "The file must hold an ICP (a JSON object) or a list of them (a JSON array)."
+                    .to_owned(),
+            )
+        }
+        Err(error) => return Err(format!("The file is not valid JSON ({error}).")),
+    };
+    if bodies.is_empty() {
+        return Err("The file holds no ICPs.".to_owned());
+    }
+    if bodies.len() > MAX_IMPORT_ICPS {
+        return Err(format!(
+            "The file holds {} ICPs; import at most {MAX_IMPORT_ICPS} at a time.",
+            bodies.len()
+        ));
+    }
+    Ok(bodies
+        .into_iter()
+        .map(|body| {
+            let verdict = validate_draft(&body);
+            (body, verdict)
+        })
+        .collect())
 }

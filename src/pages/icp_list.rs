@@ -67,8 +67,17 @@ pub async fn my_icps(
         .filter(|c| *c != '\0')
         .take(MAX_SEARCH_CHARS)
         .collect();
+    // At most 200 characters once folded, as the API holds `q` to (the words past it are left out).
+    let mut folded = 0;
+    let words = ListFilter::words_of(&q)
+        .into_iter()
+        .take_while(|word| {
+            folded += word.chars().count();
+            folded <= MAX_SEARCH_CHARS
+        })
+        .collect();
     let filter = ListFilter {
-        words: ListFilter::words_of(&q),
+        words,
         active: tab_of(active.as_deref()),
         shared_with: None,
     };

@@ -7,7 +7,22 @@
 //! `icps.search_text`, written with the ICP, and the words searched for are folded the same way.
 
 use crate::domain::{Icp, UserId};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
+
+/// How long a search (a list narrowed by words: a `LIKE` scan) may run, in milliseconds: the
+/// request time limit (`set_search_limit`), so a search answered 503 stops with its request.
+static SEARCH_LIMIT_MS: AtomicU64 = AtomicU64::new(30_000);
+
+/// Sets how long a search may run (the server's request time limit), before its store opens.
+pub fn set_search_limit(limit: Duration) {
+    SEARCH_LIMIT_MS.store(limit.as_millis() as u64, Ordering::SeqCst);
+}
+
+pub fn search_limit() -> Duration {
+    Duration::from_millis(SEARCH_LIMIT_MS.load(Ordering::SeqCst))
+}
 
 /// Narrows a list; the default lists everything shared with the caller.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]

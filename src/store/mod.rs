@@ -14,7 +14,7 @@ mod teams;
 pub use group_commit::WriteMode;
 pub use history::{Change, Version, VersionAction};
 pub use idempotency::{Claim, Idempotency, KeyUse};
-pub use list::{fold, ListFilter};
+pub use list::{fold, set_search_limit, ListFilter};
 pub use memo::set_budget as set_cache_budget;
 pub use ops::{backup, readiness, BackupError};
 pub use postgres::PgStore;
@@ -50,6 +50,9 @@ pub enum StoreError {
     BatchFailed(#[source] Arc<sqlx::Error>),
     #[error("unsupported DATABASE_URL (expected sqlite:// or postgres://): {0}")]
     UnsupportedUrl(String),
+    /// A search ran past its limit (the request's) and was stopped.
+    #[error("the search took too long and was stopped")]
+    SearchStopped,
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -5,6 +5,7 @@ mod crm;
 mod custom_filters;
 mod draft;
 mod leads;
+mod nul;
 mod pattern_syntax;
 
 use super::path::{FieldError, PathSegment};
@@ -130,127 +131,12 @@ fn quoted_list(allowed: &[&str]) -> String {
         .join(" | ")
 }
 
-/// The NUL character: Postgres text and jsonb cannot hold it, so no database is given one.
-const NUL: char = '\u{0}';
-const NUL_IN_TEXT: &str = "Must not contain the NUL character (\\u0000)";
-const NUL_IN_KEY: &str = "Keys must not contain the NUL character (\\u0000)";
-
-/// Whether any string or object key in `value` holds a NUL: the usual answer, no, costs no path.
-#[cfg(feature = "ssr")]
-fn has_nul(value: &Value) -> bool {
-    let mut pending = vec![value];
-    while let Some(value) = pending.pop() {
-        match value {
-            Value::String(text) if text.contains(NUL) => return true,
-            Value::Array(items) => pending.extend(items),
-            Value::Object(map) => {
-                if map.keys().any(|key| key.contains(NUL)) {
-                    return true;
-                }
-                pending.extend(map.values());
-            }
-            _ => {}
-        }
-    }
-    false
-}
-
-/// One step down into a body, borrowed from it: a path is made of these only for a NUL found.
-#[derive(Clone, Copy)]
-enum Step<'a> {
-    Index(usize),
-    Key(&'a str),
-}
-
-/// The values left to visit in one array or object of the body.
-enum Children<'a> {
-    Items(std::iter::Enumerate<std::slice::Iter<'a, Value>>),
-    Entries(serde_json::map::Iter<'a>),
-}
-
-impl<'a> Iterator for Children<'a> {
-    type Item = (Step<'a>, &'a Value);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        match self {
-            Children::Items(items) => items.next().map(|(i, v)| (Step::Index(i), v)),
-            Children::Entries(entries) => entries.next().map(|(k, v)| (Step::Key(k), v)),
-        }
-    }
-}
-
-/// The path of `trail` followed by `last`, made when a problem is found there.
-fn path_of(trail: &[Step], last: Step) -> Path {
-    let segment = |step: &Step| match *step {
-        Step::Index(i) => PathSegment::Index(i),
-        Step::Key(key) => PathSegment::Key(key.to_owned()),
-    };
-    Path(trail.iter().chain([&last]).map(segment).collect())
-}
-
 /// Problems reported for one body at most, counted in bytes of their paths and messages: past it
 /// the list ends with one line saying so. A body can hold a problem per value (a NUL in each of
 /// 24,000 strings under one long key), and each problem's path would copy that key.
 const ERRORS_BYTES: usize = 64 * 1024;
 
 impl Check {
-    /// Refuses a NUL in any string or object key of `body`, wherever it is (provider-specific
-    /// filters included), at its path. Walks with its own stack, so any depth is safe, and holds
-    /// only the steps down to the current value (borrowed): a path is made for a NUL found, never
-    /// for the values passed.
-    fn no_nul(&mut self, body: &Value) {
-        // The same answer either way; on the server, where bodies come by the thousand, a body
-        // without a NUL (nearly all) is passed without the walk below (~5% of a create's
-        // instructions).
-        #[cfg(feature = "ssr")]
-        if !has_nul(body) {
-            return;
-        }
-        let mut trail: Vec<Step> = Vec::new();
-        let mut open: Vec<Children> = Vec::new();
-        if let Value::String(text) = body {
-            if text.contains(NUL) {
-                self.fail(&Path::root(), NUL_IN_TEXT);
-            }
-        }
-        self.open(body, &trail, &mut open);
-        // `trail` holds the steps to the innermost open array or object: one fewer than `open`.
-        while let Some(children) = open.last_mut() {
-            let Some((step, value)) = children.next() else {
-                open.pop();
-                trail.pop();
-                continue;
-            };
-            match value {
-                Value::String(text) if text.contains(NUL) => {
-                    self.fail(&path_of(&trail, step), NUL_IN_TEXT);
-                }
-                Value::Array(_) | Value::Object(_) => {
-                    trail.push(step);
-                    self.open(value, &trail, &mut open);
-                }
-                _ => {}
-            }
-            if self.full() {
-                return;
-            }
-        }
-    }
-
-    /// Starts visiting the array or object `value` (at `trail`), refusing its keys with a NUL.
-    fn open<'a>(&mut self, value: &'a Value, trail: &[Step<'a>], open: &mut Vec<Children<'a>>) {
-        match value {
-            Value::Array(items) => open.push(Children::Items(items.iter().enumerate())),
-            Value::Object(map) => {
-                for key in map.keys().filter(|key| key.contains(NUL)) {
-                    self.fail(&path_of(trail, Step::Key(key)), NUL_IN_KEY);
-                }
-                open.push(Children::Entries(map.iter()));
-            }
-            _ => {}
-        }
-    }
-
     /// Whether the problems found fill their budget (`ERRORS_BYTES`): none is added after.
     fn full(&self) -> bool {
         self.errors_bytes >= ERRORS_BYTES
@@ -600,12 +486,14 @@ mod tests {
 
     #[test]
     fn a_nul_is_found_however_deep_and_only_where_there_is_one() {
-        assert!(!super::has_nul(
+        assert!(!super::nul::has_nul(
             &json!({"a": [1, "x", {"b": [null, true]}]})
         ));
-        assert!(super::has_nul(&json!({"a": [1, "x", {"b": ["\u{0}"]}]})));
-        assert!(super::has_nul(&json!([[{"deep\u{0}key": 1}]])));
-        assert!(super::has_nul(&json!("\u{0}")));
+        assert!(super::nul::has_nul(
+            &json!({"a": [1, "x", {"b": ["\u{0}"]}]})
+        ));
+        assert!(super::nul::has_nul(&json!([[{"deep\u{0}key": 1}]])));
+        assert!(super::nul::has_nul(&json!("\u{0}")));
     }
 
     #[test]
@@ -677,7 +565,7 @@ mod tests {
         let errors: Vec<_> = super::validate_draft(&body)
             .unwrap_err()
             .into_iter()
-            .filter(|e| e.message == super::NUL_IN_TEXT)
+            .filter(|e| e.message == super::nul::NUL_IN_TEXT)
             .collect();
         assert_eq!(errors.len(), 1);
         let mut path = vec![

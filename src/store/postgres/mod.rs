@@ -103,7 +103,33 @@ impl TryFrom<IcpRow> for Icp {
     }
 }
 
+/// A search's error: `SearchStopped` when `statement_timeout` stopped it (SQLSTATE 57014).
+fn stopped(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(cause) if cause.code().as_deref() == Some("57014") => {
+            StoreError::SearchStopped
+        }
+        _ => error.into(),
+    }
+}
+
 impl PgStore {
+    /// A transaction for a search (a `LIKE` scan): its statements stop at the search limit (the
+    /// request time limit), so a search answered 503 does not run on. A dropped sqlx future does
+    /// not cancel a Postgres statement; `statement_timeout` does.
+    async fn search(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Postgres>> {
+        let mut search = self.pool.begin().await?;
+        let limit = format!(
+            "{}ms",
+            crate::store::list::search_limit().as_millis().max(1)
+        );
+        sqlx::query("SELECT set_config('statement_timeout', $1, true)")
+            .bind(limit)
+            .execute(&mut *search)
+            .await?;
+        Ok(search)
+    }
+
     pub async fn connect(url: &str) -> StoreResult<Self> {
         let options = PgConnectOptions::from_str(url)?;
         Self::connect_with(options).await
@@ -306,18 +332,30 @@ impl Store for PgStore {
         if let Some(cursor) = after {
             query = query.bind(cursor.created_at.0).bind(cursor.id);
         }
-        let rows = bind_filter!(query, filter, Timestamp::now().0)
-            .fetch_all(&self.pool)
-            .await?;
+        let query = bind_filter!(query, filter, Timestamp::now().0);
+        let rows = if filter.words.is_empty() {
+            query.fetch_all(&self.pool).await?
+        } else {
+            let mut search = self.search().await?;
+            let rows = query.fetch_all(&mut *search).await.map_err(stopped)?;
+            search.commit().await?;
+            rows
+        };
         rows.into_iter().map(Icp::try_from).collect()
     }
 
     async fn count_icps(&self, member: &UserId, filter: &ListFilter) -> StoreResult<u64> {
         let sql = count_sql(filter, Sigil::Dollar);
         let query = sqlx::query_scalar::<_, i64>(&sql).bind(member.as_str());
-        let count = bind_filter!(query, filter, Timestamp::now().0)
-            .fetch_one(&self.pool)
-            .await?;
+        let query = bind_filter!(query, filter, Timestamp::now().0);
+        let count = if filter.words.is_empty() {
+            query.fetch_one(&self.pool).await?
+        } else {
+            let mut search = self.search().await?;
+            let count = query.fetch_one(&mut *search).await.map_err(stopped)?;
+            search.commit().await?;
+            count
+        };
         u64::try_from(count).map_err(|_| StoreError::Corrupt(format!("bad count {count}")))
     }
 

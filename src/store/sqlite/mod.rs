@@ -6,12 +6,14 @@
 mod history;
 mod idempotency;
 mod rows;
+mod search;
 mod teams;
 mod writes;
 
 pub(super) use writes::SqliteWrites;
 
 use rows::{from_text, instant, IcpJson};
+use search::Search;
 
 use super::group_commit::{apply_alone, GroupCommit, IcpWrite, WriteMode, Written};
 use super::list::{bind_filter, count_sql, filter_sql, ListFilter, Sigil};
@@ -296,9 +298,14 @@ impl Store for SqliteStore {
         if let Some(cursor) = after {
             query = query.bind(cursor.created_at.millis()).bind(cursor.id);
         }
-        let page = bind_filter!(query, filter, Timestamp::now().millis())
-            .fetch_one(&self.readers)
-            .await?;
+        let query = bind_filter!(query, filter, Timestamp::now().millis());
+        let page = if filter.words.is_empty() {
+            query.fetch_one(&self.readers).await?
+        } else {
+            let mut search = Search::start(&self.readers).await?;
+            let found = query.fetch_one(search.connection()).await;
+            search.done(found)?
+        };
         from_text::<Vec<IcpJson>>(&page)?
             .into_iter()
             .map(Icp::try_from)
@@ -308,9 +315,14 @@ impl Store for SqliteStore {
     async fn count_icps(&self, member: &UserId, filter: &ListFilter) -> StoreResult<u64> {
         let sql = count_sql(filter, Sigil::Question);
         let query = sqlx::query_scalar::<_, i64>(&sql).bind(member.as_str());
-        let count = bind_filter!(query, filter, Timestamp::now().millis())
-            .fetch_one(&self.readers)
-            .await?;
+        let query = bind_filter!(query, filter, Timestamp::now().millis());
+        let count = if filter.words.is_empty() {
+            query.fetch_one(&self.readers).await?
+        } else {
+            let mut search = Search::start(&self.readers).await?;
+            let found = query.fetch_one(search.connection()).await;
+            search.done(found)?
+        };
         u64::try_from(count).map_err(|_| StoreError::Corrupt(format!("bad count {count}")))
     }
 
