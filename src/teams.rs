@@ -226,7 +226,7 @@ pub async fn accept(store: &dyn Store, user: &User, token: &str) -> TeamResult<W
         invitation: invitation.id,
         now: Timestamp::now(),
     };
-    if store.move_user(&user.id, &to).await? {
+    if store.move_user(&user.id, None, &to).await? {
         Ok(invitation.workspace)
     } else {
         // Used, revoked or expired in between: say which.
@@ -249,8 +249,15 @@ pub async fn remove(store: &dyn Store, owner: &UserId, member: &UserId) -> TeamR
         .find(|candidate| &candidate.user.id == member)
         .ok_or(TeamError::NotMember)?;
     let to = Destination::OwnWorkspace(own_workspace(&removed.user));
-    store.move_user(member, &to).await?;
-    Ok(())
+    // Not moved when they left for another workspace since: they are no longer the owner's.
+    if store
+        .move_user(member, Some(&membership.workspace.id), &to)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(TeamError::NotMember)
+    }
 }
 
 /// The caller leaves their workspace for one of their own. An owner leaving hands the workspace
@@ -265,10 +272,14 @@ pub async fn leave(store: &dyn Store, user: &UserId) -> TeamResult<Workspace> {
         .find(|member| &member.user.id == user)
         .ok_or(TeamError::NotMember)?;
     let workspace = own_workspace(&me.user);
-    store
-        .move_user(user, &Destination::OwnWorkspace(workspace.clone()))
-        .await?;
-    Ok(workspace)
+    let from = membership(store, user).await?.workspace.id;
+    let to = Destination::OwnWorkspace(workspace.clone());
+    if store.move_user(user, Some(&from), &to).await? {
+        Ok(workspace)
+    } else {
+        // Moved meanwhile (an invitation accepted, removed by the owner): not left from here.
+        Err(TeamError::NotMember)
+    }
 }
 
 /// The problems with `added` user ids (ids the caller puts into an ICP's `userIds` that were not

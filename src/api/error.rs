@@ -29,7 +29,7 @@ pub struct ErrorDetail {
 }
 
 /// The largest request body accepted.
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
+pub const MAX_BODY_BYTES: usize = crate::domain::Limits::BODY_BYTES;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

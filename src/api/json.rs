@@ -80,6 +80,8 @@ impl<S: Send + Sync> FromRequest<S> for ApiJson {
                 },
             })?
             .1;
+        crate::domain::check_shape(&bytes)
+            .map_err(|problem| ApiError::invalid_body(vec![problem]))?;
         serde_json::from_slice(&bytes)
             .map(ApiJson)
             .map_err(|error| {

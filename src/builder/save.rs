@@ -168,6 +168,8 @@ async fn save(
             "The ICP is larger than 256 KiB; shorten the longest texts or lists and save again.",
         )]));
     }
+    crate::domain::check_shape(body.as_bytes())
+        .map_err(|problem| PageError::Invalid(vec![problem]))?;
     let body: serde_json::Value = serde_json::from_str(&body).map_err(|e| {
         PageError::Invalid(vec![FieldError::new(
             Vec::<PathSegment>::new(),

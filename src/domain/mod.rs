@@ -10,6 +10,7 @@ pub mod path;
 pub mod regex_cost;
 #[cfg(test)]
 pub(crate) mod sample_bodies;
+pub mod shape;
 pub mod validate;
 
 pub use crm::*;
@@ -18,4 +19,5 @@ pub use email::normalised_email;
 pub use icp::*;
 pub use lead_source::*;
 pub use path::{FieldError, PathSegment};
-pub use validate::{validate_draft, Limits};
+pub use shape::{shape_of, Shape};
+pub use validate::{check_shape, validate_draft, Limits};

@@ -19,7 +19,11 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/icps/export", get(export_all))
         .route("/icps/{id}/export", get(export_one))
-        .route("/forms/icps/import", post(import))
+        // Its body is held to `MAX_IMPORT_BYTES` by `forms::bounded_body`, not axum's 2 MB default.
+        .route(
+            "/forms/icps/import",
+            post(import).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
 }
 
 /// A JSON download named `file_name`.
@@ -131,8 +135,8 @@ async fn import(
         }
     };
     match transfer::import(state.store.as_ref(), &user, file).await {
-        Ok(Imported::All(icps)) => {
-            Redirect::to(&format!("/icps?imported={}", icps.len())).into_response()
+        Ok(Imported::All(count)) => {
+            Redirect::to(&format!("/icps?imported={count}")).into_response()
         }
         Ok(Imported::Unreadable(message)) => report(
             StatusCode::BAD_REQUEST,
@@ -142,36 +146,7 @@ async fn import(
         ),
         Ok(Imported::Nothing(rows)) => {
             let refused = rows.iter().filter(|row| !row.problems.is_empty()).count();
-            let items: String = rows
-                .iter()
-                .enumerate()
-                .map(|(index, row)| {
-                    let name = row
-                        .name
-                        .as_deref()
-                        .map(|name| format!(" “{}”", escaped(name)))
-                        .unwrap_or_default();
-                    let verdict = if row.problems.is_empty() {
-                        "<span class=\"import-ok\">fine</span>".to_owned()
-                    } else {
-                        let problems: String = row
-                            .problems
-                            .iter()
-                            .map(|problem| {
-                                let at = problem.field_key();
-                                let at = if at.is_empty() { "body".to_owned() } else { at };
-                                format!(
-                                    "<li><code>{}</code>: {}</li>",
-                                    escaped(&at),
-                                    escaped(&problem.message)
-                                )
-                            })
-                            .collect();
-                        format!("<span class=\"import-refused\">refused</span><ul>{problems}</ul>")
-                    };
-                    format!("<li>ICP {}{name}: {verdict}</li>", index + 1)
-                })
-                .collect();
+            let items = report_items(&rows);
             let of = rows.len();
             report(
                 StatusCode::BAD_REQUEST,
@@ -186,6 +161,56 @@ async fn import(
         }
         Err(error) => refused(error),
     }
+}
+
+/// Problems the report lists at most for one ICP, and ICPs it lists at most: a file of 1,000
+/// refused ICPs with a hundred problems each would make a page of hundreds of megabytes.
+const REPORT_PROBLEMS: usize = 11;
+const REPORT_ICPS: usize = 200;
+
+/// The report's list, an item per ICP (numbered from 1, as the builder numbers rows): "fine", or
+/// its first problems; past `REPORT_ICPS`, one line saying how many more were refused.
+fn report_items(rows: &[transfer::ImportRow]) -> String {
+    let mut items = String::new();
+    for (index, row) in rows.iter().enumerate().take(REPORT_ICPS) {
+        let name = row
+            .name
+            .as_deref()
+            .map(|name| format!(" “{}”", escaped(name)))
+            .unwrap_or_default();
+        items.push_str(&format!("<li>ICP {}{name}: ", index + 1));
+        if row.problems.is_empty() {
+            items.push_str("<span class=\"import-ok\">fine</span></li>");
+            continue;
+        }
+        items.push_str("<span class=\"import-refused\">refused</span><ul>");
+        for problem in row.problems.iter().take(REPORT_PROBLEMS) {
+            let at = problem.field_key();
+            let at = if at.is_empty() { "body".to_owned() } else { at };
+            items.push_str(&format!(
+                "<li><code>{}</code>: {}</li>",
+                escaped(&at),
+                escaped(&problem.message)
+            ));
+        }
+        if row.problems.len() > REPORT_PROBLEMS {
+            items.push_str(&format!(
+                "<li>and {} more problems</li>",
+                row.problems.len() - REPORT_PROBLEMS
+            ));
+        }
+        items.push_str("</ul></li>");
+    }
+    let unlisted = rows.iter().skip(REPORT_ICPS);
+    let unlisted_refused = unlisted.filter(|row| !row.problems.is_empty()).count();
+    if rows.len() > REPORT_ICPS {
+        items.push_str(&format!(
+            "<li>ICPs {} to {}: {unlisted_refused} more refused, not listed</li>",
+            REPORT_ICPS + 1,
+            rows.len()
+        ));
+    }
+    items
 }
 
 /// The import's answer page: `text` (escaped), then `list_html`, then the ways on.

@@ -107,6 +107,14 @@ pub async fn restore_deleted(store: &dyn Store, user: &UserId, id: Uuid) -> IcpR
         .outsiders(&membership.workspace.id, &icp.user_ids)
         .await?;
     icp.user_ids.retain(|id| !outsiders.contains(id));
+    if icp.everyone {
+        // Shared with everyone in the workspace: with whoever is in it now, joined since included.
+        for member in store.members(&membership.workspace.id).await? {
+            if !icp.user_ids.contains(&member.user.id) {
+                icp.user_ids.push(member.user.id);
+            }
+        }
+    }
     icp.updated_at = Timestamp::now();
     store
         .insert_icp(&icp, &Change::new(user, VersionAction::Restored))

@@ -6,6 +6,7 @@
 //! problems reported, and nothing is stored; otherwise all are created in one transaction.
 
 use super::{check_added_members, IcpError, IcpResult};
+use crate::domain::Limits;
 use crate::domain::{validate_draft, FieldError, Icp, IcpDraft, Timestamp, UserId};
 use crate::store::{Change, ListCursor, ListFilter, Store, StoreError, VersionAction};
 use serde_json::Value;
@@ -58,8 +59,8 @@ pub struct ImportRow {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Imported {
-    /// Every body was created, in the file's order.
-    All(Vec<Icp>),
+    /// Every body was created, in the file's order: how many.
+    All(usize),
     /// At least one body was refused, so none was stored: each body's verdict.
     Nothing(Vec<ImportRow>),
     /// The file is not a JSON ICP body or an array of them.
@@ -80,13 +81,14 @@ pub async fn import(store: &dyn Store, user: &UserId, file: Vec<u8>) -> IcpResul
     let now = Timestamp::now();
     let mut rows = Vec::with_capacity(bodies.len());
     let mut icps = Vec::with_capacity(bodies.len());
-    for (body, validated) in &bodies {
-        let name = body["name"].as_str().map(str::to_owned);
-        let checked = match validated {
-            Ok(draft) => check_added_members(store, user, &[], &draft.user_ids, body)
+    let count = bodies.len();
+    for body in bodies {
+        let name = body.name;
+        let checked = match body.verdict {
+            Ok(draft) => check_added_members(store, user, &[], &draft.user_ids, &body.user_ids)
                 .await
-                .map(|()| draft.clone()),
-            Err(problems) => Err(IcpError::Invalid(problems.clone())),
+                .map(|()| draft),
+            Err(problems) => Err(IcpError::Invalid(problems)),
         };
         match checked {
             Ok(draft) => {
@@ -102,7 +104,7 @@ pub async fn import(store: &dyn Store, user: &UserId, file: Vec<u8>) -> IcpResul
             Err(other) => return Err(other),
         }
     }
-    if icps.len() < bodies.len() {
+    if icps.len() < count {
         return Ok(Imported::Nothing(rows));
     }
     // All created at one instant, listed newest (largest id) first: the file's first body gets the
@@ -110,26 +112,47 @@ pub async fn import(store: &dyn Store, user: &UserId, file: Vec<u8>) -> IcpResul
     for icp in icps.iter_mut().rev() {
         icp.id = Uuid::now_v7();
     }
+    let count = icps.len();
     store
-        .insert_icps(icps.clone(), &Change::new(user, VersionAction::Created))
+        .insert_icps(icps, &Change::new(user, VersionAction::Created))
         .await?;
-    Ok(Imported::All(icps))
+    Ok(Imported::All(count))
 }
 
-/// Each body of `file` with its verdict, or why the file is not a list of ICP bodies.
-type Validated = (Value, Result<IcpDraft, Vec<FieldError>>);
+/// One body of a file as the import keeps it while the rest are read: its name, its `userIds` (for
+/// the membership check's paths) and its verdict. The parsed body itself is dropped, so a file
+/// costs its typed ICPs, not its JSON trees (many times their text).
+struct Validated {
+    name: Option<String>,
+    user_ids: Value,
+    verdict: Result<IcpDraft, Vec<FieldError>>,
+}
 
+/// Each body of `file` with its verdict, or why the file is not a list of ICP bodies. The file's
+/// syntax is checked without building it; then each body is parsed, checked and dropped in turn.
 fn read_and_validate(file: &[u8]) -> Result<Vec<Validated>, String> {
-    let bodies = match serde_json::from_slice::<Value>(file) {
-        Ok(Value::Array(bodies)) => bodies,
-        Ok(body @ Value::Object(_)) => vec![body],
-        Ok(_) => {
+    if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(file) {
+        return Err(format!("The file is not valid JSON ({error})."));
+    }
+    let first = file.iter().find(|b| !b.is_ascii_whitespace());
+    let bodies: Vec<&[u8]> = match first {
+        Some(b'[') if crate::domain::shape_of(file).items > MAX_IMPORT_ICPS => {
+            return Err(format!(
+                "The file holds {} ICPs; import at most {MAX_IMPORT_ICPS} at a time.",
+                crate::domain::shape_of(file).items
+            ))
+        }
+        Some(b'[') => crate::domain::shape::top_level_items(file)
+            .into_iter()
+            .map(|span| &file[span])
+            .collect(),
+        Some(b'{') => vec![file],
+        _ => {
             return Err(
                 "The file must hold an ICP (a JSON object) or a list of them (a JSON array)."
                     .to_owned(),
             )
         }
-        Err(error) => return Err(format!("The file is not valid JSON ({error}).")),
     };
     if bodies.is_empty() {
         return Err("The file holds no ICPs.".to_owned());
@@ -140,11 +163,67 @@ fn read_and_validate(file: &[u8]) -> Result<Vec<Validated>, String> {
             bodies.len()
         ));
     }
+    // What the refused bodies' problems may take together: past it, a refused body's problems
+    // are not kept, only that it was refused.
+    let mut problem_bytes = 0;
     Ok(bodies
         .into_iter()
-        .map(|body| {
-            let verdict = validate_draft(&body);
-            (body, verdict)
+        .map(|text| {
+            let mut body = validated(text);
+            if let Err(problems) = &mut body.verdict {
+                if problems.len() > ROW_PROBLEMS {
+                    let more = problems.len() - ROW_PROBLEMS;
+                    problems.truncate(ROW_PROBLEMS);
+                    problems.push(FieldError::new(Vec::new(), format!("… and {more} more")));
+                }
+                // Each problem's text, and its own and its path's slots.
+                problem_bytes += problems
+                    .iter()
+                    .map(|p| p.message.len() + p.field_key().len() + 64 + 32 * p.path.len())
+                    .sum::<usize>();
+                if problem_bytes > PROBLEM_BYTES {
+                    *problems = vec![FieldError::new(
+                        Vec::new(),
+                        "Refused (too many problems in the file to list them all)",
+                    )];
+                }
+            }
+            body
         })
         .collect())
+}
+
+/// Problems kept for one refused body of a file (and a line saying how many more), and for all
+/// of them together, in bytes.
+const ROW_PROBLEMS: usize = 10;
+const PROBLEM_BYTES: usize = 64 * 1024;
+
+/// One body of a file, checked as a create's body is (size, shape, then the validator).
+fn validated(text: &[u8]) -> Validated {
+    let refused = |message: String| Validated {
+        name: None,
+        user_ids: Value::Null,
+        verdict: Err(vec![FieldError::new(Vec::new(), message)]),
+    };
+    if text.len() > Limits::BODY_BYTES {
+        return refused(format!(
+            "This ICP is larger than {} KiB, the most one ICP may be",
+            Limits::BODY_BYTES / 1024
+        ));
+    }
+    if let Err(problem) = crate::domain::check_shape(text) {
+        return refused(problem.message);
+    }
+    let body: Value = match serde_json::from_slice(text) {
+        Ok(body) => body,
+        Err(error) => return refused(format!("Not valid JSON ({error})")),
+    };
+    if !body.is_object() {
+        return refused("Each ICP must be a JSON object".to_owned());
+    }
+    Validated {
+        name: body["name"].as_str().map(str::to_owned),
+        user_ids: serde_json::json!({ "userIds": body["userIds"] }),
+        verdict: validate_draft(&body),
+    }
 }

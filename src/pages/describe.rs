@@ -44,8 +44,8 @@ pub fn describe_lead(lead: &LeadSource) -> String {
             }
         }
     }
-    for key in f.other.keys() {
-        parts.push(format!("{key}: {}", f.other[key]));
+    for (key, value) in f.other.to_map() {
+        parts.push(format!("{key}: {value}"));
     }
     parts.join(" · ")
 }

@@ -68,8 +68,21 @@ pub struct Version {
 /// A version as the SQL of each database binds it: `(action, by, at, icp)`.
 pub(super) type VersionRow = (VersionAction, UserId, Timestamp, String);
 
+/// A version's JSON: the ICP as the API shows it, and `"everyone": true` first when it is shared
+/// with everyone in the workspace (not part of the API's ICP), so a restore keeps that.
 fn icp_json(icp: &Icp) -> String {
-    serde_json::to_string(icp).unwrap_or_else(|_| "{}".to_owned())
+    let json = serde_json::to_string(icp).unwrap_or_else(|_| "{}".to_owned());
+    match json.strip_prefix('{') {
+        Some(rest) if icp.everyone => format!("{{\"everyone\":true,{rest}"),
+        _ => json,
+    }
+}
+
+/// The flags a version's JSON carries besides the ICP (see `icp_json`).
+#[derive(serde::Deserialize)]
+struct VersionFlags {
+    #[serde(default)]
+    everyone: bool,
 }
 
 /// When the version `change` makes of `icp` happened: the ICP's own `updatedAt`, or now for a
@@ -117,8 +130,10 @@ pub(super) fn version_from_row(
     icp: &str,
 ) -> super::StoreResult<Version> {
     let corrupt = |what: String| super::StoreError::Corrupt(what);
+    let flags: VersionFlags = serde_json::from_str(icp).map_err(|e| corrupt(e.to_string()))?;
     let mut icp: Icp = serde_json::from_str(icp).map_err(|e| corrupt(e.to_string()))?;
     icp.owner = owner.map(super::user_id).transpose()?;
+    icp.everyone = flags.everyone;
     Ok(Version {
         number: u32::try_from(number).map_err(|_| corrupt(format!("bad version {number}")))?,
         action: VersionAction::parse(action)

@@ -115,6 +115,14 @@ pub trait Teams: Send + Sync {
     /// Moves `user` out of their workspace, in one transaction: they leave every ICP they share
     /// with someone who stays (those belong to the team; ICPs only they can read go with them);
     /// if they owned it, its earliest other member becomes the owner; an emptied workspace is
-    /// deleted. False (and nothing changed) when an invitation is no longer open.
-    async fn move_user(&self, user: &UserId, to: &Destination) -> StoreResult<bool>;
+    /// deleted. False (and nothing changed) when an invitation is no longer open, or when `from`
+    /// names a workspace the user is no longer in (they moved meanwhile). Moves into or out of one
+    /// workspace happen one at a time (Postgres: a lock per workspace, taken in a fixed order),
+    /// so two people leaving at once cannot both leave an ICP that only they shared.
+    async fn move_user(
+        &self,
+        user: &UserId,
+        from: Option<&str>,
+        to: &Destination,
+    ) -> StoreResult<bool>;
 }

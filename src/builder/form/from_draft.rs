@@ -4,7 +4,7 @@ use super::names::{self, condition, lead, FilterField, Section};
 use super::Pairs;
 use crate::domain::{CrmMode, CrmValue, CustomFilter, EntityType, IcpDraft, LeadKind, LeadSource};
 use chrono::Timelike;
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// The fields of a new ICP: one empty lead-source row and the default list size.
 pub fn new_form() -> Pairs {
@@ -90,8 +90,7 @@ fn lead_pairs(pairs: &mut Pairs, key: u32, source: &LeadSource) {
     };
     pairs.push((field(lead::TYPE), kind.into()));
     if !f.other.is_empty() {
-        let other = Value::Object(f.other.clone()).to_string();
-        pairs.push((field(lead::OTHER), other));
+        pairs.push((field(lead::OTHER), f.other.as_json().to_owned()));
     }
     let location = f.location.clone().unwrap_or_default();
     let company = f.company.clone().unwrap_or_default();

@@ -92,6 +92,25 @@ pub fn within_limits(pairs: Pairs) -> (Pairs, Vec<FormError>) {
                 });
             }
         }
+        let other =
+            row.filter(|_| names::row_field(&name).is_some_and(|(_, _, f)| f == lead::OTHER));
+        if let Some((_, key)) = other {
+            // The provider-specific filters an ICP from the API carried: held to a body's shape
+            // before they are parsed, and never dropped without a word.
+            if let Err(problem) = crate::domain::check_shape(value.as_bytes()) {
+                let place = match lead_at.get(&key) {
+                    Some(n) => format!("Lead source {n} › Provider-specific filters"),
+                    None => "Lead source › Provider-specific filters".to_owned(),
+                };
+                errors.push(FormError {
+                    field: None,
+                    section: Some(Section::Leads),
+                    place,
+                    message: format!("{} Nothing was saved.", problem.message),
+                });
+                value = "{}".to_owned();
+            }
+        }
         kept.push((name, value));
     }
     (kept, errors)
@@ -126,6 +145,24 @@ mod tests {
         let (same, none) = within_limits(leads(50));
         assert_eq!(same, leads(50));
         assert!(none.is_empty());
+    }
+
+    #[test]
+    fn provider_filters_past_a_bodys_shape_are_refused_with_a_word() {
+        let wide = format!("{{\"scores\": [{}0]}}", "0,".repeat(Limits::VALUES));
+        let form: Pairs = vec![
+            ("lead.3.type".into(), "person".into()),
+            ("lead.3.other".into(), wide),
+        ];
+        let (kept, errors) = within_limits(form);
+        assert_eq!(kept[1].1, "{}");
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].place, "Lead source 1 › Provider-specific filters");
+        assert!(
+            errors[0].message.contains("more than 4000 JSON values"),
+            "{}",
+            errors[0].message
+        );
     }
 
     #[test]

@@ -143,8 +143,11 @@ pub fn form_to_json(pairs: &Pairs) -> Value {
 
 fn lead_json(fields: &Fields, key: u32) -> Value {
     let field = |name: &str| Section::Leads.field(key, name);
+    // The provider-specific filters an ICP read from the API carried, round-tripped as JSON text
+    // (the builder shows no field for them); held to a body's shape before they are parsed.
     let mut filters = fields
         .text(&field(lead::OTHER))
+        .filter(|raw| crate::domain::check_shape(raw.as_bytes()).is_ok())
         .and_then(|raw| serde_json::from_str::<Map<String, Value>>(raw).ok())
         .unwrap_or_default();
     for name in ["job_title", "seniority", "skills"] {

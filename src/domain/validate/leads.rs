@@ -52,7 +52,7 @@ impl Check {
                 "location" => self.location(v, &at).map(|l| filters.location = Some(l)),
                 "company" => self.company(v, &at).map(|c| filters.company = Some(c)),
                 _ => {
-                    filters.other.insert(key.clone(), v.clone());
+                    filters.other.push(key, v);
                     Some(())
                 }
             };

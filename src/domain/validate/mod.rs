@@ -33,6 +33,32 @@ impl Limits {
     pub const MAX_EMPLOYEES: i64 = 10_000_000;
     pub const MAX_PEOPLE_PER_COMPANY: i64 = 10_000;
     pub const MAX_DAYS_UNTIL_REUSE: i64 = 36_500;
+    /// JSON values (and object members) one body may hold, and how deeply it may nest: checked on
+    /// its text before it is parsed (`shape_of`), so that parsing costs a bounded multiple of it.
+    pub const VALUES: usize = 4_000;
+    /// The most bytes of JSON one ICP's body may take (the API's request body limit).
+    pub const BODY_BYTES: usize = 256 * 1024;
+    pub const DEPTH: usize = 32;
+}
+
+/// A body's text refused for its shape before it is parsed: more values or nesting than
+/// `Limits` allow (at the body's root path).
+pub fn check_shape(text: &[u8]) -> Result<(), FieldError> {
+    let shape = super::shape_of(text);
+    let refuse = |message: String| Err(FieldError::new(Vec::new(), message));
+    if shape.values > Limits::VALUES {
+        return refuse(format!(
+            "The body holds more than {} JSON values (items, members and values together); an ICP needs far fewer",
+            Limits::VALUES
+        ));
+    }
+    if shape.depth > Limits::DEPTH {
+        return refuse(format!(
+            "The body nests deeper than {} levels of arrays and objects",
+            Limits::DEPTH
+        ));
+    }
+    Ok(())
 }
 
 const TOP_LEVEL: &[&str] = &[
@@ -110,6 +136,8 @@ struct Check {
     errors: Vec<FieldError>,
     /// The bytes of `errors`' paths and messages so far (see `ERRORS_BYTES`).
     errors_bytes: usize,
+    /// Whether problems were left out past `ERRORS_BYTES` (and a line says so).
+    left_out: bool,
 }
 
 fn kind(value: &Value) -> &'static str {
@@ -134,7 +162,7 @@ fn quoted_list(allowed: &[&str]) -> String {
 /// Problems reported for one body at most, counted in bytes of their paths and messages: past it
 /// the list ends with one line saying so. A body can hold a problem per value (a NUL in each of
 /// 24,000 strings under one long key), and each problem's path would copy that key.
-const ERRORS_BYTES: usize = 64 * 1024;
+const ERRORS_BYTES: usize = 16 * 1024;
 
 impl Check {
     /// Whether the problems found fill their budget (`ERRORS_BYTES`): none is added after.
@@ -142,12 +170,21 @@ impl Check {
         self.errors_bytes >= ERRORS_BYTES
     }
 
+    /// Records a problem; once the problems fill their budget, one more line says that further
+    /// problems were left out.
     fn fail(&mut self, path: &Path, message: impl Into<String>) {
         if self.full() {
+            if !self.left_out {
+                self.left_out = true;
+                self.errors.push(FieldError::new(
+                    Vec::new(),
+                    "Too many problems to list: fix these and send the body again",
+                ));
+            }
             return;
         }
         let message = message.into();
-        let weight = message.len()
+        self.errors_bytes += message.len()
             + path
                 .0
                 .iter()
@@ -156,15 +193,7 @@ impl Check {
                     PathSegment::Key(key) => key.len() + 8,
                 })
                 .sum::<usize>();
-        self.errors_bytes += weight;
-        if self.full() {
-            self.errors.push(FieldError::new(
-                Vec::new(),
-                "Too many problems to list: fix these and send the body again",
-            ));
-        } else {
-            self.errors.push(FieldError::new(path.0.clone(), message));
-        }
+        self.errors.push(FieldError::new(path.0.clone(), message));
     }
 
     fn expected(&mut self, path: &Path, what: &str, value: &Value) {

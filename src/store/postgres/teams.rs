@@ -257,17 +257,72 @@ impl Teams for PgStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn move_user(&self, user: &UserId, to: &Destination) -> StoreResult<bool> {
+    async fn move_user(
+        &self,
+        user: &UserId,
+        expected: Option<&str>,
+        to: &Destination,
+    ) -> StoreResult<bool> {
         let mut tx = self.pool.begin().await?;
-        let from: Option<(String, String)> = sqlx::query_as(
-            "SELECT workspace_id, role FROM workspace_members WHERE user_id = $1 FOR UPDATE",
-        )
-        .bind(user.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((from, old_role)) = from else {
-            return Ok(false);
+        // The workspaces the move changes, locked in a fixed order (their ids') for the rest of
+        // the transaction: moves into or out of one workspace happen one at a time, and two
+        // moves that touch the same two workspaces cannot wait for each other.
+        let target: Option<String> = match to {
+            Destination::OwnWorkspace(_) => None,
+            Destination::Invited { invitation, .. } => {
+                sqlx::query_scalar("SELECT workspace_id FROM invitations WHERE id = $1")
+                    .bind(invitation)
+                    .fetch_optional(&mut *tx)
+                    .await?
+            }
         };
+        let mut from = None;
+        for _ in 0..3 {
+            let current: Option<String> =
+                sqlx::query_scalar("SELECT workspace_id FROM workspace_members WHERE user_id = $1")
+                    .bind(user.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let Some(current) = current else {
+                return Ok(false);
+            };
+            let mut workspaces: Vec<&str> = [Some(current.as_str()), target.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect();
+            workspaces.sort_unstable();
+            workspaces.dedup();
+            for workspace in workspaces {
+                sqlx::query(
+                    "SELECT pg_advisory_xact_lock(hashtextextended('icp-builder workspace ' || $1, 0))",
+                )
+                .bind(workspace)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let locked: Option<(String, String)> = sqlx::query_as(
+                "SELECT workspace_id, role FROM workspace_members WHERE user_id = $1 FOR UPDATE",
+            )
+            .bind(user.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            match locked {
+                None => return Ok(false),
+                // Still where it was when its workspace was locked.
+                Some((now_in, role)) if now_in == current => {
+                    from = Some((now_in, role));
+                    break;
+                }
+                // Moved meanwhile (its own move held the lock): lock where it is now.
+                Some(_) => continue,
+            }
+        }
+        let Some((from, old_role)) = from else {
+            return Err(StoreError::Stale);
+        };
+        if expected.is_some_and(|expected| expected != from) {
+            return Ok(false);
+        }
         let (to, new_role, now) = match to {
             Destination::OwnWorkspace(workspace) => {
                 sqlx::query("INSERT INTO workspaces (id, name) VALUES ($1, $2)")

@@ -219,7 +219,13 @@ impl Teams for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn move_user(&self, user: &UserId, to: &Destination) -> StoreResult<bool> {
+    async fn move_user(
+        &self,
+        user: &UserId,
+        expected: Option<&str>,
+        to: &Destination,
+    ) -> StoreResult<bool> {
+        // One writer connection: moves (and every other write) happen one at a time.
         let mut tx = self.writer.begin().await?;
         let from: Option<(String, String)> =
             sqlx::query_as("SELECT workspace_id, role FROM workspace_members WHERE user_id = ?")
@@ -229,6 +235,9 @@ impl Teams for SqliteStore {
         let Some((from, old_role)) = from else {
             return Ok(false);
         };
+        if expected.is_some_and(|expected| expected != from) {
+            return Ok(false);
+        }
         let (to, new_role, now) = match to {
             Destination::OwnWorkspace(workspace) => {
                 sqlx::query("INSERT INTO workspaces (id, name) VALUES (?, ?)")

@@ -1,0 +1,134 @@
+//! A JSON text's shape, read from its bytes before it is parsed: how many values it holds, how
+//! deeply they nest, and the extent of each item of a top-level array. A parsed value costs 72
+//! bytes or more (an object member more again) while its text may be two (`0,`), so the server
+//! refuses a body whose shape would cost more than a bounded multiple of its size before parsing
+//! it (`Limits::VALUES`, `Limits::DEPTH`).
+
+/// What `shape_of` counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Shape {
+    /// Values and object members (each comma, `[` and `{` outside strings starts one more).
+    pub values: usize,
+    /// The deepest nesting of arrays and objects.
+    pub depth: usize,
+    /// For a top-level array: its items, and the most bytes one of them spans.
+    pub items: usize,
+    pub largest_item: usize,
+}
+
+/// The shape of `text`, in one pass over its bytes with no allocation. Malformed JSON gets some
+/// shape; the parser that follows says what is wrong with it.
+pub fn shape_of(text: &[u8]) -> Shape {
+    scan(text, |_| {})
+}
+
+/// The byte ranges of the items of the top-level array `text` (none if it is not one).
+pub fn top_level_items(text: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let mut items = Vec::new();
+    scan(text, |item| items.push(item));
+    items
+}
+
+fn scan(text: &[u8], mut on_item: impl FnMut(std::ops::Range<usize>)) -> Shape {
+    let mut shape = Shape::default();
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let mut top_array = false;
+    let mut item_start = None;
+    let mut seen_any = false;
+    for (at, &byte) in text.iter().enumerate() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        if top_array
+            && depth == 1
+            && item_start.is_none()
+            && !byte.is_ascii_whitespace()
+            && byte != b']'
+        {
+            item_start = Some(at);
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                if depth == 0 && byte == b'[' && !seen_any {
+                    top_array = true;
+                }
+                depth += 1;
+                shape.values += 1;
+                shape.depth = shape.depth.max(depth);
+            }
+            b']' | b'}' => {
+                if top_array && depth == 1 {
+                    end_item(&mut shape, &mut item_start, at, &mut on_item);
+                }
+                depth = depth.saturating_sub(1);
+            }
+            b',' => {
+                shape.values += 1;
+                if top_array && depth == 1 {
+                    end_item(&mut shape, &mut item_start, at, &mut on_item);
+                }
+            }
+            _ => {}
+        }
+        if !byte.is_ascii_whitespace() {
+            seen_any = true;
+        }
+    }
+    if shape.values == 0 && seen_any {
+        shape.values = 1;
+    }
+    shape
+}
+
+fn end_item(
+    shape: &mut Shape,
+    start: &mut Option<usize>,
+    end: usize,
+    on_item: &mut impl FnMut(std::ops::Range<usize>),
+) {
+    if let Some(start) = start.take() {
+        shape.items += 1;
+        shape.largest_item = shape.largest_item.max(end - start);
+        on_item(start..end);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_and_depth_are_counted_outside_strings() {
+        let shape = shape_of(br#"{"a": [1, 2, {"b": "x,[{"}], "c\"": null}"#);
+        // {, a's [, 1 2 (one comma), {, the comma before "c": 6 starts.
+        assert_eq!(shape.values, 6);
+        assert_eq!(shape.depth, 3);
+        assert_eq!(shape.items, 0);
+        assert_eq!(shape_of(b"7").values, 1);
+        assert_eq!(shape_of(b"  ").values, 0);
+        assert_eq!(shape_of(b"[0,0,0,0]").values, 4);
+    }
+
+    #[test]
+    fn the_items_of_a_top_level_array_are_measured() {
+        let shape = shape_of(br#"[ {"name": "a"}, {"name": "bcd", "x": [1,2]} ,7]"#);
+        assert_eq!(shape.items, 3);
+        assert_eq!(shape.largest_item, r#"{"name": "bcd", "x": [1,2]} "#.len());
+        assert_eq!(shape_of(b"[]").items, 0);
+        assert_eq!(shape_of(b"[[1],[2]]").items, 2);
+        assert_eq!(shape_of(br#"{"a": [1]}"#).items, 0);
+        let text = br#"[{"a": "]"} , [1, 2]]"#;
+        let items: Vec<&[u8]> = top_level_items(text)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
+        assert_eq!(items, [&br#"{"a": "]"} "#[..], b"[1, 2]"]);
+    }
+}
