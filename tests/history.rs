@@ -18,6 +18,7 @@ on_both_databases!(
     the_pages_show_owners_changes_in_words_and_restore_without_javascript,
     versions_come_a_page_at_a_time,
     a_deleted_icps_history_is_its_owners_alone,
+    an_edit_stores_what_it_changed,
 );
 
 const ICPS: &str = "/api/v1/entities/icps";
@@ -469,4 +470,98 @@ async fn the_pages_show_owners_changes_in_words_and_restore_without_javascript(d
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(text(&refused).contains("Only the ICP&#39;s owner can delete it."));
+}
+
+/// Each version's stored bytes: `(version, bytes of the whole ICP or "{}", bytes of its patch)`.
+async fn stored_versions(app: &TestApp, id: &str) -> Vec<(i64, i64, Option<i64>)> {
+    let id = uuid::Uuid::parse_str(id).unwrap();
+    match app.store.pools() {
+        Pools::Sqlite { readers, .. } => sqlx::query_as(
+            "SELECT version, length(icp), length(patch) FROM icp_versions WHERE icp_id = ? ORDER BY version",
+        )
+        .bind(id)
+        .fetch_all(&readers)
+        .await
+        .unwrap(),
+        Pools::Postgres(pool) => {
+            let rows: Vec<(i32, i32, Option<i32>)> = sqlx::query_as(
+                "SELECT version, length(icp::text), length(patch::text) FROM icp_versions \
+                 WHERE icp_id = $1 ORDER BY version",
+            )
+            .bind(id)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+            rows.into_iter()
+                .map(|(v, i, p)| (i64::from(v), i64::from(i), p.map(i64::from)))
+                .collect()
+        }
+    }
+}
+
+/// A 200 KB ICP edited 25 times: each edit stores what it changed (a JSON Patch of ~100 bytes),
+/// every 20th version the whole ICP, and every version reads back whole.
+async fn an_edit_stores_what_it_changed(db: Database) {
+    let app = TestApp::start(db).await;
+    let olga = app.caller("olga").await;
+    let mut body = minimal("Big");
+    body["leadProviderCriteria"] = json!([{"provider": "baseProvider",
+        "filters": {"notes": vec!["n".repeat(5_000); 40]}}]);
+    let id = app.create(&olga, &body).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for n in 1..=25 {
+        let edited = app.patch(&olga, &id, &json!({"leadsPerList": n})).await;
+        assert_eq!(edited.status, StatusCode::OK);
+    }
+    let stored = stored_versions(&app, &id).await;
+    assert_eq!(stored.len(), 26);
+    let edits: Vec<i64> = stored
+        .iter()
+        .filter(|(version, _, _)| version % 20 != 1)
+        .map(|(_, icp, patch)| icp + patch.unwrap_or(0))
+        .collect();
+    eprintln!(
+        "[history] whole ICP {} B; an edit stores {}–{} B (JSON columns)",
+        stored[0].1,
+        edits.iter().min().unwrap(),
+        edits.iter().max().unwrap()
+    );
+    for (version, icp, patch) in &stored {
+        match version % 20 {
+            1 => assert!(*icp > 200_000 && patch.is_none(), "v{version}: a snapshot"),
+            _ => {
+                // The changed values: leadsPerList (≤ 2 bytes) and updatedAt (24): ≤ 2× them
+                // and the patch's own words.
+                let patch = patch.unwrap_or_else(|| panic!("v{version} stored whole"));
+                assert!(
+                    *icp <= 2 && patch < 200,
+                    "v{version}: {icp} + {patch} bytes"
+                );
+            }
+        }
+    }
+    let versions = app
+        .get(&olga, &format!("{ICPS}/{id}/versions?limit=100"))
+        .await
+        .body;
+    let versions = versions.as_array().unwrap();
+    assert_eq!(versions.len(), 26);
+    for (i, version) in versions.iter().enumerate() {
+        let n = 26 - i as u64;
+        assert_eq!(version["version"], n);
+        let lpl = if n == 1 { 10 } else { n - 1 };
+        assert_eq!(version["icp"]["leadsPerList"], lpl, "version {n}");
+        let filters = &version["icp"]["leadProviderCriteria"][0]["filters"];
+        assert!(
+            *filters == body["leadProviderCriteria"][0]["filters"],
+            "version {n}: the provider filters differ"
+        );
+    }
+    let current = app.get(&olga, &format!("{ICPS}/{id}")).await.body;
+    assert!(
+        versions[0]["icp"] == current,
+        "the newest version is the ICP"
+    );
 }

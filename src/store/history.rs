@@ -1,6 +1,8 @@
 //! An ICP's history as stored: each create, update, delete and restore is a numbered version with
 //! who, when, and the ICP as it was after it (`icp_versions`), written in the same transaction as
-//! the change itself (`group_commit`).
+//! the change itself (`group_commit`). An edit is stored as what it changed (a JSON Patch against
+//! the version before), every `SNAPSHOT_EVERY`-th version and each first version and deletion as
+//! the whole ICP: an edit costs what it changed, and reading a version applies at most 19 patches.
 
 use crate::domain::{Icp, Timestamp, UserId};
 
@@ -65,8 +67,32 @@ pub struct Version {
     pub icp: Icp,
 }
 
-/// A version as the SQL of each database binds it: `(action, by, at, icp)`.
-pub(super) type VersionRow = (VersionAction, UserId, Timestamp, String);
+/// A version as the SQL of each database binds it.
+pub(super) struct VersionRow {
+    pub action: VersionAction,
+    pub by: UserId,
+    pub at: Timestamp,
+    /// The whole ICP's JSON (see `icp_json`).
+    pub icp: String,
+    /// What changed since the version before, as a JSON Patch, when the write knows that version:
+    /// the SQL stores it instead of `icp` unless the version is a snapshot's (its number
+    /// `% SNAPSHOT_EVERY == 1`) or the newest version is not the patch's base.
+    pub patch: Option<String>,
+    /// The `updatedAt` of the ICP the patch starts from: the patch is stored only when the newest
+    /// version is that state (a workspace move changes an ICP's members without a version).
+    pub base_at: Timestamp,
+}
+
+/// Every `SNAPSHOT_EVERY`-th version holds the whole ICP, so reading any version applies at most
+/// `SNAPSHOT_EVERY - 1` patches.
+pub const SNAPSHOT_EVERY: i64 = 20;
+
+/// What changed from `before` to `after` (JSON texts), as the JSON text of an RFC 6902 patch.
+fn patch_between(before: &str, after: &str) -> Option<String> {
+    let before: serde_json::Value = serde_json::from_str(before).ok()?;
+    let after: serde_json::Value = serde_json::from_str(after).ok()?;
+    serde_json::to_string(&json_patch::diff(&before, &after)).ok()
+}
 
 /// A version's JSON: the ICP as the API shows it, and `"everyone": true` first when it is shared
 /// with everyone in the workspace (not part of the API's ICP), so a restore keeps that.
@@ -102,22 +128,86 @@ pub(super) fn versions_of_write(
     change: &Change,
 ) -> Vec<VersionRow> {
     let mut versions = Vec::with_capacity(2);
-    if let Some(previous) = previous {
+    let before = previous.map(icp_json);
+    if let (Some(previous), Some(before)) = (previous, &before) {
         let by = previous.owner.clone().unwrap_or_else(|| change.by.clone());
-        versions.push((
-            VersionAction::Baseline,
+        versions.push(VersionRow {
+            action: VersionAction::Baseline,
             by,
-            previous.updated_at,
-            icp_json(previous),
-        ));
+            at: previous.updated_at,
+            icp: before.clone(),
+            patch: None,
+            base_at: previous.updated_at,
+        });
     }
-    versions.push((
-        change.action,
-        change.by.clone(),
-        version_at(icp, change),
-        icp_json(icp),
-    ));
+    let after = icp_json(icp);
+    // A deletion keeps the whole ICP ("Recently deleted" reads it, and a restore starts from it).
+    let patch = match (&before, change.action) {
+        (_, VersionAction::Deleted) | (None, _) => None,
+        (Some(before), _) => patch_between(before, &after),
+    };
+    versions.push(VersionRow {
+        action: change.action,
+        by: change.by.clone(),
+        at: version_at(icp, change),
+        icp: after,
+        patch,
+        base_at: previous.map_or(icp.updated_at, |previous| previous.updated_at),
+    });
     versions
+}
+
+/// A version's row as read: its number, action, by, at, owner, `icp` JSON and `patch`.
+pub(super) type StoredVersion = (
+    i64,
+    String,
+    String,
+    Timestamp,
+    Option<String>,
+    String,
+    Option<String>,
+);
+
+/// The versions `rows` hold (oldest first, starting at a snapshot), newest first: each patch
+/// applied to the version before it. `keep` says which to return (the page asked for).
+pub(super) fn rebuild(
+    rows: Vec<StoredVersion>,
+    keep: impl Fn(i64) -> bool,
+) -> super::StoreResult<Vec<Version>> {
+    let corrupt = |what: String| super::StoreError::Corrupt(what);
+    let mut state: Option<serde_json::Value> = None;
+    let mut versions = Vec::new();
+    for (number, action, by, at, owner, icp, patch) in rows {
+        let json = match patch {
+            None => {
+                let whole: serde_json::Value =
+                    serde_json::from_str(&icp).map_err(|e| corrupt(e.to_string()))?;
+                state = Some(whole);
+                icp
+            }
+            Some(patch) => {
+                let patch: json_patch::Patch =
+                    serde_json::from_str(&patch).map_err(|e| corrupt(e.to_string()))?;
+                let current = state.as_mut().ok_or_else(|| {
+                    corrupt(format!("version {number} has no snapshot before it"))
+                })?;
+                json_patch::patch(current, &patch).map_err(|e| corrupt(e.to_string()))?;
+                current.to_string()
+            }
+        };
+        if keep(number) {
+            versions.push(version_from_row(
+                number,
+                &action,
+                &by,
+                at,
+                owner.as_deref(),
+                &json,
+            )?);
+        }
+    }
+    versions.reverse();
+    Ok(versions)
 }
 
 /// A version as both databases read it back (`icp` is the JSON text `versions_of_write` wrote).

@@ -1,7 +1,7 @@
 //! An ICP's versions and the recently deleted ICPs, read from Postgres (`icp_versions`).
 
 use crate::domain::{Timestamp, UserId};
-use crate::store::history::{version_from_row, DELETED_WHERE};
+use crate::store::history::{rebuild, version_from_row, DELETED_WHERE};
 use crate::store::{StoreResult, Version};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -20,22 +20,61 @@ fn version((number, action, by, at, owner, icp): VersionRow) -> StoreResult<Vers
     )
 }
 
+/// Up to `limit` versions older than `before`, newest first: read from the snapshot at or below
+/// the oldest of them, each patch applied to the version before it (`history::rebuild`).
 pub(super) async fn versions(
     pool: &PgPool,
     id: Uuid,
     before: Option<u32>,
     limit: u32,
 ) -> StoreResult<Vec<Version>> {
-    let rows: Vec<VersionRow> = sqlx::query_as(
-        "SELECT version, action, by_user, at, owner_id, icp::text FROM icp_versions \
-         WHERE icp_id = $1 AND version < $2 ORDER BY version DESC LIMIT $3",
+    let numbers: Vec<i32> = sqlx::query_scalar(
+        "SELECT version FROM icp_versions WHERE icp_id = $1 AND version < $2 \
+         ORDER BY version DESC LIMIT $3",
     )
     .bind(id)
     .bind(before.map_or(i64::MAX, i64::from))
     .bind(i64::from(limit))
     .fetch_all(pool)
     .await?;
-    rows.into_iter().map(version).collect()
+    let (Some(&newest), Some(&oldest)) = (numbers.first(), numbers.last()) else {
+        return Ok(Vec::new());
+    };
+    type Row = (
+        i32,
+        String,
+        String,
+        DateTime<Utc>,
+        Option<String>,
+        String,
+        Option<String>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT version, action, by_user, at, owner_id, icp::text, patch::text FROM icp_versions \
+         WHERE icp_id = $1 AND version <= $2 AND version >= (SELECT coalesce(max(version), 1) \
+         FROM icp_versions WHERE icp_id = $1 AND version <= $3 AND patch IS NULL) \
+         ORDER BY version",
+    )
+    .bind(id)
+    .bind(newest)
+    .bind(oldest)
+    .fetch_all(pool)
+    .await?;
+    let rows = rows
+        .into_iter()
+        .map(|(number, action, by, at, owner, icp, patch)| {
+            (
+                i64::from(number),
+                action,
+                by,
+                Timestamp(at),
+                owner,
+                icp,
+                patch,
+            )
+        })
+        .collect();
+    rebuild(rows, |number| number >= i64::from(oldest))
 }
 
 pub(super) async fn deleted(

@@ -5,7 +5,7 @@ use super::lost_race_is_stale;
 use super::PgStore;
 use crate::domain::{CrmFilters, CustomFilter, Icp, LeadSource, Timestamp};
 use crate::store::group_commit::{ApplyWrite, IcpWrite, Written};
-use crate::store::history::{version_at, versions_of_write, Change, VersionAction};
+use crate::store::history::{version_at, versions_of_write, Change, VersionAction, SNAPSHOT_EVERY};
 use crate::store::list::{search_text, search_text_of};
 use crate::store::{json_text, StoreError, StoreResult};
 use async_trait::async_trait;
@@ -25,28 +25,43 @@ async fn record(
     previous: Option<&Icp>,
     change: &Change,
 ) -> StoreResult<()> {
-    for (action, by, at, json) in versions_of_write(icp, previous, change) {
-        let sql = if action == VersionAction::Baseline {
+    for version in versions_of_write(icp, previous, change) {
+        let sql = if version.action == VersionAction::Baseline {
             "INSERT INTO icp_versions (icp_id, version, action, by_user, at, owner_id, icp) \
              SELECT $1, 1, $2, $3, $4, $5, $6::jsonb \
              WHERE NOT EXISTS (SELECT 1 FROM icp_versions WHERE icp_id = $1)"
         } else {
-            "INSERT INTO icp_versions (icp_id, version, action, by_user, at, owner_id, icp) \
-             SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6::jsonb FROM icp_versions \
-             WHERE icp_id = $1"
+            // As its patch (`icp` then `{}`) unless a snapshot's number or the newest version is
+            // not the patch's base (see `VersionRow`).
+            &*VERSION_AFTER
         };
-        sqlx::query(sql)
+        let query = sqlx::query(sql)
             .bind(icp.id)
-            .bind(action.as_str())
-            .bind(by.as_str())
-            .bind(at.0)
+            .bind(version.action.as_str())
+            .bind(version.by.as_str())
+            .bind(version.at.0)
             .bind(icp.owner.as_ref().map(|owner| owner.as_str()))
-            .bind(json)
-            .execute(&mut *conn)
-            .await?;
+            .bind(version.icp);
+        let query = if version.action == VersionAction::Baseline {
+            query
+        } else {
+            query.bind(version.patch).bind(version.base_at.0)
+        };
+        query.execute(&mut *conn).await?;
     }
     Ok(())
 }
+
+static VERSION_AFTER: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "INSERT INTO icp_versions (icp_id, version, action, by_user, at, owner_id, icp, patch) \
+         SELECT $1, next, $2, $3, $4, $5, CASE WHEN as_patch THEN '{{}}'::jsonb ELSE $6::jsonb END, \
+         CASE WHEN as_patch THEN $7::jsonb END \
+         FROM (SELECT next, $7::jsonb IS NOT NULL AND next % {SNAPSHOT_EVERY} <> 1 AND (SELECT v.at \
+               FROM icp_versions v WHERE v.icp_id = $1 ORDER BY v.version DESC LIMIT 1) = $8 AS as_patch \
+               FROM (SELECT coalesce(max(version), 0) + 1 AS next FROM icp_versions WHERE icp_id = $1) n) p"
+    )
+});
 
 /// Fills in `icps.search_text` where it is missing (ICPs stored before search existed), in one
 /// transaction; a no-op once done. Run at start, before the writer takes the connection.
