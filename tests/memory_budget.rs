@@ -112,14 +112,19 @@ fn budget(body_bytes: usize) -> usize {
 /// One measurement at a time, whatever `--test-threads` says: the counters are the process's.
 static TURN: Mutex<()> = Mutex::new(());
 
-/// Runs `test` alone, on a current-thread runtime of its own.
-fn alone<F: std::future::Future<Output = ()>>(test: impl FnOnce() -> F) {
+/// Runs `test` alone, on a current-thread runtime of its own: on SQLite, then on Postgres.
+fn alone<F: std::future::Future<Output = ()>>(test: impl Fn(Database) -> F) {
     let _turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    tokio::runtime::Builder::new_current_thread()
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .expect("runtime")
-        .block_on(test());
+        .expect("runtime");
+    eprintln!("[memory] on SQLite");
+    runtime.block_on(test(Database::sqlite()));
+    if let Some(postgres) = runtime.block_on(Database::postgres()) {
+        eprintln!("[memory] on Postgres");
+        runtime.block_on(test(postgres));
+    }
 }
 
 struct Measured {
@@ -791,12 +796,13 @@ const GENERATED: usize = 12;
 /// The API's JSON entry points, one per test: the URI and the statuses for a valid and an
 /// invalid body.
 async fn api_entry_point(
+    db: Database,
     endpoint: &'static str,
     method: Method,
     uri: impl Fn(&str) -> String,
     ok: StatusCode,
 ) {
-    let app = TestApp::start(Database::sqlite()).await;
+    let app = TestApp::start(db).await;
     let ana = app.caller("ana").await;
     // Each request's URI; an update's names a new small ICP (created outside any measurement), so
     // what one case stored does not weigh on the next.
@@ -840,8 +846,9 @@ async fn api_entry_point(
 
 #[test]
 fn api_create_stays_within_the_budget() {
-    alone(|| {
+    alone(|db| {
         api_entry_point(
+            db,
             "POST /api/v1/entities/icps",
             Method::POST,
             |_| ICPS.to_owned(),
@@ -852,8 +859,9 @@ fn api_create_stays_within_the_budget() {
 
 #[test]
 fn api_validate_stays_within_the_budget() {
-    alone(|| {
+    alone(|db| {
         api_entry_point(
+            db,
             "POST /api/v1/entities/icps/validate",
             Method::POST,
             |_| format!("{ICPS}/validate"),
@@ -864,8 +872,9 @@ fn api_validate_stays_within_the_budget() {
 
 #[test]
 fn api_update_stays_within_the_budget() {
-    alone(|| {
+    alone(|db| {
         api_entry_point(
+            db,
             "PATCH /api/v1/entities/icps/{id}",
             Method::PATCH,
             |id| format!("{ICPS}/{id}"),
@@ -883,8 +892,8 @@ fn save_call(body: &str) -> String {
 
 #[test]
 fn builder_save_stays_within_the_budget() {
-    alone(|| async {
-        let app = TestApp::start(Database::sqlite()).await;
+    alone(|db| async move {
+        let app = TestApp::start(db).await;
         let ana = app.caller("ana").await;
         let cookie = app.session_cookie(&ana).await;
         for warm in warm_up_bodies() {
@@ -1077,8 +1086,8 @@ fn form_shape() -> impl Strategy<Value = FormShape> {
 
 #[test]
 fn form_post_stays_within_the_budget() {
-    alone(|| async {
-        let app = TestApp::start(Database::sqlite()).await;
+    alone(|db| async move {
+        let app = TestApp::start(db).await;
         let ana = app.caller("ana").await;
         let cookie = app.session_cookie(&ana).await;
         for warm in [FormShape::EmptyFields, FormShape::NulValues] {
@@ -1243,8 +1252,8 @@ const GENERATED_FILES: usize = 8;
 
 #[test]
 fn import_stays_within_the_budget() {
-    alone(|| async {
-        let app = TestApp::start(Database::sqlite()).await;
+    alone(|db| async move {
+        let app = TestApp::start(db).await;
         let ana = app.caller("ana").await;
         let cookie = app.session_cookie(&ana).await;
         for warm in warm_up_bodies() {

@@ -168,14 +168,18 @@ async fn save(
             "The ICP is larger than 256 KiB; shorten the longest texts or lists and save again.",
         )]));
     }
-    crate::domain::check_shape(body.as_bytes())
-        .map_err(|problem| PageError::Invalid(vec![problem]))?;
-    let body: serde_json::Value = serde_json::from_str(&body).map_err(|e| {
-        PageError::Invalid(vec![FieldError::new(
-            Vec::<PathSegment>::new(),
-            format!("Malformed JSON: {e}"),
-        )])
-    })?;
+    // Parsed, and the call's text dropped, before the ICP is stored (it is as large as the ICP).
+    let body: serde_json::Value = {
+        let text = body;
+        crate::domain::check_shape(text.as_bytes())
+            .map_err(|problem| PageError::Invalid(vec![problem]))?;
+        serde_json::from_str(&text).map_err(|e| {
+            PageError::Invalid(vec![FieldError::new(
+                Vec::<PathSegment>::new(),
+                format!("Malformed JSON: {e}"),
+            )])
+        })?
+    };
     let icp = match id {
         None => crate::icps::create(store, &user, &body, everyone).await?,
         Some(raw) => {

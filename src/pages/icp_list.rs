@@ -97,8 +97,12 @@ pub async fn my_icps(
         icps: page.icps().to_vec(),
         next: page.next().map(|next| next.encode()),
         total: crate::icps::count(store, &user, &ListFilter::default()).await?,
+        // One scan of the search text per view: a first page that holds every match has counted
+        // them; only when more follow is the count a second, full scan (the page's stopped early).
         matching: if filter.is_empty() {
             None
+        } else if cursor.is_none() && page.next().is_none() {
+            Some(page.icps().len() as u64)
         } else {
             Some(crate::icps::count(store, &user, &filter).await?)
         },

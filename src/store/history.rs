@@ -67,31 +67,153 @@ pub struct Version {
     pub icp: Icp,
 }
 
-/// A version as the SQL of each database binds it.
-pub(super) struct VersionRow {
-    pub action: VersionAction,
-    pub by: UserId,
-    pub at: Timestamp,
-    /// The whole ICP's JSON (see `icp_json`).
-    pub icp: String,
-    /// What changed since the version before, as a JSON Patch, when the write knows that version:
-    /// the SQL stores it instead of `icp` unless the version is a snapshot's (its number
-    /// `% SNAPSHOT_EVERY == 1`) or the newest version is not the patch's base.
-    pub patch: Option<String>,
-    /// The `updatedAt` of the ICP the patch starts from: the patch is stored only when the newest
-    /// version is that state (a workspace move changes an ICP's members without a version).
-    pub base_at: Timestamp,
+/// How a version is stored: the whole ICP's JSON (`icp_json`), or what changed since the version
+/// before it (a JSON Patch; the `icp` column then holds `{}`).
+pub(super) enum Stored {
+    Whole(String),
+    Patch(String),
+}
+
+impl Stored {
+    /// The `icp` and `patch` columns.
+    pub(super) fn columns(self) -> (String, Option<String>) {
+        match self {
+            Stored::Whole(json) => (json, None),
+            Stored::Patch(patch) => ("{}".to_owned(), Some(patch)),
+        }
+    }
 }
 
 /// Every `SNAPSHOT_EVERY`-th version holds the whole ICP, so reading any version applies at most
 /// `SNAPSHOT_EVERY - 1` patches.
 pub const SNAPSHOT_EVERY: i64 = 20;
 
-/// What changed from `before` to `after` (JSON texts), as the JSON text of an RFC 6902 patch.
-fn patch_between(before: &str, after: &str) -> Option<String> {
-    let before: serde_json::Value = serde_json::from_str(before).ok()?;
-    let after: serde_json::Value = serde_json::from_str(after).ok()?;
-    serde_json::to_string(&json_patch::diff(&before, &after)).ok()
+/// What changed from `before` to `after`, as the JSON text of an RFC 6902 patch against their
+/// versions' JSON (`icp_json`). Compared field by field and list item by list item on the typed
+/// ICPs, so only what changed is turned into JSON trees (a 200 KB ICP whose `leadsPerList`
+/// changed costs two numbers, not two 200 KB trees).
+fn patch_between(before: &Icp, after: &Icp) -> Option<String> {
+    let mut ops: Vec<String> = Vec::new();
+    if before.everyone != after.everyone {
+        ops.push(if after.everyone {
+            r#"{"op":"add","path":"/everyone","value":true}"#.to_owned()
+        } else {
+            r#"{"op":"remove","path":"/everyone"}"#.to_owned()
+        });
+    }
+    diff_field(&mut ops, "/id", &before.id, &after.id)?;
+    diff_field(&mut ops, "/name", &before.name, &after.name)?;
+    diff_field(
+        &mut ops,
+        "/description",
+        &before.description,
+        &after.description,
+    )?;
+    diff_field(
+        &mut ops,
+        "/createdAt",
+        &before.created_at,
+        &after.created_at,
+    )?;
+    diff_field(
+        &mut ops,
+        "/updatedAt",
+        &before.updated_at,
+        &after.updated_at,
+    )?;
+    diff_list(
+        &mut ops,
+        "/leadProviderCriteria",
+        &before.lead_provider_criteria,
+        &after.lead_provider_criteria,
+    )?;
+    diff_list(
+        &mut ops,
+        "/customFilterCriteria",
+        &before.custom_filter_criteria,
+        &after.custom_filter_criteria,
+    )?;
+    diff_field(
+        &mut ops,
+        "/crmFilters",
+        &before.crm_filters,
+        &after.crm_filters,
+    )?;
+    diff_list(&mut ops, "/userIds", &before.user_ids, &after.user_ids)?;
+    diff_field(
+        &mut ops,
+        "/leadsPerList",
+        &before.leads_per_list,
+        &after.leads_per_list,
+    )?;
+    diff_field(
+        &mut ops,
+        "/activeUntil",
+        &before.active_until,
+        &after.active_until,
+    )?;
+    Some(format!("[{}]", ops.join(",")))
+}
+
+/// Items up to this many bytes of JSON are compared value by value (`json_patch::diff` on their
+/// trees); a larger one that changed is replaced whole, written straight to text, so a patch
+/// never builds the tree of a large item.
+const FINE_DIFF_BYTES: usize = 4 * 1024;
+
+/// The operations (JSON texts) turning `before` into `after` at `path`, if they differ.
+fn diff_field<T: serde::Serialize + PartialEq>(
+    ops: &mut Vec<String>,
+    path: &str,
+    before: &T,
+    after: &T,
+) -> Option<()> {
+    if before == after {
+        return Some(());
+    }
+    let new = serde_json::to_string(after).ok()?;
+    if new.len() > FINE_DIFF_BYTES {
+        ops.push(op_text("replace", path, Some(&new))?);
+        return Some(());
+    }
+    let old = serde_json::to_value(before).ok()?;
+    let new: serde_json::Value = serde_json::from_str(&new).ok()?;
+    for op in json_patch::diff(&old, &new).0 {
+        let mut op = serde_json::to_value(op).ok()?;
+        let inner = op["path"].as_str()?.to_owned();
+        op["path"] = format!("{path}{inner}").into();
+        ops.push(serde_json::to_string(&op).ok()?);
+    }
+    Some(())
+}
+
+/// One operation's JSON text: `op` at `path`, with `value` (JSON text) when it has one.
+fn op_text(op: &str, path: &str, value: Option<&str>) -> Option<String> {
+    let path = serde_json::to_string(path).ok()?;
+    Some(match value {
+        Some(value) => format!(r#"{{"op":"{op}","path":{path},"value":{value}}}"#),
+        None => format!(r#"{{"op":"{op}","path":{path}}}"#),
+    })
+}
+
+/// The operations turning list `before` into `after` at `path`: item by item, then what was
+/// added at the end, or removed from it (last first).
+fn diff_list<T: serde::Serialize + PartialEq>(
+    ops: &mut Vec<String>,
+    path: &str,
+    before: &[T],
+    after: &[T],
+) -> Option<()> {
+    for (i, (old, new)) in before.iter().zip(after).enumerate() {
+        diff_field(ops, &format!("{path}/{i}"), old, new)?;
+    }
+    for (i, added) in after.iter().enumerate().skip(before.len()) {
+        let value = serde_json::to_string(added).ok()?;
+        ops.push(op_text("add", &format!("{path}/{i}"), Some(&value))?);
+    }
+    for i in (after.len()..before.len()).rev() {
+        ops.push(op_text("remove", &format!("{path}/{i}"), None)?);
+    }
+    Some(())
 }
 
 /// A version's JSON: the ICP as the API shows it, and `"everyone": true` first when it is shared
@@ -120,41 +242,31 @@ pub(super) fn version_at(icp: &Icp, change: &Change) -> Timestamp {
     }
 }
 
-/// The versions a write records: a baseline of `previous` (recorded only when the ICP has no
-/// version yet; the SQL checks), then the change's own.
-pub(super) fn versions_of_write(
+/// The baseline an ICP changed for the first time since history began records first (as version
+/// 1): who, when and what it was before the change.
+pub(super) fn baseline(previous: &Icp, change: &Change) -> (UserId, Timestamp, String) {
+    let by = previous.owner.clone().unwrap_or_else(|| change.by.clone());
+    (by, previous.updated_at, icp_json(previous))
+}
+
+/// How the version `change` makes of `icp` (from `previous`) is stored, as version `next` of an
+/// ICP whose newest version was made at `newest_at`: as its patch, unless it is a deletion (kept
+/// whole: "Recently deleted" reads it and a restore starts from it), a snapshot's number, or the
+/// newest version is not `previous` (a workspace move changes an ICP's members without a version).
+pub(super) fn stored_version(
     icp: &Icp,
-    previous: Option<&Icp>,
+    previous: &Icp,
     change: &Change,
-) -> Vec<VersionRow> {
-    let mut versions = Vec::with_capacity(2);
-    let before = previous.map(icp_json);
-    if let (Some(previous), Some(before)) = (previous, &before) {
-        let by = previous.owner.clone().unwrap_or_else(|| change.by.clone());
-        versions.push(VersionRow {
-            action: VersionAction::Baseline,
-            by,
-            at: previous.updated_at,
-            icp: before.clone(),
-            patch: None,
-            base_at: previous.updated_at,
-        });
+    next: i64,
+    newest_at: Timestamp,
+) -> Stored {
+    let as_patch = change.action != VersionAction::Deleted
+        && next % SNAPSHOT_EVERY != 1
+        && newest_at == previous.updated_at;
+    match as_patch.then(|| patch_between(previous, icp)).flatten() {
+        Some(patch) => Stored::Patch(patch),
+        None => Stored::Whole(icp_json(icp)),
     }
-    let after = icp_json(icp);
-    // A deletion keeps the whole ICP ("Recently deleted" reads it, and a restore starts from it).
-    let patch = match (&before, change.action) {
-        (_, VersionAction::Deleted) | (None, _) => None,
-        (Some(before), _) => patch_between(before, &after),
-    };
-    versions.push(VersionRow {
-        action: change.action,
-        by: change.by.clone(),
-        at: version_at(icp, change),
-        icp: after,
-        patch,
-        base_at: previous.map_or(icp.updated_at, |previous| previous.updated_at),
-    });
-    versions
 }
 
 /// A version's row as read: its number, action, by, at, owner, `icp` JSON and `patch`.
@@ -237,3 +349,85 @@ pub(super) fn version_from_row(
 /// The newest deletion of each ICP an owner deleted, unless a later version restored it.
 pub(super) const DELETED_WHERE: &str = "v.action = 'deleted' AND NOT EXISTS (\
      SELECT 1 FROM icp_versions later WHERE later.icp_id = v.icp_id AND later.version > v.version)";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn icp(body: serde_json::Value) -> Icp {
+        let mut base = serde_json::json!({
+            "id": "01a22b48-0f03-74b8-861c-c6972d6733d2", "name": "A", "description": null,
+            "createdAt": "2026-11-30T07:00:00.000Z", "updatedAt": "2026-11-30T07:00:00.000Z",
+            "leadProviderCriteria": [], "customFilterCriteria": [], "crmFilters": null,
+            "userIds": ["user_a"], "leadsPerList": 10, "activeUntil": null
+        });
+        for (key, value) in body.as_object().unwrap() {
+            base[key] = value.clone();
+        }
+        serde_json::from_value(base).unwrap()
+    }
+
+    fn source(titles: &[&str], extra: serde_json::Value) -> serde_json::Value {
+        let mut filters = serde_json::json!({ "job_title": titles });
+        for (key, value) in extra.as_object().unwrap() {
+            filters[key] = value.clone();
+        }
+        serde_json::json!({"provider": "baseProvider", "type": "person", "filters": filters})
+    }
+
+    #[test]
+    fn a_patch_turns_one_versions_json_into_the_next() {
+        let before = icp(serde_json::json!({
+            "leadProviderCriteria": [
+                source(&["CTO"], serde_json::json!({"x": [1, 2]})),
+                source(&["VP"], serde_json::json!({})),
+            ],
+            "userIds": ["user_a", "user_b", "user_c"],
+        }));
+        let mut after = icp(serde_json::json!({
+            "name": "B", "description": "now described", "leadsPerList": 50,
+            "leadProviderCriteria": [
+                source(&["CTO", "CIO"], serde_json::json!({"x": [1, 3]})),
+                source(&["VP"], serde_json::json!({})),
+                source(&["Head"], serde_json::json!({})),
+            ],
+            "userIds": ["user_a"],
+        }));
+        after.everyone = true;
+        for (from, to) in [(&before, &after), (&after, &before), (&before, &before)] {
+            let patch: json_patch::Patch =
+                serde_json::from_str(&patch_between(from, to).unwrap()).unwrap();
+            let mut json: serde_json::Value = serde_json::from_str(&icp_json(from)).unwrap();
+            json_patch::patch(&mut json, &patch).unwrap();
+            let expected: serde_json::Value = serde_json::from_str(&icp_json(to)).unwrap();
+            assert_eq!(json, expected);
+        }
+        assert_eq!(patch_between(&before, &before).unwrap(), "[]");
+        // A large item that changed is replaced whole.
+        let mut big = before.clone();
+        big.lead_provider_criteria[1] = serde_json::from_value(source(
+            &["VP"],
+            serde_json::json!({"notes": "n".repeat(10_000)}),
+        ))
+        .unwrap();
+        let patch = patch_between(&before, &big).unwrap();
+        assert!(patch.starts_with(r#"[{"op":"replace","path":"/leadProviderCriteria/1","value":{"#));
+        let mut json: serde_json::Value = serde_json::from_str(&icp_json(&before)).unwrap();
+        json_patch::patch(
+            &mut json,
+            &serde_json::from_str::<json_patch::Patch>(&patch).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            json,
+            serde_json::from_str::<serde_json::Value>(&icp_json(&big)).unwrap()
+        );
+        // One changed number: one small operation, whatever else the ICP holds.
+        let mut fifty = before.clone();
+        fifty.leads_per_list = 50;
+        assert_eq!(
+            patch_between(&before, &fifty).unwrap(),
+            r#"[{"op":"replace","path":"/leadsPerList","value":50}]"#
+        );
+    }
+}

@@ -5,7 +5,7 @@ use super::lost_race_is_stale;
 use super::PgStore;
 use crate::domain::{CrmFilters, CustomFilter, Icp, LeadSource, Timestamp};
 use crate::store::group_commit::{ApplyWrite, IcpWrite, Written};
-use crate::store::history::{version_at, versions_of_write, Change, VersionAction, SNAPSHOT_EVERY};
+use crate::store::history::{baseline, stored_version, version_at, Change, VersionAction};
 use crate::store::list::{search_text, search_text_of};
 use crate::store::{json_text, StoreError, StoreResult};
 use async_trait::async_trait;
@@ -18,50 +18,58 @@ use uuid::Uuid;
 /// The ICP writes' SQL, run on a connection already inside a transaction (or a savepoint).
 pub(in crate::store) struct PgWrites;
 
-/// Records the versions of a write; a baseline only when the ICP has none yet.
+/// Records the version of an update or deletion of `icp` (`previous` before it), and first a
+/// baseline of `previous` when the ICP has no version yet. The ICP's row is already written (and
+/// locked) in this transaction, so no other write numbers a version of it meanwhile.
 async fn record(
     conn: &mut PgConnection,
     icp: &Icp,
-    previous: Option<&Icp>,
+    previous: &Icp,
     change: &Change,
 ) -> StoreResult<()> {
-    for version in versions_of_write(icp, previous, change) {
-        let sql = if version.action == VersionAction::Baseline {
-            "INSERT INTO icp_versions (icp_id, version, action, by_user, at, owner_id, icp) \
-             SELECT $1, 1, $2, $3, $4, $5, $6::jsonb \
-             WHERE NOT EXISTS (SELECT 1 FROM icp_versions WHERE icp_id = $1)"
-        } else {
-            // As its patch (`icp` then `{}`) unless a snapshot's number or the newest version is
-            // not the patch's base (see `VersionRow`).
-            &*VERSION_AFTER
-        };
-        let query = sqlx::query(sql)
-            .bind(icp.id)
-            .bind(version.action.as_str())
-            .bind(version.by.as_str())
-            .bind(version.at.0)
-            .bind(icp.owner.as_ref().map(|owner| owner.as_str()))
-            .bind(version.icp);
-        let query = if version.action == VersionAction::Baseline {
-            query
-        } else {
-            query.bind(version.patch).bind(version.base_at.0)
-        };
-        query.execute(&mut *conn).await?;
-    }
+    let insert =
+        "INSERT INTO icp_versions (icp_id, version, action, by_user, at, owner_id, icp, patch) \
+                  VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb)";
+    let owner = icp.owner.as_ref().map(|owner| owner.as_str());
+    let newest: Option<(i32, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+        "SELECT version, at FROM icp_versions WHERE icp_id = $1 ORDER BY version DESC LIMIT 1",
+    )
+    .bind(icp.id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (next, newest_at) = match newest {
+        Some((version, at)) => (i64::from(version) + 1, Timestamp(at)),
+        None => {
+            let (by, at, json) = baseline(previous, change);
+            sqlx::query(insert)
+                .bind(icp.id)
+                .bind(1_i32)
+                .bind(VersionAction::Baseline.as_str())
+                .bind(by.as_str())
+                .bind(at.0)
+                .bind(owner)
+                .bind(json)
+                .bind(None::<String>)
+                .execute(&mut *conn)
+                .await?;
+            (2, at)
+        }
+    };
+    let (json, patch) = stored_version(icp, previous, change, next, newest_at).columns();
+    let number = i32::try_from(next).map_err(|_| StoreError::Corrupt(format!("version {next}")))?;
+    sqlx::query(insert)
+        .bind(icp.id)
+        .bind(number)
+        .bind(change.action.as_str())
+        .bind(change.by.as_str())
+        .bind(version_at(icp, change).0)
+        .bind(owner)
+        .bind(json)
+        .bind(patch)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
-
-static VERSION_AFTER: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    format!(
-        "INSERT INTO icp_versions (icp_id, version, action, by_user, at, owner_id, icp, patch) \
-         SELECT $1, next, $2, $3, $4, $5, CASE WHEN as_patch THEN '{{}}'::jsonb ELSE $6::jsonb END, \
-         CASE WHEN as_patch THEN $7::jsonb END \
-         FROM (SELECT next, $7::jsonb IS NOT NULL AND next % {SNAPSHOT_EVERY} <> 1 AND (SELECT v.at \
-               FROM icp_versions v WHERE v.icp_id = $1 ORDER BY v.version DESC LIMIT 1) = $8 AS as_patch \
-               FROM (SELECT coalesce(max(version), 0) + 1 AS next FROM icp_versions WHERE icp_id = $1) n) p"
-    )
-});
 
 /// Fills in `icps.search_text` where it is missing (ICPs stored before search existed), in one
 /// transaction; a no-op once done. Run at start, before the writer takes the connection.
@@ -219,7 +227,7 @@ impl ApplyWrite for PgWrites {
                     .execute(&mut *conn)
                     .await?;
                 PgStore::write_members(conn, icp).await?;
-                record(conn, icp, Some(previous), change).await?;
+                record(conn, icp, previous, change).await?;
                 Ok(Written::Done)
             }
             IcpWrite::Delete(icp, change) => {
@@ -229,7 +237,7 @@ impl ApplyWrite for PgWrites {
                     .execute(&mut *conn)
                     .await?;
                 if done.rows_affected() == 1 {
-                    record(conn, icp, Some(icp), change).await?;
+                    record(conn, icp, icp, change).await?;
                     return Ok(Written::Deleted(true));
                 }
                 let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM icps WHERE id = $1")

@@ -1,9 +1,10 @@
 //! The SQL of the ICP writes (insert, update, delete) on SQLite, run by the group-commit writer or
 //! alone. Each records its version in `icp_versions` in the same transaction.
 
+use super::instant;
 use crate::domain::Icp;
 use crate::store::group_commit::{ApplyWrite, IcpWrite, Written};
-use crate::store::history::{version_at, versions_of_write, Change, VersionAction, SNAPSHOT_EVERY};
+use crate::store::history::{baseline, stored_version, version_at, Change, VersionAction};
 use crate::store::list::{search_text, search_text_of};
 use crate::store::{StoreError, StoreResult};
 use async_trait::async_trait;
@@ -16,50 +17,57 @@ use std::sync::LazyLock;
 /// The ICP writes' SQL, run on a connection already inside a transaction (or a savepoint).
 pub(in crate::store) struct SqliteWrites;
 
-/// Records the versions of a write; a baseline only when the ICP has none yet.
+/// Records the version of an update or deletion of `icp` (`previous` before it), and first a
+/// baseline of `previous` when the ICP has no version yet. The ICP's row is already written (and
+/// locked) in this transaction, so no other write numbers a version of it meanwhile.
 async fn record(
     conn: &mut SqliteConnection,
     icp: &Icp,
-    previous: Option<&Icp>,
+    previous: &Icp,
     change: &Change,
 ) -> StoreResult<()> {
-    for version in versions_of_write(icp, previous, change) {
-        let sql = if version.action == VersionAction::Baseline {
-            "INSERT INTO icp_versions (icp_id, version, action, by_user, at, owner_id, icp) \
-             SELECT ?1, 1, ?2, ?3, ?4, ?5, ?6 \
-             WHERE NOT EXISTS (SELECT 1 FROM icp_versions WHERE icp_id = ?1)"
-        } else {
-            // As its patch (`icp` then `{}`) unless a snapshot's number or the newest version is
-            // not the patch's base (see `VersionRow`).
-            &*VERSION_AFTER
-        };
-        let query = sqlx::query(sql)
-            .bind(icp.id)
-            .bind(version.action.as_str())
-            .bind(version.by.as_str())
-            .bind(version.at.millis())
-            .bind(icp.owner.as_ref().map(|owner| owner.as_str()))
-            .bind(version.icp);
-        let query = if version.action == VersionAction::Baseline {
-            query
-        } else {
-            query.bind(version.patch).bind(version.base_at.millis())
-        };
-        query.execute(&mut *conn).await?;
-    }
+    let insert =
+        "INSERT INTO icp_versions (icp_id, version, action, by_user, at, owner_id, icp, patch) \
+                  VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    let owner = icp.owner.as_ref().map(|owner| owner.as_str());
+    let newest: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT version, at FROM icp_versions WHERE icp_id = ? ORDER BY version DESC LIMIT 1",
+    )
+    .bind(icp.id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (next, newest_at) = match newest {
+        Some((version, at)) => (version + 1, instant(at)?),
+        None => {
+            let (by, at, json) = baseline(previous, change);
+            sqlx::query(insert)
+                .bind(icp.id)
+                .bind(1_i64)
+                .bind(VersionAction::Baseline.as_str())
+                .bind(by.as_str())
+                .bind(at.millis())
+                .bind(owner)
+                .bind(json)
+                .bind(None::<String>)
+                .execute(&mut *conn)
+                .await?;
+            (2, at)
+        }
+    };
+    let (json, patch) = stored_version(icp, previous, change, next, newest_at).columns();
+    sqlx::query(insert)
+        .bind(icp.id)
+        .bind(next)
+        .bind(change.action.as_str())
+        .bind(change.by.as_str())
+        .bind(version_at(icp, change).millis())
+        .bind(owner)
+        .bind(json)
+        .bind(patch)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
-
-static VERSION_AFTER: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "INSERT INTO icp_versions (icp_id, version, action, by_user, at, owner_id, icp, patch) \
-         SELECT ?1, next, ?2, ?3, ?4, ?5, CASE WHEN as_patch THEN '{{}}' ELSE ?6 END, \
-         CASE WHEN as_patch THEN ?7 END \
-         FROM (SELECT next, ?7 IS NOT NULL AND next % {SNAPSHOT_EVERY} <> 1 AND (SELECT v.at \
-               FROM icp_versions v WHERE v.icp_id = ?1 ORDER BY v.version DESC LIMIT 1) = ?8 AS as_patch \
-               FROM (SELECT coalesce(max(version), 0) + 1 AS next FROM icp_versions WHERE icp_id = ?1))"
-    )
-});
 
 /// Fills in `icps.search_text` where it is missing (ICPs stored before search existed), in one
 /// transaction; a no-op once done. Run at start, before the writer takes the connection.
@@ -258,7 +266,7 @@ impl ApplyWrite for SqliteWrites {
                     .execute(&mut *conn)
                     .await?;
                 insert_members(conn, &[icp]).await?;
-                record(conn, icp, Some(previous), change).await?;
+                record(conn, icp, previous, change).await?;
                 Ok(Written::Done)
             }
             IcpWrite::Delete(icp, change) => {
@@ -268,7 +276,7 @@ impl ApplyWrite for SqliteWrites {
                     .execute(&mut *conn)
                     .await?;
                 if done.rows_affected() == 1 {
-                    record(conn, icp, Some(icp), change).await?;
+                    record(conn, icp, icp, change).await?;
                     return Ok(Written::Deleted(true));
                 }
                 let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM icps WHERE id = ?")
