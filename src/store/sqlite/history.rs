@@ -8,6 +8,16 @@ use sqlx::SqlitePool;
 use uuid::Uuid;
 
 type VersionRow = (i64, String, String, i64, Option<String>, String);
+/// A version's row with its patch: number, action, by, at, owner, `icp`, `patch`.
+type StoredRow = (
+    i64,
+    String,
+    String,
+    i64,
+    Option<String>,
+    String,
+    Option<String>,
+);
 
 fn version((number, action, by, at, owner, icp): VersionRow) -> StoreResult<Version> {
     version_from_row(number, &action, &by, instant(at)?, owner.as_deref(), &icp)
@@ -33,15 +43,7 @@ pub(super) async fn versions(
     let (Some(&newest), Some(&oldest)) = (numbers.first(), numbers.last()) else {
         return Ok(Vec::new());
     };
-    let rows: Vec<(
-        i64,
-        String,
-        String,
-        i64,
-        Option<String>,
-        String,
-        Option<String>,
-    )> = sqlx::query_as(
+    let rows: Vec<StoredRow> = sqlx::query_as(
         "SELECT version, action, by_user, at, owner_id, icp, patch FROM icp_versions \
              WHERE icp_id = ?1 AND version <= ?2 AND version >= (SELECT coalesce(max(version), 1) \
              FROM icp_versions WHERE icp_id = ?1 AND version <= ?3 AND patch IS NULL) \
