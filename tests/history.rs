@@ -175,7 +175,11 @@ async fn versions_come_a_page_at_a_time(db: Database) {
         }
     }
     assert_eq!(seen, (1..=121).rev().collect::<Vec<u64>>());
-    for bad in ["limit=0", "limit=101", "cursor=x", "cursor=0", "page=2"] {
+    let none_older = app
+        .get(&olga, &format!("{ICPS}/{id}/versions?cursor=0"))
+        .await;
+    assert_eq!(none_older.body, json!([]));
+    for bad in ["limit=0", "limit=101", "cursor=x", "cursor=-1", "page=2"] {
         let refused = app.get(&olga, &format!("{ICPS}/{id}/versions?{bad}")).await;
         assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{bad}");
         assert_eq!(refused.body["error"]["code"], "BAD_REQUEST");

@@ -130,8 +130,9 @@ fn parse_versions_query(query: Option<&str>) -> Result<(u32, Option<u32>), ApiEr
                     format!("Must be a whole number from 1 to {MAX_PAGE}"),
                 )),
             },
-            "cursor" => match value.parse::<u32>() {
-                Ok(number) if number > 0 => before = Some(number),
+            // Versions older than this number (0: none are).
+            "cursor" => match value.parse::<u64>() {
+                Ok(number) => before = Some(u32::try_from(number).unwrap_or(u32::MAX)),
                 _ => details.push(FieldError::new(
                     vec!["cursor".into()],
                     "Invalid cursor; pass the x-next-cursor header of the previous page unchanged",
