@@ -1,5 +1,13 @@
 // API tokens from the settings page: shown once, usable as a Bearer token, and revocable.
+import AxeBuilder from "@axe-core/playwright";
 import { test, expect, signUp, visit, createIcpViaApi, minimalBody, uniqueTag } from "../support/app";
+import type { Page } from "@playwright/test";
+
+async function expectAccessible(page: Page, what: string) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  expect.soft(bad.map((v) => `${v.id}: ${v.help} ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`), `axe on ${what}`).toEqual([]);
+}
 
 test("a new API token is shown once, works with the API, and stops working when revoked", async ({
   page,
@@ -47,12 +55,19 @@ test("a new API token is shown once, works with the API, and stops working when 
     expect((await withToken.json()).userIds).toContain(userId);
     expect((await client.get(`/api/v1/entities/icps/${icp.id}`)).status()).toBe(401);
 
-    // Revoke it.
-    await page.getByRole("button", { name: "Revoke CRM sync" }).click();
+    // Revoke it: one click only says what revoking does; nothing is revoked until confirmed.
+    const row = page.getByRole("row").filter({ hasText: "CRM sync" });
+    await row.locator("summary", { hasText: "Revoke…" }).click();
+    const confirm = row.getByRole("button", { name: "Yes, revoke CRM sync" });
+    await expect(confirm).toBeVisible();
+    await expect(row).toContainText("Every integration using it is refused from now on");
+    await expect(row).toContainText("Active");
+    await expectAccessible(page, "settings with the revoke confirmation open");
+    await confirm.click();
     await expect(page).toHaveURL(/\/settings\?notice=revoked$/);
     await expect(page.getByRole("status").filter({ hasText: "The token was revoked." })).toBeVisible();
     await expect(page.getByRole("row").filter({ hasText: "CRM sync" })).toContainText("Revoked");
-    await expect(page.getByRole("button", { name: "Revoke CRM sync" })).toHaveCount(0);
+    await expect(page.getByRole("button", { name: "Yes, revoke CRM sync" })).toHaveCount(0);
     const revoked = await client.get(`/api/v1/entities/icps/${icp.id}`, {
       headers: { Authorization: `Bearer ${token}` },
     });

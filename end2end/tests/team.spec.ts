@@ -57,6 +57,17 @@ test("invite, join by sign-up, share by name, edit, and restore from history", a
     await visit(page, "/settings/team");
     await expect(members.getByRole("row").filter({ hasText: timEmail })).toContainText("Member");
     await expect(page.getByText("No open invitations.")).toBeVisible();
+    // Removing a member and leaving the workspace each say what happens before anything does.
+    const timRow = members.getByRole("row").filter({ hasText: timEmail });
+    await timRow.locator("summary", { hasText: "Remove…" }).click();
+    await expect(timRow.getByRole("button", { name: "Yes, remove Tim Teammate" })).toBeVisible();
+    await expect(timRow).toContainText("They leave the ICPs they share with the team");
+    await page.locator("summary", { hasText: "Leave the workspace…" }).click();
+    await expect(page.getByRole("button", { name: "Yes, leave the workspace" })).toBeVisible();
+    await expect(page.getByText("Leaving hands the workspace to its longest-standing member.")).toBeVisible();
+    await expectAccessible(page, "the team page with the remove and leave confirmations open");
+    await page.reload();
+    await expect(members.getByRole("row").filter({ hasText: timEmail })).toContainText("Member");
 
     // The owner shares an ICP by picking Tim by name, keyboard only.
     const icp = await createIcpViaApi(page, minimalBody(`Shared ${uniqueTag()}`), baseURL!);

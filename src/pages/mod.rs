@@ -3,6 +3,7 @@
 pub mod account;
 #[cfg(feature = "ssr")]
 pub mod changes;
+pub mod confirm;
 pub mod describe;
 pub mod history;
 pub mod icp_list;

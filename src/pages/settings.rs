@@ -3,6 +3,7 @@
 #[cfg(feature = "ssr")]
 use super::account::ssr;
 use super::account::{Field, FormAlert, Query};
+use super::confirm::Confirm;
 use super::describe::iso_date;
 use crate::account::{SettingsView, TokenRow};
 use leptos::prelude::*;
@@ -181,13 +182,18 @@ fn TokenLine(token: TokenRow) -> impl IntoView {
             <td>
                 {(!token.revoked)
                     .then(|| {
+                        let label = token.label.clone();
                         view! {
-                            <form method="post" action=revoke>
-                                <button type="submit" class="button button-danger">
-                                    "Revoke"
-                                    <span class="visually-hidden">" " {token.label}</span>
-                                </button>
-                            </form>
+                            <Confirm
+                                summary="Revoke…"
+                                yes="Yes, revoke"
+                                action=revoke
+                                about=token.label
+                            >
+                                "Revoke “"
+                                {label}
+                                "”? Every integration using it is refused from now on (on other servers within a second). This cannot be undone: it would need a new token."
+                            </Confirm>
                         }
                     })}
             </td>

@@ -4,6 +4,7 @@
 #[cfg(feature = "ssr")]
 use super::account::ssr;
 use super::account::{Field, FormAlert, Query};
+use super::confirm::Confirm;
 use super::describe::iso_date;
 use crate::account::{OpenInvitationRow, TeamMemberRow, TeamView};
 use leptos::prelude::*;
@@ -205,19 +206,19 @@ fn TeamBody(data: TeamView) -> impl IntoView {
             {(!alone)
                 .then(|| {
                     view! {
-                        <form method="post" action="/settings/team/leave">
-                            <p class="hint">
-                                {if i_own {
-                                    "Leaving hands the workspace to its longest-standing member. "
-                                } else {
-                                    ""
-                                }}
-                                "You keep the ICPs only you can read; shared ones stay with the team."
-                            </p>
-                            <button type="submit" class="button button-danger">
-                                "Leave the workspace"
-                            </button>
-                        </form>
+                        <Confirm
+                            summary="Leave the workspace…"
+                            yes="Yes, leave"
+                            action="/settings/team/leave".to_owned()
+                            about="the workspace".to_owned()
+                        >
+                            {if i_own {
+                                "Leaving hands the workspace to its longest-standing member. "
+                            } else {
+                                ""
+                            }}
+                            "You keep the ICPs only you can read; shared ones stay with the team, and you start a workspace of your own."
+                        </Confirm>
                     }
                 })}
         </section>
@@ -299,13 +300,18 @@ fn MemberLine(member: TeamMemberRow, removable: bool) -> impl IntoView {
             <td>
                 {removable
                     .then(|| {
+                        let name = member.name.clone();
                         view! {
-                            <form method="post" action=remove>
-                                <button type="submit" class="button button-danger">
-                                    "Remove"
-                                    <span class="visually-hidden">" " {member.name}</span>
-                                </button>
-                            </form>
+                            <Confirm
+                                summary="Remove…"
+                                yes="Yes, remove"
+                                action=remove
+                                about=member.name
+                            >
+                                "Remove "
+                                {name}
+                                " from the workspace? They leave the ICPs they share with the team (those stay with the team) and keep the ones only they can read."
+                            </Confirm>
                         }
                     })}
             </td>
