@@ -188,8 +188,8 @@ pub(super) async fn list_icps(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    let json = found.json().map_err(ApiError::internal)?;
-    Ok((headers, json.to_owned()).into_response())
+    let json = found.json_body().map_err(ApiError::internal)?;
+    Ok((headers, json).into_response())
 }
 
 /// ICPs read from the database at a time while every ICP is listed.

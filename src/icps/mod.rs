@@ -188,6 +188,11 @@ impl IcpPage {
         self.found.json(self.limit)
     }
 
+    /// `json()` as an answer's body, sharing the page's text.
+    pub fn json_body(&self) -> serde_json::Result<bytes::Bytes> {
+        self.found.json_body(self.limit)
+    }
+
     /// Where the next page starts; `None` on the last page.
     pub fn next(&self) -> Option<ListCursor> {
         if self.found.icps.len() > self.limit {

@@ -71,9 +71,17 @@ pub enum Imported {
 /// `MAX_IMPORT_ICPS` bodies (each with up to 50 patterns to check) is CPU work of up to a second:
 /// it runs on the blocking pool, so other requests go on meanwhile.
 pub async fn import(store: &dyn Store, user: &UserId, file: Vec<u8>) -> IcpResult<Imported> {
-    let read = tokio::task::spawn_blocking(move || read_and_validate(&file))
+    // One file checked at a time: checking one is up to a core's work for its whole time budget.
+    let _turn = CHECKING
+        .acquire()
+        .await
+        .map_err(|error| IcpError::Store(StoreError::Corrupt(format!("import turn: {error}"))))?;
+    let budget = Budget::new(crate::store::search_limit().mul_f32(0.8));
+    let checking = budget.clone();
+    let read = tokio::task::spawn_blocking(move || read_and_validate(&file, &checking))
         .await
         .map_err(|error| IcpError::Store(StoreError::Corrupt(format!("import check: {error}"))))?;
+    drop(budget);
     let bodies = match read {
         Ok(bodies) => bodies,
         Err(message) => return Ok(Imported::Unreadable(message)),
@@ -130,7 +138,7 @@ struct Validated {
 
 /// Each body of `file` with its verdict, or why the file is not a list of ICP bodies. The file's
 /// syntax is checked without building it; then each body is parsed, checked and dropped in turn.
-fn read_and_validate(file: &[u8]) -> Result<Vec<Validated>, String> {
+fn read_and_validate(file: &[u8], budget: &Budget) -> Result<Vec<Validated>, String> {
     if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(file) {
         return Err(format!("The file is not valid JSON ({error})."));
     }
@@ -166,9 +174,16 @@ fn read_and_validate(file: &[u8]) -> Result<Vec<Validated>, String> {
     // What the refused bodies' problems may take together: past it, a refused body's problems
     // are not kept, only that it was refused.
     let mut problem_bytes = 0;
-    Ok(bodies
+    bodies
         .into_iter()
         .map(|text| {
+            if !budget.left() {
+                return Err(format!(
+                    "Checking the file took longer than its {} seconds, so nothing was imported: \
+                     import it in smaller files (its patterns are costly to check).",
+                    budget.seconds()
+                ));
+            }
             let mut body = validated(text);
             if let Err(problems) = &mut body.verdict {
                 if problems.len() > ROW_PROBLEMS {
@@ -188,9 +203,42 @@ fn read_and_validate(file: &[u8]) -> Result<Vec<Validated>, String> {
                     )];
                 }
             }
-            body
+            Ok(body)
         })
-        .collect())
+        .collect()
+}
+
+/// Files checked at once in this process.
+static CHECKING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
+/// How long checking a file may take, and whether its request still waits: checked between two
+/// ICPs, so a request answered 503 (and dropped) stops its check at the next ICP rather than
+/// running it to its end on the blocking pool. The request's side stops it when dropped.
+#[derive(Clone)]
+struct Budget {
+    until: std::time::Instant,
+    limit: std::time::Duration,
+    /// Held by the request and the check: alone, the check's is the last (the request is gone).
+    waiting: std::sync::Arc<()>,
+}
+
+impl Budget {
+    fn new(limit: std::time::Duration) -> Self {
+        Self {
+            until: std::time::Instant::now() + limit,
+            limit,
+            waiting: std::sync::Arc::new(()),
+        }
+    }
+
+    /// Whether checking may go on: time is left and the request still waits.
+    fn left(&self) -> bool {
+        std::sync::Arc::strong_count(&self.waiting) > 1 && std::time::Instant::now() < self.until
+    }
+
+    fn seconds(&self) -> u64 {
+        self.limit.as_secs().max(1)
+    }
 }
 
 /// Problems kept for one refused body of a file (and a line saying how many more), and for all
@@ -225,5 +273,38 @@ fn validated(text: &[u8]) -> Validated {
         name: body["name"].as_str().map(str::to_owned),
         user_ids: serde_json::json!({ "userIds": body["userIds"] }),
         verdict: validate_draft(&body),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(count: usize) -> Vec<u8> {
+        let body = serde_json::json!({"name": "x", "leadProviderCriteria": [], "customFilterCriteria": [], "userIds": []});
+        serde_json::to_vec(&vec![body; count]).unwrap()
+    }
+
+    #[test]
+    fn a_check_stops_when_its_request_is_gone_or_its_time_is_up() {
+        let budget = Budget::new(std::time::Duration::from_secs(60));
+        let checking = budget.clone();
+        assert_eq!(
+            read_and_validate(&file(3), &checking).map(|b| b.len()),
+            Ok(3)
+        );
+        // The request was answered (dropped): the check stops before the next ICP.
+        drop(budget);
+        let stopped = read_and_validate(&file(3), &checking).map(|b| b.len());
+        assert!(stopped
+            .unwrap_err()
+            .starts_with("Checking the file took longer"));
+        // Out of time, the request still waiting: the file is refused, saying why.
+        let expired = Budget::new(std::time::Duration::ZERO);
+        let checking = expired.clone();
+        let refused = read_and_validate(&file(1), &checking)
+            .map(|b| b.len())
+            .unwrap_err();
+        assert!(refused.contains("import it in smaller files"), "{refused}");
     }
 }

@@ -50,6 +50,22 @@ impl Page {
     pub fn json(&self, shown: usize) -> serde_json::Result<&str> {
         json_once(&self.json, &self.icps[..shown.min(self.icps.len())])
     }
+
+    /// `json(shown)` as an answer's body that shares the page's text rather than copying it (a
+    /// page of large ICPs is megabytes, and every request for it would hold its own copy).
+    pub fn json_body(self: &Arc<Self>, shown: usize) -> serde_json::Result<bytes::Bytes> {
+        self.json(shown)?;
+        Ok(bytes::Bytes::from_owner(PageText(self.clone())))
+    }
+}
+
+/// A page's JSON, made: the bytes of an answer's body.
+struct PageText(Arc<Page>);
+
+impl AsRef<[u8]> for PageText {
+    fn as_ref(&self) -> &[u8] {
+        self.0.json.get().map_or(&[][..], |json| json.as_bytes())
+    }
 }
 
 /// An ICP as read, and its JSON once an answer needed it.
