@@ -111,9 +111,11 @@ impl SqliteStore {
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&writer).await?;
         writes::backfill_search_text(&writer).await?;
+        // Each reader keeps a page cache of 1 MiB (SQLite's default is 2 MB): eight of them fill
+        // on the first long read (every ICP listed), and they are most of what such a read keeps.
         let readers = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options.read_only(true))
+            .connect_with(options.read_only(true).pragma("cache_size", "-1024"))
             .await?;
         let icp_writes = match mode {
             // One writer: the pool has one connection, and a second would only wait for it.
