@@ -12,6 +12,7 @@ on_both_databases!(
     an_export_imports_back_as_the_same_icps_in_order,
     a_file_with_a_refused_icp_imports_nothing_and_says_why,
     a_large_import_stores_every_icp_with_its_first_version,
+    an_export_of_many_icps_is_written_a_page_at_a_time,
 );
 
 const ICPS: &str = "/api/v1/entities/icps";
@@ -220,4 +221,31 @@ async fn a_large_import_stores_every_icp_with_its_first_version(db: Database) {
         let html = text(&history);
         assert!(html.contains("Version 1 · Created by ana"), "{html}");
     }
+}
+
+/// An export is written as it is read, 100 ICPs at a time: 230 come out whole, newest first, as
+/// one array that imports back.
+async fn an_export_of_many_icps_is_written_a_page_at_a_time(db: Database) {
+    let app = TestApp::start(db).await;
+    let ana = app.caller("ana").await;
+    let cookie = app.session_cookie(&ana).await;
+    let file: Vec<Value> = (0..230).map(|n| minimal(&format!("ICP {n}"))).collect();
+    let imported = app
+        .import(&cookie, &serde_json::to_string(&file).unwrap())
+        .await;
+    assert_eq!(location(&imported), "/icps?imported=230");
+    let all = app
+        .browser(&cookie, Method::GET, "/icps/export", None)
+        .await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert!(all.headers[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment; filename=\"icps-"));
+    let exported = all.body.as_array().expect("one JSON array");
+    assert_eq!(exported.len(), 230);
+    let listed = app.get(&ana, ICPS).await.body;
+    assert_eq!(exported, &as_bodies(&listed));
+    assert_eq!(exported[0]["name"], "ICP 0");
+    assert_eq!(exported[229]["name"], "ICP 229");
 }

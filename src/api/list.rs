@@ -195,12 +195,28 @@ pub(super) async fn list_icps(
 /// ICPs read from the database at a time while every ICP is listed.
 const ALL_PAGE: u32 = 100;
 
-/// Every ICP shared with `user`, newest first, as one JSON array written as it is read, a page of
-/// `ALL_PAGE` at a time (not through the read cache: each page is read once), so memory stays at
-/// a page whatever the count. ICPs created while it runs are newer than its first page and not
-/// listed. A database error after the answer began ends the body unfinished (the client sees a
-/// broken answer, never a shorter list that looks whole) and is logged.
+/// Every ICP shared with `user`, newest first, as one JSON array written as it is read (see
+/// `every_icp`).
 fn all_icps(store: DynStore, user: UserId) -> axum::response::Response {
+    let write = |out: &mut Vec<u8>, icp: &Icp| serde_json::to_writer(out, icp);
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        every_icp(store, user, write),
+    )
+        .into_response()
+}
+
+/// Every ICP shared with `user`, newest first, as the body of an answer: one JSON array, each ICP
+/// as `write` puts it, read from the database `ALL_PAGE` at a time (not through the read cache:
+/// each page is read once) and written as it is read, so memory stays at a page whatever the
+/// count. ICPs created while it runs are newer than its first page and not in it. A database
+/// error after the answer began ends the body unfinished (the client sees a broken answer, never
+/// a shorter list that looks whole) and is logged.
+pub fn every_icp(
+    store: DynStore,
+    user: UserId,
+    write: fn(&mut Vec<u8>, &Icp) -> serde_json::Result<()>,
+) -> axum::body::Body {
     use axum::body::{Body, Bytes};
     // What is still to read: the page after `after` (None: the first), unless the end was sent.
     let pages = futures_util::stream::unfold(Some(None), move |next| {
@@ -225,7 +241,7 @@ fn all_icps(store: DynStore, user: UserId) -> axum::response::Response {
                 if after.is_some() || i > 0 {
                     chunk.push(b',');
                 }
-                if let Err(error) = serde_json::to_writer(&mut chunk, icp) {
+                if let Err(error) = write(&mut chunk, icp) {
                     return Some((Err(std::io::Error::other(error)), None));
                 }
             }
@@ -239,11 +255,7 @@ fn all_icps(store: DynStore, user: UserId) -> axum::response::Response {
             Some((Ok::<_, std::io::Error>(Bytes::from(chunk)), next))
         }
     });
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        Body::from_stream(pages),
-    )
-        .into_response()
+    Body::from_stream(pages)
 }
 
 #[cfg(test)]

@@ -28,23 +28,27 @@ pub fn router() -> Router<AppState> {
 
 /// A JSON download named `file_name`.
 fn download(json: &Value, file_name: &str) -> Response {
-    let disposition = format!("attachment; filename=\"{file_name}\"");
     (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&disposition)
-                    .unwrap_or(HeaderValue::from_static("attachment")),
-            ),
-            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-        ],
+        download_headers(file_name),
         serde_json::to_string_pretty(json).unwrap_or_default(),
     )
         .into_response()
+}
+
+/// The headers of a JSON download named `file_name`.
+fn download_headers(file_name: &str) -> [(header::HeaderName, HeaderValue); 3] {
+    let disposition = format!("attachment; filename=\"{file_name}\"");
+    [
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        ),
+        (
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")),
+        ),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+    ]
 }
 
 /// A file name from an ICP's name: letters and digits, the rest as single dashes.
@@ -70,13 +74,14 @@ async fn export_all(State(state): State<AppState>, session: Session) -> Response
         Ok(user) => user,
         Err(redirect) => return redirect,
     };
-    match transfer::export_all(state.store.as_ref(), &user).await {
-        Ok(bodies) => {
-            let day = chrono::Utc::now().format("%Y-%m-%d");
-            download(&Value::Array(bodies), &format!("icps-{day}.json"))
-        }
-        Err(error) => refused(error),
-    }
+    // Written as it is read, a page at a time: an export of 100,000 ICPs holds a page in memory.
+    let write = |out: &mut Vec<u8>, icp: &crate::domain::Icp| {
+        out.push(b'\n');
+        serde_json::to_writer_pretty(out, &transfer::export_body(icp))
+    };
+    let day = chrono::Utc::now().format("%Y-%m-%d");
+    let body = crate::api::list::every_icp(state.store.clone(), user, write);
+    (download_headers(&format!("icps-{day}.json")), body).into_response()
 }
 
 async fn export_one(

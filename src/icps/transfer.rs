@@ -8,7 +8,7 @@
 use super::{check_added_members, IcpError, IcpResult};
 use crate::domain::Limits;
 use crate::domain::{validate_draft, FieldError, Icp, IcpDraft, Timestamp, UserId};
-use crate::store::{Change, ListCursor, ListFilter, Store, StoreError, VersionAction};
+use crate::store::{Change, Store, StoreError, VersionAction};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -26,26 +26,6 @@ pub fn export_body(icp: &Icp) -> Value {
         }
     }
     body
-}
-
-/// ICPs read at a time by an export.
-const EXPORT_PAGE: u32 = 100;
-
-/// Every ICP shared with `user`, newest first, as create bodies.
-pub async fn export_all(store: &dyn Store, user: &UserId) -> IcpResult<Vec<Value>> {
-    let mut bodies = Vec::new();
-    let mut after = None;
-    // Read from the database, page by page (not through the read cache: an export is read once).
-    loop {
-        let page = store
-            .list_icps(user, &ListFilter::default(), after, EXPORT_PAGE)
-            .await?;
-        bodies.extend(page.iter().map(export_body));
-        match page.last() {
-            Some(last) if page.len() == EXPORT_PAGE as usize => after = Some(ListCursor::of(last)),
-            _ => return Ok(bodies),
-        }
-    }
 }
 
 /// What an import found in one body of the file.
