@@ -212,7 +212,7 @@ async fn pages_per_second(
             .await
             .expect("list");
         latencies.push(call.elapsed());
-        assert_eq!(page.len(), PAGE as usize, "a full page");
+        assert_eq!(page.icps.len(), PAGE as usize, "a full page");
         black_box(page);
     }
     let rate = latencies.len() as f64 / start.elapsed().as_secs_f64();

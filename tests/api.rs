@@ -8,6 +8,7 @@ use common::{details, example, minimal, Database, TestApp};
 use serde_json::{json, Value};
 
 on_both_databases!(
+    pages_of_large_icps_stop_at_their_byte_budget,
     reference_examples_are_created_as_documented,
     defaults_fill_what_was_left_out,
     creator_is_added_once_keeping_order,
@@ -884,6 +885,67 @@ async fn list_without_a_limit_answers_every_icp(db: Database) {
 
     let none = app.caller("nobody").await;
     assert_eq!(app.get(&none, ICPS).await.body, json!([]));
+}
+
+/// An ICP of about 200 KB (50 AI filters of 4,000 characters).
+fn large(name: &str) -> Value {
+    let mut icp = minimal(name);
+    let prompt = "p".repeat(4_000);
+    icp["customFilterCriteria"] = (0..50)
+        .map(|_| json!({"type": "ai", "entityType": "company", "prompt": prompt}))
+        .collect();
+    icp
+}
+
+/// 100 ICPs of 200 KB would be a 20 MB page: pages stop at `PAGE_BYTES` (4 MiB) with the ICP that
+/// crossed it, and their cursors go on; every ICP is listed once, in order, paged or not.
+async fn pages_of_large_icps_stop_at_their_byte_budget(db: Database) {
+    let app = TestApp::start(db).await;
+    let me = app.caller("ana").await;
+    let mut names: Vec<String> = (1..=45).map(|n| format!("Large {n}")).collect();
+    for name in &names {
+        app.create(&me, &large(name)).await;
+    }
+    names.reverse();
+    let size = serde_json::to_vec(&large("Large 1")).unwrap().len();
+    assert!((200_000..210_000).contains(&size), "{size}");
+
+    let mut paged = Vec::new();
+    let mut uri = format!("{ICPS}?limit=100");
+    let mut pages = 0;
+    loop {
+        let page = app.get(&me, &uri).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let icps = page.body.as_array().unwrap();
+        let bytes = serde_json::to_vec(&page.body).unwrap().len();
+        assert!(bytes <= (4 << 20) + 2 * size, "a page of {bytes} B");
+        assert!(!icps.is_empty());
+        paged.extend(
+            icps.iter()
+                .map(|icp| icp["name"].as_str().unwrap().to_owned()),
+        );
+        pages += 1;
+        match page.headers.get("x-next-cursor") {
+            Some(cursor) => uri = format!("{ICPS}?limit=100&cursor={}", cursor.to_str().unwrap()),
+            None => break,
+        }
+    }
+    assert_eq!(paged, names);
+    assert_eq!(pages, 3, "21, 21 and 3 ICPs");
+
+    // A limit under the budget still ends the page; the list of every ICP reads the same pages.
+    let five = app.get(&me, &format!("{ICPS}?limit=5")).await;
+    assert_eq!(five.body.as_array().unwrap().len(), 5);
+    assert!(five.headers.get("x-next-cursor").is_some());
+    let all = app.get(&me, ICPS).await;
+    let listed: Vec<&str> = all
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|icp| icp["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, names);
 }
 
 async fn body_size_type_and_syntax_are_checked(db: Database) {

@@ -6,7 +6,7 @@ use super::error::{ApiError, ErrorBody};
 use super::icps::ICPS_PATH;
 use crate::domain::{FieldError, Icp, UserId};
 use crate::icps;
-use crate::store::{DynStore, ListCursor, ListFilter};
+use crate::store::{DynStore, ListCursor, ListFilter, Listed};
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::IntoResponse;
@@ -134,7 +134,8 @@ fn parse_list_query(query: Option<&str>) -> Result<ListQuery, ApiError> {
     description = "Without `limit`, `cursor` or a filter: every ICP the caller can read, newest first, as \
         one JSON array (as the reference's List ICPs), read from the database and sent a page at a time. \
         With `limit` or `cursor` (or a filter): one page, 50 by default, and `x-next-cursor`/`Link` to \
-        the next.",
+        the next. A page holds fewer than `limit` ICPs when their JSON passes 4 MiB: follow \
+        `x-next-cursor` until it is absent.",
     params(
         ("limit" = Option<u32>, Query, description = "Page size, 1–100 (default 50 when paging: a filter or \
             `cursor` without `limit`)", minimum = 1, maximum = 100),
@@ -207,7 +208,7 @@ fn all_icps(store: DynStore, user: UserId) -> axum::response::Response {
 }
 
 /// Every ICP shared with `user`, newest first, as the body of an answer: one JSON array, each ICP
-/// as `write` puts it, read from the database `ALL_PAGE` at a time (not through the read cache:
+/// as `write` puts it, read from the database a page at a time (`ALL_PAGE`, or `PAGE_BYTES`) (not through the read cache:
 /// each page is read once) and written as it is read, so memory stays at a page whatever the
 /// count. ICPs created while it runs are newer than its first page and not in it. A database
 /// error after the answer began ends the body unfinished (the client sees a broken answer, never
@@ -223,11 +224,11 @@ pub fn every_icp(
         let (store, user) = (store.clone(), user.clone());
         async move {
             let after: Option<ListCursor> = next?;
-            let icps = match store
+            let Listed { icps, more } = match store
                 .list_icps(&user, &ListFilter::default(), after, ALL_PAGE)
                 .await
             {
-                Ok(icps) => icps,
+                Ok(listed) => listed,
                 Err(error) => {
                     tracing::error!(%error, "listing every ICP failed after the answer began");
                     return Some((Err(std::io::Error::other("list ended early")), None));
@@ -246,7 +247,7 @@ pub fn every_icp(
                 }
             }
             let next = match icps.last() {
-                Some(last) if icps.len() == ALL_PAGE as usize => Some(Some(ListCursor::of(last))),
+                Some(last) if more => Some(Some(ListCursor::of(last))),
                 _ => {
                     chunk.push(b']');
                     None

@@ -173,29 +173,27 @@ pub async fn get_for(store: &dyn Store, user: &UserId, id: Uuid) -> IcpResult<Ic
 /// One page of a user's ICPs, newest first.
 #[derive(Debug, Clone)]
 pub struct IcpPage {
-    /// As read: one more than the page holds when another page follows.
     found: Arc<Page>,
-    limit: usize,
 }
 
 impl IcpPage {
     pub fn icps(&self) -> &[Icp] {
-        &self.found.icps[..self.found.icps.len().min(self.limit)]
+        &self.found.listed.icps
     }
 
     /// `icps()` as a JSON array (made once per remembered page).
     pub fn json(&self) -> serde_json::Result<&str> {
-        self.found.json(self.limit)
+        self.found.json()
     }
 
     /// `json()` as an answer's body, sharing the page's text.
     pub fn json_body(&self) -> serde_json::Result<bytes::Bytes> {
-        self.found.json_body(self.limit)
+        self.found.json_body()
     }
 
     /// Where the next page starts; `None` on the last page.
     pub fn next(&self) -> Option<ListCursor> {
-        if self.found.icps.len() > self.limit {
+        if self.found.listed.more {
             self.icps().last().map(ListCursor::of)
         } else {
             None
@@ -203,8 +201,8 @@ impl IcpPage {
     }
 }
 
-/// Up to `limit` ICPs shared with `user` that `filter` lets through, newest first, after `after`
-/// (remembered pages: see `store::ReadCache`).
+/// Up to `limit` ICPs shared with `user` that `filter` lets through, newest first, after `after`,
+/// fewer when `store::PAGE_BYTES` of them end the page (remembered pages: see `store::ReadCache`).
 pub async fn list(
     store: &dyn Store,
     user: &UserId,
@@ -212,21 +210,17 @@ pub async fn list(
     after: Option<ListCursor>,
     limit: u32,
 ) -> IcpResult<IcpPage> {
-    // One more than asked tells whether another page follows.
     let key = PageKey {
         member: user.clone(),
         filter: filter.clone(),
         after,
-        limit: limit + 1,
+        limit,
     };
     let found = store
         .reads()
-        .page(&key, store.list_icps(user, filter, after, limit + 1))
+        .page(&key, store.list_icps(user, filter, after, limit))
         .await?;
-    Ok(IcpPage {
-        found,
-        limit: limit as usize,
-    })
+    Ok(IcpPage { found })
 }
 
 /// How many ICPs shared with `user` `filter` lets through (shown beside the paged list).

@@ -86,6 +86,64 @@ pub fn like_anywhere(word: &str) -> String {
     pattern
 }
 
+/// How much of the ICPs' JSON a list page holds before it stops short of its limit: a page of
+/// large ICPs (100 of 256 KiB would be 25 MiB) ends once this much is in it (with the ICP that
+/// crossed it), and its cursor goes on from there. Each request builds its page in memory, so
+/// this times the requests at once bounds what lists can take.
+pub const PAGE_BYTES: i64 = 4 << 20;
+
+/// A list page as read: up to its limit of ICPs, fewer when `PAGE_BYTES` ended it, and whether
+/// more follow.
+#[derive(Debug, Clone, Default)]
+pub struct Listed {
+    pub icps: Vec<Icp>,
+    pub more: bool,
+}
+
+/// The common part of a list page's statement on both databases: `page`, the `<2>` first rows
+/// (the limit and one more, which tells whether more follow) of the member's ICPs that the filter
+/// lets through, newest first after the cursor, each with its size (`bytes`, an SQL expression
+/// over `i`); and `cut`, the same rows, each `shown` when it is within the limit and the bytes
+/// before it are under `PAGE_BYTES` (more follow when a row is not: `MORE`). It walks
+/// `icp_members_by_user_newest` from the cursor and joins each row to `icps` by primary key
+/// (`join`: SQLite's `CROSS JOIN` keeps the members as the outer loop), so an unfiltered page
+/// costs the same whatever the user's ICP count; a filter skips the rows it refuses on the way.
+/// Values: `<1>` the member, `<2>` the limit + 1, `<3>`/`<4>` the cursor, then the filter's.
+pub fn page_ctes(
+    filter: &ListFilter,
+    sigil: Sigil,
+    cursor: bool,
+    join: &str,
+    bytes: &str,
+) -> String {
+    let p = |n: usize| match sigil {
+        Sigil::Question => format!("?{n}"),
+        Sigil::Dollar => format!("${n}"),
+    };
+    let (after, first) = if cursor {
+        (
+            format!(" AND (me.created_at, me.icp_id) < ({}, {})", p(3), p(4)),
+            5,
+        )
+    } else {
+        (String::new(), 3)
+    };
+    format!(
+        "WITH page AS (SELECT me.icp_id AS icp_id, me.created_at AS created_at, {bytes} AS bytes \
+         FROM icp_members me {join} icps i ON i.id = me.icp_id WHERE me.user_id = {member}{after}{filter} \
+         ORDER BY me.created_at DESC, me.icp_id DESC LIMIT {limit}), \
+         cut AS (SELECT icp_id, created_at, \
+         (row_number() OVER w < {limit} AND sum(bytes) OVER w - bytes < {PAGE_BYTES}) AS shown \
+         FROM page WINDOW w AS (ORDER BY created_at DESC, icp_id DESC)) ",
+        member = p(1),
+        limit = p(2),
+        filter = filter_sql(filter, sigil, first),
+    )
+}
+
+/// Whether rows of `page_ctes`'s `cut` follow the page.
+pub const MORE: &str = "EXISTS (SELECT 1 FROM cut WHERE NOT cut.shown)";
+
 /// The placeholders' sigil: `?` on SQLite, `$` on Postgres (both number them from 1).
 #[derive(Debug, Clone, Copy)]
 pub enum Sigil {

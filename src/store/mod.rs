@@ -14,7 +14,7 @@ mod teams;
 pub use group_commit::WriteMode;
 pub use history::{Change, Version, VersionAction};
 pub use idempotency::{Claim, Idempotency, KeyUse};
-pub use list::{fold, search_limit, set_search_limit, ListFilter};
+pub use list::{fold, search_limit, set_search_limit, ListFilter, Listed, PAGE_BYTES};
 pub use memo::set_budget as set_cache_budget;
 pub use ops::{backup, readiness, BackupError};
 pub use postgres::PgStore;
@@ -144,15 +144,16 @@ pub trait Store: Teams + Idempotency + Send + Sync + 'static {
     /// Inserts several ICPs (each with its members and version) in one transaction: all or none.
     async fn insert_icps(&self, icps: Vec<Icp>, change: &Change) -> StoreResult<()>;
     async fn icp(&self, id: Uuid) -> StoreResult<Option<Icp>>;
-    /// ICPs shared with `member` that `filter` lets through, newest first, after `cursor`: one
-    /// index range scan, whatever the member's ICP count (a filter skips rows on the way).
+    /// Up to `limit` ICPs shared with `member` that `filter` lets through, newest first, after
+    /// `cursor`, fewer when `list::PAGE_BYTES` of them ended the page: one index range scan,
+    /// whatever the member's ICP count (a filter skips rows on the way).
     async fn list_icps(
         &self,
         member: &UserId,
         filter: &ListFilter,
         after: Option<ListCursor>,
         limit: u32,
-    ) -> StoreResult<Vec<Icp>>;
+    ) -> StoreResult<Listed>;
     /// How many ICPs shared with `member` `filter` lets through (unfiltered: counted in the
     /// membership index alone).
     async fn count_icps(&self, member: &UserId, filter: &ListFilter) -> StoreResult<u64>;

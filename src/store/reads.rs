@@ -14,7 +14,7 @@
 //! and on Postgres nothing is trusted longer than `HEARD_TTL`, in case the listening connection
 //! dies without a word.
 
-use super::list::ListFilter;
+use super::list::{ListFilter, Listed};
 use super::memo::{share, Memo};
 use super::{ListCursor, StoreError, StoreResult};
 use crate::domain::{Icp, UserId};
@@ -40,21 +40,20 @@ pub struct PageKey {
 /// A list page as read, and its JSON once an answer needed it.
 #[derive(Debug, Default)]
 pub struct Page {
-    pub icps: Vec<Icp>,
+    pub listed: Listed,
     json: OnceLock<Box<str>>,
 }
 
 impl Page {
-    /// The JSON array of the first `shown` ICPs, made once (a page is always shown with the limit
-    /// it was read with).
-    pub fn json(&self, shown: usize) -> serde_json::Result<&str> {
-        json_once(&self.json, &self.icps[..shown.min(self.icps.len())])
+    /// The JSON array of the page's ICPs, made once.
+    pub fn json(&self) -> serde_json::Result<&str> {
+        json_once(&self.json, &self.listed.icps)
     }
 
-    /// `json(shown)` as an answer's body that shares the page's text rather than copying it (a
-    /// page of large ICPs is megabytes, and every request for it would hold its own copy).
-    pub fn json_body(self: &Arc<Self>, shown: usize) -> serde_json::Result<bytes::Bytes> {
-        self.json(shown)?;
+    /// `json()` as an answer's body that shares the page's text rather than copying it (a page of
+    /// large ICPs is megabytes, and every request for it would hold its own copy).
+    pub fn json_body(self: &Arc<Self>) -> serde_json::Result<bytes::Bytes> {
+        self.json()?;
         Ok(bytes::Bytes::from_owner(PageText(self.clone())))
     }
 }
@@ -147,7 +146,7 @@ impl ReadCache {
             pages: Memo::new(ttl, share(7), |key, page| {
                 size_of::<PageKey>()
                     + key.filter.words.iter().map(|w| w.len() + 24).sum::<usize>()
-                    + page.icps.iter().map(icp_bytes).sum::<usize>()
+                    + page.listed.icps.iter().map(icp_bytes).sum::<usize>()
             }),
             live: AtomicBool::new(false),
         }
@@ -190,12 +189,12 @@ impl ReadCache {
     pub async fn page(
         &self,
         key: &PageKey,
-        fetch: impl Future<Output = StoreResult<Vec<Icp>>>,
+        fetch: impl Future<Output = StoreResult<Listed>>,
     ) -> StoreResult<Arc<Page>> {
         let fetch = async {
-            let icps = fetch.await?;
+            let listed = fetch.await?;
             Ok::<_, StoreError>(Some(Arc::new(Page {
-                icps,
+                listed,
                 json: OnceLock::new(),
             })))
         };
@@ -288,11 +287,14 @@ mod tests {
         let found = reads
             .page(key, async {
                 calls.fetch_add(1, Ordering::SeqCst);
-                Ok(vec![icp(name)])
+                Ok(Listed {
+                    icps: vec![icp(name)],
+                    more: false,
+                })
             })
             .await
             .unwrap();
-        found.icps[0].name.clone()
+        found.listed.icps[0].name.clone()
     }
 
     #[tokio::test]
@@ -328,14 +330,14 @@ mod tests {
     #[test]
     fn the_json_remembered_is_the_icps_shown() {
         let page = Page {
-            icps: vec![icp("first"), icp("second")],
+            listed: Listed {
+                icps: vec![icp("first"), icp("second")],
+                more: true,
+            },
             json: OnceLock::new(),
         };
-        let json: serde_json::Value = serde_json::from_str(page.json(1).unwrap()).unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!([serde_json::to_value(&page.icps[0]).unwrap()])
-        );
+        let json: serde_json::Value = serde_json::from_str(page.json().unwrap()).unwrap();
+        assert_eq!(json, serde_json::to_value(&page.listed.icps).unwrap());
     }
 
     #[tokio::test]
@@ -387,7 +389,10 @@ mod tests {
 
         let reads = ReadCache::live();
         for limit in 1..=100 {
-            let page_of = vec![big.clone(); 2];
+            let page_of = Listed {
+                icps: vec![big.clone(); 2],
+                more: false,
+            };
             reads
                 .page(&key(limit, None), async { Ok(page_of) })
                 .await

@@ -8,7 +8,7 @@ mod teams;
 mod writes;
 
 use super::group_commit::{apply_alone, GroupCommit, IcpWrite, WriteMode, Written};
-use super::list::{bind_filter, count_sql, filter_sql, ListFilter, Sigil};
+use super::list::{bind_filter, count_sql, page_ctes, ListFilter, Listed, Sigil, MORE};
 use super::memo::TokenOwners;
 use super::reads::ReadCache;
 use super::{
@@ -47,21 +47,22 @@ const ICP_COLUMNS: &str = "i.id, i.name, i.description, i.lead_provider_criteria
      i.crm_filters, i.leads_per_list, i.active_until, i.created_at, i.updated_at, i.owner_id, i.everyone, \
      ARRAY(SELECT m.user_id FROM icp_members m WHERE m.icp_id = i.id ORDER BY m.position) AS user_ids";
 
-/// A list page walks `icp_members_by_user_newest` from the cursor (an Index Scan, no Sort) and
-/// joins each row to `icps` by primary key, so an unfiltered page costs the same whatever the
-/// user's ICP count; a filter skips the rows it refuses on the way. Values: `$1` the member, `$2`
-/// the limit, `$3`/`$4` the cursor, then the filter's.
+/// A list page (see `page_ctes`), each row saying whether more follow. Each ICP's size is the
+/// generated column `json_bytes` (migration 0012).
 fn list_sql(filter: &ListFilter, cursor: bool) -> String {
-    let (after, first) = if cursor {
-        (" AND (me.created_at, me.icp_id) < ($3, $4)", 5)
-    } else {
-        ("", 3)
-    };
     format!(
-        "SELECT {ICP_COLUMNS} FROM icp_members me JOIN icps i ON i.id = me.icp_id \
-         WHERE me.user_id = $1{after}{} ORDER BY me.created_at DESC, me.icp_id DESC LIMIT $2",
-        filter_sql(filter, Sigil::Dollar, first)
+        "{}SELECT {ICP_COLUMNS}, {MORE} AS more FROM cut JOIN icps i ON i.id = cut.icp_id \
+         WHERE cut.shown ORDER BY cut.created_at DESC, cut.icp_id DESC",
+        page_ctes(filter, Sigil::Dollar, cursor, "JOIN", "i.json_bytes")
     )
+}
+
+/// A row of a list page.
+#[derive(FromRow)]
+struct ListedRow {
+    #[sqlx(flatten)]
+    icp: IcpRow,
+    more: bool,
 }
 
 #[derive(FromRow)]
@@ -324,11 +325,11 @@ impl Store for PgStore {
         filter: &ListFilter,
         after: Option<ListCursor>,
         limit: u32,
-    ) -> StoreResult<Vec<Icp>> {
+    ) -> StoreResult<Listed> {
         let sql = list_sql(filter, after.is_some());
-        let mut query = sqlx::query_as::<_, IcpRow>(&sql)
+        let mut query = sqlx::query_as::<_, ListedRow>(&sql)
             .bind(member.as_str())
-            .bind(i64::from(limit));
+            .bind(i64::from(limit) + 1);
         if let Some(cursor) = after {
             query = query.bind(cursor.created_at.0).bind(cursor.id);
         }
@@ -341,7 +342,12 @@ impl Store for PgStore {
             search.commit().await?;
             rows
         };
-        rows.into_iter().map(Icp::try_from).collect()
+        let more = rows.first().is_some_and(|row| row.more);
+        let icps = rows
+            .into_iter()
+            .map(|row| Icp::try_from(row.icp))
+            .collect::<StoreResult<_>>()?;
+        Ok(Listed { icps, more })
     }
 
     async fn count_icps(&self, member: &UserId, filter: &ListFilter) -> StoreResult<u64> {
@@ -550,9 +556,15 @@ mod tests {
                 plan.contains("Index Scan using icps_pkey on icps i"),
                 "each row joins icps by primary key:\n{plan}"
             );
-            // (The SubPlan sorts one ICP's few user ids by position: bounded per row.)
-            let page = plan.split("SubPlan").next().unwrap_or_default();
-            assert!(!page.contains("Sort"), "no sort of the page:\n{plan}");
+            // The page's rows are read in the index's order up to the limit, and the byte budget's
+            // running sum needs no sort. (What follows sorts the page's own rows, at most
+            // `LIMIT`, and one ICP's few user ids by position: bounded.)
+            let page = plan
+                .split_once("CTE cut")
+                .and_then(|(_, rest)| rest.split("Plan").next())
+                .unwrap_or_default();
+            assert!(page.contains("Limit"), "{plan}");
+            assert!(!page.contains("Sort"), "no sort of the list:\n{plan}");
         }
         let explain = format!(
             "EXPLAIN (COSTS OFF) {}",

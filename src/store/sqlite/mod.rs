@@ -16,7 +16,7 @@ use rows::{from_text, instant, IcpJson};
 use search::Search;
 
 use super::group_commit::{apply_alone, GroupCommit, IcpWrite, WriteMode, Written};
-use super::list::{bind_filter, count_sql, filter_sql, ListFilter, Sigil};
+use super::list::{bind_filter, count_sql, page_ctes, ListFilter, Listed, Sigil, MORE};
 use super::memo::TokenOwners;
 use super::reads::ReadCache;
 use super::{
@@ -62,23 +62,19 @@ macro_rules! icp_object {
 const ICP_BY_ID: &str = concat!("SELECT ", icp_object!(), " FROM icps i WHERE i.id = ?");
 const ICP_OBJECT: &str = icp_object!();
 
-/// A list page as one JSON array (one hand-over per page). It walks `icp_members_by_user_newest`
-/// from the cursor and joins each row to `icps` by primary key, so an unfiltered page costs the
-/// same whatever the user's ICP count; a filter skips the rows it refuses on the way. `CROSS JOIN`
-/// makes SQLite keep the members as the outer loop, so the index gives the order (no sort).
-/// Values: `?1` the member, `?2` the limit, `?3`/`?4` the cursor, then the filter's.
+/// An ICP's size for `page_ctes`: its JSON fields' text.
+const ICP_BYTES: &str = "octet_length(i.name) + coalesce(octet_length(i.description), 0) \
+     + octet_length(i.lead_provider_criteria) + octet_length(i.custom_filter_criteria) \
+     + coalesce(octet_length(i.crm_filters), 0)";
+
+/// A list page as one JSON array (one hand-over per page) and whether more follow (see
+/// `page_ctes`).
 fn list_sql(filter: &ListFilter, cursor: bool) -> String {
-    let (after, first) = if cursor {
-        (" AND (me.created_at, me.icp_id) < (?3, ?4)", 5)
-    } else {
-        ("", 3)
-    };
     format!(
-        "SELECT json_group_array(json(page.icp) ORDER BY page.created_at DESC, page.icp_id DESC) FROM (\
-         SELECT {ICP_OBJECT} AS icp, me.created_at AS created_at, me.icp_id AS icp_id \
-         FROM icp_members me CROSS JOIN icps i ON i.id = me.icp_id WHERE me.user_id = ?1{after}{} \
-         ORDER BY me.created_at DESC, me.icp_id DESC LIMIT ?2) AS page",
-        filter_sql(filter, Sigil::Question, first)
+        "{}SELECT (SELECT json_group_array(json(s.icp) ORDER BY s.created_at DESC, s.icp_id DESC) FROM (\
+         SELECT {ICP_OBJECT} AS icp, cut.created_at AS created_at, cut.icp_id AS icp_id \
+         FROM cut CROSS JOIN icps i ON i.id = cut.icp_id WHERE cut.shown) AS s), {MORE}",
+        page_ctes(filter, Sigil::Question, cursor, "CROSS JOIN", ICP_BYTES)
     )
 }
 
@@ -292,26 +288,27 @@ impl Store for SqliteStore {
         filter: &ListFilter,
         after: Option<ListCursor>,
         limit: u32,
-    ) -> StoreResult<Vec<Icp>> {
+    ) -> StoreResult<Listed> {
         let sql = list_sql(filter, after.is_some());
-        let mut query = sqlx::query_scalar::<_, String>(&sql)
+        let mut query = sqlx::query_as::<_, (String, bool)>(&sql)
             .bind(member.as_str())
-            .bind(i64::from(limit));
+            .bind(i64::from(limit) + 1);
         if let Some(cursor) = after {
             query = query.bind(cursor.created_at.millis()).bind(cursor.id);
         }
         let query = bind_filter!(query, filter, Timestamp::now().millis());
-        let page = if filter.words.is_empty() {
+        let (page, more) = if filter.words.is_empty() {
             query.fetch_one(&self.readers).await?
         } else {
             let mut search = Search::start(&self.readers).await?;
             let found = query.fetch_one(search.connection()).await;
             search.done(found)?
         };
-        from_text::<Vec<IcpJson>>(&page)?
+        let icps = from_text::<Vec<IcpJson>>(&page)?
             .into_iter()
             .map(Icp::try_from)
-            .collect()
+            .collect::<StoreResult<_>>()?;
+        Ok(Listed { icps, more })
     }
 
     async fn count_icps(&self, member: &UserId, filter: &ListFilter) -> StoreResult<u64> {
@@ -570,26 +567,29 @@ mod tests {
             (&every_filter, true),
         ] {
             let plan = plan(&store, &list_sql(filter, cursor)).await;
-            // The page is a co-routine feeding `json_group_array`; its first step is the search.
-            let first = plan
-                .lines()
-                .find(|line| line.starts_with("SEARCH"))
+            // `page` is materialized first: the members' index from the cursor, each row joined
+            // to icps by primary key, stopping at the limit, with no sort.
+            let page = plan
+                .split_once("MATERIALIZE page\n")
+                .and_then(|(_, rest)| rest.split_once("SCAN page"))
+                .map(|(page, _)| page)
                 .unwrap_or_default();
             assert!(
-                first.starts_with(
+                page.starts_with(
                     "SEARCH me USING COVERING INDEX icp_members_by_user_newest (user_id=?"
                 ),
                 "the members' index must drive the page:\n{plan}"
             );
             assert!(
-                plan.contains("SEARCH i USING INDEX sqlite_autoindex_icps_1 (id=?)"),
+                page.contains("SEARCH i USING INDEX sqlite_autoindex_icps_1 (id=?)"),
                 "each row joins icps by primary key:\n{plan}"
             );
-            // (`json_group_array(… ORDER BY …)` sorts the page's own rows, at most `LIMIT`, and each
-            // ICP's few user ids: bounded B-trees, whatever the user's ICP count.)
+            // (What follows sorts the page's own rows, at most `LIMIT`, for the byte budget's
+            // running sum and `json_group_array(… ORDER BY …)`, and each ICP's few user ids:
+            // bounded B-trees, whatever the user's ICP count.)
             assert!(
-                !plan.contains("TEMP B-TREE FOR ORDER BY"),
-                "no sort of the page:\n{plan}"
+                !page.contains("TEMP B-TREE"),
+                "no sort of the list:\n{plan}"
             );
         }
         let after = plan(&store, &list_sql(&ListFilter::default(), true)).await;
