@@ -34,6 +34,8 @@ pub mod state;
 pub mod store;
 #[cfg(feature = "ssr")]
 pub mod teams;
+#[cfg(feature = "ssr")]
+pub mod vocabularies;
 
 /// Entry point of the WASM bundle. Pages are HTML from the server; the islands in them (the
 /// builder) are hydrated next by Leptos's island script, and mark the page interactive themselves.

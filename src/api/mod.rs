@@ -9,6 +9,7 @@ pub mod json;
 pub mod list;
 pub mod openapi;
 pub mod users;
+pub mod vocabularies;
 
 pub use error::{ApiError, ErrorBody};
 

@@ -29,7 +29,8 @@ use utoipa_axum::router::OpenApiRouter;
     tags(
         (name = "ICPs", description = "Ideal Customer Profiles"),
         (name = "Users", description = "The members of the caller's workspace"),
-        (name = "History", description = "An ICP's versions, restoring them, recently deleted ICPs, and owners")
+        (name = "History", description = "An ICP's versions, restoring them, recently deleted ICPs, and owners"),
+        (name = "Vocabularies", description = "The values the base provider's filters are picked from")
     )
 )]
 pub struct ApiDoc;
@@ -87,6 +88,7 @@ pub fn routes_and_document() -> (Router<AppState>, Value) {
         .merge(super::icps::router())
         .merge(super::users::router())
         .merge(super::history::router())
+        .merge(super::vocabularies::router())
         .split_for_parts();
     let mut document = serde_json::to_value(document).unwrap_or(Value::Null);
     super::contract::apply(&mut document);
