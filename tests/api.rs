@@ -8,6 +8,7 @@ use common::{details, example, minimal, Database, TestApp};
 use serde_json::{json, Value};
 
 on_both_databases!(
+    vocabularies_offer_what_is_typed_and_fold_its_variants,
     pages_of_large_icps_stop_at_their_byte_budget,
     reference_examples_are_created_as_documented,
     defaults_fill_what_was_left_out,
@@ -885,6 +886,63 @@ async fn list_without_a_limit_answers_every_icp(db: Database) {
 
     let none = app.caller("nobody").await;
     assert_eq!(app.get(&none, ICPS).await.body, json!([]));
+}
+
+/// Typing "schw" offers Switzerland; "Schweiz", "CH" and "switzerland" name it exactly; regions
+/// narrow to a country; bands carry `employee_size`'s bounds; bad queries are 400s.
+async fn vocabularies_offer_what_is_typed_and_fold_its_variants(db: Database) {
+    let app = TestApp::start(db).await;
+    let me = app.caller("ana").await;
+    let countries = "/api/v1/vocabularies/countries";
+    let typed = app.get(&me, &format!("{countries}?q=schw")).await;
+    assert_eq!(typed.status, StatusCode::OK);
+    assert_eq!(typed.body["terms"][0]["value"], "Switzerland");
+    assert_eq!(typed.body["terms"][0]["exact"], false);
+    assert!(typed.body["source"]
+        .as_str()
+        .unwrap()
+        .contains("ISO 3166-1"));
+    for variant in ["Schweiz", "CH", "switzerland"] {
+        let found = app.get(&me, &format!("{countries}?q={variant}")).await;
+        assert_eq!(found.body["terms"][0]["value"], "Switzerland", "{variant}");
+        assert_eq!(found.body["terms"][0]["exact"], true, "{variant}");
+    }
+    let cantons = app
+        .get(&me, "/api/v1/vocabularies/regions?country=CH&limit=50")
+        .await;
+    assert_eq!(cantons.body["terms"].as_array().unwrap().len(), 26);
+    let bands = app.get(&me, "/api/v1/vocabularies/employee-sizes").await;
+    assert_eq!(
+        bands.body["terms"][2],
+        json!({"value": "51–200", "min": 51, "max": 200, "exact": false})
+    );
+    let industries = app.get(&me, "/api/v1/vocabularies/industries?q=513").await;
+    assert_eq!(
+        industries.body["terms"][0]["value"],
+        "Publishing Industries"
+    );
+
+    for (uri, status) in [
+        ("/api/v1/vocabularies/planets", StatusCode::NOT_FOUND),
+        (
+            "/api/v1/vocabularies/countries?limit=500",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/v1/vocabularies/countries?country=CH",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "/api/v1/vocabularies/countries?fields=all",
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        let reply = app.get(&me, uri).await;
+        assert_eq!(reply.status, status, "{uri}");
+        assert!(reply.body["error"]["message"].is_string(), "{uri}");
+    }
+    let anonymous = app.send(Method::GET, countries, None, None).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 }
 
 /// An ICP of about 200 KB (50 AI filters of 4,000 characters).
