@@ -1,5 +1,6 @@
 // The builder works from the keyboard alone: Tab to every control, type, Enter in a tag box adds a
-// tag, Space/Enter press buttons, and Enter in a text field saves.
+// tag, Space/Enter press buttons; Enter in a text field does not save (a slip must not create the
+// ICP), Enter on "Create ICP" does.
 import { test, expect, signUp, visit, row, uniqueTag } from "../support/app";
 import type { Locator, Page } from "@playwright/test";
 
@@ -140,7 +141,7 @@ test("the builder can be filled and submitted from the keyboard alone", async ({
   });
 });
 
-test("row buttons work with Enter and Space, and Enter in a text field saves the ICP", async ({ page }) => {
+test("row buttons work with Enter and Space; Enter in a text field does not save, the button does", async ({ page }) => {
   const name = `Enter saves ${uniqueTag()}`;
   const addLead = page.getByRole("button", { name: "Add lead source" });
   await tabTo(page, addLead);
@@ -164,7 +165,11 @@ test("row buttons work with Enter and Space, and Enter in a text field saves the
   const nameInput = page.getByRole("textbox", { name: "Name", exact: true });
   await tabTo(page, nameInput, { backward: true });
   await page.keyboard.type(name);
-  // Enter in a plain text field submits the form with its first button: "Create ICP", never a row action.
+  // Enter in a plain text field saves nothing; the first "Create ICP" button does.
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/\/icps\/new$/);
+  await expect(nameInput).toBeFocused();
+  await tabTo(page, page.getByRole("button", { name: "Create ICP" }).first(), { backward: true });
   await page.keyboard.press("Enter");
   await expect(page).toHaveURL(/\/icps\/[0-9a-f-]{36}$/);
   await expect(page.getByRole("heading", { level: 1 })).toContainText(name);

@@ -81,7 +81,7 @@ pub async fn icp_history(id: String, before: Option<u32>) -> Result<HistoryView,
             let changes = match (version.action, older) {
                 (VersionAction::Deleted, _) => vec!["Deleted".to_owned()],
                 (_, Some(older)) => super::changes::changes(&older.icp, &version.icp, &name_of),
-                (_, None) => Vec::new(),
+                (_, None) => super::changes::started_with(&version.icp, &name_of),
             };
             VersionLine {
                 number: version.number,

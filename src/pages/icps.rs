@@ -354,6 +354,7 @@ fn BuilderPage(title: &'static str, edit: bool) -> impl IntoView {
     view! {
         <Title text=title />
         <h1>{title}</h1>
+        <VocabularyLists />
         {match resubmitted {
             Some(Resubmission(init)) => view! { <IcpBuilder init=init /> }.into_any(),
             None => {
@@ -372,6 +373,39 @@ fn BuilderPage(title: &'static str, edit: bool) -> impl IntoView {
                     .into_any()
             }
         }}
+    }
+}
+
+/// The vocabularies the builder's lists suggest values from, as `<datalist>`s: on the page,
+/// outside the island, so the browser's bundle never holds them. Each option's label holds the
+/// term's code and aliases, which the browser matches too ("schw" offers Switzerland).
+#[component]
+fn VocabularyLists() -> impl IntoView {
+    #[cfg(not(feature = "ssr"))]
+    return;
+    #[cfg(feature = "ssr")]
+    {
+        use crate::builder::form::names::{lead::VOCABULARIES, LABEL_SEPARATOR};
+        use crate::vocabularies::Vocabulary;
+        VOCABULARIES
+            .iter()
+            .filter_map(|(_, name, _)| Vocabulary::parse(name))
+            .map(|vocabulary| {
+                let options = vocabulary
+                    .terms()
+                    .map(|term| {
+                        let label: Vec<&str> = term
+                            .code
+                            .iter()
+                            .chain(&term.aliases)
+                            .map(String::as_str)
+                            .collect();
+                        view! { <option value=term.value.clone() label=label.join(LABEL_SEPARATOR) /> }
+                    })
+                    .collect_view();
+                view! { <datalist id=format!("vocabulary-{}", vocabulary.name())>{options}</datalist> }
+            })
+            .collect_view()
     }
 }
 

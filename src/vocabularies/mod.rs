@@ -68,6 +68,11 @@ impl Vocabulary {
         &self.index().version
     }
 
+    /// Every term, in the vocabulary's order.
+    pub fn terms(self) -> impl Iterator<Item = &'static Term> {
+        self.index().entries.iter().map(|entry| &entry.term)
+    }
+
     /// The term `value` names exactly, ignoring case and accents: its value, code or an alias
     /// ("Schweiz", "CH", "switzerland" → Switzerland).
     pub fn resolve(self, value: &str) -> Option<&'static Term> {
@@ -241,7 +246,7 @@ fn thousands(n: i64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(digit);

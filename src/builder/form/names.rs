@@ -37,6 +37,9 @@ pub fn new_tag(name: &str) -> String {
     format!("{name}{NEW_TAG}")
 }
 
+/// Between the code and aliases in the label of a vocabulary's `<datalist>` option.
+pub const LABEL_SEPARATOR: &str = " · ";
+
 /// The fields of a lead-source row.
 pub mod lead {
     pub const TYPE: &str = "type";
@@ -55,6 +58,23 @@ pub mod lead {
         ("industry", "Industries"),
         ("keywords", "Company keywords"),
     ];
+
+    /// Tag lists picked from a vocabulary the server serves (`GET /api/v1/vocabularies/{name}`,
+    /// and a `<datalist id="vocabulary-{name}">` on the builder's page): the list, the
+    /// vocabulary, and what one of its values is called.
+    pub const VOCABULARIES: [(&str, &str, &str); 3] = [
+        ("seniority", "seniorities", "seniority level"),
+        ("country", "countries", "country"),
+        ("industry", "industries", "industry"),
+    ];
+
+    /// The vocabulary of the tag list `name` and what its values are called.
+    pub fn vocabulary_of(name: &str) -> Option<(&'static str, &'static str)> {
+        VOCABULARIES
+            .iter()
+            .find(|(tag, ..)| *tag == name)
+            .map(|(_, vocabulary, noun)| (*vocabulary, *noun))
+    }
 
     /// The label of the tag list `name`; `None` when `name` is no tag list.
     pub fn tag_label(name: &str) -> Option<&'static str> {

@@ -3,7 +3,7 @@
 
 use super::use_builder;
 use crate::builder::form::names;
-use leptos::ev::{FocusEvent, KeyboardEvent};
+use leptos::ev::{ClipboardEvent, FocusEvent, KeyboardEvent};
 use leptos::prelude::*;
 
 pub(super) fn described_by(name: &str, hint: bool) -> String {
@@ -149,34 +149,102 @@ pub(super) fn SelectField(
     }
 }
 
+/// `text` compared ignoring case and accents, as the server's `store::fold` does: in the browser
+/// by the browser (`normalize`, `toLowerCase`), so Unicode's tables stay out of the bundle.
+fn fold(text: &str) -> String {
+    #[cfg(feature = "ssr")]
+    return crate::store::fold(text);
+    #[cfg(not(feature = "ssr"))]
+    {
+        let marks = js_sys::RegExp::new("\\p{M}", "gu");
+        js_sys::JsString::from(text)
+            .normalize("NFKD")
+            .replace_by_pattern(&marks, "")
+            .to_lower_case()
+            .into()
+    }
+}
+
+/// The value of vocabulary `vocabulary` that `typed` names (its value, code or an alias, ignoring
+/// case and accents): on the server from the vocabulary, in the browser from the page's
+/// `<datalist>` of it (values, with codes and aliases in their labels).
+fn known_term(vocabulary: &str, typed: &str) -> Option<String> {
+    #[cfg(feature = "ssr")]
+    return crate::vocabularies::Vocabulary::parse(vocabulary)
+        .and_then(|v| v.resolve(typed))
+        .map(|term| term.value.clone());
+    #[cfg(not(feature = "ssr"))]
+    {
+        use wasm_bindgen::JsCast;
+        let key = fold(typed.trim());
+        let options = document()
+            .query_selector_all(&format!("#vocabulary-{vocabulary} option"))
+            .ok()?;
+        (0..options.length())
+            .filter_map(|i| options.item(i)?.dyn_into::<web_sys::Element>().ok())
+            .find_map(|option| {
+                let value = option.get_attribute("value")?;
+                let label = option.get_attribute("label").unwrap_or_default();
+                std::iter::once(value.as_str())
+                    .chain(label.split(names::LABEL_SEPARATOR))
+                    .any(|name| fold(name) == key)
+                    .then_some(value)
+            })
+    }
+}
+
+/// What a typed or pasted text adds to `tags`: split at line breaks, tabs, commas and semicolons
+/// (a column pasted from a spreadsheet is one value per line), each a vocabulary's value when it
+/// names one, and none that folds to a value already there.
+fn additions(tags: &[String], typed: &str, vocabulary: Option<&str>) -> Vec<String> {
+    let mut seen: Vec<String> = tags.iter().map(|t| fold(t)).collect();
+    let mut new = Vec::new();
+    for piece in typed.split(['\n', '\r', '\t', ',', ';']).map(str::trim) {
+        if piece.is_empty() {
+            continue;
+        }
+        let value = vocabulary
+            .and_then(|v| known_term(v, piece))
+            .unwrap_or_else(|| piece.to_owned());
+        let key = fold(&value);
+        if !seen.contains(&key) {
+            seen.push(key);
+            new.push(value);
+        }
+    }
+    new
+}
+
 /// A list input: committed tags as chips (kept, one per line, in a hidden field) and a box where
-/// Enter or a comma adds what was typed. Without JavaScript the box takes comma-separated text.
+/// Enter, a comma or a semicolon adds what was typed, and a pasted list adds each of its lines.
+/// Lists with a vocabulary suggest its values as you type (a `<datalist>`: the browser's own
+/// combobox), turn a code or alias into its value ("Schweiz" → "Switzerland"), and mark a value
+/// the vocabulary does not know, keeping it. Without JavaScript the box takes comma-separated
+/// text.
 #[component]
 pub(super) fn TagInput(
     #[prop(into)] name: String,
     #[prop(into)] label: String,
     #[prop(optional, into)] hint: Option<String>,
+    /// The vocabulary the values come from, and what a value is called.
+    #[prop(default = None)]
+    vocabulary: Option<(&'static str, &'static str)>,
 ) -> impl IntoView {
     let builder = use_builder();
     let input_name = names::new_tag(&name);
     let error = builder.error(&input_name);
     let tags = RwSignal::new(builder.tags(&name));
     let refresh = builder.refresh;
-    let commit = move |input: &web_sys::HtmlInputElement| {
-        let typed = input.value();
-        let new: Vec<String> = typed
-            .split(',')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned)
-            .collect();
+    let add = move |input: &web_sys::HtmlInputElement, text: &str| {
+        let new = tags.with_untracked(|t| additions(t, text, vocabulary.map(|(v, _)| v)));
+        input.set_value("");
         if !new.is_empty() && tags.try_update(|t| t.extend(new)).is_some() {
-            input.set_value("");
             refresh.run(());
         }
     };
+    let commit = move |input: &web_sys::HtmlInputElement| add(input, &input.value());
     let on_keydown = move |ev: KeyboardEvent| {
-        if ev.key() == "Enter" || ev.key() == "," {
+        if matches!(ev.key().as_str(), "Enter" | "," | ";") {
             ev.prevent_default();
             commit(&event_target::<web_sys::HtmlInputElement>(&ev));
         } else if ev.key() == "Backspace" {
@@ -189,7 +257,25 @@ pub(super) fn TagInput(
             }
         }
     };
+    // A single-line box would join a pasted column's lines into one value.
+    let on_paste = move |ev: ClipboardEvent| {
+        let pasted = ev
+            .clipboard_data()
+            .and_then(|data| data.get_data("text").ok());
+        if let Some(pasted) = pasted.filter(|p| p.contains(['\n', '\t', ',', ';'])) {
+            ev.prevent_default();
+            let input = event_target::<web_sys::HtmlInputElement>(&ev);
+            add(&input, &format!("{}\n{pasted}", input.value()));
+        }
+    };
     let on_blur = move |ev: FocusEvent| commit(&event_target::<web_sys::HtmlInputElement>(&ev));
+    let list = vocabulary.map(|(v, _)| format!("vocabulary-{v}"));
+    let unknown = move |tag: &str| {
+        let (vocabulary, noun) = vocabulary?;
+        known_term(vocabulary, tag)
+            .is_none()
+            .then(|| format!("not a known {noun}"))
+    };
     view! {
         <div class="form-field tag-field" class:has-error=move || error.with(Option::is_some)>
             <label for=input_name.clone()>{label}</label>
@@ -210,9 +296,15 @@ pub(super) fn TagInput(
                             .enumerate()
                             .map(|(index, tag)| {
                                 let remove_label = format!("Remove {tag}");
+                                let note = unknown(&tag);
+                                let is_unknown = note.is_some();
                                 view! {
-                                    <li class="tag">
+                                    <li class="tag" class:tag-unknown=is_unknown>
                                         <span>{tag}</span>
+                                        {note
+                                            .map(|note| {
+                                                view! { <span class="tag-note">{note}</span> }
+                                            })}
                                         <button
                                             type="button"
                                             class="tag-remove"
@@ -248,7 +340,9 @@ pub(super) fn TagInput(
                     autocomplete="off"
                     aria-invalid=move || error.with(Option::is_some).to_string()
                     aria-describedby=described_by(&input_name, hint.is_some())
+                    list=list
                     on:keydown=on_keydown
+                    on:paste=on_paste
                     on:blur=on_blur
                 />
             </div>

@@ -26,7 +26,7 @@ use super::form::{form_errors, form_to_json, names, FormError, Pairs, Rows};
 use super::save::{send_save, SaveIcp};
 use crate::domain::validate_draft;
 use crate::page_error::PageError;
-use leptos::ev::{FocusEvent, SubmitEvent};
+use leptos::ev::{FocusEvent, KeyboardEvent, SubmitEvent};
 use leptos::html;
 use leptos::prelude::*;
 use preview::JsonPreview;
@@ -279,6 +279,14 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
         schedule(Due::Now);
     };
 
+    // Enter in a single-line field never saves (the browser's implicit submission): a slip while
+    // typing a name or a number must not create the ICP; saving is its buttons' job.
+    let on_enter = move |ev: KeyboardEvent| {
+        if ev.key() == "Enter" && event_target::<web_sys::Element>(&ev).tag_name() == "INPUT" {
+            ev.prevent_default();
+        }
+    };
+
     let editing = init.editing.clone();
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -361,11 +369,13 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
                 novalidate
                 node_ref=form_ref
                 on:submit=on_submit
+                on:keydown=on_enter
                 on:focusout=on_focusout
                 on:input=move |_| refresh.run(())
                 on:change=move |_| refresh.run(())
             >
-                // The first submit button is the one Enter presses: saving, never a row action.
+                // The first submit button: the one a browser's implicit submission would press
+                // (without JavaScript), saving, never a row action.
                 <div class="form-actions form-actions-top">
                     <SaveButton saving=saving label=save_label />
                 </div>

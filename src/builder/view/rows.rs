@@ -47,7 +47,9 @@ pub(super) fn LeadRow(
     let kinds = vec![("person", "People"), ("company", "Companies")];
     let tags = lead::TAGS
         .iter()
-        .map(|(name, label)| view! { <TagInput name=field(name) label=*label /> })
+        .map(|(name, label)| {
+            view! { <TagInput name=field(name) label=*label vocabulary=lead::vocabulary_of(name) /> }
+        })
         .collect_view();
     view! {
         <li class="row">

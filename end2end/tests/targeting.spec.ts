@@ -1,0 +1,156 @@
+// Targeting is picked, not typed (issue 26): lists with a vocabulary suggest its values (the
+// browser's own combobox over a <datalist> the server renders), codes, aliases and case variants
+// fold to one value, a pasted column becomes one value per line, an unknown value is kept with a
+// warning, and Enter in a single-line field never saves.
+import { test, expect, signUp, visit, row, uniqueTag, previewBody } from "../support/app";
+import type { Locator } from "@playwright/test";
+
+/** Pastes `text` into `input` as a clipboard paste would (a ClipboardEvent with its data). */
+async function paste(input: Locator, text: string) {
+  await input.focus();
+  await input.evaluate((element, text) => {
+    const data = new DataTransfer();
+    data.setData("text/plain", text);
+    element.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+  }, text);
+}
+
+async function add(input: Locator, typed: string) {
+  await input.fill(typed);
+  await input.press("Enter");
+  await expect(input).toHaveValue("");
+}
+
+test.beforeEach(async ({ page }) => {
+  await signUp(page);
+  await visit(page, "/icps/new");
+});
+
+test("countries are picked from ISO 3166 and their variants fold to one value", async ({ page }) => {
+  const lead = row(page, "Lead source 1");
+  const countries = lead.getByLabel("Countries");
+
+  // The box suggests from the server's list of countries: "schw" finds Switzerland by its
+  // German name, which the option carries with its codes.
+  await expect(countries).toHaveAttribute("list", "vocabulary-countries");
+  const switzerland = page.locator("#vocabulary-countries option[value='Switzerland']");
+  await expect(switzerland).toHaveCount(1);
+  expect(await switzerland.getAttribute("label")).toMatch(/(^|· )Schweiz( ·|$)/i);
+  expect(await switzerland.getAttribute("label")).toMatch(/^CH · /);
+
+  await add(countries, "Schweiz");
+  await expect(lead.getByRole("button", { name: "Remove Switzerland" })).toBeVisible();
+  for (const variant of ["CH", "switzerland", "SUISSE"]) {
+    await add(countries, variant);
+  }
+  await expect(lead.getByRole("button", { name: /^Remove / })).toHaveCount(1);
+
+  // Several at once, with duplicates in any case: one value each.
+  await add(countries, "Deutschland; germany, GERMANY, AT");
+  await expect(lead.getByRole("list", { name: "Added" }).first().getByRole("listitem")).toHaveText([
+    "Switzerland×",
+    "Germany×",
+    "Austria×",
+  ]);
+
+  // A value the vocabulary does not know is kept, and says so.
+  await add(countries, "Atlantis");
+  const atlantis = lead.getByRole("listitem").filter({ hasText: "Atlantis" });
+  await expect(atlantis).toContainText("not a known country");
+  await expect(lead.getByRole("button", { name: "Remove Atlantis" })).toBeVisible();
+
+  const body = await previewBody(page);
+  expect(body).toMatchObject({
+    leadProviderCriteria: [
+      { filters: { location: { country: ["Switzerland", "Germany", "Austria", "Atlantis"] } } },
+    ],
+  });
+});
+
+test("seniority and industries resolve their aliases and codes", async ({ page }) => {
+  const lead = row(page, "Lead source 1");
+  await add(lead.getByLabel("Seniority"), "c-level");
+  await add(lead.getByLabel("Seniority"), "Vice President");
+  await add(lead.getByLabel("Industries"), "513");
+  await expect(lead.getByRole("button", { name: "Remove C-Suite" })).toBeVisible();
+  await expect(lead.getByRole("button", { name: "Remove VP" })).toBeVisible();
+  await expect(lead.getByRole("button", { name: "Remove Publishing Industries" })).toBeVisible();
+  await expect(lead.getByText("not a known")).toHaveCount(0);
+});
+
+test("a pasted column becomes one value per line, without duplicates", async ({ page }) => {
+  const lead = row(page, "Lead source 1");
+  const titles = lead.getByLabel("Job titles");
+  await paste(titles, "CTO\nVP Engineering\nHead of IT\ncto\n");
+  await expect(titles).toHaveValue("");
+  for (const title of ["CTO", "VP Engineering", "Head of IT"]) {
+    await expect(lead.getByRole("button", { name: `Remove ${title}` })).toBeVisible();
+  }
+  await expect(lead.getByRole("button", { name: /^Remove / })).toHaveCount(3);
+  // A single word pastes as typing does, into the box.
+  await paste(titles, "CIO");
+  await expect(lead.getByRole("button", { name: /^Remove / })).toHaveCount(3);
+});
+
+test("Enter in a single-line field never saves; the save button does", async ({ page }) => {
+  const name = `Targeted ${uniqueTag()}`;
+  const nameInput = page.getByRole("textbox", { name: "Name", exact: true });
+  await nameInput.fill(name);
+  await nameInput.press("Enter");
+  const lead = row(page, "Lead source 1");
+  await lead.getByLabel("Employees, at least").fill("100");
+  await lead.getByLabel("Employees, at least").press("Enter");
+  await add(lead.getByLabel("Countries"), "Schweiz");
+  await expect(page).toHaveURL(/\/icps\/new$/);
+
+  await page.getByRole("button", { name: "Create ICP" }).first().click();
+  await expect(page).toHaveURL(/\/icps\/[0-9a-f-]{36}$/);
+  const id = new URL(page.url()).pathname.split("/").pop();
+  const stored = await (await page.request.get(`/api/v1/entities/icps/${id}`)).json();
+  expect(stored.leadProviderCriteria[0].filters).toMatchObject({
+    location: { country: ["Switzerland"] },
+    company: { employee_size: { min: 100 } },
+  });
+});
+
+test("history says which values changed, and what an ICP started with", async ({ page, baseURL }) => {
+  const name = `History ${uniqueTag()}`;
+  const lead = (countries: string[]) => ({
+    provider: "baseProvider",
+    filters: { job_title: ["CTO", "CIO"], location: { country: countries } },
+  });
+  const created = await page.request.post("/api/v1/entities/icps", {
+    data: {
+      name,
+      leadProviderCriteria: [lead(["Germany", "Austria"])],
+      customFilterCriteria: [{ type: "minDaysUntilReuse", value: 180 }],
+      userIds: [],
+    },
+    headers: { Origin: baseURL! },
+  });
+  expect(created.status()).toBe(201);
+  const { id } = await created.json();
+  const changed = await page.request.patch(`/api/v1/entities/icps/${id}`, {
+    data: {
+      leadProviderCriteria: [
+        { provider: "baseProvider", filters: { job_title: ["CTO"], location: { country: ["Germany", "Austria", "Liechtenstein"] } } },
+      ],
+      customFilterCriteria: [{ type: "minDaysUntilReuse", value: 90 }],
+    },
+    headers: { Origin: baseURL! },
+  });
+  expect(changed.status()).toBe(200);
+
+  await visit(page, `/icps/${id}/history`);
+  const versions = page.getByRole("list", { name: "Versions, newest first" });
+  const edit = versions.getByRole("listitem").filter({ hasText: "Edited by" });
+  await expect(edit.getByRole("listitem")).toHaveText([
+    "Job titles: − CIO",
+    "Countries: + Liechtenstein",
+    "Min days before reuse: 180 → 90",
+  ]);
+  const creation = versions.getByRole("listitem").filter({ hasText: "Created by" });
+  await expect(creation).toContainText(`Name: “${name}”`);
+  await expect(creation).toContainText("Lead source 1: People · Job titles: CTO, CIO · Countries: Germany, Austria");
+  await expect(creation).toContainText("Filter: Min days before reuse: A lead is reused only after 180 days");
+});
