@@ -45,8 +45,39 @@ pub mod vocabularies;
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_islands();
+    local_times();
     if let Ok(None) = leptos::prelude::document().query_selector("leptos-island") {
         mark_hydrated();
+    }
+}
+
+/// Each `<time>`'s exact instant on hover in the viewer's time zone and language (the server
+/// writes it in UTC: it knows neither).
+#[cfg(feature = "hydrate")]
+fn local_times() {
+    use wasm_bindgen::{JsCast, JsValue};
+    let document = leptos::prelude::document();
+    let Ok(times) = document.query_selector_all("time[datetime][title]") else {
+        return;
+    };
+    let language = leptos::prelude::window()
+        .navigator()
+        .language()
+        .unwrap_or_else(|| "en".to_owned());
+    for i in 0..times.length() {
+        let Some(time) = times
+            .item(i)
+            .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+        else {
+            continue;
+        };
+        if let Some(at) = time.get_attribute("datetime") {
+            let date = js_sys::Date::new(&JsValue::from(at));
+            if !date.get_time().is_nan() {
+                let local = date.to_locale_string(&language, &JsValue::UNDEFINED);
+                let _ = time.set_attribute("title", &String::from(local));
+            }
+        }
     }
 }
 

@@ -142,7 +142,7 @@ test("an ICP's page and its edit form", async ({ page, baseURL }) => {
   await expectAccessible(page, "the ICP's page with the delete confirmation");
 
   await visit(page, `/icps/${icp.id}/edit`);
-  await expect(page.getByRole("heading", { level: 1, name: "Edit ICP" })).toBeVisible();
+  await expect(page.getByRole("heading", { level: 1, name: /^Edit “/ })).toBeVisible();
   await expect(page.getByRole("textbox", { name: "Name", exact: true })).toHaveValue(icp.name);
   await expectAccessible(page, "the edit form");
 });

@@ -58,7 +58,7 @@ test("every signed-in page hydrates, the not-found page too", async ({ page, bas
   await expectHydrated(page, "/icps", 200, "Your ICPs");
   await expectHydrated(page, "/icps/new", 200, "New ICP");
   await expectHydrated(page, `/icps/${icp.id}`, 200, icp.name);
-  await expectHydrated(page, `/icps/${icp.id}/edit`, 200, "Edit ICP");
+  await expectHydrated(page, `/icps/${icp.id}/edit`, 200, /^Edit “/);
   await expectHydrated(page, `/icps/new?from=${icp.id}`, 200, "New ICP");
   await expectHydrated(page, "/settings", 200, "Settings");
   await expectHydrated(page, "/no-such-page", 404, /not found/i);

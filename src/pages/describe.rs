@@ -148,6 +148,34 @@ pub fn day_month_year_time(at: Timestamp) -> String {
     )
 }
 
+/// How long before `now` `at` was, in words: "just now", "5 minutes ago", "2 hours ago",
+/// "yesterday", "3 days ago"; past four weeks, the date ("5 Mar 2025"). A time ahead of `now`
+/// (clocks apart) reads as "just now".
+pub fn relative(at: Timestamp, now: Timestamp) -> String {
+    let seconds = (now.0 - at.0).num_seconds().max(0);
+    let (minutes, hours, days) = (seconds / 60, seconds / 3_600, seconds / 86_400);
+    match () {
+        _ if minutes < 1 => "just now".to_owned(),
+        _ if hours < 1 => format!("{} ago", plural(minutes as usize, "minute", "minutes")),
+        _ if days < 1 => format!("{} ago", plural(hours as usize, "hour", "hours")),
+        _ if days < 2 => "yesterday".to_owned(),
+        _ if days < 28 => format!("{days} days ago"),
+        _ => day_month_year(at),
+    }
+}
+
+/// A past instant as people say it ("2 hours ago"), and exactly on hover: in UTC as served, in
+/// the viewer's time zone once the page's script runs (`crate::local_times`).
+#[leptos::component]
+pub fn When(at: Timestamp) -> impl leptos::IntoView {
+    use leptos::prelude::*;
+    view! {
+        <time datetime=at.to_string() title=day_month_year_time(at)>
+            {relative(at, Timestamp::now())}
+        </time>
+    }
+}
+
 /// "2025-03-05" (UTC), as strftime's `%Y-%m-%d` writes it.
 pub fn iso_date(at: Timestamp) -> String {
     let date = at.0.date_naive();
@@ -157,6 +185,20 @@ pub fn iso_date(at: Timestamp) -> String {
 #[cfg(test)]
 mod date_tests {
     use super::*;
+
+    #[test]
+    fn relative_times_read_as_people_say_them() {
+        let now = Timestamp::parse("2026-12-06T12:00:00Z").unwrap();
+        let ago = |text: &str| relative(Timestamp::parse(text).unwrap(), now);
+        assert_eq!(ago("2026-12-06T12:00:30Z"), "just now");
+        assert_eq!(ago("2026-12-06T11:59:10Z"), "just now");
+        assert_eq!(ago("2026-12-06T11:59:00Z"), "1 minute ago");
+        assert_eq!(ago("2026-12-06T11:15:00Z"), "45 minutes ago");
+        assert_eq!(ago("2026-12-06T10:00:00Z"), "2 hours ago");
+        assert_eq!(ago("2026-12-05T09:00:00Z"), "yesterday");
+        assert_eq!(ago("2026-12-01T12:00:00Z"), "5 days ago");
+        assert_eq!(ago("2026-10-01T12:00:00Z"), "1 Oct 2026");
+    }
 
     #[test]
     fn dates_read_as_strftime_wrote_them() {

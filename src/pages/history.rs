@@ -2,7 +2,7 @@
 //! and Restore for older ones; and the owner's recently deleted ICPs (`/icps/deleted`). Restores
 //! post to `crate::forms::history`.
 
-use super::describe::day_month_year_time;
+use super::describe::When;
 use super::icps::Problem;
 use crate::domain::Timestamp;
 use crate::page_error::PageError;
@@ -236,10 +236,7 @@ fn VersionItem(id: Uuid, version: VersionLine) -> impl IntoView {
     let restore = format!("/forms/icps/{id}/versions/{}/restore", version.number);
     view! {
         <li class="panel version">
-            <h2>
-                {heading} " · "
-                <time datetime=version.at.to_string()>{day_month_year_time(version.at)}</time>
-            </h2>
+            <h2>{heading} " · " <When at=version.at /></h2>
             {if version.changes.is_empty() {
                 view! { <p class="meta">"No changes to its fields."</p> }.into_any()
             } else {
@@ -340,7 +337,7 @@ fn DeletedItem(line: DeletedLine) -> impl IntoView {
         <li class="panel">
             <strong>{line.name.clone()}</strong>
             " · deleted "
-            <time datetime=line.deleted_at.to_string()>{day_month_year_time(line.deleted_at)}</time>
+            <When at=line.deleted_at />
             " by "
             {line.by}
             " · "

@@ -2,7 +2,7 @@
 //! in `icp_list`).
 
 use super::describe::{
-    day_month_year, day_month_year_time, describe_condition, describe_filter, describe_lead,
+    day_month_year, day_month_year_time, describe_condition, describe_filter, describe_lead, When,
 };
 use crate::builder::save::builder_start;
 use crate::builder::view::{BuilderInit, IcpBuilder};
@@ -221,9 +221,13 @@ fn IcpView(page: IcpWithPeople) -> impl IntoView {
                     <dt>"Shared with"</dt>
                     <dd>{shared_with.join(", ")}</dd>
                     <dt>"Created"</dt>
-                    <dd>{icp.created_at.to_string()}</dd>
+                    <dd>
+                        <When at=icp.created_at />
+                    </dd>
                     <dt>"Updated"</dt>
-                    <dd>{icp.updated_at.to_string()}</dd>
+                    <dd>
+                        <When at=icp.updated_at />
+                    </dd>
                 </dl>
             </section>
             <section class="panel" aria-labelledby="sources-heading">
@@ -301,12 +305,15 @@ fn IcpView(page: IcpWithPeople) -> impl IntoView {
                     }
                 }}
             </section>
-            <section class="panel json-panel" aria-labelledby="json-heading">
-                <h2 id="json-heading">"JSON"</h2>
+            <details class="panel json-panel">
+                <summary>
+                    <h2>"API body"</h2>
+                    <span class="meta">"The ICP as the API returns it"</span>
+                </summary>
                 <pre class="json" tabindex="0" aria-label="The ICP as JSON">
                     <code>{json}</code>
                 </pre>
-            </section>
+            </details>
         </div>
     }
 }
@@ -338,6 +345,37 @@ fn HandOver(id: String, teammates: Vec<(UserId, String)>) -> impl IntoView {
     })
 }
 
+/// The builder page's heading, naming the ICP being edited ("Edit “DACH Tech”"), and Cancel: back
+/// to the ICP, or to the list for a new one.
+fn builder_head(title: &'static str, init: &BuilderInit) -> impl IntoView {
+    let text = match &init.editing {
+        Some(_) => {
+            let name = init
+                .pairs
+                .iter()
+                .find(|(key, _)| key == crate::builder::form::names::NAME)
+                .map_or("ICP", |(_, name)| name.as_str());
+            format!("Edit “{name}”")
+        }
+        None => title.to_owned(),
+    };
+    let back = init
+        .editing
+        .as_ref()
+        .map_or_else(|| "/icps".to_owned(), |id| format!("/icps/{id}"));
+    view! {
+        <Title text=text.clone() />
+        <div class="page-head">
+            <h1>{text}</h1>
+            <div class="actions">
+                <a class="button" href=back>
+                    "Cancel"
+                </a>
+            </div>
+        </div>
+    }
+}
+
 /// The builder page around its form: loads where to start unless a plain post brought it back.
 #[component]
 fn BuilderPage(title: &'static str, edit: bool) -> impl IntoView {
@@ -351,21 +389,35 @@ fn BuilderPage(title: &'static str, edit: bool) -> impl IntoView {
         },
         |(edit, from)| builder_start(edit, from),
     );
+    let builder = move |init: BuilderInit| {
+        view! {
+            {builder_head(title, &init)}
+            <IcpBuilder init=init />
+        }
+    };
     view! {
-        <Title text=title />
-        <h1>{title}</h1>
         <VocabularyLists />
         {match resubmitted {
-            Some(Resubmission(init)) => view! { <IcpBuilder init=init /> }.into_any(),
+            Some(Resubmission(init)) => builder(init).into_any(),
             None => {
                 view! {
-                    <Suspense fallback=|| {
-                        view! { <p class="loading">"Loading the builder…"</p> }
+                    <Suspense fallback=move || {
+                        view! {
+                            <h1>{title}</h1>
+                            <p class="loading">"Loading the builder…"</p>
+                        }
                     }>
                         {move || Suspend::new(async move {
                             match start.await {
-                                Ok(init) => view! { <IcpBuilder init=init /> }.into_any(),
-                                Err(error) => view! { <Problem error=error /> }.into_any(),
+                                Ok(init) => builder(init).into_any(),
+                                Err(error) => {
+                                    view! {
+                                        <Title text=title />
+                                        <h1>{title}</h1>
+                                        <Problem error=error />
+                                    }
+                                        .into_any()
+                                }
                             }
                         })}
                     </Suspense>
