@@ -191,3 +191,25 @@ test("leaving the builder with unsaved changes asks first; the edit page names t
   await expect(page).toHaveURL(new RegExp(`/icps/${id}$`));
   await expect(page.getByRole("heading", { level: 1 })).toContainText("DACH buyers, renamed");
 });
+
+test("saving an ICP that targets everyone asks first: save anyway, or go back", async ({ page }) => {
+  const name = `Everyone ${uniqueTag()}`;
+  await page.getByRole("textbox", { name: "Name", exact: true }).fill(name);
+  await page.getByRole("button", { name: "Create ICP" }).last().click();
+  const warning = page.getByRole("alert").filter({ hasText: "targets everyone" });
+  await expect(warning).toBeVisible();
+  await expect(warning).toBeFocused();
+  await expect(page).toHaveURL(/\/icps\/new$/);
+
+  // Going back puts the cursor in the first lead source; adding a filter answers the warning.
+  await warning.getByRole("button", { name: "Go back and add filters" }).click();
+  await expect(warning).toBeHidden();
+  await expect(row(page, "Lead source 1").getByLabel("Job titles")).toBeFocused();
+
+  // Saved anyway, as it is.
+  await page.getByRole("button", { name: "Create ICP" }).first().click();
+  await expect(warning).toBeVisible();
+  await warning.getByRole("button", { name: "Save anyway" }).click();
+  await expect(page).toHaveURL(/\/icps\/[0-9a-f-]{36}$/);
+  await expect(page.getByRole("heading", { level: 1 })).toContainText(name);
+});

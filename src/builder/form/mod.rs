@@ -14,7 +14,7 @@ pub use from_draft::{draft_to_pairs, new_form};
 pub use limits::within_limits;
 pub use names::{Section, NEW_TAG};
 pub use rows::{RowAction, Rows};
-pub use to_json::form_to_json;
+pub use to_json::{form_to_json, targets_everyone};
 
 /// The form's fields as `(name, value)` pairs, in document order (as a browser submits them).
 pub type Pairs = Vec<(String, String)>;

@@ -51,6 +51,18 @@ impl<'a> Fields<'a> {
 
 /// A number typed in a box: a JSON number when it reads as one, else the text (which the
 /// validator then reports), and nothing when blank.
+/// Whether `body` (an API body) sources leads from providers without a single filter: it
+/// targets everyone, everywhere.
+pub fn targets_everyone(body: &Value) -> bool {
+    let leads = body["leadProviderCriteria"].as_array();
+    leads.is_some_and(|leads| {
+        !leads.is_empty()
+            && leads
+                .iter()
+                .all(|lead| lead["filters"].as_object().is_none_or(Map::is_empty))
+    })
+}
+
 fn number(raw: Option<&str>) -> Option<Value> {
     let raw = raw?.trim();
     if raw.is_empty() {
@@ -356,5 +368,22 @@ mod tests {
             ("filter.3.value", "2"),
         ]));
         assert_eq!(body["customFilterCriteria"], json!([{"type": "magic"}]));
+    }
+
+    #[test]
+    fn lead_sources_without_a_single_filter_target_everyone() {
+        let lead = |filters: Value| json!({"provider": "baseProvider", "filters": filters});
+        let body = |leads: Vec<Value>| json!({"leadProviderCriteria": leads});
+        assert!(targets_everyone(&body(vec![lead(json!({}))])));
+        assert!(targets_everyone(&body(vec![
+            lead(json!({})),
+            lead(json!({}))
+        ])));
+        assert!(!targets_everyone(&body(vec![
+            lead(json!({})),
+            lead(json!({"job_title": ["CTO"]}))
+        ])));
+        // Leads only from the CRM: not everyone.
+        assert!(!targets_everyone(&body(vec![])));
     }
 }

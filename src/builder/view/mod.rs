@@ -22,7 +22,7 @@ mod summary;
 pub use picker::Teammate;
 pub use preview::curl_command;
 
-use super::form::{form_errors, form_to_json, names, FormError, Pairs, Rows};
+use super::form::{form_errors, form_to_json, names, targets_everyone, FormError, Pairs, Rows};
 use super::save::{send_save, SaveIcp};
 use crate::domain::validate_draft;
 use crate::page_error::PageError;
@@ -167,6 +167,9 @@ fn SaveButton(saving: RwSignal<bool>, label: &'static str) -> impl IntoView {
 #[island]
 pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
     let saving = RwSignal::new(false);
+    // Whether a save found that the ICP targets everyone, until the form changes or is saved anyway.
+    let warned = RwSignal::new(false);
+    let warning_ref = NodeRef::<html::Div>::new();
     let failure = RwSignal::new(None::<String>);
     let rows = Rows::of(&init.pairs);
     let errors = RwSignal::new(init.errors.clone());
@@ -264,6 +267,10 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
     let dirty = StoredValue::new(false);
     let refresh = Callback::new(move |()| {
         dirty.try_set_value(true);
+        // A change answers the "targets everyone" warning: the next save checks again.
+        if warned.try_get_untracked() == Some(true) {
+            warned.set(false);
+        }
         schedule(Due::Settled);
     });
     let leaving = window_event_listener(leptos::ev::beforeunload, move |ev| {
@@ -323,6 +330,12 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
         preview.set(body.clone());
         let details = match validate_draft(&body) {
             Ok(_) => {
+                // Lead sources without a single filter target everyone: say so once, before saving.
+                if targets_everyone(&body) && !warned.get_untracked() {
+                    warned.set(true);
+                    focus_summary(warning_ref);
+                    return;
+                }
                 saving.set(true);
                 failure.set(None);
                 let editing = editing.clone();
@@ -405,6 +418,40 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
                 <LeadSources leads=RwSignal::new(rows.leads) />
                 <CustomFilters filters=RwSignal::new(rows.filters) />
                 <Crm conditions=RwSignal::new(rows.crm) enabled=crm_on />
+                <div
+                    class="alert alert-warning"
+                    role="alert"
+                    tabindex="-1"
+                    node_ref=warning_ref
+                    hidden=move || !warned.get()
+                >
+                    <p>
+                        "No lead source has a filter: this ICP targets everyone, everywhere. Add job titles, countries or a company size, or save it as it is."
+                    </p>
+                    <button type="submit" class="button">
+                        "Save anyway"
+                    </button>
+                    " "
+                    <button
+                        type="button"
+                        class="button button-quiet"
+                        on:click=move |_| {
+                            warned.set(false);
+                            if let Some(field) = document()
+                                .query_selector("li.row input[type=text]")
+                                .ok()
+                                .flatten()
+                                .and_then(|e| {
+                                    wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok()
+                                })
+                            {
+                                let _ = field.focus();
+                            }
+                        }
+                    >
+                        "Go back and add filters"
+                    </button>
+                </div>
                 <div class="form-actions">
                     <SaveButton saving=saving label=save_label />
                 </div>
