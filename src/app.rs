@@ -37,6 +37,28 @@ fn bundle_paths(options: &LeptosOptions, hashes: &str) -> (String, String) {
     )
 }
 
+/// The stylesheet's path (`/pkg/NAME.HASH.css` with hashed names), for pages made outside Leptos
+/// (the answers of the no-JavaScript forms).
+pub fn stylesheet_path(options: &LeptosOptions) -> String {
+    let hash = options
+        .hash_files
+        .then(|| {
+            let exe = std::env::current_exe().ok()?;
+            let hashes =
+                std::fs::read_to_string(exe.parent()?.join(options.hash_file.as_ref())).ok()?;
+            hashes.lines().find_map(|line| {
+                let (name, hash) = line.split_once(':')?;
+                (name.trim() == "css").then(|| format!(".{}", hash.trim()))
+            })
+        })
+        .flatten()
+        .unwrap_or_default();
+    format!(
+        "/{}/{}{hash}.css",
+        options.site_pkg_dir, options.output_name
+    )
+}
+
 /// [`bundle_paths`] of this build, its hash list read once.
 fn bundle_files(options: &LeptosOptions) -> &'static (String, String) {
     static FILES: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();

@@ -159,6 +159,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .leptos_options;
             leptos_options.site_addr = cli.config.addr;
             hash_file_present(&leptos_options)?;
+            icp_builder::forms::set_stylesheet(icp_builder::app::stylesheet_path(&leptos_options));
             let state = AppState::new(leptos_options, store, cli.config)
                 .await
                 .map_err(|e| format!("cannot open the session store: {e}"))?;

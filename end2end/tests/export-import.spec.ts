@@ -45,6 +45,12 @@ test("a file with a refused ICP imports nothing and says why", async ({ page }) 
   await expect(page.getByRole("heading", { name: "Nothing was imported" })).toBeVisible();
   await expect(page.getByRole("alert")).toContainText("1 of the 2 ICPs in the file was refused");
   await expect(page.getByText("leadsPerList")).toBeVisible();
+  // Numbered as the builder numbers, in the app's style, with its way back.
+  await expect(page.getByRole("listitem").filter({ hasText: "ICP 1 “Fine one”" })).toContainText("fine");
+  await expect(page.getByRole("listitem").filter({ hasText: "ICP 2 “Too many leads”" })).toContainText("refused");
+  const font = await page.evaluate(() => getComputedStyle(document.body).fontFamily);
+  expect(font).not.toMatch(/Times/i);
+  await expect(page.getByRole("link", { name: "ICP Builder" })).toBeVisible();
   const list = await (await page.request.get("/api/v1/entities/icps")).json();
   expect(list).toEqual([]);
 });

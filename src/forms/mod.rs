@@ -232,13 +232,29 @@ fn page(status: StatusCode, title: &str, text: &str) -> Response {
     page_html(status, title, &text)
 }
 
-/// A small HTML page around `body_html` (markup: escape what it quotes); `title` is escaped.
+/// The app's stylesheet, for the pages made here (set once at start: `set_stylesheet`).
+static STYLESHEET: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Names the app's stylesheet (`app::stylesheet_path`) for the answer pages made here.
+pub fn set_stylesheet(path: String) {
+    let _ = STYLESHEET.set(path);
+}
+
+/// A small HTML page around `body_html` (markup: escape what it quotes), in the app's style with
+/// its top bar; `title` is escaped.
 fn page_html(status: StatusCode, title: &str, body_html: &str) -> Response {
     let title = escaped(title);
+    let style = STYLESHEET
+        .get()
+        .map(|path| format!("<link rel=\"stylesheet\" href=\"{}\">", escaped(path)))
+        .unwrap_or_default();
     let page = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
-         <body><main><h1>{title}</h1>{body_html}<p><a href=\"/icps\">Back to your ICPs</a></p>\
-         </main></body></html>"
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} · ICP Builder</title>{style}</head><body>\
+         <header class=\"topbar\"><a class=\"brand\" href=\"/icps\">ICP Builder</a></header>\
+         <main id=\"main\"><h1>{title}</h1>{body_html}\
+         <p><a href=\"/icps\">Back to your ICPs</a></p></main></body></html>"
     );
     (status, [("content-type", "text/html; charset=utf-8")], page).into_response()
 }

@@ -442,7 +442,10 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
                                 .ok()
                                 .flatten()
                                 .and_then(|e| {
-                                    wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok()
+                                    leptos::wasm_bindgen::JsCast::dyn_into::<
+                                        web_sys::HtmlElement,
+                                    >(e)
+                                        .ok()
                                 })
                             {
                                 let _ = field.focus();
