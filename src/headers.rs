@@ -15,6 +15,11 @@ pub fn page_policy(nonce: &str) -> String {
     )
 }
 
+/// Plain pages made without Leptos (the no-JavaScript forms' answers): the app's stylesheet,
+/// nothing else.
+pub const STYLED_POLICY: &str = "default-src 'none'; style-src 'self'; base-uri 'none'; \
+     form-action 'self'; frame-ancestors 'none'";
+
 /// Responses that are not app pages (JSON, static files, plain error pages) load nothing.
 const LOCKED_POLICY: &str =
     "default-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";

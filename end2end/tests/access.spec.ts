@@ -133,6 +133,9 @@ test.describe("cross-site requests", () => {
     // request (without letting it through), then replay it from another origin.
     await visit(page, "/icps/new");
     await page.getByRole("textbox", { name: "Name", exact: true }).fill(name);
+    const titles = page.getByRole("textbox", { name: "Job titles" }).first();
+    await titles.fill("CTO");
+    await titles.press("Enter");
     const captured = new Promise<{ url: string; body: string }>((resolve) => {
       void page.route("**/fn/save_icp*", async (route) => {
         resolve({ url: route.request().url(), body: route.request().postData() ?? "" });

@@ -153,6 +153,9 @@ test("an ICP built with a lead source, all seven filter types and CRM filters is
   await expect(crm.getByRole("listitem")).toHaveText([
     "Contacts where address.countryName is one of Germany, Austria",
   ]);
+  // The API body is folded away until asked for.
+  await expect(page.getByLabel("The ICP as JSON")).toBeHidden();
+  await page.getByText("API body").click();
   const shownJson = JSON.parse(await page.getByLabel("The ICP as JSON").innerText());
 
   // The API answers the stored ICP: what was entered, plus what the server sets.

@@ -48,3 +48,15 @@ test("fields are 16 px or more and the focus ring contrasts 3:1 with the page", 
   expect(contrast(ring, background)).toBeGreaterThanOrEqual(3);
   expect(contrast(ring, "rgb(255, 255, 255)")).toBeGreaterThanOrEqual(3);
 });
+
+test("on a phone no page scrolls sideways", async ({ page, baseURL }, testInfo) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signUp(page, { name: "Pia Phone" });
+  const icp = await createIcpViaApi(page, minimalBody(`Phone ${uniqueTag()} with a rather long name that wraps`), baseURL!);
+  for (const path of ["/icps", "/icps/new", `/icps/${icp.id}`, `/icps/${icp.id}/history`, "/settings", "/settings/team", "/icps/import"]) {
+    await visit(page, path);
+    const [scroll, width] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    expect(scroll, `${path} is ${scroll} px wide on a ${width} px screen`).toBeLessThanOrEqual(width);
+    await testInfo.attach(`phone ${path}`, { body: await page.screenshot({ fullPage: true }), contentType: "image/png" });
+  }
+});

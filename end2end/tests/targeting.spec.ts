@@ -28,7 +28,8 @@ test.beforeEach(async ({ page }) => {
 
 test("countries are picked from ISO 3166 and their variants fold to one value", async ({ page }) => {
   const lead = row(page, "Lead source 1");
-  const countries = lead.getByLabel("Countries");
+  const countries = lead.getByRole("combobox", { name: "Countries" });
+  const chips = lead.getByRole("list", { name: "Added" }).getByRole("listitem");
 
   // The box suggests from the server's list of countries: "schw" finds Switzerland by its
   // German name, which the option carries with its codes.
@@ -43,7 +44,7 @@ test("countries are picked from ISO 3166 and their variants fold to one value", 
   for (const variant of ["CH", "switzerland", "SUISSE"]) {
     await add(countries, variant);
   }
-  await expect(lead.getByRole("button", { name: /^Remove / })).toHaveCount(1);
+  await expect(chips).toHaveCount(1);
 
   // Several at once, with duplicates in any case: one value each.
   await add(countries, "Deutschland; germany, GERMANY, AT");
@@ -69,9 +70,9 @@ test("countries are picked from ISO 3166 and their variants fold to one value", 
 
 test("seniority and industries resolve their aliases and codes", async ({ page }) => {
   const lead = row(page, "Lead source 1");
-  await add(lead.getByLabel("Seniority"), "c-level");
-  await add(lead.getByLabel("Seniority"), "Vice President");
-  await add(lead.getByLabel("Industries"), "513");
+  await add(lead.getByRole("combobox", { name: "Seniority" }), "c-level");
+  await add(lead.getByRole("combobox", { name: "Seniority" }), "Vice President");
+  await add(lead.getByRole("combobox", { name: "Industries" }), "513");
   await expect(lead.getByRole("button", { name: "Remove C-Suite" })).toBeVisible();
   await expect(lead.getByRole("button", { name: "Remove VP" })).toBeVisible();
   await expect(lead.getByRole("button", { name: "Remove Publishing Industries" })).toBeVisible();
@@ -80,16 +81,17 @@ test("seniority and industries resolve their aliases and codes", async ({ page }
 
 test("a pasted column becomes one value per line, without duplicates", async ({ page }) => {
   const lead = row(page, "Lead source 1");
-  const titles = lead.getByLabel("Job titles");
+  const titles = lead.getByRole("textbox", { name: "Job titles" });
+  const chips = lead.getByRole("list", { name: "Added" }).getByRole("listitem");
   await paste(titles, "CTO\nVP Engineering\nHead of IT\ncto\n");
   await expect(titles).toHaveValue("");
   for (const title of ["CTO", "VP Engineering", "Head of IT"]) {
     await expect(lead.getByRole("button", { name: `Remove ${title}` })).toBeVisible();
   }
-  await expect(lead.getByRole("button", { name: /^Remove / })).toHaveCount(3);
+  await expect(chips).toHaveCount(3);
   // A single word pastes as typing does, into the box.
   await paste(titles, "CIO");
-  await expect(lead.getByRole("button", { name: /^Remove / })).toHaveCount(3);
+  await expect(chips).toHaveCount(3);
 });
 
 test("Enter in a single-line field never saves; the save button does", async ({ page }) => {
@@ -100,7 +102,7 @@ test("Enter in a single-line field never saves; the save button does", async ({ 
   const lead = row(page, "Lead source 1");
   await lead.getByLabel("Employees, at least").fill("100");
   await lead.getByLabel("Employees, at least").press("Enter");
-  await add(lead.getByLabel("Countries"), "Schweiz");
+  await add(lead.getByRole("combobox", { name: "Countries" }), "Schweiz");
   await expect(page).toHaveURL(/\/icps\/new$/);
 
   await page.getByRole("button", { name: "Create ICP" }).first().click();

@@ -256,7 +256,11 @@ fn page_html(status: StatusCode, title: &str, body_html: &str) -> Response {
          <main id=\"main\"><h1>{title}</h1>{body_html}\
          <p><a href=\"/icps\">Back to your ICPs</a></p></main></body></html>"
     );
-    (status, [("content-type", "text/html; charset=utf-8")], page).into_response()
+    let headers = [
+        ("content-type", "text/html; charset=utf-8"),
+        ("content-security-policy", crate::headers::STYLED_POLICY),
+    ];
+    (status, headers, page).into_response()
 }
 
 fn escaped(text: &str) -> String {

@@ -291,10 +291,10 @@ fn MemberLine(member: TeamMemberRow, removable: bool) -> impl IntoView {
     let joined = iso_date(member.joined_at);
     view! {
         <tr>
-            <td>{member.name.clone()}</td>
-            <td>{member.email}</td>
-            <td>{if member.owner { "Owner" } else { "Member" }}</td>
-            <td>
+            <td data-label="Name">{member.name.clone()}</td>
+            <td data-label="Email">{member.email}</td>
+            <td data-label="Role">{if member.owner { "Owner" } else { "Member" }}</td>
+            <td data-label="Joined">
                 <time datetime=member.joined_at.to_string()>{joined}</time>
             </td>
             <td>
@@ -325,9 +325,9 @@ fn InvitationLine(invitation: OpenInvitationRow, i_own: bool) -> impl IntoView {
     let expires = iso_date(invitation.expires_at);
     view! {
         <tr>
-            <td>{invitation.email.clone()}</td>
-            <td>{invitation.invited_by}</td>
-            <td>
+            <td data-label="Email">{invitation.email.clone()}</td>
+            <td data-label="Invited by">{invitation.invited_by}</td>
+            <td data-label="Expires">
                 <time datetime=invitation.expires_at.to_string()>{expires}</time>
             </td>
             <td>
