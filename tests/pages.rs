@@ -265,7 +265,10 @@ async fn list_and_detail_show_the_users_icps_only(db: Database) {
     // Pages without a builder are HTML only: nothing of theirs runs in the browser.
     assert!(!html(&list).contains("<leptos-island"));
     assert!(html(&list).contains("DACH Tech Leaders"));
-    assert!(html(&list).contains("1 lead source · 1 filter · 20 leads per list"));
+    // Whom each ICP targets, in a line.
+    assert!(html(&list).contains(
+        "data-label=\"Targets\">CTO, VP Engineering, Head of Technology · Germany, Austria, Switzerland · 100–5000 employees"
+    ));
     assert!(!html(&list).contains("Not for Ana"));
 
     let detail = app
@@ -710,12 +713,12 @@ async fn a_tag_list_past_its_limit_comes_back_cut_with_a_message(db: Database) {
     assert_eq!(app.get(&me, "/api/v1/entities/icps").await.body, json!([]));
 }
 
-/// The ICP cards on a list page, by name, in order.
+/// The ICPs on a list page, by name, in order (each row's heading cell).
 fn card_names(html: &str) -> Vec<String> {
-    html.split("<li class=\"icp-card panel\"")
+    html.split("<th scope=\"row\" data-label=\"Name\">")
         .skip(1)
-        .filter_map(|card| {
-            let name = card.split("<h2><a href=\"/icps/").nth(1)?;
+        .filter_map(|row| {
+            let name = row.split("<a href=\"/icps/").nth(1)?;
             let name = name.split_once('>')?.1;
             Some(name.split('<').next()?.to_owned())
         })

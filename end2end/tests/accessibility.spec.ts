@@ -57,7 +57,7 @@ test("the ICP list, empty and with ICPs", async ({ page, baseURL }) => {
   const newest = `Newest ${uniqueTag()}`;
   await createIcpViaApi(page, { ...minimalBody(newest), activeUntil: "2001-01-01T00:00:00.000Z" }, baseURL!);
   await visit(page, "/icps");
-  const cards = page.locator("li.icp-card");
+  const cards = page.getByRole("table").getByRole("row").filter({ has: page.getByRole("rowheader") });
   await expect(cards).toHaveCount(2);
   // Newest first; an ICP past its end date says so.
   await expect(cards.first().getByRole("link")).toHaveText(newest);

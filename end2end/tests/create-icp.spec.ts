@@ -175,9 +175,10 @@ test("an ICP built with a lead source, all seven filter types and CRM filters is
 
   // And the ICP is in the list.
   await visit(page, "/icps");
-  const card = page.locator("li.icp-card").filter({ has: page.getByRole("link", { name }) });
+  const card = page.getByRole("row").filter({ has: page.getByRole("link", { name }) });
   await expect(card).toHaveCount(1);
-  await expect(card).toContainText("1 lead source · 7 filters · 25 leads per list");
-  await expect(card).toContainText("Technology leaders in German-speaking regions");
+  // Whom it targets, in a line; the description on hover.
+  await expect(card.getByRole("cell").first()).toHaveText("CTO, VP Engineering · Germany · 100–5000 employees");
+  await expect(card.getByRole("link", { name })).toHaveAttribute("title", "Technology leaders in German-speaking regions");
   await expect(card.getByRole("link", { name })).toHaveAttribute("href", `/icps/${id}`);
 });

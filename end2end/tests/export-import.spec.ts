@@ -27,7 +27,7 @@ test("an exported ICP imports back as the same ICP", async ({ page, baseURL }) =
   await page.getByRole("button", { name: "Import" }).click();
   await expect(page).toHaveURL(/\/icps\?imported=1$/);
   await expect(page.getByText("Imported 1 ICP.")).toBeVisible();
-  await expect(page.locator(".icp-card h2", { hasText: icp.name })).toHaveCount(2);
+  await expect(page.getByRole("rowheader", { name: icp.name })).toHaveCount(2);
 
   const list = await (await page.request.get("/api/v1/entities/icps")).json();
   const copy = list.find((other: { id: string; name: string }) => other.name === icp.name && other.id !== icp.id);

@@ -13,7 +13,7 @@ test("search and status tabs narrow the list and live in the URL", async ({ page
     baseURL!,
   );
   await visit(page, "/icps");
-  const cards = page.locator(".icp-card h2");
+  const cards = page.getByRole("rowheader");
   await expect(cards).toHaveCount(3);
 
   // Accents and case do not matter; Enter submits the search.

@@ -109,7 +109,14 @@ test("invite, join by sign-up, share by name, edit, and restore from history", a
 
     // The list says who owns what; the owner deletes the ICP and restores it from Recently deleted.
     await visit(tim, "/icps");
-    await expect(tim.getByRole("listitem").filter({ hasText: icp.name })).toContainText("Owned by Olga Owner");
+    const row = tim.getByRole("row").filter({ has: tim.getByRole("rowheader", { name: icp.name }) });
+    await expect(row.getByRole("cell").nth(1)).toHaveText("Olga Owner");
+    // Shared with him by someone else: under "Shared with me", not under "Mine".
+    await tim.getByRole("navigation", { name: "Whose" }).getByRole("link", { name: "Mine" }).click();
+    await expect(tim.getByRole("rowheader", { name: icp.name })).toHaveCount(0);
+    await tim.getByRole("navigation", { name: "Whose" }).getByRole("link", { name: "Shared with me" }).click();
+    await expect(tim).toHaveURL(/view=shared/);
+    await expect(tim.getByRole("rowheader", { name: icp.name })).toHaveCount(1);
     await visit(page, `/icps/${icp.id}`);
     await page.getByText("Delete…").click();
     await page.getByRole("button", { name: "Yes, delete this ICP" }).click();

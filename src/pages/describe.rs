@@ -50,6 +50,74 @@ pub fn describe_lead(lead: &LeadSource) -> String {
     parts.join(" · ")
 }
 
+/// Whom an ICP targets, in a line for the list: the job titles, countries and company sizes of
+/// its lead sources (a few of each), "Everyone" when they filter nothing, "CRM only" without any.
+pub fn targets(icp: &crate::domain::Icp) -> String {
+    let leads = &icp.lead_provider_criteria;
+    if leads.is_empty() {
+        return "CRM only".to_owned();
+    }
+    let mut titles: Vec<&str> = Vec::new();
+    let mut places: Vec<&str> = Vec::new();
+    let mut sizes: Vec<String> = Vec::new();
+    for lead in leads {
+        let f = &lead.filters;
+        titles.extend(f.job_title.iter().flatten().map(String::as_str));
+        titles.extend(f.seniority.iter().flatten().map(String::as_str));
+        let location = f.location.as_ref();
+        places.extend(
+            location
+                .and_then(|l| l.country.as_ref())
+                .into_iter()
+                .flatten()
+                .map(String::as_str),
+        );
+        places.extend(
+            location
+                .and_then(|l| l.state.as_ref())
+                .into_iter()
+                .flatten()
+                .map(String::as_str),
+        );
+        places.extend(
+            location
+                .and_then(|l| l.city.as_ref())
+                .into_iter()
+                .flatten()
+                .map(String::as_str),
+        );
+        if let Some(size) = f.company.as_ref().and_then(|c| c.employee_size) {
+            sizes.push(match (size.min, size.max) {
+                (Some(min), Some(max)) => format!("{min}–{max} employees"),
+                (Some(min), None) => format!("{min}+ employees"),
+                (None, Some(max)) => format!("≤ {max} employees"),
+                (None, None) => continue,
+            });
+        }
+    }
+    let few = |items: &[&str]| {
+        let mut unique: Vec<&str> = Vec::new();
+        for item in items {
+            if !unique.contains(item) {
+                unique.push(item);
+            }
+        }
+        match unique.len() {
+            0..=3 => unique.join(", "),
+            n => format!("{} +{}", unique[..3].join(", "), n - 3),
+        }
+    };
+    let parts: Vec<String> = [few(&titles), few(&places), sizes.join(", ")]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect();
+    if parts.is_empty() {
+        "Everyone".to_owned()
+    } else {
+        parts.join(" · ")
+    }
+}
+
 /// A custom filter in words: "At most 2 people per company".
 pub fn describe_filter(filter: &CustomFilter) -> String {
     match filter {

@@ -1,9 +1,10 @@
-//! The list of a user's ICPs (`/icps`): 50 a page, newest first, with their count and plain
-//! links to the next page and back to the newest (the API's cursor), so it works without JavaScript.
-//! A search box (`q`) and All/Active/Expired tabs (`active`) narrow it as the API's filters do;
-//! all of it is in the URL, so a filtered list can be bookmarked.
+//! The list of a user's ICPs (`/icps`): a table of 50 a page, newest first — each ICP's name, whom
+//! it targets, owner and members by name, when it changed and its status — with their count and
+//! plain links to the next page and back to the newest (the API's cursor), so it works without
+//! JavaScript. A search box (`q`), All/Active/Expired tabs (`active`) and All/Mine/Shared with me
+//! tabs (`view`) narrow it; all of it is in the URL, so a filtered list can be bookmarked.
 
-use super::describe::{day_month_year, plural};
+use super::describe::{targets, When};
 use super::icps::{Problem, StatusBadge};
 use crate::domain::Icp;
 use crate::page_error::PageError;
@@ -21,6 +22,8 @@ pub struct IcpListPage {
     pub icps: Vec<Icp>,
     /// Who owns each ICP of `icps`, by name ("you" for the signed-in user).
     pub owners: Vec<String>,
+    /// Whom else each ICP of `icps` is shared with, by name.
+    pub members: Vec<String>,
     /// The `after` of the "Next page" link (the API's cursor); `None` on the last page.
     pub next: Option<String>,
     /// How many ICPs the user has, on every page.
@@ -29,12 +32,41 @@ pub struct IcpListPage {
     pub q: String,
     /// The tab: `Some(true)` active, `Some(false)` expired, `None` all.
     pub active: Option<bool>,
+    /// Whose ICPs: everyone's, the caller's own, or those others shared with them.
+    pub view: View,
     /// How many of `total` the search and tab let through, when either narrows the list.
     pub matching: Option<u64>,
     /// A page after the first, so "← Newest" leads back.
     pub later: bool,
     /// The link's `after` could not be read: this is the first page instead.
     pub bad_link: bool,
+}
+
+/// Whose ICPs the list shows (`view` in the URL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum View {
+    #[default]
+    All,
+    Mine,
+    Shared,
+}
+
+impl View {
+    fn parse(text: Option<&str>) -> Self {
+        match text {
+            Some("mine") => View::Mine,
+            Some("shared") => View::Shared,
+            _ => View::All,
+        }
+    }
+
+    fn param(self) -> Option<&'static str> {
+        match self {
+            View::All => None,
+            View::Mine => Some("mine"),
+            View::Shared => Some("shared"),
+        }
+    }
 }
 
 /// The tab an `active` parameter names; anything else is "All".
@@ -52,9 +84,10 @@ pub async fn my_icps(
     after: Option<String>,
     q: Option<String>,
     active: Option<String>,
+    view: Option<String>,
 ) -> Result<IcpListPage, PageError> {
     use crate::api::list::MAX_SEARCH_CHARS;
-    use crate::store::{ListCursor, ListFilter};
+    use crate::store::{ListCursor, ListFilter, Owned};
     let user = crate::page_error::signed_in_user().await?;
     let state = expect_context::<crate::state::AppState>();
     let store = state.store.as_ref();
@@ -76,10 +109,16 @@ pub async fn my_icps(
             folded <= MAX_SEARCH_CHARS
         })
         .collect();
+    let view = View::parse(view.as_deref());
     let filter = ListFilter {
         words,
         active: tab_of(active.as_deref()),
         shared_with: None,
+        owned: match view {
+            View::All => None,
+            View::Mine => Some(Owned::By(user.clone())),
+            View::Shared => Some(Owned::NotBy(user.clone())),
+        },
     };
     let page = crate::icps::list(store, &user, &filter, cursor, LIST_PAGE_SIZE).await?;
     let names = super::history::ssr::teammate_names(store, &user).await?;
@@ -92,8 +131,30 @@ pub async fn my_icps(
             None => "nobody".to_owned(),
         })
         .collect();
+    let members = page
+        .icps()
+        .iter()
+        .map(|icp| {
+            let others: Vec<String> = icp
+                .user_ids
+                .iter()
+                .filter(|id| icp.owner.as_ref() != Some(*id))
+                .map(|id| match id {
+                    id if *id == user => "you".to_owned(),
+                    id => super::history::ssr::name(&names, id),
+                })
+                .collect();
+            match (icp.everyone, others.is_empty()) {
+                (true, _) => "Everyone in the workspace".to_owned(),
+                (false, true) => "Only the owner".to_owned(),
+                (false, false) => others.join(", "),
+            }
+        })
+        .collect();
     Ok(IcpListPage {
         owners,
+        members,
+        view,
         icps: page.icps().to_vec(),
         next: page.next().map(|next| next.encode()),
         total: crate::icps::count(store, &user, &ListFilter::default()).await?,
@@ -129,8 +190,8 @@ pub fn IcpList() -> impl IntoView {
             })
     };
     let page = Resource::new(
-        move || query.with(|q| (q.get("after"), q.get("q"), q.get("active"))),
-        |(after, q, active)| my_icps(after, q, active),
+        move || query.with(|q| (q.get("after"), q.get("q"), q.get("active"), q.get("view"))),
+        |(after, q, active, view)| my_icps(after, q, active, view),
     );
     view! {
         <Title text="Your ICPs" />
@@ -199,14 +260,17 @@ fn query_value(text: &str) -> String {
     encoded
 }
 
-/// The link to a page of `/icps` with this search, tab and start.
-fn list_href(q: &str, active: Option<bool>, after: Option<&str>) -> String {
+/// The link to a page of `/icps` with this search, tabs and start.
+fn list_href(q: &str, active: Option<bool>, view: View, after: Option<&str>) -> String {
     let mut params = Vec::new();
     if !q.is_empty() {
         params.push(format!("q={}", query_value(q)));
     }
     if let Some(active) = active {
         params.push(format!("active={active}"));
+    }
+    if let Some(view) = view.param() {
+        params.push(format!("view={view}"));
     }
     if let Some(after) = after {
         params.push(format!("after={}", query_value(after)));
@@ -218,19 +282,32 @@ fn list_href(q: &str, active: Option<bool>, after: Option<&str>) -> String {
     }
 }
 
-/// The search box and the All/Active/Expired tabs; a plain GET form, so it works without
-/// JavaScript and the URL says what is shown.
+/// The search box, the All/Active/Expired and All/Mine/Shared with me tabs; a plain GET form, so
+/// it works without JavaScript and the URL says what is shown.
 #[component]
-fn ListFilters(q: String, active: Option<bool>) -> impl IntoView {
+fn ListFilters(q: String, active: Option<bool>, view: View) -> impl IntoView {
     let tabs = [
         ("All", None),
         ("Active", Some(true)),
         ("Expired", Some(false)),
     ]
     .map(|(label, tab)| {
-        let href = list_href(&q, tab, None);
+        let href = list_href(&q, tab, view, None);
         view! {
             <a href=href aria-current=(tab == active).then_some("page")>
+                {label}
+            </a>
+        }
+    });
+    let whose = [
+        ("Everyone's", View::All),
+        ("Mine", View::Mine),
+        ("Shared with me", View::Shared),
+    ]
+    .map(|(label, tab)| {
+        let href = list_href(&q, active, tab, None);
+        view! {
+            <a href=href aria-current=(tab == view).then_some("page")>
                 {label}
             </a>
         }
@@ -250,12 +327,16 @@ fn ListFilters(q: String, active: Option<bool>) -> impl IntoView {
                     .map(|active| {
                         view! { <input type="hidden" name="active" value=active.to_string() /> }
                     })}
+                {view.param().map(|view| view! { <input type="hidden" name="view" value=view /> })}
                 <button type="submit" class="button">
                     "Search"
                 </button>
             </form>
             <nav class="tabs" aria-label="Show">
                 {tabs}
+            </nav>
+            <nav class="tabs" aria-label="Whose">
+                {whose}
             </nav>
         </div>
     }
@@ -267,6 +348,8 @@ fn IcpPageView(page: IcpListPage) -> impl IntoView {
     let IcpListPage {
         icps,
         owners,
+        members,
+        view,
         next,
         total,
         q,
@@ -282,14 +365,16 @@ fn IcpPageView(page: IcpListPage) -> impl IntoView {
     };
     let empty = match (matching, active) {
         (Some(0), _) if !q.is_empty() => format!("No ICPs match “{q}”."),
+        (Some(0), None) if view == View::Mine => "You own none of your ICPs.".to_owned(),
+        (Some(0), None) if view == View::Shared => "Nobody has shared an ICP with you.".to_owned(),
         (Some(0), Some(true)) => "None of your ICPs is active.".to_owned(),
         (Some(0), _) => "None of your ICPs has expired.".to_owned(),
         _ => "No more ICPs after this point.".to_owned(),
     };
-    let newest = list_href(&q, active, None);
-    let next = next.map(|after| list_href(&q, active, Some(&after)));
+    let newest = list_href(&q, active, view, None);
+    let next = next.map(|after| list_href(&q, active, view, Some(&after)));
     view! {
-        <ListFilters q=q.clone() active />
+        <ListFilters q=q.clone() active view />
         <p class="meta list-count" role="status">
             {count}
         </p>
@@ -311,13 +396,27 @@ fn IcpPageView(page: IcpListPage) -> impl IntoView {
                 .into_any()
         } else {
             view! {
-                <ul class="icp-list">
-                    {icps
-                        .into_iter()
-                        .zip(owners)
-                        .map(|(icp, owner)| view! { <IcpCard icp owner /> })
-                        .collect_view()}
-                </ul>
+                <table class="table icp-table">
+                    <caption class="visually-hidden">"Your ICPs"</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Name"</th>
+                            <th scope="col">"Targets"</th>
+                            <th scope="col">"Owner"</th>
+                            <th scope="col">"Shared with"</th>
+                            <th scope="col">"Updated"</th>
+                            <th scope="col">"Status"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {icps
+                            .into_iter()
+                            .zip(owners)
+                            .zip(members)
+                            .map(|((icp, owner), members)| view! { <IcpRow icp owner members /> })
+                            .collect_view()}
+                    </tbody>
+                </table>
             }
                 .into_any()
         }}
@@ -340,40 +439,28 @@ fn IcpPageView(page: IcpListPage) -> impl IntoView {
     }
 }
 
+/// One ICP of the list: its name (and description), whom it targets, who owns and shares it,
+/// when it last changed, and whether it is active.
 #[component]
-fn IcpCard(icp: Icp, owner: String) -> impl IntoView {
+fn IcpRow(icp: Icp, owner: String, members: String) -> impl IntoView {
     let href = format!("/icps/{}", icp.id);
-    let shared = icp
-        .user_ids
-        .iter()
-        .map(|u| u.to_string())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let counts = format!(
-        "{} · {} · {} leads per list",
-        plural(
-            icp.lead_provider_criteria.len(),
-            "lead source",
-            "lead sources"
-        ),
-        plural(icp.custom_filter_criteria.len(), "filter", "filters"),
-        icp.leads_per_list
-    );
-    let created = day_month_year(icp.created_at);
     view! {
-        <li class="icp-card panel">
-            <div class="row-head">
-                <h2>
-                    <a href=href>{icp.name.clone()}</a>
-                </h2>
+        <tr>
+            <th scope="row" data-label="Name">
+                <a href=href title=icp.description.clone()>
+                    {icp.name.clone()}
+                </a>
+            </th>
+            <td data-label="Targets">{targets(&icp)}</td>
+            <td data-label="Owner">{owner}</td>
+            <td data-label="Shared with">{members}</td>
+            <td data-label="Updated">
+                <When at=icp.updated_at />
+            </td>
+            <td data-label="Status">
                 <StatusBadge icp=icp.clone() />
-            </div>
-            {icp.description.clone().map(|d| view! { <p class="description">{d}</p> })}
-            <p class="meta">{counts}</p>
-            <p class="meta">
-                "Owned by " {owner} " · shared with " {shared} " · created " {created}
-            </p>
-        </li>
+            </td>
+        </tr>
     }
 }
 
@@ -383,11 +470,13 @@ mod tests {
 
     #[test]
     fn list_links_keep_the_search_and_tab() {
-        assert_eq!(list_href("", None, None), "/icps");
+        assert_eq!(list_href("", None, View::All, None), "/icps");
         assert_eq!(
-            list_href("München & co", Some(false), Some("12-ab")),
-            "/icps?q=M%C3%BCnchen%20%26%20co&active=false&after=12-ab"
+            list_href("München & co", Some(false), View::Shared, Some("12-ab")),
+            "/icps?q=M%C3%BCnchen%20%26%20co&active=false&view=shared&after=12-ab"
         );
+        assert_eq!(View::parse(Some("mine")), View::Mine);
+        assert_eq!(View::parse(Some("theirs")), View::All);
         assert_eq!(tab_of(Some("true")), Some(true));
         assert_eq!(tab_of(Some("yes")), None);
     }

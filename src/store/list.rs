@@ -34,6 +34,23 @@ pub struct ListFilter {
     pub active: Option<bool>,
     /// Only ICPs this user is also among the members of.
     pub shared_with: Option<UserId>,
+    /// Only ICPs a user owns, or only those they do not (shared with the caller by others).
+    pub owned: Option<Owned>,
+}
+
+/// Who owns the ICPs a list keeps.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Owned {
+    By(UserId),
+    NotBy(UserId),
+}
+
+impl Owned {
+    pub fn user(&self) -> &UserId {
+        match self {
+            Owned::By(user) | Owned::NotBy(user) => user,
+        }
+    }
 }
 
 impl ListFilter {
@@ -152,8 +169,9 @@ pub enum Sigil {
 }
 
 /// The conditions a filter adds to `WHERE me.user_id = <1>` over `icp_members me JOIN icps i`,
-/// numbering its values from `first`, in this order: the member it is shared with, the instant
-/// `active` is judged at, then one `LIKE` pattern per word (see `like_anywhere`).
+/// numbering its values from `first`, in this order: the member it is shared with, the owner it
+/// is (not) owned by, the instant `active` is judged at, then one `LIKE` pattern per word (see
+/// `like_anywhere`).
 pub fn filter_sql(filter: &ListFilter, sigil: Sigil, first: usize) -> String {
     let mut next = first;
     let mut param = || {
@@ -170,6 +188,13 @@ pub fn filter_sql(filter: &ListFilter, sigil: Sigil, first: usize) -> String {
             " AND EXISTS (SELECT 1 FROM icp_members s WHERE s.icp_id = me.icp_id AND s.user_id = {})",
             param()
         );
+    }
+    match &filter.owned {
+        Some(Owned::By(_)) => sql += &format!(" AND i.owner_id = {}", param()),
+        Some(Owned::NotBy(_)) => {
+            sql += &format!(" AND (i.owner_id IS NULL OR i.owner_id <> {})", param())
+        }
+        None => {}
     }
     match filter.active {
         Some(true) => {
@@ -193,6 +218,9 @@ macro_rules! bind_filter {
         let mut query = $query;
         if let Some(user) = &filter.shared_with {
             query = query.bind(user.as_str());
+        }
+        if let Some(owned) = &filter.owned {
+            query = query.bind(owned.user().as_str());
         }
         if filter.active.is_some() {
             query = query.bind($now);
@@ -267,11 +295,13 @@ mod tests {
             words: vec!["a".into(), "b".into()],
             active: Some(false),
             shared_with: UserId::parse("user_x"),
+            owned: UserId::parse("user_y").map(Owned::NotBy),
         };
         let sql = filter_sql(&filter, Sigil::Dollar, 5);
         assert!(sql.contains("s.user_id = $5"), "{sql}");
-        assert!(sql.contains("i.active_until <= $6"), "{sql}");
-        assert!(sql.contains("LIKE $7") && sql.contains("LIKE $8"), "{sql}");
+        assert!(sql.contains("i.owner_id <> $6"), "{sql}");
+        assert!(sql.contains("i.active_until <= $7"), "{sql}");
+        assert!(sql.contains("LIKE $8") && sql.contains("LIKE $9"), "{sql}");
         assert_eq!(filter_sql(&ListFilter::default(), Sigil::Question, 3), "");
         assert!(count_sql(&ListFilter::default(), Sigil::Question).ends_with("user_id = ?1"));
     }

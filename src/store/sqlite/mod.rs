@@ -559,6 +559,7 @@ mod tests {
             words: vec!["dach".into()],
             active: Some(true),
             shared_with: UserId::parse("user_b"),
+            owned: UserId::parse("user_a").map(crate::store::Owned::By),
         };
         for (filter, cursor) in [
             (&ListFilter::default(), false),
