@@ -49,9 +49,10 @@ test("invite, join by sign-up, share by name, edit, and restore from history", a
     await tim.getByLabel("Name").fill("Tim Teammate");
     await tim.getByLabel("Password").fill("correct horse battery staple");
     await tim.getByRole("button", { name: "Create account" }).click();
-    await expect(tim).toHaveURL(new RegExp(`${invitePath}$`));
-    await tim.getByRole("button", { name: /^Join / }).click();
-    await expect(tim).toHaveURL(/\/settings\/team\?notice=joined$/);
+    // Joined in that one step, landing on what the team shares with him.
+    await expect(tim).toHaveURL(/\/icps\?view=shared&notice=joined$/);
+    await expect(tim.getByRole("status").filter({ hasText: "Welcome to the team" })).toBeVisible();
+    await visit(tim, "/settings/team");
     await expect(tim.getByRole("table", { name: "Members of the workspace" })).toContainText(owner.email);
 
     await visit(page, "/settings/team");

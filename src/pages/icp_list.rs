@@ -178,16 +178,20 @@ pub async fn my_icps(
 pub fn IcpList() -> impl IntoView {
     let query = use_query_map();
     let imported = move || {
-        query
+        let imported = query
             .with(|q| q.get("imported"))
             .and_then(|n| n.parse::<u64>().ok())
-            .map(|n| {
-                view! {
-                    <p class="notice" role="status">
-                        {format!("Imported {}.", icp_count(n))}
-                    </p>
-                }
-            })
+            .map(|n| format!("Imported {}.", icp_count(n)));
+        let joined = (query.with(|q| q.get("notice")).as_deref() == Some("joined")).then(|| {
+            "Welcome to the team. These are the ICPs your teammates share with you.".to_owned()
+        });
+        imported.or(joined).map(|text| {
+            view! {
+                <p class="notice" role="status">
+                    {text}
+                </p>
+            }
+        })
     };
     let page = Resource::new(
         move || query.with(|q| (q.get("after"), q.get("q"), q.get("active"), q.get("view"))),
