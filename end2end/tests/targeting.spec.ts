@@ -215,3 +215,12 @@ test("saving an ICP that targets everyone asks first: save anyway, or go back", 
   await expect(page).toHaveURL(/\/icps\/[0-9a-f-]{36}$/);
   await expect(page.getByRole("heading", { level: 1 })).toContainText(name);
 });
+
+test("rarely needed fields wait under Advanced, and Leads per list says what it is", async ({ page }) => {
+  await expect(page.getByText("How many leads each list made for this ICP holds: 1 to 1,000")).toBeVisible();
+  await page.getByLabel("Also source leads from Bullhorn").check();
+  const legacy = page.getByLabel("Legacy query");
+  await expect(legacy).toBeHidden();
+  await page.getByText("Advanced", { exact: true }).click();
+  await expect(legacy).toBeVisible();
+});

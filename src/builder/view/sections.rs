@@ -76,7 +76,7 @@ pub(super) fn Basics(creator: Teammate, teammates: Vec<Teammate>) -> impl IntoVi
                     name=names::LEADS_PER_LIST
                     label="Leads per list"
                     kind="number"
-                    hint="1 to 1,000"
+                    hint="How many leads each list made for this ICP holds: 1 to 1,000"
                     min="1"
                     max_value="1000"
                 />
@@ -183,6 +183,7 @@ pub(super) fn CustomFilters(filters: RwSignal<Vec<(u32, String)>>) -> impl IntoV
 #[component]
 pub(super) fn Crm(conditions: RwSignal<Vec<u32>>, enabled: bool) -> impl IntoView {
     let builder = use_builder();
+    let has_query = !builder.value(names::CRM_QUERY).is_empty();
     let add = move || {
         let key = builder.take_key();
         conditions.update(|rows| rows.push(key));
@@ -215,12 +216,16 @@ pub(super) fn Crm(conditions: RwSignal<Vec<u32>>, enabled: bool) -> impl IntoVie
                     hint="Occupation or title; wildcards and OR work, e.g. Head OR Leit*"
                     max=Limits::CRM_TEXT
                 />
-                <TextField
-                    name=names::CRM_QUERY
-                    label="Legacy query"
-                    hint="Optional; kept for older integrations"
-                    max=Limits::CRM_TEXT
-                />
+                // Open when it holds something: nothing stored is hidden.
+                <details class="advanced" open=has_query>
+                    <summary>"Advanced"</summary>
+                    <TextField
+                        name=names::CRM_QUERY
+                        label="Legacy query"
+                        hint="Optional; kept for older integrations"
+                        max=Limits::CRM_TEXT
+                    />
+                </details>
                 <SectionError section=Section::Conditions />
                 <ol class="rows">
                     <ForEnumerate each=move || conditions.get() key=|key| *key children=row />
