@@ -52,6 +52,7 @@ pub enum View {
 }
 
 impl View {
+    #[cfg_attr(not(feature = "ssr"), allow(dead_code))]
     fn parse(text: Option<&str>) -> Self {
         match text {
             Some("mine") => View::Mine,
