@@ -1,9 +1,10 @@
 //! The page shell, the routes and the layout.
 
 use crate::pages::account::{SignIn, SignUp, UserMenu};
+use crate::pages::builder_page::{EditIcp, NewIcp};
 use crate::pages::history::{IcpHistory, RecentlyDeleted};
 use crate::pages::icp_list::IcpList;
-use crate::pages::icps::{EditIcp, IcpDetail, NewIcp};
+use crate::pages::icps::IcpDetail;
 use crate::pages::import::ImportIcps;
 use crate::pages::invitation::InvitationPage;
 use crate::pages::settings::Settings;

@@ -8,6 +8,7 @@ use common::{details, example, minimal, Database, TestApp};
 use serde_json::{json, Value};
 
 on_both_databases!(
+    search_finds_targeting_values,
     vocabularies_offer_what_is_typed_and_fold_its_variants,
     pages_of_large_icps_stop_at_their_byte_budget,
     reference_examples_are_created_as_documented,
@@ -886,6 +887,29 @@ async fn list_without_a_limit_answers_every_icp(db: Database) {
 
     let none = app.caller("nobody").await;
     assert_eq!(app.get(&none, ICPS).await.body, json!([]));
+}
+
+/// `q` finds an ICP by whom it targets: a job title, a country, an industry.
+async fn search_finds_targeting_values(db: Database) {
+    let app = TestApp::start(db).await;
+    let me = app.caller("ana").await;
+    let mut body = minimal("DACH");
+    body["leadProviderCriteria"] = json!([{"provider": "baseProvider", "filters": {
+        "job_title": ["IT-Leiter"], "location": {"country": ["Schweiz"]},
+        "company": {"industry": ["Information"]}}}]);
+    app.create(&me, &body).await;
+    app.create(&me, &minimal("Other")).await;
+    for q in ["it-leiter", "SCHWEIZ", "information", "dach"] {
+        let found = app.get(&me, &format!("{ICPS}?q={q}")).await;
+        let names: Vec<&str> = found
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["DACH"], "{q}");
+    }
 }
 
 /// Typing "schw" offers Switzerland; "Schweiz", "CH" and "switzerland" name it exactly; regions

@@ -140,8 +140,8 @@ fn parse_list_query(query: Option<&str>) -> Result<ListQuery, ApiError> {
         ("limit" = Option<u32>, Query, description = "Page size, 1–100 (default 50 when paging: a filter or \
             `cursor` without `limit`)", minimum = 1, maximum = 100),
         ("cursor" = Option<String>, Query, pattern = "^[0-9]{1,14}-[0-9a-fA-F]{32}$", description = "The `x-next-cursor` header of the previous page"),
-        ("q" = Option<String>, Query, max_length = 200, description = "Words that must each appear in the name or \
-            description, ignoring case and accents (`dach` finds \"DACH Tech\", `munchen` finds \"München\"); \
+        ("q" = Option<String>, Query, max_length = 200, description = "Words that must each appear in the name, \
+            description or targeting values (job titles, seniority, skills, places, industries, company keywords), ignoring case and accents (`dach` finds \"DACH Tech\", `munchen` finds \"München\"); \
             at most 200 characters, no U+0000"),
         ("active" = Option<bool>, Query, description = "`true`: only ICPs active now (no `activeUntil`, or one \
             still ahead); `false`: only expired ones"),

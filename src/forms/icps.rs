@@ -11,7 +11,7 @@ use crate::builder::form::{
 use crate::builder::view::BuilderInit;
 use crate::domain::UserId;
 use crate::icps::{self, IcpError};
-use crate::pages::icps::Resubmission;
+use crate::pages::builder_page::Resubmission;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::rejection::FormRejection;

@@ -1,6 +1,7 @@
 //! The app's pages: the ICP list, detail and builder pages, the account pages and the team pages.
 
 pub mod account;
+pub mod builder_page;
 #[cfg(feature = "ssr")]
 pub mod changes;
 pub mod confirm;
@@ -10,5 +11,6 @@ pub mod icp_list;
 pub mod icps;
 pub mod import;
 pub mod invitation;
+pub mod list_filters;
 pub mod settings;
 pub mod team;

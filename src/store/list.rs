@@ -6,7 +6,7 @@
 //! description folded (`fold`: compatibility-decomposed, combining marks dropped, lower case) in
 //! `icps.search_text`, written with the ICP, and the words searched for are folded the same way.
 
-use crate::domain::{Icp, UserId};
+use crate::domain::{Icp, LeadSource, UserId};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use unicode_normalization::{char::is_combining_mark, UnicodeNormalization};
@@ -77,16 +77,65 @@ pub fn fold(text: &str) -> String {
         .collect()
 }
 
-/// What `icps.search_text` holds for `icp`.
+/// The most bytes of `icps.search_text` an ICP keeps: its name and description always fit (2,200
+/// characters); the targeting values after them are kept up to this.
+pub const SEARCH_TEXT_BYTES: usize = 16 * 1024;
+
+/// What `icps.search_text` holds for `icp`: its name, description and targeting values, folded.
 pub fn search_text(icp: &Icp) -> String {
-    search_text_of(&icp.name, icp.description.as_deref())
+    search_text_of(
+        &icp.name,
+        icp.description.as_deref(),
+        &icp.lead_provider_criteria,
+    )
 }
 
-pub fn search_text_of(name: &str, description: Option<&str>) -> String {
-    match description {
-        Some(description) => fold(&format!("{name}\n{description}")),
-        None => fold(name),
+/// The search text of an ICP's name, description and lead sources: the words a search finds it
+/// by — job titles, seniority, skills, places, industries and company keywords besides its name
+/// ("IT-Leiter", "Schweiz" and "Tim" among them), one per line, at most `SEARCH_TEXT_BYTES`.
+pub fn search_text_of(name: &str, description: Option<&str>, leads: &[LeadSource]) -> String {
+    let mut text = String::from(name);
+    for value in description
+        .into_iter()
+        .chain(leads.iter().flat_map(targeting_values))
+    {
+        if text.len() + value.len() >= SEARCH_TEXT_BYTES {
+            break;
+        }
+        text.push('\n');
+        text.push_str(value);
     }
+    let mut folded = fold(&text);
+    // Folding can lengthen a text (a ligature becomes up to 18 characters).
+    if folded.len() > SEARCH_TEXT_BYTES {
+        let mut end = SEARCH_TEXT_BYTES;
+        while !folded.is_char_boundary(end) {
+            end -= 1;
+        }
+        folded.truncate(end);
+    }
+    folded
+}
+
+/// The values a lead source targets, as typed.
+fn targeting_values(lead: &LeadSource) -> impl Iterator<Item = &str> {
+    let f = &lead.filters;
+    let location = f.location.as_ref();
+    let company = f.company.as_ref();
+    [
+        f.job_title.as_ref(),
+        f.seniority.as_ref(),
+        f.skills.as_ref(),
+        location.and_then(|l| l.country.as_ref()),
+        location.and_then(|l| l.state.as_ref()),
+        location.and_then(|l| l.city.as_ref()),
+        company.and_then(|c| c.industry.as_ref()),
+        company.and_then(|c| c.keywords.as_ref()),
+    ]
+    .into_iter()
+    .flatten()
+    .flatten()
+    .map(String::as_str)
 }
 
 /// A word as a `LIKE` pattern matching it anywhere, its own `%`, `_` and `\` taken literally.
@@ -278,7 +327,7 @@ mod tests {
             ["munchen", "saas"]
         );
         assert_eq!(
-            search_text_of("DACH", Some("Für Käufer")),
+            search_text_of("DACH", Some("Für Käufer"), &[]),
             "dach\nfur kaufer"
         );
     }
@@ -287,6 +336,30 @@ mod tests {
     fn like_patterns_take_wildcards_literally() {
         assert_eq!(like_anywhere("50%_off\\"), "%50\\%\\_off\\\\%");
         assert_eq!(like_anywhere("dach"), "%dach%");
+    }
+
+    #[test]
+    fn search_text_holds_the_targeting_values_within_its_bound() {
+        let leads: Vec<LeadSource> = serde_json::from_value(serde_json::json!([
+            {"provider": "baseProvider", "filters": {"job_title": ["IT-Leiter"],
+                "location": {"country": ["Schweiz"], "city": ["Zürich"]},
+                "company": {"industry": ["Information"]}}}
+        ]))
+        .unwrap();
+        assert_eq!(
+            search_text_of("DACH", None, &leads),
+            "dach\nit-leiter\nschweiz\nzurich\ninformation"
+        );
+        let many: Vec<LeadSource> = (0..50)
+            .map(|_| {
+                serde_json::from_value(serde_json::json!({"provider": "baseProvider",
+                    "filters": {"job_title": vec!["x".repeat(200); 100]}}))
+                .unwrap()
+            })
+            .collect();
+        let text = search_text_of(&"ﬃ".repeat(200), Some(&"d".repeat(2_000)), &many);
+        assert!(text.len() <= SEARCH_TEXT_BYTES, "{}", text.len());
+        assert!(text.starts_with("ffi"));
     }
 
     #[test]

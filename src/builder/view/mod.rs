@@ -12,6 +12,7 @@
 //! `IcpBuilder` holds the form's state; `sections` and `rows` lay it out, `fields` are the
 //! controls, `summary` shows errors beyond their fields, `preview` the API body.
 
+mod actions;
 mod fields;
 mod picker;
 mod preview;
@@ -26,7 +27,8 @@ use super::form::{form_errors, form_to_json, names, targets_everyone, FormError,
 use super::save::{send_save, SaveIcp};
 use crate::domain::validate_draft;
 use crate::page_error::PageError;
-use leptos::ev::{FocusEvent, KeyboardEvent, SubmitEvent};
+use actions::{enter_never_saves, EveryoneWarning, SaveButton};
+use leptos::ev::{FocusEvent, SubmitEvent};
 use leptos::html;
 use leptos::prelude::*;
 use preview::JsonPreview;
@@ -151,16 +153,6 @@ fn read_form(form: &web_sys::HtmlFormElement) -> Pairs {
         }
     }
     pairs
-}
-
-/// The Save button; the form has one above and one below its sections.
-#[component]
-fn SaveButton(saving: RwSignal<bool>, label: &'static str) -> impl IntoView {
-    view! {
-        <button type="submit" class="button button-primary" disabled=move || saving.get()>
-            {move || if saving.get() { "Saving…" } else { label }}
-        </button>
-    }
 }
 
 /// The builder: the one island of the app, so the one part of any page that runs in the browser.
@@ -299,14 +291,6 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
         schedule(Due::Now);
     };
 
-    // Enter in a single-line field never saves (the browser's implicit submission): a slip while
-    // typing a name or a number must not create the ICP; saving is its buttons' job.
-    let on_enter = move |ev: KeyboardEvent| {
-        if ev.key() == "Enter" && event_target::<web_sys::Element>(&ev).tag_name() == "INPUT" {
-            ev.prevent_default();
-        }
-    };
-
     let editing = init.editing.clone();
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -395,7 +379,7 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
                 novalidate
                 node_ref=form_ref
                 on:submit=on_submit
-                on:keydown=on_enter
+                on:keydown=enter_never_saves
                 on:focusout=on_focusout
                 on:input=move |_| refresh.run(())
                 on:change=move |_| refresh.run(())
@@ -418,43 +402,7 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
                 <LeadSources leads=RwSignal::new(rows.leads) />
                 <CustomFilters filters=RwSignal::new(rows.filters) />
                 <Crm conditions=RwSignal::new(rows.crm) enabled=crm_on />
-                <div
-                    class="alert alert-warning"
-                    role="alert"
-                    tabindex="-1"
-                    node_ref=warning_ref
-                    hidden=move || !warned.get()
-                >
-                    <p>
-                        "No lead source has a filter: this ICP targets everyone, everywhere. Add job titles, countries or a company size, or save it as it is."
-                    </p>
-                    <button type="submit" class="button">
-                        "Save anyway"
-                    </button>
-                    " "
-                    <button
-                        type="button"
-                        class="button button-quiet"
-                        on:click=move |_| {
-                            warned.set(false);
-                            if let Some(field) = document()
-                                .query_selector("li.row input[type=text]")
-                                .ok()
-                                .flatten()
-                                .and_then(|e| {
-                                    leptos::wasm_bindgen::JsCast::dyn_into::<
-                                        web_sys::HtmlElement,
-                                    >(e)
-                                        .ok()
-                                })
-                            {
-                                let _ = field.focus();
-                            }
-                        }
-                    >
-                        "Go back and add filters"
-                    </button>
-                </div>
+                <EveryoneWarning warned=warned warning_ref=warning_ref />
                 <div class="form-actions">
                     <SaveButton saving=saving label=save_label />
                 </div>

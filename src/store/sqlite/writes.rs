@@ -69,26 +69,36 @@ async fn record(
     Ok(())
 }
 
-/// Fills in `icps.search_text` where it is missing (ICPs stored before search existed), in one
-/// transaction; a no-op once done. Run at start, before the writer takes the connection.
+/// Fills in `icps.search_text` where it is missing (ICPs stored before search existed, or before
+/// it covered targeting values: migration 0013), 200 ICPs a transaction; a no-op once done. Run at
+/// start, before the writer takes the connection.
 pub(super) async fn backfill_search_text(pool: &sqlx::SqlitePool) -> StoreResult<()> {
-    let missing: Vec<(uuid::Uuid, String, Option<String>)> =
-        sqlx::query_as("SELECT id, name, description FROM icps WHERE search_text IS NULL")
-            .fetch_all(pool)
-            .await?;
-    if missing.is_empty() {
-        return Ok(());
+    let mut after = uuid::Uuid::nil();
+    loop {
+        let batch: Vec<(uuid::Uuid, String, Option<String>, String)> = sqlx::query_as(
+            "SELECT id, name, description, lead_provider_criteria FROM icps \
+             WHERE search_text IS NULL AND id > ?1 ORDER BY id LIMIT 200",
+        )
+        .bind(after)
+        .fetch_all(pool)
+        .await?;
+        let Some(last) = batch.last() else {
+            return Ok(());
+        };
+        after = last.0;
+        let mut tx = pool.begin().await?;
+        for (id, name, description, leads) in batch {
+            // Criteria the database holds were checked when stored; unreadable ones add nothing.
+            let leads: Vec<crate::domain::LeadSource> =
+                serde_json::from_str(&leads).unwrap_or_default();
+            sqlx::query("UPDATE icps SET search_text = ?2 WHERE id = ?1 AND search_text IS NULL")
+                .bind(id)
+                .bind(search_text_of(&name, description.as_deref(), &leads))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
     }
-    let mut tx = pool.begin().await?;
-    for (id, name, description) in missing {
-        sqlx::query("UPDATE icps SET search_text = ?2 WHERE id = ?1 AND search_text IS NULL")
-            .bind(id)
-            .bind(search_text_of(&name, description.as_deref()))
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await?;
-    Ok(())
 }
 
 /// The most rows one `INSERT` takes. A batch's rows go in runs whose lengths are powers of two

@@ -1,0 +1,69 @@
+//! How the builder's form is saved: its Save buttons; Enter in a single-line field, which never
+//! saves; and "This ICP targets everyone", what a save says once before it stores an ICP whose
+//! lead sources have no filter at all: save anyway, or go back to the first lead source.
+
+use leptos::ev::KeyboardEvent;
+use leptos::html;
+use leptos::prelude::*;
+
+/// The Save button; the form has one above and one below its sections.
+#[component]
+pub(super) fn SaveButton(saving: RwSignal<bool>, label: &'static str) -> impl IntoView {
+    view! {
+        <button type="submit" class="button button-primary" disabled=move || saving.get()>
+            {move || if saving.get() { "Saving…" } else { label }}
+        </button>
+    }
+}
+
+/// Enter in a single-line field never saves (the browser's implicit submission): a slip while
+/// typing a name or a number must not create the ICP; saving is its buttons' job.
+pub(super) fn enter_never_saves(ev: KeyboardEvent) {
+    if ev.key() == "Enter" && event_target::<web_sys::Element>(&ev).tag_name() == "INPUT" {
+        ev.prevent_default();
+    }
+}
+
+/// The warning, hidden until a save finds the ICP targets everyone.
+#[component]
+pub(super) fn EveryoneWarning(
+    warned: RwSignal<bool>,
+    warning_ref: NodeRef<html::Div>,
+) -> impl IntoView {
+    view! {
+        <div
+            class="alert alert-warning"
+            role="alert"
+            tabindex="-1"
+            node_ref=warning_ref
+            hidden=move || !warned.get()
+        >
+            <p>
+                "No lead source has a filter: this ICP targets everyone, everywhere. Add job titles, countries or a company size, or save it as it is."
+            </p>
+            <button type="submit" class="button">
+                "Save anyway"
+            </button>
+            " "
+            <button
+                type="button"
+                class="button button-quiet"
+                on:click=move |_| {
+                    warned.set(false);
+                    if let Some(field) = document()
+                        .query_selector("li.row input[type=text]")
+                        .ok()
+                        .flatten()
+                        .and_then(|e| {
+                            leptos::wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok()
+                        })
+                    {
+                        let _ = field.focus();
+                    }
+                }
+            >
+                "Go back and add filters"
+            </button>
+        </div>
+    }
+}

@@ -1,0 +1,141 @@
+//! The builder's pages (`/icps/new`, `/icps/{id}/edit`): the heading naming the ICP, Cancel, the
+//! vocabularies the builder suggests from, and the builder island, loaded unless a plain post
+//! brought the form back.
+
+use super::icps::Problem;
+use crate::builder::save::builder_start;
+use crate::builder::view::{BuilderInit, IcpBuilder};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+/// The form state a plain (no-JavaScript) post sends back, with its errors; rendered instead of
+/// loading the ICP afresh.
+#[derive(Debug, Clone)]
+pub struct Resubmission(pub BuilderInit);
+
+/// The builder page's heading, naming the ICP being edited ("Edit “DACH Tech”"), and Cancel: back
+/// to the ICP, or to the list for a new one.
+fn builder_head(title: &'static str, init: &BuilderInit) -> impl IntoView {
+    let text = match &init.editing {
+        Some(_) => {
+            let name = init
+                .pairs
+                .iter()
+                .find(|(key, _)| key == crate::builder::form::names::NAME)
+                .map_or("ICP", |(_, name)| name.as_str());
+            format!("Edit “{name}”")
+        }
+        None => title.to_owned(),
+    };
+    let back = init
+        .editing
+        .as_ref()
+        .map_or_else(|| "/icps".to_owned(), |id| format!("/icps/{id}"));
+    view! {
+        <Title text=text.clone() />
+        <div class="page-head">
+            <h1>{text}</h1>
+            <div class="actions">
+                <a class="button" href=back>
+                    "Cancel"
+                </a>
+            </div>
+        </div>
+    }
+}
+
+/// The builder page around its form: loads where to start unless a plain post brought it back.
+#[component]
+fn BuilderPage(title: &'static str, edit: bool) -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let resubmitted = use_context::<Resubmission>();
+    let start = Resource::new(
+        move || {
+            let edit = edit.then(|| params.with(|p| p.get("id"))).flatten();
+            (edit, query.with(|q| q.get("from")))
+        },
+        |(edit, from)| builder_start(edit, from),
+    );
+    let builder = move |init: BuilderInit| {
+        view! {
+            {builder_head(title, &init)}
+            <IcpBuilder init=init />
+        }
+    };
+    view! {
+        <VocabularyLists />
+        {match resubmitted {
+            Some(Resubmission(init)) => builder(init).into_any(),
+            None => {
+                view! {
+                    <Suspense fallback=move || {
+                        view! {
+                            <h1>{title}</h1>
+                            <p class="loading">"Loading the builder…"</p>
+                        }
+                    }>
+                        {move || Suspend::new(async move {
+                            match start.await {
+                                Ok(init) => builder(init).into_any(),
+                                Err(error) => {
+                                    view! {
+                                        <Title text=title />
+                                        <h1>{title}</h1>
+                                        <Problem error=error />
+                                    }
+                                        .into_any()
+                                }
+                            }
+                        })}
+                    </Suspense>
+                }
+                    .into_any()
+            }
+        }}
+    }
+}
+
+/// The vocabularies the builder's lists suggest values from, as `<datalist>`s: on the page,
+/// outside the island, so the browser's bundle never holds them. Each option's label holds the
+/// term's code and aliases, which the browser matches too ("schw" offers Switzerland).
+#[component]
+fn VocabularyLists() -> impl IntoView {
+    #[cfg(not(feature = "ssr"))]
+    return;
+    #[cfg(feature = "ssr")]
+    {
+        use crate::builder::form::names::{lead::VOCABULARIES, LABEL_SEPARATOR};
+        use crate::vocabularies::Vocabulary;
+        VOCABULARIES
+            .iter()
+            .filter_map(|(_, name, _)| Vocabulary::parse(name))
+            .map(|vocabulary| {
+                let options = vocabulary
+                    .terms()
+                    .map(|term| {
+                        let label: Vec<&str> = term
+                            .code
+                            .iter()
+                            .chain(&term.aliases)
+                            .map(String::as_str)
+                            .collect();
+                        view! { <option value=term.value.clone() label=label.join(LABEL_SEPARATOR) /> }
+                    })
+                    .collect_view();
+                view! { <datalist id=format!("vocabulary-{}", vocabulary.name())>{options}</datalist> }
+            })
+            .collect_view()
+    }
+}
+
+#[component]
+pub fn NewIcp() -> impl IntoView {
+    view! { <BuilderPage title="New ICP" edit=false /> }
+}
+
+#[component]
+pub fn EditIcp() -> impl IntoView {
+    view! { <BuilderPage title="Edit ICP" edit=true /> }
+}
