@@ -254,24 +254,13 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
         }
     });
     // After the DOM has caught up with a row or tag change, once edits pause.
-    // Whether anything was changed since the page opened: leaving it then asks first (the
-    // browser's own "Leave site?"), unless the change is being saved.
-    let dirty = StoredValue::new(false);
     let refresh = Callback::new(move |()| {
-        dirty.try_set_value(true);
         // A change answers the "targets everyone" warning: the next save checks again.
         if warned.try_get_untracked() == Some(true) {
             warned.set(false);
         }
         schedule(Due::Settled);
     });
-    let leaving = window_event_listener(leptos::ev::beforeunload, move |ev| {
-        if dirty.try_get_value() == Some(true) && saving.try_get_untracked() == Some(false) {
-            ev.prevent_default();
-            ev.set_return_value("");
-        }
-    });
-    on_cleanup(move || leaving.remove());
     provide_context(Builder {
         initial: StoredValue::new(first_values(&init.pairs)),
         errors,
