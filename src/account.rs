@@ -112,10 +112,11 @@ pub enum FormProblem {
     InvitationForAnotherEmail,
     AlreadyInWorkspace,
     Alone,
+    WrongPassword,
 }
 
 impl FormProblem {
-    const ALL: [FormProblem; 20] = [
+    const ALL: [FormProblem; 21] = [
         FormProblem::WrongCredentials,
         FormProblem::TooManyAttempts,
         FormProblem::InvalidEmail,
@@ -136,6 +137,7 @@ impl FormProblem {
         FormProblem::InvitationForAnotherEmail,
         FormProblem::AlreadyInWorkspace,
         FormProblem::Alone,
+        FormProblem::WrongPassword,
     ];
 
     pub fn code(self) -> &'static str {
@@ -160,6 +162,7 @@ impl FormProblem {
             FormProblem::InvitationForAnotherEmail => "other-email",
             FormProblem::AlreadyInWorkspace => "joined",
             FormProblem::Alone => "alone",
+            FormProblem::WrongPassword => "current-password",
         }
     }
 
@@ -197,6 +200,7 @@ impl FormProblem {
             }
             FormProblem::AlreadyInWorkspace => "You are already a member of this workspace.",
             FormProblem::Alone => "You are the only member: there is no one to leave.",
+            FormProblem::WrongPassword => "Your current password is wrong.",
         }
     }
 
@@ -210,6 +214,7 @@ impl FormProblem {
             FormProblem::InvalidName => Some("name"),
             FormProblem::ShortPassword => Some("password"),
             FormProblem::InvalidLabel => Some("label"),
+            FormProblem::WrongPassword => Some("current-password"),
             _ => None,
         }
     }

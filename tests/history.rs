@@ -433,7 +433,7 @@ async fn the_pages_show_owners_changes_in_words_and_restore_without_javascript(d
     assert!(html.contains("Version 2 · Edited by bo"), "{html}");
     assert!(html.contains("Leads per list: 10 → 50"), "{html}");
     assert!(
-        html.contains("Added filter: Field matches pattern: company.name matches /^Acme/"),
+        html.contains("Added filter: Field condition: Company name starts with “Acme”"),
         "{html}"
     );
     assert!(html.contains("Version 1 · Created by olga"));

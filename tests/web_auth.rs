@@ -34,6 +34,7 @@ on_both_databases!(
     account_inputs_with_nul_get_the_form_error,
     a_failed_session_update_keeps_a_committed_answer,
     a_user_holds_at_most_fifty_sessions,
+    changing_the_password_needs_the_current_one_and_ends_other_sessions,
 );
 
 const ICPS: &str = "/api/v1/entities/icps";
@@ -1092,4 +1093,61 @@ async fn a_user_holds_at_most_fifty_sessions(db: Database) {
     let (_, other) = app.signed_up("Other").await;
     assert!(opens(other).await);
     assert!(opens(cookies[2].clone()).await);
+}
+
+async fn changing_the_password_needs_the_current_one_and_ends_other_sessions(db: Database) {
+    let app = TestApp::start(db).await;
+    let email = cli_user(&app, "Changer").await;
+    let sign_in = |password: &'static str| {
+        let (app, email) = (&app, email.clone());
+        async move { sign_in_from(app, random_address(), &email, password).await }
+    };
+    let here = session_cookie(&sign_in(PASSWORD).await).expect("a session");
+    let elsewhere = session_cookie(&sign_in(PASSWORD).await).expect("another session");
+    let change = |cookie: Option<String>, current: &'static str, new: &'static str| {
+        let app = &app;
+        async move {
+            let fields = [("current-password", current), ("password", new)];
+            app.submit("/settings/password", cookie.as_deref(), &fields)
+                .await
+        }
+    };
+
+    // A wrong current password, or a short new one, changes nothing and says why at the field.
+    let wrong = change(Some(here.clone()), "not my password", "a new passphrase").await;
+    assert_eq!(location(&wrong), "/settings?error=current-password");
+    let short = change(Some(here.clone()), PASSWORD, "short").await;
+    assert_eq!(location(&short), "/settings?error=password");
+    let page = app.visit(location(&wrong), Some(&here)).await;
+    assert!(text(&page).contains("Your current password is wrong."));
+    assert_eq!(sign_in(PASSWORD).await.status, StatusCode::SEE_OTHER);
+
+    // Changed: the session it was made in goes on (under a new id), every other one ends, and
+    // only the new password signs in.
+    let changed = change(Some(here.clone()), PASSWORD, "a new passphrase").await;
+    assert_eq!(location(&changed), "/settings?notice=password");
+    let renewed = session_cookie(&changed).expect("the session is renewed");
+    assert_ne!(renewed, here, "a new session id");
+    let page = app.visit("/settings?notice=password", Some(&renewed)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(text(&page).contains("Your password was changed."));
+    for old in [here, elsewhere] {
+        let page = app.visit("/icps", Some(&old)).await;
+        assert_eq!(
+            location(&page),
+            "/sign-in?next=%2Ficps",
+            "an old session ended"
+        );
+    }
+    let old = sign_in(PASSWORD).await;
+    assert!(location(&old).starts_with("/sign-in?error=credentials"));
+    let new = sign_in("a new passphrase").await;
+    assert_eq!(
+        (new.status, location(&new)),
+        (StatusCode::SEE_OTHER, "/icps")
+    );
+
+    // Signed out, the form leads to the sign-in page.
+    let out = change(None, "a new passphrase", "another passphrase").await;
+    assert_eq!(location(&out), "/sign-in?next=%2Fsettings");
 }

@@ -85,12 +85,13 @@ test("the builder with several rows and errors shown, with screenshots at deskto
   const scraping = await addFilter(page, "Web scraping");
   await addTags(scraping.getByLabel("Pages must mention"), ["pricing"]);
   await addFilter(page, "AI judgement");
-  const regex = await addFilter(page, "Field matches pattern");
-  await regex.getByLabel("Field (dot path, e.g. company.name)").fill("company..name");
-  await regex.getByLabel("Pattern (JavaScript regular expression)").fill("[");
+  const regex = await addFilter(page, "Field condition");
+  await regex.getByRole("combobox", { name: "Lead field" }).fill("company..name");
+  await regex.getByRole("combobox", { name: "Condition", exact: true }).selectOption({ label: "matches pattern" });
+  await regex.getByRole("textbox", { name: "Value", exact: true }).fill("[");
   // Leave the field first: its error appears on leaving and moves the content below it.
-  await regex.getByLabel("Pattern (JavaScript regular expression)").press("Tab");
-  await expect(regex.getByLabel("Pattern (JavaScript regular expression)")).toHaveAttribute("aria-invalid", "true");
+  await regex.getByRole("textbox", { name: "Value", exact: true }).press("Tab");
+  await expect(regex.getByRole("textbox", { name: "Value", exact: true })).toHaveAttribute("aria-invalid", "true");
   await page.getByLabel("Also source leads from Bullhorn").check();
   await page.getByLabel("Text search").fill("Head OR Leit*");
   await page.getByRole("button", { name: "Add condition" }).click();

@@ -134,11 +134,12 @@ test("fields are checked when they are left, with the error at the field and in 
   await expect(summary.getByRole("heading")).toHaveText("1 problem to fix");
   await expect(summary.getByRole("link", { name: "Name: Must not be empty" })).toHaveAttribute("href", "#name");
 
-  // A bad pattern in "Field matches pattern".
-  const regexRow = await addFilter(page, "Field matches pattern");
+  // A bad pattern in a field condition that "matches pattern".
+  const regexRow = await addFilter(page, "Field condition");
   const key = await rowKey(regexRow);
-  await regexRow.getByLabel("Field (dot path, e.g. company.name)").fill("company.name");
-  const pattern = regexRow.getByLabel("Pattern (JavaScript regular expression)");
+  await regexRow.getByRole("combobox", { name: "Lead field" }).fill("company.name");
+  await regexRow.getByRole("combobox", { name: "Condition", exact: true }).selectOption({ label: "matches pattern" });
+  const pattern = regexRow.getByRole("textbox", { name: "Value", exact: true });
   await pattern.fill("^(unclosed");
   await pattern.press("Tab");
   await expect(pattern).toHaveAttribute("aria-invalid", "true");
@@ -245,9 +246,10 @@ test("a link in the error summary takes the user to its field, focused", async (
   await name.fill("x");
   await name.fill("");
   await name.press("Tab");
-  const regexRow = await addFilter(page, "Field matches pattern");
+  const regexRow = await addFilter(page, "Field condition");
   const key = await rowKey(regexRow);
-  const pattern = regexRow.getByLabel("Pattern (JavaScript regular expression)");
+  await regexRow.getByRole("combobox", { name: "Condition", exact: true }).selectOption({ label: "matches pattern" });
+  const pattern = regexRow.getByRole("textbox", { name: "Value", exact: true });
   await pattern.fill("(");
   await pattern.press("Tab");
   const summary = page.locator(".error-summary");

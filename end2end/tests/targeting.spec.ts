@@ -2,7 +2,7 @@
 // browser's own combobox over a <datalist> the server renders), codes, aliases and case variants
 // fold to one value, a pasted column becomes one value per line, an unknown value is kept with a
 // warning, and Enter in a single-line field never saves.
-import { test, expect, signUp, visit, row, uniqueTag, previewBody } from "../support/app";
+import { test, expect, signUp, visit, row, uniqueTag, previewBody, addFilter, waitForHydration } from "../support/app";
 import type { Locator } from "@playwright/test";
 
 /** Pastes `text` into `input` as a clipboard paste would (a ClipboardEvent with its data). */
@@ -202,4 +202,121 @@ test("rarely needed fields wait under Advanced, and Leads per list says what it 
   await expect(legacy).toBeHidden();
   await page.getByText("Advanced", { exact: true }).click();
   await expect(legacy).toBeVisible();
+});
+
+test("a field condition is said in words, stored as the API's pattern and read back as words", async ({ page }) => {
+  const name = `Words ${uniqueTag()}`;
+  await page.getByRole("textbox", { name: "Name", exact: true }).fill(name);
+  await add(row(page, "Lead source 1").getByLabel("Job titles", { exact: true }), "CTO");
+  const condition = await addFilter(page, "Field condition");
+  // The field is picked from the lead fields the reference names, each shown by its name.
+  const field = condition.getByRole("combobox", { name: "Lead field" });
+  await expect(field).toHaveAttribute("list", "lead-fields");
+  await expect(page.locator("#lead-fields option[value='company.name']")).toHaveText("Company name");
+  await field.fill("company.name");
+  await condition.getByRole("combobox", { name: "Condition", exact: true }).selectOption({ label: "does not contain" });
+  await condition.getByRole("textbox", { name: "Value", exact: true }).fill("Test");
+  await expect.poll(() => previewBody(page)).toMatchObject({
+    customFilterCriteria: [{ type: "matchFieldWithRegex", field: "company.name", regex: "^(?!.*Test).*$" }],
+  });
+  // A value with the pattern language's own characters is taken literally.
+  await condition.getByRole("combobox", { name: "Condition", exact: true }).selectOption({ label: "is" });
+  await condition.getByRole("textbox", { name: "Value", exact: true }).fill("Acme (EU)");
+  await expect.poll(() => previewBody(page)).toMatchObject({
+    customFilterCriteria: [{ regex: "^Acme \\(EU\\)$" }],
+  });
+  await condition.getByRole("combobox", { name: "Condition", exact: true }).selectOption({ label: "does not contain" });
+  await condition.getByRole("textbox", { name: "Value", exact: true }).fill("Test");
+
+  await page.getByRole("button", { name: "Create ICP" }).first().click();
+  await expect(page).toHaveURL(/\/icps\/[0-9a-f-]{36}$/);
+  const filters = page.getByRole("region", { name: "Custom filters" });
+  await expect(filters.getByRole("listitem")).toHaveText(["Field condition: Company name does not contain “Test”"]);
+
+  // Edited, the stored pattern is read back into the same words.
+  await page.getByRole("link", { name: "Edit" }).first().click();
+  await waitForHydration(page);
+  const again = row(page, /Field condition/);
+  await expect(again.getByRole("combobox", { name: "Lead field" })).toHaveValue("company.name");
+  await expect(again.getByRole("combobox", { name: "Condition", exact: true })).toHaveValue("notContains");
+  await expect(again.getByRole("textbox", { name: "Value", exact: true })).toHaveValue("Test");
+});
+
+test("Add puts the cursor in the row it added", async ({ page }) => {
+  await page.getByRole("button", { name: "Add lead source" }).click();
+  await expect(row(page, "Lead source 2").getByRole("combobox", { name: "Search for" })).toBeFocused();
+  const website = await addFilter(page, "Website check");
+  await expect(website.getByRole("textbox", { name: /What should the agent check/ })).toBeFocused();
+  await page.getByLabel("Also source leads from Bullhorn").check();
+  await page.getByRole("button", { name: "Add condition" }).click();
+  const condition = row(page, "Condition 1");
+  await expect(condition.getByRole("combobox", { name: "Bullhorn field" })).toBeFocused();
+  await expect(page.locator("#crm-fields option[value='address.countryName']")).toHaveText("Country");
+});
+
+test("a Companies search shows only company fields", async ({ page }) => {
+  const lead = row(page, "Lead source 1");
+  for (const label of ["Job titles", "Seniority", "Skills", "Countries", "Industries"]) {
+    await expect(lead.getByLabel(label, { exact: true })).toBeVisible();
+  }
+  await lead.getByRole("combobox", { name: "Search for" }).selectOption({ label: "Companies" });
+  for (const label of ["Job titles", "Seniority", "Skills"]) {
+    await expect(lead.getByLabel(label, { exact: true })).toBeHidden();
+  }
+  for (const label of ["Countries", "Industries", "Company keywords"]) {
+    await expect(lead.getByLabel(label, { exact: true })).toBeVisible();
+  }
+  await expect.poll(() => previewBody(page)).toMatchObject({ leadProviderCriteria: [{ type: "company" }] });
+  await lead.getByRole("combobox", { name: "Search for" }).selectOption({ label: "People" });
+  await expect(lead.getByLabel("Job titles", { exact: true })).toBeVisible();
+});
+
+test("leaving the builder with unsaved changes asks first; saving never asks", async ({ page, baseURL }) => {
+  const created = await page.request.post("/api/v1/entities/icps", {
+    data: { name: "Unsaved buyers", leadProviderCriteria: [], customFilterCriteria: [], userIds: [] },
+    headers: { Origin: baseURL! },
+  });
+  const { id } = await created.json();
+  await visit(page, `/icps/${id}/edit`);
+  // Unchanged: Cancel leaves at once.
+  await page.getByRole("link", { name: "Cancel" }).click();
+  await expect(page).toHaveURL(new RegExp(`/icps/${id}$`));
+
+  // Changed: the browser asks; staying keeps what was typed.
+  await visit(page, `/icps/${id}/edit`);
+  await page.getByRole("textbox", { name: "Name", exact: true }).fill("Unsaved buyers, renamed");
+  const asked = new Promise<string>((resolve) =>
+    page.once("dialog", async (dialog) => {
+      resolve(dialog.type());
+      await dialog.dismiss();
+    }),
+  );
+  await page.getByRole("link", { name: "Cancel" }).click();
+  expect(await asked).toBe("beforeunload");
+  await expect(page).toHaveURL(new RegExp(`/icps/${id}/edit$`));
+  await expect(page.getByRole("textbox", { name: "Name", exact: true })).toHaveValue("Unsaved buyers, renamed");
+
+  // Saving leaves without asking.
+  page.on("dialog", (dialog) => {
+    throw new Error(`unexpected ${dialog.type()} dialog`);
+  });
+  await page.getByRole("button", { name: "Save changes" }).first().click();
+  await expect(page).toHaveURL(new RegExp(`/icps/${id}$`));
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("Unsaved buyers, renamed");
+});
+
+test("Back to the builder brings back every value, tags and rows included", async ({ page }) => {
+  await page.getByRole("textbox", { name: "Name", exact: true }).fill("Back again");
+  const lead = row(page, "Lead source 1");
+  await add(lead.getByRole("combobox", { name: "Countries" }), "Liechtenstein");
+  await addFilter(page, "Max people per company");
+  await row(page, /Max people per company/).getByRole("spinbutton").fill("3");
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByRole("link", { name: "Cancel" }).click();
+  await expect(page).toHaveURL(/\/icps$/);
+  await page.goBack();
+  await waitForHydration(page);
+  await expect(page.getByRole("textbox", { name: "Name", exact: true })).toHaveValue("Back again");
+  await expect(lead.getByRole("button", { name: "Remove Liechtenstein" })).toBeVisible();
+  await expect(row(page, /Max people per company/).getByRole("spinbutton")).toHaveValue("3");
 });

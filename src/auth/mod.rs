@@ -5,6 +5,7 @@ pub mod guard;
 pub mod limiter;
 pub mod origin;
 pub mod session;
+pub mod user_sessions;
 
 use crate::domain::UserId;
 use crate::store::{Store, StoreError, StoreResult, User};
@@ -184,6 +185,8 @@ pub enum AccountError {
     InvalidName,
     #[error("the password must be at least 8 characters")]
     ShortPassword,
+    #[error("the current password is wrong")]
+    WrongPassword,
     #[error("the label must be 1 to 100 characters")]
     InvalidLabel,
     #[error("a user with this email already exists")]
@@ -204,6 +207,33 @@ pub fn normalise_email(email: &str) -> Result<String, AccountError> {
 }
 
 pub const MIN_PASSWORD_LEN: usize = 8;
+
+/// Replaces `user`'s password with `new` once `current` is theirs (checked as a sign-in is).
+pub async fn change_password(
+    store: &dyn Store,
+    user: &User,
+    current: &str,
+    new: &str,
+) -> Result<(), AccountError> {
+    let record = store
+        .user_by_email(&user.email)
+        .await
+        .map_err(AccountError::Store)?
+        .filter(|record| record.user.id == user.id);
+    let hash = record.map(|record| record.password_hash);
+    if !verify_sign_in_queued(current.to_owned(), hash).await {
+        return Err(AccountError::WrongPassword);
+    }
+    if new.chars().count() < MIN_PASSWORD_LEN {
+        return Err(AccountError::ShortPassword);
+    }
+    let hash = hash_password_queued(new.to_owned()).await?;
+    match store.set_password(&user.id, &hash).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(AccountError::UnknownEmail(user.email.clone())),
+        Err(error) => Err(AccountError::Store(error)),
+    }
+}
 
 /// Creates an account; the id is new and random.
 pub async fn create_user(

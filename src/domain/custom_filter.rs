@@ -115,7 +115,7 @@ impl FilterKind {
             FilterKind::MaxPeoplePerCompany => "Max people per company",
             FilterKind::MaxPercentFromCrm => "Max share from CRM",
             FilterKind::MinDaysUntilReuse => "Min days before reuse",
-            FilterKind::MatchFieldWithRegex => "Field matches pattern",
+            FilterKind::MatchFieldWithRegex => "Field condition",
         }
     }
 

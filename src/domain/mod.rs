@@ -1,6 +1,7 @@
 //! The ICP domain: types, the one validator and its error paths. No server-only dependency, so the
 //! browser runs exactly the validation the API runs.
 
+pub mod condition;
 pub mod crm;
 pub mod custom_filter;
 pub mod email;

@@ -9,7 +9,8 @@ use crate::auth::guard::{local_path, ClientAddress, HOME};
 use crate::auth::limiter::{Key, Reservation};
 use crate::auth::session::{self, session_user, Secret};
 use crate::auth::{
-    create_token_for, create_user, normalise_email, verify_sign_in_queued, AccountError,
+    change_password as set_new_password, create_token_for, create_user, normalise_email,
+    verify_sign_in_queued, AccountError,
 };
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/sign-in", post(sign_in))
         .route("/sign-up", post(sign_up))
         .route("/sign-out", post(sign_out))
+        .route("/settings/password", post(change_password))
         .route("/settings/tokens", post(create_token))
         .route("/settings/tokens/{id}/revoke", post(revoke_token))
 }
@@ -219,6 +221,67 @@ async fn sign_out(session: Session) -> Redirect {
         tracing::error!(%error, "sign-out failed");
     }
     Redirect::to("/sign-in")
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default, rename = "current-password")]
+    current: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// Changes the signed-in user's password. Counted as a sign-in is (each try is a guess at the
+/// current password); once changed, every other session of theirs ends.
+async fn change_password(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<PasswordForm>,
+) -> Redirect {
+    const PAGE: &str = "/settings";
+    let signed_out = || Redirect::to("/sign-in?next=%2Fsettings");
+    let Some(id) = session_user(&session).await else {
+        return signed_out();
+    };
+    let user = match state.store.user_by_id(&id).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return signed_out(),
+        Err(error) => return server_problem(PAGE, error),
+    };
+    let attempt = match state.limiter.reserve(&[Key::email(&user.email)]).await {
+        Ok(Reservation::Granted(attempt)) => attempt,
+        Ok(Reservation::Refused(wait)) => {
+            let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
+            return back_to(PAGE, FormProblem::TooManyAttempts, &[("retry", &minutes)]);
+        }
+        Err(error) => return server_problem(PAGE, error),
+    };
+    let changed = set_new_password(state.store.as_ref(), &user, &form.current, &form.password);
+    match changed.await {
+        Ok(()) => {
+            state.limiter.succeeded(attempt).await;
+            tracing::info!(user = %user.id, "password changed");
+            if let Err(error) =
+                crate::auth::user_sessions::sign_in_here_only(&session, &user.id, &state.sessions)
+                    .await
+            {
+                // The password is changed; the sign-in page says to sign in with it.
+                tracing::error!(%error, "password changed, but the sessions could not be renewed");
+                return Redirect::to("/sign-in?next=%2Fsettings");
+            }
+            Redirect::to("/settings?notice=password")
+        }
+        // A wrong guess stays counted.
+        Err(AccountError::WrongPassword) => back_to(PAGE, FormProblem::WrongPassword, &[]),
+        Err(AccountError::ShortPassword) => {
+            state.limiter.succeeded(attempt).await;
+            back_to(PAGE, FormProblem::ShortPassword, &[])
+        }
+        Err(other) => {
+            state.limiter.cancel(attempt).await;
+            server_problem(PAGE, other)
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -2,6 +2,7 @@
 //! filter: …"), for the history page. Server-side only: the page receives the sentences.
 
 use super::describe::{day_month_year_time, describe_condition, describe_filter, describe_lead};
+use crate::domain::condition::{field_name, Operator, LEAD_FIELDS};
 use crate::domain::{CustomFilter, Icp, LeadKind, LeadSource, UserId};
 
 /// The changes from `before` to `after`, one sentence each, in the order of the ICP's fields;
@@ -265,10 +266,17 @@ fn filter_fields(filter: &CustomFilter) -> (&'static str, Vec<(String, Field)>) 
         CustomFilter::MaxPercentFromCrm { value } => {
             vec![text("Value", format!("{}%", serde_json::json!(value)))]
         }
-        CustomFilter::MatchFieldWithRegex { field, regex } => vec![
-            text("Field", field.clone()),
-            text("Pattern", format!("/{regex}/")),
-        ],
+        CustomFilter::MatchFieldWithRegex { field, regex } => {
+            let (operator, value) = Operator::read(regex);
+            let value = match operator {
+                Operator::Matches => format!("/{value}/"),
+                _ => value,
+            };
+            vec![
+                text("Field", field_name(&LEAD_FIELDS, field).to_owned()),
+                text("Condition", format!("{} {value}", operator.label())),
+            ]
+        }
     };
     (filter.kind().label(), fields)
 }
@@ -418,7 +426,7 @@ mod tests {
                 "Leads per list: 20 → 50",
                 "Shared with name of user_b",
                 "No longer shared with name of user_a",
-                "Added filter: Field matches pattern: company.name matches /^A/",
+                "Added filter: Field condition: Company name starts with “A”",
                 "Removed filter: Max people per company: At most 2 people per company",
             ]
         );
@@ -472,7 +480,7 @@ mod tests {
         pattern["customFilterCriteria"][1]["regex"] = json!("^B");
         assert_eq!(
             changes(&icp(two), &icp(pattern), &name),
-            vec!["Field matches pattern · Pattern: “/^A/” → “/^B/”"]
+            vec!["Field condition · Condition: “starts with A” → “starts with B”"]
         );
     }
 

@@ -1,5 +1,6 @@
 //! ICPs in words, for the list and detail pages: a lead source, a filter, a CRM condition, a date.
 
+use crate::domain::condition;
 use crate::domain::{CrmMode, CrmValue, CustomFilter, EntityType, LeadKind, LeadSource, Timestamp};
 use chrono::{Datelike, Timelike};
 
@@ -170,7 +171,7 @@ pub fn describe_filter(filter: &CustomFilter) -> String {
                 plural(*value as usize, "day", "days")
             )
         }
-        CustomFilter::MatchFieldWithRegex { field, regex } => format!("{field} matches /{regex}/"),
+        CustomFilter::MatchFieldWithRegex { field, regex } => condition::in_words(field, regex),
     }
 }
 

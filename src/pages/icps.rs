@@ -369,7 +369,7 @@ mod tests {
             vec![
                 "At most 50% of leads from the CRM",
                 "A lead is reused only after 1 day",
-                "company.name matches /^(?!.*Test).*$/"
+                "Company name does not contain “Test”"
             ]
         );
     }

@@ -5,7 +5,7 @@ use super::account::ssr;
 use super::account::{Field, FormAlert, Query};
 use super::confirm::Confirm;
 use super::describe::iso_date;
-use crate::account::{SettingsView, TokenRow};
+use crate::account::{FormProblem, SettingsView, TokenRow};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -72,10 +72,16 @@ pub fn Settings() -> impl IntoView {
 #[component]
 fn SettingsBody(data: SettingsView) -> impl IntoView {
     let query = Query::read();
-    let message = query
-        .form_problem()
-        .map(|problem| problem.message().to_owned());
+    // Too many tries is about the password form; any other problem of the page's forms as a
+    // whole is shown above the tokens (a field's own, at its field).
+    let problem = query.form_problem();
+    let message = problem.map(|problem| problem.message().to_owned());
+    let (password_message, message) = match problem {
+        Some(FormProblem::TooManyAttempts) => (message, None),
+        _ => (None, message),
+    };
     let revoked = query.value("notice") == "revoked";
+    let password_changed = query.value("notice") == "password";
     let SettingsView {
         user,
         tokens,
@@ -96,6 +102,40 @@ fn SettingsBody(data: SettingsView) -> impl IntoView {
                     <a href="/settings/team">"Your team"</a>
                 </dd>
             </dl>
+        </section>
+        <section class="panel" aria-labelledby="password-title">
+            <h2 id="password-title">"Password"</h2>
+            {password_changed
+                .then(|| {
+                    view! {
+                        <p class="alert alert-success" role="status">
+                            "Your password was changed. Everywhere else you were signed in, you are signed out."
+                        </p>
+                    }
+                })}
+            {password_message
+                .map(|message| view! { <FormAlert id="password-error" message /> })}
+            <form method="post" action="/settings/password">
+                <Field
+                    id="current-password"
+                    label="Current password"
+                    kind="password"
+                    autocomplete="current-password"
+                    error=query.error_for("current-password")
+                />
+                <Field
+                    id="password"
+                    label="New password"
+                    kind="password"
+                    autocomplete="new-password"
+                    hint=Some("At least 8 characters.")
+                    error=query.error_for("password")
+                    minlength=Some("8")
+                />
+                <button type="submit" class="button">
+                    "Change password"
+                </button>
+            </form>
         </section>
         <section class="panel" aria-labelledby="tokens-title">
             <h2 id="tokens-title">"API tokens"</h2>

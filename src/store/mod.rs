@@ -123,6 +123,8 @@ pub trait Store: Teams + Idempotency + Send + Sync + 'static {
     ) -> StoreResult<()>;
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>>;
     async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<User>>;
+    /// Replaces `user`'s password hash; false when there is no such user.
+    async fn set_password(&self, user: &UserId, password_hash: &str) -> StoreResult<bool>;
 
     /// Stores a token's SHA-256 hash (never the token).
     async fn create_token(

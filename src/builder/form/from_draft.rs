@@ -2,6 +2,7 @@
 
 use super::names::{self, condition, lead, FilterField, Section};
 use super::Pairs;
+use crate::domain::condition::Operator;
 use crate::domain::{CrmMode, CrmValue, CustomFilter, EntityType, IcpDraft, LeadKind, LeadSource};
 use chrono::Timelike;
 use serde_json::json;
@@ -157,7 +158,9 @@ fn filter_pairs(pairs: &mut Pairs, key: u32, filter: &CustomFilter) {
         }
         CustomFilter::MatchFieldWithRegex { field, regex } => {
             push(FilterField::Field, field.clone());
-            push(FilterField::Regex, regex.clone());
+            let (operator, value) = Operator::read(regex);
+            push(FilterField::Operator, operator.tag().into());
+            push(FilterField::Regex, value);
         }
     }
 }

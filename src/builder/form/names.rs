@@ -59,6 +59,9 @@ pub mod lead {
         ("keywords", "Company keywords"),
     ];
 
+    /// Tag lists that describe a person: a "Companies" search hides them while they are empty.
+    pub const PERSON_ONLY: [&str; 3] = ["job_title", "seniority", "skills"];
+
     /// Tag lists picked from a vocabulary the server serves (`GET /api/v1/vocabularies/{name}`,
     /// and a `<datalist id="vocabulary-{name}">` on the builder's page): the list, the
     /// vocabulary, and what one of its values is called.
@@ -104,11 +107,14 @@ pub enum FilterField {
     EntityType,
     Value,
     Field,
+    /// How a pattern condition compares (`condition::Operator`'s tag); not a JSON key: with it,
+    /// `regex` holds the words' value and the pattern is made from both.
+    Operator,
     Regex,
 }
 
 impl FilterField {
-    const ALL: [FilterField; 10] = [
+    const ALL: [FilterField; 11] = [
         FilterField::Type,
         FilterField::Prompt,
         FilterField::ExtractionPrompt,
@@ -118,6 +124,7 @@ impl FilterField {
         FilterField::EntityType,
         FilterField::Value,
         FilterField::Field,
+        FilterField::Operator,
         FilterField::Regex,
     ];
 
@@ -133,6 +140,7 @@ impl FilterField {
             FilterField::EntityType => "entityType",
             FilterField::Value => "value",
             FilterField::Field => "field",
+            FilterField::Operator => "operator",
             FilterField::Regex => "regex",
         }
     }
@@ -153,6 +161,7 @@ impl FilterField {
             | FilterField::EntityType
             | FilterField::Value
             | FilterField::Field
+            | FilterField::Operator
             | FilterField::Regex => None,
         }
     }

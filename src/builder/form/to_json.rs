@@ -4,6 +4,7 @@
 use super::names::{self, condition, lead, FilterField, Section};
 use super::rows::Rows;
 use super::Pairs;
+use crate::domain::condition::Operator;
 use crate::domain::FilterKind;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -229,7 +230,14 @@ fn filter_json(fields: &Fields, key: u32, tag: &str) -> Value {
         }
         FilterKind::MatchFieldWithRegex => {
             text(&mut filter, FilterField::Field);
-            text(&mut filter, FilterField::Regex);
+            // Without an operator (a form from before words), the value is the pattern.
+            let operator = fields.text(&field(FilterField::Operator));
+            let operator = operator
+                .and_then(Operator::parse)
+                .unwrap_or(Operator::Matches);
+            if let Some(value) = fields.filled(&field(FilterField::Regex)) {
+                filter.insert("regex".into(), json!(operator.pattern(value)));
+            }
         }
         FilterKind::MaxPeoplePerCompany
         | FilterKind::MaxPercentFromCrm
@@ -290,6 +298,26 @@ mod tests {
             .iter()
             .map(|(n, v)| (n.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn a_condition_in_words_becomes_its_pattern() {
+        let regex_of = |operator: &str, value: &str| {
+            let form = pairs(&[
+                ("filter.1.type", "matchFieldWithRegex"),
+                ("filter.1.field", "company.name"),
+                ("filter.1.operator", operator),
+                ("filter.1.regex", value),
+            ]);
+            form_to_json(&form)["customFilterCriteria"][0]["regex"].clone()
+        };
+        assert_eq!(regex_of("notContains", "Test"), json!("^(?!.*Test).*$"));
+        assert_eq!(regex_of("contains", "A.G."), json!("^.*A\\.G\\..*$"));
+        assert_eq!(regex_of("startsWith", "Acme"), json!("^Acme"));
+        assert_eq!(regex_of("is", "Acme (EU)"), json!("^Acme \\(EU\\)$"));
+        assert_eq!(regex_of("matches", "^A|B$"), json!("^A|B$"));
+        // No value: no pattern, which the validator reports at the value's field.
+        assert_eq!(regex_of("contains", " "), Value::Null);
     }
 
     #[test]

@@ -67,3 +67,28 @@ pub(super) fn EveryoneWarning(
         </div>
     }
 }
+
+/// Once anything was changed (`dirty`), leaving the page asks first (the browser's own "Leave
+/// site?"), unless a save is under way. The returned function removes the question: a save calls
+/// it before it leaves for the saved ICP, so nothing can stop that navigation.
+pub(super) fn ask_before_leaving(
+    dirty: StoredValue<bool>,
+    saving: RwSignal<bool>,
+) -> impl Fn() + Copy + 'static {
+    let asks = StoredValue::new_local(Some(window_event_listener(
+        leptos::ev::beforeunload,
+        move |ev| {
+            if dirty.try_get_value() == Some(true) && saving.try_get_untracked() == Some(false) {
+                ev.prevent_default();
+                ev.set_return_value("");
+            }
+        },
+    )));
+    let stop_asking = move || {
+        if let Some(Some(handle)) = asks.try_update_value(Option::take) {
+            handle.remove();
+        }
+    };
+    on_cleanup(stop_asking);
+    stop_asking
+}

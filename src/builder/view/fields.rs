@@ -68,6 +68,9 @@ pub(super) fn TextField(
     #[prop(optional)] max: Option<usize>,
     #[prop(optional, into)] min: Option<String>,
     #[prop(optional, into)] max_value: Option<String>,
+    /// The id of a `<datalist>` of suggestions.
+    #[prop(optional)]
+    list: Option<&'static str>,
 ) -> impl IntoView {
     let builder = use_builder();
     let error = builder.error(&name);
@@ -79,6 +82,7 @@ pub(super) fn TextField(
                 id=name.clone()
                 name=name.clone()
                 type=kind
+                list=list
                 value=value
                 required=required
                 maxlength=max.map(|m| m.to_string())

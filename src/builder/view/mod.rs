@@ -27,7 +27,7 @@ use super::form::{form_errors, form_to_json, names, targets_everyone, FormError,
 use super::save::{send_save, SaveIcp};
 use crate::domain::validate_draft;
 use crate::page_error::PageError;
-use actions::{enter_never_saves, EveryoneWarning, SaveButton};
+use actions::{ask_before_leaving, enter_never_saves, EveryoneWarning, SaveButton};
 use leptos::ev::{FocusEvent, SubmitEvent};
 use leptos::html;
 use leptos::prelude::*;
@@ -253,8 +253,11 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
             let _ = window().location().reload();
         }
     });
+    let dirty = StoredValue::new(false);
+    let stop_asking = ask_before_leaving(dirty, saving);
     // After the DOM has caught up with a row or tag change, once edits pause.
     let refresh = Callback::new(move |()| {
+        dirty.try_set_value(true);
         // A change answers the "targets everyone" warning: the next save checks again.
         if warned.try_get_untracked() == Some(true) {
             warned.set(false);
@@ -326,6 +329,7 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
                     }
                     match saved {
                         Ok(id) => {
+                            stop_asking();
                             let _ = window().location().assign(&format!("/icps/{id}"));
                         }
                         Err(PageError::Invalid(details)) => {

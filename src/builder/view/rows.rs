@@ -6,6 +6,7 @@ use super::summary::SectionErrorFor;
 use super::use_builder;
 use crate::builder::form::names::{self, condition, lead, FilterField};
 use crate::builder::form::Section;
+use crate::domain::condition::{Operator, CRM_FIELDS, LEAD_FIELDS};
 use crate::domain::{FilterKind, Limits};
 use leptos::ev::MouseEvent;
 use leptos::prelude::*;
@@ -45,10 +46,23 @@ pub(super) fn LeadRow(
     let heading = Section::Leads.heading_id(key);
     let row_name = Signal::derive(move || format!("lead source {}", position.get()));
     let kinds = vec![("person", "People"), ("company", "Companies")];
+    let builder = use_builder();
+    // A "Companies" search shows only company fields; person fields that hold values stay shown,
+    // so nothing stored is hidden (their values are kept either way).
+    let people = RwSignal::new(builder.value(&field(lead::TYPE)) != "company");
+    let person_values = lead::PERSON_ONLY
+        .iter()
+        .any(|name| !builder.value(&field(name)).is_empty());
     let tags = lead::TAGS
         .iter()
         .map(|(name, label)| {
-            view! { <TagInput name=field(name) label=*label vocabulary=lead::vocabulary_of(name) /> }
+            let input = view! { <TagInput name=field(name) label=*label vocabulary=lead::vocabulary_of(name) /> };
+            if lead::PERSON_ONLY.contains(name) {
+                let hidden = move || !people.get() && !person_values;
+                view! { <div class="person-only" hidden=hidden>{input}</div> }.into_any()
+            } else {
+                input.into_any()
+            }
         })
         .collect_view();
     view! {
@@ -65,9 +79,11 @@ pub(super) fn LeadRow(
             <input
                 type="hidden"
                 name=field(lead::OTHER)
-                value=use_builder().value(&field(lead::OTHER))
+                value=builder.value(&field(lead::OTHER))
             />
-            <SelectField name=field(lead::TYPE) label="Search for" options=kinds />
+            <div on:change=move |ev| people.set(event_target_value(&ev) != "company")>
+                <SelectField name=field(lead::TYPE) label="Search for" options=kinds />
+            </div>
             <div class="field-grid">
                 {tags}
                 <TextField
@@ -84,6 +100,43 @@ pub(super) fn LeadRow(
                 />
             </div>
         </li>
+    }
+}
+
+/// The `<datalist>` of the lead fields a pattern condition may test.
+pub(super) const LEAD_FIELDS_LIST: &str = "lead-fields";
+/// The `<datalist>` of the Bullhorn fields a CRM condition may test.
+pub(super) const CRM_FIELDS_LIST: &str = "crm-fields";
+
+/// The suggestions of a field box: each path, named.
+#[component]
+pub(super) fn FieldList(id: &'static str, crm: bool) -> impl IntoView {
+    let fields: &[(&str, &str)] = if crm { &CRM_FIELDS } else { &LEAD_FIELDS };
+    view! {
+        <datalist id=id>
+            {fields
+                .iter()
+                .map(|(path, name)| view! { <option value=*path>{*name}</option> })
+                .collect_view()}
+        </datalist>
+    }
+}
+
+/// How a field condition compares: a select without an error line (no error is ever about it),
+/// as light as it can be: a form may hold a hundred of them.
+#[component]
+fn OperatorSelect(name: String) -> impl IntoView {
+    let chosen = use_builder().value(&name);
+    let options = Operator::ALL.map(
+        |op| view! { <option value=op.tag() selected=chosen == op.tag()>{op.label()}</option> },
+    );
+    view! {
+        <div class="form-field">
+            <label for=name.clone()>"Condition"</label>
+            <select id=name.clone() name=name>
+                {options}
+            </select>
+        </div>
     }
 }
 
@@ -166,18 +219,22 @@ fn filter_fields(kind: FilterKind, key: u32) -> AnyView {
         }
         .into_any(),
         FilterKind::MatchFieldWithRegex => view! {
-            <TextField
-                name=field(FilterField::Field)
-                label="Field (dot path, e.g. company.name)"
-                required=true
-                max=Limits::DOT_PATH
-            />
-            <TextField
-                name=field(FilterField::Regex)
-                label="Pattern (JavaScript regular expression)"
-                required=true
-                max=Limits::REGEX
-            />
+            <div class="field-grid">
+                <TextField
+                    name=field(FilterField::Field)
+                    label="Lead field"
+                    list=LEAD_FIELDS_LIST
+                    required=true
+                    max=Limits::DOT_PATH
+                />
+                <OperatorSelect name=field(FilterField::Operator) />
+                <TextField
+                    name=field(FilterField::Regex)
+                    label="Value"
+                    required=true
+                    max=Limits::REGEX
+                />
+            </div>
         }
         .into_any(),
     }
@@ -253,7 +310,9 @@ pub(super) fn ConditionRow(
             <div class="field-grid">
                 <TextField
                     name=field(condition::PATH)
-                    label="Field (e.g. address.zip)"
+                    label="Bullhorn field"
+                    hint="Pick one, or type a dot path"
+                    list=CRM_FIELDS_LIST
                     required=true
                     max=Limits::DOT_PATH
                 />

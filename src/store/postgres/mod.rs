@@ -207,6 +207,10 @@ impl Store for PgStore {
         teams::create_user(&self.pool, user, password_hash, workspace).await
     }
 
+    async fn set_password(&self, user: &UserId, password_hash: &str) -> StoreResult<bool> {
+        teams::set_password(&self.pool, user, password_hash).await
+    }
+
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
         let row: Option<(String, String, String, String)> =
             sqlx::query_as("SELECT id, email, name, password_hash FROM users WHERE email = $1")

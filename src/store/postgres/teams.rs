@@ -65,6 +65,16 @@ fn role(raw: &str) -> StoreResult<Role> {
     Role::parse(raw).ok_or_else(|| StoreError::Corrupt(format!("bad role {raw:?}")))
 }
 
+/// Replaces `user`'s password hash; false when there is no such user.
+pub(super) async fn set_password(pool: &PgPool, user: &UserId, hash: &str) -> StoreResult<bool> {
+    let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(user.as_str())
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Inserts the user and their workspace, which they own, in one transaction.
 pub(super) async fn create_user(
     pool: &PgPool,

@@ -172,6 +172,15 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn set_password(&self, user: &UserId, password_hash: &str) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+            .bind(password_hash)
+            .bind(user.as_str())
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
         let row: Option<(String, String, String, String)> =
             sqlx::query_as("SELECT id, email, name, password_hash FROM users WHERE email = ?")

@@ -1,0 +1,128 @@
+//! Who holds which session (`user_sessions`): a user's oldest sessions end past
+//! `MAX_SESSIONS`, and a password change ends all but the one it was made in.
+
+use super::session::{sign_in, SessionBackend, MAX_SESSIONS};
+use crate::domain::UserId;
+use tower_sessions::session::Id;
+use tower_sessions::{Session, SessionStore};
+
+impl SessionBackend {
+    /// Notes that `user` signed in to session `id`, and ends their sessions older than the
+    /// newest `MAX_SESSIONS`.
+    pub(super) async fn keep_newest(
+        &self,
+        user: &UserId,
+        id: Id,
+    ) -> std::result::Result<(), sqlx::Error> {
+        let now = chrono::Utc::now().timestamp_millis();
+        let id = id.to_string();
+        // Newest first by sign-in time; the session id breaks ties in the same millisecond.
+        let older = match self {
+            SessionBackend::Sqlite { writer, .. } => {
+                sqlx::query(
+                    "INSERT INTO user_sessions (session_id, user_id, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (session_id) DO NOTHING",
+                )
+                .bind(&id)
+                .bind(user.as_str())
+                .bind(now)
+                .execute(writer)
+                .await?;
+                sqlx::query_scalar::<_, String>(
+                    "SELECT session_id FROM user_sessions WHERE user_id = $1 \
+                     ORDER BY created_at DESC, session_id DESC LIMIT -1 OFFSET $2",
+                )
+                .bind(user.as_str())
+                .bind(i64::from(MAX_SESSIONS))
+                .fetch_all(writer)
+                .await?
+            }
+            SessionBackend::Postgres(_, pool) => {
+                sqlx::query(
+                    "INSERT INTO user_sessions (session_id, user_id, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (session_id) DO NOTHING",
+                )
+                .bind(&id)
+                .bind(user.as_str())
+                .bind(now)
+                .execute(pool)
+                .await?;
+                sqlx::query_scalar::<_, String>(
+                    "SELECT session_id FROM user_sessions WHERE user_id = $1 \
+                     ORDER BY created_at DESC, session_id DESC OFFSET $2",
+                )
+                .bind(user.as_str())
+                .bind(i64::from(MAX_SESSIONS))
+                .fetch_all(pool)
+                .await?
+            }
+        };
+        self.end(older).await
+    }
+
+    /// Ends every session of `user` but `keep` (after a password change).
+    pub(super) async fn end_others(
+        &self,
+        user: &UserId,
+        keep: Id,
+    ) -> std::result::Result<(), sqlx::Error> {
+        let others = "SELECT session_id FROM user_sessions WHERE user_id = $1 AND session_id <> $2";
+        let (user, keep) = (user.as_str(), keep.to_string());
+        let others = match self {
+            SessionBackend::Sqlite { writer, .. } => {
+                sqlx::query_scalar(others)
+                    .bind(user)
+                    .bind(&keep)
+                    .fetch_all(writer)
+                    .await?
+            }
+            SessionBackend::Postgres(_, pool) => {
+                sqlx::query_scalar(others)
+                    .bind(user)
+                    .bind(&keep)
+                    .fetch_all(pool)
+                    .await?
+            }
+        };
+        self.end(others).await
+    }
+
+    /// Ends the sessions `ids` and forgets them.
+    async fn end(&self, ids: Vec<String>) -> std::result::Result<(), sqlx::Error> {
+        for old in ids {
+            if let Ok(session) = old.parse::<Id>() {
+                if let Err(error) = self.delete(&session).await {
+                    tracing::error!(%error, "could not end an old session");
+                    continue;
+                }
+            }
+            let forget = "DELETE FROM user_sessions WHERE session_id = $1";
+            match self {
+                SessionBackend::Sqlite { writer, .. } => {
+                    sqlx::query(forget).bind(&old).execute(writer).await?;
+                }
+                SessionBackend::Postgres(_, pool) => {
+                    sqlx::query(forget).bind(&old).execute(pool).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Signs `user` in again (a new session id) and ends every other session of theirs: after a
+/// password change, whoever signed in with the old one is out.
+pub async fn sign_in_here_only(
+    session: &Session,
+    user: &UserId,
+    sessions: &SessionBackend,
+) -> std::result::Result<(), String> {
+    sign_in(session, user, sessions)
+        .await
+        .map_err(|error| error.to_string())?;
+    let id = session.id().ok_or("the new session has no id")?;
+    sessions
+        .end_others(user, id)
+        .await
+        .map_err(|error| error.to_string())
+}
