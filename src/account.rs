@@ -65,7 +65,8 @@ pub struct TeamView {
     pub members: Vec<TeamMemberRow>,
     pub invitations: Vec<OpenInvitationRow>,
     /// Shown once, right after it was created: (email, link).
-    pub new_link: Option<(String, String)>,
+    /// Links just created (email, link), shown once.
+    pub new_links: Vec<(String, String)>,
 }
 
 /// What an invitation link leads to.
@@ -113,10 +114,11 @@ pub enum FormProblem {
     AlreadyInWorkspace,
     Alone,
     WrongPassword,
+    TooManyInvites,
 }
 
 impl FormProblem {
-    const ALL: [FormProblem; 21] = [
+    const ALL: [FormProblem; 22] = [
         FormProblem::WrongCredentials,
         FormProblem::TooManyAttempts,
         FormProblem::InvalidEmail,
@@ -138,6 +140,7 @@ impl FormProblem {
         FormProblem::AlreadyInWorkspace,
         FormProblem::Alone,
         FormProblem::WrongPassword,
+        FormProblem::TooManyInvites,
     ];
 
     pub fn code(self) -> &'static str {
@@ -163,6 +166,7 @@ impl FormProblem {
             FormProblem::AlreadyInWorkspace => "joined",
             FormProblem::Alone => "alone",
             FormProblem::WrongPassword => "current-password",
+            FormProblem::TooManyInvites => "invites",
         }
     }
 
@@ -201,15 +205,17 @@ impl FormProblem {
             FormProblem::AlreadyInWorkspace => "You are already a member of this workspace.",
             FormProblem::Alone => "You are the only member: there is no one to leave.",
             FormProblem::WrongPassword => "Your current password is wrong.",
+            FormProblem::TooManyInvites => "Invite at most 20 people at a time.",
         }
     }
 
     /// The input the problem is about; `None` for the form as a whole.
     pub fn field(self) -> Option<&'static str> {
         match self {
-            FormProblem::InvalidEmail | FormProblem::EmailTaken | FormProblem::AlreadyMember => {
-                Some("email")
-            }
+            FormProblem::InvalidEmail
+            | FormProblem::EmailTaken
+            | FormProblem::AlreadyMember
+            | FormProblem::TooManyInvites => Some("email"),
             FormProblem::InvalidWorkspaceName => Some("workspace-name"),
             FormProblem::InvalidName => Some("name"),
             FormProblem::ShortPassword => Some("password"),

@@ -46,8 +46,49 @@ pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_islands();
     local_times();
+    copy_buttons();
     if let Ok(None) = leptos::prelude::document().query_selector("leptos-island") {
         mark_hydrated();
+    }
+}
+
+/// Copy buttons (`<button data-copy="…" hidden>` then a `role="status"` element): shown once the
+/// script runs, and each copies its text, saying so in the status beside it.
+#[cfg(feature = "hydrate")]
+fn copy_buttons() {
+    use wasm_bindgen::{closure::Closure, JsCast};
+    let Ok(buttons) = leptos::prelude::document().query_selector_all("button[data-copy]") else {
+        return;
+    };
+    for i in 0..buttons.length() {
+        let Some(button) = buttons
+            .item(i)
+            .and_then(|node| node.dyn_into::<web_sys::HtmlElement>().ok())
+        else {
+            continue;
+        };
+        button.set_hidden(false);
+        let text = button.get_attribute("data-copy").unwrap_or_default();
+        let status = button.next_element_sibling();
+        let on_click = Closure::<dyn Fn()>::new(move || {
+            let promise = leptos::prelude::window()
+                .navigator()
+                .clipboard()
+                .write_text(&text);
+            let status = status.clone();
+            leptos::task::spawn_local(async move {
+                let done = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
+                if let Some(status) = status {
+                    status.set_text_content(Some(if done {
+                        "Copied"
+                    } else {
+                        "Copy failed: select the text and copy it"
+                    }));
+                }
+            });
+        });
+        let _ = button.add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
+        on_click.forget();
     }
 }
 

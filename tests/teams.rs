@@ -21,6 +21,7 @@ on_both_databases!(
     an_icp_shared_with_everyone_takes_in_who_joins_later,
     concurrent_moves_never_leave_an_icp_without_members,
     a_restored_icp_shared_with_everyone_stays_so,
+    one_form_invites_several_people_and_stops_at_the_first_refused,
 );
 
 const ICPS: &str = "/api/v1/entities/icps";
@@ -577,4 +578,110 @@ async fn a_restored_icp_shared_with_everyone_stays_so(db: Database) {
         app.get(&later, &format!("{ICPS}/{id}")).await.status,
         StatusCode::OK
     );
+}
+
+/// The pad cookie a reply set for a new invitation link.
+fn link_pad(reply: &common::Reply) -> Option<String> {
+    reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(|value| value.split(';').next()?.strip_prefix("icp_new_invitation="))
+        .map(str::to_owned)
+}
+
+/// The invitation tokens a team page shows.
+fn shown_links(html: &str) -> Vec<String> {
+    html.match_indices("/invite/inv_")
+        .map(|(at, _)| {
+            html[at + "/invite/".len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect::<String>()
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+async fn one_form_invites_several_people_and_stops_at_the_first_refused(db: Database) {
+    let app = TestApp::start(db).await;
+    let (owner_email, cookie) = app.signed_up("Olga").await;
+    let fresh = || format!("new-{}@example.com", uuid::Uuid::new_v4().simple());
+    let (a, b, c) = (fresh(), fresh(), fresh());
+
+    // Commas, semicolons and lines; a repeat is one invitation.
+    let listed = format!("{a}, {b};\n{}", a.to_uppercase());
+    let reply = app
+        .submit(
+            "/settings/team/invitations",
+            Some(&cookie),
+            &[("email", &listed)],
+        )
+        .await;
+    assert_eq!(location(&reply), "/settings/team?notice=invited");
+    let pad = link_pad(&reply).expect("a pad");
+    let page = app
+        .visit(
+            "/settings/team?notice=invited",
+            Some(&format!("{cookie}; icp_new_invitation={pad}")),
+        )
+        .await;
+    let html = text(&page);
+    assert_eq!(shown_links(html).len(), 2, "one link each: {html}");
+    assert!(html.contains(&a) && html.contains(&b));
+    assert!(
+        html.contains("Copy the link for"),
+        "each link has its Copy button"
+    );
+
+    // The owner's own address stops the list there: the link before it is made and shown, the
+    // form comes back with that address and the rest, and says why.
+    let listed = format!("{c}, {owner_email}, not-an-address");
+    let reply = app
+        .submit(
+            "/settings/team/invitations",
+            Some(&cookie),
+            &[("email", &listed)],
+        )
+        .await;
+    let back = location(&reply).to_owned();
+    assert!(
+        back.starts_with("/settings/team?error=member&email="),
+        "{back}"
+    );
+    let pad = link_pad(&reply).expect("the link made before is shown");
+    let page = app
+        .visit(&back, Some(&format!("{cookie}; icp_new_invitation={pad}")))
+        .await;
+    let html = text(&page);
+    assert_eq!(shown_links(html).len(), 1);
+    assert!(html.contains("That person is already a member of your workspace."));
+    assert!(
+        html.contains("not-an-address"),
+        "the rest is kept in the field"
+    );
+    let owner = app
+        .store
+        .user_by_email(&owner_email)
+        .await
+        .unwrap()
+        .unwrap();
+    let open = teams::open_invitations(app.store.as_ref(), &owner.user.id)
+        .await
+        .unwrap();
+    assert_eq!(open.len(), 3, "a, b and c are invited");
+
+    // More than 20 at once: nothing is made.
+    let many: Vec<String> = (0..21).map(|_| fresh()).collect();
+    let reply = app
+        .submit(
+            "/settings/team/invitations",
+            Some(&cookie),
+            &[("email", &many.join(","))],
+        )
+        .await;
+    assert!(location(&reply).starts_with("/settings/team?error=invites"));
+    assert!(link_pad(&reply).is_none());
 }

@@ -1,6 +1,6 @@
 // API tokens from the settings page: shown once, usable as a Bearer token, and revocable.
 import AxeBuilder from "@axe-core/playwright";
-import { test, expect, signUp, visit, createIcpViaApi, minimalBody, uniqueTag } from "../support/app";
+import { test, expect, signUp, signIn, visit, createIcpViaApi, minimalBody, uniqueTag } from "../support/app";
 import type { Page } from "@playwright/test";
 
 async function expectAccessible(page: Page, what: string) {
@@ -75,4 +75,34 @@ test("a new API token is shown once, works with the API, and stops working when 
   } finally {
     await client.dispose();
   }
+});
+
+test("changing the password asks for the current one and signs out everywhere else", async ({ page, browser }) => {
+  const account = await signUp(page);
+  // The same person, signed in on another device.
+  const other = await browser.newContext();
+  const otherPage = await other.newPage();
+  await signIn(otherPage, account);
+  await expect(otherPage).toHaveURL(/\/icps$/);
+
+  await visit(page, "/settings");
+  const panel = page.getByRole("region", { name: "Password" });
+  await panel.getByLabel("Current password").fill("not my password");
+  await panel.getByLabel("New password").fill("a brand new passphrase");
+  await panel.getByRole("button", { name: "Change password" }).click();
+  await expect(page.locator("[id='current-password-error']")).toHaveText("Your current password is wrong.");
+  await expect(panel.getByLabel("Current password")).toHaveAttribute("aria-invalid", "true");
+  await expectAccessible(page, "settings with a password error");
+
+  await panel.getByLabel("Current password").fill(account.password);
+  await panel.getByLabel("New password").fill("a brand new passphrase");
+  await panel.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByRole("status")).toContainText("Your password was changed.");
+
+  // The other device is signed out; the new password signs in.
+  await otherPage.goto("/icps");
+  await expect(otherPage).toHaveURL(/\/sign-in\?next=%2Ficps$/);
+  await signIn(otherPage, { ...account, password: "a brand new passphrase" });
+  await expect(otherPage).toHaveURL(/\/icps$/);
+  await other.close();
 });

@@ -220,40 +220,78 @@ pub async fn hold_secret(
     label: &str,
     secret: &str,
 ) -> std::result::Result<String, tower_sessions::session::Error> {
-    let mut pad = vec![0u8; secret.len()];
+    hold_secrets(session, kind, &[(label.to_owned(), secret.to_owned())]).await
+}
+
+/// As `hold_secret`, for several secrets made by one post (each with its label), shown together.
+pub async fn hold_secrets(
+    session: &Session,
+    kind: Secret,
+    secrets: &[(String, String)],
+) -> std::result::Result<String, tower_sessions::session::Error> {
+    // Labels are kept one per line, secrets apart by spaces (which `take_secrets` checks they
+    // never hold).
+    let labels: Vec<String> = secrets
+        .iter()
+        .map(|(label, _)| label.replace('\n', " "))
+        .collect();
+    let joined: Vec<&str> = secrets.iter().map(|(_, secret)| secret.as_str()).collect();
+    let joined = joined.join(" ");
+    let mut pad = vec![0u8; joined.len()];
     rand::thread_rng().fill_bytes(&mut pad);
     let sealed = SealedToken {
-        label: label.to_owned(),
-        sealed: hex::encode(xor(secret.as_bytes(), &pad)),
+        label: labels.join("\n"),
+        sealed: hex::encode(xor(joined.as_bytes(), &pad)),
     };
     session.insert(kind.key(), sealed).await?;
     session.save().await?;
     Ok(hex::encode(pad))
 }
 
-/// Takes the secret `hold_secret` kept, if any, so it is shown once, and opens it with the
-/// browser's `pad`. Saved at once: a page that streams may still be rendering when the session layer
-/// saves what it saw changed.
+/// Takes the secret `hold_secret` kept, if any (the first, when several were held).
 pub async fn take_secret(session: &Session, kind: Secret, pad: Option<&str>) -> Option<NewToken> {
-    let held: SealedToken = session.get(kind.key()).await.ok().flatten()?;
+    take_secrets(session, kind, pad).await.into_iter().next()
+}
+
+/// Takes the secrets `hold_secrets` kept, if any, so they are shown once, and opens them with the
+/// browser's `pad`. Saved at once: a page that streams may still be rendering when the session
+/// layer saves what it saw changed.
+pub async fn take_secrets(session: &Session, kind: Secret, pad: Option<&str>) -> Vec<NewToken> {
+    let Ok(Some(held)) = session.get::<SealedToken>(kind.key()).await else {
+        return Vec::new();
+    };
     let removed = session.remove_value(kind.key()).await;
     if let Err(error) = removed.and(session.save().await) {
         tracing::error!(%error, "could not forget a shown secret");
     }
+    open_secrets(&held, kind, pad).unwrap_or_default()
+}
+
+fn open_secrets(held: &SealedToken, kind: Secret, pad: Option<&str>) -> Option<Vec<NewToken>> {
     let sealed = hex::decode(&held.sealed).ok()?;
     let pad = hex::decode(pad?).ok()?;
     if pad.len() != sealed.len() {
         return None;
     }
-    let token = String::from_utf8(xor(&sealed, &pad)).ok()?;
+    let opened = String::from_utf8(xor(&sealed, &pad)).ok()?;
+    let labels: Vec<&str> = held.label.split('\n').collect();
+    let tokens: Vec<&str> = opened.split(' ').collect();
     // A pad from another secret opens nothing readable; show nothing rather than garbage.
-    let well_formed = token.starts_with(kind.prefix())
-        && token
-            .bytes()
-            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_');
-    well_formed.then_some(NewToken {
-        label: held.label,
-        token,
+    let well_formed = |token: &&str| {
+        token.starts_with(kind.prefix())
+            && token
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_')
+    };
+    (labels.len() == tokens.len() && tokens.iter().all(well_formed)).then(|| {
+        labels
+            .into_iter()
+            .zip(tokens)
+            .map(|(label, token)| NewToken {
+                label: label.to_owned(),
+                token: token.to_owned(),
+            })
+            .collect()
     })
 }
 

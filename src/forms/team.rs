@@ -88,12 +88,18 @@ async fn rename(
 
 #[derive(Deserialize)]
 struct InviteForm {
+    /// One address or several, apart by commas, semicolons, spaces or lines.
     #[serde(default)]
     email: String,
 }
 
-/// Creates an invitation and shows its link once on the team page, sealed in the session with a
-/// pad in a short-lived cookie (as a new API token is).
+/// The most addresses one invitation form takes.
+pub const MAX_INVITES: usize = 20;
+
+/// Creates an invitation for each address given and shows their links once on the team page,
+/// sealed in the session with a pad in a short-lived cookie (as a new API token is). The first
+/// address refused stops there: the links made before it are shown, and the form comes back with
+/// that address and those after it, and why.
 async fn invite(
     State(state): State<AppState>,
     session: Session,
@@ -103,25 +109,51 @@ async fn invite(
         Ok(user) => user,
         Err(redirect) => return redirect.into_response(),
     };
-    let (invitation, token) = match teams::invite(state.store.as_ref(), &user, &form.email).await {
-        Ok(created) => created,
-        Err(error) => {
-            return refused(TEAM_PAGE, error, &[("email", form.email.trim())]).into_response()
+    let mut emails: Vec<&str> = Vec::new();
+    for email in form.email.split([',', ';', ' ', '\t', '\r', '\n']) {
+        if !email.is_empty() && !emails.iter().any(|e| e.eq_ignore_ascii_case(email)) {
+            emails.push(email);
         }
+    }
+    if emails.len() > MAX_INVITES {
+        return back_to(
+            TEAM_PAGE,
+            FormProblem::TooManyInvites,
+            &[("email", form.email.trim())],
+        )
+        .into_response();
+    }
+    let mut links = Vec::new();
+    let mut refusal = None;
+    for (i, email) in emails.iter().enumerate() {
+        match teams::invite(state.store.as_ref(), &user, email).await {
+            Ok((invitation, token)) => {
+                tracing::info!(%user, invitation = %invitation.id, "invitation created");
+                links.push((invitation.email, token));
+            }
+            Err(error) => {
+                refusal = Some((error, emails[i..].join(", ")));
+                break;
+            }
+        }
+    }
+    let refused_now = |refusal: Option<(TeamError, String)>| {
+        refusal.map(|(error, rest)| refused(TEAM_PAGE, error, &[("email", &rest)]))
     };
-    tracing::info!(%user, invitation = %invitation.id, "invitation created");
-    match session::hold_secret(&session, Secret::InvitationLink, &invitation.email, &token).await {
+    if links.is_empty() {
+        return refused_now(refusal)
+            .unwrap_or_else(|| back_to(TEAM_PAGE, FormProblem::InvalidEmail, &[]))
+            .into_response();
+    }
+    match session::hold_secrets(&session, Secret::InvitationLink, &links).await {
         Ok(pad) => {
             let cookie = session::pad_set_cookie(
                 Secret::InvitationLink,
                 &pad,
                 state.config.secure_cookies(),
             );
-            (
-                AppendHeaders([(header::SET_COOKIE, cookie)]),
-                done("invited"),
-            )
-                .into_response()
+            let next = refused_now(refusal).unwrap_or_else(|| done("invited"));
+            (AppendHeaders([(header::SET_COOKIE, cookie)]), next).into_response()
         }
         // The invitation exists but its link cannot be shown: the list has it, to revoke.
         Err(error) => server_problem(TEAM_PAGE, error).into_response(),

@@ -1,5 +1,6 @@
-//! A destructive action behind a second, deliberate click, without JavaScript: a disclosure that
-//! says what will happen, and only its "Yes, …" button posts.
+//! Buttons that ask before or help after: a destructive action behind a second, deliberate click,
+//! without JavaScript (a disclosure that says what will happen, and only its "Yes, …" button
+//! posts); and a Copy button beside a secret shown once.
 
 use leptos::prelude::*;
 
@@ -26,5 +27,17 @@ pub fn Confirm(
                 </button>
             </form>
         </details>
+    }
+}
+
+/// A button that copies `text`, hidden until the page's script shows it (`copy_buttons` in
+/// `lib.rs`): without JavaScript the text beside it is there to select. `label` says what it copies.
+#[component]
+pub fn CopyButton(text: String, label: String) -> impl IntoView {
+    view! {
+        <button type="button" class="button" data-copy=text aria-label=label hidden>
+            "Copy"
+        </button>
+        <span class="copy-status" role="status"></span>
     }
 }

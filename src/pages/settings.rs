@@ -3,7 +3,7 @@
 #[cfg(feature = "ssr")]
 use super::account::ssr;
 use super::account::{Field, FormAlert, Query};
-use super::confirm::Confirm;
+use super::confirm::{Confirm, CopyButton};
 use super::describe::iso_date;
 use crate::account::{FormProblem, SettingsView, TokenRow};
 use leptos::prelude::*;
@@ -151,7 +151,8 @@ fn SettingsBody(data: SettingsView) -> impl IntoView {
                                 "Your new token “" {new.label}
                                 "”. Copy it now: it will not be shown again."
                             </p>
-                            <code class="token">{new.token}</code>
+                            <code class="token">{new.token.clone()}</code>
+                            <CopyButton text=new.token label="Copy the token".to_owned() />
                         </div>
                     }
                 })}

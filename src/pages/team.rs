@@ -4,7 +4,7 @@
 #[cfg(feature = "ssr")]
 use super::account::ssr;
 use super::account::{Field, FormAlert, Query};
-use super::confirm::Confirm;
+use super::confirm::{Confirm, CopyButton};
 use super::describe::iso_date;
 use crate::account::{OpenInvitationRow, TeamMemberRow, TeamView};
 use leptos::prelude::*;
@@ -12,7 +12,7 @@ use leptos_meta::Title;
 
 #[server(prefix = "/fn", output = crate::page_error::JsonText)]
 pub async fn team_data() -> Result<TeamView, ServerFnError> {
-    use crate::auth::session::{pad_cookie, take_secret, Secret};
+    use crate::auth::session::{pad_cookie, take_secrets, Secret};
     use crate::store::Role;
     use crate::teams;
     let (state, session, me) = ssr::session_account().await?;
@@ -31,19 +31,19 @@ pub async fn team_data() -> Result<TeamView, ServerFnError> {
     // A link just created: its pad is in the browser's cookie, the sealed link in the session.
     let headers: axum::http::HeaderMap = leptos_axum::extract().await.map_err(ssr::failed)?;
     let pad = pad_cookie(&headers, Secret::InvitationLink);
-    let new_link = take_secret(&session, Secret::InvitationLink, pad.as_deref())
+    let base = match &state.config.public_url {
+        Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+        None => headers
+            .get(axum::http::header::HOST)
+            .and_then(|host| host.to_str().ok())
+            .map(|host| format!("http://{host}"))
+            .unwrap_or_default(),
+    };
+    let new_links = take_secrets(&session, Secret::InvitationLink, pad.as_deref())
         .await
-        .map(|held| {
-            let base = match &state.config.public_url {
-                Some(url) => url.as_str().trim_end_matches('/').to_owned(),
-                None => headers
-                    .get(axum::http::header::HOST)
-                    .and_then(|host| host.to_str().ok())
-                    .map(|host| format!("http://{host}"))
-                    .unwrap_or_default(),
-            };
-            (held.label, format!("{base}/invite/{}", held.token))
-        });
+        .into_iter()
+        .map(|held| (held.label, format!("{base}/invite/{}", held.token)))
+        .collect();
     Ok(TeamView {
         workspace: membership.workspace.name,
         i_own: membership.role == Role::Owner,
@@ -66,7 +66,7 @@ pub async fn team_data() -> Result<TeamView, ServerFnError> {
                 expires_at: invitation.expires_at,
             })
             .collect(),
-        new_link,
+        new_links,
         me,
     })
 }
@@ -130,7 +130,7 @@ fn TeamBody(data: TeamView) -> impl IntoView {
         i_own,
         members,
         invitations,
-        new_link,
+        new_links,
     } = data;
     let alone = members.len() < 2;
     let name_value = if query.value("workspace-name").is_empty() {
@@ -224,15 +224,28 @@ fn TeamBody(data: TeamView) -> impl IntoView {
         </section>
         <section class="panel" aria-labelledby="invitations-title">
             <h2 id="invitations-title">"Invitations"</h2>
-            {new_link
-                .map(|(email, link)| {
+            {(!new_links.is_empty())
+                .then(|| {
                     view! {
                         <div class="alert alert-success" role="status">
                             <p>
-                                "Send this link to " {email}
-                                ". It works once, for that email, for 7 days. Copy it now: it will not be shown again."
+                                "Send each person their link. It works once, for that email, for 7 days. Copy it now: it will not be shown again."
                             </p>
-                            <code class="token">{link}</code>
+                            <ul class="new-links">
+                                {new_links
+                                    .into_iter()
+                                    .map(|(email, link)| {
+                                        let label = format!("Copy the link for {email}");
+                                        view! {
+                                            <li>
+                                                <span class="new-link-email">{email}</span>
+                                                <code class="token">{link.clone()}</code>
+                                                <CopyButton text=link label />
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
                         </div>
                     }
                 })}
@@ -243,14 +256,16 @@ fn TeamBody(data: TeamView) -> impl IntoView {
                             <Field
                                 id="email"
                                 label="Invite by email"
-                                kind="email"
+                                kind="text"
                                 autocomplete="off"
                                 value=query.value("email")
-                                hint=Some("You get a link to pass on; no email is sent.")
+                                hint=Some(
+                                    "One address or several, apart by commas (up to 20). You get a link per person to pass on; no email is sent.",
+                                )
                                 error=query.error_for("email")
                             />
                             <button type="submit" class="button button-primary">
-                                "Create invitation link"
+                                "Create invitation links"
                             </button>
                         </form>
                     }
