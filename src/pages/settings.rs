@@ -113,8 +113,7 @@ fn SettingsBody(data: SettingsView) -> impl IntoView {
                         </p>
                     }
                 })}
-            {password_message
-                .map(|message| view! { <FormAlert id="password-error" message /> })}
+            {password_message.map(|message| view! { <FormAlert id="password-error" message /> })}
             <form method="post" action="/settings/password">
                 <Field
                     id="current-password"

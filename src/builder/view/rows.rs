@@ -59,7 +59,11 @@ pub(super) fn LeadRow(
             let input = view! { <TagInput name=field(name) label=*label vocabulary=lead::vocabulary_of(name) /> };
             if lead::PERSON_ONLY.contains(name) {
                 let hidden = move || !people.get() && !person_values;
-                view! { <div class="person-only" hidden=hidden>{input}</div> }.into_any()
+                view! {
+                    <div class="person-only" hidden=hidden>
+                        {input}
+                    </div>
+                }.into_any()
             } else {
                 input.into_any()
             }
@@ -76,11 +80,7 @@ pub(super) fn LeadRow(
                     on_remove=on_remove
                 />
             </div>
-            <input
-                type="hidden"
-                name=field(lead::OTHER)
-                value=builder.value(&field(lead::OTHER))
-            />
+            <input type="hidden" name=field(lead::OTHER) value=builder.value(&field(lead::OTHER)) />
             <div on:change=move |ev| people.set(event_target_value(&ev) != "company")>
                 <SelectField name=field(lead::TYPE) label="Search for" options=kinds />
             </div>
@@ -127,9 +127,13 @@ pub(super) fn FieldList(id: &'static str, crm: bool) -> impl IntoView {
 #[component]
 fn OperatorSelect(name: String) -> impl IntoView {
     let chosen = use_builder().value(&name);
-    let options = Operator::ALL.map(
-        |op| view! { <option value=op.tag() selected=chosen == op.tag()>{op.label()}</option> },
-    );
+    let options = Operator::ALL.map(|op| {
+        view! {
+            <option value=op.tag() selected=chosen == op.tag()>
+                {op.label()}
+            </option>
+        }
+    });
     view! {
         <div class="form-field">
             <label for=name.clone()>"Condition"</label>
