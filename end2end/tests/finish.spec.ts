@@ -1,6 +1,6 @@
 // Details a phone and a keyboard user notice: every field's text is at least 16 px (iOS zooms into
 // smaller ones), and the focus ring stands out at 3:1 or more against the page (WCAG 2.2).
-import { test, expect, signUp, visit, createIcpViaApi, minimalBody, uniqueTag } from "../support/app";
+import { test, expect, signUp, visit, createIcpViaApi, minimalBody, uniqueTag, addFilter } from "../support/app";
 
 /** The relative luminance of a CSS `rgb(…)` colour. */
 function luminance(css: string): number {
@@ -59,4 +59,12 @@ test("on a phone no page scrolls sideways", async ({ page, baseURL }, testInfo) 
     expect(scroll, `${path} is ${scroll} px wide on a ${width} px screen`).toBeLessThanOrEqual(width);
     await testInfo.attach(`phone ${path}`, { body: await page.screenshot({ fullPage: true }), contentType: "image/png" });
   }
+  // A builder with a field condition and a CRM condition row.
+  await visit(page, "/icps/new");
+  await addFilter(page, "Field condition");
+  await page.getByLabel("Also source leads from Bullhorn").check();
+  await page.getByRole("button", { name: "Add condition" }).click();
+  const [scroll, width] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  expect(scroll, `the builder with condition rows is ${scroll} px wide on a ${width} px screen`).toBeLessThanOrEqual(width);
+  await testInfo.attach("phone builder with conditions", { body: await page.screenshot({ fullPage: true }), contentType: "image/png" });
 });

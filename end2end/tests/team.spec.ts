@@ -3,7 +3,7 @@
 // it; the owner sees the change in words in its History and restores the earlier version. The team
 // page, the invitation page, the picker (open) and the history pass axe.
 import AxeBuilder from "@axe-core/playwright";
-import { test, expect, signUp, visit, uniqueEmail, createIcpViaApi, minimalBody, uniqueTag } from "../support/app";
+import { test, expect, signUp, visit, uniqueEmail, createIcpViaApi, minimalBody, uniqueTag, waitForHydration } from "../support/app";
 import type { Page } from "@playwright/test";
 
 async function expectAccessible(page: Page, what: string) {
@@ -131,4 +131,30 @@ test("invite, join by sign-up, share by name, edit, and restore from history", a
   } finally {
     await other.close();
   }
+});
+
+test("one form invites several people, and each link has a Copy button", async ({ page, context }) => {
+  await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+  await signUp(page, { name: "Olga Owner" });
+  await visit(page, "/settings/team");
+  const [ana, ben] = [uniqueEmail("ana"), uniqueEmail("ben")];
+  await page.getByLabel("Invite by email").fill(`${ana}, ${ben}`);
+  await page.getByRole("button", { name: "Create invitation links" }).click();
+  await expect(page).toHaveURL(/\/settings\/team\?notice=invited$/);
+  await waitForHydration(page);
+  const links = page.locator("ul.new-links > li");
+  await expect(links).toHaveCount(2);
+  await expect(links.nth(0)).toContainText(ana);
+  await expect(links.nth(1)).toContainText(ben);
+
+  const copy = page.getByRole("button", { name: `Copy the link for ${ben}` });
+  await copy.click();
+  await expect(links.nth(1).getByRole("status")).toHaveText("Copied");
+  const link = (await links.nth(1).locator("code.token").innerText()).trim();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(link);
+  await expectAccessible(page, "the team page with two new links");
+
+  const open = page.getByRole("table", { name: "Open invitations" });
+  await expect(open).toContainText(ana);
+  await expect(open).toContainText(ben);
 });

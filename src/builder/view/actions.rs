@@ -70,7 +70,17 @@ pub(super) fn EveryoneWarning(
 
 /// Once anything was changed (`dirty`), leaving the page asks first (the browser's own "Leave
 /// site?"), unless a save is under way. The returned function removes the question: a save calls
-/// it before it leaves for the saved ICP, so nothing can stop that navigation.
+/// it before it leaves for the saved ICP, so nothing can stop that navigation. In the browser only:
+/// the listener's handle may not leave its thread, and a server render has no window.
+#[cfg(not(feature = "hydrate"))]
+pub(super) fn ask_before_leaving(
+    _dirty: StoredValue<bool>,
+    _saving: RwSignal<bool>,
+) -> impl Fn() + Copy + 'static {
+    || {}
+}
+
+#[cfg(feature = "hydrate")]
 pub(super) fn ask_before_leaving(
     dirty: StoredValue<bool>,
     saving: RwSignal<bool>,

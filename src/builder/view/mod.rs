@@ -272,10 +272,22 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
         next_key: StoredValue::new(rows.next_key()),
     });
 
+    // A field shows its errors once it was changed and left: merely passing through (Tab, or the
+    // focus "Add …" puts in a new row) flags nothing before a submit.
+    let edited = StoredValue::new(HashSet::<String>::new());
+    let on_edit = move |ev: leptos::ev::Event| {
+        if let Some(name) = event_target::<web_sys::Element>(&ev).get_attribute("name") {
+            edited.try_update_value(|e| e.insert(name));
+        }
+        refresh.run(());
+    };
     // Deferred, and tolerant of a builder already gone: removing the page (after saving) makes the
     // browser fire focusout on the field that had focus.
     let on_focusout = move |ev: FocusEvent| {
-        if let Some(name) = event_target::<web_sys::HtmlInputElement>(&ev).get_attribute("name") {
+        let name = event_target::<web_sys::Element>(&ev).get_attribute("name");
+        if let Some(name) =
+            name.filter(|name| edited.try_with_value(|e| e.contains(name)) == Some(true))
+        {
             touched.try_update(|t| {
                 t.insert(name);
             });
@@ -374,8 +386,9 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
                 on:submit=on_submit
                 on:keydown=enter_never_saves
                 on:focusout=on_focusout
-                on:input=move |_| refresh.run(())
-                on:change=move |_| refresh.run(())
+                on:input=on_edit
+                on:change=on_edit
+                on:paste=move |ev: leptos::ev::ClipboardEvent| on_edit(ev.into())
             >
                 // The first submit button: the one a browser's implicit submission would press
                 // (without JavaScript), saving, never a row action.
