@@ -224,10 +224,7 @@ pub fn every_icp(
         let (store, user) = (store.clone(), user.clone());
         async move {
             let after: Option<ListCursor> = next?;
-            let Listed { icps, more } = match store
-                .list_icps(&user, &ListFilter::default(), after, ALL_PAGE)
-                .await
-            {
+            let Listed { icps, more } = match store.every_icp_page(&user, after, ALL_PAGE).await {
                 Ok(listed) => listed,
                 Err(error) => {
                     tracing::error!(%error, "listing every ICP failed after the answer began");

@@ -158,6 +158,18 @@ pub trait Store: Teams + Idempotency + Send + Sync + 'static {
     ) -> StoreResult<Listed>;
     /// How many ICPs shared with `member` `filter` lets through (unfiltered: counted in the
     /// membership index alone).
+    /// A page of every ICP shared with `member`, as `list_icps` gives it unfiltered, for a read
+    /// that goes through all of them (the list of every ICP, the export). A store may serve such
+    /// pages from a connection of their own, so one long read neither opens nor fills every reader.
+    async fn every_icp_page(
+        &self,
+        member: &UserId,
+        after: Option<ListCursor>,
+        limit: u32,
+    ) -> StoreResult<Listed> {
+        self.list_icps(member, &ListFilter::default(), after, limit)
+            .await
+    }
     async fn count_icps(&self, member: &UserId, filter: &ListFilter) -> StoreResult<u64>;
     /// Replaces an ICP if it is still as `previous` (as last read); `Stale` otherwise. Records the
     /// change as a version (and `previous` as the baseline when the ICP has no version yet).

@@ -37,6 +37,9 @@ use uuid::Uuid;
 pub struct SqliteStore {
     writer: SqlitePool,
     readers: SqlitePool,
+    /// One reader for reads of every ICP (see `Store::every_icp_page`): one such read after another
+    /// use this one connection, its one page cache and thread, rather than opening all eight.
+    long_reads: SqlitePool,
     /// `None`: each ICP write commits alone (`WriteMode::PerWrite`).
     icp_writes: Option<GroupCommit>,
     /// Who each API token belongs to (see `memo`).
@@ -78,6 +81,36 @@ fn list_sql(filter: &ListFilter, cursor: bool) -> String {
     )
 }
 
+/// A page of `list_icps`, read through `readers`.
+async fn list_page(
+    readers: &SqlitePool,
+    member: &UserId,
+    filter: &ListFilter,
+    after: Option<ListCursor>,
+    limit: u32,
+) -> StoreResult<Listed> {
+    let sql = list_sql(filter, after.is_some());
+    let mut query = sqlx::query_as::<_, (String, bool)>(&sql)
+        .bind(member.as_str())
+        .bind(i64::from(limit) + 1);
+    if let Some(cursor) = after {
+        query = query.bind(cursor.created_at.millis()).bind(cursor.id);
+    }
+    let query = bind_filter!(query, filter, Timestamp::now().millis());
+    let (page, more) = if filter.words.is_empty() {
+        query.fetch_one(readers).await?
+    } else {
+        let mut search = Search::start(readers).await?;
+        let found = query.fetch_one(search.connection()).await;
+        search.done(found)?
+    };
+    let icps = from_text::<Vec<IcpJson>>(&page)?
+        .into_iter()
+        .map(Icp::try_from)
+        .collect::<StoreResult<_>>()?;
+    Ok(Listed { icps, more })
+}
+
 fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
 }
@@ -111,10 +144,14 @@ impl SqliteStore {
         // on the first long read (every ICP listed), and they are most of what such a read keeps.
         // (Four readers on two cores made a page under parallel tests wait out the pool's 30 s:
         // some request holds more than one reader at once; not yet found.)
+        let reader = options.read_only(true).pragma("cache_size", "-1024");
         let readers = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options.read_only(true).pragma("cache_size", "-1024"))
+            .connect_with(reader.clone())
             .await?;
+        let long_reads = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_lazy_with(reader);
         let icp_writes = match mode {
             // One writer: the pool has one connection, and a second would only wait for it.
             WriteMode::GroupCommit { .. } => {
@@ -125,6 +162,7 @@ impl SqliteStore {
         Ok(Self {
             writer,
             readers,
+            long_reads,
             icp_writes,
             tokens: Arc::default(),
             // One server per SQLite file: every change goes through this store.
@@ -300,26 +338,17 @@ impl Store for SqliteStore {
         after: Option<ListCursor>,
         limit: u32,
     ) -> StoreResult<Listed> {
-        let sql = list_sql(filter, after.is_some());
-        let mut query = sqlx::query_as::<_, (String, bool)>(&sql)
-            .bind(member.as_str())
-            .bind(i64::from(limit) + 1);
-        if let Some(cursor) = after {
-            query = query.bind(cursor.created_at.millis()).bind(cursor.id);
-        }
-        let query = bind_filter!(query, filter, Timestamp::now().millis());
-        let (page, more) = if filter.words.is_empty() {
-            query.fetch_one(&self.readers).await?
-        } else {
-            let mut search = Search::start(&self.readers).await?;
-            let found = query.fetch_one(search.connection()).await;
-            search.done(found)?
-        };
-        let icps = from_text::<Vec<IcpJson>>(&page)?
-            .into_iter()
-            .map(Icp::try_from)
-            .collect::<StoreResult<_>>()?;
-        Ok(Listed { icps, more })
+        list_page(&self.readers, member, filter, after, limit).await
+    }
+
+    async fn every_icp_page(
+        &self,
+        member: &UserId,
+        after: Option<ListCursor>,
+        limit: u32,
+    ) -> StoreResult<Listed> {
+        let filter = ListFilter::default();
+        list_page(&self.long_reads, member, &filter, after, limit).await
     }
 
     async fn count_icps(&self, member: &UserId, filter: &ListFilter) -> StoreResult<u64> {
