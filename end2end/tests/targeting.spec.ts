@@ -304,3 +304,31 @@ test("leaving the builder with unsaved changes asks first; saving never asks", a
   await expect(page).toHaveURL(new RegExp(`/icps/${id}$`));
   await expect(page.getByRole("heading", { level: 1 })).toContainText("Unsaved buyers, renamed");
 });
+
+test("Back to the builder brings back every value, tags and rows included", async ({ page }) => {
+  await page.getByRole("textbox", { name: "Name", exact: true }).fill("Back again");
+  const lead = row(page, "Lead source 1");
+  await add(lead.getByRole("combobox", { name: "Countries" }), "Liechtenstein");
+  const reuse = await addFilter(page, "Min days before reuse");
+  await reuse.getByLabel("Days before a lead may be reused").fill("90");
+  await expect.poll(() => previewBody(page)).toMatchObject({ customFilterCriteria: [{ value: 90 }] });
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByRole("link", { name: "Cancel" }).click();
+  await expect(page).toHaveURL(/\/icps$/);
+  await page.goBack();
+  await waitForHydration(page);
+  await expect(page.getByRole("textbox", { name: "Name", exact: true })).toHaveValue("Back again");
+  await expect(lead.getByRole("button", { name: "Remove Liechtenstein" })).toBeVisible();
+  await expect(row(page, /Min days before reuse/).getByLabel("Days before a lead may be reused")).toHaveValue("90");
+  await expect.poll(() => previewBody(page)).toMatchObject({
+    name: "Back again",
+    leadProviderCriteria: [{ filters: { location: { country: ["Liechtenstein"] } } }],
+    customFilterCriteria: [{ type: "minDaysUntilReuse", value: 90 }],
+  });
+  // Saved, it is forgotten: Back from the saved ICP opens the builder afresh.
+  await page.getByRole("button", { name: "Create ICP" }).first().click();
+  await expect(page).toHaveURL(/\/icps\/[0-9a-f-]{36}$/);
+  await page.goBack();
+  await waitForHydration(page);
+  await expect(row(page, /Min days before reuse/)).toHaveCount(0);
+});

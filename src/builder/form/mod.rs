@@ -13,7 +13,7 @@ pub use errors::{field_for_path, form_errors, FormError};
 pub use from_draft::{draft_to_pairs, new_form};
 pub use limits::within_limits;
 pub use names::{Section, NEW_TAG};
-pub use rows::{RowAction, Rows};
+pub use rows::{rekeyed, RowAction, Rows};
 pub use to_json::{form_to_json, targets_everyone};
 
 /// The form's fields as `(name, value)` pairs, in document order (as a browser submits them).

@@ -6,7 +6,7 @@ use super::names::{self, condition, lead, Section};
 use super::Pairs;
 use crate::domain::FilterKind;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// The row keys of each repeated section, in document order. A filter row keeps the `type` it was
 /// posted with, even one that is no `FilterKind` (the validator then reports it).
@@ -78,6 +78,22 @@ impl Rows {
                 .unwrap_or(0),
         }
     }
+}
+
+/// `pairs` with each row's key replaced by a fresh one from `next` (the same for all fields of a
+/// row), so its rows can be drawn beside, or instead of, rows the page already has.
+pub fn rekeyed(pairs: Pairs, mut next: impl FnMut() -> u32) -> Pairs {
+    let mut fresh: HashMap<(Section, u32), u32> = HashMap::new();
+    pairs
+        .into_iter()
+        .map(|(name, value)| match names::row_field(&name) {
+            Some((section, key, field)) => {
+                let key = *fresh.entry((section, key)).or_insert_with(&mut next);
+                (section.field(key, field), value)
+            }
+            None => (name, value),
+        })
+        .collect()
 }
 
 /// A form change requested by a plain (no-JavaScript) post: `_action` names it.
@@ -165,6 +181,36 @@ impl RowAction {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+
+    #[test]
+    fn rekeying_gives_each_row_one_fresh_key_and_keeps_the_rest() {
+        let pairs: Pairs = [
+            ("name", "DACH"),
+            ("lead.3.country", "Germany"),
+            ("filter.3.type", "website"),
+            ("lead.3.job_title", "CTO"),
+            ("lead.7.country", "Austria"),
+            ("crm.3.path", "status"),
+        ]
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+        let mut next = 40..;
+        let again = rekeyed(pairs, || next.next().unwrap());
+        let names: Vec<&str> = again.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "name",
+                "lead.40.country",
+                "filter.41.type",
+                "lead.40.job_title",
+                "lead.42.country",
+                "crm.43.path"
+            ]
+        );
+        assert_eq!(again[3].1, "CTO");
+    }
 
     #[test]
     fn plain_posts_add_and_remove_rows_keeping_values() {

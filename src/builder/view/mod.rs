@@ -13,9 +13,11 @@
 //! controls, `summary` shows errors beyond their fields, `preview` the API body.
 
 mod actions;
+mod context;
 mod fields;
 mod picker;
 mod preview;
+mod restore;
 mod rows;
 mod sections;
 mod summary;
@@ -28,13 +30,14 @@ use super::save::{send_save, SaveIcp};
 use crate::domain::validate_draft;
 use crate::page_error::PageError;
 use actions::{ask_before_leaving, enter_never_saves, EveryoneWarning, SaveButton};
+use context::{first_values, index_by_field, read_form, use_builder, Builder};
 use leptos::ev::{FocusEvent, SubmitEvent};
 use leptos::html;
 use leptos::prelude::*;
 use preview::JsonPreview;
 use sections::{Basics, Crm, CustomFilters, LeadSources};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 use summary::{focus_summary, ErrorSummary};
 
@@ -65,96 +68,6 @@ enum Due {
     Settled,
 }
 
-/// Shared by every field of one builder.
-#[derive(Clone, Copy)]
-struct Builder {
-    /// The starting value of each field (the first, when a name was posted twice), indexed once:
-    /// rendering a form costs the same per field however many fields were posted.
-    initial: StoredValue<HashMap<String, String>>,
-    errors: RwSignal<Vec<FormError>>,
-    /// The message shown at each field (the first error for it), indexed once per change of the
-    /// errors: a field finds its own in constant time.
-    errors_by_field: Memo<HashMap<String, String>>,
-    /// Re-checks the form once edits pause.
-    refresh: Callback<()>,
-    /// The key the next added row gets.
-    next_key: StoredValue<u32>,
-}
-
-impl Builder {
-    fn value(&self, name: &str) -> String {
-        self.initial
-            .with_value(|values| values.get(name).cloned())
-            .unwrap_or_default()
-    }
-
-    /// A key for a new row, never used before in this builder.
-    fn take_key(&self) -> u32 {
-        let key = self.next_key.get_value();
-        self.next_key.set_value(key.wrapping_add(1));
-        key
-    }
-
-    fn tags(&self, name: &str) -> Vec<String> {
-        self.value(name)
-            .split('\n')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned)
-            .collect()
-    }
-
-    /// The error shown at `field`: a memo, so a change of the form's errors updates only the
-    /// fields whose message changes.
-    fn error(&self, field: &str) -> Signal<Option<String>> {
-        let errors = self.errors_by_field;
-        let field = field.to_owned();
-        Memo::new(move |_| errors.with(|all| all.get(&field).cloned())).into()
-    }
-}
-
-fn index_by_field(errors: &[FormError]) -> HashMap<String, String> {
-    let mut index = HashMap::with_capacity(errors.len());
-    for error in errors {
-        if let Some(field) = &error.field {
-            index
-                .entry(field.clone())
-                .or_insert_with(|| error.message.clone());
-        }
-    }
-    index
-}
-
-fn first_values(pairs: &Pairs) -> HashMap<String, String> {
-    let mut values = HashMap::with_capacity(pairs.len());
-    for (name, value) in pairs {
-        values.entry(name.clone()).or_insert_with(|| value.clone());
-    }
-    values
-}
-
-fn use_builder() -> Builder {
-    expect_context::<Builder>()
-}
-
-/// Reads a form's fields as the browser would submit them.
-fn read_form(form: &web_sys::HtmlFormElement) -> Pairs {
-    let mut pairs = Vec::new();
-    let Ok(data) = web_sys::FormData::new_with_form(form) else {
-        return pairs;
-    };
-    if let Ok(Some(entries)) = js_sys::try_iter(&data) {
-        for entry in entries.flatten() {
-            let entry = js_sys::Array::from(&entry);
-            if let (Some(name), Some(value)) = (entry.get(0).as_string(), entry.get(1).as_string())
-            {
-                pairs.push((name, value));
-            }
-        }
-    }
-    pairs
-}
-
 /// The builder: the one island of the app, so the one part of any page that runs in the browser.
 #[island]
 pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
@@ -164,6 +77,11 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
     let warning_ref = NodeRef::<html::Div>::new();
     let failure = RwSignal::new(None::<String>);
     let rows = Rows::of(&init.pairs);
+    let next_key = StoredValue::new(rows.next_key());
+    let initial = StoredValue::new(first_values(&init.pairs));
+    let leads = RwSignal::new(rows.leads);
+    let filters = RwSignal::new(rows.filters);
+    let crm = RwSignal::new(rows.crm);
     let errors = RwSignal::new(init.errors.clone());
     let preview = RwSignal::new(form_to_json(&init.pairs));
     let touched = RwSignal::new(HashSet::<String>::new());
@@ -185,6 +103,7 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
             return;
         }
         let Some(pairs) = current() else { return };
+        restore::remember(&pairs);
         let body = form_to_json(&pairs);
         preview.try_set(body.clone());
         let found = match validate_draft(&body) {
@@ -231,14 +150,6 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
         }
     };
     on_cleanup(cancel);
-    // Effects run once the island is hydrated: from then on the form is handled here. The form may
-    // not hold what the server rendered: on Back or a reload the browser puts back what was typed
-    // before the page was left, so the preview (and any errors) are made to match it first.
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        check();
-        crate::mark_hydrated();
-    });
     // The browser puts those values back as late as the page's load event, which can come after
     // hydrating (the bundle starts as soon as the page is parsed), and with no input event: the
     // form is checked again then.
@@ -264,13 +175,39 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
         }
         schedule(Due::Settled);
     });
-    provide_context(Builder {
-        initial: StoredValue::new(first_values(&init.pairs)),
+    let builder = Builder {
+        initial,
         errors,
         errors_by_field: Memo::new(move |_| errors.with(|all| index_by_field(all))),
         refresh,
-        next_key: StoredValue::new(rows.next_key()),
-    });
+        next_key,
+    };
+    provide_context(builder);
+    // Effects run once the island is hydrated: from then on the form is handled here. The form may
+    // not hold what the server rendered: on Back or a reload the browser puts back what was typed
+    // in the fields it rendered, and the history entry has every field (`restore`): the rows are
+    // drawn again from it, with fresh keys, and the preview (and any errors) are made to match.
+    #[cfg(feature = "hydrate")]
+    {
+        let rendered = init.pairs.clone();
+        Effect::new(move |_| {
+            match restore::remembered(&rendered) {
+                Some(kept) => {
+                    let kept = super::form::rekeyed(kept, || builder.take_key());
+                    initial.set_value(first_values(&kept));
+                    let rows = Rows::of(&kept);
+                    leads.set(rows.leads);
+                    filters.set(rows.filters);
+                    crm.set(rows.crm);
+                    dirty.set_value(true);
+                    // Once the rows are drawn.
+                    schedule(Due::Now);
+                }
+                None => check(),
+            }
+            crate::mark_hydrated();
+        });
+    }
 
     // A field shows its errors once it was changed and left: merely passing through (Tab, or the
     // focus "Add …" puts in a new row) flags nothing before a submit.
@@ -342,6 +279,7 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
                     match saved {
                         Ok(id) => {
                             stop_asking();
+                            restore::forget();
                             let _ = window().location().assign(&format!("/icps/{id}"));
                         }
                         Err(PageError::Invalid(details)) => {
@@ -405,9 +343,9 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
                 </p>
                 <input type="hidden" name=names::VERSION value=version />
                 <Basics creator=init.creator teammates=init.teammates />
-                <LeadSources leads=RwSignal::new(rows.leads) />
-                <CustomFilters filters=RwSignal::new(rows.filters) />
-                <Crm conditions=RwSignal::new(rows.crm) enabled=crm_on />
+                <LeadSources leads=leads />
+                <CustomFilters filters=filters />
+                <Crm conditions=crm enabled=crm_on />
                 <EveryoneWarning warned=warned warning_ref=warning_ref />
                 <div class="form-actions">
                     <SaveButton saving=saving label=save_label />

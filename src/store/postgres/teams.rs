@@ -67,11 +67,8 @@ fn role(raw: &str) -> StoreResult<Role> {
 
 /// Replaces `user`'s password hash; false when there is no such user.
 pub(super) async fn set_password(pool: &PgPool, user: &UserId, hash: &str) -> StoreResult<bool> {
-    let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-        .bind(hash)
-        .bind(user.as_str())
-        .execute(pool)
-        .await?;
+    let update = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2");
+    let done = update.bind(hash).bind(user.as_str()).execute(pool).await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -1,0 +1,38 @@
+//! Back to a builder brings back what was typed, rows and tags included. The browser restores the
+//! fields the server rendered, but not rows and tags added on the page: so the form's fields are
+//! kept in the page's own history entry (`history.state`) each time the form is checked, and a
+//! builder opened again from that entry (Back, or a reload) draws its rows from them. A save
+//! forgets them, so the saved builder opens afresh.
+
+use crate::builder::form::Pairs;
+
+/// Keeps `pairs` in the current history entry.
+pub(super) fn remember(pairs: &Pairs) {
+    #[cfg(feature = "hydrate")]
+    if let (Ok(text), Ok(history)) = (serde_json::to_string(pairs), window().history()) {
+        let _ = history.replace_state(&text.into(), "");
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = pairs;
+}
+
+/// Forgets what `remember` kept.
+pub(super) fn forget() {
+    #[cfg(feature = "hydrate")]
+    if let Ok(history) = window().history() {
+        let _ = history.replace_state(&wasm_bindgen::JsValue::NULL, "");
+    }
+}
+
+/// What the history entry kept, when it is not what the server rendered.
+#[cfg(feature = "hydrate")]
+pub(super) fn remembered(rendered: &Pairs) -> Option<Pairs> {
+    let text = window().history().ok()?.state().ok()?.as_string()?;
+    let pairs: Pairs = serde_json::from_str(&text).ok()?;
+    (pairs != *rendered).then_some(pairs)
+}
+
+#[cfg(feature = "hydrate")]
+fn window() -> web_sys::Window {
+    leptos::prelude::window()
+}
