@@ -66,6 +66,7 @@ fn BuilderPage(title: &'static str, edit: bool) -> impl IntoView {
     };
     view! {
         <VocabularyLists />
+        <ConditionFieldLists />
         {match resubmitted {
             Some(Resubmission(init)) => builder(init).into_any(),
             None => {
@@ -127,6 +128,31 @@ fn VocabularyLists() -> impl IntoView {
                 view! { <datalist id=format!("vocabulary-{}", vocabulary.name())>{options}</datalist> }
             })
             .collect_view()
+    }
+}
+
+/// The lead and Bullhorn fields a condition may test, each path named, as the `<datalist>`s the
+/// builder's field boxes suggest from; on the server only, like `VocabularyLists`.
+#[component]
+fn ConditionFieldLists() -> impl IntoView {
+    #[cfg(not(feature = "ssr"))]
+    return;
+    #[cfg(feature = "ssr")]
+    {
+        use crate::builder::form::names::{CRM_FIELDS_LIST, LEAD_FIELDS_LIST};
+        use crate::domain::condition::{CRM_FIELDS, LEAD_FIELDS};
+        [
+            (LEAD_FIELDS_LIST, &LEAD_FIELDS[..]),
+            (CRM_FIELDS_LIST, &CRM_FIELDS[..]),
+        ]
+        .map(|(id, fields)| {
+            let options = fields
+                .iter()
+                .map(|(path, name)| view! { <option value=*path>{*name}</option> })
+                .collect_view();
+            view! { <datalist id=id>{options}</datalist> }
+        })
+        .collect_view()
     }
 }
 

@@ -40,6 +40,11 @@ pub fn new_tag(name: &str) -> String {
 /// Between the code and aliases in the label of a vocabulary's `<datalist>` option.
 pub const LABEL_SEPARATOR: &str = " · ";
 
+/// The `<datalist>`s of the fields a condition may test, rendered by the builder's page beside
+/// the form (`domain::condition::LEAD_FIELDS` and `CRM_FIELDS`).
+pub const LEAD_FIELDS_LIST: &str = "lead-fields";
+pub const CRM_FIELDS_LIST: &str = "crm-fields";
+
 /// The fields of a lead-source row.
 pub mod lead {
     pub const TYPE: &str = "type";
@@ -58,9 +63,6 @@ pub mod lead {
         ("industry", "Industries"),
         ("keywords", "Company keywords"),
     ];
-
-    /// Tag lists that describe a person: a "Companies" search hides them while they are empty.
-    pub const PERSON_ONLY: [&str; 3] = ["job_title", "seniority", "skills"];
 
     /// Tag lists picked from a vocabulary the server serves (`GET /api/v1/vocabularies/{name}`,
     /// and a `<datalist id="vocabulary-{name}">` on the builder's page): the list, the

@@ -6,7 +6,7 @@ use super::summary::SectionErrorFor;
 use super::use_builder;
 use crate::builder::form::names::{self, condition, lead, FilterField};
 use crate::builder::form::Section;
-use crate::domain::condition::{Operator, CRM_FIELDS, LEAD_FIELDS};
+use crate::domain::condition::Operator;
 use crate::domain::{FilterKind, Limits};
 use leptos::ev::MouseEvent;
 use leptos::prelude::*;
@@ -46,27 +46,12 @@ pub(super) fn LeadRow(
     let heading = Section::Leads.heading_id(key);
     let row_name = Signal::derive(move || format!("lead source {}", position.get()));
     let kinds = vec![("person", "People"), ("company", "Companies")];
-    let builder = use_builder();
-    // A "Companies" search shows only company fields; person fields that hold values stay shown,
-    // so nothing stored is hidden (their values are kept either way).
-    let people = RwSignal::new(builder.value(&field(lead::TYPE)) != "company");
-    let person_values = lead::PERSON_ONLY
-        .iter()
-        .any(|name| !builder.value(&field(name)).is_empty());
+    // A "Companies" search shows only company fields: style/main.css hides the empty person
+    // fields of such a row (with or without JavaScript; a field holding values stays).
     let tags = lead::TAGS
         .iter()
         .map(|(name, label)| {
-            let input = view! { <TagInput name=field(name) label=*label vocabulary=lead::vocabulary_of(name) /> };
-            if lead::PERSON_ONLY.contains(name) {
-                let hidden = move || !people.get() && !person_values;
-                view! {
-                    <div class="person-only" hidden=hidden>
-                        {input}
-                    </div>
-                }.into_any()
-            } else {
-                input.into_any()
-            }
+            view! { <TagInput name=field(name) label=*label vocabulary=lead::vocabulary_of(name) /> }
         })
         .collect_view();
     view! {
@@ -80,10 +65,12 @@ pub(super) fn LeadRow(
                     on_remove=on_remove
                 />
             </div>
-            <input type="hidden" name=field(lead::OTHER) value=builder.value(&field(lead::OTHER)) />
-            <div on:change=move |ev| people.set(event_target_value(&ev) != "company")>
-                <SelectField name=field(lead::TYPE) label="Search for" options=kinds />
-            </div>
+            <input
+                type="hidden"
+                name=field(lead::OTHER)
+                value=use_builder().value(&field(lead::OTHER))
+            />
+            <SelectField name=field(lead::TYPE) label="Search for" options=kinds />
             <div class="field-grid">
                 {tags}
                 <TextField
@@ -100,25 +87,6 @@ pub(super) fn LeadRow(
                 />
             </div>
         </li>
-    }
-}
-
-/// The `<datalist>` of the lead fields a pattern condition may test.
-pub(super) const LEAD_FIELDS_LIST: &str = "lead-fields";
-/// The `<datalist>` of the Bullhorn fields a CRM condition may test.
-pub(super) const CRM_FIELDS_LIST: &str = "crm-fields";
-
-/// The suggestions of a field box: each path, named.
-#[component]
-pub(super) fn FieldList(id: &'static str, crm: bool) -> impl IntoView {
-    let fields: &[(&str, &str)] = if crm { &CRM_FIELDS } else { &LEAD_FIELDS };
-    view! {
-        <datalist id=id>
-            {fields
-                .iter()
-                .map(|(path, name)| view! { <option value=*path>{*name}</option> })
-                .collect_view()}
-        </datalist>
     }
 }
 
@@ -227,7 +195,7 @@ fn filter_fields(kind: FilterKind, key: u32) -> AnyView {
                 <TextField
                     name=field(FilterField::Field)
                     label="Lead field"
-                    list=LEAD_FIELDS_LIST
+                    list=names::LEAD_FIELDS_LIST
                     required=true
                     max=Limits::DOT_PATH
                 />
@@ -316,7 +284,7 @@ pub(super) fn ConditionRow(
                     name=field(condition::PATH)
                     label="Bullhorn field"
                     hint="Pick one, or type a dot path"
-                    list=CRM_FIELDS_LIST
+                    list=names::CRM_FIELDS_LIST
                     required=true
                     max=Limits::DOT_PATH
                 />

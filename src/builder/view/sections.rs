@@ -3,7 +3,7 @@
 
 use super::fields::{TextArea, TextField};
 use super::picker::{Teammate, TeammatePicker};
-use super::rows::{ConditionRow, FieldList, FilterRow, LeadRow, CRM_FIELDS_LIST, LEAD_FIELDS_LIST};
+use super::rows::{ConditionRow, FilterRow, LeadRow};
 use super::summary::SectionError;
 use super::use_builder;
 use crate::builder::form::names;
@@ -194,7 +194,6 @@ pub(super) fn CustomFilters(filters: RwSignal<Vec<(u32, String)>>) -> impl IntoV
                 "Checks applied to every lead found. A field condition compares text as typed (case matters); “matches pattern” takes a JavaScript regular expression."
             </p>
             <SectionError section=Section::Filters />
-            <FieldList id=LEAD_FIELDS_LIST crm=false />
             <ol class="rows">
                 <ForEnumerate each=move || filters.get() key=|(key, _)| *key children=row />
             </ol>
@@ -259,7 +258,6 @@ pub(super) fn Crm(conditions: RwSignal<Vec<u32>>, enabled: bool) -> impl IntoVie
                     />
                 </details>
                 <SectionError section=Section::Conditions />
-                <FieldList id=CRM_FIELDS_LIST crm=true />
                 <ol class="rows">
                     <ForEnumerate each=move || conditions.get() key=|key| *key children=row />
                 </ol>
