@@ -37,6 +37,10 @@ pub struct IcpListPage {
     pub active: Option<bool>,
     /// Whose ICPs: everyone's, the caller's own, or those others shared with them.
     pub view: View,
+    /// Only the ICPs this member of the workspace owns (`owner` in the URL).
+    pub owner: Option<String>,
+    /// The workspace's members (id, name), for the owner picker, by name.
+    pub people: Vec<(String, String)>,
     /// How many of `total` the search and tab let through, when either narrows the list.
     pub matching: Option<u64>,
     /// A page after the first, so "← Newest" leads back.
@@ -51,6 +55,7 @@ pub async fn my_icps(
     q: Option<String>,
     active: Option<String>,
     view: Option<String>,
+    owner: Option<String>,
 ) -> Result<IcpListPage, PageError> {
     use crate::api::list::MAX_SEARCH_CHARS;
     use crate::store::{ListCursor, ListFilter, Owned};
@@ -76,14 +81,17 @@ pub async fn my_icps(
         })
         .collect();
     let view = View::parse(view.as_deref());
+    // An owner picked from the list takes the place of the Mine / Shared with me tabs.
+    let owner = owner.as_deref().and_then(crate::domain::UserId::parse);
     let filter = ListFilter {
         words,
         active: tab_of(active.as_deref()),
         shared_with: None,
-        owned: match view {
-            View::All => None,
-            View::Mine => Some(Owned::By(user.clone())),
-            View::Shared => Some(Owned::NotBy(user.clone())),
+        owned: match (&owner, view) {
+            (Some(owner), _) => Some(Owned::By(owner.clone())),
+            (None, View::All) => None,
+            (None, View::Mine) => Some(Owned::By(user.clone())),
+            (None, View::Shared) => Some(Owned::NotBy(user.clone())),
         },
     };
     let page = crate::icps::list(store, &user, &filter, cursor, LIST_PAGE_SIZE).await?;
@@ -117,10 +125,20 @@ pub async fn my_icps(
             }
         })
         .collect();
+    let mut people: Vec<(String, String)> = names
+        .iter()
+        .map(|(id, name)| match id {
+            id if *id == user => (id.to_string(), format!("{name} (you)")),
+            id => (id.to_string(), name.clone()),
+        })
+        .collect();
+    people.sort_by(|a, b| a.1.cmp(&b.1));
     Ok(IcpListPage {
         owners,
         members,
         view,
+        owner: owner.map(|owner| owner.to_string()),
+        people,
         icps: page.icps().to_vec(),
         next: page.next().map(|next| next.encode()),
         total: crate::icps::count(store, &user, &ListFilter::default()).await?,
@@ -160,8 +178,19 @@ pub fn IcpList() -> impl IntoView {
         })
     };
     let page = Resource::new(
-        move || query.with(|q| (q.get("after"), q.get("q"), q.get("active"), q.get("view"))),
-        |(after, q, active, view)| my_icps(after, q, active, view),
+        move || {
+            query.with(|q| {
+                let get = |name: &str| q.get(name);
+                (
+                    get("after"),
+                    get("q"),
+                    get("active"),
+                    get("view"),
+                    get("owner"),
+                )
+            })
+        },
+        |(after, q, active, view, owner)| my_icps(after, q, active, view, owner),
     );
     view! {
         <Title text="Your ICPs" />
@@ -224,6 +253,8 @@ fn IcpPageView(page: IcpListPage) -> impl IntoView {
         owners,
         members,
         view,
+        owner,
+        people,
         next,
         total,
         q,
@@ -239,16 +270,19 @@ fn IcpPageView(page: IcpListPage) -> impl IntoView {
     };
     let empty = match (matching, active) {
         (Some(0), _) if !q.is_empty() => format!("No ICPs match “{q}”."),
+        (Some(0), None) if owner.is_some() => {
+            "Nobody shared an ICP of that owner with you.".to_owned()
+        }
         (Some(0), None) if view == View::Mine => "You own none of your ICPs.".to_owned(),
         (Some(0), None) if view == View::Shared => "Nobody has shared an ICP with you.".to_owned(),
         (Some(0), Some(true)) => "None of your ICPs is active.".to_owned(),
         (Some(0), _) => "None of your ICPs has expired.".to_owned(),
         _ => "No more ICPs after this point.".to_owned(),
     };
-    let newest = list_href(&q, active, view, None);
-    let next = next.map(|after| list_href(&q, active, view, Some(&after)));
+    let newest = list_href(&q, active, view, owner.as_deref(), None);
+    let next = next.map(|after| list_href(&q, active, view, owner.as_deref(), Some(&after)));
     view! {
-        <ListFilters q=q.clone() active view />
+        <ListFilters q=q.clone() active view owner people />
         <p class="meta list-count" role="status">
             {count}
         </p>

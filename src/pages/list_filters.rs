@@ -56,8 +56,14 @@ fn query_value(text: &str) -> String {
     encoded
 }
 
-/// The link to a page of `/icps` with this search, tabs and start.
-pub(super) fn list_href(q: &str, active: Option<bool>, view: View, after: Option<&str>) -> String {
+/// The link to a page of `/icps` with this search, tabs, owner and start.
+pub(super) fn list_href(
+    q: &str,
+    active: Option<bool>,
+    view: View,
+    owner: Option<&str>,
+    after: Option<&str>,
+) -> String {
     let mut params = Vec::new();
     if !q.is_empty() {
         params.push(format!("q={}", query_value(q)));
@@ -67,6 +73,9 @@ pub(super) fn list_href(q: &str, active: Option<bool>, view: View, after: Option
     }
     if let Some(view) = view.param() {
         params.push(format!("view={view}"));
+    }
+    if let Some(owner) = owner {
+        params.push(format!("owner={}", query_value(owner)));
     }
     if let Some(after) = after {
         params.push(format!("after={}", query_value(after)));
@@ -78,17 +87,24 @@ pub(super) fn list_href(q: &str, active: Option<bool>, view: View, after: Option
     }
 }
 
-/// The search box, the All/Active/Expired and All/Mine/Shared with me tabs; a plain GET form, so
-/// it works without JavaScript and the URL says what is shown.
+/// The search box, the All/Active/Expired and All/Mine/Shared with me tabs, and the owner picker
+/// (`people`: the workspace's members, id and name); plain GET forms and links, so they work
+/// without JavaScript and the URL says what is shown.
 #[component]
-pub(super) fn ListFilters(q: String, active: Option<bool>, view: View) -> impl IntoView {
+pub(super) fn ListFilters(
+    q: String,
+    active: Option<bool>,
+    view: View,
+    owner: Option<String>,
+    people: Vec<(String, String)>,
+) -> impl IntoView {
     let tabs = [
         ("All", None),
         ("Active", Some(true)),
         ("Expired", Some(false)),
     ]
     .map(|(label, tab)| {
-        let href = list_href(&q, tab, view, None);
+        let href = list_href(&q, tab, view, owner.as_deref(), None);
         view! {
             <a href=href aria-current=(tab == active).then_some("page")>
                 {label}
@@ -101,9 +117,10 @@ pub(super) fn ListFilters(q: String, active: Option<bool>, view: View) -> impl I
         ("Shared with me", View::Shared),
     ]
     .map(|(label, tab)| {
-        let href = list_href(&q, active, tab, None);
+        let href = list_href(&q, active, tab, None, None);
+        let current = tab == view && owner.is_none();
         view! {
-            <a href=href aria-current=(tab == view).then_some("page")>
+            <a href=href aria-current=current.then_some("page")>
                 {label}
             </a>
         }
@@ -124,6 +141,9 @@ pub(super) fn ListFilters(q: String, active: Option<bool>, view: View) -> impl I
                         view! { <input type="hidden" name="active" value=active.to_string() /> }
                     })}
                 {view.param().map(|view| view! { <input type="hidden" name="view" value=view /> })}
+                {owner
+                    .clone()
+                    .map(|owner| view! { <input type="hidden" name="owner" value=owner /> })}
                 <button type="submit" class="button">
                     "Search"
                 </button>
@@ -134,6 +154,34 @@ pub(super) fn ListFilters(q: String, active: Option<bool>, view: View) -> impl I
             <nav class="tabs" aria-label="Whose">
                 {whose}
             </nav>
+            <form class="owner-filter" method="get" action="/icps">
+                {(!q.is_empty())
+                    .then(|| view! { <input type="hidden" name="q" value=q.clone() /> })}
+                {active
+                    .map(|active| {
+                        view! { <input type="hidden" name="active" value=active.to_string() /> }
+                    })}
+                <label for="owner">"Owner"</label>
+                <select id="owner" name="owner">
+                    <option value="" selected=owner.is_none()>
+                        "Anyone"
+                    </option>
+                    {people
+                        .into_iter()
+                        .map(|(id, name)| {
+                            let chosen = owner.as_deref() == Some(id.as_str());
+                            view! {
+                                <option value=id selected=chosen>
+                                    {name}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+                <button type="submit" class="button">
+                    "Show"
+                </button>
+            </form>
         </div>
     }
 }
@@ -144,10 +192,20 @@ mod tests {
 
     #[test]
     fn list_links_keep_the_search_and_tab() {
-        assert_eq!(list_href("", None, View::All, None), "/icps");
+        assert_eq!(list_href("", None, View::All, None, None), "/icps");
         assert_eq!(
-            list_href("München & co", Some(false), View::Shared, Some("12-ab")),
+            list_href(
+                "München & co",
+                Some(false),
+                View::Shared,
+                None,
+                Some("12-ab")
+            ),
             "/icps?q=M%C3%BCnchen%20%26%20co&active=false&view=shared&after=12-ab"
+        );
+        assert_eq!(
+            list_href("", None, View::All, Some("user_Ab1"), None),
+            "/icps?owner=user_Ab1"
         );
         assert_eq!(View::parse(Some("mine")), View::Mine);
         assert_eq!(View::parse(Some("theirs")), View::All);
