@@ -119,13 +119,13 @@ test("invite, join by sign-up, share by name, edit, and restore from history", a
     await expect(tim).toHaveURL(/view=shared/);
     await expect(tim.getByRole("rowheader", { name: icp.name })).toHaveCount(1);
     // The owner picker lists the workspace by name and keeps its choice in the URL.
-    const picker = tim.getByRole("combobox", { name: "Owner" });
-    await picker.selectOption({ label: "Olga Owner" });
+    const ownerPicker = tim.getByRole("combobox", { name: "Owner" });
+    await ownerPicker.selectOption({ label: "Olga Owner" });
     await tim.getByRole("button", { name: "Show" }).click();
     await expect(tim).toHaveURL(/[?&]owner=user_[A-Za-z0-9]+/);
     await expect(tim.getByRole("rowheader", { name: icp.name })).toHaveCount(1);
-    await expect(picker).toHaveValue(/^user_/);
-    await picker.selectOption({ label: "Tim Teammate (you)" });
+    await expect(ownerPicker).toHaveValue(/^user_/);
+    await ownerPicker.selectOption({ label: "Tim Teammate (you)" });
     await tim.getByRole("button", { name: "Show" }).click();
     await expect(tim.getByRole("rowheader", { name: icp.name })).toHaveCount(0);
     await visit(page, `/icps/${icp.id}`);
