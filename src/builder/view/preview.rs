@@ -2,8 +2,20 @@
 
 use leptos::prelude::*;
 
+/// `body` indented by two spaces. In the browser the browser does it (`JSON.stringify`), so a
+/// second, pretty JSON writer stays out of the bundle; the server writes the same.
 fn pretty(body: &serde_json::Value) -> String {
-    serde_json::to_string_pretty(body).unwrap_or_default()
+    #[cfg(feature = "ssr")]
+    return serde_json::to_string_pretty(body).unwrap_or_default();
+    #[cfg(not(feature = "ssr"))]
+    {
+        let value = js_sys::JSON::parse(&body.to_string()).unwrap_or_default();
+        let two = wasm_bindgen::JsValue::from_f64(2.0);
+        js_sys::JSON::stringify_with_replacer_and_space(&value, &wasm_bindgen::JsValue::NULL, &two)
+            .ok()
+            .and_then(|text| text.as_string())
+            .unwrap_or_default()
+    }
 }
 
 /// The curl command that sends `body` to the API.

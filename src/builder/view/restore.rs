@@ -6,11 +6,16 @@
 
 use crate::builder::form::Pairs;
 
-/// Keeps `pairs` in the current history entry.
+/// Keeps `pairs` in the current history entry, as an array of `[name, value]` arrays (the
+/// browser's own structured clone: no JSON code in the bundle for it).
 pub(super) fn remember(pairs: &Pairs) {
     #[cfg(feature = "hydrate")]
-    if let (Ok(text), Ok(history)) = (serde_json::to_string(pairs), window().history()) {
-        let _ = history.replace_state(&text.into(), "");
+    if let Ok(history) = window().history() {
+        let kept: js_sys::Array = pairs
+            .iter()
+            .map(|(name, value)| js_sys::Array::of2(&name.into(), &value.into()))
+            .collect();
+        let _ = history.replace_state(&kept, "");
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = pairs;
@@ -27,8 +32,15 @@ pub(super) fn forget() {
 /// What the history entry kept, when it is not what the server rendered.
 #[cfg(feature = "hydrate")]
 pub(super) fn remembered(rendered: &Pairs) -> Option<Pairs> {
-    let text = window().history().ok()?.state().ok()?.as_string()?;
-    let pairs: Pairs = serde_json::from_str(&text).ok()?;
+    use wasm_bindgen::JsCast;
+    let kept: js_sys::Array = window().history().ok()?.state().ok()?.dyn_into().ok()?;
+    let pairs = kept
+        .iter()
+        .map(|pair| {
+            let pair: js_sys::Array = pair.dyn_into().ok()?;
+            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+        })
+        .collect::<Option<Pairs>>()?;
     (pairs != *rendered).then_some(pairs)
 }
 
