@@ -22,6 +22,7 @@ on_both_databases!(
     concurrent_moves_never_leave_an_icp_without_members,
     a_restored_icp_shared_with_everyone_stays_so,
     one_form_invites_several_people_and_stops_at_the_first_refused,
+    the_list_finds_icps_by_their_peoples_names,
 );
 
 const ICPS: &str = "/api/v1/entities/icps";
@@ -684,4 +685,43 @@ async fn one_form_invites_several_people_and_stops_at_the_first_refused(db: Data
         .await;
     assert!(location(&reply).starts_with("/settings/team?error=invites"));
     assert!(link_pad(&reply).is_none());
+}
+
+async fn the_list_finds_icps_by_their_peoples_names(db: Database) {
+    let app = TestApp::start(db).await;
+    let olga = app.caller("olga").await;
+    let tim = app.caller("tim").await;
+    let ute = app.caller("ute").await;
+    app.join(&olga, &tim).await;
+    app.join(&olga, &ute).await;
+    let mut with_tim = minimal("Nordics");
+    with_tim["userIds"] = json!([tim.id.as_str()]);
+    app.create(&olga, &with_tim).await;
+    let mut with_ute = minimal("Benelux");
+    with_ute["userIds"] = json!([tim.id.as_str(), ute.id.as_str()]);
+    app.create(&olga, &with_ute).await;
+    app.create(&tim, &minimal("Iberia")).await;
+    let cookie = app.session_cookie(&tim).await;
+    let listed = |q: &'static str| {
+        let (app, cookie) = (&app, cookie.clone());
+        async move {
+            let page = app.visit(&format!("/icps?q={q}"), Some(&cookie)).await;
+            assert_eq!(page.status, StatusCode::OK);
+            let html = text(&page).to_owned();
+            ["Nordics", "Benelux", "Iberia"]
+                .into_iter()
+                .filter(|name| html.contains(&format!(">{name}<")))
+                .collect::<Vec<_>>()
+        }
+    };
+    // The owner's name finds what she shares; a member's name what they are in; case and
+    // accents aside, as the rest of the search.
+    assert_eq!(listed("OLGA").await, ["Nordics", "Benelux"]);
+    assert_eq!(listed("ute").await, ["Benelux"]);
+    // Every word must match, by name or by the ICP's own text.
+    assert_eq!(listed("olga%20benelux").await, ["Benelux"]);
+    assert_eq!(listed("nobody").await, Vec::<&str>::new());
+    // The API's `q` searches the ICPs' own text only, as before.
+    let api = app.get(&tim, &format!("{ICPS}?q=olga")).await;
+    assert_eq!(api.body, json!([]), "{}", api.body);
 }

@@ -73,13 +73,15 @@ pub async fn my_icps(
         .collect();
     // At most 200 characters once folded, as the API holds `q` to (the words past it are left out).
     let mut folded = 0;
-    let words = ListFilter::words_of(&q)
+    let words: Vec<String> = ListFilter::words_of(&q)
         .into_iter()
         .take_while(|word| {
             folded += word.chars().count();
             folded <= MAX_SEARCH_CHARS
         })
         .collect();
+    let names = super::history::ssr::teammate_names(store, &user).await?;
+    let words_people = people_named(&words, &names);
     let view = View::parse(view.as_deref());
     // An owner picked from the list takes the place of the Mine / Shared with me tabs.
     let owner = owner.as_deref().and_then(crate::domain::UserId::parse);
@@ -87,6 +89,8 @@ pub async fn my_icps(
         words,
         active: tab_of(active.as_deref()),
         shared_with: None,
+        // Each word also finds the ICPs of teammates whose name holds it ("Tim").
+        people: words_people,
         owned: match (&owner, view) {
             (Some(owner), _) => Some(Owned::By(owner.clone())),
             (None, View::All) => None,
@@ -95,7 +99,6 @@ pub async fn my_icps(
         },
     };
     let page = crate::icps::list(store, &user, &filter, cursor, LIST_PAGE_SIZE).await?;
-    let names = super::history::ssr::teammate_names(store, &user).await?;
     let owners = page
         .icps()
         .iter()
@@ -156,6 +159,30 @@ pub async fn my_icps(
         later: cursor.is_some(),
         bad_link: raw.is_some() && cursor.is_none(),
     })
+}
+
+/// For each search word, the teammates whose name holds it, folded as the word is (at most
+/// `PEOPLE_PER_WORD`, by id so the choice is stable).
+#[cfg(feature = "ssr")]
+fn people_named(
+    words: &[String],
+    names: &std::collections::HashMap<crate::domain::UserId, String>,
+) -> Vec<Vec<crate::domain::UserId>> {
+    use crate::store::{fold, PEOPLE_PER_WORD};
+    let mut folded: Vec<(&crate::domain::UserId, String)> =
+        names.iter().map(|(id, name)| (id, fold(name))).collect();
+    folded.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+    words
+        .iter()
+        .map(|word| {
+            folded
+                .iter()
+                .filter(|(_, name)| name.contains(word.as_str()))
+                .map(|(id, _)| (*id).clone())
+                .take(PEOPLE_PER_WORD)
+                .collect()
+        })
+        .collect()
 }
 
 #[component]

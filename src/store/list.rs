@@ -36,7 +36,14 @@ pub struct ListFilter {
     pub shared_with: Option<UserId>,
     /// Only ICPs a user owns, or only those they do not (shared with the caller by others).
     pub owned: Option<Owned>,
+    /// For each of `words` (same order), people whose name holds it (at most `PEOPLE_PER_WORD`):
+    /// an ICP one of them is a member of also matches that word. Empty: names are not searched
+    /// (the API's `q` searches ICPs' own text; the list page also looks up teammates' names).
+    pub people: Vec<Vec<UserId>>,
 }
+
+/// The most people one search word stands for (`ListFilter::people`).
+pub const PEOPLE_PER_WORD: usize = 20;
 
 /// Who owns the ICPs a list keeps.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -253,8 +260,19 @@ pub fn filter_sql(filter: &ListFilter, sigil: Sigil, first: usize) -> String {
         Some(false) => sql += &format!(" AND i.active_until <= {}", param()),
         None => {}
     }
-    for _ in &filter.words {
-        sql += &format!(" AND i.search_text LIKE {} ESCAPE '\\'", param());
+    for (index, _) in filter.words.iter().enumerate() {
+        let pattern = param();
+        let people = filter.people.get(index).map_or(0, Vec::len);
+        if people == 0 {
+            sql += &format!(" AND i.search_text LIKE {pattern} ESCAPE '\\'");
+        } else {
+            let ids: Vec<String> = (0..people).map(|_| param()).collect();
+            sql += &format!(
+                " AND (i.search_text LIKE {pattern} ESCAPE '\\' OR EXISTS (SELECT 1 FROM icp_members pm \
+                 WHERE pm.icp_id = me.icp_id AND pm.user_id IN ({})))",
+                ids.join(", ")
+            );
+        }
     }
     sql
 }
@@ -274,8 +292,11 @@ macro_rules! bind_filter {
         if filter.active.is_some() {
             query = query.bind($now);
         }
-        for word in &filter.words {
+        for (index, word) in filter.words.iter().enumerate() {
             query = query.bind($crate::store::list::like_anywhere(word));
+            for person in filter.people.get(index).into_iter().flatten() {
+                query = query.bind(person.as_str());
+            }
         }
         query
     }};
@@ -369,12 +390,24 @@ mod tests {
             active: Some(false),
             shared_with: UserId::parse("user_x"),
             owned: UserId::parse("user_y").map(Owned::NotBy),
+            // "b" is also the name of two people: ICPs they are members of match it too.
+            people: vec![
+                vec![],
+                ["user_b1", "user_b2"]
+                    .iter()
+                    .flat_map(|id| UserId::parse(id))
+                    .collect(),
+            ],
         };
         let sql = filter_sql(&filter, Sigil::Dollar, 5);
         assert!(sql.contains("s.user_id = $5"), "{sql}");
         assert!(sql.contains("i.owner_id <> $6"), "{sql}");
         assert!(sql.contains("i.active_until <= $7"), "{sql}");
-        assert!(sql.contains("LIKE $8") && sql.contains("LIKE $9"), "{sql}");
+        assert!(sql.contains("AND i.search_text LIKE $8 ESCAPE"), "{sql}");
+        assert!(
+            sql.contains("(i.search_text LIKE $9 ESCAPE '\\' OR EXISTS (SELECT 1 FROM icp_members pm WHERE pm.icp_id = me.icp_id AND pm.user_id IN ($10, $11)))"),
+            "{sql}"
+        );
         assert_eq!(filter_sql(&ListFilter::default(), Sigil::Question, 3), "");
         assert!(count_sql(&ListFilter::default(), Sigil::Question).ends_with("user_id = ?1"));
     }

@@ -14,7 +14,9 @@ mod teams;
 pub use group_commit::WriteMode;
 pub use history::{Change, Version, VersionAction};
 pub use idempotency::{Claim, Idempotency, KeyUse};
-pub use list::{fold, search_limit, set_search_limit, ListFilter, Listed, Owned, PAGE_BYTES};
+pub use list::{
+    fold, search_limit, set_search_limit, ListFilter, Listed, Owned, PAGE_BYTES, PEOPLE_PER_WORD,
+};
 pub use memo::set_budget as set_cache_budget;
 pub use ops::{backup, readiness, BackupError};
 pub use postgres::PgStore;

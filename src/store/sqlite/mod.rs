@@ -600,6 +600,7 @@ mod tests {
             active: Some(true),
             shared_with: UserId::parse("user_b"),
             owned: UserId::parse("user_a").map(crate::store::Owned::By),
+            people: vec![UserId::parse("user_c").into_iter().collect()],
         };
         for (filter, cursor) in [
             (&ListFilter::default(), false),
