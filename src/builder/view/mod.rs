@@ -220,6 +220,8 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
     };
     // Deferred, and tolerant of a builder already gone: removing the page (after saving) makes the
     // browser fire focusout on the field that had focus.
+    // Leaving a field that was not changed checks nothing (nothing new to show): focus moving
+    // through the form, or into each row "Add" makes, costs no check of the whole form.
     let on_focusout = move |ev: FocusEvent| {
         let name = event_target::<web_sys::Element>(&ev).get_attribute("name");
         if let Some(name) =
@@ -228,8 +230,8 @@ pub fn IcpBuilder(init: BuilderInit) -> impl IntoView {
             touched.try_update(|t| {
                 t.insert(name);
             });
+            schedule(Due::Now);
         }
-        schedule(Due::Now);
     };
 
     let editing = init.editing.clone();

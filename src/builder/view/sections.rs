@@ -12,8 +12,6 @@ use crate::domain::{FilterKind, Limits};
 use leptos::ev::MouseEvent;
 use leptos::html;
 use leptos::prelude::*;
-use leptos::wasm_bindgen::JsCast;
-use std::time::Duration;
 
 /// A row's 1-based position, following removals: `ForEnumerate` sets a row's index only when it
 /// changes, so adding a row at the end touches no other row, and removing one renumbers only the
@@ -35,44 +33,18 @@ fn remover<T: Send + Sync + 'static>(
     }
 }
 
-/// Moves focus to the first control of `section`'s row `key` once it is drawn, so typing goes on
-/// where the row was added.
-fn focus_row(section: Section, key: u32) {
-    set_timeout(
-        move || {
-            let control = document()
-                .get_element_by_id(&section.heading_id(key))
-                .and_then(|heading| heading.closest("li").ok().flatten())
-                .and_then(|row| {
-                    row.query_selector("input:not([type=hidden]), select, textarea")
-                        .ok()
-                        .flatten()
-                });
-            if let Some(control) = control.and_then(|c| c.dyn_into::<web_sys::HtmlElement>().ok()) {
-                let _ = control.focus();
-            }
-        },
-        Duration::ZERO,
-    );
-}
-
-/// A submit button that, with JavaScript, adds a row of `section` in place instead (`on_add`
-/// gives the new row's key) and moves focus into it.
+/// A submit button that, with JavaScript, adds a row in place instead.
 #[component]
 fn AddButton(
     action: &'static str,
-    section: Section,
-    on_add: impl Fn() -> Option<u32> + 'static,
+    on_add: impl Fn() + 'static,
     children: Children,
 ) -> impl IntoView {
     let refresh = use_builder().refresh;
     let on_click = move |ev: MouseEvent| {
         ev.prevent_default();
-        let added = on_add();
+        on_add();
         refresh.run(());
-        if let Some(key) = added {
-            focus_row(section, key);
-        }
     };
     view! {
         <button type="submit" name=names::ACTION value=action class="button" on:click=on_click>
@@ -137,7 +109,6 @@ pub(super) fn LeadSources(leads: RwSignal<Vec<u32>>) -> impl IntoView {
     let add = move || {
         let key = builder.take_key();
         leads.update(|rows| rows.push(key));
-        Some(key)
     };
     let key_of: fn(&u32) -> u32 = |key| *key;
     let row = move |index: ReadSignal<usize>, key: u32| {
@@ -160,7 +131,7 @@ pub(super) fn LeadSources(leads: RwSignal<Vec<u32>>) -> impl IntoView {
             <ol class="rows">
                 <ForEnumerate each=move || leads.get() key=|key| *key children=row />
             </ol>
-            <AddButton action=names::ADD_LEAD section=Section::Leads on_add=add>
+            <AddButton action=names::ADD_LEAD on_add=add>
                 "Add lead source"
             </AddButton>
         </section>
@@ -172,10 +143,11 @@ pub(super) fn CustomFilters(filters: RwSignal<Vec<(u32, String)>>) -> impl IntoV
     let builder = use_builder();
     let kind_ref = NodeRef::<html::Select>::new();
     let add = move || {
-        let tag = kind_ref.get_untracked().map(|select| select.value())?;
+        let Some(tag) = kind_ref.get_untracked().map(|select| select.value()) else {
+            return;
+        };
         let key = builder.take_key();
         filters.update(|rows| rows.push((key, tag)));
-        Some(key)
     };
     let key_of: fn(&(u32, String)) -> u32 = |(key, _)| *key;
     let row = move |index: ReadSignal<usize>, (key, tag): (u32, String)| {
@@ -202,7 +174,7 @@ pub(super) fn CustomFilters(filters: RwSignal<Vec<(u32, String)>>) -> impl IntoV
                 <select id="add-filter-kind" name=names::FILTER_KIND node_ref=kind_ref>
                     {options}
                 </select>
-                <AddButton action=names::ADD_FILTER section=Section::Filters on_add=add>
+                <AddButton action=names::ADD_FILTER on_add=add>
                     "Add filter"
                 </AddButton>
             </div>
@@ -217,7 +189,6 @@ pub(super) fn Crm(conditions: RwSignal<Vec<u32>>, enabled: bool) -> impl IntoVie
     let add = move || {
         let key = builder.take_key();
         conditions.update(|rows| rows.push(key));
-        Some(key)
     };
     let key_of: fn(&u32) -> u32 = |key| *key;
     let row = move |index: ReadSignal<usize>, key: u32| {
@@ -261,7 +232,7 @@ pub(super) fn Crm(conditions: RwSignal<Vec<u32>>, enabled: bool) -> impl IntoVie
                 <ol class="rows">
                     <ForEnumerate each=move || conditions.get() key=|key| *key children=row />
                 </ol>
-                <AddButton action=names::ADD_CONDITION section=Section::Conditions on_add=add>
+                <AddButton action=names::ADD_CONDITION on_add=add>
                     "Add condition"
                 </AddButton>
             </div>
