@@ -39,23 +39,10 @@ async fn email_of(app: &TestApp, caller: &Caller) -> String {
 
 /// The invitation link shown on the team page right after `email` was invited through the form.
 async fn invite_through_the_page(app: &TestApp, cookie: &str, email: &str) -> String {
-    let reply = app
-        .submit(
-            "/settings/team/invitations",
-            Some(cookie),
-            &[("email", email)],
-        )
-        .await;
+    let reply = invite_all(app, cookie, email).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
     assert_eq!(location(&reply), "/settings/team?notice=invited");
-    let pad = reply
-        .headers
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find_map(|value| value.split(';').next()?.strip_prefix("icp_new_invitation="))
-        .expect("the link's pad cookie")
-        .to_owned();
+    let pad = link_pad(&reply).expect("the link's pad cookie");
     let page = app
         .visit(
             "/settings/team?notice=invited",
@@ -63,12 +50,7 @@ async fn invite_through_the_page(app: &TestApp, cookie: &str, email: &str) -> St
         )
         .await;
     assert_eq!(page.status, StatusCode::OK);
-    let html = text(&page);
-    let start = html.find("/invite/inv_").expect("the link is shown") + "/invite/".len();
-    let token: String = html[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect();
+    let token = shown_links(text(&page)).pop().expect("the link is shown");
     // Shown once.
     let again = app.visit("/settings/team", Some(cookie)).await;
     assert!(!text(&again).contains(&token));
@@ -606,6 +588,16 @@ fn shown_links(html: &str) -> Vec<String> {
         .collect()
 }
 
+/// The team page's invitation form posted with `emails`.
+async fn invite_all(app: &TestApp, cookie: &str, emails: &str) -> common::Reply {
+    app.submit(
+        "/settings/team/invitations",
+        Some(cookie),
+        &[("email", emails)],
+    )
+    .await
+}
+
 async fn one_form_invites_several_people_and_stops_at_the_first_refused(db: Database) {
     let app = TestApp::start(db).await;
     let (owner_email, cookie) = app.signed_up("Olga").await;
@@ -614,13 +606,7 @@ async fn one_form_invites_several_people_and_stops_at_the_first_refused(db: Data
 
     // Commas, semicolons and lines; a repeat is one invitation.
     let listed = format!("{a}, {b};\n{}", a.to_uppercase());
-    let reply = app
-        .submit(
-            "/settings/team/invitations",
-            Some(&cookie),
-            &[("email", &listed)],
-        )
-        .await;
+    let reply = invite_all(&app, &cookie, &listed).await;
     assert_eq!(location(&reply), "/settings/team?notice=invited");
     let pad = link_pad(&reply).expect("a pad");
     let page = app
@@ -640,13 +626,7 @@ async fn one_form_invites_several_people_and_stops_at_the_first_refused(db: Data
     // The owner's own address stops the list there: the link before it is made and shown, the
     // form comes back with that address and the rest, and says why.
     let listed = format!("{c}, {owner_email}, not-an-address");
-    let reply = app
-        .submit(
-            "/settings/team/invitations",
-            Some(&cookie),
-            &[("email", &listed)],
-        )
-        .await;
+    let reply = invite_all(&app, &cookie, &listed).await;
     let back = location(&reply).to_owned();
     assert!(
         back.starts_with("/settings/team?error=member&email="),
@@ -676,13 +656,7 @@ async fn one_form_invites_several_people_and_stops_at_the_first_refused(db: Data
 
     // More than 20 at once: nothing is made.
     let many: Vec<String> = (0..21).map(|_| fresh()).collect();
-    let reply = app
-        .submit(
-            "/settings/team/invitations",
-            Some(&cookie),
-            &[("email", &many.join(","))],
-        )
-        .await;
+    let reply = invite_all(&app, &cookie, &many.join(",")).await;
     assert!(location(&reply).starts_with("/settings/team?error=invites"));
     assert!(link_pad(&reply).is_none());
 }

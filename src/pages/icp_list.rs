@@ -398,3 +398,31 @@ fn IcpRow(icp: Icp, owner: String, members: String) -> impl IntoView {
         </tr>
     }
 }
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::people_named;
+    use crate::domain::UserId;
+
+    #[test]
+    fn a_word_stands_for_at_most_twenty_people_folded_as_words_are() {
+        let names = (0..25)
+            .map(|i| {
+                (
+                    UserId::parse(&format!("user_t{i:02}")).unwrap(),
+                    format!("Tím {i}"),
+                )
+            })
+            .chain([(UserId::parse("user_ana").unwrap(), "Ana".to_owned())])
+            .collect();
+        let people = people_named(&["tim".into(), "ana".into(), "zed".into()], &names);
+        assert_eq!(people[0].len(), crate::store::PEOPLE_PER_WORD);
+        assert_eq!(
+            people[0][0].as_str(),
+            "user_t00",
+            "by id: the same 20 every time"
+        );
+        assert_eq!(people[1], [UserId::parse("user_ana").unwrap()]);
+        assert!(people[2].is_empty());
+    }
+}
