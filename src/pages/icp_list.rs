@@ -399,7 +399,7 @@ fn IcpRow(icp: Icp, owner: String, members: String) -> impl IntoView {
     }
 }
 
-#[cfg(all(test, feature = "ssr"))]
+#[cfg(test)]
 mod tests {
     use super::people_named;
     use crate::domain::UserId;
