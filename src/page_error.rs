@@ -59,6 +59,9 @@ pub enum PageError {
     Conflict(String),
     #[error("Something went wrong on our side. Please try again.")]
     Server,
+    /// The request took longer than the server lets one take (a search or sort over many ICPs).
+    #[error("{0}")]
+    TooSlow(String),
     #[error("Could not reach the server ({0}). Check your connection and try again.")]
     Transport(String),
     /// A server-function call whose arguments could not be read (a client's mistake: 400).
@@ -111,8 +114,10 @@ mod ssr {
                 | IcpError::KeyReused(_)
                 | IcpError::InFlight(_)
                 | IcpError::NotMember(_) => PageError::Conflict(error.to_string()),
-                IcpError::Store(crate::store::StoreError::SearchStopped) => PageError::Conflict(
-                    "The search took too long and was stopped. Try more specific words.".to_owned(),
+                IcpError::Store(crate::store::StoreError::SearchStopped) => PageError::TooSlow(
+                    "Searching or sorting your ICPs took too long and was stopped. Try more \
+                     specific words, or the newest-first order."
+                        .to_owned(),
                 ),
                 IcpError::Store(cause) => {
                     // Logged here (inside the request's span); the user sees a generic message.
@@ -142,6 +147,7 @@ mod ssr {
                 PageError::Forbidden(_) => StatusCode::FORBIDDEN,
                 PageError::NotFound(_) => StatusCode::NOT_FOUND,
                 PageError::Conflict(_) => StatusCode::CONFLICT,
+                PageError::TooSlow(_) => StatusCode::SERVICE_UNAVAILABLE,
                 PageError::Server | PageError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
             });
         }

@@ -30,6 +30,7 @@ on_both_databases!(
     an_edit_through_the_plain_form_stores_exactly_what_was_cleared,
     the_list_pages_by_fifty_with_a_count_and_plain_links,
     a_bad_page_link_shows_the_first_page,
+    the_list_sorts_by_name_and_by_update_through_every_page,
 );
 
 fn html(reply: &common::Reply) -> &str {
@@ -769,6 +770,102 @@ async fn the_list_pages_by_fifty_with_a_count_and_plain_links(db: Database) {
         page.contains("<a href=\"/icps\">← Newest"),
         "a link back to the first page"
     );
+}
+
+/// The ICP names of every page from `start` on, following each page's "Next page →" link.
+async fn every_page(app: &TestApp, cookie: &str, start: &str) -> Vec<String> {
+    let (mut names, mut next) = (Vec::new(), Some(start.to_owned()));
+    while let Some(uri) = next.take() {
+        let reply = app.browser(cookie, Method::GET, &uri, None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{uri}");
+        let page = html(&reply);
+        names.extend(card_names(page));
+        next = page
+            .split("rel=\"next\"")
+            .next()
+            .filter(|before| before.len() < page.len())
+            .and_then(|before| before.rsplit("<a href=\"").next())
+            .map(|href| href.split('"').next().unwrap().replace("&amp;", "&"));
+    }
+    names
+}
+
+async fn the_list_sorts_by_name_and_by_update_through_every_page(db: Database) {
+    let app = TestApp::start(db).await;
+    let me = app.caller("ana").await;
+    // Names whose order differs by case, accents and a prefix; created in another order.
+    let words = ["delta", "Alpha", "Écho", "beta", "alpha team"];
+    let mut ids = Vec::new();
+    for n in 1..=60 {
+        let name = format!("{} {:02}", words[n % words.len()], 61 - n);
+        let icp = app.create(&me, &minimal(&name)).await;
+        ids.push((name, icp["id"].as_str().unwrap().to_owned()));
+    }
+    let cookie = app.session_cookie(&me).await;
+    let folded = |name: &str| name.to_lowercase().replace('é', "e");
+    let mut by_name: Vec<String> = ids.iter().map(|(name, _)| name.clone()).collect();
+    by_name.sort_by_key(|name| folded(name));
+    assert_eq!(every_page(&app, &cookie, "/icps?sort=name").await, by_name);
+    let page = app
+        .browser(&cookie, Method::GET, "/icps?sort=name", None)
+        .await;
+    assert!(
+        html(&page).contains("aria-sort=\"ascending\""),
+        "the Name column says so"
+    );
+
+    // Three changed, oldest change first: they lead the list by update, the rest newest first.
+    for (name, id) in [&ids[40], &ids[3], &ids[17]] {
+        let reply = app.patch(&me, id, &json!({ "description": name })).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    }
+    let mut by_update: Vec<String> = [&ids[17], &ids[3], &ids[40]]
+        .iter()
+        .map(|(name, _)| name.clone())
+        .collect();
+    let rest: Vec<String> = ids
+        .iter()
+        .rev()
+        .filter(|(name, _)| !by_update.contains(name))
+        .map(|(name, _)| name.clone())
+        .collect();
+    by_update.extend(rest);
+    assert_eq!(
+        every_page(&app, &cookie, "/icps?sort=updated").await,
+        by_update
+    );
+    // The order travels with the search and the tabs; a cursor of another order is refused.
+    let reply = app
+        .browser(&cookie, Method::GET, "/icps?sort=name&q=alpha", None)
+        .await;
+    let page = html(&reply);
+    let alphas: Vec<String> = by_name
+        .iter()
+        .filter(|n| n.contains("lpha"))
+        .cloned()
+        .collect();
+    assert_eq!(card_names(page), alphas);
+    assert!(
+        page.contains("href=\"/icps?q=alpha&amp;active=true&amp;sort=name\""),
+        "{page}"
+    );
+    let newest_cursor = every_page_link(&app, &cookie, "/icps").await;
+    let reply = app
+        .browser(
+            &cookie,
+            Method::GET,
+            &format!("/icps?sort=name&after={newest_cursor}"),
+            None,
+        )
+        .await;
+    assert!(html(&reply).contains("That page link is no longer valid"));
+    assert_eq!(card_names(html(&reply))[..3], by_name[..3]);
+}
+
+/// The `after` of the first page's "Next page →" link.
+async fn every_page_link(app: &TestApp, cookie: &str, uri: &str) -> String {
+    let reply = app.browser(cookie, Method::GET, uri, None).await;
+    next_link(html(&reply)).expect("a next page")
 }
 
 async fn a_bad_page_link_shows_the_first_page(db: Database) {

@@ -1,10 +1,11 @@
-//! A search (a list narrowed by words: a `LIKE` scan) stops at the request's time limit on both
+//! A search (a list narrowed by words: a `LIKE` scan), or a list page sorted other than newest
+//! first, stops at the request's time limit on both
 //! databases, answered 503 rather than running on, and leaves no connection that stops the next.
 //! Its own test binary: the limit is the process's.
 
 mod common;
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use common::{minimal, Database, TestApp};
 use icp_builder::store::set_search_limit;
 use std::time::Duration;
@@ -46,5 +47,18 @@ async fn a_search_past_its_limit_is_stopped_and_answered_503(db: Database) {
         assert_eq!(found.body, serde_json::json!([]));
         let found = app.get(&me, &format!("{ICPS}?q=lorem&limit=3")).await;
         assert_eq!(found.body.as_array().map(Vec::len), Some(3));
+    }
+
+    // The list page sorted by name or update reads the member's ICPs beyond the index's order:
+    // held to the same limit.
+    let cookie = app.session_cookie(&me).await;
+    for sort in ["name", "updated"] {
+        let uri = format!("/icps?sort={sort}");
+        set_search_limit(Duration::ZERO);
+        let stopped = app.browser(&cookie, Method::GET, &uri, None).await;
+        set_search_limit(Duration::from_secs(30));
+        assert_eq!(stopped.status, StatusCode::SERVICE_UNAVAILABLE, "{uri}");
+        let sorted = app.browser(&cookie, Method::GET, &uri, None).await;
+        assert_eq!(sorted.status, StatusCode::OK, "{uri}");
     }
 }

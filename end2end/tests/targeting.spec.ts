@@ -242,6 +242,16 @@ test("a field condition is said in words, stored as the API's pattern and read b
   await expect(again.getByRole("textbox", { name: "Value", exact: true })).toHaveValue("Test");
 });
 
+test("Add puts the cursor in the row it added", async ({ page }) => {
+  await page.getByRole("button", { name: "Add lead source" }).click();
+  await expect(row(page, "Lead source 2").getByRole("combobox", { name: "Search for" })).toBeFocused();
+  const website = await addFilter(page, "Website check");
+  await expect(website.getByRole("textbox", { name: /What should the agent check/ })).toBeFocused();
+  await page.getByLabel("Also source leads from Bullhorn").check();
+  await page.getByRole("button", { name: "Add condition" }).click();
+  await expect(row(page, "Condition 1").getByRole("combobox", { name: "Bullhorn field" })).toBeFocused();
+});
+
 test("a CRM condition picks its Bullhorn field by name", async ({ page }) => {
   await page.getByLabel("Also source leads from Bullhorn").check();
   await page.getByRole("button", { name: "Add condition" }).click();

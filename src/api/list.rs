@@ -6,7 +6,7 @@ use super::error::{ApiError, ErrorBody};
 use super::icps::ICPS_PATH;
 use crate::domain::{FieldError, Icp, UserId};
 use crate::icps;
-use crate::store::{DynStore, ListCursor, ListFilter, Listed};
+use crate::store::{DynStore, ListCursor, ListFilter, ListOrder, Listed};
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::IntoResponse;
@@ -58,7 +58,7 @@ fn parse_list_query(query: Option<&str>) -> Result<ListQuery, ApiError> {
                     format!("Must be a whole number from 1 to {MAX_PAGE}"),
                 )),
             },
-            "cursor" => match ListCursor::decode(&value) {
+            "cursor" => match ListCursor::decode(&value, ListOrder::Created) {
                 Some(cursor) => list.after = Some(cursor),
                 None => details.push(bad_param(
                     "cursor",
@@ -224,6 +224,7 @@ pub fn every_icp(
         let (store, user) = (store.clone(), user.clone());
         async move {
             let after: Option<ListCursor> = next?;
+            let first = after.is_none();
             let Listed { icps, more } = match store.every_icp_page(&user, after, ALL_PAGE).await {
                 Ok(listed) => listed,
                 Err(error) => {
@@ -232,11 +233,11 @@ pub fn every_icp(
                 }
             };
             let mut chunk = Vec::with_capacity(icps.len() * 1024 + 2);
-            if after.is_none() {
+            if first {
                 chunk.push(b'[');
             }
             for (i, icp) in icps.iter().enumerate() {
-                if after.is_some() || i > 0 {
+                if !first || i > 0 {
                     chunk.push(b',');
                 }
                 if let Err(error) = write(&mut chunk, icp) {
@@ -244,7 +245,7 @@ pub fn every_icp(
                 }
             }
             let next = match icps.last() {
-                Some(last) if more => Some(Some(ListCursor::of(last))),
+                Some(last) if more => Some(Some(ListCursor::of(last, ListOrder::Created))),
                 _ => {
                     chunk.push(b']');
                     None

@@ -14,7 +14,8 @@ pub use patch::apply_patch;
 
 use crate::domain::{validate_draft, FieldError, Icp, IcpDraft, Timestamp, UserId};
 use crate::store::{
-    Change, ListCursor, ListFilter, Page, PageKey, Shown, Store, StoreError, VersionAction,
+    Change, ListCursor, ListFilter, ListOrder, Page, PageKey, Shown, Store, StoreError,
+    VersionAction,
 };
 use crate::teams::{self, TeamError};
 use serde_json::Value;
@@ -170,10 +171,11 @@ pub async fn get_for(store: &dyn Store, user: &UserId, id: Uuid) -> IcpResult<Ic
     }
 }
 
-/// One page of a user's ICPs, newest first.
+/// One page of a user's ICPs, in the list's order.
 #[derive(Debug, Clone)]
 pub struct IcpPage {
     found: Arc<Page>,
+    order: ListOrder,
 }
 
 impl IcpPage {
@@ -194,14 +196,16 @@ impl IcpPage {
     /// Where the next page starts; `None` on the last page.
     pub fn next(&self) -> Option<ListCursor> {
         if self.found.listed.more {
-            self.icps().last().map(ListCursor::of)
+            self.icps()
+                .last()
+                .map(|last| ListCursor::of(last, self.order))
         } else {
             None
         }
     }
 }
 
-/// Up to `limit` ICPs shared with `user` that `filter` lets through, newest first, after `after`,
+/// Up to `limit` ICPs shared with `user` that `filter` lets through, in its order, after `after`,
 /// fewer when `store::PAGE_BYTES` of them end the page (remembered pages: see `store::ReadCache`).
 pub async fn list(
     store: &dyn Store,
@@ -213,14 +217,17 @@ pub async fn list(
     let key = PageKey {
         member: user.clone(),
         filter: filter.clone(),
-        after,
+        after: after.clone(),
         limit,
     };
     let found = store
         .reads()
         .page(&key, store.list_icps(user, filter, after, limit))
         .await?;
-    Ok(IcpPage { found })
+    Ok(IcpPage {
+        found,
+        order: filter.order,
+    })
 }
 
 /// How many ICPs shared with `user` `filter` lets through (shown beside the paged list).

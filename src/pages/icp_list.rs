@@ -1,14 +1,15 @@
-//! The list of a user's ICPs (`/icps`): a table of 50 a page, newest first — each ICP's name, whom
-//! it targets, owner and members by name, when it changed and its status — with their count and
-//! plain links to the next page and back to the newest (the API's cursor), so it works without
-//! JavaScript. A search box (`q`), All/Active/Expired tabs (`active`) and All/Mine/Shared with me
-//! tabs (`view`) narrow it; all of it is in the URL, so a filtered list can be bookmarked.
+//! The list of a user's ICPs (`/icps`): a table of 50 a page — each ICP's name, whom it targets,
+//! owner and members by name, when it changed and its status — with their count and plain links
+//! to the next page and back to the first (a cursor), so it works without JavaScript. A search
+//! box (`q`), All/Active/Expired tabs (`active`), All/Mine/Shared with me tabs (`view`) and an owner
+//! picker (`owner`) narrow it; it is sorted newest first, by last update or by name (`sort`); all of
+//! it is in the URL, so a filtered list can be bookmarked.
 
 use super::describe::{targets, When};
 use super::icps::{Problem, StatusBadge};
 #[cfg(feature = "ssr")]
 use super::list_filters::tab_of;
-use super::list_filters::{list_href, ListFilters, View};
+use super::list_filters::{ListFilters, ListQuery, Sort, View};
 use crate::domain::Icp;
 use crate::page_error::PageError;
 use leptos::prelude::*;
@@ -19,7 +20,8 @@ use serde::{Deserialize, Serialize};
 /// ICPs on one page of `/icps`.
 pub const LIST_PAGE_SIZE: u32 = 50;
 
-/// One page of `/icps`: up to `LIST_PAGE_SIZE` ICPs, newest first, and where the next page starts.
+/// One page of `/icps`: up to `LIST_PAGE_SIZE` ICPs in the asked order, and where the next page
+/// starts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IcpListPage {
     pub icps: Vec<Icp>,
@@ -31,19 +33,13 @@ pub struct IcpListPage {
     pub next: Option<String>,
     /// How many ICPs the user has, on every page.
     pub total: u64,
-    /// The search as applied (the `q` of the URL, at most `MAX_SEARCH_CHARS`).
-    pub q: String,
-    /// The tab: `Some(true)` active, `Some(false)` expired, `None` all.
-    pub active: Option<bool>,
-    /// Whose ICPs: everyone's, the caller's own, or those others shared with them.
-    pub view: View,
-    /// Only the ICPs this member of the workspace owns (`owner` in the URL).
-    pub owner: Option<String>,
+    /// The search, tabs, owner and order as applied.
+    pub query: ListQuery,
     /// The workspace's members (id, name), for the owner picker, by name.
     pub people: Vec<(String, String)>,
     /// How many of `total` the search and tab let through, when either narrows the list.
     pub matching: Option<u64>,
-    /// A page after the first, so "← Newest" leads back.
+    /// A page after the first, so a link leads back to the first.
     pub later: bool,
     /// The link's `after` could not be read: this is the first page instead.
     pub bad_link: bool,
@@ -56,6 +52,7 @@ pub async fn my_icps(
     active: Option<String>,
     view: Option<String>,
     owner: Option<String>,
+    sort: Option<String>,
 ) -> Result<IcpListPage, PageError> {
     use crate::api::list::MAX_SEARCH_CHARS;
     use crate::store::{ListCursor, ListFilter, Owned};
@@ -63,8 +60,12 @@ pub async fn my_icps(
     let state = expect_context::<crate::state::AppState>();
     let store = state.store.as_ref();
     let raw = after.filter(|raw| !raw.is_empty());
-    // A mangled or stale link shows the first page, saying so, rather than failing.
-    let cursor = raw.as_deref().and_then(ListCursor::decode);
+    let sort = Sort::parse(sort.as_deref());
+    // A mangled or stale link (or one of another order) shows the first page, saying so, rather
+    // than failing.
+    let cursor = raw
+        .as_deref()
+        .and_then(|raw| ListCursor::decode(raw, sort.order()));
     let q: String = q
         .unwrap_or_default()
         .chars()
@@ -97,8 +98,9 @@ pub async fn my_icps(
             (None, View::Mine) => Some(Owned::By(user.clone())),
             (None, View::Shared) => Some(Owned::NotBy(user.clone())),
         },
+        order: sort.order(),
     };
-    let page = crate::icps::list(store, &user, &filter, cursor, LIST_PAGE_SIZE).await?;
+    let page = crate::icps::list(store, &user, &filter, cursor.clone(), LIST_PAGE_SIZE).await?;
     let owners = page
         .icps()
         .iter()
@@ -139,8 +141,13 @@ pub async fn my_icps(
     Ok(IcpListPage {
         owners,
         members,
-        view,
-        owner: owner.map(|owner| owner.to_string()),
+        query: ListQuery {
+            q: q.trim().to_owned(),
+            active: filter.active,
+            view,
+            owner: owner.map(|owner| owner.to_string()),
+            sort,
+        },
         people,
         icps: page.icps().to_vec(),
         next: page.next().map(|next| next.encode()),
@@ -154,8 +161,6 @@ pub async fn my_icps(
         } else {
             Some(crate::icps::count(store, &user, &filter).await?)
         },
-        q: q.trim().to_owned(),
-        active: filter.active,
         later: cursor.is_some(),
         bad_link: raw.is_some() && cursor.is_none(),
     })
@@ -214,10 +219,11 @@ pub fn IcpList() -> impl IntoView {
                     get("active"),
                     get("view"),
                     get("owner"),
+                    get("sort"),
                 )
             })
         },
-        |(after, q, active, view, owner)| my_icps(after, q, active, view, owner),
+        |(after, q, active, view, owner, sort)| my_icps(after, q, active, view, owner, sort),
     );
     view! {
         <Title text="Your ICPs" />
@@ -279,13 +285,10 @@ fn IcpPageView(page: IcpListPage) -> impl IntoView {
         icps,
         owners,
         members,
-        view,
-        owner,
+        query,
         people,
         next,
         total,
-        q,
-        active,
         matching,
         later,
         bad_link,
@@ -295,21 +298,35 @@ fn IcpPageView(page: IcpListPage) -> impl IntoView {
         Some(matching) => format!("{matching} of {} match", icp_count(total)),
         None => icp_count(total),
     };
-    let empty = match (matching, active) {
-        (Some(0), _) if !q.is_empty() => format!("No ICPs match “{q}”."),
-        (Some(0), None) if owner.is_some() => {
+    let empty = match (matching, query.active) {
+        (Some(0), _) if !query.q.is_empty() => format!("No ICPs match “{}”.", query.q),
+        (Some(0), None) if query.owner.is_some() => {
             "Nobody shared an ICP of that owner with you.".to_owned()
         }
-        (Some(0), None) if view == View::Mine => "You own none of your ICPs.".to_owned(),
-        (Some(0), None) if view == View::Shared => "Nobody has shared an ICP with you.".to_owned(),
+        (Some(0), None) if query.view == View::Mine => "You own none of your ICPs.".to_owned(),
+        (Some(0), None) if query.view == View::Shared => {
+            "Nobody has shared an ICP with you.".to_owned()
+        }
         (Some(0), Some(true)) => "None of your ICPs is active.".to_owned(),
         (Some(0), _) => "None of your ICPs has expired.".to_owned(),
         _ => "No more ICPs after this point.".to_owned(),
     };
-    let newest = list_href(&q, active, view, owner.as_deref(), None);
-    let next = next.map(|after| list_href(&q, active, view, owner.as_deref(), Some(&after)));
+    let first = query.href(None);
+    let next = next.map(|after| query.href(Some(&after)));
+    let first_label = match query.sort {
+        Sort::Created => "← Newest",
+        Sort::Updated | Sort::Name => "← First page",
+    };
+    // The column the list is sorted by, for screen readers.
+    let sorted = move |sort: Sort| {
+        (query.sort == sort).then_some(if sort == Sort::Name {
+            "ascending"
+        } else {
+            "descending"
+        })
+    };
     view! {
-        <ListFilters q=q.clone() active view owner people />
+        <ListFilters query=query.clone() people />
         <p class="meta list-count" role="status">
             {count}
         </p>
@@ -317,7 +334,7 @@ fn IcpPageView(page: IcpListPage) -> impl IntoView {
             .then(|| {
                 view! {
                     <p class="notice" role="status">
-                        "That page link is no longer valid, so here are your newest ICPs."
+                        "That page link is no longer valid, so here is the first page."
                     </p>
                 }
             })}
@@ -335,11 +352,15 @@ fn IcpPageView(page: IcpListPage) -> impl IntoView {
                     <caption class="visually-hidden">"Your ICPs"</caption>
                     <thead>
                         <tr>
-                            <th scope="col">"Name"</th>
+                            <th scope="col" aria-sort=sorted(Sort::Name)>
+                                "Name"
+                            </th>
                             <th scope="col">"Targets"</th>
                             <th scope="col">"Owner"</th>
                             <th scope="col">"Shared with"</th>
-                            <th scope="col">"Updated"</th>
+                            <th scope="col" aria-sort=sorted(Sort::Updated)>
+                                "Updated"
+                            </th>
                             <th scope="col">"Status"</th>
                         </tr>
                     </thead>
@@ -359,7 +380,7 @@ fn IcpPageView(page: IcpListPage) -> impl IntoView {
             .then(|| {
                 view! {
                     <nav class="pager" aria-label="More ICPs">
-                        {later.then(|| view! { <a href=newest>"← Newest"</a> })}
+                        {later.then(|| view! { <a href=first>{first_label}</a> })}
                         {next
                             .map(|href| {
                                 view! {

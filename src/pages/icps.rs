@@ -76,6 +76,7 @@ pub fn Problem(error: PageError) -> impl IntoView {
             "It may have been deleted, or the link is wrong.".to_owned(),
         ),
         PageError::Unauthorized => (401, "Please sign in", "Your session has ended.".to_owned()),
+        PageError::TooSlow(text) => (503, "That took too long", text.clone()),
         other => (500, "Something went wrong", other.to_string()),
     };
     set_status(status);

@@ -1,5 +1,5 @@
 //! The list's filters (`/icps`): the search box, the All/Active/Expired and Everyone's/Mine/Shared
-//! with me tabs, and the links that keep them in the URL.
+//! with me tabs, the owner picker, the order, and the links that keep them in the URL.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -32,6 +32,122 @@ impl View {
     }
 }
 
+/// The list's order (`sort` in the URL): newest first (the default), last updated first, or by
+/// name A→Z.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Sort {
+    #[default]
+    Created,
+    Updated,
+    Name,
+}
+
+impl Sort {
+    const ALL: [(Sort, &'static str); 3] = [
+        (Sort::Created, "Newest"),
+        (Sort::Updated, "Recently updated"),
+        (Sort::Name, "Name A–Z"),
+    ];
+
+    #[cfg_attr(not(feature = "ssr"), allow(dead_code))]
+    pub(super) fn parse(text: Option<&str>) -> Self {
+        match text {
+            Some("updated") => Sort::Updated,
+            Some("name") => Sort::Name,
+            _ => Sort::Created,
+        }
+    }
+
+    fn param(self) -> Option<&'static str> {
+        match self {
+            Sort::Created => None,
+            Sort::Updated => Some("updated"),
+            Sort::Name => Some("name"),
+        }
+    }
+
+    /// The store's order of the same name.
+    #[cfg(feature = "ssr")]
+    pub(super) fn order(self) -> crate::store::ListOrder {
+        use crate::store::ListOrder;
+        match self {
+            Sort::Created => ListOrder::Created,
+            Sort::Updated => ListOrder::Updated,
+            Sort::Name => ListOrder::Name,
+        }
+    }
+}
+
+/// What the list's URL asks for, besides the page: everything a link to another page, tab or
+/// order keeps.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ListQuery {
+    /// The search as applied (the `q` of the URL, at most `MAX_SEARCH_CHARS`).
+    pub q: String,
+    /// The tab: `Some(true)` active, `Some(false)` expired, `None` all.
+    pub active: Option<bool>,
+    /// Whose ICPs: everyone's, the caller's own, or those others shared with them.
+    pub view: View,
+    /// Only the ICPs this member of the workspace owns (`owner` in the URL).
+    pub owner: Option<String>,
+    pub sort: Sort,
+}
+
+impl ListQuery {
+    /// The link to a page of `/icps` with this query, starting after `after` (the first page when
+    /// `None`).
+    pub(super) fn href(&self, after: Option<&str>) -> String {
+        let mut params = Vec::new();
+        if !self.q.is_empty() {
+            params.push(format!("q={}", query_value(&self.q)));
+        }
+        if let Some(active) = self.active {
+            params.push(format!("active={active}"));
+        }
+        if let Some(view) = self.view.param() {
+            params.push(format!("view={view}"));
+        }
+        if let Some(owner) = &self.owner {
+            params.push(format!("owner={}", query_value(owner)));
+        }
+        if let Some(sort) = self.sort.param() {
+            params.push(format!("sort={sort}"));
+        }
+        if let Some(after) = after {
+            params.push(format!("after={}", query_value(after)));
+        }
+        if params.is_empty() {
+            "/icps".to_owned()
+        } else {
+            format!("/icps?{}", params.join("&"))
+        }
+    }
+
+    /// The hidden fields that carry this query through a GET form, but for `q` and `owner` when
+    /// the form has its own.
+    fn kept(&self, own_q: bool, own_owner: bool) -> impl IntoView {
+        let hidden = |name: &'static str, value: String| {
+            view! { <input type="hidden" name=name value=value /> }
+        };
+        let q = (!own_q && !self.q.is_empty()).then(|| hidden("q", self.q.clone()));
+        let active = self
+            .active
+            .map(|active| hidden("active", active.to_string()));
+        let view = self
+            .view
+            .param()
+            .map(|view| hidden("view", view.to_owned()));
+        let owner = (!own_owner)
+            .then(|| self.owner.clone().map(|owner| hidden("owner", owner)))
+            .flatten();
+        let sort = self
+            .sort
+            .param()
+            .map(|sort| hidden("sort", sort.to_owned()));
+        view! { {q} {active} {view} {owner} {sort} }
+    }
+}
+
 /// The tab an `active` parameter names; anything else is "All".
 #[cfg(feature = "ssr")]
 pub(super) fn tab_of(active: Option<&str>) -> Option<bool> {
@@ -56,57 +172,23 @@ fn query_value(text: &str) -> String {
     encoded
 }
 
-/// The link to a page of `/icps` with this search, tabs, owner and start.
-pub(super) fn list_href(
-    q: &str,
-    active: Option<bool>,
-    view: View,
-    owner: Option<&str>,
-    after: Option<&str>,
-) -> String {
-    let mut params = Vec::new();
-    if !q.is_empty() {
-        params.push(format!("q={}", query_value(q)));
-    }
-    if let Some(active) = active {
-        params.push(format!("active={active}"));
-    }
-    if let Some(view) = view.param() {
-        params.push(format!("view={view}"));
-    }
-    if let Some(owner) = owner {
-        params.push(format!("owner={}", query_value(owner)));
-    }
-    if let Some(after) = after {
-        params.push(format!("after={}", query_value(after)));
-    }
-    if params.is_empty() {
-        "/icps".to_owned()
-    } else {
-        format!("/icps?{}", params.join("&"))
-    }
-}
-
-/// The search box, the All/Active/Expired and All/Mine/Shared with me tabs, and the owner picker
-/// (`people`: the workspace's members, id and name); plain GET forms and links, so they work
-/// without JavaScript and the URL says what is shown.
+/// The search box, the All/Active/Expired and All/Mine/Shared with me tabs, the owner picker
+/// (`people`: the workspace's members, id and name) and the order; plain GET forms and links, so
+/// they work without JavaScript and the URL says what is shown.
 #[component]
-pub(super) fn ListFilters(
-    q: String,
-    active: Option<bool>,
-    view: View,
-    owner: Option<String>,
-    people: Vec<(String, String)>,
-) -> impl IntoView {
+pub(super) fn ListFilters(query: ListQuery, people: Vec<(String, String)>) -> impl IntoView {
     let tabs = [
         ("All", None),
         ("Active", Some(true)),
         ("Expired", Some(false)),
     ]
-    .map(|(label, tab)| {
-        let href = list_href(&q, tab, view, owner.as_deref(), None);
+    .map(|(label, active)| {
+        let tab = ListQuery {
+            active,
+            ..query.clone()
+        };
         view! {
-            <a href=href aria-current=(tab == active).then_some("page")>
+            <a href=tab.href(None) aria-current=(active == query.active).then_some("page")>
                 {label}
             </a>
         }
@@ -116,34 +198,43 @@ pub(super) fn ListFilters(
         ("Mine", View::Mine),
         ("Shared with me", View::Shared),
     ]
-    .map(|(label, tab)| {
-        let href = list_href(&q, active, tab, None, None);
-        let current = tab == view && owner.is_none();
+    .map(|(label, view)| {
+        let tab = ListQuery {
+            view,
+            owner: None,
+            ..query.clone()
+        };
+        let current = view == query.view && query.owner.is_none();
         view! {
-            <a href=href aria-current=current.then_some("page")>
+            <a href=tab.href(None) aria-current=current.then_some("page")>
                 {label}
             </a>
         }
     });
+    let orders = Sort::ALL.map(|(sort, label)| {
+        let tab = ListQuery {
+            sort,
+            ..query.clone()
+        };
+        view! {
+            <a href=tab.href(None) aria-current=(sort == query.sort).then_some("page")>
+                {label}
+            </a>
+        }
+    });
+    let owner = query.owner.clone();
     view! {
         <div class="list-filters">
             <form class="list-search" method="get" action="/icps" role="search">
                 <input
                     type="search"
                     name="q"
-                    value=q.clone()
+                    value=query.q.clone()
                     aria-label="Search your ICPs"
                     placeholder="Search names, titles, places…"
                     maxlength="200"
                 />
-                {active
-                    .map(|active| {
-                        view! { <input type="hidden" name="active" value=active.to_string() /> }
-                    })}
-                {view.param().map(|view| view! { <input type="hidden" name="view" value=view /> })}
-                {owner
-                    .clone()
-                    .map(|owner| view! { <input type="hidden" name="owner" value=owner /> })}
+                {query.kept(true, false)}
                 <button type="submit" class="button">
                     "Search"
                 </button>
@@ -155,12 +246,11 @@ pub(super) fn ListFilters(
                 {whose}
             </nav>
             <form class="owner-filter" method="get" action="/icps">
-                {(!q.is_empty())
-                    .then(|| view! { <input type="hidden" name="q" value=q.clone() /> })}
-                {active
-                    .map(|active| {
-                        view! { <input type="hidden" name="active" value=active.to_string() /> }
-                    })}
+                {ListQuery {
+                    view: View::All,
+                    ..query.clone()
+                }
+                    .kept(false, true)}
                 <label for="owner">"Owner"</label>
                 <select id="owner" name="owner">
                     <option value="" selected=owner.is_none()>
@@ -182,6 +272,9 @@ pub(super) fn ListFilters(
                     "Show"
                 </button>
             </form>
+            <nav class="tabs" aria-label="Sort by">
+                {orders}
+            </nav>
         </div>
     }
 }
@@ -191,22 +284,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn list_links_keep_the_search_and_tab() {
-        assert_eq!(list_href("", None, View::All, None, None), "/icps");
+    fn list_links_keep_the_search_tabs_and_order() {
+        assert_eq!(ListQuery::default().href(None), "/icps");
+        let query = ListQuery {
+            q: "München & co".into(),
+            active: Some(false),
+            view: View::Shared,
+            owner: None,
+            sort: Sort::Name,
+        };
         assert_eq!(
-            list_href(
-                "München & co",
-                Some(false),
-                View::Shared,
-                None,
-                Some("12-ab")
-            ),
-            "/icps?q=M%C3%BCnchen%20%26%20co&active=false&view=shared&after=12-ab"
+            query.href(Some("n12-ab")),
+            "/icps?q=M%C3%BCnchen%20%26%20co&active=false&view=shared&sort=name&after=n12-ab"
         );
-        assert_eq!(
-            list_href("", None, View::All, Some("user_Ab1"), None),
-            "/icps?owner=user_Ab1"
-        );
+        let owned = ListQuery {
+            owner: Some("user_Ab1".into()),
+            ..ListQuery::default()
+        };
+        assert_eq!(owned.href(None), "/icps?owner=user_Ab1");
+        assert_eq!(Sort::parse(Some("updated")), Sort::Updated);
+        assert_eq!(Sort::parse(Some("size")), Sort::Created);
         assert_eq!(View::parse(Some("mine")), View::Mine);
         assert_eq!(View::parse(Some("theirs")), View::All);
         assert_eq!(tab_of(Some("true")), Some(true));

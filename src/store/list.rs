@@ -40,6 +40,58 @@ pub struct ListFilter {
     /// an ICP one of them is a member of also matches that word. Empty: names are not searched
     /// (the API's `q` searches ICPs' own text; the list page also looks up teammates' names).
     pub people: Vec<Vec<UserId>>,
+    /// The list's order (not a narrowing: counts ignore it).
+    pub order: ListOrder,
+}
+
+/// How a list is ordered: newest first (the API's order), last updated first, or by name A→Z
+/// (case and accents ignored: `name_key`). Only the first walks an index (the members', newest
+/// first); the others read the member's ICPs that the filter lets through and keep the page's
+/// worth, so they are held to the search limit like a search.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum ListOrder {
+    #[default]
+    Created,
+    Updated,
+    Name,
+}
+
+impl ListOrder {
+    pub const ALL: [ListOrder; 3] = [ListOrder::Created, ListOrder::Updated, ListOrder::Name];
+
+    /// The order a URL's `sort` names; anything else is the default.
+    pub fn parse(raw: Option<&str>) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|order| Some(order.as_str()) == raw)
+            .unwrap_or_default()
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListOrder::Created => "created",
+            ListOrder::Updated => "updated",
+            ListOrder::Name => "name",
+        }
+    }
+
+    /// The SQL of this order's direction and the cursor's comparison.
+    fn direction(self) -> (&'static str, &'static str) {
+        match self {
+            ListOrder::Created | ListOrder::Updated => ("DESC", "<"),
+            ListOrder::Name => ("ASC", ">"),
+        }
+    }
+}
+
+/// What a list by name sorts on: the name folded (`fold`), up to a line break — the first line
+/// of `icps.search_text`, which the stores read it from.
+pub fn name_key(name: &str) -> String {
+    let mut key = fold(name);
+    if let Some(end) = key.find('\n') {
+        key.truncate(end);
+    }
+    key
 }
 
 /// The most people one search word stands for (`ListFilter::people`).
@@ -66,8 +118,27 @@ impl ListFilter {
         text.split_whitespace().map(fold).collect()
     }
 
+    /// Whether nothing narrows the list (its order aside).
     pub fn is_empty(&self) -> bool {
-        *self == Self::default()
+        let Self {
+            words,
+            active,
+            shared_with,
+            owned,
+            people,
+            order: _,
+        } = self;
+        words.is_empty()
+            && active.is_none()
+            && shared_with.is_none()
+            && owned.is_none()
+            && people.is_empty()
+    }
+
+    /// Whether a page of this list reads more than an index range: a search, or an order other
+    /// than the index's. Such reads are held to the search limit.
+    pub fn scans(&self) -> bool {
+        !self.words.is_empty() || self.order != ListOrder::Created
     }
 }
 
@@ -175,43 +246,59 @@ pub struct Listed {
 
 /// The common part of a list page's statement on both databases: `page`, the `<2>` first rows
 /// (the limit and one more, which tells whether more follow) of the member's ICPs that the filter
-/// lets through, newest first after the cursor, each with its size (`bytes`, an SQL expression
-/// over `i`); and `cut`, the same rows, each `shown` when it is within the limit and the bytes
-/// before it are under `PAGE_BYTES` (more follow when a row is not: `MORE`). It walks
-/// `icp_members_by_user_newest` from the cursor and joins each row to `icps` by primary key
-/// (`join`: SQLite's `CROSS JOIN` keeps the members as the outer loop), so an unfiltered page
-/// costs the same whatever the user's ICP count; a filter skips the rows it refuses on the way.
-/// Values: `<1>` the member, `<2>` the limit + 1, `<3>`/`<4>` the cursor, then the filter's.
+/// lets through, in the filter's order after the cursor, each with its `sort_key` and size
+/// (`bytes`, an SQL expression over `i`); and `cut`, the same rows, each `shown` when it is within
+/// the limit and the bytes before it are under `PAGE_BYTES` (more follow when a row is not:
+/// `MORE`). Newest first, it walks `icp_members_by_user_newest` from the cursor and joins each row
+/// to `icps` by primary key (`join`: SQLite's `CROSS JOIN` keeps the members as the outer loop),
+/// so an unfiltered page costs the same whatever the user's ICP count; a filter skips the rows it
+/// refuses on the way. By name, `name_key` is the database's expression of `list::name_key` over
+/// `i`. Values: `<1>` the member, `<2>` the limit + 1, `<3>`/`<4>` the cursor, then the filter's.
 pub fn page_ctes(
     filter: &ListFilter,
     sigil: Sigil,
     cursor: bool,
     join: &str,
     bytes: &str,
+    name_key: &str,
 ) -> String {
     let p = |n: usize| match sigil {
         Sigil::Question => format!("?{n}"),
         Sigil::Dollar => format!("${n}"),
     };
+    let key = match filter.order {
+        ListOrder::Created => "me.created_at",
+        ListOrder::Updated => "i.updated_at",
+        ListOrder::Name => name_key,
+    };
+    let (direction, beyond) = filter.order.direction();
     let (after, first) = if cursor {
         (
-            format!(" AND (me.created_at, me.icp_id) < ({}, {})", p(3), p(4)),
+            format!(" AND ({key}, me.icp_id) {beyond} ({}, {})", p(3), p(4)),
             5,
         )
     } else {
         (String::new(), 3)
     };
     format!(
-        "WITH page AS (SELECT me.icp_id AS icp_id, me.created_at AS created_at, {bytes} AS bytes \
+        "WITH page AS (SELECT me.icp_id AS icp_id, {key} AS sort_key, {bytes} AS bytes \
          FROM icp_members me {join} icps i ON i.id = me.icp_id WHERE me.user_id = {member}{after}{filter} \
-         ORDER BY me.created_at DESC, me.icp_id DESC LIMIT {limit}), \
-         cut AS (SELECT icp_id, created_at, \
+         ORDER BY {key} {direction}, me.icp_id {direction} LIMIT {limit}), \
+         cut AS (SELECT icp_id, sort_key, \
          (row_number() OVER w < {limit} AND sum(bytes) OVER w - bytes < {PAGE_BYTES}) AS shown \
-         FROM page WINDOW w AS (ORDER BY created_at DESC, icp_id DESC)) ",
+         FROM page WINDOW w AS ({order})) ",
         member = p(1),
         limit = p(2),
         filter = filter_sql(filter, sigil, first),
+        order = order_by(filter.order, ""),
     )
+}
+
+/// `ORDER BY` and the order's columns of `page_ctes`'s rows, under the table name `table` ("cut.",
+/// or "" for the bare names).
+pub fn order_by(order: ListOrder, table: &str) -> String {
+    let (direction, _) = order.direction();
+    format!("ORDER BY {table}sort_key {direction}, {table}icp_id {direction}")
 }
 
 /// Whether rows of `page_ctes`'s `cut` follow the page.
@@ -398,6 +485,7 @@ mod tests {
                     .flat_map(|id| UserId::parse(id))
                     .collect(),
             ],
+            order: ListOrder::Name,
         };
         let sql = filter_sql(&filter, Sigil::Dollar, 5);
         assert!(sql.contains("s.user_id = $5"), "{sql}");
@@ -410,5 +498,28 @@ mod tests {
         );
         assert_eq!(filter_sql(&ListFilter::default(), Sigil::Question, 3), "");
         assert!(count_sql(&ListFilter::default(), Sigil::Question).ends_with("user_id = ?1"));
+        // An order narrows nothing: counted in the index alone, yet the page is a scan.
+        let by_name = ListFilter {
+            order: ListOrder::Name,
+            ..ListFilter::default()
+        };
+        assert!(count_sql(&by_name, Sigil::Question).ends_with("user_id = ?1"));
+        assert!(by_name.scans() && !ListFilter::default().scans());
+    }
+
+    #[test]
+    fn a_name_sorts_folded_up_to_a_line_break() {
+        assert_eq!(name_key("Ärzte DACH"), "arzte dach");
+        assert_eq!(name_key("Two\nlines"), "two");
+        // The first line of the search text, which the stores sort by.
+        let text = search_text_of("Café Owners", Some("Zürich"), &[]);
+        assert_eq!(
+            text.split('\n').next(),
+            Some(name_key("Café Owners").as_str())
+        );
+        for raw in ["name", "updated", "created", "bogus"] {
+            let order = ListOrder::parse(Some(raw));
+            assert_eq!(order.as_str(), if raw == "bogus" { "created" } else { raw });
+        }
     }
 }

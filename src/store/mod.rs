@@ -15,7 +15,8 @@ pub use group_commit::WriteMode;
 pub use history::{Change, Version, VersionAction};
 pub use idempotency::{Claim, Idempotency, KeyUse};
 pub use list::{
-    fold, search_limit, set_search_limit, ListFilter, Listed, Owned, PAGE_BYTES, PEOPLE_PER_WORD,
+    fold, search_limit, set_search_limit, ListFilter, ListOrder, Listed, Owned, PAGE_BYTES,
+    PEOPLE_PER_WORD,
 };
 pub use memo::set_budget as set_cache_budget;
 pub use ops::{backup, readiness, BackupError};
@@ -83,32 +84,79 @@ pub struct ApiToken {
     pub revoked: bool,
 }
 
-/// Where a page of the ICP list starts: after this (createdAt, id), newest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Where a page of the ICP list starts: after this ICP (its id) and its key in the list's order.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ListCursor {
-    pub created_at: Timestamp,
+    pub key: SortKey,
     pub id: Uuid,
 }
 
+/// An ICP's place in one `ListOrder`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SortKey {
+    Created(Timestamp),
+    Updated(Timestamp),
+    /// `list::name_key` of its name.
+    Name(String),
+}
+
 impl ListCursor {
-    pub fn of(icp: &Icp) -> Self {
-        Self {
-            created_at: icp.created_at,
-            id: icp.id,
+    /// The cursor after `icp` in a list ordered by `order`.
+    pub fn of(icp: &Icp, order: ListOrder) -> Self {
+        let key = match order {
+            ListOrder::Created => SortKey::Created(icp.created_at),
+            ListOrder::Updated => SortKey::Updated(icp.updated_at),
+            ListOrder::Name => SortKey::Name(list::name_key(&icp.name)),
+        };
+        Self { key, id: icp.id }
+    }
+
+    /// The order this cursor walks.
+    pub fn order(&self) -> ListOrder {
+        match self.key {
+            SortKey::Created(_) => ListOrder::Created,
+            SortKey::Updated(_) => ListOrder::Updated,
+            SortKey::Name(_) => ListOrder::Name,
         }
     }
 
-    /// Opaque to callers: `<millis>-<uuid>`.
+    /// Opaque to callers: `<millis>-<uuid>` in the created order (the API's cursor, unchanged),
+    /// `u<millis>-<uuid>` by update, `n<uuid>-<name key>` by name.
     pub fn encode(&self) -> String {
-        format!("{}-{}", self.created_at.millis(), self.id.simple())
+        let id = self.id.simple();
+        match &self.key {
+            SortKey::Created(at) => format!("{}-{id}", at.millis()),
+            SortKey::Updated(at) => format!("u{}-{id}", at.millis()),
+            SortKey::Name(name) => format!("n{id}-{name}"),
+        }
     }
 
-    pub fn decode(raw: &str) -> Option<Self> {
-        let (millis, id) = raw.split_once('-')?;
-        Some(Self {
-            created_at: Timestamp::from_millis(millis.parse().ok()?)?,
-            id: Uuid::try_parse(id).ok()?,
-        })
+    /// A cursor of a list ordered by `order`; `None` when `raw` is not one (mangled, or another
+    /// order's).
+    pub fn decode(raw: &str, order: ListOrder) -> Option<Self> {
+        let instant = |raw: &str| -> Option<(Timestamp, Uuid)> {
+            let (millis, id) = raw.split_once('-')?;
+            Some((
+                Timestamp::from_millis(millis.parse().ok()?)?,
+                Uuid::try_parse(id).ok()?,
+            ))
+        };
+        let (key, id) = match order {
+            ListOrder::Created if raw.starts_with(|c: char| c.is_ascii_digit()) => {
+                let (at, id) = instant(raw)?;
+                (SortKey::Created(at), id)
+            }
+            ListOrder::Updated => {
+                let (at, id) = instant(raw.strip_prefix('u')?)?;
+                (SortKey::Updated(at), id)
+            }
+            ListOrder::Name => {
+                let (id, name) = raw.strip_prefix('n')?.split_once('-')?;
+                (SortKey::Name(name.to_owned()), Uuid::try_parse(id).ok()?)
+            }
+            ListOrder::Created => return None,
+        };
+        Some(Self { key, id })
     }
 }
 
@@ -254,13 +302,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cursor_round_trips() {
-        let cursor = ListCursor {
-            created_at: Timestamp::parse("2024-01-15T10:30:00.123Z").unwrap(),
-            id: Uuid::now_v7(),
-        };
-        assert_eq!(ListCursor::decode(&cursor.encode()), Some(cursor));
-        assert_eq!(ListCursor::decode("nonsense"), None);
-        assert_eq!(ListCursor::decode("12-notauuid"), None);
+    fn cursors_round_trip_in_their_own_order_only() {
+        let at = Timestamp::parse("2024-01-15T10:30:00.123Z").unwrap();
+        let id = Uuid::now_v7();
+        let cursors = [
+            ListCursor {
+                key: SortKey::Created(at),
+                id,
+            },
+            ListCursor {
+                key: SortKey::Updated(at),
+                id,
+            },
+            ListCursor {
+                key: SortKey::Name("dach - it-leiter".into()),
+                id,
+            },
+        ];
+        for cursor in &cursors {
+            let raw = cursor.encode();
+            for order in [ListOrder::Created, ListOrder::Updated, ListOrder::Name] {
+                let decoded = ListCursor::decode(&raw, order);
+                if order == cursor.order() {
+                    assert_eq!(decoded.as_ref(), Some(cursor), "{raw}");
+                } else {
+                    assert_eq!(decoded, None, "{raw} read as {order:?}");
+                }
+            }
+        }
+        // The API's cursor is what it was.
+        assert_eq!(
+            cursors[0].encode(),
+            format!("{}-{}", at.millis(), id.simple())
+        );
+        assert_eq!(ListCursor::decode("nonsense", ListOrder::Created), None);
+        assert_eq!(ListCursor::decode("12-notauuid", ListOrder::Created), None);
     }
 }

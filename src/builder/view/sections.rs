@@ -12,6 +12,7 @@ use crate::domain::{FilterKind, Limits};
 use leptos::ev::MouseEvent;
 use leptos::html;
 use leptos::prelude::*;
+use leptos::wasm_bindgen::JsCast;
 
 /// A row's 1-based position, following removals: `ForEnumerate` sets a row's index only when it
 /// changes, so adding a row at the end touches no other row, and removing one renumbers only the
@@ -33,18 +34,48 @@ fn remover<T: Send + Sync + 'static>(
     }
 }
 
-/// A submit button that, with JavaScript, adds a row in place instead.
+/// Moves focus to the first control of `section`'s row `key`, so typing goes on where the row
+/// was added (and the browser scrolls it into view).
+fn focus_row(section: Section, key: u32) {
+    let control = document()
+        .get_element_by_id(&section.heading_id(key))
+        .and_then(|heading| heading.closest("li").ok().flatten())
+        .and_then(|row| {
+            row.query_selector("input:not([type=hidden]), select, textarea")
+                .ok()
+                .flatten()
+        });
+    if let Some(control) = control.and_then(|c| c.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = control.focus();
+    }
+}
+
+/// A submit button that, with JavaScript, adds a row of `section` in place instead (`on_add`
+/// gives the new row's key) and moves focus into it at the next frame. Focusing makes the browser
+/// bring the page's style and layout up to date there and then; rows added within one frame (a
+/// script, a held key) focus only the last, so adding many rows costs one such update a frame,
+/// not one a row (`end2end/perf/builder-timing.ts`).
 #[component]
 fn AddButton(
     action: &'static str,
-    on_add: impl Fn() + 'static,
+    section: Section,
+    on_add: impl Fn() -> Option<u32> + 'static,
     children: Children,
 ) -> impl IntoView {
     let refresh = use_builder().refresh;
+    let pending = StoredValue::new(None::<u32>);
     let on_click = move |ev: MouseEvent| {
         ev.prevent_default();
-        on_add();
+        let added = on_add();
         refresh.run(());
+        let Some(key) = added else { return };
+        if pending.try_update_value(|p| p.replace(key).is_none()) == Some(true) {
+            request_animation_frame(move || {
+                if let Some(key) = pending.try_update_value(Option::take).flatten() {
+                    focus_row(section, key);
+                }
+            });
+        }
     };
     view! {
         <button type="submit" name=names::ACTION value=action class="button" on:click=on_click>
@@ -109,6 +140,7 @@ pub(super) fn LeadSources(leads: RwSignal<Vec<u32>>) -> impl IntoView {
     let add = move || {
         let key = builder.take_key();
         leads.update(|rows| rows.push(key));
+        Some(key)
     };
     let key_of: fn(&u32) -> u32 = |key| *key;
     let row = move |index: ReadSignal<usize>, key: u32| {
@@ -131,7 +163,7 @@ pub(super) fn LeadSources(leads: RwSignal<Vec<u32>>) -> impl IntoView {
             <ol class="rows">
                 <ForEnumerate each=move || leads.get() key=|key| *key children=row />
             </ol>
-            <AddButton action=names::ADD_LEAD on_add=add>
+            <AddButton action=names::ADD_LEAD section=Section::Leads on_add=add>
                 "Add lead source"
             </AddButton>
         </section>
@@ -143,11 +175,10 @@ pub(super) fn CustomFilters(filters: RwSignal<Vec<(u32, String)>>) -> impl IntoV
     let builder = use_builder();
     let kind_ref = NodeRef::<html::Select>::new();
     let add = move || {
-        let Some(tag) = kind_ref.get_untracked().map(|select| select.value()) else {
-            return;
-        };
+        let tag = kind_ref.get_untracked().map(|select| select.value())?;
         let key = builder.take_key();
         filters.update(|rows| rows.push((key, tag)));
+        Some(key)
     };
     let key_of: fn(&(u32, String)) -> u32 = |(key, _)| *key;
     let row = move |index: ReadSignal<usize>, (key, tag): (u32, String)| {
@@ -174,7 +205,7 @@ pub(super) fn CustomFilters(filters: RwSignal<Vec<(u32, String)>>) -> impl IntoV
                 <select id="add-filter-kind" name=names::FILTER_KIND node_ref=kind_ref>
                     {options}
                 </select>
-                <AddButton action=names::ADD_FILTER on_add=add>
+                <AddButton action=names::ADD_FILTER section=Section::Filters on_add=add>
                     "Add filter"
                 </AddButton>
             </div>
@@ -189,6 +220,7 @@ pub(super) fn Crm(conditions: RwSignal<Vec<u32>>, enabled: bool) -> impl IntoVie
     let add = move || {
         let key = builder.take_key();
         conditions.update(|rows| rows.push(key));
+        Some(key)
     };
     let key_of: fn(&u32) -> u32 = |key| *key;
     let row = move |index: ReadSignal<usize>, key: u32| {
@@ -232,7 +264,7 @@ pub(super) fn Crm(conditions: RwSignal<Vec<u32>>, enabled: bool) -> impl IntoVie
                 <ol class="rows">
                     <ForEnumerate each=move || conditions.get() key=|key| *key children=row />
                 </ol>
-                <AddButton action=names::ADD_CONDITION on_add=add>
+                <AddButton action=names::ADD_CONDITION section=Section::Conditions on_add=add>
                     "Add condition"
                 </AddButton>
             </div>

@@ -8,12 +8,12 @@ mod teams;
 mod writes;
 
 use super::group_commit::{apply_alone, GroupCommit, IcpWrite, WriteMode, Written};
-use super::list::{bind_filter, count_sql, page_ctes, ListFilter, Listed, Sigil, MORE};
+use super::list::{bind_filter, count_sql, order_by, page_ctes, ListFilter, Listed, Sigil, MORE};
 use super::memo::TokenOwners;
 use super::reads::ReadCache;
 use super::{
-    from_json, leads_per_list, member_ids, user_id, ApiToken, Change, ListCursor, Pools, Store,
-    StoreError, StoreResult, User, UserRecord, Version, Workspace,
+    from_json, leads_per_list, member_ids, user_id, ApiToken, Change, ListCursor, Pools, SortKey,
+    Store, StoreError, StoreResult, User, UserRecord, Version, Workspace,
 };
 use crate::domain::{Icp, Timestamp, UserId};
 use async_trait::async_trait;
@@ -52,10 +52,22 @@ const ICP_COLUMNS: &str = "i.id, i.name, i.description, i.lead_provider_criteria
 fn list_sql(filter: &ListFilter, cursor: bool) -> String {
     format!(
         "{}SELECT {ICP_COLUMNS}, {MORE} AS more FROM cut JOIN icps i ON i.id = cut.icp_id \
-         WHERE cut.shown ORDER BY cut.created_at DESC, cut.icp_id DESC",
-        page_ctes(filter, Sigil::Dollar, cursor, "JOIN", "i.json_bytes")
+         WHERE cut.shown {}",
+        page_ctes(
+            filter,
+            Sigil::Dollar,
+            cursor,
+            "JOIN",
+            "i.json_bytes",
+            NAME_KEY
+        ),
+        order_by(filter.order, "cut."),
     )
 }
+
+/// `list::name_key` of `i`: the first line of its search text, compared byte by byte as SQLite
+/// and Rust compare it (not by the database's locale).
+const NAME_KEY: &str = r#"(split_part(i.search_text, E'\n', 1) COLLATE "C")"#;
 
 /// A row of a list page.
 #[derive(FromRow)]
@@ -335,10 +347,14 @@ impl Store for PgStore {
             .bind(member.as_str())
             .bind(i64::from(limit) + 1);
         if let Some(cursor) = after {
-            query = query.bind(cursor.created_at.0).bind(cursor.id);
+            query = match cursor.key {
+                SortKey::Created(at) | SortKey::Updated(at) => query.bind(at.0),
+                SortKey::Name(name) => query.bind(name),
+            }
+            .bind(cursor.id);
         }
         let query = bind_filter!(query, filter, Timestamp::now().0);
-        let rows = if filter.words.is_empty() {
+        let rows = if !filter.scans() {
             query.fetch_all(&self.pool).await?
         } else {
             let mut search = self.search().await?;

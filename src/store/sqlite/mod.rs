@@ -16,12 +16,12 @@ use rows::{from_text, instant, IcpJson};
 use search::Search;
 
 use super::group_commit::{apply_alone, GroupCommit, IcpWrite, WriteMode, Written};
-use super::list::{bind_filter, count_sql, page_ctes, ListFilter, Listed, Sigil, MORE};
+use super::list::{bind_filter, count_sql, order_by, page_ctes, ListFilter, Listed, Sigil, MORE};
 use super::memo::TokenOwners;
 use super::reads::ReadCache;
 use super::{
-    user_id, ApiToken, Change, ListCursor, Pools, Store, StoreError, StoreResult, User, UserRecord,
-    Version, Workspace,
+    user_id, ApiToken, Change, ListCursor, Pools, SortKey, Store, StoreError, StoreResult, User,
+    UserRecord, Version, Workspace,
 };
 use crate::domain::{Icp, Timestamp, UserId};
 use async_trait::async_trait;
@@ -74,12 +74,23 @@ const ICP_BYTES: &str = "octet_length(i.name) + coalesce(octet_length(i.descript
 /// `page_ctes`).
 fn list_sql(filter: &ListFilter, cursor: bool) -> String {
     format!(
-        "{}SELECT (SELECT json_group_array(json(s.icp) ORDER BY s.created_at DESC, s.icp_id DESC) FROM (\
-         SELECT {ICP_OBJECT} AS icp, cut.created_at AS created_at, cut.icp_id AS icp_id \
+        "{}SELECT (SELECT json_group_array(json(s.icp) {}) FROM (\
+         SELECT {ICP_OBJECT} AS icp, cut.sort_key AS sort_key, cut.icp_id AS icp_id \
          FROM cut CROSS JOIN icps i ON i.id = cut.icp_id WHERE cut.shown) AS s), {MORE}",
-        page_ctes(filter, Sigil::Question, cursor, "CROSS JOIN", ICP_BYTES)
+        page_ctes(
+            filter,
+            Sigil::Question,
+            cursor,
+            "CROSS JOIN",
+            ICP_BYTES,
+            NAME_KEY
+        ),
+        order_by(filter.order, "s."),
     )
 }
+
+/// `list::name_key` of `i`: the first line of its search text.
+const NAME_KEY: &str = "substr(i.search_text, 1, instr(i.search_text || char(10), char(10)) - 1)";
 
 /// A page of `list_icps`, read through `readers`.
 async fn list_page(
@@ -94,10 +105,14 @@ async fn list_page(
         .bind(member.as_str())
         .bind(i64::from(limit) + 1);
     if let Some(cursor) = after {
-        query = query.bind(cursor.created_at.millis()).bind(cursor.id);
+        query = match cursor.key {
+            SortKey::Created(at) | SortKey::Updated(at) => query.bind(at.millis()),
+            SortKey::Name(name) => query.bind(name),
+        }
+        .bind(cursor.id);
     }
     let query = bind_filter!(query, filter, Timestamp::now().millis());
-    let (page, more) = if filter.words.is_empty() {
+    let (page, more) = if !filter.scans() {
         query.fetch_one(readers).await?
     } else {
         let mut search = Search::start(readers).await?;
@@ -601,6 +616,7 @@ mod tests {
             shared_with: UserId::parse("user_b"),
             owned: UserId::parse("user_a").map(crate::store::Owned::By),
             people: vec![UserId::parse("user_c").into_iter().collect()],
+            order: Default::default(),
         };
         for (filter, cursor) in [
             (&ListFilter::default(), false),
