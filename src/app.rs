@@ -140,18 +140,31 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The document's title for a page's `<Title text>`. Escaped here: leptos_meta writes the title
+/// into the server's HTML as it is, so a name holding `</title><script>` would end the element
+/// (no page of this app sets its title in the browser, so the text is only ever HTML).
+fn page_title(page: String) -> String {
+    if page.is_empty() {
+        return "ICP Builder".to_owned();
+    }
+    let mut escaped = String::with_capacity(page.len() + 16);
+    for c in page.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped + " · ICP Builder"
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
 
     view! {
-        <Title formatter=|page: String| {
-            if page.is_empty() {
-                "ICP Builder".to_owned()
-            } else {
-                format!("{page} · ICP Builder")
-            }
-        } />
+        <Title formatter=page_title />
         <Router>
             <a class="skip-link" href="#main">
                 "Skip to content"

@@ -69,6 +69,27 @@ pub enum PageError {
     BadRequest(String),
 }
 
+impl PageError {
+    /// Read by hand (see `domain::read_json`): the builder's save reads its answer so.
+    pub fn from_json(value: &serde_json::Value) -> Option<Self> {
+        use crate::domain::read_json::{list, string, variant};
+        let (name, content) = variant(value)?;
+        let text = || string(content);
+        Some(match name {
+            "Unauthorized" => PageError::Unauthorized,
+            "Server" => PageError::Server,
+            "Forbidden" => PageError::Forbidden(text()?),
+            "NotFound" => PageError::NotFound(text()?),
+            "Invalid" => PageError::Invalid(list(content, FieldError::from_json)?),
+            "Conflict" => PageError::Conflict(text()?),
+            "TooSlow" => PageError::TooSlow(text()?),
+            "Transport" => PageError::Transport(text()?),
+            "BadRequest" => PageError::BadRequest(text()?),
+            _ => return None,
+        })
+    }
+}
+
 impl FromServerFnError for PageError {
     type Encoder = JsonTextEncoding;
 
@@ -164,3 +185,38 @@ mod ssr {
 
 #[cfg(feature = "ssr")]
 pub use ssr::{signed_in_user, with_status};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::PathSegment;
+
+    #[test]
+    fn every_error_reads_back_from_its_json() {
+        let errors = [
+            PageError::Unauthorized,
+            PageError::Forbidden("f".into()),
+            PageError::NotFound("n".into()),
+            PageError::Invalid(vec![FieldError::new(
+                vec![
+                    PathSegment::from("customFilterCriteria"),
+                    PathSegment::from(2),
+                ],
+                "m",
+            )]),
+            PageError::Conflict("c".into()),
+            PageError::Server,
+            PageError::TooSlow("s".into()),
+            PageError::Transport("t".into()),
+            PageError::BadRequest("b".into()),
+        ];
+        for error in errors {
+            let written = serde_json::to_value(&error).unwrap();
+            assert_eq!(PageError::from_json(&written), Some(error), "{written}");
+        }
+        assert_eq!(
+            PageError::from_json(&serde_json::json!({"Gone": "x"})),
+            None
+        );
+    }
+}

@@ -60,17 +60,18 @@ async fn builder_renders_on_the_server_with_a_first_lead_row(db: Database) {
         html.contains("&quot;leadProviderCriteria&quot;")
             || html.contains("\"leadProviderCriteria\"")
     );
-    // The form is the page's one island: the part the browser hydrates, started from the props
-    // the server wrote into it (the user is among them); the page around it is HTML only.
+    // The form is the page's one island: the part the browser hydrates, started from the JSON
+    // the server wrote before it (the user is in it); the page around it is HTML only.
     assert_eq!(html.matches("<leptos-island").count(), 1, "{html}");
-    let island = html.split("<leptos-island").nth(1).unwrap_or_default();
-    let props = island.split("data-props=\"").nth(1).unwrap_or_default();
-    let props = props.split('"').next().unwrap_or_default();
-    assert!(
-        props.contains(me.id.as_str()),
-        "the island's props: {props}"
-    );
-    assert!(island.find("data-props") < island.find("<form"));
+    let (before, island) = html.split_once("<leptos-island").unwrap();
+    assert!(!island.contains("data-props"), "an island without props");
+    let start = before
+        .split("<script type=\"application/json\" id=\"builder-start\">")
+        .nth(1)
+        .and_then(|script| script.split("</script>").next())
+        .expect("the builder's start before the island");
+    let start: Value = serde_json::from_str(start).expect("the start is JSON as written");
+    assert_eq!(start["creator"]["id"], me.id.as_str(), "{start}");
     // "Shared with" names the builder, who is always among the ICP's users.
     let chip = html
         .split(&format!("data-user-id=\"{}\"", me.id))
@@ -78,6 +79,29 @@ async fn builder_renders_on_the_server_with_a_first_lead_row(db: Database) {
         .and_then(|rest| rest.split("</li>").next())
         .unwrap_or_default();
     assert!(chip.contains(">ana") && chip.contains(" (you)"), "{chip}");
+
+    // Whatever a name holds, the start stays one script of JSON that reads back as typed.
+    let name = "</title></script><script>alert(1)</script> <!-- </SCRIPT";
+    let icp = app.create(&me, &minimal(name)).await;
+    let id = icp["id"].as_str().unwrap();
+    let edit = app
+        .browser(&cookie, Method::GET, &format!("/icps/{id}/edit"), None)
+        .await;
+    let html = self::html(&edit);
+    assert!(!html.contains("<script>alert(1)"), "{html}");
+    // The title too (leptos_meta writes it as given).
+    assert!(
+        html.contains("<title>Edit “&lt;/title&gt;&lt;/script&gt;"),
+        "{html}"
+    );
+    let start = html
+        .split("id=\"builder-start\">")
+        .nth(1)
+        .and_then(|script| script.split("</script>").next())
+        .unwrap();
+    let start: Value = serde_json::from_str(start).expect("the start is JSON as written");
+    let pairs = start["pairs"].as_array().unwrap();
+    assert!(pairs.contains(&json!(["name", name])), "{start}");
 }
 
 async fn a_plain_form_post_creates_the_icp(db: Database) {

@@ -141,12 +141,13 @@ pub async fn send_save(call: SaveIcp) -> Result<String, PageError> {
         .map_err(transport)?
         .as_string()
         .unwrap_or_default();
-    let unreadable =
-        |_| PageError::Transport(format!("an unreadable answer ({})", answer.status()));
+    // Read as a `Value`, by hand (see `domain::read_json`).
+    let unreadable = || PageError::Transport(format!("an unreadable answer ({})", answer.status()));
+    let value = serde_json::from_str::<serde_json::Value>(&text).map_err(|_| unreadable())?;
     if answer.ok() {
-        serde_json::from_str(&text).map_err(unreadable)
+        value.as_str().map(str::to_owned).ok_or_else(unreadable)
     } else {
-        Err(serde_json::from_str(&text).map_err(unreadable)?)
+        Err(PageError::from_json(&value).ok_or_else(unreadable)?)
     }
 }
 

@@ -8,6 +8,7 @@ pub mod email;
 pub mod icp;
 pub mod lead_source;
 pub mod path;
+pub mod read_json;
 pub mod regex_cost;
 #[cfg(test)]
 pub(crate) mod sample_bodies;

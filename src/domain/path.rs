@@ -33,7 +33,29 @@ pub struct FieldError {
     pub message: String,
 }
 
+impl PathSegment {
+    /// Read by hand (see `read_json`): an index or a key.
+    pub fn from_json(value: &serde_json::Value) -> Option<Self> {
+        match value {
+            serde_json::Value::String(key) => Some(PathSegment::Key(key.clone())),
+            number => number
+                .as_u64()
+                .and_then(|index| usize::try_from(index).ok())
+                .map(PathSegment::Index),
+        }
+    }
+}
+
 impl FieldError {
+    /// Read by hand (see `read_json`).
+    pub fn from_json(value: &serde_json::Value) -> Option<Self> {
+        use super::read_json::{field, list, string_at};
+        Some(Self {
+            path: list(field(value, "path")?, PathSegment::from_json)?,
+            message: string_at(value, "message")?,
+        })
+    }
+
     pub fn new(path: Vec<PathSegment>, message: impl Into<String>) -> Self {
         Self {
             path,
@@ -87,5 +109,11 @@ mod tests {
             serde_json::json!({"path": ["customFilterCriteria", 2, "regex"], "message": "Invalid regular expression"})
         );
         assert_eq!(error.field_key(), "customFilterCriteria.2.regex");
+        let written = serde_json::to_value(&error).unwrap();
+        assert_eq!(FieldError::from_json(&written), Some(error));
+        assert_eq!(
+            FieldError::from_json(&serde_json::json!({"path": [-1], "message": "m"})),
+            None
+        );
     }
 }

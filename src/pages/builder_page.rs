@@ -4,7 +4,7 @@
 
 use super::icps::Problem;
 use crate::builder::save::builder_start;
-use crate::builder::view::{BuilderInit, IcpBuilder};
+use crate::builder::view::{BuilderInit, BuilderStart, IcpBuilder};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -61,7 +61,8 @@ fn BuilderPage(title: &'static str, edit: bool) -> impl IntoView {
     let builder = move |init: BuilderInit| {
         view! {
             {builder_head(title, &init)}
-            <IcpBuilder init=init />
+            <BuilderStart init=init />
+            <IcpBuilder />
         }
     };
     view! {

@@ -18,6 +18,21 @@ pub struct FormError {
     pub message: String,
 }
 
+impl FormError {
+    /// Read by hand (see `domain::read_json`).
+    pub fn from_json(value: &serde_json::Value) -> Option<Self> {
+        use crate::domain::read_json::{field, optional, string, string_at};
+        Some(Self {
+            field: optional(field(value, "field"), string)?,
+            section: optional(field(value, "section"), |v| {
+                Section::from_prefix(v.as_str()?)
+            })?,
+            place: string_at(value, "place")?,
+            message: string_at(value, "message")?,
+        })
+    }
+}
+
 /// Maps API errors to form errors.
 pub fn form_errors(errors: &[FieldError], rows: &Rows) -> Vec<FormError> {
     errors

@@ -170,10 +170,14 @@ impl FilterField {
 }
 
 /// A repeated section of the form: its rows' field prefix, its JSON key and the API's limit.
+/// Written in JSON as its prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Section {
+    #[serde(rename = "lead")]
     Leads,
+    #[serde(rename = "filter")]
     Filters,
+    #[serde(rename = "crm")]
     Conditions,
 }
 

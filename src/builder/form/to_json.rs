@@ -161,7 +161,11 @@ fn lead_json(fields: &Fields, key: u32) -> Value {
     let mut filters = fields
         .text(&field(lead::OTHER))
         .filter(|raw| crate::domain::check_shape(raw.as_bytes()).is_ok())
-        .and_then(|raw| serde_json::from_str::<Map<String, Value>>(raw).ok())
+        // Read as any `Value` (see `domain::read_json`), then taken if it is an object.
+        .and_then(|raw| match serde_json::from_str::<Value>(raw) {
+            Ok(Value::Object(map)) => Some(map),
+            _ => None,
+        })
         .unwrap_or_default();
     for name in ["job_title", "seniority", "skills"] {
         insert_tags(&mut filters, name, fields.tags(&field(name)));

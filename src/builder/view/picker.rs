@@ -19,6 +19,18 @@ pub struct Teammate {
     pub email: String,
 }
 
+impl Teammate {
+    /// Read by hand (see `domain::read_json`).
+    pub fn from_json(value: &serde_json::Value) -> Option<Self> {
+        use crate::domain::read_json::string_at;
+        Some(Self {
+            id: string_at(value, "id")?,
+            name: string_at(value, "name")?,
+            email: string_at(value, "email")?,
+        })
+    }
+}
+
 const LISTBOX: &str = "teammates-listbox";
 
 /// `text` lowercased for matching. In the browser the browser does it (`toLowerCase`, the same
