@@ -31,6 +31,7 @@ on_both_databases!(
     the_list_pages_by_fifty_with_a_count_and_plain_links,
     a_bad_page_link_shows_the_first_page,
     the_list_sorts_by_name_and_by_update_through_every_page,
+    the_regions_of_a_rows_countries_come_as_options,
 );
 
 fn html(reply: &common::Reply) -> &str {
@@ -102,6 +103,67 @@ async fn builder_renders_on_the_server_with_a_first_lead_row(db: Database) {
     let start: Value = serde_json::from_str(start).expect("the start is JSON as written");
     let pairs = start["pairs"].as_array().unwrap();
     assert!(pairs.contains(&json!(["name", name])), "{start}");
+}
+
+async fn the_regions_of_a_rows_countries_come_as_options(db: Database) {
+    let app = TestApp::start(db).await;
+    let me = app.caller("ana").await;
+    let cookie = app.session_cookie(&me).await;
+    // The builder's page holds an empty list for them (5,000+ regions are not sent to everyone).
+    let page = app.browser(&cookie, Method::GET, "/icps/new", None).await;
+    let list = html(&page)
+        .split("<datalist id=\"vocabulary-regions\">")
+        .nth(1)
+        .and_then(|list| list.split("</datalist>").next())
+        .expect("the regions list");
+    assert!(!list.contains("<option"), "{list}");
+    let options = |query: &'static str| {
+        let (app, cookie) = (&app, cookie.clone());
+        async move {
+            let reply = app
+                .browser(
+                    &cookie,
+                    Method::GET,
+                    &format!("/vocabularies/regions?{query}"),
+                    None,
+                )
+                .await;
+            assert_eq!(reply.status, StatusCode::OK, "{query}");
+            html(&reply).matches("<option ").count()
+        }
+    };
+    // A country by name, alias or code, each once: Switzerland's 26 cantons, Germany's 16 Länder.
+    assert_eq!(
+        options("country=Schweiz&country=CH&country=switzerland").await,
+        26
+    );
+    assert_eq!(
+        options("country=Switzerland&country=Deutschland&country=Atlantis").await,
+        42
+    );
+    assert_eq!(options("").await, 0);
+    let reply = app
+        .browser(
+            &cookie,
+            Method::GET,
+            "/vocabularies/regions?country=CH",
+            None,
+        )
+        .await;
+    assert!(
+        html(&reply).contains("<option value=\"Zürich\" label=\"CH-ZH"),
+        "{}",
+        html(&reply)
+    );
+    // At most five countries an answer.
+    let six = "country=FR&country=IT&country=ES&country=PT&country=AT&country=CH";
+    let five = options("country=FR&country=IT&country=ES&country=PT&country=AT").await;
+    assert_eq!(options(six).await, five);
+    // Only for signed-in people, like the builder.
+    let anonymous = app
+        .send(Method::GET, "/vocabularies/regions?country=CH", None, None)
+        .await;
+    assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
 }
 
 async fn a_plain_form_post_creates_the_icp(db: Database) {

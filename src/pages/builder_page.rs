@@ -101,35 +101,87 @@ fn BuilderPage(title: &'static str, edit: bool) -> impl IntoView {
 
 /// The vocabularies the builder's lists suggest values from, as `<datalist>`s: on the page,
 /// outside the island, so the browser's bundle never holds them. Each option's label holds the
-/// term's code and aliases, which the browser matches too ("schw" offers Switzerland).
+/// term's code and aliases, which the browser matches too ("schw" offers Switzerland). Regions
+/// (5,000+) start empty: the builder fills their list with the regions of a row's countries when
+/// its "States or regions" box is focused (`region_options`).
 #[component]
 fn VocabularyLists() -> impl IntoView {
     #[cfg(not(feature = "ssr"))]
     return;
     #[cfg(feature = "ssr")]
     {
-        use crate::builder::form::names::{lead::VOCABULARIES, LABEL_SEPARATOR};
+        use crate::builder::form::names::lead::VOCABULARIES;
         use crate::vocabularies::Vocabulary;
         VOCABULARIES
             .iter()
             .filter_map(|(_, name, _)| Vocabulary::parse(name))
             .map(|vocabulary| {
-                let options = vocabulary
-                    .terms()
-                    .map(|term| {
-                        let label: Vec<&str> = term
-                            .code
-                            .iter()
-                            .chain(&term.aliases)
-                            .map(String::as_str)
-                            .collect();
-                        view! { <option value=term.value.clone() label=label.join(LABEL_SEPARATOR) /> }
-                    })
-                    .collect_view();
+                let options = (vocabulary != Vocabulary::Regions)
+                    .then(|| term_options(vocabulary.terms()));
                 view! { <datalist id=format!("vocabulary-{}", vocabulary.name())>{options}</datalist> }
             })
             .collect_view()
     }
+}
+
+/// `terms` as a vocabulary `<datalist>`'s options: the value, and its code and aliases in the
+/// label.
+#[cfg(feature = "ssr")]
+fn term_options<'a>(terms: impl Iterator<Item = &'a crate::vocabularies::Term>) -> impl IntoView {
+    use crate::builder::form::names::LABEL_SEPARATOR;
+    terms
+        .map(|term| {
+            let label: Vec<&str> = term
+                .code
+                .iter()
+                .chain(&term.aliases)
+                .map(String::as_str)
+                .collect();
+            view! { <option value=term.value.clone() label=label.join(LABEL_SEPARATOR) /> }
+        })
+        .collect_view()
+}
+
+/// The most countries one `region_options` answer covers: a row rarely targets more, and the
+/// country with the most regions (Great Britain) has 220, so an answer stays under ~80 KB.
+pub const REGION_COUNTRIES: usize = 5;
+
+/// `GET /vocabularies/regions?country=…` (repeated): the regions of those countries (names, codes
+/// or aliases; unknown ones and those past `REGION_COUNTRIES` left out) as `<option>`s for the
+/// builder's regions `<datalist>`. HTML, so the browser puts it in place without reading it.
+#[cfg(feature = "ssr")]
+pub async fn region_options(
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> impl axum::response::IntoResponse {
+    use crate::vocabularies::Vocabulary;
+    use axum::http::header;
+    let mut countries: Vec<&str> = Vec::new();
+    for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        let code = (key == "country")
+            .then(|| Vocabulary::Countries.resolve(&value))
+            .flatten()
+            .and_then(|country| country.code.as_deref());
+        if let Some(code) = code.filter(|code| !countries.contains(code)) {
+            countries.push(code);
+            if countries.len() == REGION_COUNTRIES {
+                break;
+            }
+        }
+    }
+    let regions = Vocabulary::Regions.terms().filter(|region| {
+        region
+            .country
+            .as_deref()
+            .is_some_and(|c| countries.contains(&c))
+    });
+    let html = term_options(regions).to_html();
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "private, max-age=86400"),
+        ],
+        html,
+    )
 }
 
 /// The lead and Bullhorn fields a condition may test, each path named, as the `<datalist>`s the

@@ -66,6 +66,10 @@ pub fn app(state: AppState) -> Router {
     let health = health::router(state.store.clone());
     let app = Router::new()
         .route("/", get(|| async { Redirect::to("/icps") }))
+        .route(
+            crate::builder::form::names::lead::REGION_OPTIONS,
+            get(crate::pages::builder_page::region_options),
+        )
         .merge(crate::api::router())
         .merge(crate::forms::router())
         .merge(pages)

@@ -67,11 +67,16 @@ pub mod lead {
     /// Tag lists picked from a vocabulary the server serves (`GET /api/v1/vocabularies/{name}`,
     /// and a `<datalist id="vocabulary-{name}">` on the builder's page): the list, the
     /// vocabulary, and what one of its values is called.
-    pub const VOCABULARIES: [(&str, &str, &str); 3] = [
+    pub const VOCABULARIES: [(&str, &str, &str); 4] = [
         ("seniority", "seniorities", "seniority level"),
         ("country", "countries", "country"),
+        ("state", "regions", "region"),
         ("industry", "industries", "industry"),
     ];
+
+    /// Where the builder gets the regions of a row's countries (`?country=…`, repeated) as the
+    /// options of `<datalist id="vocabulary-regions">`.
+    pub const REGION_OPTIONS: &str = "/vocabularies/regions";
 
     /// The vocabulary of the tag list `name` and what its values are called.
     pub fn vocabulary_of(name: &str) -> Option<(&'static str, &'static str)> {

@@ -274,6 +274,13 @@ pub(super) fn TagInput(
     };
     let on_blur = move |ev: FocusEvent| commit(&event_target::<web_sys::HtmlInputElement>(&ev));
     let list = vocabulary.map(|(v, _)| format!("vocabulary-{v}"));
+    let regions = list.as_deref() == Some(super::regions::REGIONS_LIST);
+    let tags_name = name.clone();
+    let on_focus = move |_: FocusEvent| {
+        if regions {
+            super::regions::offer_regions(&tags_name);
+        }
+    };
     let unknown = move |tag: &str| {
         let (vocabulary, noun) = vocabulary?;
         known_term(vocabulary, tag)
@@ -348,6 +355,7 @@ pub(super) fn TagInput(
                     on:keydown=on_keydown
                     on:paste=on_paste
                     on:blur=on_blur
+                    on:focus=on_focus
                 />
             </div>
             <FieldMessage name=input_name.clone() error=error />

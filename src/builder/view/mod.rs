@@ -17,6 +17,7 @@ mod context;
 mod fields;
 mod picker;
 mod preview;
+mod regions;
 mod restore;
 mod rows;
 mod sections;
