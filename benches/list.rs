@@ -9,7 +9,9 @@
 //! through the store's own pool in one transaction per 10,000, with the same columns.
 
 use icp_builder::domain::{validate_draft, Icp, Timestamp, UserId};
-use icp_builder::store::{DynStore, ListCursor, ListFilter, PgStore, Pools, SqliteStore, Store};
+use icp_builder::store::{
+    DynStore, ListCursor, ListFilter, ListOrder, PgStore, Pools, SqliteStore, Store,
+};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::Connection;
 use std::hint::black_box;
@@ -68,7 +70,7 @@ impl Fixture {
                 icp.id = Uuid::now_v7();
                 icp.created_at = at;
                 icp.updated_at = at;
-                self.made.push(ListCursor::of(&icp));
+                self.made.push(ListCursor::of(&icp, ListOrder::Created));
                 icp
             })
             .collect()
@@ -98,7 +100,7 @@ impl Fixture {
 
     /// The cursor of the ICP halfway down the list (newest first).
     fn deep_cursor(&self) -> ListCursor {
-        self.made[self.made.len() / 2]
+        self.made[self.made.len() / 2].clone()
     }
 }
 
@@ -198,7 +200,7 @@ async fn pages_per_second(
     for _ in 0..50 {
         black_box(
             store
-                .list_icps(user, &ListFilter::default(), after, PAGE)
+                .list_icps(user, &ListFilter::default(), after.clone(), PAGE)
                 .await
                 .expect("list"),
         );
@@ -208,7 +210,7 @@ async fn pages_per_second(
     while start.elapsed() < MEASURE_FOR {
         let call = Instant::now();
         let page = store
-            .list_icps(user, &ListFilter::default(), after, PAGE)
+            .list_icps(user, &ListFilter::default(), after.clone(), PAGE)
             .await
             .expect("list");
         latencies.push(call.elapsed());

@@ -45,3 +45,43 @@ test("search and status tabs narrow the list and live in the URL", async ({ page
   await page.getByRole("link", { name: "Show all ICPs" }).click();
   await expect(cards).toHaveCount(3);
 });
+
+test("the list sorts by name and by last update, and the order stays in every link", async ({ page, baseURL }) => {
+  await signUp(page);
+  const tag = uniqueTag();
+  const names = [`beta ${tag}`, `Alpha ${tag}`, `Écho ${tag}`];
+  const ids: string[] = [];
+  for (const name of names) {
+    const created = await createIcpViaApi(page, minimalBody(name), baseURL!);
+    ids.push(created.id);
+  }
+  await visit(page, "/icps");
+  const cards = page.getByRole("rowheader");
+  await expect(cards).toHaveText([`Écho ${tag}`, `Alpha ${tag}`, `beta ${tag}`]);
+  const sortBy = page.getByRole("navigation", { name: "Sort by" });
+  await expect(sortBy.getByRole("link", { name: "Newest" })).toHaveAttribute("aria-current", "page");
+
+  // By name: case and accents aside.
+  await sortBy.getByRole("link", { name: "Name A–Z" }).click();
+  await expect(page).toHaveURL(/\/icps\?sort=name$/);
+  await expect(cards).toHaveText([`Alpha ${tag}`, `beta ${tag}`, `Écho ${tag}`]);
+  await expect(page.getByRole("columnheader", { name: "Name" })).toHaveAttribute("aria-sort", "ascending");
+
+  // A search keeps the order, and the order keeps the search.
+  const search = page.getByRole("searchbox", { name: "Search your ICPs" });
+  await search.fill(tag);
+  await search.press("Enter");
+  await expect(page).toHaveURL(new RegExp(`/icps\\?q=${tag}&sort=name$`));
+  await expect(cards).toHaveText([`Alpha ${tag}`, `beta ${tag}`, `Écho ${tag}`]);
+
+  // By last update: the one just changed comes first.
+  const changed = await page.request.patch(`/api/v1/entities/icps/${ids[0]}`, {
+    data: { description: "changed" },
+    headers: { Origin: baseURL! },
+  });
+  expect(changed.status()).toBe(200);
+  await sortBy.getByRole("link", { name: "Recently updated" }).click();
+  await expect(page).toHaveURL(new RegExp(`/icps\\?q=${tag}&sort=updated$`));
+  await expect(cards).toHaveText([`beta ${tag}`, `Écho ${tag}`, `Alpha ${tag}`]);
+  await expect(page.getByRole("columnheader", { name: "Updated" })).toHaveAttribute("aria-sort", "descending");
+});

@@ -79,6 +79,33 @@ test("seniority and industries resolve their aliases and codes", async ({ page }
   await expect(lead.getByText("not a known")).toHaveCount(0);
 });
 
+test("states or regions suggest the regions of the row's countries", async ({ page }) => {
+  const lead = row(page, "Lead source 1");
+  const regions = lead.getByRole("combobox", { name: "States or regions" });
+  await expect(regions).toHaveAttribute("list", "vocabulary-regions");
+  // No country yet: nothing to suggest.
+  await regions.focus();
+  await expect(page.locator("#vocabulary-regions option")).toHaveCount(0);
+
+  await add(lead.getByRole("combobox", { name: "Countries" }), "Schweiz");
+  await regions.focus();
+  // Switzerland's 26 cantons, each with its ISO 3166-2 code.
+  await expect(page.locator("#vocabulary-regions option")).toHaveCount(26);
+  expect(await page.locator("#vocabulary-regions option[value='Zürich']").getAttribute("label")).toMatch(/^CH-ZH/);
+  await add(regions, "zürich");
+  await expect(lead.getByRole("button", { name: "Remove Zürich" })).toBeVisible();
+  await add(regions, "Bayern");
+  await expect(lead.getByRole("listitem").filter({ hasText: "Bayern" })).toContainText("not a known region");
+
+  // Another country in the row: its regions join on the next focus.
+  await add(lead.getByRole("combobox", { name: "Countries" }), "DE");
+  await regions.focus();
+  await expect(page.locator("#vocabulary-regions option")).toHaveCount(42);
+  await expect.poll(() => previewBody(page)).toMatchObject({
+    leadProviderCriteria: [{ filters: { location: { state: ["Zürich", "Bayern"] } } }],
+  });
+});
+
 test("a pasted column becomes one value per line, without duplicates", async ({ page }) => {
   const lead = row(page, "Lead source 1");
   const titles = lead.getByRole("textbox", { name: "Job titles" });
