@@ -46,7 +46,7 @@ test("sign-in and sign-up pages, also with an error shown", async ({ page }) => 
   await expectAccessible(page, "sign-up with an error");
 });
 
-test("the ICP list, empty and with ICPs", async ({ page, baseURL }) => {
+test("the ICP list, empty and with ICPs", async ({ page, baseURL }, testInfo) => {
   await signUp(page);
   await visit(page, "/icps");
   await expect(page.getByRole("heading", { name: "No ICPs yet" })).toBeVisible();
@@ -64,6 +64,18 @@ test("the ICP list, empty and with ICPs", async ({ page, baseURL }) => {
   await expect(cards.first()).toContainText("Expired");
   await expect(cards.last()).toContainText("Active");
   await expectAccessible(page, "the list with ICPs");
+
+  // Sorted by name, at a desktop's and a phone's width.
+  await visit(page, "/icps?sort=name");
+  await expect(cards.first().getByRole("link")).toHaveText(newest);
+  await expectAccessible(page, "the list sorted by name");
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await screenshot(page, testInfo, "list-sorted-1280");
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expect
+    .poll(() => page.evaluate(() => document.documentElement.scrollWidth))
+    .toBeLessThanOrEqual(390);
+  await screenshot(page, testInfo, "list-sorted-390");
 });
 
 test("the builder with several rows and errors shown, with screenshots at desktop and phone widths", async ({

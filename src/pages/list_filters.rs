@@ -144,7 +144,13 @@ impl ListQuery {
             .sort
             .param()
             .map(|sort| hidden("sort", sort.to_owned()));
-        view! { {q} {active} {view} {owner} {sort} }
+        view! {
+            {q}
+            {active}
+            {view}
+            {owner}
+            {sort}
+        }
     }
 }
 
@@ -272,7 +278,10 @@ pub(super) fn ListFilters(query: ListQuery, people: Vec<(String, String)>) -> im
                     "Show"
                 </button>
             </form>
-            <nav class="tabs" aria-label="Sort by">
+            <nav class="tabs" aria-labelledby="sort-label">
+                <span id="sort-label" class="tabs-label">
+                    "Sort by"
+                </span>
                 {orders}
             </nav>
         </div>
