@@ -139,10 +139,11 @@ fn hash_file_present(options: &leptos::prelude::LeptosOptions) -> Result<(), Str
     match beside_binary {
         Some(path) if path.is_file() => Ok(()),
         Some(path) => Err(format!(
-            "LEPTOS_HASH_FILES is true but {} is missing: build with cargo leptos build --release",
+            "the bundle's names carry hashes (LEPTOS_HASH_FILES, on in a release build) but {} is \
+             missing: build with `cargo leptos build --release`, or set LEPTOS_HASH_FILES=false",
             path.display()
         )),
-        None => Err("LEPTOS_HASH_FILES is true but the binary's directory is unknown".into()),
+        None => Err("the bundle's names carry hashes but the binary's directory is unknown".into()),
     }
 }
 
@@ -158,6 +159,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|e| format!("cannot read the Leptos configuration: {e}"))?
                 .leptos_options;
             leptos_options.site_addr = cli.config.addr;
+            icp_builder::server::site::apply_release_defaults(&mut leptos_options);
             hash_file_present(&leptos_options)?;
             icp_builder::forms::set_stylesheet(icp_builder::app::stylesheet_path(&leptos_options));
             let state = AppState::new(leptos_options, store, cli.config)

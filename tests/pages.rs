@@ -38,6 +38,18 @@ fn html(reply: &common::Reply) -> &str {
     reply.body.as_str().unwrap_or_default()
 }
 
+/// The builder's start in `html`: the JSON of its `<script type="application/json"
+/// id="builder-start">`.
+fn builder_start(html: &str) -> Value {
+    let script = html
+        .split("<script type=\"application/json\" id=\"builder-start\"")
+        .nth(1)
+        .and_then(|script| script.split_once('>'))
+        .and_then(|(_, text)| text.split("</script>").next())
+        .expect("the builder's start");
+    serde_json::from_str(script).expect("the start is JSON as written")
+}
+
 async fn builder_renders_on_the_server_with_a_first_lead_row(db: Database) {
     let app = TestApp::start(db).await;
     let me = app.caller("ana").await;
@@ -66,12 +78,7 @@ async fn builder_renders_on_the_server_with_a_first_lead_row(db: Database) {
     assert_eq!(html.matches("<leptos-island").count(), 1, "{html}");
     let (before, island) = html.split_once("<leptos-island").unwrap();
     assert!(!island.contains("data-props"), "an island without props");
-    let start = before
-        .split("<script type=\"application/json\" id=\"builder-start\">")
-        .nth(1)
-        .and_then(|script| script.split("</script>").next())
-        .expect("the builder's start before the island");
-    let start: Value = serde_json::from_str(start).expect("the start is JSON as written");
+    let start = builder_start(before);
     assert_eq!(start["creator"]["id"], me.id.as_str(), "{start}");
     // "Shared with" names the builder, who is always among the ICP's users.
     let chip = html
@@ -95,12 +102,7 @@ async fn builder_renders_on_the_server_with_a_first_lead_row(db: Database) {
         html.contains("<title>Edit “&lt;/title&gt;&lt;/script&gt;"),
         "{html}"
     );
-    let start = html
-        .split("id=\"builder-start\">")
-        .nth(1)
-        .and_then(|script| script.split("</script>").next())
-        .unwrap();
-    let start: Value = serde_json::from_str(start).expect("the start is JSON as written");
+    let start = builder_start(html);
     let pairs = start["pairs"].as_array().unwrap();
     assert!(pairs.contains(&json!(["name", name])), "{start}");
 }

@@ -82,7 +82,7 @@ pub async fn my_icps(
         })
         .collect();
     let names = super::history::ssr::teammate_names(store, &user).await?;
-    let words_people = people_named(&words, &names);
+    let words_people = crate::store::people_named(&words, &names);
     let view = View::parse(view.as_deref());
     // An owner picked from the list takes the place of the Mine / Shared with me tabs.
     let owner = owner.as_deref().and_then(crate::domain::UserId::parse);
@@ -164,30 +164,6 @@ pub async fn my_icps(
         later: cursor.is_some(),
         bad_link: raw.is_some() && cursor.is_none(),
     })
-}
-
-/// For each search word, the teammates whose name holds it, folded as the word is (at most
-/// `PEOPLE_PER_WORD`, by id so the choice is stable).
-#[cfg(feature = "ssr")]
-fn people_named(
-    words: &[String],
-    names: &std::collections::HashMap<crate::domain::UserId, String>,
-) -> Vec<Vec<crate::domain::UserId>> {
-    use crate::store::{fold, PEOPLE_PER_WORD};
-    let mut folded: Vec<(&crate::domain::UserId, String)> =
-        names.iter().map(|(id, name)| (id, fold(name))).collect();
-    folded.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
-    words
-        .iter()
-        .map(|word| {
-            folded
-                .iter()
-                .filter(|(_, name)| name.contains(word.as_str()))
-                .map(|(id, _)| (*id).clone())
-                .take(PEOPLE_PER_WORD)
-                .collect()
-        })
-        .collect()
 }
 
 #[component]
@@ -417,33 +393,5 @@ fn IcpRow(icp: Icp, owner: String, members: String) -> impl IntoView {
                 <StatusBadge icp=icp.clone() />
             </td>
         </tr>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::people_named;
-    use crate::domain::UserId;
-
-    #[test]
-    fn a_word_stands_for_at_most_twenty_people_folded_as_words_are() {
-        let names = (0..25)
-            .map(|i| {
-                (
-                    UserId::parse(&format!("user_t{i:02}")).unwrap(),
-                    format!("Tím {i}"),
-                )
-            })
-            .chain([(UserId::parse("user_ana").unwrap(), "Ana".to_owned())])
-            .collect();
-        let people = people_named(&["tim".into(), "ana".into(), "zed".into()], &names);
-        assert_eq!(people[0].len(), crate::store::PEOPLE_PER_WORD);
-        assert_eq!(
-            people[0][0].as_str(),
-            "user_t00",
-            "by id: the same 20 every time"
-        );
-        assert_eq!(people[1], [UserId::parse("user_ana").unwrap()]);
-        assert!(people[2].is_empty());
     }
 }

@@ -8,6 +8,7 @@ mod memo;
 mod ops;
 mod postgres;
 mod reads;
+pub(crate) mod search_text;
 mod sqlite;
 mod teams;
 
@@ -15,13 +16,14 @@ pub use group_commit::WriteMode;
 pub use history::{Change, Version, VersionAction};
 pub use idempotency::{Claim, Idempotency, KeyUse};
 pub use list::{
-    fold, search_limit, set_search_limit, ListFilter, ListOrder, Listed, Owned, PAGE_BYTES,
+    search_limit, set_search_limit, ListFilter, ListOrder, Listed, Owned, PAGE_BYTES,
     PEOPLE_PER_WORD,
 };
 pub use memo::set_budget as set_cache_budget;
 pub use ops::{backup, readiness, BackupError};
 pub use postgres::PgStore;
 pub use reads::{Page, PageKey, ReadCache, Shown};
+pub use search_text::{fold, people_named};
 pub use sqlite::SqliteStore;
 pub use teams::{Destination, Invitation, Member, Membership, Role, Teams, Workspace};
 
@@ -96,7 +98,7 @@ pub struct ListCursor {
 pub enum SortKey {
     Created(Timestamp),
     Updated(Timestamp),
-    /// `list::name_key` of its name.
+    /// `search_text::name_key` of its name.
     Name(String),
 }
 
@@ -106,7 +108,7 @@ impl ListCursor {
         let key = match order {
             ListOrder::Created => SortKey::Created(icp.created_at),
             ListOrder::Updated => SortKey::Updated(icp.updated_at),
-            ListOrder::Name => SortKey::Name(list::name_key(&icp.name)),
+            ListOrder::Name => SortKey::Name(search_text::name_key(&icp.name)),
         };
         Self { key, id: icp.id }
     }

@@ -108,7 +108,9 @@ pub fn BuilderStart(init: BuilderInit) -> impl IntoView {
         .unwrap_or_default()
         .replace('<', "\\u003c");
     provide_context(init);
-    view! { <script type="application/json" id=START_ID inner_html=json></script> }
+    // Data, never run; it carries the page's nonce as every script of the page does.
+    let nonce = leptos::nonce::use_nonce();
+    view! { <script type="application/json" id=START_ID nonce=nonce inner_html=json></script> }
 }
 
 /// How long edits (keys typed, rows or tags added and removed) must pause before the form is

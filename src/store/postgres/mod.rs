@@ -3,17 +3,18 @@
 
 mod history;
 mod idempotency;
+mod list_page;
 mod notify;
 mod teams;
 mod writes;
 
 use super::group_commit::{apply_alone, GroupCommit, IcpWrite, WriteMode, Written};
-use super::list::{bind_filter, count_sql, order_by, page_ctes, ListFilter, Listed, Sigil, MORE};
+use super::list::{bind_filter, count_sql, ListFilter, Listed, Sigil};
 use super::memo::TokenOwners;
 use super::reads::ReadCache;
 use super::{
-    from_json, leads_per_list, member_ids, user_id, ApiToken, Change, ListCursor, Pools, SortKey,
-    Store, StoreError, StoreResult, User, UserRecord, Version, Workspace,
+    from_json, leads_per_list, member_ids, user_id, ApiToken, Change, ListCursor, Pools, Store,
+    StoreError, StoreResult, User, UserRecord, Version, Workspace,
 };
 use crate::domain::{Icp, Timestamp, UserId};
 use async_trait::async_trait;
@@ -43,42 +44,20 @@ pub struct PgStore {
 }
 
 /// The columns an `IcpRow` reads, from `icps i`.
-const ICP_COLUMNS: &str = "i.id, i.name, i.description, i.lead_provider_criteria, i.custom_filter_criteria, \
+pub(super) const ICP_COLUMNS: &str = "i.id, i.name, i.description, i.lead_provider_criteria, i.custom_filter_criteria, \
      i.crm_filters, i.leads_per_list, i.active_until, i.created_at, i.updated_at, i.owner_id, i.everyone, \
      ARRAY(SELECT m.user_id FROM icp_members m WHERE m.icp_id = i.id ORDER BY m.position) AS user_ids";
 
-/// A list page (see `page_ctes`), each row saying whether more follow. Each ICP's size is the
-/// generated column `json_bytes` (migration 0012).
-fn list_sql(filter: &ListFilter, cursor: bool) -> String {
-    format!(
-        "{}SELECT {ICP_COLUMNS}, {MORE} AS more FROM cut JOIN icps i ON i.id = cut.icp_id \
-         WHERE cut.shown {}",
-        page_ctes(
-            filter,
-            Sigil::Dollar,
-            cursor,
-            "JOIN",
-            "i.json_bytes",
-            NAME_KEY
-        ),
-        order_by(filter.order, "cut."),
-    )
-}
-
-/// `list::name_key` of `i`: the first line of its search text, compared byte by byte as SQLite
-/// and Rust compare it (not by the database's locale).
-const NAME_KEY: &str = r#"(split_part(i.search_text, E'\n', 1) COLLATE "C")"#;
-
 /// A row of a list page.
 #[derive(FromRow)]
-struct ListedRow {
+pub(super) struct ListedRow {
     #[sqlx(flatten)]
-    icp: IcpRow,
-    more: bool,
+    pub(super) icp: IcpRow,
+    pub(super) more: bool,
 }
 
 #[derive(FromRow)]
-struct IcpRow {
+pub(super) struct IcpRow {
     id: Uuid,
     name: String,
     description: Option<String>,
@@ -117,7 +96,7 @@ impl TryFrom<IcpRow> for Icp {
 }
 
 /// A search's error: `SearchStopped` when `statement_timeout` stopped it (SQLSTATE 57014).
-fn stopped(error: sqlx::Error) -> StoreError {
+pub(super) fn stopped(error: sqlx::Error) -> StoreError {
     match &error {
         sqlx::Error::Database(cause) if cause.code().as_deref() == Some("57014") => {
             StoreError::SearchStopped
@@ -342,32 +321,7 @@ impl Store for PgStore {
         after: Option<ListCursor>,
         limit: u32,
     ) -> StoreResult<Listed> {
-        let sql = list_sql(filter, after.is_some());
-        let mut query = sqlx::query_as::<_, ListedRow>(&sql)
-            .bind(member.as_str())
-            .bind(i64::from(limit) + 1);
-        if let Some(cursor) = after {
-            query = match cursor.key {
-                SortKey::Created(at) | SortKey::Updated(at) => query.bind(at.0),
-                SortKey::Name(name) => query.bind(name),
-            }
-            .bind(cursor.id);
-        }
-        let query = bind_filter!(query, filter, Timestamp::now().0);
-        let rows = if !filter.scans() {
-            query.fetch_all(&self.pool).await?
-        } else {
-            let mut search = self.search().await?;
-            let rows = query.fetch_all(&mut *search).await.map_err(stopped)?;
-            search.commit().await?;
-            rows
-        };
-        let more = rows.first().is_some_and(|row| row.more);
-        let icps = rows
-            .into_iter()
-            .map(|row| Icp::try_from(row.icp))
-            .collect::<StoreResult<_>>()?;
-        Ok(Listed { icps, more })
+        list_page::list_page(self, member, filter, after, limit).await
     }
 
     async fn count_icps(&self, member: &UserId, filter: &ListFilter) -> StoreResult<u64> {
@@ -436,6 +390,7 @@ pub(super) fn lost_race_is_stale(error: sqlx::Error) -> StoreError {
 
 #[cfg(test)]
 mod tests {
+    use super::list_page::list_sql;
     use super::*;
     use sqlx::Connection;
 

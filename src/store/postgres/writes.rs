@@ -6,7 +6,7 @@ use super::PgStore;
 use crate::domain::{CrmFilters, CustomFilter, Icp, LeadSource, Timestamp};
 use crate::store::group_commit::{ApplyWrite, IcpWrite, Written};
 use crate::store::history::{baseline, stored_version, version_at, Change, VersionAction};
-use crate::store::list::{search_text, search_text_of};
+use crate::store::search_text::{search_text, search_text_of};
 use crate::store::{json_text, StoreError, StoreResult};
 use async_trait::async_trait;
 use serde::Serialize;

@@ -5,6 +5,7 @@
 
 mod history;
 mod idempotency;
+mod list_page;
 mod rows;
 mod search;
 mod teams;
@@ -16,15 +17,16 @@ use rows::{from_text, instant, IcpJson};
 use search::Search;
 
 use super::group_commit::{apply_alone, GroupCommit, IcpWrite, WriteMode, Written};
-use super::list::{bind_filter, count_sql, order_by, page_ctes, ListFilter, Listed, Sigil, MORE};
+use super::list::{bind_filter, count_sql, ListFilter, Listed, Sigil};
 use super::memo::TokenOwners;
 use super::reads::ReadCache;
 use super::{
-    user_id, ApiToken, Change, ListCursor, Pools, SortKey, Store, StoreError, StoreResult, User,
-    UserRecord, Version, Workspace,
+    user_id, ApiToken, Change, ListCursor, Pools, Store, StoreError, StoreResult, User, UserRecord,
+    Version, Workspace,
 };
 use crate::domain::{Icp, Timestamp, UserId};
 use async_trait::async_trait;
+use list_page::list_page;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -63,68 +65,7 @@ macro_rules! icp_object {
     };
 }
 const ICP_BY_ID: &str = concat!("SELECT ", icp_object!(), " FROM icps i WHERE i.id = ?");
-const ICP_OBJECT: &str = icp_object!();
-
-/// An ICP's size for `page_ctes`: its JSON fields' text.
-const ICP_BYTES: &str = "octet_length(i.name) + coalesce(octet_length(i.description), 0) \
-     + octet_length(i.lead_provider_criteria) + octet_length(i.custom_filter_criteria) \
-     + coalesce(octet_length(i.crm_filters), 0)";
-
-/// A list page as one JSON array (one hand-over per page) and whether more follow (see
-/// `page_ctes`).
-fn list_sql(filter: &ListFilter, cursor: bool) -> String {
-    format!(
-        "{}SELECT (SELECT json_group_array(json(s.icp) {}) FROM (\
-         SELECT {ICP_OBJECT} AS icp, cut.sort_key AS sort_key, cut.icp_id AS icp_id \
-         FROM cut CROSS JOIN icps i ON i.id = cut.icp_id WHERE cut.shown) AS s), {MORE}",
-        page_ctes(
-            filter,
-            Sigil::Question,
-            cursor,
-            "CROSS JOIN",
-            ICP_BYTES,
-            NAME_KEY
-        ),
-        order_by(filter.order, "s."),
-    )
-}
-
-/// `list::name_key` of `i`: the first line of its search text.
-const NAME_KEY: &str = "substr(i.search_text, 1, instr(i.search_text || char(10), char(10)) - 1)";
-
-/// A page of `list_icps`, read through `readers`.
-async fn list_page(
-    readers: &SqlitePool,
-    member: &UserId,
-    filter: &ListFilter,
-    after: Option<ListCursor>,
-    limit: u32,
-) -> StoreResult<Listed> {
-    let sql = list_sql(filter, after.is_some());
-    let mut query = sqlx::query_as::<_, (String, bool)>(&sql)
-        .bind(member.as_str())
-        .bind(i64::from(limit) + 1);
-    if let Some(cursor) = after {
-        query = match cursor.key {
-            SortKey::Created(at) | SortKey::Updated(at) => query.bind(at.millis()),
-            SortKey::Name(name) => query.bind(name),
-        }
-        .bind(cursor.id);
-    }
-    let query = bind_filter!(query, filter, Timestamp::now().millis());
-    let (page, more) = if !filter.scans() {
-        query.fetch_one(readers).await?
-    } else {
-        let mut search = Search::start(readers).await?;
-        let found = query.fetch_one(search.connection()).await;
-        search.done(found)?
-    };
-    let icps = from_text::<Vec<IcpJson>>(&page)?
-        .into_iter()
-        .map(Icp::try_from)
-        .collect::<StoreResult<_>>()?;
-    Ok(Listed { icps, more })
-}
+pub(super) const ICP_OBJECT: &str = icp_object!();
 
 fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
@@ -437,6 +378,7 @@ async fn empty_database() -> (tempfile::TempDir, SqlitePool) {
 
 #[cfg(test)]
 mod tests {
+    use super::list_page::list_sql;
     use super::*;
 
     /// What SQLite plans for `sql` (parameters unbound: the plan does not depend on them).

@@ -5,7 +5,7 @@ use super::instant;
 use crate::domain::Icp;
 use crate::store::group_commit::{ApplyWrite, IcpWrite, Written};
 use crate::store::history::{baseline, stored_version, version_at, Change, VersionAction};
-use crate::store::list::{search_text, search_text_of};
+use crate::store::search_text::{search_text, search_text_of};
 use crate::store::{StoreError, StoreResult};
 use async_trait::async_trait;
 use sqlx::query::Query;

@@ -1,0 +1,71 @@
+//! A page of the ICP list on SQLite: one statement (`list::page_ctes`) whose page comes back as one
+//! JSON array; a page that scans (a search, an order other than newest first) runs as a `Search`.
+
+use super::rows::{from_text, IcpJson};
+use super::search::Search;
+use super::ICP_OBJECT;
+use crate::domain::{Icp, Timestamp, UserId};
+use crate::store::list::{bind_filter, order_by, page_ctes, ListFilter, Listed, Sigil, MORE};
+use crate::store::{ListCursor, SortKey, StoreResult};
+use sqlx::SqlitePool;
+
+/// An ICP's size for `page_ctes`: its JSON fields' text.
+const ICP_BYTES: &str = "octet_length(i.name) + coalesce(octet_length(i.description), 0) \
+     + octet_length(i.lead_provider_criteria) + octet_length(i.custom_filter_criteria) \
+     + coalesce(octet_length(i.crm_filters), 0)";
+
+/// A list page as one JSON array (one hand-over per page) and whether more follow (see
+/// `page_ctes`).
+pub(super) fn list_sql(filter: &ListFilter, cursor: bool) -> String {
+    format!(
+        "{}SELECT (SELECT json_group_array(json(s.icp) {}) FROM (\
+         SELECT {ICP_OBJECT} AS icp, cut.sort_key AS sort_key, cut.icp_id AS icp_id \
+         FROM cut CROSS JOIN icps i ON i.id = cut.icp_id WHERE cut.shown) AS s), {MORE}",
+        page_ctes(
+            filter,
+            Sigil::Question,
+            cursor,
+            "CROSS JOIN",
+            ICP_BYTES,
+            NAME_KEY
+        ),
+        order_by(filter.order, "s."),
+    )
+}
+
+/// `search_text::name_key` of `i`: the first line of its search text.
+const NAME_KEY: &str = "substr(i.search_text, 1, instr(i.search_text || char(10), char(10)) - 1)";
+
+/// A page of `list_icps`, read through `readers`.
+pub(super) async fn list_page(
+    readers: &SqlitePool,
+    member: &UserId,
+    filter: &ListFilter,
+    after: Option<ListCursor>,
+    limit: u32,
+) -> StoreResult<Listed> {
+    let sql = list_sql(filter, after.is_some());
+    let mut query = sqlx::query_as::<_, (String, bool)>(&sql)
+        .bind(member.as_str())
+        .bind(i64::from(limit) + 1);
+    if let Some(cursor) = after {
+        query = match cursor.key {
+            SortKey::Created(at) | SortKey::Updated(at) => query.bind(at.millis()),
+            SortKey::Name(name) => query.bind(name),
+        }
+        .bind(cursor.id);
+    }
+    let query = bind_filter!(query, filter, Timestamp::now().millis());
+    let (page, more) = if !filter.scans() {
+        query.fetch_one(readers).await?
+    } else {
+        let mut search = Search::start(readers).await?;
+        let found = query.fetch_one(search.connection()).await;
+        search.done(found)?
+    };
+    let icps = from_text::<Vec<IcpJson>>(&page)?
+        .into_iter()
+        .map(Icp::try_from)
+        .collect::<StoreResult<_>>()?;
+    Ok(Listed { icps, more })
+}
