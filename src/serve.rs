@@ -35,7 +35,7 @@ async fn serve_metrics(
     let router = crate::server::metrics::router(handle, store);
     Ok(tokio::spawn(async move {
         if let Err(error) = axum::serve(listener, router).await {
-            tracing::error!(%error, "the metrics listener stopped");
+            tracing::error!(error = %crate::error_chain(&error), "the metrics listener stopped");
         }
     }))
 }
@@ -101,7 +101,7 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
                         };
                         if let Err(error) = result {
                             // Clients that leave or time out are routine, not server errors.
-                            tracing::debug!(%error, "connection ended with an error");
+                            tracing::debug!(error = %crate::error_chain(&error), "connection ended with an error");
                         }
                     });
                 }
@@ -155,7 +155,7 @@ async fn accept_failed(error: std::io::Error) {
     ) {
         return;
     }
-    tracing::error!(%error, "accepting a connection failed");
+    tracing::error!(error = %crate::error_chain(&error), "accepting a connection failed");
     tokio::time::sleep(Duration::from_secs(1)).await;
 }
 
@@ -188,14 +188,18 @@ async fn repeat_logging_errors<F, Fut, E>(interval: Duration, what: &'static str
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<(), E>>,
-    E: std::fmt::Display,
+    E: std::error::Error,
 {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
         if let Err(error) = task().await {
-            tracing::error!(%error, "{what} failed; trying again in {}s", interval.as_secs());
+            tracing::error!(
+                error = %crate::error_chain(&error),
+                "{what} failed; trying again in {}s",
+                interval.as_secs()
+            );
         }
     }
 }
@@ -217,7 +221,7 @@ mod tests {
                 let run = counted.fetch_add(1, Ordering::SeqCst);
                 async move {
                     if run < 2 {
-                        Err("database is locked")
+                        Err(std::io::Error::other("database is locked"))
                     } else {
                         Ok(())
                     }

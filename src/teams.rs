@@ -4,7 +4,8 @@
 
 use crate::domain::{normalised_email, FieldError, Timestamp, UserId};
 use crate::store::{
-    Destination, Invitation, Member, Membership, Role, Store, StoreError, User, Workspace,
+    Destination, Invitation, Member, Membership, Role, Store, StoreError, StoreResult, User,
+    Workspace,
 };
 use chrono::Duration;
 use rand::distributions::{Alphanumeric, DistString};
@@ -65,7 +66,8 @@ pub enum TeamError {
     AlreadyInWorkspace,
     #[error("You are the only member: there is no one to leave.")]
     Alone,
-    #[error("storage failed")]
+    /// Never shown to users (they get a generic message); logs carry its whole chain.
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -89,11 +91,12 @@ pub fn own_workspace(user: &User) -> Workspace {
     }
 }
 
-pub async fn membership(store: &dyn Store, user: &UserId) -> TeamResult<Membership> {
+/// The caller's membership: every user has one (made with the account), so none is a store fault.
+pub async fn membership(store: &dyn Store, user: &UserId) -> StoreResult<Membership> {
     store
         .membership(user)
         .await?
-        .ok_or_else(|| StoreError::Corrupt(format!("{user} has no workspace")).into())
+        .ok_or_else(|| StoreError::Corrupt(format!("{user} has no workspace")))
 }
 
 async fn owned(store: &dyn Store, user: &UserId) -> TeamResult<Membership> {
@@ -106,9 +109,9 @@ async fn owned(store: &dyn Store, user: &UserId) -> TeamResult<Membership> {
 }
 
 /// The caller's workspace members, earliest first.
-pub async fn members(store: &dyn Store, user: &UserId) -> TeamResult<Vec<Member>> {
+pub async fn members(store: &dyn Store, user: &UserId) -> StoreResult<Vec<Member>> {
     let membership = membership(store, user).await?;
-    Ok(store.members(&membership.workspace.id).await?)
+    store.members(&membership.workspace.id).await
 }
 
 pub async fn rename(store: &dyn Store, user: &UserId, name: &str) -> TeamResult<Workspace> {
@@ -291,7 +294,7 @@ pub async fn user_id_errors(
     user: &UserId,
     added: &[UserId],
     body: &Value,
-) -> TeamResult<Vec<FieldError>> {
+) -> StoreResult<Vec<FieldError>> {
     if added.is_empty() {
         return Ok(Vec::new());
     }

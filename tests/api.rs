@@ -1124,6 +1124,20 @@ async fn unknown_routes_answer_in_json(db: Database) {
     assert!(doc.body["openapi"].as_str().unwrap().starts_with("3.1"));
     assert!(doc.body["paths"]["/api/v1/entities/icps/{id}"]["patch"].is_object());
     assert!(doc.headers.get("x-request-id").is_some());
+    // Every error code an answer can carry is listed, as an enum the error body refers to.
+    let codes = &doc.body["components"]["schemas"]["ErrorCode"]["enum"];
+    for code in [
+        "BAD_REQUEST",
+        "NOT_FOUND",
+        "METHOD_NOT_ALLOWED",
+        "SERVICE_UNAVAILABLE",
+        "INTERNAL_ERROR",
+    ] {
+        assert!(codes.as_array().unwrap().contains(&json!(code)), "{codes}");
+    }
+    assert_eq!(codes.as_array().unwrap().len(), 12, "{codes}");
+    let code = &doc.body["components"]["schemas"]["ErrorDetail"]["properties"]["code"];
+    assert_eq!(code["$ref"], "#/components/schemas/ErrorCode", "{code}");
 }
 
 async fn edge_instants_and_refusals_read_back(db: Database) {

@@ -335,12 +335,16 @@ pub fn apply(document: &mut Value) {
             }
             // Every JSON body is read the same way (`api::json`).
             let error = json!({"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}});
+            let too_large = format!(
+                "The body is larger than {}",
+                crate::domain::size_in_words(crate::domain::Limits::BODY_BYTES)
+            );
             for (status, why) in [
                 (
                     "400",
                     "The body breaks the rules: every problem at its JSON path",
                 ),
-                ("413", "The body is larger than 256 KiB"),
+                ("413", too_large.as_str()),
                 ("415", "The body is not sent as `application/json`"),
             ] {
                 let responses = &mut operation["responses"];

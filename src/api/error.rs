@@ -14,13 +14,28 @@ pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
+/// What kind of error an answer is: one per HTTP status the API answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Conflict,
+    MethodNotAllowed,
+    PreconditionFailed,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    UnprocessableEntity,
+    /// The request took too long, or the server is too busy for it now.
+    ServiceUnavailable,
+    InternalError,
+}
+
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// `BAD_REQUEST`, `UNAUTHORIZED`, `FORBIDDEN`, `NOT_FOUND`, `CONFLICT`, `METHOD_NOT_ALLOWED`,
-    /// `PRECONDITION_FAILED`, `PAYLOAD_TOO_LARGE`, `UNSUPPORTED_MEDIA_TYPE`, `UNPROCESSABLE_ENTITY`, `SERVICE_UNAVAILABLE` (the request took too
-    /// long) or `INTERNAL_ERROR`.
-    #[schema(example = "BAD_REQUEST")]
-    pub code: String,
+    pub code: ErrorCode,
     #[schema(example = "Invalid request body")]
     pub message: String,
     /// Every problem found, each at its JSON path (400 only).
@@ -51,7 +66,10 @@ pub enum ApiError {
     /// An `If-Match` that names another version than the current one.
     #[error("{0}")]
     PreconditionFailed(String),
-    #[error("Request body is larger than 256 KiB")]
+    #[error(
+        "Request body is larger than {}",
+        crate::domain::size_in_words(MAX_BODY_BYTES)
+    )]
     PayloadTooLarge,
     /// A well-formed request the server will not carry out (an `Idempotency-Key` reused with
     /// another body).
@@ -83,28 +101,36 @@ impl ApiError {
         }
     }
 
-    fn status_and_code(&self) -> (StatusCode, &'static str) {
+    fn status_and_code(&self) -> (StatusCode, ErrorCode) {
         match self {
-            ApiError::BadRequest { .. } => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
-            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED"),
-            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "FORBIDDEN"),
-            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND"),
-            ApiError::Conflict(_) => (StatusCode::CONFLICT, "CONFLICT"),
-            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED"),
-            ApiError::PreconditionFailed(_) => {
-                (StatusCode::PRECONDITION_FAILED, "PRECONDITION_FAILED")
+            ApiError::BadRequest { .. } => (StatusCode::BAD_REQUEST, ErrorCode::BadRequest),
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),
+            ApiError::MethodNotAllowed => {
+                (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed)
             }
-            ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE"),
-            ApiError::Unprocessable(_) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "UNPROCESSABLE_ENTITY")
+            ApiError::PreconditionFailed(_) => (
+                StatusCode::PRECONDITION_FAILED,
+                ErrorCode::PreconditionFailed,
+            ),
+            ApiError::PayloadTooLarge => {
+                (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge)
             }
-            ApiError::UnsupportedMediaType => {
-                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE")
-            }
-            ApiError::Timeout | ApiError::Busy => {
-                (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE")
-            }
-            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
+            ApiError::Unprocessable(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::UnprocessableEntity,
+            ),
+            ApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType,
+            ),
+            ApiError::Timeout | ApiError::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::ServiceUnavailable,
+            ),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::InternalError),
         }
     }
 
@@ -120,7 +146,7 @@ impl ApiError {
         };
         ErrorBody {
             error: ErrorDetail {
-                code: code.to_owned(),
+                code,
                 message,
                 details,
             },
@@ -173,7 +199,11 @@ mod tests {
     #[test]
     fn internal_errors_do_not_leak_their_cause() {
         let body = ApiError::Internal("password authentication failed for user app".into()).body();
-        assert_eq!(body.error.code, "INTERNAL_ERROR");
+        assert_eq!(body.error.code, ErrorCode::InternalError);
+        assert_eq!(
+            serde_json::to_value(ErrorCode::UnsupportedMediaType).unwrap(),
+            "UNSUPPORTED_MEDIA_TYPE"
+        );
         assert_eq!(body.error.message, "An unexpected error occurred");
         assert!(body.error.details.is_none());
     }

@@ -109,7 +109,7 @@ fn none_match(headers: &HeaderMap, etag: &HeaderValue) -> Result<bool, ApiError>
         (status = 401, description = "No valid credential", body = ErrorBody,
             example = json!({"error": {"code": "UNAUTHORIZED", "message": "User not authenticated"}})),
         (status = 409, description = "The request holding this `Idempotency-Key` is still running", body = ErrorBody),
-        (status = 413, description = "Body over 256 KiB", body = ErrorBody),
+        (status = 413, description = format!("Body over {}", crate::domain::size_in_words(crate::domain::Limits::BODY_BYTES)), body = ErrorBody),
         (status = 415, description = "Body is not JSON", body = ErrorBody),
         (status = 422, description = "The `Idempotency-Key` was used with another body", body = ErrorBody,
             example = json!({"error": {"code": "UNPROCESSABLE_ENTITY", "message": "Idempotency-Key 'order-42' was already used with a different request body; use a new key for a different request"}})),

@@ -131,11 +131,11 @@ fn parse_list_query(query: Option<&str>) -> Result<ListQuery, ApiError> {
     get,
     path = "/api/v1/entities/icps",
     tag = "ICPs",
-    description = "Without `limit`, `cursor` or a filter: every ICP the caller can read, newest first, as \
+    description = format!("Without `limit`, `cursor` or a filter: every ICP the caller can read, newest first, as \
         one JSON array (as the reference's List ICPs), read from the database and sent a page at a time. \
         With `limit` or `cursor` (or a filter): one page, 50 by default, and `x-next-cursor`/`Link` to \
-        the next. A page holds fewer than `limit` ICPs when their JSON passes 4 MiB: follow \
-        `x-next-cursor` until it is absent.",
+        the next. A page holds fewer than `limit` ICPs when their JSON passes {}: follow \
+        `x-next-cursor` until it is absent.", crate::domain::size_in_words(crate::store::PAGE_BYTES as usize)),
     params(
         ("limit" = Option<u32>, Query, description = "Page size, 1–100 (default 50 when paging: a filter or \
             `cursor` without `limit`)", minimum = 1, maximum = 100),
@@ -228,7 +228,7 @@ pub fn every_icp(
             let Listed { icps, more } = match store.every_icp_page(&user, after, ALL_PAGE).await {
                 Ok(listed) => listed,
                 Err(error) => {
-                    tracing::error!(%error, "listing every ICP failed after the answer began");
+                    tracing::error!(error = %crate::error_chain(&error), "listing every ICP failed after the answer began");
                     return Some((Err(std::io::Error::other("list ended early")), None));
                 }
             };

@@ -1,6 +1,6 @@
 //! `GET /api/openapi.json`: the OpenAPI 3.1 document, generated from the Rust types and handlers.
 
-use super::error::{ErrorBody, ErrorDetail};
+use super::error::{ErrorBody, ErrorCode, ErrorDetail};
 use crate::domain::*;
 use crate::state::AppState;
 use axum::Router;
@@ -23,7 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
         Icp, IcpDraft, IcpPatch, LeadSource, LeadProvider, LeadKind, LeadFilters, LocationFilter,
         CompanyFilter, EmployeeSize, CustomFilter, WebsiteProvider, ScrapingProvider, EntityType,
         Percent, CrmFilters, CrmProvider, CrmCondition, CrmMode, CrmValue, UserId, Timestamp,
-        FieldError, ErrorBody, ErrorDetail,
+        FieldError, ErrorBody, ErrorCode, ErrorDetail,
     )),
     modifiers(&BearerAuth),
     tags(

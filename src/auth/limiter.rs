@@ -186,7 +186,7 @@ impl Limiter {
             Backend::Memory(memory) => memory.give_back(&attempt, forgive_emails),
             Backend::Shared(shared) => {
                 if let Err(error) = shared.give_back(&attempt, forgive_emails).await {
-                    tracing::error!(%error, "could not update the sign-in attempt counts");
+                    tracing::error!(error = %crate::error_chain(&error), "could not update the sign-in attempt counts");
                 }
             }
         }
@@ -367,7 +367,7 @@ impl Shared {
             .execute(&self.pool)
             .await;
             if let Err(error) = swept {
-                tracing::warn!(%error, "could not sweep expired sign-in attempts");
+                tracing::warn!(error = %crate::error_chain(&error), "could not sweep expired sign-in attempts");
             }
         }
         Ok(Reservation::Granted(Attempt {

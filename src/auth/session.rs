@@ -95,7 +95,7 @@ impl SessionStore for SessionBackend {
             SessionBackend::Postgres(store, _) => store.save(record).await,
         };
         if let Err(error) = saved {
-            tracing::error!(%error, "could not update a session; the answer stands");
+            tracing::error!(error = %crate::error_chain(&error), "could not update a session; the answer stands");
         }
         Ok(())
     }
@@ -143,7 +143,7 @@ pub async fn session_user(session: &Session) -> Option<UserId> {
     let today = tower_sessions::cookie::time::OffsetDateTime::now_utc().to_julian_day();
     if session.get::<i32>(SEEN_KEY).await.ok().flatten() != Some(today) {
         if let Err(error) = session.insert(SEEN_KEY, today).await {
-            tracing::warn!(%error, "could not mark the session as used");
+            tracing::warn!(error = %crate::error_chain(&error), "could not mark the session as used");
         }
     }
     Some(user)
@@ -262,7 +262,7 @@ pub async fn take_secrets(session: &Session, kind: Secret, pad: Option<&str>) ->
     };
     let removed = session.remove_value(kind.key()).await;
     if let Err(error) = removed.and(session.save().await) {
-        tracing::error!(%error, "could not forget a shown secret");
+        tracing::error!(error = %crate::error_chain(&error), "could not forget a shown secret");
     }
     open_secrets(&held, kind, pad).unwrap_or_default()
 }
@@ -343,7 +343,7 @@ pub async fn sign_in(
     if let Some(id) = session.id() {
         if let Err(error) = sessions.keep_newest(user, id).await {
             // The sign-in stands; the bound is kept at the user's next one.
-            tracing::error!(%error, "could not end the user's oldest sessions");
+            tracing::error!(error = %crate::error_chain(&error), "could not end the user's oldest sessions");
         }
     }
     Ok(())

@@ -92,7 +92,7 @@ impl SessionBackend {
         for old in ids {
             if let Ok(session) = old.parse::<Id>() {
                 if let Err(error) = self.delete(&session).await {
-                    tracing::error!(%error, "could not end an old session");
+                    tracing::error!(error = %crate::error_chain(&error), "could not end an old session");
                     continue;
                 }
             }

@@ -69,7 +69,7 @@ pub async fn people(
 ) -> (super::view::Teammate, Vec<super::view::Teammate>) {
     let members = crate::teams::members(store, user)
         .await
-        .inspect_err(|error| tracing::error!(%error, "could not read the workspace's members"))
+        .inspect_err(|error| tracing::error!(error = %crate::error_chain(&error), "could not read the workspace's members"))
         .unwrap_or_default();
     let (mut me, others): (Vec<_>, Vec<_>) = members
         .into_iter()
@@ -166,7 +166,7 @@ async fn save(
     if body.len() > crate::api::error::MAX_BODY_BYTES {
         return Err(PageError::Invalid(vec![FieldError::new(
             Vec::<PathSegment>::new(),
-            "The ICP is larger than 256 KiB; shorten the longest texts or lists and save again.",
+            crate::forms::too_large_message(),
         )]));
     }
     // Parsed, and the call's text dropped, before the ICP is stored (it is as large as the ICP).

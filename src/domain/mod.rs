@@ -22,4 +22,4 @@ pub use icp::*;
 pub use lead_source::*;
 pub use path::{FieldError, PathSegment};
 pub use shape::{shape_of, Shape};
-pub use validate::{check_shape, validate_draft, Limits};
+pub use validate::{check_shape, size_in_words, validate_draft, Limits};

@@ -171,7 +171,7 @@ async fn sign_up(
             tracing::info!(user = %user.id, "signed up");
             if let Err(error) = session::sign_in(&session, &user.id, &state.sessions).await {
                 // The account exists: say so, rather than a bare error that invites a retry.
-                tracing::error!(%error, "signed up, but the session could not be stored");
+                tracing::error!(error = %crate::error_chain(&error), "signed up, but the session could not be stored");
                 return back_to(
                     "/sign-in",
                     FormProblem::SignUpNotSignedIn,
@@ -187,7 +187,7 @@ async fn sign_up(
                         return Redirect::to("/icps?view=shared&notice=joined");
                     }
                     Err(error) => {
-                        tracing::info!(%error, "signed up; the invitation was not accepted")
+                        tracing::info!(error = %crate::error_chain(&error), "signed up; the invitation was not accepted")
                     }
                 }
             }
@@ -218,7 +218,7 @@ async fn sign_up(
 
 async fn sign_out(session: Session) -> Redirect {
     if let Err(error) = session::sign_out(&session).await {
-        tracing::error!(%error, "sign-out failed");
+        tracing::error!(error = %crate::error_chain(&error), "sign-out failed");
     }
     Redirect::to("/sign-in")
 }

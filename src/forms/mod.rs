@@ -191,15 +191,26 @@ fn form_too_large() -> Response {
     page(
         StatusCode::PAYLOAD_TOO_LARGE,
         "This form is too large",
-        "It was larger than 256 KiB, so it was not saved. Go back, shorten the longest texts or \
-         lists, and save again.",
+        &format!(
+            "It was larger than {}, so it was not saved. Go back, shorten the longest texts or \
+             lists, and save again.",
+            crate::domain::size_in_words(MAX_FORM_BYTES)
+        ),
+    )
+}
+
+/// What a builder save larger than a body may be is told.
+pub fn too_large_message() -> String {
+    format!(
+        "The ICP is larger than {}; shorten the longest texts or lists and save again.",
+        crate::domain::size_in_words(MAX_BODY_BYTES)
     )
 }
 
 fn server_fn_too_large() -> Response {
     let error = PageError::Invalid(vec![FieldError::new(
         Vec::<PathSegment>::new(),
-        "The ICP is larger than 256 KiB; shorten the longest texts or lists and save again.",
+        too_large_message(),
     )]);
     (
         StatusCode::PAYLOAD_TOO_LARGE,

@@ -50,8 +50,7 @@ pub async fn restore_version(
         .into_iter()
         .find(|version| version.number == number)
         .ok_or_else(|| IcpError::NoVersion(format!("ICP {id} has no version {number}")))?;
-    let body = serde_json::to_value(version.icp.to_draft())
-        .map_err(|e| IcpError::Store(StoreError::Corrupt(e.to_string())))?;
+    let body = serde_json::to_value(version.icp.to_draft()).map_err(StoreError::from)?;
     change(
         store,
         user,
@@ -100,9 +99,7 @@ pub async fn restore_deleted(store: &dyn Store, user: &UserId, id: Uuid) -> IcpR
         )));
     }
     let mut icp = latest.icp;
-    let membership = teams::membership(store, user)
-        .await
-        .map_err(|error| IcpError::Store(StoreError::Corrupt(error.to_string())))?;
+    let membership = teams::membership(store, user).await?;
     let outsiders = store
         .outsiders(&membership.workspace.id, &icp.user_ids)
         .await?;

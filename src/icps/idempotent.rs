@@ -124,7 +124,7 @@ async fn create_claimed(
             {
                 // The ICP is stored and is answered; a retry finds it by its id once the claim
                 // counts as abandoned.
-                tracing::warn!(%error, "could not record an idempotent response");
+                tracing::warn!(error = %crate::error_chain(&error), "could not record an idempotent response");
             }
             Ok(Created::New(icp))
         }
@@ -141,7 +141,7 @@ fn replay(body: String) -> IcpResult<Created> {
 }
 
 fn corrupt(error: serde_json::Error) -> IcpError {
-    IcpError::Store(crate::store::StoreError::Corrupt(error.to_string()))
+    IcpError::Store(error.into())
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use crate::store::{
     Change, ListCursor, ListFilter, ListOrder, Page, PageKey, Shown, Store, StoreError,
     VersionAction,
 };
-use crate::teams::{self, TeamError};
+use crate::teams;
 use serde_json::Value;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -57,7 +57,8 @@ pub enum IcpError {
     /// Concurrent updates kept winning the race.
     #[error("ICP {0} is being changed by someone else; try again")]
     Conflict(Uuid),
-    #[error("storage failed")]
+    /// Never shown to users (they get a generic message); logs carry its whole chain.
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -100,9 +101,7 @@ async fn create_with_id(
 
 /// Adds every member of `user`'s workspace missing from the ICP's users, in the order they joined.
 async fn add_everyone(store: &dyn Store, user: &UserId, icp: &mut Icp) -> IcpResult<()> {
-    let members = teams::members(store, user)
-        .await
-        .map_err(|error| IcpError::Store(StoreError::Corrupt(error.to_string())))?;
+    let members = teams::members(store, user).await?;
     for member in members {
         if !icp.user_ids.contains(&member.user.id) {
             icp.user_ids.push(member.user.id);
@@ -133,12 +132,7 @@ async fn check_added_members(
         .filter(|id| *id != user && !before.contains(id))
         .cloned()
         .collect();
-    let errors = teams::user_id_errors(store, user, &added, body)
-        .await
-        .map_err(|error| match error {
-            TeamError::Store(store) => IcpError::Store(store),
-            other => IcpError::Store(StoreError::Corrupt(other.to_string())),
-        })?;
+    let errors = teams::user_id_errors(store, user, &added, body).await?;
     if errors.is_empty() {
         Ok(())
     } else {

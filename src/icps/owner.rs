@@ -10,9 +10,7 @@ use uuid::Uuid;
 /// they are not there yet. Recorded as an update.
 pub async fn hand_over(store: &dyn Store, user: &UserId, id: Uuid, to: &UserId) -> IcpResult<Icp> {
     get_for(store, user, id).await?;
-    let members = teams::members(store, user)
-        .await
-        .map_err(|error| IcpError::Store(StoreError::Corrupt(error.to_string())))?;
+    let members = teams::members(store, user).await?;
     if !members.iter().any(|member| &member.user.id == to) {
         return Err(IcpError::NotMember(to.clone()));
     }

@@ -33,8 +33,7 @@ pub fn apply_patch(current: &Icp, patch: &Value, user: &UserId) -> Result<IcpDra
         })
         .collect();
     // Only a stored ICP that no longer fits its own type could fail to turn back into JSON.
-    let mut merged = serde_json::to_value(current.to_draft())
-        .map_err(|e| IcpError::Store(StoreError::Corrupt(e.to_string())))?;
+    let mut merged = serde_json::to_value(current.to_draft()).map_err(StoreError::from)?;
     if let Value::Object(fields) = &mut merged {
         for (key, value) in changes
             .iter()

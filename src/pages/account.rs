@@ -12,19 +12,19 @@ use leptos_router::hooks::use_query_map;
 pub(super) mod ssr {
     use super::SignedInUser;
     use crate::auth::session::session_user;
+    use crate::page_error::PageError;
     use crate::state::AppState;
     use leptos::prelude::*;
     use tower_sessions::Session;
 
-    /// Logs the cause; the page only learns that something went wrong.
-    pub fn failed(cause: impl std::fmt::Display) -> ServerFnError {
-        tracing::error!(%cause, "account page failed");
-        ServerFnError::new("Something went wrong on our side. Please try again.")
+    /// Logs the cause with its chain; the page only learns that something went wrong.
+    pub fn failed(cause: impl std::error::Error) -> PageError {
+        tracing::error!(cause = %crate::error_chain(&cause), "account page failed");
+        PageError::Server
     }
 
     /// The app, the session and its user (if they still exist) of the current call.
-    pub async fn session_account(
-    ) -> Result<(AppState, Session, Option<SignedInUser>), ServerFnError> {
+    pub async fn session_account() -> Result<(AppState, Session, Option<SignedInUser>), PageError> {
         let state = expect_context::<AppState>();
         let session: Session = leptos_axum::extract().await.map_err(failed)?;
         let Some(id) = session_user(&session).await else {
@@ -41,7 +41,7 @@ pub(super) mod ssr {
 }
 
 #[server(prefix = "/fn", output = crate::page_error::JsonText)]
-pub async fn current_user() -> Result<Option<SignedInUser>, ServerFnError> {
+pub async fn current_user() -> Result<Option<SignedInUser>, crate::page_error::PageError> {
     Ok(ssr::session_account().await?.2)
 }
 

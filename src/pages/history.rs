@@ -125,7 +125,7 @@ pub(super) mod ssr {
         user: &UserId,
     ) -> Result<HashMap<UserId, String>, PageError> {
         let members = crate::teams::members(store, user).await.map_err(|error| {
-            tracing::error!(%error, "could not read the workspace's members");
+            tracing::error!(error = %crate::error_chain(&error), "could not read the workspace's members");
             PageError::Server
         })?;
         Ok(members

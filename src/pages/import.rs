@@ -20,7 +20,7 @@ pub fn ImportIcps() -> impl IntoView {
                 "Every ICP in the file is checked as a create would check it. The file is imported whole or not at all: if any ICP is refused, none is stored, and you see what to fix in each. You own what you import; it is shared with the user ids in each ICP (they must be in your workspace)."
             </p>
             <form method="post" action="/forms/icps/import" enctype="multipart/form-data">
-                <label for="import-file">"ICP file (JSON, up to 4 MiB and 1,000 ICPs)"</label>
+                <label for="import-file">{import_limits()}</label>
                 <input
                     id="import-file"
                     type="file"
@@ -39,4 +39,18 @@ pub fn ImportIcps() -> impl IntoView {
             </form>
         </div>
     }
+}
+
+/// The import's limits in words, from their constants.
+fn import_limits() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        use crate::icps::transfer::{MAX_IMPORT_BYTES, MAX_IMPORT_ICPS};
+        format!(
+            "ICP file (JSON, up to {} and {MAX_IMPORT_ICPS} ICPs)",
+            crate::domain::size_in_words(MAX_IMPORT_BYTES)
+        )
+    }
+    #[cfg(not(feature = "ssr"))]
+    String::new()
 }

@@ -26,7 +26,7 @@ pub async fn invitation_data(token: String) -> Result<InvitationView, PageError>
         Err(TeamError::Revoked) => (InvitationState::Revoked, None),
         Err(TeamError::Expired) => (InvitationState::Expired, None),
         Err(TeamError::Store(error)) => {
-            tracing::error!(cause = %error, "invitation page failed");
+            tracing::error!(cause = %crate::error_chain(&error), "invitation page failed");
             return Err(PageError::Server);
         }
         Err(_) => (InvitationState::Unknown, None),

@@ -10,13 +10,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[server(prefix = "/fn", output = crate::page_error::JsonText)]
-pub async fn settings_data() -> Result<SettingsView, ServerFnError> {
+pub async fn settings_data() -> Result<SettingsView, crate::page_error::PageError> {
     use crate::auth::session::{pad_cookie, take_new_token, Secret};
     let (state, session, user) = ssr::session_account().await?;
     // The pad that opens a just-created token, from the browser's cookie (it expires by itself).
     let headers: axum::http::HeaderMap = leptos_axum::extract().await.map_err(ssr::failed)?;
     let pad = pad_cookie(&headers, Secret::ApiToken);
-    let user = user.ok_or_else(|| ServerFnError::new("Please sign in again."))?;
+    let user = user.ok_or(crate::page_error::PageError::Unauthorized)?;
     let tokens = state.store.tokens(&user.id).await.map_err(ssr::failed)?;
     let tokens = tokens
         .into_iter()

@@ -11,12 +11,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[server(prefix = "/fn", output = crate::page_error::JsonText)]
-pub async fn team_data() -> Result<TeamView, ServerFnError> {
+pub async fn team_data() -> Result<TeamView, crate::page_error::PageError> {
     use crate::auth::session::{pad_cookie, take_secrets, Secret};
     use crate::store::Role;
     use crate::teams;
     let (state, session, me) = ssr::session_account().await?;
-    let me = me.ok_or_else(|| ServerFnError::new("Please sign in again."))?;
+    let me = me.ok_or(crate::page_error::PageError::Unauthorized)?;
     let store = state.store.as_ref();
     let membership = teams::membership(store, &me.id)
         .await

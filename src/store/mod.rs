@@ -47,6 +47,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    /// Stored JSON that does not read as its type, or a value that does not write as JSON.
+    #[error("stored JSON is unreadable")]
+    Json(#[from] serde_json::Error),
     /// The ICP writer task has stopped (the runtime is shutting down, or it failed).
     #[error("the ICP writer has stopped")]
     WriterGone,
@@ -277,7 +280,7 @@ pub async fn connect(url: &str) -> StoreResult<DynStore> {
 
 /// Reads a JSON column back into its typed form.
 fn from_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> StoreResult<T> {
-    serde_json::from_value(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+    Ok(serde_json::from_value(value)?)
 }
 
 /// A value's JSON text, as `sqlx::types::Json` binds it (for rows sent as JSON, `store::*::writes`).

@@ -41,6 +41,20 @@ impl Limits {
     pub const DEPTH: usize = 32;
 }
 
+/// A size limit as people read it: whole mebibytes ("4 MiB"), else whole kibibytes ("256 KiB"),
+/// else bytes. Messages name a limit through this, from its constant, so the words follow it.
+pub fn size_in_words(bytes: usize) -> String {
+    const KIB: usize = 1024;
+    const MIB: usize = KIB * KIB;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else if bytes >= KIB && bytes.is_multiple_of(KIB) {
+        format!("{} KiB", bytes / KIB)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
 /// A body's text refused for its shape before it is parsed: more values or nesting than
 /// `Limits` allow (at the body's root path).
 pub fn check_shape(text: &[u8]) -> Result<(), FieldError> {
@@ -393,6 +407,14 @@ impl Check {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_in_whole_units() {
+        assert_eq!(size_in_words(Limits::BODY_BYTES), "256 KiB");
+        assert_eq!(size_in_words(4 << 20), "4 MiB");
+        assert_eq!(size_in_words(1536), "1536 bytes");
+        assert_eq!(size_in_words(3 << 10), "3 KiB");
+    }
     use crate::domain::{FilterKind, LeadKind};
     use serde_json::json;
 

@@ -32,7 +32,7 @@ pub(super) fn instant(millis: i64) -> StoreResult<Timestamp> {
 
 /// Reads what `icp_object!` (or `as_one_array!`) wrote.
 pub(super) fn from_text<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+    Ok(serde_json::from_str(text)?)
 }
 
 impl TryFrom<IcpJson> for Icp {

@@ -141,7 +141,7 @@ impl Teams for SqliteStore {
     }
 
     async fn outsiders(&self, workspace: &str, ids: &[UserId]) -> StoreResult<Vec<UserId>> {
-        let ids = serde_json::to_string(ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let ids = serde_json::to_string(ids)?;
         let rows: Vec<String> = sqlx::query_scalar(
             "SELECT u.id FROM users u LEFT JOIN workspace_members m ON m.user_id = u.id \
              WHERE u.id IN (SELECT value FROM json_each(?)) \
