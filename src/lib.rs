@@ -25,8 +25,6 @@ pub mod icps;
 #[cfg(feature = "ssr")]
 pub mod request_notes;
 #[cfg(feature = "ssr")]
-pub mod serve;
-#[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod state;

@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use icp_builder::auth;
-use icp_builder::serve::serve;
+use icp_builder::server::serve::serve;
 use icp_builder::state::{AppState, Config, LogFormat};
 use icp_builder::store::{self, DEFAULT_DATABASE_URL};
 use leptos::prelude::get_configuration;

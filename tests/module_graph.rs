@@ -1,5 +1,6 @@
 //! The shape of `src/`: imports between top-level modules run one way (no cycle), and no file grows
-//! past ~400 lines of non-test code without saying why at its top. Text only, like a linter.
+//! past ~400 lines of non-test code without saying why at its top; migrations from 0013 on are
+//! numbered alike on both databases. Text only, like a linter.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -204,5 +205,34 @@ fn long_files_say_why() {
     assert!(
         unexplained.is_empty(),
         "over {LONG_FILE} lines of non-test code with no `//! Size:` line saying why: {unexplained:?}"
+    );
+}
+
+/// The migration files of one database's folder numbered `from` on, by name.
+fn migrations_from(database: &str, from: u32) -> BTreeSet<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(database);
+    fs::read_dir(&dir)
+        .expect("read migrations")
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| {
+            name.split('_')
+                .next()
+                .and_then(|number| number.parse::<u32>().ok())
+                .is_some_and(|number| number >= from)
+        })
+        .collect()
+}
+
+#[test]
+fn migrations_are_numbered_alike_on_both_databases() {
+    // Numbered apart until 0013 (SQLite's 0002 is Postgres's 0003); alike from there on.
+    let sqlite = migrations_from("sqlite", 13);
+    let postgres = migrations_from("postgres", 13);
+    assert!(sqlite.contains("0013_search_targeting.sql"), "{sqlite:?}");
+    assert_eq!(
+        sqlite, postgres,
+        "each migration from 0013 on has the same number and name on both databases"
     );
 }

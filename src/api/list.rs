@@ -15,7 +15,7 @@ pub const NEXT_CURSOR_HEADER: &str = "x-next-cursor";
 pub const DEFAULT_PAGE: u32 = 50;
 pub const MAX_PAGE: u32 = 100;
 /// The longest `q`.
-pub const MAX_SEARCH_CHARS: usize = 200;
+pub const MAX_SEARCH_CHARS: usize = crate::domain::Limits::SEARCH_CHARS;
 
 /// The list endpoint's query: `limit`, `cursor` and the filters.
 struct ListQuery {

@@ -163,10 +163,10 @@ async fn save(
     let state = expect_context::<crate::state::AppState>();
     let store = state.store.as_ref();
     // The API's body limit, for the same JSON (the call itself may be larger: the JSON is escaped in it).
-    if body.len() > crate::api::error::MAX_BODY_BYTES {
+    if body.len() > crate::domain::Limits::BODY_BYTES {
         return Err(PageError::Invalid(vec![FieldError::new(
             Vec::<PathSegment>::new(),
-            crate::forms::too_large_message(),
+            too_large_message(),
         )]));
     }
     // Parsed, and the call's text dropped, before the ICP is stored (it is as large as the ICP).
@@ -198,4 +198,14 @@ async fn save(
         }
     };
     Ok(icp.id.to_string())
+}
+
+/// What a save larger than an API body may be is told (the builder's save, a server-function call
+/// past its limit).
+#[cfg(feature = "ssr")]
+pub fn too_large_message() -> String {
+    format!(
+        "The ICP is larger than {}; shorten the longest texts or lists and save again.",
+        crate::domain::size_in_words(crate::domain::Limits::BODY_BYTES)
+    )
 }

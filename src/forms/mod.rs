@@ -7,7 +7,6 @@ pub mod icps;
 pub mod team;
 pub mod transfer;
 
-use crate::api::error::MAX_BODY_BYTES;
 use crate::api::json::{read_limited, Unread};
 use crate::api::ApiError;
 use crate::auth::session::session_user;
@@ -39,6 +38,8 @@ pub fn router() -> Router<AppState> {
 
 /// Form posts may be as large as the API's bodies.
 pub const MAX_FORM_BYTES: usize = MAX_BODY_BYTES;
+/// An API body's limit (`Limits::BODY_BYTES`).
+const MAX_BODY_BYTES: usize = crate::domain::Limits::BODY_BYTES;
 /// The builder's save call carries its JSON as a JSON string, whose escaping (`\\`, `\"`) at worst
 /// doubles it; the JSON itself is held to the API's limit by the save function.
 pub const MAX_SERVER_FN_BYTES: usize = 2 * MAX_BODY_BYTES;
@@ -199,18 +200,10 @@ fn form_too_large() -> Response {
     )
 }
 
-/// What a builder save larger than a body may be is told.
-pub fn too_large_message() -> String {
-    format!(
-        "The ICP is larger than {}; shorten the longest texts or lists and save again.",
-        crate::domain::size_in_words(MAX_BODY_BYTES)
-    )
-}
-
 fn server_fn_too_large() -> Response {
     let error = PageError::Invalid(vec![FieldError::new(
         Vec::<PathSegment>::new(),
-        too_large_message(),
+        crate::builder::save::too_large_message(),
     )]);
     (
         StatusCode::PAYLOAD_TOO_LARGE,

@@ -54,7 +54,8 @@ pub async fn my_icps(
     owner: Option<String>,
     sort: Option<String>,
 ) -> Result<IcpListPage, PageError> {
-    use crate::api::list::MAX_SEARCH_CHARS;
+    use crate::domain::Limits;
+    const MAX_SEARCH_CHARS: usize = Limits::SEARCH_CHARS;
     use crate::store::{ListCursor, ListFilter, Owned};
     let user = crate::page_error::signed_in_user().await?;
     let state = expect_context::<crate::state::AppState>();

@@ -6,6 +6,7 @@ pub mod health;
 pub mod layers;
 pub mod metrics;
 pub mod observe;
+pub mod serve;
 pub mod site;
 
 use crate::app::{shell, App};

@@ -39,6 +39,8 @@ impl Limits {
     /// The most bytes of JSON one ICP's body may take (the API's request body limit).
     pub const BODY_BYTES: usize = 256 * 1024;
     pub const DEPTH: usize = 32;
+    /// The most characters of a list search (`q`), as typed and once folded.
+    pub const SEARCH_CHARS: usize = 200;
 }
 
 /// A size limit as people read it: whole mebibytes ("4 MiB"), else whole kibibytes ("256 KiB"),
