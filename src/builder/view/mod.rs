@@ -118,12 +118,26 @@ pub fn BuilderStart(init: BuilderInit) -> impl IntoView {
 const SETTLE: Duration = Duration::from_millis(150);
 
 /// When the scheduled check runs.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Due {
     /// Right after the current event (a field was left: its error shows now).
     Now,
     /// Once edits pause for [`SETTLE`].
     Settled,
+}
+
+impl Due {
+    /// What asking for a check due `self` does while the check `pending` waits (one at a time):
+    /// `None`, nothing (a check coming right away sees this change too); else the delay to start
+    /// the check with, in place of the pending one (a settled check moves with each edit: the
+    /// debounce).
+    fn delay_after(self, pending: Option<Due>) -> Option<Duration> {
+        match (pending, self) {
+            (Some(Due::Now), _) => None,
+            (_, Due::Now) => Some(Duration::ZERO),
+            (_, Due::Settled) => Some(SETTLE),
+        }
+    }
 }
 
 /// The builder: the one island of the app, so the one part of any page that runs in the browser.
@@ -184,16 +198,13 @@ pub fn IcpBuilder() -> impl IntoView {
     // One check pending at a time: a later request moves it (debounce) or joins it.
     let pending = StoredValue::new(None::<(TimeoutHandle, Due)>);
     let schedule = move |due: Due| {
-        match pending.try_get_value().flatten() {
-            // Comes right away and will see this change too.
-            Some((_, Due::Now)) => return,
-            Some((handle, Due::Settled)) => handle.clear(),
-            None => {}
-        }
-        let delay = match due {
-            Due::Now => Duration::ZERO,
-            Due::Settled => SETTLE,
+        let waiting = pending.try_get_value().flatten();
+        let Some(delay) = due.delay_after(waiting.map(|(_, due)| due)) else {
+            return;
         };
+        if let Some((handle, _)) = waiting {
+            handle.clear();
+        }
         let run = move || {
             pending.try_set_value(None);
             check();
@@ -421,6 +432,21 @@ pub fn IcpBuilder() -> impl IntoView {
 mod tests {
     use super::*;
     use crate::builder::form::Section;
+
+    #[test]
+    fn one_check_waits_at_a_time_and_edits_move_a_settled_one() {
+        assert_eq!(Due::Settled.delay_after(None), Some(SETTLE));
+        assert_eq!(Due::Now.delay_after(None), Some(Duration::ZERO));
+        // Each edit moves the settled check (debounce); leaving a field brings it forward.
+        assert_eq!(Due::Settled.delay_after(Some(Due::Settled)), Some(SETTLE));
+        assert_eq!(
+            Due::Now.delay_after(Some(Due::Settled)),
+            Some(Duration::ZERO)
+        );
+        // A check coming right away takes in whatever is asked meanwhile.
+        assert_eq!(Due::Settled.delay_after(Some(Due::Now)), None);
+        assert_eq!(Due::Now.delay_after(Some(Due::Now)), None);
+    }
 
     #[test]
     fn the_start_reads_back_from_its_json() {

@@ -54,6 +54,40 @@ enum Choice {
     One(Teammate),
 }
 
+/// The listbox's choices for `query` (as typed): "Everyone" first while the box is empty and
+/// everyone is not chosen yet, then the teammates of `all` not in `chosen` whose name or email
+/// holds it, ignoring case.
+fn choices_for(all: &[Teammate], chosen: &[String], everyone: bool, query: &str) -> Vec<Choice> {
+    let query = lowercase(query.trim());
+    let mut choices = Vec::new();
+    if query.is_empty() && !everyone {
+        choices.push(Choice::Everyone);
+    }
+    choices.extend(
+        all.iter()
+            .filter(|t| !chosen.contains(&t.id))
+            .filter(|t| {
+                query.is_empty()
+                    || lowercase(&t.name).contains(&query)
+                    || lowercase(&t.email).contains(&query)
+            })
+            .cloned()
+            .map(Choice::One),
+    );
+    choices
+}
+
+/// The choice an arrow key moves to among `count` (`down` or up) from `at`: the first or the last
+/// when none is active yet, round the ends.
+fn step(at: Option<usize>, count: usize, down: bool) -> usize {
+    match (at, down) {
+        (None, true) => 0,
+        (None, false) => count - 1,
+        (Some(i), true) => (i + 1) % count,
+        (Some(i), false) => (i + count - 1) % count,
+    }
+}
+
 #[component]
 pub(super) fn TeammatePicker(creator: String, teammates: Vec<Teammate>) -> impl IntoView {
     let builder = use_builder();
@@ -69,29 +103,8 @@ pub(super) fn TeammatePicker(creator: String, teammates: Vec<Teammate>) -> impl 
     let teammates = StoredValue::new(teammates);
 
     let choices = Memo::new(move |_| {
-        let query = lowercase(query.get().trim());
-        let chosen = chosen.get();
-        teammates.with_value(|all| {
-            let left: Vec<Teammate> = all
-                .iter()
-                .filter(|t| !chosen.contains(&t.id))
-                .cloned()
-                .collect();
-            let mut choices = Vec::new();
-            if query.is_empty() && !everyone.get() {
-                choices.push(Choice::Everyone);
-            }
-            choices.extend(
-                left.into_iter()
-                    .filter(|t| {
-                        query.is_empty()
-                            || lowercase(&t.name).contains(&query)
-                            || lowercase(&t.email).contains(&query)
-                    })
-                    .map(Choice::One),
-            );
-            choices
-        })
+        let (query, chosen) = (query.get(), chosen.get());
+        teammates.with_value(|all| choices_for(all, &chosen, everyone.get(), &query))
     });
     let label_of = move |id: &str| {
         teammates.with_value(|all| {
@@ -147,14 +160,7 @@ pub(super) fn TeammatePicker(creator: String, teammates: Vec<Teammate>) -> impl 
                 ev.prevent_default();
                 open.set(true);
                 let down = ev.key() == "ArrowDown";
-                active.update(|at| {
-                    *at = Some(match (*at, down) {
-                        (None, true) => 0,
-                        (None, false) => count - 1,
-                        (Some(i), true) => (i + 1) % count,
-                        (Some(i), false) => (i + count - 1) % count,
-                    })
-                });
+                active.update(|at| *at = Some(step(*at, count, down)));
             }
             "Enter" => {
                 ev.prevent_default();
@@ -337,5 +343,57 @@ pub(super) fn TeammatePicker(creator: String, teammates: Vec<Teammate>) -> impl 
             </div>
             <FieldMessage name=input_name.clone() error=error />
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(id: &str, name: &str) -> Teammate {
+        Teammate {
+            id: id.into(),
+            name: name.into(),
+            email: format!("{}@example.com", name.to_lowercase()),
+        }
+    }
+
+    #[test]
+    fn the_choices_follow_the_query_and_leave_out_who_is_chosen() {
+        let all = [
+            person("user_a", "Ana"),
+            person("user_b", "Bo"),
+            person("user_t", "Tim"),
+        ];
+        let names = |choices: Vec<Choice>| -> Vec<String> {
+            choices
+                .into_iter()
+                .map(|choice| match choice {
+                    Choice::Everyone => "Everyone".to_owned(),
+                    Choice::One(t) => t.name,
+                })
+                .collect()
+        };
+        assert_eq!(
+            names(choices_for(&all, &[], false, "")),
+            ["Everyone", "Ana", "Bo", "Tim"]
+        );
+        assert_eq!(
+            names(choices_for(&all, &["user_b".into()], true, "")),
+            ["Ana", "Tim"]
+        );
+        // By name or email, ignoring case; "Everyone" only while nothing is typed.
+        assert_eq!(names(choices_for(&all, &[], false, " TI ")), ["Tim"]);
+        assert_eq!(names(choices_for(&all, &[], false, "bo@")), ["Bo"]);
+        assert!(choices_for(&all, &[], false, "zed").is_empty());
+    }
+
+    #[test]
+    fn arrows_go_round_the_ends() {
+        assert_eq!(step(None, 3, true), 0);
+        assert_eq!(step(None, 3, false), 2);
+        assert_eq!(step(Some(2), 3, true), 0);
+        assert_eq!(step(Some(0), 3, false), 2);
+        assert_eq!(step(Some(1), 3, true), 2);
     }
 }
