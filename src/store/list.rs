@@ -1,6 +1,6 @@
 //! What a list of ICPs can be narrowed to (words in the name or description, active or expired,
 //! shared with someone), and the SQL of a page and of a count, the same text on SQLite and
-//! Postgres but for the placeholders' sigil.
+//! Postgres.
 //!
 //! Search is case- and accent-insensitive on both databases: each ICP keeps its name and
 //! description folded (`fold`: compatibility-decomposed, combining marks dropped, lower case) in
@@ -158,16 +158,12 @@ pub struct Listed {
 /// `i`. Values: `<1>` the member, `<2>` the limit + 1, `<3>`/`<4>` the cursor, then the filter's.
 pub fn page_ctes(
     filter: &ListFilter,
-    sigil: Sigil,
     cursor: bool,
     join: &str,
     bytes: &str,
     name_key: &str,
 ) -> String {
-    let p = |n: usize| match sigil {
-        Sigil::Question => format!("?{n}"),
-        Sigil::Dollar => format!("${n}"),
-    };
+    let p = |n: usize| format!("${n}");
     let key = match filter.order {
         ListOrder::Created => "me.created_at",
         ListOrder::Updated => "i.updated_at",
@@ -191,7 +187,7 @@ pub fn page_ctes(
          FROM page WINDOW w AS ({order})) ",
         member = p(1),
         limit = p(2),
-        filter = filter_sql(filter, sigil, first),
+        filter = filter_sql(filter, first),
         order = order_by(filter.order, ""),
     )
 }
@@ -206,26 +202,15 @@ pub fn order_by(order: ListOrder, table: &str) -> String {
 /// Whether rows of `page_ctes`'s `cut` follow the page.
 pub const MORE: &str = "EXISTS (SELECT 1 FROM cut WHERE NOT cut.shown)";
 
-/// The placeholders' sigil: `?` on SQLite, `$` on Postgres (both number them from 1).
-#[derive(Debug, Clone, Copy)]
-pub enum Sigil {
-    Question,
-    Dollar,
-}
-
 /// The conditions a filter adds to `WHERE me.user_id = <1>` over `icp_members me JOIN icps i`,
 /// numbering its values from `first`, in this order: the member it is shared with, the owner it
 /// is (not) owned by, the instant `active` is judged at, then one `LIKE` pattern per word (see
 /// `like_anywhere`).
-pub fn filter_sql(filter: &ListFilter, sigil: Sigil, first: usize) -> String {
+pub fn filter_sql(filter: &ListFilter, first: usize) -> String {
     let mut next = first;
     let mut param = || {
-        let n = next;
         next += 1;
-        match sigil {
-            Sigil::Question => format!("?{n}"),
-            Sigil::Dollar => format!("${n}"),
-        }
+        format!("${}", next - 1)
     };
     let mut sql = String::new();
     if filter.shared_with.is_some() {
@@ -266,45 +251,15 @@ pub fn filter_sql(filter: &ListFilter, sigil: Sigil, first: usize) -> String {
     sql
 }
 
-/// Binds a filter's values to `query` (a sqlx query of any kind) in `filter_sql`'s order, `$now`
-/// being the instant `active` is judged at, in the database's own type.
-macro_rules! bind_filter {
-    ($query:expr, $filter:expr, $now:expr) => {{
-        let filter: &$crate::store::ListFilter = $filter;
-        let mut query = $query;
-        if let Some(user) = &filter.shared_with {
-            query = query.bind(user.as_str());
-        }
-        if let Some(owned) = &filter.owned {
-            query = query.bind(owned.user().as_str());
-        }
-        if filter.active.is_some() {
-            query = query.bind($now);
-        }
-        for (index, word) in filter.words.iter().enumerate() {
-            query = query.bind($crate::store::search_text::like_anywhere(word));
-            for person in filter.people.get(index).into_iter().flatten() {
-                query = query.bind(person.as_str());
-            }
-        }
-        query
-    }};
-}
-pub(super) use bind_filter;
-
 /// Counts what `filter` lets through of `member`'s ICPs: the members' index alone when nothing
 /// narrows it (`<1>` the member, then the filter's values).
-pub fn count_sql(filter: &ListFilter, sigil: Sigil) -> String {
-    let member = match sigil {
-        Sigil::Question => "?1",
-        Sigil::Dollar => "$1",
-    };
+pub fn count_sql(filter: &ListFilter) -> String {
     if filter.is_empty() {
-        format!("SELECT count(*) FROM icp_members WHERE user_id = {member}")
+        "SELECT count(*) FROM icp_members WHERE user_id = $1".to_owned()
     } else {
         format!(
-            "SELECT count(*) FROM icp_members me JOIN icps i ON i.id = me.icp_id WHERE me.user_id = {member}{}",
-            filter_sql(filter, sigil, 2)
+            "SELECT count(*) FROM icp_members me JOIN icps i ON i.id = me.icp_id WHERE me.user_id = $1{}",
+            filter_sql(filter, 2)
         )
     }
 }
@@ -331,7 +286,7 @@ mod tests {
             ],
             order: ListOrder::Name,
         };
-        let sql = filter_sql(&filter, Sigil::Dollar, 5);
+        let sql = filter_sql(&filter, 5);
         assert!(sql.contains("s.user_id = $5"), "{sql}");
         assert!(sql.contains("i.owner_id <> $6"), "{sql}");
         assert!(sql.contains("i.active_until <= $7"), "{sql}");
@@ -340,14 +295,14 @@ mod tests {
             sql.contains("(i.search_text LIKE $9 ESCAPE '\\' OR EXISTS (SELECT 1 FROM icp_members pm WHERE pm.icp_id = me.icp_id AND pm.user_id IN ($10, $11)))"),
             "{sql}"
         );
-        assert_eq!(filter_sql(&ListFilter::default(), Sigil::Question, 3), "");
-        assert!(count_sql(&ListFilter::default(), Sigil::Question).ends_with("user_id = ?1"));
+        assert_eq!(filter_sql(&ListFilter::default(), 3), "");
+        assert!(count_sql(&ListFilter::default()).ends_with("user_id = $1"));
         // An order narrows nothing: counted in the index alone, yet the page is a scan.
         let by_name = ListFilter {
             order: ListOrder::Name,
             ..ListFilter::default()
         };
-        assert!(count_sql(&by_name, Sigil::Question).ends_with("user_id = ?1"));
+        assert!(count_sql(&by_name).ends_with("user_id = $1"));
         assert!(by_name.scans() && !ListFilter::default().scans());
     }
 

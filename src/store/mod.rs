@@ -1,5 +1,6 @@
 //! Storage: one interface, a SQLite and a Postgres implementation, each using its database natively.
 
+mod columns;
 mod group_commit;
 mod history;
 mod idempotency;

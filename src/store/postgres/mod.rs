@@ -1,47 +1,35 @@
 //! The Postgres store: `uuid`, `timestamptz` and `jsonb` columns, a pool of connections; ICP writes
 //! are group-committed by a few writer tasks (`group_commit.rs`).
 
-mod history;
-mod idempotency;
 mod list_page;
 mod notify;
-mod teams;
+// The statements both databases share, compiled here for this one (see there).
+#[allow(clippy::duplicate_mod)]
+#[path = "../sql/mod.rs"]
+mod sql;
 mod writes;
 
-use super::group_commit::{apply_alone, GroupCommit, IcpWrite, WriteMode, Written};
-use super::list::{bind_filter, count_sql, ListFilter, Listed, Sigil};
-use super::memo::TokenOwners;
+use super::group_commit::{GroupCommit, WriteMode};
 use super::reads::ReadCache;
-use super::{
-    from_json, leads_per_list, member_ids, user_id, ApiToken, Change, ListCursor, Pools, Store,
-    StoreError, StoreResult, User, UserRecord, Version, Workspace,
-};
+use super::{from_json, Destination, Pools, Role, StoreError, StoreResult};
 use crate::domain::{Icp, Timestamp, UserId};
-use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use list_page::{list_sql, page_of, PageRow};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::types::Json;
 use sqlx::FromRow;
 use std::str::FromStr;
 use std::sync::Arc;
 use uuid::Uuid;
 pub(super) use writes::PgWrites;
+use writes::{insert_many, write_members, PgWrites as Writes};
 
 /// How ICP writes commit on Postgres. Postgres already shares WAL flushes between concurrent
 /// commits, so one batch writer (one connection, statements in series) measured no better than the
 /// pool; four writers measured 1.3x the pool's one commit per write (`benches/writes.rs`).
 const PG_WRITE_MODE: WriteMode = WriteMode::GroupCommit { writers: 4 };
 
-#[derive(Clone)]
-pub struct PgStore {
-    pool: PgPool,
-    /// `None`: each ICP write commits alone on a pooled connection (`WriteMode::PerWrite`).
-    icp_writes: Option<GroupCommit>,
-    /// Who each API token belongs to (see `memo`).
-    tokens: Arc<TokenOwners>,
-    /// What `icp`/`list_icps` gave, for reads (see `reads`).
-    reads: Arc<ReadCache>,
-}
+/// The store on Postgres (`sql::SqlStore`).
+pub use sql::SqlStore as PgStore;
 
 /// The columns an `IcpRow` reads, from `icps i`.
 pub(super) const ICP_COLUMNS: &str = "i.id, i.name, i.description, i.lead_provider_criteria, i.custom_filter_criteria, \
@@ -65,12 +53,12 @@ pub(super) struct IcpRow {
     custom_filter_criteria: Json<serde_json::Value>,
     crm_filters: Option<Json<serde_json::Value>>,
     leads_per_list: i32,
-    active_until: Option<DateTime<Utc>>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    owner_id: Option<String>,
+    active_until: Option<Timestamp>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    owner_id: Option<UserId>,
     everyone: bool,
-    user_ids: Vec<String>,
+    user_ids: Vec<UserId>,
 }
 
 impl TryFrom<IcpRow> for Icp {
@@ -81,36 +69,112 @@ impl TryFrom<IcpRow> for Icp {
             id: row.id,
             name: row.name,
             description: row.description,
-            created_at: Timestamp(row.created_at),
-            updated_at: Timestamp(row.updated_at),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
             lead_provider_criteria: from_json(row.lead_provider_criteria.0)?,
             custom_filter_criteria: from_json(row.custom_filter_criteria.0)?,
             crm_filters: row.crm_filters.map(|j| from_json(j.0)).transpose()?,
-            user_ids: member_ids(&row.user_ids)?,
-            leads_per_list: leads_per_list(row.leads_per_list.into())?,
-            active_until: row.active_until.map(Timestamp),
-            owner: row.owner_id.as_deref().map(user_id).transpose()?,
+            user_ids: row.user_ids,
+            leads_per_list: u16::try_from(row.leads_per_list)
+                .map_err(|_| StoreError::Corrupt("leads_per_list out of range".into()))?,
+            active_until: row.active_until,
+            owner: row.owner_id,
             everyone: row.everyone,
         })
     }
 }
 
-/// A search's error: `SearchStopped` when `statement_timeout` stopped it (SQLSTATE 57014).
-pub(super) fn stopped(error: sqlx::Error) -> StoreError {
+/// What `sql` runs on (see there).
+type Db = sqlx::Postgres;
+
+/// JSON text is cast to `jsonb`, a list of ids is bound as an array.
+const SQL: sql::Dialect = sql::Dialect {
+    everyone: "i.everyone",
+    later: "GREATEST(updated_at + interval '1 millisecond', $3)",
+    json: "::jsonb",
+    in_list: ("= ANY(", ")"),
+};
+
+fn id_list(ids: &[UserId]) -> StoreResult<Vec<&str>> {
+    Ok(ids.iter().map(UserId::as_str).collect())
+}
+
+/// A batch holds its row locks until its commit, so two instances' batches updating the same ICPs
+/// in opposite orders can deadlock; Postgres then aborts one update, which the caller retries with
+/// a fresh read exactly as it does for a stale one.
+fn lost_race(error: sqlx::Error) -> StoreError {
     match &error {
-        sqlx::Error::Database(cause) if cause.code().as_deref() == Some("57014") => {
-            StoreError::SearchStopped
-        }
-        _ => error.into(),
+        sqlx::Error::Database(db) if db.code().as_deref() == Some("40P01") => StoreError::Stale,
+        _ => StoreError::Database(error),
     }
 }
 
-impl PgStore {
-    /// A transaction for a search (a `LIKE` scan): its statements stop at the search limit (the
-    /// request time limit), so a search answered 503 does not run on. A dropped sqlx future does
-    /// not cancel a Postgres statement; `statement_timeout` does.
-    async fn search(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Postgres>> {
-        let mut search = self.pool.begin().await?;
+/// Where `user` is (workspace and role), with the workspaces the move to `to` changes locked in a
+/// fixed order (their ids') for the rest of the transaction: moves into or out of one workspace
+/// happen one at a time, and two moves that touch the same two workspaces cannot wait for each
+/// other.
+async fn where_is(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    user: &UserId,
+    to: &Destination,
+) -> StoreResult<Option<(String, Role)>> {
+    let target: Option<String> = match to {
+        Destination::OwnWorkspace(_) => None,
+        Destination::Invited { invitation, .. } => {
+            sqlx::query_scalar("SELECT workspace_id FROM invitations WHERE id = $1")
+                .bind(invitation)
+                .fetch_optional(&mut **tx)
+                .await?
+        }
+    };
+    for _ in 0..3 {
+        let current: Option<String> =
+            sqlx::query_scalar("SELECT workspace_id FROM workspace_members WHERE user_id = $1")
+                .bind(user)
+                .fetch_optional(&mut **tx)
+                .await?;
+        let Some(current) = current else {
+            return Ok(None);
+        };
+        let mut workspaces: Vec<&str> = [Some(current.as_str()), target.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        workspaces.sort_unstable();
+        workspaces.dedup();
+        for workspace in workspaces {
+            sqlx::query(
+                "SELECT pg_advisory_xact_lock(hashtextextended('icp-builder workspace ' || $1, 0))",
+            )
+            .bind(workspace)
+            .execute(&mut **tx)
+            .await?;
+        }
+        let locked: Option<(String, Role)> = sqlx::query_as(
+            "SELECT workspace_id, role FROM workspace_members WHERE user_id = $1 FOR UPDATE",
+        )
+        .bind(user)
+        .fetch_optional(&mut **tx)
+        .await?;
+        match locked {
+            // Still where it was when its workspace was locked.
+            Some((now_in, role)) if now_in == current => return Ok(Some((now_in, role))),
+            // Moved meanwhile (its own move held the lock): lock where it is now.
+            Some(_) => continue,
+            None => return Ok(None),
+        }
+    }
+    Err(StoreError::Stale)
+}
+
+/// A search (a `LIKE` scan) in a transaction whose statements stop at the search limit (the
+/// request time limit), so a search answered 503 does not run on. A dropped sqlx future does not
+/// cancel a Postgres statement; `statement_timeout` does.
+struct Search(sqlx::Transaction<'static, Db>);
+
+impl Search {
+    async fn start(pool: &PgPool) -> StoreResult<Self> {
+        let mut search = pool.begin().await?;
         let limit = format!(
             "{}ms",
             crate::store::list::search_limit().as_millis().max(1)
@@ -119,9 +183,30 @@ impl PgStore {
             .bind(limit)
             .execute(&mut *search)
             .await?;
-        Ok(search)
+        Ok(Self(search))
     }
 
+    fn connection(&mut self) -> &mut sqlx::PgConnection {
+        &mut self.0
+    }
+
+    /// The search's statements ran: `SearchStopped` when `statement_timeout` stopped one
+    /// (SQLSTATE 57014).
+    async fn done<T>(self, result: Result<T, sqlx::Error>) -> StoreResult<T> {
+        match result {
+            Ok(found) => {
+                self.0.commit().await?;
+                Ok(found)
+            }
+            Err(sqlx::Error::Database(cause)) if cause.code().as_deref() == Some("57014") => {
+                Err(StoreError::SearchStopped)
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+impl PgStore {
     pub async fn connect(url: &str) -> StoreResult<Self> {
         let options = PgConnectOptions::from_str(url)?;
         Self::connect_with(options).await
@@ -142,7 +227,7 @@ impl PgStore {
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        writes::backfill_search_text(&pool).await?;
+        sql::writes::backfill_search_text(&pool).await?;
         let icp_writes = match mode {
             WriteMode::GroupCommit { writers } => {
                 Some(GroupCommit::spawn::<PgWrites>(pool.clone(), writers))
@@ -150,241 +235,29 @@ impl PgStore {
             WriteMode::PerWrite => None,
         };
         // Other instances change ICPs too: remembered reads wait until their changes are heard.
-        let reads = Arc::new(ReadCache::waiting());
-        notify::spawn_listener(options, Arc::downgrade(&reads));
-        Ok(Self {
-            pool,
-            icp_writes,
-            tokens: Arc::default(),
-            reads,
-        })
-    }
-
-    /// Commits `write`, then forgets what it touched (also when it failed: it may have committed).
-    async fn write_icp(&self, write: IcpWrite) -> StoreResult<Written> {
-        let touched = write.ids();
-        let written = match &self.icp_writes {
-            Some(group) => group.submit(write).await,
-            None => apply_alone::<PgWrites>(&self.pool, &write).await,
+        let reads = ReadCache::waiting();
+        // One pool serves every kind of read and write.
+        let pools = sql::Connections {
+            reader: pool.clone(),
+            writer: pool.clone(),
+            long_reader: pool,
         };
-        self.reads.changed(&touched);
-        written
+        let store = Self::new(pools, icp_writes, reads);
+        notify::spawn_listener(options, Arc::downgrade(&store.reads));
+        Ok(store)
     }
 
-    async fn write_members(tx: &mut PgConnection, icp: &Icp) -> StoreResult<()> {
-        let users: Vec<&str> = icp.user_ids.iter().map(UserId::as_str).collect();
-        sqlx::query(
-            "INSERT INTO icp_members (icp_id, user_id, position, created_at) \
-             SELECT $1, u.user_id, u.position - 1, $3 FROM unnest($2::text[]) WITH ORDINALITY AS u(user_id, position)",
-        )
-        .bind(icp.id)
-        .bind(&users)
-        // The ICP's creation instant, copied so a list page is one index range.
-        .bind(icp.created_at.0)
-        .execute(&mut *tx)
-        .await?;
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl Store for PgStore {
-    async fn create_user(
-        &self,
-        user: &User,
-        password_hash: &str,
-        workspace: &Workspace,
-    ) -> StoreResult<()> {
-        teams::create_user(&self.pool, user, password_hash, workspace).await
-    }
-
-    async fn set_password(&self, user: &UserId, password_hash: &str) -> StoreResult<bool> {
-        teams::set_password(&self.pool, user, password_hash).await
-    }
-
-    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
-        let row: Option<(String, String, String, String)> =
-            sqlx::query_as("SELECT id, email, name, password_hash FROM users WHERE email = $1")
-                .bind(email)
-                .fetch_optional(&self.pool)
-                .await?;
-        row.map(|(id, email, name, password_hash)| {
-            Ok(UserRecord {
-                user: User {
-                    id: user_id(&id)?,
-                    email,
-                    name,
-                },
-                password_hash,
-            })
-        })
-        .transpose()
-    }
-
-    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<User>> {
-        let row: Option<(String, String)> =
-            sqlx::query_as("SELECT email, name FROM users WHERE id = $1")
-                .bind(id.as_str())
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.map(|(email, name)| User {
-            id: id.clone(),
-            email,
-            name,
-        }))
-    }
-
-    async fn create_token(
-        &self,
-        id: Uuid,
-        user: &UserId,
-        label: &str,
-        token_hash: &[u8],
-    ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO api_tokens (id, user_id, label, token_hash) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(id)
-        .bind(user.as_str())
-        .bind(label)
-        .bind(token_hash)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn user_by_token_hash(&self, token_hash: &[u8]) -> StoreResult<Option<UserId>> {
-        let lookup = sqlx::query_scalar(
-            "SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool);
-        self.tokens.owner(token_hash, lookup).await
-    }
-
-    async fn revoke_token(&self, user: &UserId, id: Uuid) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
-        )
-        .bind(id)
-        .bind(user.as_str())
-        .execute(&self.pool)
-        .await?;
-        self.tokens.forget_all();
-        Ok(done.rows_affected() == 1)
-    }
-
-    async fn tokens(&self, user: &UserId) -> StoreResult<Vec<ApiToken>> {
-        let rows: Vec<(Uuid, String, DateTime<Utc>, bool)> = sqlx::query_as(
-            "SELECT id, label, created_at, revoked_at IS NOT NULL FROM api_tokens \
-             WHERE user_id = $1 ORDER BY created_at DESC, id DESC",
-        )
-        .bind(user.as_str())
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, label, created_at, revoked)| ApiToken {
-                id,
-                label,
-                created_at: Timestamp(created_at),
-                revoked,
-            })
-            .collect())
-    }
-
-    async fn insert_icp(&self, icp: &Icp, change: &Change) -> StoreResult<()> {
-        self.write_icp(IcpWrite::Insert(icp.clone(), change.clone()))
-            .await?;
-        Ok(())
-    }
-
-    async fn insert_icps(&self, icps: Vec<Icp>, change: &Change) -> StoreResult<()> {
-        self.write_icp(IcpWrite::InsertAll(icps, change.clone()))
-            .await?;
-        Ok(())
-    }
-
-    async fn icp(&self, id: Uuid) -> StoreResult<Option<Icp>> {
+    async fn read_icp(&self, id: Uuid) -> StoreResult<Option<Icp>> {
         let row: Option<IcpRow> =
             sqlx::query_as(&format!("SELECT {ICP_COLUMNS} FROM icps i WHERE i.id = $1"))
                 .bind(id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.reader)
                 .await?;
         row.map(Icp::try_from).transpose()
     }
 
-    async fn list_icps(
-        &self,
-        member: &UserId,
-        filter: &ListFilter,
-        after: Option<ListCursor>,
-        limit: u32,
-    ) -> StoreResult<Listed> {
-        list_page::list_page(self, member, filter, after, limit).await
-    }
-
-    async fn count_icps(&self, member: &UserId, filter: &ListFilter) -> StoreResult<u64> {
-        let sql = count_sql(filter, Sigil::Dollar);
-        let query = sqlx::query_scalar::<_, i64>(&sql).bind(member.as_str());
-        let query = bind_filter!(query, filter, Timestamp::now().0);
-        let count = if filter.words.is_empty() {
-            query.fetch_one(&self.pool).await?
-        } else {
-            let mut search = self.search().await?;
-            let count = query.fetch_one(&mut *search).await.map_err(stopped)?;
-            search.commit().await?;
-            count
-        };
-        u64::try_from(count).map_err(|_| StoreError::Corrupt(format!("bad count {count}")))
-    }
-
-    async fn update_icp(&self, icp: &Icp, previous: &Icp, change: &Change) -> StoreResult<()> {
-        self.write_icp(IcpWrite::Update {
-            icp: icp.clone(),
-            previous: Box::new(previous.clone()),
-            change: change.clone(),
-        })
-        .await?;
-        Ok(())
-    }
-
-    async fn delete_icp(&self, icp: &Icp, change: &Change) -> StoreResult<bool> {
-        let written = self
-            .write_icp(IcpWrite::Delete(icp.clone(), change.clone()))
-            .await?;
-        Ok(written == Written::Deleted(true))
-    }
-
-    async fn versions(
-        &self,
-        id: Uuid,
-        before: Option<u32>,
-        limit: u32,
-    ) -> StoreResult<Vec<Version>> {
-        history::versions(&self.pool, id, before, limit).await
-    }
-
-    async fn deleted_icps(&self, owner: &UserId, since: Timestamp) -> StoreResult<Vec<Version>> {
-        history::deleted(&self.pool, owner, since).await
-    }
-
-    fn reads(&self) -> &ReadCache {
-        &self.reads
-    }
-
-    fn pools(&self) -> Pools {
-        Pools::Postgres(self.pool.clone())
-    }
-}
-
-/// A batch holds its row locks until its commit, so two instances' batches updating the same ICPs
-/// in opposite orders can deadlock; Postgres then aborts one update, which the caller retries with
-/// a fresh read exactly as it does for a stale one.
-pub(super) fn lost_race_is_stale(error: sqlx::Error) -> StoreError {
-    match &error {
-        sqlx::Error::Database(db) if db.code().as_deref() == Some("40P01") => StoreError::Stale,
-        _ => StoreError::Database(error),
+    fn connections(&self) -> Pools {
+        Pools::Postgres(self.writer.clone())
     }
 }
 
@@ -392,6 +265,7 @@ pub(super) fn lost_race_is_stale(error: sqlx::Error) -> StoreError {
 mod tests {
     use super::list_page::list_sql;
     use super::*;
+    use crate::store::list::{count_sql, ListFilter};
     use sqlx::Connection;
 
     /// A store in a fresh schema of the Postgres at `ICP_TEST_POSTGRES_URL` (as the integration
@@ -431,7 +305,7 @@ mod tests {
         };
         // The schema as it was before 0003, in a schema of its own.
         let schema = format!("old_{}", Uuid::new_v4().simple());
-        let mut old = store.pool.acquire().await.unwrap();
+        let mut old = store.writer.acquire().await.unwrap();
         sqlx::raw_sql(&format!(
             "CREATE SCHEMA {schema}; SET search_path TO {schema}"
         ))
@@ -496,16 +370,16 @@ mod tests {
             )
             .bind(user)
             .bind(count)
-            .execute(&store.pool)
+            .execute(&store.writer)
             .await
             .unwrap();
         }
         sqlx::query("VACUUM ANALYZE icp_members")
-            .execute(&store.pool)
+            .execute(&store.writer)
             .await
             .unwrap();
         sqlx::query("ANALYZE icps")
-            .execute(&store.pool)
+            .execute(&store.writer)
             .await
             .unwrap();
         for cursor in [false, true] {
@@ -521,7 +395,7 @@ mod tests {
             } else {
                 query
             };
-            let plan = plan_text(query.fetch_all(&store.pool).await.unwrap());
+            let plan = plan_text(query.fetch_all(&store.writer).await.unwrap());
             // Index Only Scan once vacuumed, Index Scan before: both walk the index in order.
             assert!(
                 plan.contains("Scan using icp_members_by_user_newest on icp_members me"),
@@ -541,14 +415,11 @@ mod tests {
             assert!(page.contains("Limit"), "{plan}");
             assert!(!page.contains("Sort"), "no sort of the list:\n{plan}");
         }
-        let explain = format!(
-            "EXPLAIN (COSTS OFF) {}",
-            count_sql(&ListFilter::default(), Sigil::Dollar)
-        );
+        let explain = format!("EXPLAIN (COSTS OFF) {}", count_sql(&ListFilter::default()));
         let plan = plan_text(
             sqlx::query_as::<_, (String,)>(&explain)
                 .bind("user_a")
-                .fetch_all(&store.pool)
+                .fetch_all(&store.writer)
                 .await
                 .unwrap(),
         );
@@ -566,7 +437,7 @@ mod tests {
             return;
         };
         let schema = format!("old_{}", Uuid::new_v4().simple());
-        let mut old = store.pool.acquire().await.unwrap();
+        let mut old = store.writer.acquire().await.unwrap();
         sqlx::raw_sql(&format!(
             "CREATE SCHEMA {schema}; SET search_path TO {schema}"
         ))

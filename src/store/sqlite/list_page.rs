@@ -2,12 +2,10 @@
 //! JSON array; a page that scans (a search, an order other than newest first) runs as a `Search`.
 
 use super::rows::{from_text, IcpJson};
-use super::search::Search;
 use super::ICP_OBJECT;
-use crate::domain::{Icp, Timestamp, UserId};
-use crate::store::list::{bind_filter, order_by, page_ctes, ListFilter, Listed, Sigil, MORE};
-use crate::store::{ListCursor, SortKey, StoreResult};
-use sqlx::SqlitePool;
+use crate::domain::Icp;
+use crate::store::list::{order_by, page_ctes, ListFilter, Listed, MORE};
+use crate::store::StoreResult;
 
 /// An ICP's size for `page_ctes`: its JSON fields' text.
 const ICP_BYTES: &str = "octet_length(i.name) + coalesce(octet_length(i.description), 0) \
@@ -21,14 +19,7 @@ pub(super) fn list_sql(filter: &ListFilter, cursor: bool) -> String {
         "{}SELECT (SELECT json_group_array(json(s.icp) {}) FROM (\
          SELECT {ICP_OBJECT} AS icp, cut.sort_key AS sort_key, cut.icp_id AS icp_id \
          FROM cut CROSS JOIN icps i ON i.id = cut.icp_id WHERE cut.shown) AS s), {MORE}",
-        page_ctes(
-            filter,
-            Sigil::Question,
-            cursor,
-            "CROSS JOIN",
-            ICP_BYTES,
-            NAME_KEY
-        ),
+        page_ctes(filter, cursor, "CROSS JOIN", ICP_BYTES, NAME_KEY),
         order_by(filter.order, "s."),
     )
 }
@@ -36,33 +27,11 @@ pub(super) fn list_sql(filter: &ListFilter, cursor: bool) -> String {
 /// `search_text::name_key` of `i`: the first line of its search text.
 const NAME_KEY: &str = "substr(i.search_text, 1, instr(i.search_text || char(10), char(10)) - 1)";
 
-/// A page of `list_icps`, read through `readers`.
-pub(super) async fn list_page(
-    readers: &SqlitePool,
-    member: &UserId,
-    filter: &ListFilter,
-    after: Option<ListCursor>,
-    limit: u32,
-) -> StoreResult<Listed> {
-    let sql = list_sql(filter, after.is_some());
-    let mut query = sqlx::query_as::<_, (String, bool)>(&sql)
-        .bind(member.as_str())
-        .bind(i64::from(limit) + 1);
-    if let Some(cursor) = after {
-        query = match cursor.key {
-            SortKey::Created(at) | SortKey::Updated(at) => query.bind(at.millis()),
-            SortKey::Name(name) => query.bind(name),
-        }
-        .bind(cursor.id);
-    }
-    let query = bind_filter!(query, filter, Timestamp::now().millis());
-    let (page, more) = if !filter.scans() {
-        query.fetch_one(readers).await?
-    } else {
-        let mut search = Search::start(readers).await?;
-        let found = query.fetch_one(search.connection()).await;
-        search.done(found)?
-    };
+/// A row of `list_sql`: the page's ICPs as one JSON array, and whether more follow.
+pub(super) type PageRow = (String, bool);
+
+pub(super) fn page_of(rows: Vec<PageRow>) -> StoreResult<Listed> {
+    let (page, more) = rows.into_iter().next().unwrap_or_default();
     let icps = from_text::<Vec<IcpJson>>(&page)?
         .into_iter()
         .map(Icp::try_from)

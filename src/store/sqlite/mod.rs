@@ -3,52 +3,33 @@
 //! a time, and queueing in the pool is cheaper than contending on the file lock. ICP writes share
 //! that connection's commits through the group-commit writer (`group_commit.rs`).
 
-mod history;
-mod idempotency;
 mod list_page;
 mod rows;
 mod search;
-mod teams;
+// The statements both databases share, compiled here for this one (see there).
+#[allow(clippy::duplicate_mod)]
+#[path = "../sql/mod.rs"]
+mod sql;
 mod writes;
 
 pub(super) use writes::SqliteWrites;
 
-use rows::{from_text, instant, IcpJson};
+use list_page::{list_sql, page_of, PageRow};
+use rows::{from_text, IcpJson};
 use search::Search;
+use writes::{insert_many, write_members, SqliteWrites as Writes};
 
-use super::group_commit::{apply_alone, GroupCommit, IcpWrite, WriteMode, Written};
-use super::list::{bind_filter, count_sql, ListFilter, Listed, Sigil};
-use super::memo::TokenOwners;
+use super::group_commit::{GroupCommit, WriteMode};
 use super::reads::ReadCache;
-use super::{
-    user_id, ApiToken, Change, ListCursor, Pools, Store, StoreError, StoreResult, User, UserRecord,
-    Version, Workspace,
-};
-use crate::domain::{Icp, Timestamp, UserId};
-use async_trait::async_trait;
-use list_page::list_page;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use super::{Destination, Pools, Role, StoreError, StoreResult};
+use crate::domain::{Icp, UserId};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
-#[derive(Clone)]
-pub struct SqliteStore {
-    writer: SqlitePool,
-    readers: SqlitePool,
-    /// One reader for reads of every ICP (see `Store::every_icp_page`): one such read after another
-    /// use this one connection, its one page cache and thread, rather than opening all eight.
-    long_reads: SqlitePool,
-    /// `None`: each ICP write commits alone (`WriteMode::PerWrite`).
-    icp_writes: Option<GroupCommit>,
-    /// Who each API token belongs to (see `memo`).
-    tokens: Arc<TokenOwners>,
-    /// What `icp`/`list_icps` gave, for reads (see `reads`).
-    reads: Arc<ReadCache>,
-}
+/// The store on SQLite (`sql::SqlStore`).
+pub use sql::SqlStore as SqliteStore;
 
 /// One ICP of `icps i` as a JSON object (a macro so the queries can `concat!` it). Reading an ICP
 /// as one JSON text costs one value handed over from SQLite's thread instead of eleven, and a list
@@ -64,11 +45,43 @@ macro_rules! icp_object {
          json((SELECT json_group_array(m.user_id ORDER BY m.position) FROM icp_members m WHERE m.icp_id = i.id)))"
     };
 }
-const ICP_BY_ID: &str = concat!("SELECT ", icp_object!(), " FROM icps i WHERE i.id = ?");
+const ICP_BY_ID: &str = concat!("SELECT ", icp_object!(), " FROM icps i WHERE i.id = $1");
 pub(super) const ICP_OBJECT: &str = icp_object!();
 
-fn is_unique_violation(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+/// What `sql` runs on (see there).
+type Db = sqlx::Sqlite;
+
+/// JSON columns are text (a value bound as text is stored as it is), a list of ids is bound as a
+/// JSON array, and time is milliseconds.
+const SQL: sql::Dialect = sql::Dialect {
+    everyone: "i.everyone = 1",
+    later: "max(updated_at + 1, $3)",
+    json: "",
+    in_list: ("IN (SELECT value FROM json_each(", "))"),
+};
+
+fn id_list(ids: &[UserId]) -> StoreResult<String> {
+    Ok(serde_json::to_string(ids)?)
+}
+
+/// A failed update is a failed update: SQLite's one writer leaves no race to lose.
+fn lost_race(error: sqlx::Error) -> StoreError {
+    error.into()
+}
+
+/// Where `user` is (workspace and role). One writer connection: moves (and every other write)
+/// happen one at a time, so nothing needs locking.
+async fn where_is(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    user: &UserId,
+    _to: &Destination,
+) -> StoreResult<Option<(String, Role)>> {
+    let from =
+        sqlx::query_as("SELECT workspace_id, role FROM workspace_members WHERE user_id = $1")
+            .bind(user)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(from)
 }
 
 impl SqliteStore {
@@ -95,7 +108,7 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&writer).await?;
-        writes::backfill_search_text(&writer).await?;
+        sql::writes::backfill_search_text(&writer).await?;
         // Each reader keeps a page cache of 1 MiB (SQLite's default is 2 MB): eight of them fill
         // on the first long read (every ICP listed), and they are most of what such a read keeps.
         // (Four readers on two cores made a page under parallel tests wait out the pool's 30 s:
@@ -115,249 +128,27 @@ impl SqliteStore {
             }
             WriteMode::PerWrite => None,
         };
-        Ok(Self {
+        let pools = sql::Connections {
+            reader: readers,
             writer,
-            readers,
-            long_reads,
-            icp_writes,
-            tokens: Arc::default(),
-            // One server per SQLite file: every change goes through this store.
-            reads: Arc::new(ReadCache::live()),
-        })
-    }
-
-    /// Commits `write`, then forgets what it touched (also when it failed: it may have committed).
-    async fn write_icp(&self, write: IcpWrite) -> StoreResult<Written> {
-        let touched = write.ids();
-        let written = match &self.icp_writes {
-            Some(group) => group.submit(write).await,
-            None => apply_alone::<SqliteWrites>(&self.writer, &write).await,
+            long_reader: long_reads,
         };
-        self.reads.changed(&touched);
-        written
-    }
-}
-
-#[async_trait]
-impl Store for SqliteStore {
-    async fn create_user(
-        &self,
-        user: &User,
-        password_hash: &str,
-        workspace: &Workspace,
-    ) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await?;
-        let inserted =
-            sqlx::query("INSERT INTO users (id, email, name, password_hash) VALUES (?, ?, ?, ?)")
-                .bind(user.id.as_str())
-                .bind(&user.email)
-                .bind(&user.name)
-                .bind(password_hash)
-                .execute(&mut *tx)
-                .await;
-        match inserted {
-            Err(e) if is_unique_violation(&e) => {
-                return Err(StoreError::Conflict("a user with this email"))
-            }
-            other => other?,
-        };
-        teams::create_workspace(&mut tx, workspace, &user.id).await?;
-        tx.commit().await?;
-        Ok(())
+        // One server per SQLite file: every change goes through this store.
+        Ok(Self::new(pools, icp_writes, ReadCache::live()))
     }
 
-    async fn set_password(&self, user: &UserId, password_hash: &str) -> StoreResult<bool> {
-        let done = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
-            .bind(password_hash)
-            .bind(user.as_str())
-            .execute(&self.writer)
-            .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
-        let row: Option<(String, String, String, String)> =
-            sqlx::query_as("SELECT id, email, name, password_hash FROM users WHERE email = ?")
-                .bind(email)
-                .fetch_optional(&self.readers)
-                .await?;
-        row.map(|(id, email, name, password_hash)| {
-            Ok(UserRecord {
-                user: User {
-                    id: user_id(&id)?,
-                    email,
-                    name,
-                },
-                password_hash,
-            })
-        })
-        .transpose()
-    }
-
-    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<User>> {
-        let row: Option<(String, String)> =
-            sqlx::query_as("SELECT email, name FROM users WHERE id = ?")
-                .bind(id.as_str())
-                .fetch_optional(&self.readers)
-                .await?;
-        Ok(row.map(|(email, name)| User {
-            id: id.clone(),
-            email,
-            name,
-        }))
-    }
-
-    async fn create_token(
-        &self,
-        id: Uuid,
-        user: &UserId,
-        label: &str,
-        token_hash: &[u8],
-    ) -> StoreResult<()> {
-        sqlx::query("INSERT INTO api_tokens (id, user_id, label, token_hash) VALUES (?, ?, ?, ?)")
-            .bind(id)
-            .bind(user.as_str())
-            .bind(label)
-            .bind(token_hash)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
-    }
-
-    async fn user_by_token_hash(&self, token_hash: &[u8]) -> StoreResult<Option<UserId>> {
-        let lookup = sqlx::query_scalar(
-            "SELECT user_id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.readers);
-        self.tokens.owner(token_hash, lookup).await
-    }
-
-    async fn revoke_token(&self, user: &UserId, id: Uuid) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
-        )
-        .bind(Timestamp::now().millis())
-        .bind(id)
-        .bind(user.as_str())
-        .execute(&self.writer)
-        .await?;
-        self.tokens.forget_all();
-        Ok(done.rows_affected() == 1)
-    }
-
-    async fn tokens(&self, user: &UserId) -> StoreResult<Vec<ApiToken>> {
-        let rows: Vec<(Uuid, String, i64, bool)> = sqlx::query_as(
-            "SELECT id, label, created_at, revoked_at IS NOT NULL FROM api_tokens \
-             WHERE user_id = ? ORDER BY created_at DESC, id DESC",
-        )
-        .bind(user.as_str())
-        .fetch_all(&self.readers)
-        .await?;
-        rows.into_iter()
-            .map(|(id, label, created_at, revoked)| {
-                Ok(ApiToken {
-                    id,
-                    label,
-                    created_at: instant(created_at)?,
-                    revoked,
-                })
-            })
-            .collect()
-    }
-
-    async fn insert_icp(&self, icp: &Icp, change: &Change) -> StoreResult<()> {
-        self.write_icp(IcpWrite::Insert(icp.clone(), change.clone()))
-            .await?;
-        Ok(())
-    }
-
-    async fn insert_icps(&self, icps: Vec<Icp>, change: &Change) -> StoreResult<()> {
-        self.write_icp(IcpWrite::InsertAll(icps, change.clone()))
-            .await?;
-        Ok(())
-    }
-
-    async fn icp(&self, id: Uuid) -> StoreResult<Option<Icp>> {
+    async fn read_icp(&self, id: Uuid) -> StoreResult<Option<Icp>> {
         let text: Option<String> = sqlx::query_scalar(ICP_BY_ID)
             .bind(id)
-            .fetch_optional(&self.readers)
+            .fetch_optional(&self.reader)
             .await?;
         text.map(|text| Icp::try_from(from_text::<IcpJson>(&text)?))
             .transpose()
     }
 
-    async fn list_icps(
-        &self,
-        member: &UserId,
-        filter: &ListFilter,
-        after: Option<ListCursor>,
-        limit: u32,
-    ) -> StoreResult<Listed> {
-        list_page(&self.readers, member, filter, after, limit).await
-    }
-
-    async fn every_icp_page(
-        &self,
-        member: &UserId,
-        after: Option<ListCursor>,
-        limit: u32,
-    ) -> StoreResult<Listed> {
-        let filter = ListFilter::default();
-        list_page(&self.long_reads, member, &filter, after, limit).await
-    }
-
-    async fn count_icps(&self, member: &UserId, filter: &ListFilter) -> StoreResult<u64> {
-        let sql = count_sql(filter, Sigil::Question);
-        let query = sqlx::query_scalar::<_, i64>(&sql).bind(member.as_str());
-        let query = bind_filter!(query, filter, Timestamp::now().millis());
-        let count = if filter.words.is_empty() {
-            query.fetch_one(&self.readers).await?
-        } else {
-            let mut search = Search::start(&self.readers).await?;
-            let found = query.fetch_one(search.connection()).await;
-            search.done(found)?
-        };
-        u64::try_from(count).map_err(|_| StoreError::Corrupt(format!("bad count {count}")))
-    }
-
-    async fn update_icp(&self, icp: &Icp, previous: &Icp, change: &Change) -> StoreResult<()> {
-        self.write_icp(IcpWrite::Update {
-            icp: icp.clone(),
-            previous: Box::new(previous.clone()),
-            change: change.clone(),
-        })
-        .await?;
-        Ok(())
-    }
-
-    async fn delete_icp(&self, icp: &Icp, change: &Change) -> StoreResult<bool> {
-        let written = self
-            .write_icp(IcpWrite::Delete(icp.clone(), change.clone()))
-            .await?;
-        Ok(written == Written::Deleted(true))
-    }
-
-    async fn versions(
-        &self,
-        id: Uuid,
-        before: Option<u32>,
-        limit: u32,
-    ) -> StoreResult<Vec<Version>> {
-        history::versions(&self.readers, id, before, limit).await
-    }
-
-    async fn deleted_icps(&self, owner: &UserId, since: Timestamp) -> StoreResult<Vec<Version>> {
-        history::deleted(&self.readers, owner, since).await
-    }
-
-    fn reads(&self) -> &ReadCache {
-        &self.reads
-    }
-
-    fn pools(&self) -> Pools {
+    fn connections(&self) -> Pools {
         Pools::Sqlite {
-            readers: self.readers.clone(),
+            readers: self.reader.clone(),
             writer: self.writer.clone(),
         }
     }
@@ -366,26 +157,27 @@ impl Store for SqliteStore {
 /// A new database file with foreign keys on and no migrations run, for tests that build an older
 /// schema on it and migrate it; the file goes with the directory.
 #[cfg(test)]
-async fn empty_database() -> (tempfile::TempDir, SqlitePool) {
+async fn empty_database() -> (tempfile::TempDir, sqlx::SqlitePool) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("old.db").display());
     let options = SqliteConnectOptions::from_str(&url)
         .unwrap()
         .create_if_missing(true)
         .foreign_keys(true);
-    (dir, SqlitePool::connect_with(options).await.unwrap())
+    (dir, sqlx::SqlitePool::connect_with(options).await.unwrap())
 }
 
 #[cfg(test)]
 mod tests {
     use super::list_page::list_sql;
     use super::*;
+    use crate::store::list::{count_sql, ListFilter};
 
     /// What SQLite plans for `sql` (parameters unbound: the plan does not depend on them).
     async fn plan(store: &SqliteStore, sql: &str) -> String {
         let rows: Vec<(i64, i64, i64, String)> =
             sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
-                .fetch_all(&store.readers)
+                .fetch_all(&store.reader)
                 .await
                 .unwrap();
         rows.into_iter()
@@ -597,10 +389,77 @@ mod tests {
             after.contains("\nSEARCH me USING COVERING INDEX icp_members_by_user_newest (user_id=? AND (created_at,icp_id)<(?,?))"),
             "a later page starts at the cursor in the index:\n{after}"
         );
-        let plan = plan(&store, &count_sql(&ListFilter::default(), Sigil::Question)).await;
+        let plan = plan(&store, &count_sql(&ListFilter::default())).await;
         assert_eq!(
             plan,
             "SEARCH icp_members USING COVERING INDEX icp_members_by_user_newest (user_id=?)"
         );
+    }
+
+    /// A database with the schema and data as they were before workspaces, then migrated.
+    #[tokio::test]
+    async fn people_who_share_icps_end_up_in_one_workspace() {
+        let (_dir, pool) = empty_database().await;
+        for sql in [
+            include_str!("../../../migrations/sqlite/0001_init.sql"),
+            include_str!("../../../migrations/sqlite/0002_member_created_at.sql"),
+            // a-b share ICP 1, b-c share ICP 2 (a chain), d is alone, e shares only with an id
+            // that names no account.
+            "INSERT INTO users (id, email, name, password_hash, created_at) VALUES \
+             ('user_a', 'a@acme.io', 'A', 'x', 3), ('user_b', 'b@acme.io', 'B', 'x', 1), \
+             ('user_c', 'c@gmail.com', 'C', 'x', 2), ('user_d', 'd@gmail.com', 'Dee', 'x', 4), \
+             ('user_e', 'e@solo.io', 'E', 'x', 5); \
+             INSERT INTO icps (id, name, lead_provider_criteria, custom_filter_criteria, \
+             leads_per_list, created_at, updated_at) VALUES (x'01', 'one', '[]', '[]', 20, 1, 1), \
+             (x'02', 'two', '[]', '[]', 20, 2, 2), (x'03', 'three', '[]', '[]', 20, 3, 3); \
+             INSERT INTO icp_members (icp_id, user_id, position, created_at) VALUES \
+             (x'01', 'user_a', 0, 1), (x'01', 'user_b', 1, 1), (x'02', 'user_c', 0, 2), \
+             (x'02', 'user_b', 1, 2), (x'03', 'user_e', 0, 3), (x'03', 'user_ghost', 1, 3);",
+            include_str!("../../../migrations/sqlite/0003_workspaces.sql"),
+        ] {
+            sqlx::raw_sql(sql).execute(&pool).await.unwrap();
+        }
+        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT m.user_id, m.workspace_id, w.name, m.role FROM workspace_members m \
+             JOIN workspaces w ON w.id = m.workspace_id ORDER BY m.user_id",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let team = |user: &str, role: &str| {
+            (
+                user.to_owned(),
+                "ws_a".to_owned(),
+                "acme.io".to_owned(),
+                role.to_owned(),
+            )
+        };
+        assert_eq!(
+            rows,
+            vec![
+                // The earliest user of the chain (b) owns it; it is named after b's domain.
+                team("user_a", "member"),
+                team("user_b", "owner"),
+                team("user_c", "member"),
+                (
+                    "user_d".into(),
+                    "ws_d".into(),
+                    "Dee's workspace".into(),
+                    "owner".into()
+                ),
+                (
+                    "user_e".into(),
+                    "ws_e".into(),
+                    "solo.io".into(),
+                    "owner".into()
+                ),
+            ]
+        );
+        // Nothing else changed: every ICP is read by exactly the users it was before.
+        let (members,): (i64,) = sqlx::query_as("SELECT count(*) FROM icp_members")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(members, 6);
     }
 }

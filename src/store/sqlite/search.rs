@@ -58,7 +58,7 @@ impl Search {
     /// The search's statements ran; its connection goes back to the pool (its handler lets
     /// everything run until the next search sets its own). After an error, it is closed; a search
     /// stopped at its limit is `SearchStopped`.
-    pub(super) fn done<T>(mut self, result: Result<T, sqlx::Error>) -> StoreResult<T> {
+    pub(super) async fn done<T>(mut self, result: Result<T, sqlx::Error>) -> StoreResult<T> {
         match result {
             Ok(found) => {
                 self.state.store(DONE, Ordering::Relaxed);

@@ -1,14 +1,13 @@
-//! Idempotency keys on Postgres: one statement claims a key or reads who holds it.
+//! Idempotency keys: claimed, completed and released on the writer.
 
-use super::PgStore;
+use super::SqlStore;
 use crate::domain::{Timestamp, UserId};
 use crate::store::{Claim, Idempotency, KeyUse, StoreResult};
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 #[async_trait]
-impl Idempotency for PgStore {
+impl Idempotency for SqlStore {
     async fn claim_key(
         &self,
         user: &UserId,
@@ -16,46 +15,49 @@ impl Idempotency for PgStore {
         use_: &KeyUse,
         expired_before: Timestamp,
     ) -> StoreResult<Claim> {
+        let mut tx = self.writer.begin().await?;
         sqlx::query("DELETE FROM idempotency_keys WHERE claimed_at < $1")
-            .bind(expired_before.0)
-            .execute(&self.pool)
+            .bind(expired_before)
+            .execute(&mut *tx)
             .await?;
-        // A key taken by a concurrent request is read after the insert gave way: the loop ends
-        // once either this insert wins or the row it lost to is seen.
-        loop {
+        // A key taken by a concurrent request (Postgres) is read after the insert gave way: the
+        // loop ends once either this insert wins or the row it lost to is seen.
+        let claim = loop {
             let claimed = sqlx::query(
                 "INSERT INTO idempotency_keys (user_id, key, request_hash, icp_id, claimed_at) \
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, key) DO NOTHING",
             )
-            .bind(user.as_str())
+            .bind(user)
             .bind(key)
             .bind(&use_.request_hash)
             .bind(use_.icp_id)
-            .bind(use_.claimed_at.0)
-            .execute(&self.pool)
+            .bind(use_.claimed_at)
+            .execute(&mut *tx)
             .await?
             .rows_affected()
                 == 1;
             if claimed {
-                return Ok(Claim::Claimed);
+                break Claim::Claimed;
             }
-            let held: Option<(Vec<u8>, Uuid, DateTime<Utc>, Option<String>)> = sqlx::query_as(
+            let held: Option<(Vec<u8>, Uuid, Timestamp, Option<String>)> = sqlx::query_as(
                 "SELECT request_hash, icp_id, claimed_at, response FROM idempotency_keys \
                  WHERE user_id = $1 AND key = $2",
             )
-            .bind(user.as_str())
+            .bind(user)
             .bind(key)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await?;
             if let Some((request_hash, icp_id, claimed_at, response)) = held {
-                return Ok(Claim::Taken(KeyUse {
+                break Claim::Taken(KeyUse {
                     request_hash,
                     icp_id,
-                    claimed_at: Timestamp(claimed_at),
+                    claimed_at,
                     response,
-                }));
+                });
             }
-        }
+        };
+        tx.commit().await?;
+        Ok(claim)
     }
 
     async fn complete_key(
@@ -70,10 +72,10 @@ impl Idempotency for PgStore {
              WHERE user_id = $2 AND key = $3 AND claimed_at = $4",
         )
         .bind(response)
-        .bind(user.as_str())
+        .bind(user)
         .bind(key)
-        .bind(claimed_at.0)
-        .execute(&self.pool)
+        .bind(claimed_at)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -88,10 +90,10 @@ impl Idempotency for PgStore {
             "DELETE FROM idempotency_keys \
              WHERE user_id = $1 AND key = $2 AND claimed_at = $3 AND response IS NULL",
         )
-        .bind(user.as_str())
+        .bind(user)
         .bind(key)
-        .bind(claimed_at.0)
-        .execute(&self.pool)
+        .bind(claimed_at)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

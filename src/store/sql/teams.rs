@@ -1,14 +1,12 @@
-//! Workspaces on Postgres (the same statements as on SQLite, in Postgres's types).
+//! Workspaces: who belongs to which, invitations, and a user's move between workspaces.
 
-use super::PgStore;
+use super::super::{id_list, where_is, Db, SQL};
 use crate::domain::{Timestamp, UserId};
 use crate::store::{
-    user_id, Destination, Invitation, Member, Membership, Role, StoreError, StoreResult, Teams,
-    User, Workspace,
+    Destination, Invitation, Member, Membership, Role, StoreResult, Teams, User, Workspace,
 };
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use sqlx::Transaction;
 use uuid::Uuid;
 
 /// The ICPs `$1` shares with someone in workspace `$2` other than themselves.
@@ -24,9 +22,14 @@ const NEXT_OWNER: &str = "owner_id = CASE WHEN owner_id = $1 THEN (\
 
 /// The ICPs shared with everyone in workspace `$2` (owned by one of its other members) that `$1`
 /// is not in yet.
-const EVERYONE_ICPS: &str = "SELECT i.id FROM icps i WHERE i.everyone AND i.owner_id IN (\
-     SELECT user_id FROM workspace_members WHERE workspace_id = $2 AND user_id <> $1) \
-     AND NOT EXISTS (SELECT 1 FROM icp_members m WHERE m.icp_id = i.id AND m.user_id = $1)";
+fn everyone_icps() -> String {
+    let everyone = SQL.everyone;
+    format!(
+        "SELECT i.id FROM icps i WHERE {everyone} AND i.owner_id IN (\
+         SELECT user_id FROM workspace_members WHERE workspace_id = $2 AND user_id <> $1) \
+         AND NOT EXISTS (SELECT 1 FROM icp_members m WHERE m.icp_id = i.id AND m.user_id = $1)"
+    )
+}
 
 const INVITATION: &str = "SELECT i.id, i.workspace_id, w.name, i.email, u.name, i.created_at, \
      i.expires_at, i.accepted_at IS NOT NULL, i.revoked_at IS NOT NULL \
@@ -38,15 +41,15 @@ type InvitationRow = (
     String,
     String,
     String,
-    DateTime<Utc>,
-    DateTime<Utc>,
+    Timestamp,
+    Timestamp,
     bool,
     bool,
 );
 
-fn invitation(row: InvitationRow) -> StoreResult<Invitation> {
-    let (id, workspace, name, email, invited_by, created, expires, accepted, revoked) = row;
-    Ok(Invitation {
+fn invitation(row: InvitationRow) -> Invitation {
+    let (id, workspace, name, email, invited_by, created_at, expires_at, accepted, revoked) = row;
+    Invitation {
         id,
         workspace: Workspace {
             id: workspace,
@@ -54,54 +57,16 @@ fn invitation(row: InvitationRow) -> StoreResult<Invitation> {
         },
         email,
         invited_by,
-        created_at: Timestamp(created),
-        expires_at: Timestamp(expires),
+        created_at,
+        expires_at,
         accepted,
         revoked,
-    })
-}
-
-fn role(raw: &str) -> StoreResult<Role> {
-    Role::parse(raw).ok_or_else(|| StoreError::Corrupt(format!("bad role {raw:?}")))
-}
-
-/// Replaces `user`'s password hash; false when there is no such user.
-pub(super) async fn set_password(pool: &PgPool, user: &UserId, hash: &str) -> StoreResult<bool> {
-    let update = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2");
-    let done = update.bind(hash).bind(user.as_str()).execute(pool).await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Inserts the user and their workspace, which they own, in one transaction.
-pub(super) async fn create_user(
-    pool: &PgPool,
-    user: &User,
-    password_hash: &str,
-    workspace: &Workspace,
-) -> StoreResult<()> {
-    let mut tx = pool.begin().await?;
-    let inserted =
-        sqlx::query("INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $3, $4)")
-            .bind(user.id.as_str())
-            .bind(&user.email)
-            .bind(&user.name)
-            .bind(password_hash)
-            .execute(&mut *tx)
-            .await;
-    match inserted {
-        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-            return Err(StoreError::Conflict("a user with this email"))
-        }
-        other => other?,
-    };
-    create_workspace(&mut tx, workspace, &user.id).await?;
-    tx.commit().await?;
-    Ok(())
+    }
 }
 
 /// Inserts `workspace` with `owner` as its owner, inside the caller's transaction.
-async fn create_workspace(
-    tx: &mut Transaction<'_, Postgres>,
+pub(in crate::store) async fn create_workspace(
+    tx: &mut Transaction<'_, Db>,
     workspace: &Workspace,
     owner: &UserId,
 ) -> StoreResult<()> {
@@ -114,7 +79,7 @@ async fn create_workspace(
 }
 
 async fn join(
-    conn: &mut PgConnection,
+    tx: &mut Transaction<'_, Db>,
     user: &UserId,
     workspace: &str,
     role: Role,
@@ -125,78 +90,67 @@ async fn join(
          ON CONFLICT (user_id) DO UPDATE SET workspace_id = excluded.workspace_id, \
          role = excluded.role, joined_at = excluded.joined_at",
     )
-    .bind(user.as_str())
+    .bind(user)
     .bind(workspace)
-    .bind(role.as_str())
-    .bind(now.0)
-    .execute(conn)
+    .bind(role)
+    .bind(now)
+    .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
 #[async_trait]
-impl Teams for PgStore {
+impl Teams for super::SqlStore {
     async fn membership(&self, user: &UserId) -> StoreResult<Option<Membership>> {
-        let row: Option<(String, String, String)> = sqlx::query_as(
+        let row: Option<(String, String, Role)> = sqlx::query_as(
             "SELECT w.id, w.name, m.role FROM workspace_members m \
              JOIN workspaces w ON w.id = m.workspace_id WHERE m.user_id = $1",
         )
-        .bind(user.as_str())
-        .fetch_optional(&self.pool)
+        .bind(user)
+        .fetch_optional(&self.reader)
         .await?;
-        row.map(|(id, name, raw)| {
-            Ok(Membership {
-                workspace: Workspace { id, name },
-                role: role(&raw)?,
-            })
-        })
-        .transpose()
+        Ok(row.map(|(id, name, role)| Membership {
+            workspace: Workspace { id, name },
+            role,
+        }))
     }
 
     async fn members(&self, workspace: &str) -> StoreResult<Vec<Member>> {
-        let rows: Vec<(String, String, String, String, DateTime<Utc>)> = sqlx::query_as(
+        let rows: Vec<(UserId, String, String, Role, Timestamp)> = sqlx::query_as(
             "SELECT u.id, u.email, u.name, m.role, m.joined_at FROM workspace_members m \
              JOIN users u ON u.id = m.user_id WHERE m.workspace_id = $1 ORDER BY m.joined_at, u.id",
         )
         .bind(workspace)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reader)
         .await?;
-        rows.into_iter()
-            .map(|(id, email, name, raw, joined)| {
-                Ok(Member {
-                    user: User {
-                        id: user_id(&id)?,
-                        email,
-                        name,
-                    },
-                    role: role(&raw)?,
-                    joined_at: Timestamp(joined),
-                })
-            })
-            .collect()
+        let member = |(id, email, name, role, joined_at)| Member {
+            user: User { id, email, name },
+            role,
+            joined_at,
+        };
+        Ok(rows.into_iter().map(member).collect())
     }
 
     async fn rename_workspace(&self, workspace: &str, name: &str) -> StoreResult<()> {
         sqlx::query("UPDATE workspaces SET name = $1 WHERE id = $2")
             .bind(name)
             .bind(workspace)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
 
     async fn outsiders(&self, workspace: &str, ids: &[UserId]) -> StoreResult<Vec<UserId>> {
-        let ids: Vec<&str> = ids.iter().map(UserId::as_str).collect();
-        let rows: Vec<String> = sqlx::query_scalar(
+        let sql = format!(
             "SELECT u.id FROM users u LEFT JOIN workspace_members m ON m.user_id = u.id \
-             WHERE u.id = ANY($1) \
-             AND (m.workspace_id IS NULL OR m.workspace_id <> $2)",
-        )
-        .bind(ids)
-        .bind(workspace)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|id| user_id(id)).collect()
+             WHERE u.id {} AND (m.workspace_id IS NULL OR m.workspace_id <> $2)",
+            SQL.in_list("$1")
+        );
+        Ok(sqlx::query_scalar(&sql)
+            .bind(id_list(ids)?)
+            .bind(workspace)
+            .fetch_all(&self.reader)
+            .await?)
     }
 
     async fn insert_invitation(
@@ -213,10 +167,10 @@ impl Teams for PgStore {
         .bind(&invitation.workspace.id)
         .bind(&invitation.email)
         .bind(token_hash)
-        .bind(invited_by.as_str())
-        .bind(invitation.created_at.0)
-        .bind(invitation.expires_at.0)
-        .execute(&self.pool)
+        .bind(invited_by)
+        .bind(invitation.created_at)
+        .bind(invitation.expires_at)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -225,9 +179,9 @@ impl Teams for PgStore {
         let row: Option<InvitationRow> =
             sqlx::query_as(&format!("{INVITATION} WHERE i.token_hash = $1"))
                 .bind(token_hash)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.reader)
                 .await?;
-        row.map(invitation).transpose()
+        Ok(row.map(invitation))
     }
 
     async fn open_invitations(
@@ -240,10 +194,10 @@ impl Teams for PgStore {
              AND i.revoked_at IS NULL AND i.expires_at > $2 ORDER BY i.created_at DESC, i.id DESC"
         ))
         .bind(workspace)
-        .bind(now.0)
-        .fetch_all(&self.pool)
+        .bind(now)
+        .fetch_all(&self.reader)
         .await?;
-        rows.into_iter().map(invitation).collect()
+        Ok(rows.into_iter().map(invitation).collect())
     }
 
     async fn revoke_invitation(
@@ -256,10 +210,10 @@ impl Teams for PgStore {
             "UPDATE invitations SET revoked_at = $1 WHERE id = $2 AND workspace_id = $3 \
              AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
         )
-        .bind(now.0)
+        .bind(now)
         .bind(id)
         .bind(workspace)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -270,62 +224,9 @@ impl Teams for PgStore {
         expected: Option<&str>,
         to: &Destination,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
-        // The workspaces the move changes, locked in a fixed order (their ids') for the rest of
-        // the transaction: moves into or out of one workspace happen one at a time, and two
-        // moves that touch the same two workspaces cannot wait for each other.
-        let target: Option<String> = match to {
-            Destination::OwnWorkspace(_) => None,
-            Destination::Invited { invitation, .. } => {
-                sqlx::query_scalar("SELECT workspace_id FROM invitations WHERE id = $1")
-                    .bind(invitation)
-                    .fetch_optional(&mut *tx)
-                    .await?
-            }
-        };
-        let mut from = None;
-        for _ in 0..3 {
-            let current: Option<String> =
-                sqlx::query_scalar("SELECT workspace_id FROM workspace_members WHERE user_id = $1")
-                    .bind(user.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let Some(current) = current else {
-                return Ok(false);
-            };
-            let mut workspaces: Vec<&str> = [Some(current.as_str()), target.as_deref()]
-                .into_iter()
-                .flatten()
-                .collect();
-            workspaces.sort_unstable();
-            workspaces.dedup();
-            for workspace in workspaces {
-                sqlx::query(
-                    "SELECT pg_advisory_xact_lock(hashtextextended('icp-builder workspace ' || $1, 0))",
-                )
-                .bind(workspace)
-                .execute(&mut *tx)
-                .await?;
-            }
-            let locked: Option<(String, String)> = sqlx::query_as(
-                "SELECT workspace_id, role FROM workspace_members WHERE user_id = $1 FOR UPDATE",
-            )
-            .bind(user.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-            match locked {
-                None => return Ok(false),
-                // Still where it was when its workspace was locked.
-                Some((now_in, role)) if now_in == current => {
-                    from = Some((now_in, role));
-                    break;
-                }
-                // Moved meanwhile (its own move held the lock): lock where it is now.
-                Some(_) => continue,
-            }
-        }
-        let Some((from, old_role)) = from else {
-            return Err(StoreError::Stale);
+        let mut tx = self.writer.begin().await?;
+        let Some((from, old_role)) = where_is(&mut tx, user, to).await? else {
+            return Ok(false);
         };
         if expected.is_some_and(|expected| expected != from) {
             return Ok(false);
@@ -345,8 +246,8 @@ impl Teams for PgStore {
                      AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $1 \
                      RETURNING workspace_id",
                 )
-                .bind(now.0)
-                .bind(user.as_str())
+                .bind(now)
+                .bind(user)
                 .bind(invitation)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -357,42 +258,46 @@ impl Teams for PgStore {
             }
         };
         if to != from {
+            let later = SQL.later;
+            // The ICPs shared with someone who stays stay with the team; so does their ownership.
             sqlx::query(&format!(
-                "UPDATE icps SET updated_at = GREATEST(updated_at + interval '1 millisecond', $3), {NEXT_OWNER} \
-                 WHERE id IN ({TEAM_ICPS})"
+                "UPDATE icps SET updated_at = {later}, {NEXT_OWNER} WHERE id IN ({TEAM_ICPS})"
             ))
-            .bind(user.as_str())
+            .bind(user)
             .bind(&from)
-            .bind(now.0)
+            .bind(now)
             .execute(&mut *tx)
             .await?;
             sqlx::query(&format!(
                 "DELETE FROM icp_members WHERE user_id = $1 AND icp_id IN ({TEAM_ICPS})"
             ))
-            .bind(user.as_str())
+            .bind(user)
             .bind(&from)
             .execute(&mut *tx)
             .await?;
             join(&mut tx, user, &to, new_role, now).await?;
             if new_role == Role::Member {
                 // Joining: the ICPs shared with everyone in the workspace take the newcomer in.
-                sqlx::query(&format!("UPDATE icps SET updated_at = GREATEST(updated_at + interval '1 millisecond', $3) WHERE id IN ({EVERYONE_ICPS})"))
-                    .bind(user.as_str())
-                    .bind(&to)
-                    .bind(now.0)
-                    .execute(&mut *tx)
-                    .await?;
+                let everyone = everyone_icps();
+                sqlx::query(&format!(
+                    "UPDATE icps SET updated_at = {later} WHERE id IN ({everyone})"
+                ))
+                .bind(user)
+                .bind(&to)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
                 sqlx::query(&format!(
                     "INSERT INTO icp_members (icp_id, user_id, position, created_at) \
-                 SELECT i.id, $1, (SELECT coalesce(max(m.position), -1) + 1 FROM icp_members m \
-                 WHERE m.icp_id = i.id), i.created_at FROM icps i WHERE i.id IN ({EVERYONE_ICPS})"
+                     SELECT i.id, $1, (SELECT coalesce(max(m.position), -1) + 1 FROM icp_members m \
+                     WHERE m.icp_id = i.id), i.created_at FROM icps i WHERE i.id IN ({everyone})"
                 ))
-                .bind(user.as_str())
+                .bind(user)
                 .bind(&to)
                 .execute(&mut *tx)
                 .await?;
             }
-            if role(&old_role)? == Role::Owner {
+            if old_role == Role::Owner {
                 sqlx::query(
                     "UPDATE workspace_members SET role = 'owner' WHERE user_id = (\
                      SELECT user_id FROM workspace_members WHERE workspace_id = $1 \

@@ -1,0 +1,384 @@
+//! The statements both databases run, written once. This module is compiled twice: `store::sqlite`
+//! and `store::postgres` each include it (`#[path = "../sql/mod.rs"] mod sql;`), so every body here
+//! is type-checked against one concrete database, with no generic bounds to carry. What it takes
+//! from the including module (`super::`), under the same names on both:
+//!
+//! - `Db` (`sqlx::Sqlite` or `sqlx::Postgres`), and what only that database's store does:
+//!   `SqlStore::read_icp`, `SqlStore::connections`, a list page's `list_sql` and its rows
+//!   (`PageRow`, `page_of`);
+//! - `Writes` (its `ApplyWrite`), `insert_many` and `write_members` (its batch inserts), `Search`
+//!   (a statement stopped at the search limit), `where_is` (a mover's workspace, locked where
+//!   moves race), `lost_race` (how a lost update reads);
+//! - the few fragments whose SQL differs (`SQL`, a `Dialect`) and how a list of ids is bound
+//!   (`id_list`).
+//!
+//! Why not generic functions over `sqlx::Database`: each statement would carry bounds for every
+//! type it binds and reads (`for<'q> T: Encode<'q, DB> + Type<DB>`, the executor's, the row's),
+//! which Rust does not imply from a trait; a macro would work but leave the code unformatted.
+
+mod history;
+mod idempotency;
+mod teams;
+pub(super) mod writes;
+
+use super::{list_sql, page_of, Db, PageRow, Writes};
+use crate::domain::{Icp, Timestamp, UserId};
+use crate::store::group_commit::{apply_alone, GroupCommit, IcpWrite, Written};
+use crate::store::list::{count_sql, ListFilter, Listed};
+use crate::store::memo::TokenOwners;
+use crate::store::reads::ReadCache;
+use crate::store::search_text::like_anywhere;
+use crate::store::{
+    ApiToken, Change, ListCursor, Pools, SortKey, Store, StoreError, StoreResult, User, UserRecord,
+    Version, Workspace,
+};
+use async_trait::async_trait;
+use sqlx::query::QueryAs;
+use sqlx::{Database, Pool};
+use std::sync::Arc;
+use uuid::Uuid;
+
+use teams::create_workspace;
+
+/// A store on one database (`SqliteStore`, `PgStore`): its connections, its ICP writers and what
+/// it remembers.
+#[derive(Clone)]
+pub struct SqlStore {
+    /// Where reads go. On SQLite a pool of read-only connections; on Postgres the one pool.
+    pub(super) reader: Pool<Db>,
+    /// Where writes go. On SQLite the one connection that writes (it admits one writer at a time).
+    pub(super) writer: Pool<Db>,
+    /// Where reads of every ICP go (see `Store::every_icp_page`). On SQLite one reader, so one such
+    /// read after another use one connection, its one page cache and thread, not all eight.
+    pub(super) long_reader: Pool<Db>,
+    /// `None`: each ICP write commits alone (`WriteMode::PerWrite`).
+    pub(super) icp_writes: Option<GroupCommit>,
+    /// Who each API token belongs to (see `memo`).
+    pub(super) tokens: Arc<TokenOwners>,
+    /// What `icp`/`list_icps` gave, for reads (see `reads`).
+    pub(super) reads: Arc<ReadCache>,
+}
+
+/// The connections a `SqlStore` is made of.
+pub(super) struct Connections {
+    pub reader: Pool<Db>,
+    pub writer: Pool<Db>,
+    pub long_reader: Pool<Db>,
+}
+
+/// The SQL that is not the same on both databases.
+pub(super) struct Dialect {
+    /// `i` is shared with everyone in its owner's workspace (as the partial index says it).
+    pub everyone: &'static str,
+    /// An ICP's `updated_at` moved on by a change of its members at `$3`: later than before,
+    /// always.
+    pub later: &'static str,
+    /// What follows a parameter holding JSON text bound for a JSON column.
+    pub json: &'static str,
+    /// What goes before and after the parameter holding `id_list` for "is one of them".
+    pub in_list: (&'static str, &'static str),
+}
+
+impl Dialect {
+    /// "Is one of the ids bound at `param`".
+    fn in_list(&self, param: &str) -> String {
+        let (before, after) = self.in_list;
+        format!("{before}{param}{after}")
+    }
+}
+
+/// A statement of this database with its values bound, reading rows as `O`.
+type Query<'q, O> = QueryAs<'q, Db, O, <Db as Database>::Arguments<'q>>;
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// Binds a filter's values to `query` in `list::filter_sql`'s order, the instant `active` is judged
+/// at being now.
+fn bind_filter<'q, O>(mut query: Query<'q, O>, filter: &'q ListFilter) -> Query<'q, O> {
+    if let Some(user) = &filter.shared_with {
+        query = query.bind(user);
+    }
+    if let Some(owned) = &filter.owned {
+        query = query.bind(owned.user());
+    }
+    if filter.active.is_some() {
+        query = query.bind(Timestamp::now());
+    }
+    for (index, word) in filter.words.iter().enumerate() {
+        query = query.bind(like_anywhere(word));
+        for person in filter.people.get(index).into_iter().flatten() {
+            query = query.bind(person);
+        }
+    }
+    query
+}
+
+impl SqlStore {
+    pub(super) fn new(
+        pools: Connections,
+        icp_writes: Option<GroupCommit>,
+        reads: ReadCache,
+    ) -> Self {
+        Self {
+            reader: pools.reader,
+            writer: pools.writer,
+            long_reader: pools.long_reader,
+            icp_writes,
+            tokens: Arc::default(),
+            reads: Arc::new(reads),
+        }
+    }
+
+    /// A page of `list_icps` read through `pool` (see `list::page_ctes`): the member, the limit and
+    /// one more, the cursor, then the filter's values. A page that scans runs as a `Search`.
+    async fn list_page(
+        pool: &Pool<Db>,
+        member: &UserId,
+        filter: &ListFilter,
+        after: Option<ListCursor>,
+        limit: u32,
+    ) -> StoreResult<Listed> {
+        let sql = list_sql(filter, after.is_some());
+        let mut query = sqlx::query_as::<_, PageRow>(&sql)
+            .bind(member)
+            .bind(i64::from(limit) + 1);
+        if let Some(cursor) = after {
+            query = match cursor.key {
+                SortKey::Created(at) | SortKey::Updated(at) => query.bind(at),
+                SortKey::Name(name) => query.bind(name),
+            }
+            .bind(cursor.id);
+        }
+        let query = bind_filter(query, filter);
+        let rows = if !filter.scans() {
+            query.fetch_all(pool).await?
+        } else {
+            let mut search = super::Search::start(pool).await?;
+            let rows = query.fetch_all(search.connection()).await;
+            search.done(rows).await?
+        };
+        page_of(rows)
+    }
+
+    /// Commits `write`, then forgets what it touched (also when it failed: it may have committed).
+    async fn write_icp(&self, write: IcpWrite) -> StoreResult<Written> {
+        let touched = write.ids();
+        let written = match &self.icp_writes {
+            Some(group) => group.submit(write).await,
+            None => apply_alone::<Writes>(&self.writer, &write).await,
+        };
+        self.reads.changed(&touched);
+        written
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn create_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+        workspace: &Workspace,
+    ) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&user.id)
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(password_hash)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Err(e) if is_unique_violation(&e) => {
+                return Err(StoreError::Conflict("a user with this email"))
+            }
+            other => other?,
+        };
+        create_workspace(&mut tx, workspace, &user.id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
+        let row: Option<(UserId, String, String, String)> =
+            sqlx::query_as("SELECT id, email, name, password_hash FROM users WHERE email = $1")
+                .bind(email)
+                .fetch_optional(&self.reader)
+                .await?;
+        Ok(row.map(|(id, email, name, password_hash)| UserRecord {
+            user: User { id, email, name },
+            password_hash,
+        }))
+    }
+
+    async fn user_by_id(&self, id: &UserId) -> StoreResult<Option<User>> {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT email, name FROM users WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.reader)
+                .await?;
+        Ok(row.map(|(email, name)| User {
+            id: id.clone(),
+            email,
+            name,
+        }))
+    }
+
+    async fn set_password(&self, user: &UserId, password_hash: &str) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(user)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn create_token(
+        &self,
+        id: Uuid,
+        user: &UserId,
+        label: &str,
+        token_hash: &[u8],
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO api_tokens (id, user_id, label, token_hash) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(user)
+        .bind(label)
+        .bind(token_hash)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn user_by_token_hash(&self, token_hash: &[u8]) -> StoreResult<Option<UserId>> {
+        let lookup = sqlx::query_scalar(
+            "SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.reader);
+        self.tokens.owner(token_hash, lookup).await
+    }
+
+    async fn revoke_token(&self, user: &UserId, id: Uuid) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(Timestamp::now())
+        .bind(id)
+        .bind(user)
+        .execute(&self.writer)
+        .await?;
+        self.tokens.forget_all();
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn tokens(&self, user: &UserId) -> StoreResult<Vec<ApiToken>> {
+        let rows: Vec<(Uuid, String, Timestamp, bool)> = sqlx::query_as(
+            "SELECT id, label, created_at, revoked_at IS NOT NULL FROM api_tokens \
+             WHERE user_id = $1 ORDER BY created_at DESC, id DESC",
+        )
+        .bind(user)
+        .fetch_all(&self.reader)
+        .await?;
+        let token = |(id, label, created_at, revoked)| ApiToken {
+            id,
+            label,
+            created_at,
+            revoked,
+        };
+        Ok(rows.into_iter().map(token).collect())
+    }
+
+    async fn insert_icp(&self, icp: &Icp, change: &Change) -> StoreResult<()> {
+        self.write_icp(IcpWrite::Insert(icp.clone(), change.clone()))
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_icps(&self, icps: Vec<Icp>, change: &Change) -> StoreResult<()> {
+        self.write_icp(IcpWrite::InsertAll(icps, change.clone()))
+            .await?;
+        Ok(())
+    }
+
+    async fn icp(&self, id: Uuid) -> StoreResult<Option<Icp>> {
+        self.read_icp(id).await
+    }
+
+    async fn list_icps(
+        &self,
+        member: &UserId,
+        filter: &ListFilter,
+        after: Option<ListCursor>,
+        limit: u32,
+    ) -> StoreResult<Listed> {
+        Self::list_page(&self.reader, member, filter, after, limit).await
+    }
+
+    async fn every_icp_page(
+        &self,
+        member: &UserId,
+        after: Option<ListCursor>,
+        limit: u32,
+    ) -> StoreResult<Listed> {
+        let every = ListFilter::default();
+        Self::list_page(&self.long_reader, member, &every, after, limit).await
+    }
+
+    async fn count_icps(&self, member: &UserId, filter: &ListFilter) -> StoreResult<u64> {
+        let sql = count_sql(filter);
+        let query = bind_filter(sqlx::query_as::<_, (i64,)>(&sql).bind(member), filter);
+        let (count,) = if filter.words.is_empty() {
+            query.fetch_one(&self.reader).await?
+        } else {
+            let mut search = super::Search::start(&self.reader).await?;
+            let found = query.fetch_one(search.connection()).await;
+            search.done(found).await?
+        };
+        u64::try_from(count).map_err(|_| StoreError::Corrupt(format!("bad count {count}")))
+    }
+
+    async fn update_icp(&self, icp: &Icp, previous: &Icp, change: &Change) -> StoreResult<()> {
+        self.write_icp(IcpWrite::Update {
+            icp: icp.clone(),
+            previous: Box::new(previous.clone()),
+            change: change.clone(),
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_icp(&self, icp: &Icp, change: &Change) -> StoreResult<bool> {
+        let written = self
+            .write_icp(IcpWrite::Delete(icp.clone(), change.clone()))
+            .await?;
+        Ok(written == Written::Deleted(true))
+    }
+
+    async fn versions(
+        &self,
+        id: Uuid,
+        before: Option<u32>,
+        limit: u32,
+    ) -> StoreResult<Vec<Version>> {
+        history::versions(&self.reader, id, before, limit).await
+    }
+
+    async fn deleted_icps(&self, owner: &UserId, since: Timestamp) -> StoreResult<Vec<Version>> {
+        history::deleted(&self.reader, owner, since).await
+    }
+
+    fn reads(&self) -> &ReadCache {
+        &self.reads
+    }
+
+    fn pools(&self) -> Pools {
+        self.connections()
+    }
+}
