@@ -9,11 +9,11 @@
 //! `auth_attempts` table, serialised per key by an advisory lock, so all instances enforce one limit;
 //! on SQLite (one process) in this process's memory, bounded to `MAX_KEYS` keys.
 
+use crate::store::{PgTries, StoreResult, Tries};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -123,7 +123,8 @@ pub struct Limiter {
 #[derive(Clone)]
 enum Backend {
     Memory(Arc<Memory>),
-    Shared(Arc<Shared>),
+    /// In the database, where every instance on it counts (`store::Tries`).
+    Shared(Arc<dyn Tries>),
 }
 
 impl std::fmt::Debug for Limiter {
@@ -155,19 +156,25 @@ impl Limiter {
     /// Counts in Postgres's `auth_attempts` table, shared by every instance on that database.
     pub fn shared(pool: PgPool) -> Self {
         Self {
-            backend: Backend::Shared(Arc::new(Shared {
-                pool,
-                reservations: AtomicU64::new(0),
-            })),
+            backend: Backend::Shared(Arc::new(PgTries::new(pool))),
         }
     }
 
     /// Atomically checks every key and, when none is at its limit, counts one attempt against each.
-    pub async fn reserve(&self, keys: &[Key]) -> Result<Reservation, sqlx::Error> {
-        match &self.backend {
-            Backend::Memory(memory) => Ok(memory.reserve_at(keys, Instant::now())),
-            Backend::Shared(shared) => shared.reserve(keys).await,
-        }
+    pub async fn reserve(&self, keys: &[Key]) -> StoreResult<Reservation> {
+        let shared = match &self.backend {
+            Backend::Memory(memory) => return Ok(memory.reserve_at(keys, Instant::now())),
+            Backend::Shared(shared) => shared,
+        };
+        let limits: Vec<(String, usize)> =
+            keys.iter().map(|key| (key.stored(), key.limit())).collect();
+        Ok(match shared.reserve(&limits, WINDOW).await? {
+            Ok(id) => Reservation::Granted(Attempt {
+                id,
+                keys: keys.to_vec(),
+            }),
+            Err(wait) => Reservation::Refused(wait),
+        })
     }
 
     /// The attempt succeeded: its email keys are forgiven entirely; its other keys get this one
@@ -185,7 +192,15 @@ impl Limiter {
         match &self.backend {
             Backend::Memory(memory) => memory.give_back(&attempt, forgive_emails),
             Backend::Shared(shared) => {
-                if let Err(error) = shared.give_back(&attempt, forgive_emails).await {
+                let (forgiven, returned): (Vec<&Key>, Vec<&Key>) = attempt
+                    .keys
+                    .iter()
+                    .partition(|key| forgive_emails && matches!(key, Key::Email(_)));
+                let stored = |keys: Vec<&Key>| keys.into_iter().map(Key::stored).collect();
+                let (forgiven, returned): (Vec<String>, Vec<String>) =
+                    (stored(forgiven), stored(returned));
+                let given = shared.give_back(attempt.id, &forgiven, &returned).await;
+                if let Err(error) = given {
                     tracing::error!(error = %crate::error_chain(&error), "could not update the sign-in attempt counts");
                 }
             }
@@ -288,108 +303,6 @@ fn forget_old(times: &mut VecDeque<(Instant, Uuid)>, now: Instant) {
         .is_some_and(|(time, _)| now.duration_since(*time) >= WINDOW)
     {
         times.pop_front();
-    }
-}
-
-/// Attempts in Postgres, shared by every instance.
-struct Shared {
-    pool: PgPool,
-    /// Every so many reservations, expired rows of all keys are deleted.
-    reservations: AtomicU64,
-}
-
-/// Expired rows of every key are swept once per this many reservations (each reservation already
-/// sweeps its own keys), so the table holds about one window of attempts.
-const SWEEP_EVERY: u64 = 256;
-
-impl Shared {
-    async fn reserve(&self, keys: &[Key]) -> Result<Reservation, sqlx::Error> {
-        let window = WINDOW.as_secs_f64();
-        let mut stored: Vec<String> = keys.iter().map(Key::stored).collect();
-        stored.sort();
-        stored.dedup();
-        let mut tx = self.pool.begin().await?;
-        // One lock per key, taken in sorted order (no deadlocks), held until commit: two
-        // reservations for one key, on any instance, run one after the other.
-        for key in &stored {
-            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 6))")
-                .bind(key)
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query(
-            "DELETE FROM auth_attempts WHERE key = ANY($1) \
-             AND attempted_at <= clock_timestamp() - make_interval(secs => $2)",
-        )
-        .bind(&stored)
-        .bind(window)
-        .execute(&mut *tx)
-        .await?;
-        let counts: Vec<(String, i64, f64)> = sqlx::query_as(
-            "SELECT key, count(*), \
-             extract(epoch FROM min(attempted_at) + make_interval(secs => $2) - clock_timestamp())::float8 \
-             FROM auth_attempts WHERE key = ANY($1) GROUP BY key",
-        )
-        .bind(&stored)
-        .bind(window)
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut wait = Duration::ZERO;
-        for key in keys {
-            let name = key.stored();
-            if let Some((_, count, left)) = counts.iter().find(|(stored, ..)| *stored == name) {
-                if usize::try_from(*count).unwrap_or(usize::MAX) >= key.limit() {
-                    let left = Duration::try_from_secs_f64(left.max(1.0)).unwrap_or(WINDOW);
-                    wait = wait.max(left.min(WINDOW));
-                }
-            }
-        }
-        if !wait.is_zero() {
-            tx.rollback().await?;
-            return Ok(Reservation::Refused(wait));
-        }
-        let id = Uuid::new_v4();
-        sqlx::query(
-            "INSERT INTO auth_attempts (id, key, attempted_at) \
-             SELECT $1, key, clock_timestamp() FROM unnest($2::text[]) AS key",
-        )
-        .bind(id)
-        .bind(&stored)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        if self.reservations.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            let swept = sqlx::query(
-                "DELETE FROM auth_attempts \
-                 WHERE attempted_at <= clock_timestamp() - make_interval(secs => $1)",
-            )
-            .bind(window)
-            .execute(&self.pool)
-            .await;
-            if let Err(error) = swept {
-                tracing::warn!(error = %crate::error_chain(&error), "could not sweep expired sign-in attempts");
-            }
-        }
-        Ok(Reservation::Granted(Attempt {
-            id,
-            keys: keys.to_vec(),
-        }))
-    }
-
-    async fn give_back(&self, attempt: &Attempt, forgive_emails: bool) -> Result<(), sqlx::Error> {
-        let (forgiven, returned): (Vec<&Key>, Vec<&Key>) = attempt
-            .keys
-            .iter()
-            .partition(|key| forgive_emails && matches!(key, Key::Email(_)));
-        let forgiven: Vec<String> = forgiven.into_iter().map(Key::stored).collect();
-        let returned: Vec<String> = returned.into_iter().map(Key::stored).collect();
-        sqlx::query("DELETE FROM auth_attempts WHERE key = ANY($1) OR (id = $2 AND key = ANY($3))")
-            .bind(&forgiven)
-            .bind(attempt.id)
-            .bind(&returned)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
     }
 }
 

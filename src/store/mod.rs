@@ -22,7 +22,7 @@ pub use list::{
 };
 pub use memo::set_budget as set_cache_budget;
 pub use ops::{backup, readiness, BackupError};
-pub use postgres::PgStore;
+pub use postgres::{PgStore, PgTries};
 pub use reads::{Page, PageKey, ReadCache, Shown};
 pub use search_text::{fold, people_named};
 pub use sqlite::SqliteStore;
@@ -31,6 +31,7 @@ pub use teams::{Destination, Invitation, Member, Membership, Role, Teams, Worksp
 use crate::domain::{Icp, Timestamp, UserId};
 use async_trait::async_trait;
 use std::sync::Arc;
+use std::time::Duration;
 use uuid::Uuid;
 
 /// The default database: a SQLite file under `./data/`, created on first run.
@@ -251,6 +252,27 @@ pub trait Store: Teams + Idempotency + Send + Sync + 'static {
     /// The connections behind this store, for the parts of the app that keep their own tables in
     /// the same database (browser sessions, sign-in attempts).
     fn pools(&self) -> Pools;
+}
+
+/// Sign-in attempts counted where every instance on one database sees them (Postgres:
+/// `PgTries`); the limits are the caller's (`auth::limiter`).
+#[async_trait]
+pub trait Tries: Send + Sync {
+    /// Atomically, for each `(key, limit)`: forgets its attempts older than `window`; when none
+    /// has `limit` attempts left in it, counts one attempt against each (`Ok(id)`), else counts
+    /// nothing and says how long until the fullest key has room (`Err(wait)`).
+    async fn reserve(
+        &self,
+        keys: &[(String, usize)],
+        window: Duration,
+    ) -> StoreResult<Result<Uuid, Duration>>;
+    /// Forgets every attempt of the `forgiven` keys, and attempt `attempt` of the `returned` ones.
+    async fn give_back(
+        &self,
+        attempt: Uuid,
+        forgiven: &[String],
+        returned: &[String],
+    ) -> StoreResult<()>;
 }
 
 /// The database connections of a store.

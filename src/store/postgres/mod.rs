@@ -1,18 +1,22 @@
 //! The Postgres store: `uuid`, `timestamptz` and `jsonb` columns, a pool of connections; ICP writes
 //! are group-committed by a few writer tasks (`group_commit.rs`).
 
+mod attempts;
 mod list_page;
 mod notify;
 // The statements both databases share, compiled here for this one (see there).
 #[allow(clippy::duplicate_mod)]
 #[path = "../sql/mod.rs"]
 mod sql;
+/// The database `sql` is compiled for.
+type Db = sqlx::Postgres;
 mod writes;
 
 use super::group_commit::{GroupCommit, WriteMode};
 use super::reads::ReadCache;
 use super::{from_json, Destination, Pools, Role, StoreError, StoreResult};
 use crate::domain::{Icp, Timestamp, UserId};
+pub use attempts::PgTries;
 use list_page::{list_sql, page_of, PageRow};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::types::Json;
@@ -84,9 +88,6 @@ impl TryFrom<IcpRow> for Icp {
     }
 }
 
-/// What `sql` runs on (see there).
-type Db = sqlx::Postgres;
-
 /// JSON text is cast to `jsonb`, a list of ids is bound as an array.
 const SQL: sql::Dialect = sql::Dialect {
     everyone: "i.everyone",
@@ -94,10 +95,6 @@ const SQL: sql::Dialect = sql::Dialect {
     json: "::jsonb",
     in_list: ("= ANY(", ")"),
 };
-
-fn id_list(ids: &[UserId]) -> StoreResult<Vec<&str>> {
-    Ok(ids.iter().map(UserId::as_str).collect())
-}
 
 /// A batch holds its row locks until its commit, so two instances' batches updating the same ICPs
 /// in opposite orders can deadlock; Postgres then aborts one update, which the caller retries with
@@ -109,12 +106,17 @@ fn lost_race(error: sqlx::Error) -> StoreError {
     }
 }
 
+/// `ids` bound for `SQL.in_list`.
+fn id_list(ids: &[UserId]) -> StoreResult<Vec<&str>> {
+    Ok(ids.iter().map(UserId::as_str).collect())
+}
+
 /// Where `user` is (workspace and role), with the workspaces the move to `to` changes locked in a
 /// fixed order (their ids') for the rest of the transaction: moves into or out of one workspace
 /// happen one at a time, and two moves that touch the same two workspaces cannot wait for each
 /// other.
 async fn where_is(
-    tx: &mut sqlx::Transaction<'_, Db>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     user: &UserId,
     to: &Destination,
 ) -> StoreResult<Option<(String, Role)>> {
@@ -170,7 +172,7 @@ async fn where_is(
 /// A search (a `LIKE` scan) in a transaction whose statements stop at the search limit (the
 /// request time limit), so a search answered 503 does not run on. A dropped sqlx future does not
 /// cancel a Postgres statement; `statement_timeout` does.
-struct Search(sqlx::Transaction<'static, Db>);
+struct Search(sqlx::Transaction<'static, sqlx::Postgres>);
 
 impl Search {
     async fn start(pool: &PgPool) -> StoreResult<Self> {
@@ -226,8 +228,7 @@ impl PgStore {
             .max_connections(16)
             .connect_with(options.clone())
             .await?;
-        sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        sql::writes::backfill_search_text(&pool).await?;
+        sql::migrate(&pool, &sqlx::migrate!("migrations/postgres")).await?;
         let icp_writes = match mode {
             WriteMode::GroupCommit { writers } => {
                 Some(GroupCommit::spawn::<PgWrites>(pool.clone(), writers))

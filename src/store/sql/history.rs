@@ -1,26 +1,11 @@
 //! An ICP's versions and the recently deleted ICPs, read from `icp_versions`.
 
-use super::super::Db;
+use super::Db;
 use crate::domain::{Timestamp, UserId};
 use crate::store::history::{rebuild, version_from_row, StoredVersion, DELETED_WHERE};
 use crate::store::{StoreResult, Version};
 use sqlx::Pool;
 use uuid::Uuid;
-
-/// A version's row with its patch: number, action, by, at, owner, `icp`, `patch`.
-type Row = (
-    i32,
-    String,
-    String,
-    Timestamp,
-    Option<String>,
-    String,
-    Option<String>,
-);
-
-fn stored((number, action, by, at, owner, icp, patch): Row) -> StoredVersion {
-    (i64::from(number), action, by, at, owner, icp, patch)
-}
 
 /// Up to `limit` versions older than `before`, newest first: read from the snapshot at or below
 /// the oldest of them, each patch applied to the version before it (`history::rebuild`).
@@ -42,8 +27,9 @@ pub(super) async fn versions(
     let (Some(&newest), Some(&oldest)) = (numbers.first(), numbers.last()) else {
         return Ok(Vec::new());
     };
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT version, action, by_user, at, owner_id, CAST(icp AS TEXT), CAST(patch AS TEXT) \
+    let rows: Vec<StoredVersion> = sqlx::query_as(
+        "SELECT CAST(version AS BIGINT), action, by_user, at, owner_id, CAST(icp AS TEXT), \
+         CAST(patch AS TEXT) \
          FROM icp_versions WHERE icp_id = $1 AND version <= $2 AND version >= (\
          SELECT coalesce(max(version), 1) FROM icp_versions \
          WHERE icp_id = $1 AND version <= $3 AND patch IS NULL) ORDER BY version",
@@ -53,7 +39,6 @@ pub(super) async fn versions(
     .bind(oldest)
     .fetch_all(pool)
     .await?;
-    let rows = rows.into_iter().map(stored).collect();
     rebuild(rows, |number| number >= i64::from(oldest))
 }
 

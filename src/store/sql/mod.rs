@@ -3,7 +3,8 @@
 //! is type-checked against one concrete database, with no generic bounds to carry. What it takes
 //! from the including module (`super::`), under the same names on both:
 //!
-//! - `Db` (`sqlx::Sqlite` or `sqlx::Postgres`), and what only that database's store does:
+//! - `Db` (`sqlx::Sqlite` or `sqlx::Postgres`), `Writes` (its `ApplyWrite`), and what only that
+//!   database's store does:
 //!   `SqlStore::read_icp`, `SqlStore::connections`, a list page's `list_sql` and its rows
 //!   (`PageRow`, `page_of`);
 //! - `Writes` (its `ApplyWrite`), `insert_many` and `write_members` (its batch inserts), `Search`
@@ -33,6 +34,7 @@ use crate::store::{
     Version, Workspace,
 };
 use async_trait::async_trait;
+use sqlx::migrate::Migrator;
 use sqlx::query::QueryAs;
 use sqlx::{Database, Pool};
 use std::sync::Arc;
@@ -113,6 +115,12 @@ fn bind_filter<'q, O>(mut query: Query<'q, O>, filter: &'q ListFilter) -> Query<
         }
     }
     query
+}
+
+/// Brings the schema up to date (`migrations`) and fills in what a migration left to the code.
+pub(super) async fn migrate(pool: &Pool<Db>, migrations: &Migrator) -> StoreResult<()> {
+    migrations.run(pool).await?;
+    writes::backfill_search_text(pool).await
 }
 
 impl SqlStore {

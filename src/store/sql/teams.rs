@@ -1,6 +1,7 @@
 //! Workspaces: who belongs to which, invitations, and a user's move between workspaces.
 
-use super::super::{id_list, where_is, Db, SQL};
+use super::super::{id_list, where_is, SQL};
+use super::Db;
 use crate::domain::{Timestamp, UserId};
 use crate::store::{
     Destination, Invitation, Member, Membership, Role, StoreResult, Teams, User, Workspace,

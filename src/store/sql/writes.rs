@@ -1,7 +1,8 @@
 //! The ICP writes both databases run alike: an update, a deletion and the version each records,
 //! in the caller's transaction. Inserts are each database's own (`super::super::insert_many`).
 
-use super::super::{insert_many, lost_race, write_members, Db, Writes, SQL};
+use super::super::{insert_many, lost_race, write_members, Writes, SQL};
+use super::Db;
 use crate::domain::Icp;
 use crate::store::group_commit::{ApplyWrite, IcpWrite, Written};
 use crate::store::history::{baseline, stored_version, version_at, Change, VersionAction};
@@ -99,7 +100,7 @@ async fn record(
 /// Fills in `icps.search_text` where it is missing (ICPs stored before search existed, or before
 /// it covered targeting values: migration 0013), 200 ICPs a transaction; a no-op once done. Run at
 /// start, before the writers take their connections.
-pub(in crate::store) async fn backfill_search_text(pool: &Pool<Db>) -> StoreResult<()> {
+pub(super) async fn backfill_search_text(pool: &Pool<Db>) -> StoreResult<()> {
     let mut after = Uuid::nil();
     loop {
         let batch: Vec<(Uuid, String, Option<String>, String)> = sqlx::query_as(

@@ -10,6 +10,8 @@ mod search;
 #[allow(clippy::duplicate_mod)]
 #[path = "../sql/mod.rs"]
 mod sql;
+/// The database `sql` is compiled for.
+type Db = sqlx::Sqlite;
 mod writes;
 
 pub(super) use writes::SqliteWrites;
@@ -48,9 +50,6 @@ macro_rules! icp_object {
 const ICP_BY_ID: &str = concat!("SELECT ", icp_object!(), " FROM icps i WHERE i.id = $1");
 pub(super) const ICP_OBJECT: &str = icp_object!();
 
-/// What `sql` runs on (see there).
-type Db = sqlx::Sqlite;
-
 /// JSON columns are text (a value bound as text is stored as it is), a list of ids is bound as a
 /// JSON array, and time is milliseconds.
 const SQL: sql::Dialect = sql::Dialect {
@@ -60,19 +59,15 @@ const SQL: sql::Dialect = sql::Dialect {
     in_list: ("IN (SELECT value FROM json_each(", "))"),
 };
 
+/// `ids` bound for `SQL.in_list`.
 fn id_list(ids: &[UserId]) -> StoreResult<String> {
     Ok(serde_json::to_string(ids)?)
-}
-
-/// A failed update is a failed update: SQLite's one writer leaves no race to lose.
-fn lost_race(error: sqlx::Error) -> StoreError {
-    error.into()
 }
 
 /// Where `user` is (workspace and role). One writer connection: moves (and every other write)
 /// happen one at a time, so nothing needs locking.
 async fn where_is(
-    tx: &mut sqlx::Transaction<'_, Db>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     user: &UserId,
     _to: &Destination,
 ) -> StoreResult<Option<(String, Role)>> {
@@ -82,6 +77,11 @@ async fn where_is(
             .fetch_optional(&mut **tx)
             .await?;
     Ok(from)
+}
+
+/// A failed update is a failed update: SQLite's one writer leaves no race to lose.
+fn lost_race(error: sqlx::Error) -> StoreError {
+    error.into()
 }
 
 impl SqliteStore {
@@ -107,8 +107,7 @@ impl SqliteStore {
             .max_connections(1)
             .connect_with(options.clone())
             .await?;
-        sqlx::migrate!("migrations/sqlite").run(&writer).await?;
-        sql::writes::backfill_search_text(&writer).await?;
+        sql::migrate(&writer, &sqlx::migrate!("migrations/sqlite")).await?;
         // Each reader keeps a page cache of 1 MiB (SQLite's default is 2 MB): eight of them fill
         // on the first long read (every ICP listed), and they are most of what such a read keeps.
         // (Four readers on two cores made a page under parallel tests wait out the pool's 30 s:
