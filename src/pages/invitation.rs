@@ -5,6 +5,7 @@
 #[cfg(feature = "ssr")]
 use super::account::ssr;
 use super::account::{FormAlert, Query};
+use super::loaded::Loaded;
 use crate::account::{query_value, InvitationState, InvitationView};
 use crate::page_error::PageError;
 use leptos::prelude::*;
@@ -60,23 +61,11 @@ pub fn InvitationPage() -> impl IntoView {
     let data = Resource::new(move || token.clone(), invitation_data);
     view! {
         <Title text="Invitation" />
-        <Suspense fallback=|| {
-            view! { <p class="loading">"Loading the invitation…"</p> }
-        }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(invitation) => view! { <InvitationBody invitation /> }.into_any(),
-                    Err(_) => {
-                        view! {
-                            <p class="alert alert-error" role="alert">
-                                "The invitation could not be loaded. Please reload the page."
-                            </p>
-                        }
-                            .into_any()
-                    }
-                }
-            })}
-        </Suspense>
+        <Loaded
+            data
+            what="The invitation"
+            body=|invitation| view! { <InvitationBody invitation /> }
+        />
     }
 }
 

@@ -12,5 +12,6 @@ pub mod icps;
 pub mod import;
 pub mod invitation;
 pub mod list_filters;
+pub mod loaded;
 pub mod settings;
 pub mod team;

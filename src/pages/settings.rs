@@ -5,6 +5,7 @@ use super::account::ssr;
 use super::account::{Field, FormAlert, Query};
 use super::confirm::{Confirm, CopyButton};
 use super::describe::iso_date;
+use super::loaded::{no_store, Loaded};
 use crate::account::{FormProblem, SettingsView, TokenRow};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -38,34 +39,12 @@ pub async fn settings_data() -> Result<SettingsView, crate::page_error::PageErro
 #[component]
 pub fn Settings() -> impl IntoView {
     // The page can show a new token: no cache may keep a copy.
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.insert_header(
-            axum::http::header::CACHE_CONTROL,
-            axum::http::HeaderValue::from_static("no-store"),
-        );
-    }
+    no_store();
     let data = Resource::new(|| (), |_| settings_data());
     view! {
         <Title text="Settings" />
         <h1>"Settings"</h1>
-        <Suspense fallback=|| {
-            view! { <p class="loading">"Loading your settings…"</p> }
-        }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(data) => view! { <SettingsBody data /> }.into_any(),
-                    Err(_) => {
-                        view! {
-                            <p class="alert alert-error" role="alert">
-                                "Your settings could not be loaded. Please reload the page."
-                            </p>
-                        }
-                            .into_any()
-                    }
-                }
-            })}
-        </Suspense>
+        <Loaded data what="Your settings" body=|data| view! { <SettingsBody data /> } />
     }
 }
 

@@ -6,6 +6,7 @@ use super::account::ssr;
 use super::account::{Field, FormAlert, Query};
 use super::confirm::{Confirm, CopyButton};
 use super::describe::iso_date;
+use super::loaded::{no_store, Loaded};
 use crate::account::{OpenInvitationRow, TeamMemberRow, TeamView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -74,34 +75,12 @@ pub async fn team_data() -> Result<TeamView, crate::page_error::PageError> {
 #[component]
 pub fn TeamSettings() -> impl IntoView {
     // The page can show a new invitation link: no cache may keep a copy.
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.insert_header(
-            axum::http::header::CACHE_CONTROL,
-            axum::http::HeaderValue::from_static("no-store"),
-        );
-    }
+    no_store();
     let data = Resource::new(|| (), |_| team_data());
     view! {
         <Title text="Team" />
         <h1>"Team"</h1>
-        <Suspense fallback=|| {
-            view! { <p class="loading">"Loading your team…"</p> }
-        }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(data) => view! { <TeamBody data /> }.into_any(),
-                    Err(_) => {
-                        view! {
-                            <p class="alert alert-error" role="alert">
-                                "Your team could not be loaded. Please reload the page."
-                            </p>
-                        }
-                            .into_any()
-                    }
-                }
-            })}
-        </Suspense>
+        <Loaded data what="Your team" body=|data| view! { <TeamBody data /> } />
     }
 }
 
