@@ -23,7 +23,7 @@ pub mod headers;
 #[cfg(feature = "ssr")]
 pub mod icps;
 #[cfg(feature = "ssr")]
-pub mod request_notes;
+pub mod request_labels;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]

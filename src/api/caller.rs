@@ -3,7 +3,7 @@
 use super::ApiError;
 use crate::auth::{bearer_user, session::session_user};
 use crate::domain::UserId;
-use crate::request_notes::note_user;
+use crate::request_labels::note_user;
 use crate::store::DynStore;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::{header, request::Parts};

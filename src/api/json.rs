@@ -27,7 +27,7 @@ pub enum Unread {
     /// Over the limit: declared so by `Content-Length`, or found so while streaming.
     TooLarge,
     /// The connection failed or the body was malformed on the wire.
-    Broken,
+    Malformed,
 }
 
 /// Reads `request`'s body whole, but never more than `limit` bytes: a declared `Content-Length`
@@ -53,7 +53,7 @@ pub async fn read_limited(
             Err(if over {
                 Unread::TooLarge
             } else {
-                Unread::Broken
+                Unread::Malformed
             })
         }
     }
@@ -74,7 +74,7 @@ impl<S: Send + Sync> FromRequest<S> for ApiJson {
             .await
             .map_err(|unread| match unread {
                 Unread::TooLarge => ApiError::PayloadTooLarge,
-                Unread::Broken => ApiError::BadRequest {
+                Unread::Malformed => ApiError::BadRequest {
                     message: "Could not read the request body".into(),
                     details: Vec::new(),
                 },

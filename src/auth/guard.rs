@@ -35,7 +35,7 @@ pub async fn require_session(session: Session, request: Request, next: Next) -> 
     }
     let user = session_user(&session).await;
     if let Some(user) = &user {
-        crate::request_notes::note_user(request.extensions(), user);
+        crate::request_labels::note_user(request.extensions(), user);
     }
     let signed_in = user.is_some();
     let account_page = path == "/sign-in" || path == "/sign-up";

@@ -49,7 +49,7 @@ pub async fn builder_start(
         }
         (None, None) => (new_form(), None),
     };
-    let (creator, teammates) = people(state.store.as_ref(), &user).await;
+    let (creator, teammates) = builder_and_teammates(state.store.as_ref(), &user).await;
     Ok(BuilderInit {
         pairs,
         errors: Vec::new(),
@@ -63,7 +63,7 @@ pub async fn builder_start(
 /// the teammate picker. If the members cannot be read (logged), the builder is shown by id and the
 /// picker offers no one: it still takes typed ids.
 #[cfg(feature = "ssr")]
-pub async fn people(
+pub async fn builder_and_teammates(
     store: &dyn crate::store::Store,
     user: &crate::domain::UserId,
 ) -> (super::view::Teammate, Vec<super::view::Teammate>) {

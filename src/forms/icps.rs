@@ -114,7 +114,8 @@ async fn submit(
         Some(id) => format!("/icps/{id}/edit"),
         None => "/icps/new".to_owned(),
     };
-    let (creator, teammates) = crate::builder::save::people(state.store.as_ref(), user).await;
+    let (creator, teammates) =
+        crate::builder::save::builder_and_teammates(state.store.as_ref(), user).await;
     let init = |pairs: Pairs, errors| BuilderInit {
         pairs,
         errors,

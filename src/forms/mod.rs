@@ -171,7 +171,7 @@ pub async fn bounded_body(
                 .await
         }
         Err(Unread::TooLarge) => too_large(reader, limit),
-        Err(Unread::Broken) => problem(StatusCode::BAD_REQUEST, "The form could not be read."),
+        Err(Unread::Malformed) => problem(StatusCode::BAD_REQUEST, "The form could not be read."),
     }
 }
 

@@ -14,7 +14,7 @@ pub use patch::apply_patch;
 
 use crate::domain::{validate_draft, FieldError, Icp, IcpDraft, Timestamp, UserId};
 use crate::store::{
-    Change, ListCursor, ListFilter, ListOrder, Page, PageKey, Shown, Store, StoreError,
+    CachedIcp, Change, ListCursor, ListFilter, ListOrder, Page, PageKey, Store, StoreError,
     VersionAction,
 };
 use crate::teams;
@@ -142,7 +142,7 @@ async fn check_added_members(
 
 /// The ICP `id` if it exists and is shared with `user`, to show (remembered: see
 /// `store::ReadCache`). Anything that changes an ICP reads it with `get_for`.
-pub async fn read_for(store: &dyn Store, user: &UserId, id: Uuid) -> IcpResult<Arc<Shown>> {
+pub async fn read_for(store: &dyn Store, user: &UserId, id: Uuid) -> IcpResult<Arc<CachedIcp>> {
     let shown = store
         .reads()
         .icp(id, store.icp(id))

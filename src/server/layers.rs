@@ -41,7 +41,9 @@ pub async fn record_route(request: Request, next: Next) -> Response {
     let route = request.extensions().get::<axum::extract::MatchedPath>();
     if let (Some(route), Some(notes)) = (
         route,
-        request.extensions().get::<crate::request_notes::Notes>(),
+        request
+            .extensions()
+            .get::<crate::request_labels::RequestLabels>(),
     ) {
         notes.route(route.as_str());
     }

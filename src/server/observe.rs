@@ -1,10 +1,10 @@
 //! One log line and the request metrics per request, written when it is answered (its final
 //! status, a timeout's 503 included): method, route template (never the raw path, which may carry
 //! an invitation token), status, latency and the user when known, inside the request's span (its
-//! id). Inner parts leave what they learn in the request's `Notes`: routing the route template,
+//! id). Inner parts leave what they learn in the request's `RequestLabels`: routing the route template,
 //! authentication the user.
 
-use crate::request_notes::Notes;
+use crate::request_labels::RequestLabels;
 use axum::extract::Request;
 use axum::http::Method;
 use axum::middleware::Next;
@@ -12,7 +12,7 @@ use axum::response::Response;
 use std::time::Instant;
 
 pub async fn observe(mut request: Request, next: Next) -> Response {
-    let notes = Notes::default();
+    let notes = RequestLabels::default();
     request.extensions_mut().insert(notes.clone());
     let method = request.method().clone();
     let started = Instant::now();

@@ -23,7 +23,7 @@ pub use list::{
 pub use memo::set_budget as set_cache_budget;
 pub use ops::{backup, readiness, BackupError};
 pub use postgres::{PgStore, PgTries};
-pub use reads::{Page, PageKey, ReadCache, Shown};
+pub use reads::{CachedIcp, Page, PageKey, ReadCache};
 pub use search_text::{fold, people_named};
 pub use sqlite::SqliteStore;
 pub use teams::{Destination, Invitation, Member, Membership, Role, Teams, Workspace};

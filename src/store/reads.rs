@@ -69,12 +69,12 @@ impl AsRef<[u8]> for PageText {
 
 /// An ICP as read, and its JSON once an answer needed it.
 #[derive(Debug)]
-pub struct Shown {
+pub struct CachedIcp {
     pub icp: Icp,
     json: OnceLock<Box<str>>,
 }
 
-impl Shown {
+impl CachedIcp {
     /// The ICP as JSON, made once.
     pub fn json(&self) -> serde_json::Result<&str> {
         json_once(&self.json, &self.icp)
@@ -118,7 +118,7 @@ fn json_len<T: serde::Serialize>(value: &T) -> usize {
 }
 
 pub struct ReadCache {
-    icps: Memo<Uuid, Arc<Shown>>,
+    icps: Memo<Uuid, Arc<CachedIcp>>,
     pages: Memo<PageKey, Arc<Page>>,
     /// Whether every change to the database reaches `changed`/`changed_elsewhere`.
     live: AtomicBool,
@@ -167,11 +167,11 @@ impl ReadCache {
         &self,
         id: Uuid,
         fetch: impl Future<Output = StoreResult<Option<Icp>>>,
-    ) -> StoreResult<Option<Arc<Shown>>> {
+    ) -> StoreResult<Option<Arc<CachedIcp>>> {
         let fetch = async {
             let icp = fetch.await?;
             Ok::<_, StoreError>(icp.map(|icp| {
-                Arc::new(Shown {
+                Arc::new(CachedIcp {
                     icp,
                     json: OnceLock::new(),
                 })

@@ -25,7 +25,7 @@ pub(super) struct IcpJson {
     user_ids: Vec<String>,
 }
 
-pub(super) fn instant(millis: i64) -> StoreResult<Timestamp> {
+pub(super) fn timestamp_at(millis: i64) -> StoreResult<Timestamp> {
     Timestamp::from_millis(millis)
         .ok_or_else(|| StoreError::Corrupt(format!("bad instant {millis}")))
 }
@@ -44,14 +44,14 @@ impl TryFrom<IcpJson> for Icp {
                 .map_err(|_| StoreError::Corrupt(format!("bad ICP id {:?}", row.id)))?,
             name: row.name,
             description: row.description,
-            created_at: instant(row.created_at)?,
-            updated_at: instant(row.updated_at)?,
+            created_at: timestamp_at(row.created_at)?,
+            updated_at: timestamp_at(row.updated_at)?,
             lead_provider_criteria: row.lead_provider_criteria,
             custom_filter_criteria: row.custom_filter_criteria,
             crm_filters: row.crm_filters,
             user_ids: member_ids(&row.user_ids)?,
             leads_per_list: leads_per_list(row.leads_per_list)?,
-            active_until: row.active_until.map(instant).transpose()?,
+            active_until: row.active_until.map(timestamp_at).transpose()?,
             owner: row.owner_id.as_deref().map(user_id).transpose()?,
             everyone: row.everyone != 0,
         })

@@ -6,15 +6,15 @@ use std::sync::{Arc, OnceLock};
 
 /// What the inner parts learned about a request.
 #[derive(Clone, Default)]
-pub struct Notes(Arc<NotesInner>);
+pub struct RequestLabels(Arc<RequestLabelsInner>);
 
 #[derive(Default)]
-struct NotesInner {
+struct RequestLabelsInner {
     route: OnceLock<String>,
     user: OnceLock<String>,
 }
 
-impl Notes {
+impl RequestLabels {
     pub fn route(&self, route: &str) {
         let _ = self.0.route.set(route.to_owned());
     }
@@ -32,9 +32,9 @@ impl Notes {
     }
 }
 
-/// Notes who the request is from, when it carries `Notes` (every request the app serves does).
+/// Notes who the request is from, when it carries `RequestLabels` (every request the app serves does).
 pub fn note_user(extensions: &axum::http::Extensions, user: &crate::domain::UserId) {
-    if let Some(notes) = extensions.get::<Notes>() {
+    if let Some(notes) = extensions.get::<RequestLabels>() {
         notes.user(user.as_str());
     }
 }
