@@ -1,6 +1,6 @@
 //! icp-builder: define Ideal Customer Profiles in the browser and through a JSON API.
 //!
-//! Modules import one way, down this list (`tests/module_graph.rs` keeps it so):
+//! Modules import one way, down this list (`tests/it/module_graph.rs` keeps it so):
 //! `main`/`server` → `serve`, `forms` → `app` → `pages` → `builder` → `page_error` → `api`… see
 //! README "Layout".
 #![recursion_limit = "256"]

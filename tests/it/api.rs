@@ -1,10 +1,8 @@
 //! The JSON API through the real router, on SQLite and on Postgres.
 
-mod common;
-
+use crate::common::{details, example, minimal, on_both_databases, Database, TestApp};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use common::{details, example, minimal, Database, TestApp};
 use serde_json::{json, Value};
 
 on_both_databases!(

@@ -1,9 +1,7 @@
 //! The `icp-builder` command line: accounts and tokens made in the shell work against the API.
 
-mod common;
-
+use crate::common::{example, Database, TestApp};
 use axum::http::{Method, StatusCode};
-use common::{example, Database, TestApp};
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 

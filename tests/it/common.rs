@@ -1,7 +1,5 @@
 //! Test harness: the real router over a real database (a SQLite file, or a fresh Postgres schema).
 
-#![allow(dead_code)]
-
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
@@ -59,7 +57,6 @@ pub async fn new_postgres_schema(url: &str) -> String {
 }
 
 /// Runs each listed `async fn name(db: Database)` once on SQLite and once on Postgres.
-#[macro_export]
 macro_rules! on_both_databases {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -82,6 +79,7 @@ macro_rules! on_both_databases {
         }
     };
 }
+pub(crate) use on_both_databases;
 
 /// A database a test owns for its whole life.
 pub enum Database {

@@ -2,11 +2,9 @@
 //! `If-None-Match` → 304, `If-Match` on PATCH and DELETE → 412 with the error body when stale, and
 //! the dry run (`POST …/icps/validate`) that answers what a create would store and stores nothing.
 
-mod common;
-
+use crate::common::{details, example, minimal, on_both_databases, text, Database, TestApp};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use common::{details, example, minimal, text, Database, TestApp};
 use serde_json::json;
 
 on_both_databases!(

@@ -1,11 +1,10 @@
 //! Every way to change an ICP, tried by someone it is not shared with (or from another site with
 //! its owner's cookie): each is refused, and the ICP read back through its owner is unchanged.
 
-mod common;
-
+use crate::common;
+use crate::common::{browser, example, on_both_databases, Caller, Database, Reply, TestApp, SITE};
 use axum::body::Body;
 use axum::http::{header, Method, StatusCode};
-use common::{browser, example, Caller, Database, Reply, TestApp, SITE};
 use icp_builder::builder::save::SaveIcp;
 use icp_builder::page_error::PageError;
 use leptos::server_fn::ServerFn;

@@ -1,10 +1,8 @@
 //! Load and fault: the real server is killed with SIGKILL during concurrent creates, then restarted
 //! on the same database; every ICP it acknowledged (201) must be there, on SQLite and Postgres.
 
-mod common;
-mod real_server;
-
-use real_server::{call, icp_body, sqlite_database, user_token, Server};
+use crate::common;
+use crate::real_server::{call, icp_body, sqlite_database, user_token, Server};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};

@@ -2,11 +2,9 @@
 //! inline scripts; everything else is locked down; every response says nosniff and same-origin.
 //! And caching: the hashed bundle is immutable, served precompressed; the rest is revalidated.
 
-mod common;
-
+use crate::common::{browser, minimal, on_both_databases, text, Database, Reply, TestApp};
 use axum::body::Body;
 use axum::http::{header, Method, StatusCode};
-use common::{browser, minimal, text, Database, Reply, TestApp};
 use std::fs;
 
 on_both_databases!(

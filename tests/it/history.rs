@@ -2,10 +2,10 @@
 //! reference's body for members, 400 for removing the owner), handing an ICP over, versions and
 //! restoring one, and the recently deleted ICPs and restoring one.
 
-mod common;
-
+use crate::common::{
+    details, location, minimal, on_both_databases, text, Caller, Database, TestApp,
+};
 use axum::http::{Method, StatusCode};
-use common::{details, location, minimal, text, Caller, Database, TestApp};
 use icp_builder::store::Pools;
 use serde_json::{json, Value};
 

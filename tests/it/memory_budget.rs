@@ -5,16 +5,17 @@
 //!
 //! What is counted: every Rust allocation in the process between just before the request is sent
 //! and its answer's body read whole, less what was live before (the request's own body is built
-//! before that). The tests take turns, each on a current-thread runtime, so the only other work is
-//! the request's own (the store's threads included). SQLite's page cache is C memory and is not
-//! counted. Every case prints its figures (`--nocapture`, or read them in a failure's output).
+//! before that). The allocator is the whole test binary's, so each test runs in a process of its
+//! own (this binary again, given only that test) on a current-thread runtime: the only other work
+//! is the request's own (the store's threads included), not the other tests'. SQLite's page cache
+//! is C memory and is not counted. Every case prints its figures (`--nocapture`, or read them in a
+//! failure's output).
 
-mod common;
-
+use crate::common;
+use crate::common::{browser, Caller, Database, TestApp, SITE};
 use axum::body::{Body, Bytes};
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
-use common::{browser, Caller, Database, TestApp, SITE};
 use http_body_util::BodyExt;
 use icp_builder::api::error::MAX_BODY_BYTES;
 use icp_builder::builder::form::{form_to_json, within_limits, Pairs};
@@ -30,7 +31,6 @@ use proptest::test_runner::TestRunner;
 use serde_json::{json, Map, Value};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::sync::Mutex;
 use tower::ServiceExt;
 
 // ---------------------------------------------------------------------------------------------
@@ -109,12 +109,19 @@ fn budget(body_bytes: usize) -> usize {
     8 * body_bytes + (1 << 20)
 }
 
-/// One measurement at a time, whatever `--test-threads` says: the counters are the process's.
-static TURN: Mutex<()> = Mutex::new(());
+/// Names the one test a process was started to run (see [`alone`]).
+const ALONE_VAR: &str = "ICP_TEST_MEMORY_ALONE";
 
-/// Runs `test` alone, on a current-thread runtime of its own: on SQLite, then on Postgres.
-fn alone<F: std::future::Future<Output = ()>>(test: impl Fn(Database) -> F) {
-    let _turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+/// Runs the test `function` of this module alone: in a process of its own, where `test` runs on a
+/// current-thread runtime, on SQLite, then on Postgres. The counters are the process's, and the
+/// other tests of this binary (run in parallel unless `--test-threads=1`) would allocate in them.
+fn alone<F: std::future::Future<Output = ()>>(function: &str, test: impl Fn(Database) -> F) {
+    // `it::memory_budget` without the crate: the test's name as the harness knows it.
+    let module = module_path!().split_once("::").map_or("", |(_, path)| path);
+    let name = format!("{module}::{function}");
+    if std::env::var(ALONE_VAR).as_deref() != Ok(name.as_str()) {
+        return in_a_process_of_its_own(&name);
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -125,6 +132,29 @@ fn alone<F: std::future::Future<Output = ()>>(test: impl Fn(Database) -> F) {
         eprintln!("[memory] on Postgres");
         runtime.block_on(test(postgres));
     }
+}
+
+/// Runs the test `name` in this test binary started again with only that test, and fails when it
+/// fails (or did not run). Its figures and panics (its standard error) are this test's output; the
+/// harness's lines (its standard output) only when it failed.
+fn in_a_process_of_its_own(name: &str) {
+    let binary = std::env::current_exe().expect("the test binary's path");
+    let output = std::process::Command::new(binary)
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(ALONE_VAR, name)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("start the test binary");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    eprint!("{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{name} failed in its own process:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("test result: ok. 1 passed"),
+        "{name} did not run in its own process"
+    );
 }
 
 struct Measured {
@@ -846,7 +876,7 @@ async fn api_entry_point(
 
 #[test]
 fn api_create_stays_within_the_budget() {
-    alone(|db| {
+    alone("api_create_stays_within_the_budget", |db| {
         api_entry_point(
             db,
             "POST /api/v1/entities/icps",
@@ -859,7 +889,7 @@ fn api_create_stays_within_the_budget() {
 
 #[test]
 fn api_validate_stays_within_the_budget() {
-    alone(|db| {
+    alone("api_validate_stays_within_the_budget", |db| {
         api_entry_point(
             db,
             "POST /api/v1/entities/icps/validate",
@@ -872,7 +902,7 @@ fn api_validate_stays_within_the_budget() {
 
 #[test]
 fn api_update_stays_within_the_budget() {
-    alone(|db| {
+    alone("api_update_stays_within_the_budget", |db| {
         api_entry_point(
             db,
             "PATCH /api/v1/entities/icps/{id}",
@@ -892,7 +922,7 @@ fn save_call(body: &str) -> String {
 
 #[test]
 fn builder_save_stays_within_the_budget() {
-    alone(|db| async move {
+    alone("builder_save_stays_within_the_budget", |db| async move {
         let app = TestApp::start(db).await;
         let ana = app.caller("ana").await;
         let cookie = app.session_cookie(&ana).await;
@@ -1086,7 +1116,7 @@ fn form_shape() -> impl Strategy<Value = FormShape> {
 
 #[test]
 fn form_post_stays_within_the_budget() {
-    alone(|db| async move {
+    alone("form_post_stays_within_the_budget", |db| async move {
         let app = TestApp::start(db).await;
         let ana = app.caller("ana").await;
         let cookie = app.session_cookie(&ana).await;
@@ -1252,7 +1282,7 @@ const GENERATED_FILES: usize = 8;
 
 #[test]
 fn import_stays_within_the_budget() {
-    alone(|db| async move {
+    alone("import_stays_within_the_budget", |db| async move {
         let app = TestApp::start(db).await;
         let ana = app.caller("ana").await;
         let cookie = app.session_cookie(&ana).await;

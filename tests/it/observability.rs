@@ -3,9 +3,8 @@
 //! cookie or body; and Prometheus metrics, on their own address, counting known traffic by route
 //! and status.
 
-mod real_server;
-
-use real_server::{cli, icp_body, request, sqlite_database, Connection, Server};
+use crate::real_server;
+use crate::real_server::{cli, icp_body, request, sqlite_database, Connection, Server};
 use std::net::SocketAddr;
 
 const PASSWORD: &str = "a-Very-secret-passw0rd";

@@ -1,11 +1,10 @@
 //! Running it as a service: `/healthz` and `/readyz` (503 while the database is unreachable, 200
 //! again once it is back), and `icp-builder backup` taken while the server creates ICPs.
 
-mod common;
-
+use crate::common;
+use crate::common::{minimal, postgres_url, Database, TestApp};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use common::{minimal, postgres_url, Database, TestApp};
 use icp_builder::store::{PgStore, SqliteStore, Store};
 use serde_json::json;
 use sqlx::postgres::PgConnectOptions;

@@ -1,10 +1,9 @@
 //! The pages through the real router: the builder, its plain-form path, the list and the detail.
 
-mod common;
-
+use crate::common;
+use crate::common::{browser, minimal, on_both_databases, Database, TestApp, SITE};
 use axum::body::Body;
 use axum::http::{header, Method, StatusCode};
-use common::{browser, minimal, Database, TestApp, SITE};
 use icp_builder::builder::form::draft_to_pairs;
 use icp_builder::builder::save::SaveIcp;
 use icp_builder::domain::validate_draft;

@@ -1,9 +1,7 @@
 //! The real binary's connections and shutdown: slow or silent clients cannot hold it, and SIGTERM
 //! ends it cleanly (exit 0) within 10 s whatever its connections are doing.
 
-mod real_server;
-
-use real_server::{icp_body, request, sqlite_database, user_token, Connection, Server};
+use crate::real_server::{icp_body, request, sqlite_database, user_token, Connection, Server};
 use std::time::{Duration, Instant};
 
 /// The bound for a half-sent request head.

@@ -1,14 +1,11 @@
 //! Property tests through the API, on SQLite and Postgres: whatever the validator accepts is stored
 //! and read back as the same draft, and whatever it refuses is answered with its errors.
 
-mod common;
-
-#[allow(dead_code)]
-#[path = "../src/domain/sample_bodies.rs"]
+#[path = "../../src/domain/sample_bodies.rs"]
 mod sample_bodies;
 
+use crate::common::{details, on_both_databases, Database, TestApp};
 use axum::http::StatusCode;
-use common::{details, Database, TestApp};
 use icp_builder::domain::{validate_draft, IcpDraft};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;

@@ -1,7 +1,5 @@
 //! The real `icp-builder` binary as a child process, and plain HTTP/1.1 over TCP to talk to it.
 
-#![allow(dead_code)]
-
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::process::{Child, Command, ExitStatus, Stdio};

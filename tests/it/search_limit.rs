@@ -1,18 +1,34 @@
 //! A search (a list narrowed by words: a `LIKE` scan), or a list page sorted other than newest
 //! first, stops at the request's time limit on both
 //! databases, answered 503 rather than running on, and leaves no connection that stops the next.
-//! Its own test binary: the limit is the process's.
+//! The limit is the process's: the test sets it only around the request to stop, and puts back the
+//! one before even when it fails, so the tests after it search as usual.
 
-mod common;
-
+use crate::common::{minimal, on_both_databases, Database, TestApp};
 use axum::http::{Method, StatusCode};
-use common::{minimal, Database, TestApp};
-use icp_builder::store::set_search_limit;
+use icp_builder::store::{search_limit, set_search_limit};
 use std::time::Duration;
 
 on_both_databases!(a_search_past_its_limit_is_stopped_and_answered_503);
 
 const ICPS: &str = "/api/v1/entities/icps";
+
+/// The process's search limit set to another until dropped, then back to the one before.
+struct SearchLimit(Duration);
+
+impl SearchLimit {
+    fn set(limit: Duration) -> Self {
+        let before = search_limit();
+        set_search_limit(limit);
+        SearchLimit(before)
+    }
+}
+
+impl Drop for SearchLimit {
+    fn drop(&mut self) {
+        set_search_limit(self.0);
+    }
+}
 
 async fn a_search_past_its_limit_is_stopped_and_answered_503(db: Database) {
     let app = TestApp::start(db).await;
@@ -29,9 +45,10 @@ async fn a_search_past_its_limit_is_stopped_and_answered_503(db: Database) {
     }
     let search = format!("{ICPS}?q=nowhere-to-be-found");
 
-    set_search_limit(Duration::ZERO);
-    let stopped = app.get(&me, &search).await;
-    set_search_limit(Duration::from_secs(30));
+    let stopped = {
+        let _zero = SearchLimit::set(Duration::ZERO);
+        app.get(&me, &search).await
+    };
     assert_eq!(
         stopped.status,
         StatusCode::SERVICE_UNAVAILABLE,
@@ -54,9 +71,10 @@ async fn a_search_past_its_limit_is_stopped_and_answered_503(db: Database) {
     let cookie = app.session_cookie(&me).await;
     for sort in ["name", "updated"] {
         let uri = format!("/icps?sort={sort}");
-        set_search_limit(Duration::ZERO);
-        let stopped = app.browser(&cookie, Method::GET, &uri, None).await;
-        set_search_limit(Duration::from_secs(30));
+        let stopped = {
+            let _zero = SearchLimit::set(Duration::ZERO);
+            app.browser(&cookie, Method::GET, &uri, None).await
+        };
         assert_eq!(stopped.status, StatusCode::SERVICE_UNAVAILABLE, "{uri}");
         let sorted = app.browser(&cookie, Method::GET, &uri, None).await;
         assert_eq!(sorted.status, StatusCode::OK, "{uri}");

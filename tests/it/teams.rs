@@ -2,10 +2,11 @@
 //! user, refused when expired, revoked, reused or for another email), `userIds` limited to the
 //! workspace, the users endpoint, and leaving or being removed — on SQLite and Postgres.
 
-mod common;
-
+use crate::common;
+use crate::common::{
+    details, location, minimal, on_both_databases, text, Caller, Database, TestApp,
+};
 use axum::http::StatusCode;
-use common::{details, location, minimal, text, Caller, Database, TestApp};
 use icp_builder::domain::Timestamp;
 use icp_builder::store::Invitation;
 use icp_builder::teams;

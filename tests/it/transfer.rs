@@ -1,11 +1,11 @@
 //! Export and import in the browser, on SQLite and Postgres: one ICP and all of a user's download
 //! as create bodies; a file imports whole or not at all, with a report of every refused body.
 
-mod common;
-
+use crate::common::{
+    example, location, minimal, on_both_databases, text, Database, Reply, TestApp,
+};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use common::{example, location, minimal, text, Database, Reply, TestApp};
 use serde_json::{json, Value};
 
 on_both_databases!(

@@ -2,11 +2,9 @@
 //! creates (replay, a retry while the first runs, another body → 422, expiry, a crashed first
 //! request) and the list's filters (`q`, `active`, `sharedWith`) with the cursor.
 
-mod common;
-
+use crate::common::{details, minimal, on_both_databases, Caller, Database, Reply, TestApp};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use common::{details, minimal, Caller, Database, Reply, TestApp};
 use icp_builder::domain::Timestamp;
 use icp_builder::icps::idempotent::{request_hash, IN_FLIGHT_WAIT};
 use icp_builder::store::{Claim, KeyUse};

@@ -3,14 +3,12 @@
 //!
 //! Postgres only. Without `ICP_TEST_POSTGRES_URL` these tests fail, unless `ICP_TEST_SKIP_POSTGRES=1`.
 
-mod common;
-
-use axum::extract::ConnectInfo;
-use axum::http::{header, Method, StatusCode};
-use common::{
+use crate::common::{
     browser, form_body, location, minimal, session_cookie, text, Caller, Database, Reply, TestApp,
     SITE,
 };
+use axum::extract::ConnectInfo;
+use axum::http::{header, Method, StatusCode};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tower::ServiceExt;

@@ -3,14 +3,13 @@
 //! sign-in and sign-up limits (also under parallel guessing) and API tokens on the settings page
 //! (never stored in clear).
 
-mod common;
-
+use crate::common::{
+    browser, form_body, location, minimal, on_both_databases, session_cookie, text, Database,
+    Reply, TestApp, SITE,
+};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, Method, StatusCode};
-use common::{
-    browser, form_body, location, minimal, session_cookie, text, Database, Reply, TestApp, SITE,
-};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use tower::ServiceExt;
