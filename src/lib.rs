@@ -31,9 +31,9 @@ pub mod state;
 #[cfg(feature = "ssr")]
 pub mod store;
 #[cfg(feature = "ssr")]
-pub mod teams;
-#[cfg(feature = "ssr")]
 pub mod vocabularies;
+#[cfg(feature = "ssr")]
+pub mod workspaces;
 
 /// Entry point of the WASM bundle. Pages are HTML from the server; the islands in them (the
 /// builder) are hydrated next by Leptos's island script, and mark the page interactive themselves.

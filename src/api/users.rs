@@ -6,7 +6,7 @@ use super::error::{ApiError, ErrorBody};
 use crate::domain::UserId;
 use crate::state::AppState;
 use crate::store::DynStore;
-use crate::teams::{self, TeamError};
+use crate::workspaces::{self, WorkspaceError};
 use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
@@ -31,11 +31,11 @@ pub struct Teammate {
     pub role: &'static str,
 }
 
-impl From<TeamError> for ApiError {
-    fn from(error: TeamError) -> Self {
+impl From<WorkspaceError> for ApiError {
+    fn from(error: WorkspaceError) -> Self {
         match error {
-            TeamError::Store(cause) => ApiError::internal(cause),
-            TeamError::NotOwner => ApiError::Forbidden(error.to_string()),
+            WorkspaceError::Store(cause) => ApiError::internal(cause),
+            WorkspaceError::NotOwner => ApiError::Forbidden(error.to_string()),
             other => ApiError::BadRequest {
                 message: other.to_string(),
                 details: Vec::new(),
@@ -61,7 +61,7 @@ async fn list_users(
     AuthUser(user): AuthUser,
     State(store): State<DynStore>,
 ) -> Result<Json<Vec<Teammate>>, ApiError> {
-    let members = teams::members(store.as_ref(), &user).await?;
+    let members = workspaces::members(store.as_ref(), &user).await?;
     Ok(Json(
         members
             .into_iter()

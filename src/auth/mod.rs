@@ -256,7 +256,7 @@ pub async fn create_user(
         email,
         name: name.to_owned(),
     };
-    let workspace = crate::teams::own_workspace(&user);
+    let workspace = crate::workspaces::own_workspace(&user);
     match store.create_user(&user, &hash, &workspace).await {
         Ok(()) => Ok(user),
         Err(StoreError::Conflict(_)) => Err(AccountError::EmailTaken),

@@ -191,7 +191,7 @@ impl Secret {
     fn prefix(self) -> &'static str {
         match self {
             Secret::ApiToken => crate::auth::TOKEN_PREFIX,
-            Secret::InvitationLink => crate::teams::INVITATION_PREFIX,
+            Secret::InvitationLink => crate::workspaces::INVITATION_PREFIX,
         }
     }
 }

@@ -67,7 +67,7 @@ pub async fn builder_and_teammates(
     store: &dyn crate::store::Store,
     user: &crate::domain::UserId,
 ) -> (super::view::Teammate, Vec<super::view::Teammate>) {
-    let members = crate::teams::members(store, user)
+    let members = crate::workspaces::members(store, user)
         .await
         .inspect_err(|error| tracing::error!(error = %crate::error_chain(&error), "could not read the workspace's members"))
         .unwrap_or_default();

@@ -181,7 +181,7 @@ async fn sign_up(
             // Signed up through an invitation for this email: joined at once, landing on what the
             // team shares (else the invitation page says why not).
             if let Some(token) = form.next.strip_prefix("/invite/") {
-                match crate::teams::accept(state.store.as_ref(), &user, token).await {
+                match crate::workspaces::accept(state.store.as_ref(), &user, token).await {
                     Ok(_) => {
                         tracing::info!(user = %user.id, "joined a workspace on signing up");
                         return Redirect::to("/icps?view=shared&notice=joined");

@@ -7,7 +7,7 @@ use crate::account::FormProblem;
 use crate::auth::session::{self, session_user, Secret};
 use crate::domain::UserId;
 use crate::state::AppState;
-use crate::teams::{self, TeamError};
+use crate::workspaces::{self, WorkspaceError};
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
@@ -30,24 +30,26 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The form problem a refusal shows; `None` for a storage failure (logged, "try again").
-fn problem(error: &TeamError) -> Option<FormProblem> {
+fn problem(error: &WorkspaceError) -> Option<FormProblem> {
     Some(match error {
-        TeamError::NotOwner => FormProblem::NotOwner,
-        TeamError::NotMember | TeamError::RemovingSelf => FormProblem::NotMember,
-        TeamError::InvalidEmail => FormProblem::InvalidEmail,
-        TeamError::InvalidName => FormProblem::InvalidWorkspaceName,
-        TeamError::AlreadyMember(_) => FormProblem::AlreadyMember,
-        TeamError::UnknownInvitation => FormProblem::UnknownInvitation,
-        TeamError::Expired | TeamError::Revoked | TeamError::Used => FormProblem::InvitationClosed,
-        TeamError::WrongEmail(_) => FormProblem::InvitationForAnotherEmail,
-        TeamError::AlreadyInWorkspace => FormProblem::AlreadyInWorkspace,
-        TeamError::Alone => FormProblem::Alone,
-        TeamError::Store(_) => return None,
+        WorkspaceError::NotOwner => FormProblem::NotOwner,
+        WorkspaceError::NotMember | WorkspaceError::RemovingSelf => FormProblem::NotMember,
+        WorkspaceError::InvalidEmail => FormProblem::InvalidEmail,
+        WorkspaceError::InvalidName => FormProblem::InvalidWorkspaceName,
+        WorkspaceError::AlreadyMember(_) => FormProblem::AlreadyMember,
+        WorkspaceError::UnknownInvitation => FormProblem::UnknownInvitation,
+        WorkspaceError::Expired | WorkspaceError::Revoked | WorkspaceError::Used => {
+            FormProblem::InvitationClosed
+        }
+        WorkspaceError::WrongEmail(_) => FormProblem::InvitationForAnotherEmail,
+        WorkspaceError::AlreadyInWorkspace => FormProblem::AlreadyInWorkspace,
+        WorkspaceError::Alone => FormProblem::Alone,
+        WorkspaceError::Store(_) => return None,
     })
 }
 
 /// Back to `page` saying why `error` refused the form (with `fields` to fill in again).
-fn refused(page: &str, error: TeamError, fields: &[(&str, &str)]) -> Redirect {
+fn refused(page: &str, error: WorkspaceError, fields: &[(&str, &str)]) -> Redirect {
     match problem(&error) {
         Some(problem) => back_to(page, problem, fields),
         None => server_problem(page, error),
@@ -80,7 +82,7 @@ async fn rename(
         Ok(user) => user,
         Err(redirect) => return redirect,
     };
-    match teams::rename(state.store.as_ref(), &user, &form.name).await {
+    match workspaces::rename(state.store.as_ref(), &user, &form.name).await {
         Ok(_) => done("renamed"),
         Err(error) => refused(TEAM_PAGE, error, &[("workspace-name", &form.name)]),
     }
@@ -126,7 +128,7 @@ async fn invite(
     let mut links = Vec::new();
     let mut refusal = None;
     for (i, email) in emails.iter().enumerate() {
-        match teams::invite(state.store.as_ref(), &user, email).await {
+        match workspaces::invite(state.store.as_ref(), &user, email).await {
             Ok((invitation, token)) => {
                 tracing::info!(%user, invitation = %invitation.id, "invitation created");
                 links.push((invitation.email, token));
@@ -137,7 +139,7 @@ async fn invite(
             }
         }
     }
-    let refused_now = |refusal: Option<(TeamError, String)>| {
+    let refused_now = |refusal: Option<(WorkspaceError, String)>| {
         refusal.map(|(error, rest)| refused(TEAM_PAGE, error, &[("email", &rest)]))
     };
     if links.is_empty() {
@@ -172,7 +174,7 @@ async fn revoke(
     let Ok(id) = Uuid::try_parse(&id) else {
         return back_to(TEAM_PAGE, FormProblem::UnknownInvitation, &[]);
     };
-    match teams::revoke(state.store.as_ref(), &user, id).await {
+    match workspaces::revoke(state.store.as_ref(), &user, id).await {
         Ok(()) => done("revoked"),
         Err(error) => refused(TEAM_PAGE, error, &[]),
     }
@@ -190,7 +192,7 @@ async fn remove(
     let Some(member) = UserId::parse(&id) else {
         return back_to(TEAM_PAGE, FormProblem::NotMember, &[]);
     };
-    match teams::remove(state.store.as_ref(), &user, &member).await {
+    match workspaces::remove(state.store.as_ref(), &user, &member).await {
         Ok(()) => {
             tracing::info!(%user, removed = %member, "member removed");
             done("removed")
@@ -204,7 +206,7 @@ async fn leave(State(state): State<AppState>, session: Session) -> Redirect {
         Ok(user) => user,
         Err(redirect) => return redirect,
     };
-    match teams::leave(state.store.as_ref(), &user).await {
+    match workspaces::leave(state.store.as_ref(), &user).await {
         Ok(_) => {
             tracing::info!(%user, "left the workspace");
             done("left")
@@ -239,7 +241,7 @@ async fn accept(
         Ok(None) => return Redirect::to("/sign-in"),
         Err(error) => return server_problem(&page, error),
     };
-    match teams::accept(state.store.as_ref(), &user, &token).await {
+    match workspaces::accept(state.store.as_ref(), &user, &token).await {
         Ok(_) => {
             tracing::info!(user = %user.id, "joined a workspace");
             done("joined")

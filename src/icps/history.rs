@@ -5,7 +5,7 @@ use super::{change, get_for, IcpError, IcpResult};
 pub use crate::domain::RESTORE_DAYS;
 use crate::domain::{Icp, Timestamp, UserId};
 use crate::store::{Change, Store, StoreError, Version, VersionAction};
-use crate::teams;
+use crate::workspaces;
 use chrono::Duration;
 use uuid::Uuid;
 
@@ -99,7 +99,7 @@ pub async fn restore_deleted(store: &dyn Store, user: &UserId, id: Uuid) -> IcpR
         )));
     }
     let mut icp = latest.icp;
-    let membership = teams::membership(store, user).await?;
+    let membership = workspaces::membership(store, user).await?;
     let outsiders = store
         .outsiders(&membership.workspace.id, &icp.user_ids)
         .await?;

@@ -17,7 +17,7 @@ use crate::store::{
     CachedIcp, Change, ListCursor, ListFilter, ListOrder, Page, PageKey, Store, StoreError,
     VersionAction,
 };
-use crate::teams;
+use crate::workspaces;
 use serde_json::Value;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -101,7 +101,7 @@ async fn create_with_id(
 
 /// Adds every member of `user`'s workspace missing from the ICP's users, in the order they joined.
 async fn add_everyone(store: &dyn Store, user: &UserId, icp: &mut Icp) -> IcpResult<()> {
-    let members = teams::members(store, user).await?;
+    let members = workspaces::members(store, user).await?;
     for member in members {
         if !icp.user_ids.contains(&member.user.id) {
             icp.user_ids.push(member.user.id);
@@ -119,7 +119,7 @@ pub async fn dry_run(store: &dyn Store, user: &UserId, body: &Value) -> IcpResul
 }
 
 /// Refuses registered users outside the caller's workspace among the ids `after` adds to
-/// `before` (see `teams::user_id_errors`), each at its path in `body`.
+/// `before` (see `workspaces::user_id_errors`), each at its path in `body`.
 async fn check_added_members(
     store: &dyn Store,
     user: &UserId,
@@ -132,7 +132,7 @@ async fn check_added_members(
         .filter(|id| *id != user && !before.contains(id))
         .cloned()
         .collect();
-    let errors = teams::user_id_errors(store, user, &added, body).await?;
+    let errors = workspaces::user_id_errors(store, user, &added, body).await?;
     if errors.is_empty() {
         Ok(())
     } else {

@@ -3,14 +3,14 @@
 use super::{get_for, later_than, IcpError, IcpResult};
 use crate::domain::{Icp, UserId};
 use crate::store::{Change, Store, StoreError, VersionAction};
-use crate::teams;
+use crate::workspaces;
 use uuid::Uuid;
 
 /// Makes `to` (a member of the owner's workspace) the owner of `id`, adding them to its members if
 /// they are not there yet. Recorded as an update.
 pub async fn hand_over(store: &dyn Store, user: &UserId, id: Uuid, to: &UserId) -> IcpResult<Icp> {
     get_for(store, user, id).await?;
-    let members = teams::members(store, user).await?;
+    let members = workspaces::members(store, user).await?;
     if !members.iter().any(|member| &member.user.id == to) {
         return Err(IcpError::NotMember(to.clone()));
     }

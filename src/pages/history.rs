@@ -124,7 +124,7 @@ pub(super) mod ssr {
         store: &dyn Store,
         user: &UserId,
     ) -> Result<HashMap<UserId, String>, PageError> {
-        let members = crate::teams::members(store, user).await.map_err(|error| {
+        let members = crate::workspaces::members(store, user).await.map_err(|error| {
             tracing::error!(error = %crate::error_chain(&error), "could not read the workspace's members");
             PageError::Server
         })?;

@@ -16,17 +16,17 @@ use leptos_router::hooks::use_params_map;
 /// cannot be read is answered 400 (`PageError::BadRequest`).
 #[server(prefix = "/fn", output = crate::page_error::JsonText)]
 pub async fn invitation_data(token: String) -> Result<InvitationView, PageError> {
-    use crate::teams::{open_invitation, TeamError};
+    use crate::workspaces::{open_invitation, WorkspaceError};
     // `session_account` has logged why it failed.
     let (state, _, signed_in) = ssr::session_account()
         .await
         .map_err(|_| PageError::Server)?;
     let (state_of, invitation) = match open_invitation(state.store.as_ref(), &token).await {
         Ok(invitation) => (InvitationState::Open, Some(invitation)),
-        Err(TeamError::Used) => (InvitationState::Used, None),
-        Err(TeamError::Revoked) => (InvitationState::Revoked, None),
-        Err(TeamError::Expired) => (InvitationState::Expired, None),
-        Err(TeamError::Store(error)) => {
+        Err(WorkspaceError::Used) => (InvitationState::Used, None),
+        Err(WorkspaceError::Revoked) => (InvitationState::Revoked, None),
+        Err(WorkspaceError::Expired) => (InvitationState::Expired, None),
+        Err(WorkspaceError::Store(error)) => {
             tracing::error!(cause = %crate::error_chain(&error), "invitation page failed");
             return Err(PageError::Server);
         }

@@ -15,18 +15,18 @@ use leptos_meta::Title;
 pub async fn team_data() -> Result<TeamView, crate::page_error::PageError> {
     use crate::auth::session::{pad_cookie, take_secrets, Secret};
     use crate::store::Role;
-    use crate::teams;
+    use crate::workspaces;
     let (state, session, me) = ssr::session_account().await?;
     let me = me.ok_or(crate::page_error::PageError::Unauthorized)?;
     let store = state.store.as_ref();
-    let membership = teams::membership(store, &me.id)
+    let membership = workspaces::membership(store, &me.id)
         .await
         .map_err(ssr::failed)?;
     let members = store
         .members(&membership.workspace.id)
         .await
         .map_err(ssr::failed)?;
-    let invitations = teams::open_invitations(store, &me.id)
+    let invitations = workspaces::open_invitations(store, &me.id)
         .await
         .map_err(ssr::failed)?;
     // A link just created: its pad is in the browser's cookie, the sealed link in the session.

@@ -11,7 +11,7 @@ mod postgres;
 mod reads;
 pub(crate) mod search_text;
 mod sqlite;
-mod teams;
+mod workspaces;
 
 pub use group_commit::WriteMode;
 pub use history::{Change, Version, VersionAction};
@@ -26,7 +26,9 @@ pub use postgres::{PgStore, PgTries};
 pub use reads::{CachedIcp, Page, PageKey, ReadCache};
 pub use search_text::{fold, people_named};
 pub use sqlite::SqliteStore;
-pub use teams::{Destination, Invitation, Member, Membership, Role, Teams, Workspace};
+pub use workspaces::{
+    Destination, Invitation, Member, Membership, Role, Workspace, WorkspaceId, Workspaces,
+};
 
 use crate::domain::{Icp, Timestamp, UserId};
 use async_trait::async_trait;
@@ -169,7 +171,7 @@ impl ListCursor {
 
 /// What the app keeps: users, their API tokens and the ICPs.
 #[async_trait]
-pub trait Store: Teams + Idempotency + Send + Sync + 'static {
+pub trait Store: Workspaces + Idempotency + Send + Sync + 'static {
     /// Creates the user as the owner of a new `workspace`, atomically. Fails with `Conflict` when
     /// the email is taken.
     async fn create_user(

@@ -230,10 +230,10 @@ impl TestApp {
             .await
             .expect("read member")
             .expect("member exists");
-        let (_, link) = icp_builder::teams::invite(store, &owner.id, &user.email)
+        let (_, link) = icp_builder::workspaces::invite(store, &owner.id, &user.email)
             .await
             .expect("invite");
-        icp_builder::teams::accept(store, &user, &link)
+        icp_builder::workspaces::accept(store, &user, &link)
             .await
             .expect("accept");
     }

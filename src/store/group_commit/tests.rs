@@ -471,7 +471,7 @@ async fn other_writes_are_not_starved_sqlite() {
                 &user,
                 "hash",
                 &crate::store::Workspace {
-                    id: format!("ws_starve{n}"),
+                    id: crate::store::WorkspaceId::parse(&format!("ws_starve{n}")).unwrap(),
                     name: "Starve".into(),
                 },
             ),

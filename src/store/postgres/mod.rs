@@ -14,7 +14,7 @@ mod writes;
 
 use super::group_commit::{GroupCommit, WriteMode};
 use super::reads::ReadCache;
-use super::{from_json, Destination, Pools, Role, StoreError, StoreResult};
+use super::{from_json, Destination, Pools, Role, StoreError, StoreResult, WorkspaceId};
 use crate::domain::{Icp, Timestamp, UserId};
 pub use attempts::PgTries;
 use list_page::{list_sql, page_of, PageRow};
@@ -119,8 +119,8 @@ async fn where_is(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     user: &UserId,
     to: &Destination,
-) -> StoreResult<Option<(String, Role)>> {
-    let target: Option<String> = match to {
+) -> StoreResult<Option<(WorkspaceId, Role)>> {
+    let target: Option<WorkspaceId> = match to {
         Destination::OwnWorkspace(_) => None,
         Destination::Invited { invitation, .. } => {
             sqlx::query_scalar("SELECT workspace_id FROM invitations WHERE id = $1")
@@ -130,7 +130,7 @@ async fn where_is(
         }
     };
     for _ in 0..3 {
-        let current: Option<String> =
+        let current: Option<WorkspaceId> =
             sqlx::query_scalar("SELECT workspace_id FROM workspace_members WHERE user_id = $1")
                 .bind(user)
                 .fetch_optional(&mut **tx)
@@ -138,9 +138,10 @@ async fn where_is(
         let Some(current) = current else {
             return Ok(None);
         };
-        let mut workspaces: Vec<&str> = [Some(current.as_str()), target.as_deref()]
+        let mut workspaces: Vec<&str> = [Some(&current), target.as_ref()]
             .into_iter()
             .flatten()
+            .map(WorkspaceId::as_str)
             .collect();
         workspaces.sort_unstable();
         workspaces.dedup();
@@ -152,7 +153,7 @@ async fn where_is(
             .execute(&mut **tx)
             .await?;
         }
-        let locked: Option<(String, Role)> = sqlx::query_as(
+        let locked: Option<(WorkspaceId, Role)> = sqlx::query_as(
             "SELECT workspace_id, role FROM workspace_members WHERE user_id = $1 FOR UPDATE",
         )
         .bind(user)

@@ -19,7 +19,7 @@
 
 mod history;
 mod idempotency;
-mod teams;
+mod workspaces;
 pub(super) mod writes;
 
 use super::{list_sql, page_of, Db, PageRow, Writes};
@@ -40,7 +40,7 @@ use sqlx::{Database, Pool};
 use std::sync::Arc;
 use uuid::Uuid;
 
-use teams::create_workspace;
+use workspaces::create_workspace;
 
 /// A store on one database (`SqliteStore`, `PgStore`): its connections, its ICP writers and what
 /// it remembers.

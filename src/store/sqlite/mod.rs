@@ -23,7 +23,7 @@ use writes::{insert_many, write_members, SqliteWrites as Writes};
 
 use super::group_commit::{GroupCommit, WriteMode};
 use super::reads::ReadCache;
-use super::{Destination, Pools, Role, StoreError, StoreResult};
+use super::{Destination, Pools, Role, StoreError, StoreResult, WorkspaceId};
 use crate::domain::{Icp, UserId};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;
@@ -70,7 +70,7 @@ async fn where_is(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     user: &UserId,
     _to: &Destination,
-) -> StoreResult<Option<(String, Role)>> {
+) -> StoreResult<Option<(WorkspaceId, Role)>> {
     let from =
         sqlx::query_as("SELECT workspace_id, role FROM workspace_members WHERE user_id = $1")
             .bind(user)

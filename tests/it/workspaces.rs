@@ -9,7 +9,7 @@ use crate::common::{
 use axum::http::StatusCode;
 use icp_builder::domain::Timestamp;
 use icp_builder::store::Invitation;
-use icp_builder::teams;
+use icp_builder::workspaces;
 use serde_json::{json, Value};
 
 on_both_databases!(
@@ -134,10 +134,10 @@ async fn an_existing_user_accepts_and_brings_only_their_own_icps(db: Database) {
     let own = app.create(&bo, &minimal("Bo's own")).await;
 
     let bo_user = app.store.user_by_id(&bo.id).await.unwrap().unwrap();
-    let (_, token) = teams::invite(app.store.as_ref(), &owner.id, &bo_user.email)
+    let (_, token) = workspaces::invite(app.store.as_ref(), &owner.id, &bo_user.email)
         .await
         .unwrap();
-    teams::accept(app.store.as_ref(), &bo_user, &token)
+    workspaces::accept(app.store.as_ref(), &bo_user, &token)
         .await
         .unwrap();
 
@@ -200,7 +200,7 @@ async fn expired_revoked_and_foreign_invitations_are_refused(db: Database) {
     let store = app.store.as_ref();
 
     // Expired: stored as created eight days ago.
-    let (mut invitation, _) = teams::invite(store, &owner.id, &bo_user.email)
+    let (mut invitation, _) = workspaces::invite(store, &owner.id, &bo_user.email)
         .await
         .unwrap();
     let token = format!("inv_{}", "e".repeat(32));
@@ -217,22 +217,24 @@ async fn expired_revoked_and_foreign_invitations_are_refused(db: Database) {
         .await
         .unwrap();
     assert!(matches!(
-        teams::accept(store, &bo_user, &token).await,
-        Err(teams::TeamError::Expired)
+        workspaces::accept(store, &bo_user, &token).await,
+        Err(workspaces::WorkspaceError::Expired)
     ));
 
     // Revoked.
-    let (open, token) = teams::invite(store, &owner.id, &bo_user.email)
+    let (open, token) = workspaces::invite(store, &owner.id, &bo_user.email)
         .await
         .unwrap();
-    let open_now: Vec<Invitation> = teams::open_invitations(store, &owner.id).await.unwrap();
+    let open_now: Vec<Invitation> = workspaces::open_invitations(store, &owner.id)
+        .await
+        .unwrap();
     assert!(open_now.iter().any(|listed| listed.id == open.id));
-    teams::revoke(store, &owner.id, open.id).await.unwrap();
+    workspaces::revoke(store, &owner.id, open.id).await.unwrap();
     assert!(matches!(
-        teams::accept(store, &bo_user, &token).await,
-        Err(teams::TeamError::Revoked)
+        workspaces::accept(store, &bo_user, &token).await,
+        Err(workspaces::WorkspaceError::Revoked)
     ));
-    assert!(teams::open_invitations(store, &owner.id)
+    assert!(workspaces::open_invitations(store, &owner.id)
         .await
         .unwrap()
         .iter()
@@ -241,17 +243,17 @@ async fn expired_revoked_and_foreign_invitations_are_refused(db: Database) {
     // For another email, and by someone who is not the owner.
     let cy = app.caller("cy").await;
     let cy_user = app.store.user_by_id(&cy.id).await.unwrap().unwrap();
-    let (_, token) = teams::invite(store, &owner.id, &bo_user.email)
+    let (_, token) = workspaces::invite(store, &owner.id, &bo_user.email)
         .await
         .unwrap();
     assert!(matches!(
-        teams::accept(store, &cy_user, &token).await,
-        Err(teams::TeamError::WrongEmail(_))
+        workspaces::accept(store, &cy_user, &token).await,
+        Err(workspaces::WorkspaceError::WrongEmail(_))
     ));
     app.join(&owner, &cy).await;
     assert!(matches!(
-        teams::invite(store, &cy.id, "someone@example.com").await,
-        Err(teams::TeamError::NotOwner)
+        workspaces::invite(store, &cy.id, "someone@example.com").await,
+        Err(workspaces::WorkspaceError::NotOwner)
     ));
     // A made-up link.
     let page = app
@@ -369,14 +371,14 @@ async fn a_removed_member_loses_the_teams_icps_and_an_owner_who_leaves_hands_ove
 
     // Only the owner removes, and not themselves.
     assert!(matches!(
-        teams::remove(store, &bo.id, &cy.id).await,
-        Err(teams::TeamError::NotOwner)
+        workspaces::remove(store, &bo.id, &cy.id).await,
+        Err(workspaces::WorkspaceError::NotOwner)
     ));
     assert!(matches!(
-        teams::remove(store, &owner.id, &owner.id).await,
-        Err(teams::TeamError::RemovingSelf)
+        workspaces::remove(store, &owner.id, &owner.id).await,
+        Err(workspaces::WorkspaceError::RemovingSelf)
     ));
-    teams::remove(store, &owner.id, &cy.id).await.unwrap();
+    workspaces::remove(store, &owner.id, &cy.id).await.unwrap();
     assert_eq!(app.get(&cy, &uri).await.status, StatusCode::FORBIDDEN);
     let after: Value = app.get(&owner, &uri).await.body;
     assert_eq!(after["userIds"], json!([bo.id.as_str(), owner.id.as_str()]));
@@ -387,7 +389,7 @@ async fn a_removed_member_loses_the_teams_icps_and_an_owner_who_leaves_hands_ove
     assert_eq!(app.get(&cy, USERS).await.body.as_array().unwrap().len(), 1);
 
     // The owner leaves: Bo owns the workspace and keeps the ICP; Olga keeps nothing shared.
-    teams::leave(store, &owner.id).await.unwrap();
+    workspaces::leave(store, &owner.id).await.unwrap();
     assert_eq!(app.get(&owner, &uri).await.status, StatusCode::FORBIDDEN);
     let users = app.get(&bo, USERS).await.body;
     assert_eq!(
@@ -403,8 +405,8 @@ async fn a_removed_member_loses_the_teams_icps_and_an_owner_who_leaves_hands_ove
         "no version for a leave"
     );
     assert!(matches!(
-        teams::leave(store, &bo.id).await,
-        Err(teams::TeamError::Alone)
+        workspaces::leave(store, &bo.id).await,
+        Err(workspaces::WorkspaceError::Alone)
     ));
     let id = icp["id"].as_str().unwrap();
     assert_eq!(app.delete(&bo, id).await.status, StatusCode::NO_CONTENT);
@@ -509,15 +511,15 @@ async fn concurrent_moves_never_leave_an_icp_without_members(db: Database) {
             .expect("shared with everyone");
         let dee = app.caller("dee").await;
         let dee_user = store.user_by_id(&dee.id).await.unwrap().unwrap();
-        let (_, link) = teams::invite(store, &owner.id, &dee_user.email)
+        let (_, link) = workspaces::invite(store, &owner.id, &dee_user.email)
             .await
             .unwrap();
 
         let (ann_left, bob_left, cy_removed, dee_joined) = tokio::join!(
-            teams::leave(store, &ann.id),
-            teams::leave(store, &bob.id),
-            teams::remove(store, &owner.id, &cy.id),
-            teams::accept(store, &dee_user, &link),
+            workspaces::leave(store, &ann.id),
+            workspaces::leave(store, &bob.id),
+            workspaces::remove(store, &owner.id, &cy.id),
+            workspaces::accept(store, &dee_user, &link),
         );
         for (what, outcome) in [
             ("ann leaves", ann_left.map(|_| ())),
@@ -530,7 +532,7 @@ async fn concurrent_moves_never_leave_an_icp_without_members(db: Database) {
             }
         }
         assert_eq!(icps_without_members(&app).await, 0, "round {round}");
-        let members = teams::members(store, &owner.id).await.unwrap();
+        let members = workspaces::members(store, &owner.id).await.unwrap();
         let ids: Vec<&str> = members.iter().map(|m| m.user.id.as_str()).collect();
         assert_eq!(ids, [owner.id.as_str(), dee.id.as_str()], "round {round}");
     }
@@ -650,7 +652,7 @@ async fn one_form_invites_several_people_and_stops_at_the_first_refused(db: Data
         .await
         .unwrap()
         .unwrap();
-    let open = teams::open_invitations(app.store.as_ref(), &owner.user.id)
+    let open = workspaces::open_invitations(app.store.as_ref(), &owner.user.id)
         .await
         .unwrap();
     assert_eq!(open.len(), 3, "a, b and c are invited");

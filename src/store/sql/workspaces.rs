@@ -4,7 +4,8 @@ use super::super::{id_list, where_is, SQL};
 use super::Db;
 use crate::domain::{Timestamp, UserId};
 use crate::store::{
-    Destination, Invitation, Member, Membership, Role, StoreResult, Teams, User, Workspace,
+    Destination, Invitation, Member, Membership, Role, StoreResult, User, Workspace, WorkspaceId,
+    Workspaces,
 };
 use async_trait::async_trait;
 use sqlx::Transaction;
@@ -38,7 +39,7 @@ const INVITATION: &str = "SELECT i.id, i.workspace_id, w.name, i.email, u.name, 
 
 type InvitationRow = (
     Uuid,
-    String,
+    WorkspaceId,
     String,
     String,
     String,
@@ -82,7 +83,7 @@ pub(in crate::store) async fn create_workspace(
 async fn join(
     tx: &mut Transaction<'_, Db>,
     user: &UserId,
-    workspace: &str,
+    workspace: &WorkspaceId,
     role: Role,
     now: Timestamp,
 ) -> StoreResult<()> {
@@ -101,9 +102,9 @@ async fn join(
 }
 
 #[async_trait]
-impl Teams for super::SqlStore {
+impl Workspaces for super::SqlStore {
     async fn membership(&self, user: &UserId) -> StoreResult<Option<Membership>> {
-        let row: Option<(String, String, Role)> = sqlx::query_as(
+        let row: Option<(WorkspaceId, String, Role)> = sqlx::query_as(
             "SELECT w.id, w.name, m.role FROM workspace_members m \
              JOIN workspaces w ON w.id = m.workspace_id WHERE m.user_id = $1",
         )
@@ -116,7 +117,7 @@ impl Teams for super::SqlStore {
         }))
     }
 
-    async fn members(&self, workspace: &str) -> StoreResult<Vec<Member>> {
+    async fn members(&self, workspace: &WorkspaceId) -> StoreResult<Vec<Member>> {
         let rows: Vec<(UserId, String, String, Role, Timestamp)> = sqlx::query_as(
             "SELECT u.id, u.email, u.name, m.role, m.joined_at FROM workspace_members m \
              JOIN users u ON u.id = m.user_id WHERE m.workspace_id = $1 ORDER BY m.joined_at, u.id",
@@ -132,7 +133,7 @@ impl Teams for super::SqlStore {
         Ok(rows.into_iter().map(member).collect())
     }
 
-    async fn rename_workspace(&self, workspace: &str, name: &str) -> StoreResult<()> {
+    async fn rename_workspace(&self, workspace: &WorkspaceId, name: &str) -> StoreResult<()> {
         sqlx::query("UPDATE workspaces SET name = $1 WHERE id = $2")
             .bind(name)
             .bind(workspace)
@@ -141,7 +142,7 @@ impl Teams for super::SqlStore {
         Ok(())
     }
 
-    async fn outsiders(&self, workspace: &str, ids: &[UserId]) -> StoreResult<Vec<UserId>> {
+    async fn outsiders(&self, workspace: &WorkspaceId, ids: &[UserId]) -> StoreResult<Vec<UserId>> {
         let sql = format!(
             "SELECT u.id FROM users u LEFT JOIN workspace_members m ON m.user_id = u.id \
              WHERE u.id {} AND (m.workspace_id IS NULL OR m.workspace_id <> $2)",
@@ -187,7 +188,7 @@ impl Teams for super::SqlStore {
 
     async fn open_invitations(
         &self,
-        workspace: &str,
+        workspace: &WorkspaceId,
         now: Timestamp,
     ) -> StoreResult<Vec<Invitation>> {
         let rows: Vec<InvitationRow> = sqlx::query_as(&format!(
@@ -203,7 +204,7 @@ impl Teams for super::SqlStore {
 
     async fn revoke_invitation(
         &self,
-        workspace: &str,
+        workspace: &WorkspaceId,
         id: Uuid,
         now: Timestamp,
     ) -> StoreResult<bool> {
@@ -222,14 +223,14 @@ impl Teams for super::SqlStore {
     async fn move_user(
         &self,
         user: &UserId,
-        expected: Option<&str>,
+        expected: Option<&WorkspaceId>,
         to: &Destination,
     ) -> StoreResult<bool> {
         let mut tx = self.writer.begin().await?;
         let Some((from, old_role)) = where_is(&mut tx, user, to).await? else {
             return Ok(false);
         };
-        if expected.is_some_and(|expected| expected != from) {
+        if expected.is_some_and(|expected| *expected != from) {
             return Ok(false);
         }
         let (to, new_role, now) = match to {
@@ -242,7 +243,7 @@ impl Teams for super::SqlStore {
                 (workspace.id.clone(), Role::Owner, Timestamp::now())
             }
             Destination::Invited { invitation, now } => {
-                let workspace: Option<String> = sqlx::query_scalar(
+                let workspace: Option<WorkspaceId> = sqlx::query_scalar(
                     "UPDATE invitations SET accepted_at = $1, accepted_by = $2 WHERE id = $3 \
                      AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $1 \
                      RETURNING workspace_id",

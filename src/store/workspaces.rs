@@ -1,6 +1,6 @@
 //! Workspaces as stored: who belongs to which (one workspace per user, one owner per workspace) and
 //! the invitations that bring people in. The rules (who may invite, remove, rename) live in
-//! `crate::teams`; this is what the two databases do alike.
+//! `crate::workspaces`; this is what the two databases do alike.
 
 use super::{StoreResult, User};
 use crate::domain::{Timestamp, UserId};
@@ -8,9 +8,46 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 /// A workspace's id: `ws_` and letters or digits (a migrated workspace takes its first user's).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WorkspaceId(String);
+
+impl WorkspaceId {
+    const PREFIX: &'static str = "ws_";
+
+    /// A new random id.
+    pub fn new() -> Self {
+        use rand::distributions::{Alphanumeric, DistString};
+        let random = Alphanumeric.sample_string(&mut rand::thread_rng(), 24);
+        Self(format!("{}{random}", Self::PREFIX))
+    }
+
+    /// Checks the form; `None` when `raw` is not a workspace id.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let rest = raw.strip_prefix(Self::PREFIX)?;
+        let well_formed = !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric());
+        well_formed.then(|| Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for WorkspaceId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Display for WorkspaceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Workspace {
-    pub id: String,
+    pub id: WorkspaceId,
     pub name: String,
 }
 
@@ -79,14 +116,14 @@ pub enum Destination {
 
 /// The workspace side of the store; every method is one statement or one transaction.
 #[async_trait]
-pub trait Teams: Send + Sync {
+pub trait Workspaces: Send + Sync {
     /// The user's workspace and role (`None` only for a user that does not exist).
     async fn membership(&self, user: &UserId) -> StoreResult<Option<Membership>>;
     /// The workspace's members, earliest first.
-    async fn members(&self, workspace: &str) -> StoreResult<Vec<Member>>;
-    async fn rename_workspace(&self, workspace: &str, name: &str) -> StoreResult<()>;
+    async fn members(&self, workspace: &WorkspaceId) -> StoreResult<Vec<Member>>;
+    async fn rename_workspace(&self, workspace: &WorkspaceId, name: &str) -> StoreResult<()>;
     /// Which of `ids` are registered users outside `workspace`.
-    async fn outsiders(&self, workspace: &str, ids: &[UserId]) -> StoreResult<Vec<UserId>>;
+    async fn outsiders(&self, workspace: &WorkspaceId, ids: &[UserId]) -> StoreResult<Vec<UserId>>;
 
     /// Stores an invitation from `invited_by` (`accepted`/`revoked` are ignored: a new one is
     /// open).
@@ -101,13 +138,13 @@ pub trait Teams: Send + Sync {
     /// The workspace's invitations still open at `now`, newest first.
     async fn open_invitations(
         &self,
-        workspace: &str,
+        workspace: &WorkspaceId,
         now: Timestamp,
     ) -> StoreResult<Vec<Invitation>>;
     /// Revokes an open invitation of `workspace`; false when there is none with that id.
     async fn revoke_invitation(
         &self,
-        workspace: &str,
+        workspace: &WorkspaceId,
         id: Uuid,
         now: Timestamp,
     ) -> StoreResult<bool>;
@@ -122,7 +159,7 @@ pub trait Teams: Send + Sync {
     async fn move_user(
         &self,
         user: &UserId,
-        from: Option<&str>,
+        from: Option<&WorkspaceId>,
         to: &Destination,
     ) -> StoreResult<bool>;
 }

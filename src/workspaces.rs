@@ -5,7 +5,7 @@
 use crate::domain::{normalised_email, FieldError, Timestamp, UserId};
 use crate::store::{
     Destination, Invitation, Member, Membership, Role, Store, StoreError, StoreResult, User,
-    Workspace,
+    Workspace, WorkspaceId,
 };
 use chrono::Duration;
 use rand::distributions::{Alphanumeric, DistString};
@@ -39,7 +39,7 @@ const PERSONAL_DOMAINS: [&str; 15] = [
 ];
 
 #[derive(Debug, thiserror::Error)]
-pub enum TeamError {
+pub enum WorkspaceError {
     #[error("Only the workspace's owner can do this.")]
     NotOwner,
     #[error("That person is not a member of your workspace.")]
@@ -71,7 +71,7 @@ pub enum TeamError {
     Store(#[from] StoreError),
 }
 
-pub type TeamResult<T> = Result<T, TeamError>;
+pub type WorkspaceResult<T> = Result<T, WorkspaceError>;
 
 /// The workspace a new account starts in: named after the email's domain (a company's), or
 /// "<name>'s workspace" for a personal mail domain.
@@ -83,10 +83,7 @@ pub fn own_workspace(user: &User) -> Workspace {
         domain.to_owned()
     };
     Workspace {
-        id: format!(
-            "ws_{}",
-            Alphanumeric.sample_string(&mut rand::thread_rng(), 24)
-        ),
+        id: WorkspaceId::new(),
         name: name.chars().take(MAX_WORKSPACE_NAME).collect(),
     }
 }
@@ -99,12 +96,12 @@ pub async fn membership(store: &dyn Store, user: &UserId) -> StoreResult<Members
         .ok_or_else(|| StoreError::Corrupt(format!("{user} has no workspace")))
 }
 
-async fn owned(store: &dyn Store, user: &UserId) -> TeamResult<Membership> {
+async fn owned(store: &dyn Store, user: &UserId) -> WorkspaceResult<Membership> {
     let membership = membership(store, user).await?;
     if membership.role == Role::Owner {
         Ok(membership)
     } else {
-        Err(TeamError::NotOwner)
+        Err(WorkspaceError::NotOwner)
     }
 }
 
@@ -114,13 +111,13 @@ pub async fn members(store: &dyn Store, user: &UserId) -> StoreResult<Vec<Member
     store.members(&membership.workspace.id).await
 }
 
-pub async fn rename(store: &dyn Store, user: &UserId, name: &str) -> TeamResult<Workspace> {
+pub async fn rename(store: &dyn Store, user: &UserId, name: &str) -> WorkspaceResult<Workspace> {
     let name = name.trim();
     if name.is_empty()
         || name.chars().count() > MAX_WORKSPACE_NAME
         || name.chars().any(char::is_control)
     {
-        return Err(TeamError::InvalidName);
+        return Err(WorkspaceError::InvalidName);
     }
     let membership = owned(store, user).await?;
     store
@@ -142,12 +139,12 @@ pub async fn invite(
     store: &dyn Store,
     user: &UserId,
     email: &str,
-) -> TeamResult<(Invitation, String)> {
-    let email = normalised_email(email).ok_or(TeamError::InvalidEmail)?;
+) -> WorkspaceResult<(Invitation, String)> {
+    let email = normalised_email(email).ok_or(WorkspaceError::InvalidEmail)?;
     let membership = owned(store, user).await?;
     let members = store.members(&membership.workspace.id).await?;
     if members.iter().any(|member| member.user.email == email) {
-        return Err(TeamError::AlreadyMember(email));
+        return Err(WorkspaceError::AlreadyMember(email));
     }
     let inviter = members
         .into_iter()
@@ -176,14 +173,17 @@ pub async fn invite(
 }
 
 /// The caller's workspace invitations that can still be accepted, newest first.
-pub async fn open_invitations(store: &dyn Store, user: &UserId) -> TeamResult<Vec<Invitation>> {
+pub async fn open_invitations(
+    store: &dyn Store,
+    user: &UserId,
+) -> WorkspaceResult<Vec<Invitation>> {
     let membership = membership(store, user).await?;
     Ok(store
         .open_invitations(&membership.workspace.id, Timestamp::now())
         .await?)
 }
 
-pub async fn revoke(store: &dyn Store, user: &UserId, id: Uuid) -> TeamResult<()> {
+pub async fn revoke(store: &dyn Store, user: &UserId, id: Uuid) -> WorkspaceResult<()> {
     let membership = owned(store, user).await?;
     if store
         .revoke_invitation(&membership.workspace.id, id, Timestamp::now())
@@ -191,39 +191,39 @@ pub async fn revoke(store: &dyn Store, user: &UserId, id: Uuid) -> TeamResult<()
     {
         Ok(())
     } else {
-        Err(TeamError::UnknownInvitation)
+        Err(WorkspaceError::UnknownInvitation)
     }
 }
 
 /// The invitation a link's token names, if it can still be accepted.
-pub async fn open_invitation(store: &dyn Store, token: &str) -> TeamResult<Invitation> {
+pub async fn open_invitation(store: &dyn Store, token: &str) -> WorkspaceResult<Invitation> {
     if !token.starts_with(INVITATION_PREFIX) || token.len() > 64 {
-        return Err(TeamError::UnknownInvitation);
+        return Err(WorkspaceError::UnknownInvitation);
     }
     let invitation = store
         .invitation_by_hash(&link_hash(token))
         .await?
-        .ok_or(TeamError::UnknownInvitation)?;
+        .ok_or(WorkspaceError::UnknownInvitation)?;
     if invitation.accepted {
-        Err(TeamError::Used)
+        Err(WorkspaceError::Used)
     } else if invitation.revoked {
-        Err(TeamError::Revoked)
+        Err(WorkspaceError::Revoked)
     } else if invitation.expires_at <= Timestamp::now() {
-        Err(TeamError::Expired)
+        Err(WorkspaceError::Expired)
     } else {
         Ok(invitation)
     }
 }
 
 /// `user` joins the workspace of the invitation `token` names (leaving their own, see
-/// `Teams::move_user`). Only an account with the invited email can accept; a link works once.
-pub async fn accept(store: &dyn Store, user: &User, token: &str) -> TeamResult<Workspace> {
+/// `Workspaces::move_user`). Only an account with the invited email can accept; a link works once.
+pub async fn accept(store: &dyn Store, user: &User, token: &str) -> WorkspaceResult<Workspace> {
     let invitation = open_invitation(store, token).await?;
     if invitation.email != user.email {
-        return Err(TeamError::WrongEmail(invitation.email));
+        return Err(WorkspaceError::WrongEmail(invitation.email));
     }
     if membership(store, &user.id).await?.workspace.id == invitation.workspace.id {
-        return Err(TeamError::AlreadyInWorkspace);
+        return Err(WorkspaceError::AlreadyInWorkspace);
     }
     let to = Destination::Invited {
         invitation: invitation.id,
@@ -235,22 +235,22 @@ pub async fn accept(store: &dyn Store, user: &User, token: &str) -> TeamResult<W
         // Used, revoked or expired in between: say which.
         open_invitation(store, token)
             .await
-            .and(Err(TeamError::Used))
+            .and(Err(WorkspaceError::Used))
     }
 }
 
 /// The owner removes `member`, who gets a workspace of their own.
-pub async fn remove(store: &dyn Store, owner: &UserId, member: &UserId) -> TeamResult<()> {
+pub async fn remove(store: &dyn Store, owner: &UserId, member: &UserId) -> WorkspaceResult<()> {
     let membership = owned(store, owner).await?;
     if member == owner {
-        return Err(TeamError::RemovingSelf);
+        return Err(WorkspaceError::RemovingSelf);
     }
     let removed = store
         .members(&membership.workspace.id)
         .await?
         .into_iter()
         .find(|candidate| &candidate.user.id == member)
-        .ok_or(TeamError::NotMember)?;
+        .ok_or(WorkspaceError::NotMember)?;
     let to = Destination::OwnWorkspace(own_workspace(&removed.user));
     // Not moved when they left for another workspace since: they are no longer the owner's.
     if store
@@ -259,21 +259,21 @@ pub async fn remove(store: &dyn Store, owner: &UserId, member: &UserId) -> TeamR
     {
         Ok(())
     } else {
-        Err(TeamError::NotMember)
+        Err(WorkspaceError::NotMember)
     }
 }
 
 /// The caller leaves their workspace for one of their own. An owner leaving hands the workspace
 /// to its earliest other member.
-pub async fn leave(store: &dyn Store, user: &UserId) -> TeamResult<Workspace> {
+pub async fn leave(store: &dyn Store, user: &UserId) -> WorkspaceResult<Workspace> {
     let members = members(store, user).await?;
     if members.len() < 2 {
-        return Err(TeamError::Alone);
+        return Err(WorkspaceError::Alone);
     }
     let me = members
         .into_iter()
         .find(|member| &member.user.id == user)
-        .ok_or(TeamError::NotMember)?;
+        .ok_or(WorkspaceError::NotMember)?;
     let workspace = own_workspace(&me.user);
     let from = membership(store, user).await?.workspace.id;
     let to = Destination::OwnWorkspace(workspace.clone());
@@ -281,7 +281,7 @@ pub async fn leave(store: &dyn Store, user: &UserId) -> TeamResult<Workspace> {
         Ok(workspace)
     } else {
         // Moved meanwhile (an invitation accepted, removed by the owner): not left from here.
-        Err(TeamError::NotMember)
+        Err(WorkspaceError::NotMember)
     }
 }
 
@@ -344,7 +344,13 @@ mod tests {
             "Ana's workspace"
         );
         let id = own_workspace(&user("ana@acme.io")).id;
-        assert!(id.starts_with("ws_") && id.len() == 27, "{id}");
+        assert!(
+            id.as_str().starts_with("ws_") && id.as_str().len() == 27,
+            "{id}"
+        );
+        assert_eq!(WorkspaceId::parse(id.as_str()), Some(id.clone()));
+        assert_eq!(WorkspaceId::parse("ws_"), None);
+        assert_eq!(WorkspaceId::parse("user_a"), None);
         assert_ne!(id, own_workspace(&user("ana@acme.io")).id);
     }
 }
