@@ -1,27 +1,9 @@
 //! The `icp-builder` command line: accounts and tokens made in the shell work against the API.
 
 use crate::common::{example, Database, TestApp};
+use crate::real_server::run_cli;
 use axum::http::{Method, StatusCode};
-use std::io::Write;
 use std::process::{Command, Output, Stdio};
-
-fn icp_builder(database_url: &str, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_icp-builder"))
-        .args(args)
-        .env("DATABASE_URL", database_url)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run icp-builder");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write password");
-    child.wait_with_output().expect("icp-builder exits")
-}
 
 fn stdout(output: &Output) -> String {
     assert!(
@@ -40,7 +22,7 @@ async fn users_and_tokens_made_in_the_shell_can_call_the_api() {
     let database = Database::sqlite();
     let url = database.sqlite_url().expect("sqlite url");
 
-    let user_id = stdout(&icp_builder(
+    let user_id = stdout(&run_cli(
         &url,
         &[
             "users",
@@ -54,7 +36,7 @@ async fn users_and_tokens_made_in_the_shell_can_call_the_api() {
     ));
     assert!(user_id.starts_with("user_"), "{user_id}");
 
-    let token = stdout(&icp_builder(
+    let token = stdout(&run_cli(
         &url,
         &[
             "tokens",
@@ -89,7 +71,7 @@ async fn users_and_tokens_made_in_the_shell_can_call_the_api() {
 async fn bad_account_input_is_refused_with_a_message() {
     let database = Database::sqlite();
     let url = database.sqlite_url().expect("sqlite url");
-    let short = icp_builder(
+    let short = run_cli(
         &url,
         &[
             "users",
@@ -104,7 +86,7 @@ async fn bad_account_input_is_refused_with_a_message() {
     assert!(!short.status.success());
     assert!(String::from_utf8_lossy(&short.stderr).contains("at least 8 characters"));
 
-    stdout(&icp_builder(
+    stdout(&run_cli(
         &url,
         &[
             "users",
@@ -116,7 +98,7 @@ async fn bad_account_input_is_refused_with_a_message() {
         ],
         "long enough\n",
     ));
-    let again = icp_builder(
+    let again = run_cli(
         &url,
         &[
             "users",
@@ -131,7 +113,7 @@ async fn bad_account_input_is_refused_with_a_message() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 
-    let unknown = icp_builder(
+    let unknown = run_cli(
         &url,
         &[
             "tokens",

@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -143,8 +143,8 @@ fn listening_address(line: &str) -> Option<SocketAddr> {
     address.parse().ok()
 }
 
-/// Runs the binary's admin command line on `database_url`; returns its standard output.
-pub fn cli(database_url: &str, args: &[&str], stdin: &str) -> String {
+/// Runs the binary's admin command line on `database_url` with `stdin` as its input.
+pub fn run_cli(database_url: &str, args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(BINARY)
         .args(args)
         .env("DATABASE_URL", database_url)
@@ -159,7 +159,12 @@ pub fn cli(database_url: &str, args: &[&str], stdin: &str) -> String {
         .expect("stdin")
         .write_all(stdin.as_bytes())
         .expect("write stdin");
-    let output = child.wait_with_output().expect("icp-builder exits");
+    child.wait_with_output().expect("icp-builder exits")
+}
+
+/// As `run_cli`, which must succeed; returns its standard output.
+pub fn cli(database_url: &str, args: &[&str], stdin: &str) -> String {
+    let output = run_cli(database_url, args, stdin);
     assert!(
         output.status.success(),
         "icp-builder {args:?} failed: {}",
