@@ -54,13 +54,13 @@ pub(super) fn server_problem(page: &str, cause: impl std::fmt::Display) -> Redir
     back_to(page, FormProblem::Server, &[])
 }
 
-#[derive(Deserialize)]
-struct SignInForm {
-    #[serde(default)]
+/// The sign-in and sign-up forms' fields (sign-in has no name).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AccountForm {
+    name: String,
     email: String,
-    #[serde(default)]
     password: String,
-    #[serde(default)]
     next: String,
 }
 
@@ -68,7 +68,7 @@ async fn sign_in(
     State(state): State<AppState>,
     session: Session,
     ClientAddress(address): ClientAddress,
-    Form(form): Form<SignInForm>,
+    Form(form): Form<AccountForm>,
 ) -> Redirect {
     let email = form.email.trim().to_lowercase();
     let back = |problem, extra: Option<(&str, &str)>| {
@@ -118,23 +118,11 @@ async fn sign_in(
     onward(&form.next)
 }
 
-#[derive(Deserialize)]
-struct SignUpForm {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    next: String,
-}
-
 async fn sign_up(
     State(state): State<AppState>,
     session: Session,
     ClientAddress(address): ClientAddress,
-    Form(form): Form<SignUpForm>,
+    Form(form): Form<AccountForm>,
 ) -> Redirect {
     let fields = [
         ("name", form.name.trim()),
@@ -223,11 +211,11 @@ async fn sign_out(session: Session) -> Redirect {
     Redirect::to("/sign-in")
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct PasswordForm {
-    #[serde(default, rename = "current-password")]
+    #[serde(rename = "current-password")]
     current: String,
-    #[serde(default)]
     password: String,
 }
 
@@ -284,9 +272,9 @@ async fn change_password(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct TokenForm {
-    #[serde(default)]
     label: String,
 }
 

@@ -38,9 +38,13 @@ pub(super) async fn signed_in_with_icp(
     raw_id: &str,
 ) -> Result<(UserId, Uuid), Response> {
     let user = signed_in_or_redirect(session, &format!("/icps/{raw_id}")).await?;
-    let id = Uuid::try_parse(raw_id)
-        .map_err(|_| problem(StatusCode::NOT_FOUND, "This ICP doesn’t exist."))?;
+    let id = Uuid::try_parse(raw_id).map_err(|_| no_such_icp())?;
     Ok((user, id))
+}
+
+/// The 404 page of a form about an ICP that does not exist (or whose id is not a UUID).
+pub(super) fn no_such_icp() -> Response {
+    problem(StatusCode::NOT_FOUND, "This ICP doesn’t exist.")
 }
 
 pub(super) async fn signed_in_or_redirect(
@@ -58,16 +62,10 @@ async fn create_from_form(
     session: Session,
     headers: HeaderMap,
     form: Result<Form<Pairs>, FormRejection>,
-) -> Response {
-    let user = match signed_in_or_redirect(&session, "/icps/new").await {
-        Ok(user) => user,
-        Err(redirect) => return redirect,
-    };
-    let pairs = match posted(form) {
-        Ok(pairs) => pairs,
-        Err((status, message)) => return problem(status, message),
-    };
-    submit(&state, &user, None, (headers, session), pairs).await
+) -> Result<Response, Response> {
+    let user = signed_in_or_redirect(&session, "/icps/new").await?;
+    let pairs = posted(form).map_err(|(status, message)| problem(status, message))?;
+    Ok(submit(&state, &user, None, (headers, session), pairs).await)
 }
 
 async fn update_from_form(
@@ -76,19 +74,11 @@ async fn update_from_form(
     headers: HeaderMap,
     Path(id): Path<String>,
     form: Result<Form<Pairs>, FormRejection>,
-) -> Response {
-    let user = match signed_in_or_redirect(&session, &format!("/icps/{id}/edit")).await {
-        Ok(user) => user,
-        Err(redirect) => return redirect,
-    };
-    let pairs = match posted(form) {
-        Ok(pairs) => pairs,
-        Err((status, message)) => return problem(status, message),
-    };
-    let Ok(id) = Uuid::try_parse(&id) else {
-        return problem(StatusCode::NOT_FOUND, "This ICP doesn’t exist.");
-    };
-    submit(&state, &user, Some(id), (headers, session), pairs).await
+) -> Result<Response, Response> {
+    let user = signed_in_or_redirect(&session, &format!("/icps/{id}/edit")).await?;
+    let pairs = posted(form).map_err(|(status, message)| problem(status, message))?;
+    let id = Uuid::try_parse(&id).map_err(|_| no_such_icp())?;
+    Ok(submit(&state, &user, Some(id), (headers, session), pairs).await)
 }
 
 /// `from` is the posted request's headers and session: the page rendered back is the user's own.
@@ -116,26 +106,23 @@ async fn submit(
     };
     let (creator, teammates) =
         crate::builder::save::builder_and_teammates(state.store.as_ref(), user).await;
-    let init = |pairs: Pairs, errors| BuilderInit {
-        pairs,
-        errors,
-        creator: creator.clone(),
-        teammates: teammates.clone(),
-        editing: id.map(|id| id.to_string()),
+    // The form again, with what was posted and why it was not saved.
+    let back = |pairs: Pairs, errors, status| {
+        let init = BuilderInit {
+            pairs,
+            errors,
+            creator,
+            teammates,
+            editing: id.map(|id| id.to_string()),
+        };
+        render(state, from, &page, init, status)
     };
 
     // The API's row limits first: past them nothing else is done with the rows, and the form comes
     // back with only as many as can be saved.
     let (fields, too_many) = within_limits(fields);
     if !too_many.is_empty() {
-        return render(
-            state,
-            from,
-            &page,
-            init(fields, too_many),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return back(fields, too_many, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
 
     if let Some(action) = action {
@@ -143,18 +130,9 @@ async fn submit(
             return problem(StatusCode::BAD_REQUEST, "That form button is not known.");
         };
         return match change.apply(fields) {
-            (fields, None) => {
-                render(state, from, &page, init(fields, Vec::new()), StatusCode::OK).await
-            }
+            (fields, None) => back(fields, Vec::new(), StatusCode::OK).await,
             (fields, Some(full)) => {
-                render(
-                    state,
-                    from,
-                    &page,
-                    init(fields, vec![full]),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
+                back(fields, vec![full], StatusCode::UNPROCESSABLE_ENTITY).await
             }
         };
     }
@@ -179,14 +157,7 @@ async fn submit(
         Ok(icp) => Redirect::to(&format!("/icps/{}", icp.id)).into_response(),
         Err(IcpError::Invalid(details)) => {
             let errors = form_errors(&details, &Rows::of(&fields));
-            render(
-                state,
-                from,
-                &page,
-                init(fields, errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            back(fields, errors, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         // Shown in the form with everything typed, as the builder with JavaScript shows it.
         Err(changed @ IcpError::Changed(_)) => {
@@ -197,14 +168,7 @@ async fn submit(
                 place: "The ICP".to_owned(),
                 message,
             };
-            render(
-                state,
-                from,
-                &page,
-                init(fields, vec![error]),
-                StatusCode::PRECONDITION_FAILED,
-            )
-            .await
+            back(fields, vec![error], StatusCode::PRECONDITION_FAILED).await
         }
         Err(other) => refused(other),
     }
@@ -214,15 +178,12 @@ async fn delete_from_form(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
-) -> Response {
-    let (user, id) = match signed_in_with_icp(&session, &id).await {
-        Ok(found) => found,
-        Err(answer) => return answer,
-    };
-    match icps::delete(state.store.as_ref(), &user, id).await {
-        Ok(()) => Redirect::to("/icps").into_response(),
-        Err(error) => refused(error),
-    }
+) -> Result<Redirect, Response> {
+    let (user, id) = signed_in_with_icp(&session, &id).await?;
+    icps::delete(state.store.as_ref(), &user, id)
+        .await
+        .map_err(refused)?;
+    Ok(Redirect::to("/icps"))
 }
 
 /// The page for a save or delete that did not happen (invalid input is shown in the form instead).
@@ -236,9 +197,7 @@ pub(super) fn refused(error: IcpError) -> Response {
             "Only the ICP’s owner can do this",
             &format!("{error}."),
         ),
-        IcpError::NotFound(_) | IcpError::NoVersion(_) => {
-            problem(StatusCode::NOT_FOUND, "This ICP doesn’t exist.")
-        }
+        IcpError::NotFound(_) | IcpError::NoVersion(_) => no_such_icp(),
         IcpError::NotDeleted(_) => problem(StatusCode::CONFLICT, "This ICP is not deleted."),
         IcpError::NotMember(_) => super::page(
             StatusCode::UNPROCESSABLE_ENTITY,

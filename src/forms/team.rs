@@ -67,6 +67,14 @@ fn done(notice: &str) -> Redirect {
     Redirect::to(&format!("{TEAM_PAGE}?notice={notice}"))
 }
 
+/// Back to the team page with `notice` once `outcome` is done, or saying why it was refused.
+fn answer<T>(outcome: Result<T, WorkspaceError>, notice: &str) -> Redirect {
+    match outcome {
+        Ok(_) => done(notice),
+        Err(error) => refused(TEAM_PAGE, error, &[]),
+    }
+}
+
 #[derive(Deserialize)]
 struct NameForm {
     #[serde(default, rename = "workspace-name")]
@@ -77,15 +85,13 @@ async fn rename(
     State(state): State<AppState>,
     session: Session,
     Form(form): Form<NameForm>,
-) -> Redirect {
-    let user = match signed_in(&session).await {
-        Ok(user) => user,
-        Err(redirect) => return redirect,
-    };
-    match workspaces::rename(state.store.as_ref(), &user, &form.name).await {
+) -> Result<Redirect, Redirect> {
+    let user = signed_in(&session).await?;
+    let renamed = workspaces::rename(state.store.as_ref(), &user, &form.name).await;
+    Ok(match renamed {
         Ok(_) => done("renamed"),
         Err(error) => refused(TEAM_PAGE, error, &[("workspace-name", &form.name)]),
-    }
+    })
 }
 
 #[derive(Deserialize)]
@@ -166,53 +172,38 @@ async fn revoke(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
-) -> Redirect {
-    let user = match signed_in(&session).await {
-        Ok(user) => user,
-        Err(redirect) => return redirect,
-    };
-    let Ok(id) = Uuid::try_parse(&id) else {
-        return back_to(TEAM_PAGE, FormProblem::UnknownInvitation, &[]);
-    };
-    match workspaces::revoke(state.store.as_ref(), &user, id).await {
-        Ok(()) => done("revoked"),
-        Err(error) => refused(TEAM_PAGE, error, &[]),
-    }
+) -> Result<Redirect, Redirect> {
+    let user = signed_in(&session).await?;
+    let id = Uuid::try_parse(&id)
+        .map_err(|_| back_to(TEAM_PAGE, FormProblem::UnknownInvitation, &[]))?;
+    Ok(answer(
+        workspaces::revoke(state.store.as_ref(), &user, id).await,
+        "revoked",
+    ))
 }
 
 async fn remove(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
-) -> Redirect {
-    let user = match signed_in(&session).await {
-        Ok(user) => user,
-        Err(redirect) => return redirect,
-    };
-    let Some(member) = UserId::parse(&id) else {
-        return back_to(TEAM_PAGE, FormProblem::NotMember, &[]);
-    };
-    match workspaces::remove(state.store.as_ref(), &user, &member).await {
-        Ok(()) => {
-            tracing::info!(%user, removed = %member, "member removed");
-            done("removed")
-        }
-        Err(error) => refused(TEAM_PAGE, error, &[]),
-    }
+) -> Result<Redirect, Redirect> {
+    let user = signed_in(&session).await?;
+    let member =
+        UserId::parse(&id).ok_or_else(|| back_to(TEAM_PAGE, FormProblem::NotMember, &[]))?;
+    let removed = workspaces::remove(state.store.as_ref(), &user, &member).await;
+    Ok(answer(
+        removed.inspect(|()| tracing::info!(%user, removed = %member, "member removed")),
+        "removed",
+    ))
 }
 
-async fn leave(State(state): State<AppState>, session: Session) -> Redirect {
-    let user = match signed_in(&session).await {
-        Ok(user) => user,
-        Err(redirect) => return redirect,
-    };
-    match workspaces::leave(state.store.as_ref(), &user).await {
-        Ok(_) => {
-            tracing::info!(%user, "left the workspace");
-            done("left")
-        }
-        Err(error) => refused(TEAM_PAGE, error, &[]),
-    }
+async fn leave(State(state): State<AppState>, session: Session) -> Result<Redirect, Redirect> {
+    let user = signed_in(&session).await?;
+    let left = workspaces::leave(state.store.as_ref(), &user).await;
+    Ok(answer(
+        left.inspect(|_| tracing::info!(%user, "left the workspace")),
+        "left",
+    ))
 }
 
 async fn accept(

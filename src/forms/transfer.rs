@@ -69,11 +69,8 @@ fn file_stem(name: &str) -> String {
     }
 }
 
-async fn export_all(State(state): State<AppState>, session: Session) -> Response {
-    let user = match signed_in_or_redirect(&session, "/icps").await {
-        Ok(user) => user,
-        Err(redirect) => return redirect,
-    };
+async fn export_all(State(state): State<AppState>, session: Session) -> Result<Response, Response> {
+    let user = signed_in_or_redirect(&session, "/icps").await?;
     // Written as it is read, a page at a time: an export of 100,000 ICPs holds a page in memory.
     let write = |out: &mut Vec<u8>, icp: &crate::domain::Icp| {
         out.push(b'\n');
@@ -81,25 +78,20 @@ async fn export_all(State(state): State<AppState>, session: Session) -> Response
     };
     let day = chrono::Utc::now().format("%Y-%m-%d");
     let body = crate::api::list::every_icp(state.store.clone(), user, write);
-    (download_headers(&format!("icps-{day}.json")), body).into_response()
+    Ok((download_headers(&format!("icps-{day}.json")), body).into_response())
 }
 
 async fn export_one(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
-) -> Response {
-    let (user, id) = match signed_in_with_icp(&session, &id).await {
-        Ok(found) => found,
-        Err(answer) => return answer,
-    };
-    match icps::get_for(state.store.as_ref(), &user, id).await {
-        Ok(icp) => download(
-            &transfer::export_body(&icp),
-            &format!("{}.json", file_stem(&icp.name)),
-        ),
-        Err(error) => refused(error),
-    }
+) -> Result<Response, Response> {
+    let (user, id) = signed_in_with_icp(&session, &id).await?;
+    let icp = icps::get_for(state.store.as_ref(), &user, id)
+        .await
+        .map_err(refused)?;
+    let file_name = format!("{}.json", file_stem(&icp.name));
+    Ok(download(&transfer::export_body(&icp), &file_name))
 }
 
 /// The posted file's bytes (the form's `file` field).
