@@ -7,6 +7,7 @@ use super::icps::parse_id;
 use super::icps::ICPS_PATH;
 use super::json::ApiJson;
 use super::list::{DEFAULT_PAGE, MAX_PAGE, NEXT_CURSOR_HEADER};
+use super::query::{bad_param, checked, given_again};
 use crate::domain::{FieldError, Icp, Timestamp, UserId};
 use crate::icps;
 use crate::state::AppState;
@@ -114,44 +115,33 @@ fn parse_versions_query(query: Option<&str>) -> Result<(u32, Option<u32>), ApiEr
     let (mut limit, mut before, mut details) = (DEFAULT_PAGE, None, Vec::new());
     let mut seen = Vec::new();
     for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        if seen.contains(&key) {
-            details.push(FieldError::new(
-                vec![key.as_ref().into()],
-                "Given more than once",
-            ));
+        if let Some(problem) = given_again(&mut seen, &key) {
+            details.push(problem);
             continue;
         }
-        seen.push(key.clone());
         match &*key {
             "limit" => match value.parse::<u32>() {
                 Ok(given @ 1..=MAX_PAGE) => limit = given,
-                _ => details.push(FieldError::new(
-                    vec!["limit".into()],
+                _ => details.push(bad_param(
+                    "limit",
                     format!("Must be a whole number from 1 to {MAX_PAGE}"),
                 )),
             },
             // Versions older than this number (0: none are).
             "cursor" => match value.parse::<u64>() {
                 Ok(number) => before = Some(u32::try_from(number).unwrap_or(u32::MAX)),
-                _ => details.push(FieldError::new(
-                    vec!["cursor".into()],
+                _ => details.push(bad_param(
+                    "cursor",
                     "Invalid cursor; pass the x-next-cursor header of the previous page unchanged",
                 )),
             },
-            other => details.push(FieldError::new(
-                vec![other.into()],
+            other => details.push(bad_param(
+                other,
                 "Unknown query parameter; use limit and cursor",
             )),
         }
     }
-    if details.is_empty() {
-        Ok((limit, before))
-    } else {
-        Err(ApiError::BadRequest {
-            message: "Invalid query parameters".into(),
-            details,
-        })
-    }
+    checked((limit, before), details)
 }
 
 /// Makes an old version current again; the restore is itself a new version.

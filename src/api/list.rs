@@ -4,7 +4,8 @@
 use super::caller::AuthUser;
 use super::error::{ApiError, ErrorBody};
 use super::icps::ICPS_PATH;
-use crate::domain::{FieldError, Icp, UserId};
+use super::query::{bad_param, checked, given_again};
+use crate::domain::{Icp, UserId};
 use crate::icps;
 use crate::store::{DynStore, ListCursor, ListFilter, ListOrder, Listed};
 use axum::extract::{RawQuery, State};
@@ -29,10 +30,6 @@ struct ListQuery {
     filter_params: Vec<(&'static str, String)>,
 }
 
-fn bad_param(key: &str, message: impl Into<String>) -> FieldError {
-    FieldError::new(vec![key.into()], message)
-}
-
 fn parse_list_query(query: Option<&str>) -> Result<ListQuery, ApiError> {
     let mut list = ListQuery {
         paged: false,
@@ -44,11 +41,10 @@ fn parse_list_query(query: Option<&str>) -> Result<ListQuery, ApiError> {
     let mut details = Vec::new();
     let mut seen: Vec<String> = Vec::new();
     for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        if seen.contains(&key.to_string()) {
-            details.push(bad_param(&key, "Given more than once"));
+        if let Some(problem) = given_again(&mut seen, &key) {
+            details.push(problem);
             continue;
         }
-        seen.push(key.to_string());
         list.paged |= key == "limit" || key == "cursor";
         match &*key {
             "limit" => match value.parse::<u32>() {
@@ -116,14 +112,7 @@ fn parse_list_query(query: Option<&str>) -> Result<ListQuery, ApiError> {
             )),
         }
     }
-    if details.is_empty() {
-        Ok(list)
-    } else {
-        Err(ApiError::BadRequest {
-            message: "Invalid query parameters".into(),
-            details,
-        })
-    }
+    checked(list, details)
 }
 
 /// Lists the caller's ICPs, newest first: all of them, or a page at a time, optionally narrowed.

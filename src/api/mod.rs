@@ -8,6 +8,7 @@ pub mod icps;
 pub mod json;
 pub mod list;
 pub mod openapi;
+pub mod query;
 pub mod users;
 pub mod vocabularies;
 

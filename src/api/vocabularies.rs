@@ -3,7 +3,7 @@
 
 use super::caller::AuthUser;
 use super::error::{ApiError, ErrorBody};
-use crate::domain::FieldError;
+use super::query::{bad_param, checked};
 use crate::state::AppState;
 use crate::vocabularies::{Found, Vocabulary, DEFAULT_TERMS, MAX_QUERY_CHARS, MAX_TERMS};
 use axum::extract::{Path, RawQuery};
@@ -35,10 +35,6 @@ struct TermsQuery {
     limit: usize,
 }
 
-fn bad(key: &str, message: impl Into<String>) -> FieldError {
-    FieldError::new(vec![key.into()], message)
-}
-
 fn parse_query(vocabulary: Vocabulary, query: Option<&str>) -> Result<TermsQuery, ApiError> {
     let mut found = TermsQuery {
         q: String::new(),
@@ -48,27 +44,28 @@ fn parse_query(vocabulary: Vocabulary, query: Option<&str>) -> Result<TermsQuery
     let mut details = Vec::new();
     for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
         match &*key {
-            "q" if value.chars().count() > MAX_QUERY_CHARS => details.push(bad(
+            "q" if value.chars().count() > MAX_QUERY_CHARS => details.push(bad_param(
                 "q",
                 format!("Must be at most {MAX_QUERY_CHARS} characters"),
             )),
-            "q" if value.contains('\0') => {
-                details.push(bad("q", "Must not contain the NUL character (\\u0000)"))
-            }
+            "q" if value.contains('\0') => details.push(bad_param(
+                "q",
+                "Must not contain the NUL character (\\u0000)",
+            )),
             "q" => found.q = value.into_owned(),
             "limit" => match value.parse::<usize>() {
                 Ok(limit @ 1..=MAX_TERMS) => found.limit = limit,
-                _ => details.push(bad(
+                _ => details.push(bad_param(
                     "limit",
                     format!("Must be a whole number from 1 to {MAX_TERMS}"),
                 )),
             },
             "country" if vocabulary != Vocabulary::Regions => {
-                details.push(bad("country", "Only regions are narrowed by country"))
+                details.push(bad_param("country", "Only regions are narrowed by country"))
             }
             "country" => match Vocabulary::Countries.resolve(&value) {
                 Some(country) => found.country = country.code.clone(),
-                None => details.push(bad(
+                None => details.push(bad_param(
                     "country",
                     format!(
                         "Unknown country '{}'",
@@ -76,20 +73,13 @@ fn parse_query(vocabulary: Vocabulary, query: Option<&str>) -> Result<TermsQuery
                     ),
                 )),
             },
-            _ => details.push(bad(
+            _ => details.push(bad_param(
                 &key,
                 "Unknown query parameter; use q, limit and (for regions) country",
             )),
         }
     }
-    if details.is_empty() {
-        Ok(found)
-    } else {
-        Err(ApiError::BadRequest {
-            message: "Invalid query parameters".into(),
-            details,
-        })
-    }
+    checked(found, details)
 }
 
 /// The terms of a vocabulary that match `q`, best first: those it names exactly (by name, code
