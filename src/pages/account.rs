@@ -167,7 +167,7 @@ pub(super) fn Field(
 
 /// A message about the whole form, announced when the page loads.
 #[component]
-pub(super) fn FormAlert(id: &'static str, message: String) -> impl IntoView {
+pub(super) fn FormAlert(#[prop(into)] id: String, message: String) -> impl IntoView {
     view! {
         <p class="alert alert-error" id=id role="alert">
             {message}
@@ -175,89 +175,142 @@ pub(super) fn FormAlert(id: &'static str, message: String) -> impl IntoView {
     }
 }
 
+/// Says that what was asked for was done, when there is `text` to say.
+#[component]
+pub(super) fn Notice(text: Option<&'static str>) -> impl IntoView {
+    text.map(|text| {
+        view! {
+            <p class="alert alert-success" role="status">
+                {text}
+            </p>
+        }
+    })
+}
+
+/// A sign-in or sign-up card. `page` names it: its path (without the `/`) and the start of its
+/// title's and its alert's ids. `children` are the fields, posted with where to go `next`; `other`
+/// asks a question and links to the other account page ("New here? ", "sign-up", "Create an
+/// account").
+#[component]
+fn AccountCard(
+    page: &'static str,
+    title: &'static str,
+    submit: &'static str,
+    other: (&'static str, &'static str, &'static str),
+    children: Children,
+) -> impl IntoView {
+    let query = Query::read();
+    let message = query.form_message();
+    let title_id = format!("{page}-title");
+    let (question, other_page, link) = other;
+    let other_href = format!("/{other_page}{}", query.next_query());
+    view! {
+        <Title text=title />
+        <section class="card" aria-labelledby=title_id>
+            <h1 id=title_id.clone()>{title}</h1>
+            {message.map(|message| view! { <FormAlert id=format!("{page}-error") message /> })}
+            <form method="post" action=format!("/{page}")>
+                <input type="hidden" name="next" value=query.value("next") />
+                {children()}
+                <button type="submit" class="button button-primary">
+                    {submit}
+                </button>
+            </form>
+            <p>{question} <a href=other_href>{link}</a></p>
+        </section>
+    }
+}
+
+/// The email of a sign-in or sign-up form, as typed before.
+#[component]
+fn Email(
+    #[prop(default = None)] error: Option<&'static str>,
+    #[prop(default = None)] form_error: Option<&'static str>,
+) -> impl IntoView {
+    view! {
+        <Field
+            id="email"
+            label="Email"
+            kind="email"
+            autocomplete="email"
+            value=Query::read().value("email")
+            error
+            form_error
+        />
+    }
+}
+
+/// The password a new account or a password change sets.
+#[component]
+pub(super) fn NewPassword(label: &'static str, error: Option<&'static str>) -> impl IntoView {
+    view! {
+        <Field
+            id="password"
+            label
+            kind="password"
+            autocomplete="new-password"
+            hint=Some("At least 8 characters.")
+            error
+            minlength=Some("8")
+        />
+    }
+}
+
 #[component]
 pub fn SignIn() -> impl IntoView {
     let query = Query::read();
-    let message = query.form_message();
-    let form_error = message.as_ref().map(|_| "sign-in-error");
-    let sign_up = format!("/sign-up{}", query.next_query());
+    let form_error = query.form_problem().map(|_| "sign-in-error");
     view! {
-        <Title text="Sign in" />
-        <section class="card" aria-labelledby="sign-in-title">
-            <h1 id="sign-in-title">"Sign in"</h1>
-            {message.map(|message| view! { <FormAlert id="sign-in-error" message /> })}
-            <form method="post" action="/sign-in">
-                <input type="hidden" name="next" value=query.value("next") />
-                <Field
-                    id="email"
-                    label="Email"
-                    kind="email"
-                    autocomplete="email"
-                    value=query.value("email")
-                    form_error
-                />
-                <Field
-                    id="password"
-                    label="Password"
-                    kind="password"
-                    autocomplete="current-password"
-                    form_error
-                />
-                <button type="submit" class="button button-primary">
-                    "Sign in"
-                </button>
-            </form>
-            <p>"New here? " <a href=sign_up>"Create an account"</a></p>
-        </section>
+        <AccountCard
+            page="sign-in"
+            title="Sign in"
+            submit="Sign in"
+            other=("New here? ", "sign-up", "Create an account")
+        >
+            <Email form_error />
+            <Field
+                id="password"
+                label="Password"
+                kind="password"
+                autocomplete="current-password"
+                form_error
+            />
+        </AccountCard>
     }
 }
 
 #[component]
 pub fn SignUp() -> impl IntoView {
     let query = Query::read();
-    let message = query.form_message();
-    let sign_in = format!("/sign-in{}", query.next_query());
     view! {
-        <Title text="Create your account" />
-        <section class="card" aria-labelledby="sign-up-title">
-            <h1 id="sign-up-title">"Create your account"</h1>
-            {message.map(|message| view! { <FormAlert id="sign-up-error" message /> })}
-            <form method="post" action="/sign-up">
-                <input type="hidden" name="next" value=query.value("next") />
-                <Field
-                    id="name"
-                    label="Name"
-                    kind="text"
-                    autocomplete="name"
-                    value=query.value("name")
-                    error=query.error_for("name")
-                    maxlength=Some("200")
-                />
-                <Field
-                    id="email"
-                    label="Email"
-                    kind="email"
-                    autocomplete="email"
-                    value=query.value("email")
-                    error=query.error_for("email")
-                />
-                <Field
-                    id="password"
-                    label="Password"
-                    kind="password"
-                    autocomplete="new-password"
-                    hint=Some("At least 8 characters.")
-                    error=query.error_for("password")
-                    minlength=Some("8")
-                />
-                <button type="submit" class="button button-primary">
-                    "Create account"
-                </button>
-            </form>
-            <p>"Already have an account? " <a href=sign_in>"Sign in"</a></p>
-        </section>
+        <AccountCard
+            page="sign-up"
+            title="Create your account"
+            submit="Create account"
+            other=("Already have an account? ", "sign-in", "Sign in")
+        >
+            <Field
+                id="name"
+                label="Name"
+                kind="text"
+                autocomplete="name"
+                value=query.value("name")
+                error=query.error_for("name")
+                maxlength=Some("200")
+            />
+            <Email error=query.error_for("email") />
+            <NewPassword label="Password" error=query.error_for("password") />
+        </AccountCard>
     }
 }
+
+/// The app's pages in the user menu: (path, link text).
+const APP_LINKS: [(&str, &str); 4] = [
+    ("/icps", "ICPs"),
+    ("/icps/new", "New ICP"),
+    ("/settings/team", "Team"),
+    ("/settings", "Settings"),
+];
 
 /// The signed-in user's name and the app's links, or only "Sign in" when signed out.
 #[component]
@@ -270,18 +323,16 @@ pub fn UserMenu() -> impl IntoView {
                     Ok(Some(user)) => {
                         view! {
                             <ul class="user-menu">
-                                <li>
-                                    <a href="/icps">"ICPs"</a>
-                                </li>
-                                <li>
-                                    <a href="/icps/new">"New ICP"</a>
-                                </li>
-                                <li>
-                                    <a href="/settings/team">"Team"</a>
-                                </li>
-                                <li>
-                                    <a href="/settings">"Settings"</a>
-                                </li>
+                                {APP_LINKS
+                                    .into_iter()
+                                    .map(|(href, text)| {
+                                        view! {
+                                            <li>
+                                                <a href=href>{text}</a>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
                                 <li class="user-name">{user.name}</li>
                                 <li>
                                     <form method="post" action="/sign-out">

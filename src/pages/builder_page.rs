@@ -2,7 +2,7 @@
 //! vocabularies the builder suggests from, and the builder island, loaded unless a plain post
 //! brought the form back.
 
-use super::icps::Problem;
+use super::loaded::Problem;
 use crate::builder::save::builder_start;
 use crate::builder::view::{BuilderInit, BuilderStart, IcpBuilder};
 use leptos::prelude::*;

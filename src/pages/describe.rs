@@ -65,28 +65,11 @@ pub fn targets(icp: &crate::domain::Icp) -> String {
         let f = &lead.filters;
         titles.extend(f.job_title.iter().flatten().map(String::as_str));
         titles.extend(f.seniority.iter().flatten().map(String::as_str));
-        let location = f.location.as_ref();
-        places.extend(
-            location
-                .and_then(|l| l.country.as_ref())
-                .into_iter()
-                .flatten()
-                .map(String::as_str),
-        );
-        places.extend(
-            location
-                .and_then(|l| l.state.as_ref())
-                .into_iter()
-                .flatten()
-                .map(String::as_str),
-        );
-        places.extend(
-            location
-                .and_then(|l| l.city.as_ref())
-                .into_iter()
-                .flatten()
-                .map(String::as_str),
-        );
+        if let Some(location) = &f.location {
+            for names in [&location.country, &location.state, &location.city] {
+                places.extend(names.iter().flatten().map(String::as_str));
+            }
+        }
         if let Some(size) = f.company.as_ref().and_then(|c| c.employee_size) {
             sizes.push(match (size.min, size.max) {
                 (Some(min), Some(max)) => format!("{min}–{max} employees"),

@@ -2,8 +2,9 @@
 //! and Restore for older ones; and the owner's recently deleted ICPs (`/icps/deleted`). Restores
 //! post to `crate::forms::history`.
 
+use super::account::Notice;
 use super::describe::When;
-use super::icps::Problem;
+use super::loaded::{Loaded, Unloaded};
 use crate::domain::Timestamp;
 use crate::page_error::PageError;
 use leptos::prelude::*;
@@ -151,16 +152,12 @@ pub fn IcpHistory() -> impl IntoView {
         |(id, before)| icp_history(id, before),
     );
     view! {
-        <Suspense fallback=|| {
-            view! { <p class="loading">"Loading the history…"</p> }
-        }>
-            {move || Suspend::new(async move {
-                match history.await {
-                    Ok(history) => view! { <HistoryBody history /> }.into_any(),
-                    Err(error) => view! { <Problem error /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <Loaded
+            data=history
+            loading="Loading the history…"
+            failed=Unloaded::Problem
+            body=|history| view! { <HistoryBody history /> }
+        />
     }
 }
 
@@ -184,14 +181,7 @@ fn HistoryBody(history: HistoryView) -> impl IntoView {
                     })}
             </div>
         </div>
-        {restored
-            .then(|| {
-                view! {
-                    <p class="alert alert-success" role="status">
-                        "The version was restored; it is the newest version now."
-                    </p>
-                }
-            })}
+        <Notice text=restored.then_some("The version was restored; it is the newest version now.") />
         {history
             .deleted
             .then(|| {
@@ -304,30 +294,20 @@ pub fn RecentlyDeleted() -> impl IntoView {
             "ICPs you owned and deleted in the last " {crate::domain::RESTORE_DAYS}
             " days. Restoring one brings it back as it was, for everyone it was shared with."
         </p>
-        <Suspense fallback=|| {
-            view! { <p class="loading">"Loading…"</p> }
-        }>
-            {move || Suspend::new(async move {
-                match deleted.await {
-                    Ok(lines) if lines.is_empty() => {
-                        view! { <p>"Nothing was deleted recently."</p> }.into_any()
-                    }
-                    Ok(lines) => {
-                        view! {
-                            <ul class="deleted-list">
-                                {lines
-                                    .into_iter()
-                                    .map(|line| view! { <DeletedItem line /> })
-                                    .collect_view()}
-                            </ul>
-                        }
-                            .into_any()
-                    }
-                    Err(error) => view! { <Problem error /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <Loaded data=deleted loading="Loading…" failed=Unloaded::Problem body=deleted_list />
     }
+}
+
+fn deleted_list(lines: Vec<DeletedLine>) -> AnyView {
+    if lines.is_empty() {
+        return view! { <p>"Nothing was deleted recently."</p> }.into_any();
+    }
+    view! {
+        <ul class="deleted-list">
+            {lines.into_iter().map(|line| view! { <DeletedItem line /> }).collect_view()}
+        </ul>
+    }
+    .into_any()
 }
 
 #[component]

@@ -6,10 +6,11 @@
 //! it is in the URL, so a filtered list can be bookmarked.
 
 use super::describe::{targets, When};
-use super::icps::{Problem, StatusBadge};
+use super::icps::StatusBadge;
 #[cfg(feature = "ssr")]
 use super::list_filters::tab_of;
 use super::list_filters::{ListFilters, ListQuery, Sort, View};
+use super::loaded::{Loaded, Unloaded};
 use crate::domain::Icp;
 use crate::page_error::PageError;
 use leptos::prelude::*;
@@ -223,31 +224,27 @@ pub fn IcpList() -> impl IntoView {
             </div>
         </div>
         {imported}
-        <Suspense fallback=|| {
-            view! { <p class="loading">"Loading your ICPs…"</p> }
-        }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(page) if page.total == 0 => {
-                        view! {
-                            <div class="empty panel">
-                                <h2>"No ICPs yet"</h2>
-                                <p>
-                                    "An Ideal Customer Profile says who to find leads for: job titles, places, company size and the checks every lead must pass."
-                                </p>
-                                <a class="button button-primary" href="/icps/new">
-                                    "Build your first ICP"
-                                </a>
-                            </div>
-                        }
-                            .into_any()
-                    }
-                    Ok(page) => view! { <IcpPageView page=page /> }.into_any(),
-                    Err(error) => view! { <Problem error=error /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <Loaded data=page loading="Loading your ICPs…" failed=Unloaded::Problem body=page_or_welcome />
     }
+}
+
+/// The page of the list, or a welcome to build the first ICP when there is none.
+fn page_or_welcome(page: IcpListPage) -> AnyView {
+    if page.total > 0 {
+        return view! { <IcpPageView page=page /> }.into_any();
+    }
+    view! {
+        <div class="empty panel">
+            <h2>"No ICPs yet"</h2>
+            <p>
+                "An Ideal Customer Profile says who to find leads for: job titles, places, company size and the checks every lead must pass."
+            </p>
+            <a class="button button-primary" href="/icps/new">
+                "Build your first ICP"
+            </a>
+        </div>
+    }
+    .into_any()
 }
 
 /// "1 ICP", "42 ICPs".

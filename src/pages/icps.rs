@@ -1,9 +1,12 @@
 //! ICP pages: one ICP in words, and the builder for new, duplicated and edited ICPs (the list is
 //! in `icp_list`).
 
+use super::account::Notice;
 use super::describe::{
     day_month_year, day_month_year_time, describe_condition, describe_filter, describe_lead, When,
 };
+use super::layout::Panel;
+use super::loaded::{Loaded, Unloaded};
 use crate::domain::{Icp, UserId};
 use crate::page_error::PageError;
 use leptos::prelude::*;
@@ -49,50 +52,6 @@ pub async fn icp_page(id: String) -> Result<IcpWithPeople, PageError> {
     })
 }
 
-/// Sets the HTTP status of the page being rendered on the server.
-fn set_status(_code: u16) {
-    #[cfg(feature = "ssr")]
-    if let (Some(response), Ok(status)) = (
-        use_context::<leptos_axum::ResponseOptions>(),
-        axum::http::StatusCode::from_u16(_code),
-    ) {
-        response.set_status(status);
-    }
-}
-
-/// A friendly page for an ICP that cannot be shown, saying why.
-#[component]
-pub fn Problem(error: PageError) -> impl IntoView {
-    let (status, title, text) = match &error {
-        PageError::Forbidden(_) => (
-            403,
-            "You don’t have access to this ICP",
-            "It is shared only with the people in its team. Ask its owner to add your user id."
-                .to_owned(),
-        ),
-        PageError::NotFound(_) => (
-            404,
-            "This ICP doesn’t exist",
-            "It may have been deleted, or the link is wrong.".to_owned(),
-        ),
-        PageError::Unauthorized => (401, "Please sign in", "Your session has ended.".to_owned()),
-        PageError::TooSlow(text) => (503, "That took too long", text.clone()),
-        other => (500, "Something went wrong", other.to_string()),
-    };
-    set_status(status);
-    view! {
-        <Title text=title />
-        <div class="problem panel">
-            <h1>{title}</h1>
-            <p>{text}</p>
-            <p class="problem-code">"Error " {status}</p>
-            <a class="button" href="/icps">
-                "Back to your ICPs"
-            </a>
-        </div>
-    }
-}
-
 /// "Active" or "Expired", with the end date in its title.
 #[component]
 pub(super) fn StatusBadge(icp: Icp) -> impl IntoView {
@@ -116,16 +75,12 @@ pub fn IcpDetail() -> impl IntoView {
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let icp = Resource::new(id, icp_page);
     view! {
-        <Suspense fallback=|| {
-            view! { <p class="loading">"Loading the ICP…"</p> }
-        }>
-            {move || Suspend::new(async move {
-                match icp.await {
-                    Ok(page) => view! { <IcpView page /> }.into_any(),
-                    Err(error) => view! { <Problem error=error /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <Loaded
+            data=icp
+            loading="Loading the ICP…"
+            failed=Unloaded::Problem
+            body=|page| view! { <IcpView page /> }
+        />
     }
 }
 
@@ -194,17 +149,9 @@ fn IcpView(page: IcpWithPeople) -> impl IntoView {
                     })}
             </div>
         </div>
-        {notice
-            .map(|text| {
-                view! {
-                    <p class="alert alert-success" role="status">
-                        {text}
-                    </p>
-                }
-            })}
+        <Notice text=notice />
         <div class="detail-grid">
-            <section class="panel" aria-labelledby="facts-heading">
-                <h2 id="facts-heading">"Basics"</h2>
+            <Panel id="facts-heading" title="Basics">
                 <dl class="facts">
                     <dt>"Leads per list"</dt>
                     <dd>{icp.leads_per_list}</dd>
@@ -223,51 +170,24 @@ fn IcpView(page: IcpWithPeople) -> impl IntoView {
                         <When at=icp.updated_at />
                     </dd>
                 </dl>
-            </section>
-            <section class="panel" aria-labelledby="sources-heading">
-                <h2 id="sources-heading">"Lead sources"</h2>
-                {if icp.lead_provider_criteria.is_empty() {
-                    view! { <p class="meta">"None: leads come only from the CRM."</p> }.into_any()
-                } else {
-                    view! {
-                        <ol class="words">
-                            {icp
-                                .lead_provider_criteria
-                                .iter()
-                                .map(|l| view! { <li>{describe_lead(l)}</li> })
-                                .collect_view()}
-                        </ol>
-                    }
-                        .into_any()
-                }}
-            </section>
-            <section class="panel" aria-labelledby="filters-view-heading">
-                <h2 id="filters-view-heading">"Custom filters"</h2>
-                {if icp.custom_filter_criteria.is_empty() {
-                    view! { <p class="meta">"None."</p> }.into_any()
-                } else {
-                    view! {
-                        <ol class="words">
-                            {icp
-                                .custom_filter_criteria
-                                .iter()
-                                .map(|f| {
-                                    view! {
-                                        <li>
-                                            <strong>{f.kind().label()}</strong>
-                                            ": "
-                                            {describe_filter(f)}
-                                        </li>
-                                    }
-                                })
-                                .collect_view()}
-                        </ol>
-                    }
-                        .into_any()
-                }}
-            </section>
-            <section class="panel" aria-labelledby="crm-view-heading">
-                <h2 id="crm-view-heading">"CRM"</h2>
+            </Panel>
+            <Panel id="sources-heading" title="Lead sources">
+                <NumberedOr
+                    none="None: leads come only from the CRM."
+                    items=icp.lead_provider_criteria.iter().map(describe_lead).collect()
+                />
+            </Panel>
+            <Panel id="filters-view-heading" title="Custom filters">
+                <NumberedOr
+                    none="None."
+                    items=icp
+                        .custom_filter_criteria
+                        .iter()
+                        .map(|f| view! { <strong>{f.kind().label()}</strong> ": " {describe_filter(f)} })
+                        .collect()
+                />
+            </Panel>
+            <Panel id="crm-view-heading" title="CRM">
                 {match crm {
                     None => view! { <p class="meta">"Not used."</p> }.into_any(),
                     Some(crm) => {
@@ -298,7 +218,7 @@ fn IcpView(page: IcpWithPeople) -> impl IntoView {
                             .into_any()
                     }
                 }}
-            </section>
+            </Panel>
             <details class="panel json-panel">
                 <summary>
                     <h2>"API body"</h2>
@@ -337,6 +257,20 @@ fn HandOver(id: String, teammates: Vec<(UserId, String)>) -> impl IntoView {
             </details>
         }
     })
+}
+
+/// `items` as a numbered list, or `none` (muted) when there are none.
+#[component]
+fn NumberedOr<I: IntoView + 'static>(none: &'static str, items: Vec<I>) -> impl IntoView {
+    if items.is_empty() {
+        return view! { <p class="meta">{none}</p> }.into_any();
+    }
+    view! {
+        <ol class="words">
+            {items.into_iter().map(|item| view! { <li>{item}</li> }).collect_view()}
+        </ol>
+    }
+    .into_any()
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 #[cfg(feature = "ssr")]
 use super::account::ssr;
 use super::account::{FormAlert, Query};
-use super::loaded::Loaded;
+use super::loaded::{Loaded, Unloaded};
 use crate::account::{query_value, InvitationState, InvitationView};
 use crate::page_error::PageError;
 use leptos::prelude::*;
@@ -63,7 +63,8 @@ pub fn InvitationPage() -> impl IntoView {
         <Title text="Invitation" />
         <Loaded
             data
-            what="The invitation"
+            loading="Loading the invitation…"
+            failed=Unloaded::Reload("The invitation")
             body=|invitation| view! { <InvitationBody invitation /> }
         />
     }

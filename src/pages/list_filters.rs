@@ -178,6 +178,15 @@ fn query_value(text: &str) -> String {
     encoded
 }
 
+/// A tab: a link to the list as `tab` asks, marked as the current page when it is.
+fn tab_link(tab: &ListQuery, label: &'static str, current: bool) -> impl IntoView {
+    view! {
+        <a href=tab.href(None) aria-current=current.then_some("page")>
+            {label}
+        </a>
+    }
+}
+
 /// The search box, the All/Active/Expired and All/Mine/Shared with me tabs, the owner picker
 /// (`people`: the workspace's members, id and name) and the order; plain GET forms and links, so
 /// they work without JavaScript and the URL says what is shown.
@@ -193,11 +202,7 @@ pub(super) fn ListFilters(query: ListQuery, people: Vec<(String, String)>) -> im
             active,
             ..query.clone()
         };
-        view! {
-            <a href=tab.href(None) aria-current=(active == query.active).then_some("page")>
-                {label}
-            </a>
-        }
+        tab_link(&tab, label, active == query.active)
     });
     let whose = [
         ("Everyone's", View::All),
@@ -210,23 +215,14 @@ pub(super) fn ListFilters(query: ListQuery, people: Vec<(String, String)>) -> im
             owner: None,
             ..query.clone()
         };
-        let current = view == query.view && query.owner.is_none();
-        view! {
-            <a href=tab.href(None) aria-current=current.then_some("page")>
-                {label}
-            </a>
-        }
+        tab_link(&tab, label, view == query.view && query.owner.is_none())
     });
     let orders = Sort::ALL.map(|(sort, label)| {
         let tab = ListQuery {
             sort,
             ..query.clone()
         };
-        view! {
-            <a href=tab.href(None) aria-current=(sort == query.sort).then_some("page")>
-                {label}
-            </a>
-        }
+        tab_link(&tab, label, sort == query.sort)
     });
     let owner = query.owner.clone();
     view! {

@@ -3,6 +3,7 @@
 
 use crate::page_error::PageError;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use serde::{de::DeserializeOwned, Serialize};
 
 /// Tells every cache to keep no copy of this page: it can show a secret (a new API token, an
@@ -17,40 +18,90 @@ pub fn no_store() {
     }
 }
 
-/// `body` of what `data` loads; "Loading `what`…" until then, and an alert to reload when it could
-/// not be loaded (`What` capitalised: "Your settings", "The invitation").
+/// What a page shows when what it loads cannot be shown.
+#[derive(Clone, Copy)]
+pub enum Unloaded {
+    /// An alert that this could not be loaded, asking to reload the page (capitalised: "Your
+    /// settings").
+    Reload(&'static str),
+    /// The `Problem` page for the error, with its status.
+    Problem,
+}
+
+/// `body` of what `data` loads: `loading` until then, and `failed` when it cannot be shown.
 #[component]
 pub fn Loaded<T, V>(
     data: Resource<Result<T, PageError>>,
-    what: &'static str,
+    loading: &'static str,
+    failed: Unloaded,
     body: fn(T) -> V,
 ) -> impl IntoView
 where
     T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
     V: IntoView + 'static,
 {
-    let loading = format!("Loading {}…", what.to_lowercase());
-    let failed = format!("{what} could not be loaded. Please reload the page.");
     view! {
         <Suspense fallback=move || {
-            view! { <p class="loading">{loading.clone()}</p> }
+            view! { <p class="loading">{loading}</p> }
         }>
-            {move || {
-                let failed = failed.clone();
-                Suspend::new(async move {
-                    match data.await {
-                        Ok(data) => body(data).into_any(),
-                        Err(_) => {
-                            view! {
-                                <p class="alert alert-error" role="alert">
-                                    {failed}
-                                </p>
-                            }
-                                .into_any()
+            {move || Suspend::new(async move {
+                match (data.await, failed) {
+                    (Ok(data), _) => body(data).into_any(),
+                    (Err(_), Unloaded::Reload(what)) => {
+                        view! {
+                            <p class="alert alert-error" role="alert">
+                                {format!("{what} could not be loaded. Please reload the page.")}
+                            </p>
                         }
+                            .into_any()
                     }
-                })
-            }}
+                    (Err(error), Unloaded::Problem) => view! { <Problem error /> }.into_any(),
+                }
+            })}
         </Suspense>
+    }
+}
+
+/// Sets the HTTP status of the page being rendered on the server.
+fn set_status(_code: u16) {
+    #[cfg(feature = "ssr")]
+    if let (Some(response), Ok(status)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        axum::http::StatusCode::from_u16(_code),
+    ) {
+        response.set_status(status);
+    }
+}
+
+/// A friendly page for an ICP that cannot be shown, saying why.
+#[component]
+pub fn Problem(error: PageError) -> impl IntoView {
+    let (status, title, text) = match &error {
+        PageError::Forbidden(_) => (
+            403,
+            "You don’t have access to this ICP",
+            "It is shared only with the people in its team. Ask its owner to add your user id."
+                .to_owned(),
+        ),
+        PageError::NotFound(_) => (
+            404,
+            "This ICP doesn’t exist",
+            "It may have been deleted, or the link is wrong.".to_owned(),
+        ),
+        PageError::Unauthorized => (401, "Please sign in", "Your session has ended.".to_owned()),
+        PageError::TooSlow(text) => (503, "That took too long", text.clone()),
+        other => (500, "Something went wrong", other.to_string()),
+    };
+    set_status(status);
+    view! {
+        <Title text=title />
+        <div class="problem panel">
+            <h1>{title}</h1>
+            <p>{text}</p>
+            <p class="problem-code">"Error " {status}</p>
+            <a class="button" href="/icps">
+                "Back to your ICPs"
+            </a>
+        </div>
     }
 }

@@ -11,6 +11,7 @@ pub mod icp_list;
 pub mod icps;
 pub mod import;
 pub mod invitation;
+pub mod layout;
 pub mod list_filters;
 pub mod loaded;
 pub mod settings;

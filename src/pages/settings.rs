@@ -2,10 +2,11 @@
 
 #[cfg(feature = "ssr")]
 use super::account::ssr;
-use super::account::{Field, FormAlert, Query};
+use super::account::{Field, FormAlert, NewPassword, Notice, Query};
 use super::confirm::{Confirm, CopyButton};
 use super::describe::iso_date;
-use super::loaded::{no_store, Loaded};
+use super::layout::{ActionTable, Panel};
+use super::loaded::{no_store, Loaded, Unloaded};
 use crate::account::{FormProblem, SettingsView, TokenRow};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -44,7 +45,12 @@ pub fn Settings() -> impl IntoView {
     view! {
         <Title text="Settings" />
         <h1>"Settings"</h1>
-        <Loaded data what="Your settings" body=|data| view! { <SettingsBody data /> } />
+        <Loaded
+            data
+            loading="Loading your settings…"
+            failed=Unloaded::Reload("Your settings")
+            body=|data| view! { <SettingsBody data /> }
+        />
     }
 }
 
@@ -61,14 +67,17 @@ fn SettingsBody(data: SettingsView) -> impl IntoView {
     };
     let revoked = query.value("notice") == "revoked";
     let password_changed = query.value("notice") == "password";
+    // Each panel takes what it shows of the query.
+    let current_password_error = query.error_for("current-password");
+    let password_error = query.error_for("password");
+    let (label, label_error) = (query.value("label"), query.error_for("label"));
     let SettingsView {
         user,
         tokens,
         new_token,
     } = data;
     view! {
-        <section class="panel" aria-labelledby="account-title">
-            <h2 id="account-title">"Your account"</h2>
+        <Panel id="account-title" title="Your account">
             <dl class="facts">
                 <dt>"Name"</dt>
                 <dd>{user.name}</dd>
@@ -81,17 +90,12 @@ fn SettingsBody(data: SettingsView) -> impl IntoView {
                     <a href="/settings/team">"Your team"</a>
                 </dd>
             </dl>
-        </section>
-        <section class="panel" aria-labelledby="password-title">
-            <h2 id="password-title">"Password"</h2>
-            {password_changed
-                .then(|| {
-                    view! {
-                        <p class="alert alert-success" role="status">
-                            "Your password was changed. Everywhere else you were signed in, you are signed out."
-                        </p>
-                    }
-                })}
+        </Panel>
+        <Panel id="password-title" title="Password">
+            <Notice text=password_changed
+                .then_some(
+                    "Your password was changed. Everywhere else you were signed in, you are signed out.",
+                ) />
             {password_message.map(|message| view! { <FormAlert id="password-error" message /> })}
             <form method="post" action="/settings/password">
                 <Field
@@ -99,24 +103,15 @@ fn SettingsBody(data: SettingsView) -> impl IntoView {
                     label="Current password"
                     kind="password"
                     autocomplete="current-password"
-                    error=query.error_for("current-password")
+                    error=current_password_error
                 />
-                <Field
-                    id="password"
-                    label="New password"
-                    kind="password"
-                    autocomplete="new-password"
-                    hint=Some("At least 8 characters.")
-                    error=query.error_for("password")
-                    minlength=Some("8")
-                />
+                <NewPassword label="New password" error=password_error />
                 <button type="submit" class="button">
                     "Change password"
                 </button>
             </form>
-        </section>
-        <section class="panel" aria-labelledby="tokens-title">
-            <h2 id="tokens-title">"API tokens"</h2>
+        </Panel>
+        <Panel id="tokens-title" title="API tokens">
             <p>
                 "A token lets a program use the API as you: send it as "
                 <code>"Authorization: Bearer <token>"</code> "."
@@ -134,14 +129,7 @@ fn SettingsBody(data: SettingsView) -> impl IntoView {
                         </div>
                     }
                 })}
-            {revoked
-                .then(|| {
-                    view! {
-                        <p class="alert alert-success" role="status">
-                            "The token was revoked."
-                        </p>
-                    }
-                })}
+            <Notice text=revoked.then_some("The token was revoked.") />
             {message.map(|message| view! { <FormAlert id="settings-error" message /> })}
             <form method="post" action="/settings/tokens">
                 <Field
@@ -149,9 +137,9 @@ fn SettingsBody(data: SettingsView) -> impl IntoView {
                     label="Label"
                     kind="text"
                     autocomplete="off"
-                    value=query.value("label")
+                    value=label
                     hint=Some("What will use it, e.g. “CRM sync”.")
-                    error=query.error_for("label")
+                    error=label_error
                     maxlength=Some("100")
                 />
                 <button type="submit" class="button button-primary">
@@ -162,28 +150,18 @@ fn SettingsBody(data: SettingsView) -> impl IntoView {
                 view! { <p>"You have no API tokens yet."</p> }.into_any()
             } else {
                 view! {
-                    <table class="table">
-                        <caption class="visually-hidden">"Your API tokens"</caption>
-                        <thead>
-                            <tr>
-                                <th scope="col">"Label"</th>
-                                <th scope="col">"Created"</th>
-                                <th scope="col">"Status"</th>
-                                <th scope="col">
-                                    <span class="visually-hidden">"Actions"</span>
-                                </th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            <For each=move || tokens.clone() key=|token| token.id let:token>
-                                <TokenLine token />
-                            </For>
-                        </tbody>
-                    </table>
+                    <ActionTable
+                        caption="Your API tokens"
+                        columns=&["Label", "Created", "Status"]
+                    >
+                        <For each=move || tokens.clone() key=|token| token.id let:token>
+                            <TokenLine token />
+                        </For>
+                    </ActionTable>
                 }
                     .into_any()
             }}
-        </section>
+        </Panel>
     }
 }
 

@@ -3,10 +3,11 @@
 
 #[cfg(feature = "ssr")]
 use super::account::ssr;
-use super::account::{Field, FormAlert, Query};
+use super::account::{Field, FormAlert, Notice, Query};
 use super::confirm::{Confirm, CopyButton};
 use super::describe::iso_date;
-use super::loaded::{no_store, Loaded};
+use super::layout::{ActionTable, Panel};
+use super::loaded::{no_store, Loaded, Unloaded};
 use crate::account::{OpenInvitationRow, TeamMemberRow, TeamView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -80,7 +81,12 @@ pub fn TeamSettings() -> impl IntoView {
     view! {
         <Title text="Team" />
         <h1>"Team"</h1>
-        <Loaded data what="Your team" body=|data| view! { <TeamBody data /> } />
+        <Loaded
+            data
+            loading="Loading your team…"
+            failed=Unloaded::Reload("Your team")
+            body=|data| view! { <TeamBody data /> }
+        />
     }
 }
 
@@ -112,23 +118,18 @@ fn TeamBody(data: TeamView) -> impl IntoView {
         new_links,
     } = data;
     let alone = members.len() < 2;
+    // Each panel takes what it shows of the query.
+    let name_error = query.error_for("workspace-name");
+    let (email, email_error) = (query.value("email"), query.error_for("email"));
     let name_value = if query.value("workspace-name").is_empty() {
         workspace.clone()
     } else {
         query.value("workspace-name")
     };
     view! {
-        {notice
-            .map(|text| {
-                view! {
-                    <p class="alert alert-success" role="status">
-                        {text}
-                    </p>
-                }
-            })}
+        <Notice text=notice />
         {message.map(|message| view! { <FormAlert id="team-error" message /> })}
-        <section class="panel" aria-labelledby="workspace-title">
-            <h2 id="workspace-title">{workspace.clone()}</h2>
+        <Panel id="workspace-title" title=workspace.clone()>
             <p>
                 "Everyone in this workspace can be added to your ICPs. "
                 {if i_own {
@@ -147,7 +148,7 @@ fn TeamBody(data: TeamView) -> impl IntoView {
                                 kind="text"
                                 autocomplete="organization"
                                 value=name_value
-                                error=query.error_for("workspace-name")
+                                error=name_error
                                 maxlength=Some("100")
                             />
                             <button type="submit" class="button">
@@ -156,32 +157,20 @@ fn TeamBody(data: TeamView) -> impl IntoView {
                         </form>
                     }
                 })}
-        </section>
-        <section class="panel" aria-labelledby="members-title">
-            <h2 id="members-title">"Members"</h2>
-            <table class="table">
-                <caption class="visually-hidden">"Members of the workspace"</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Email"</th>
-                        <th scope="col">"Role"</th>
-                        <th scope="col">"Joined"</th>
-                        <th scope="col">
-                            <span class="visually-hidden">"Actions"</span>
-                        </th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {members
-                        .into_iter()
-                        .map(|member| {
-                            let removable = i_own && member.id != me.id;
-                            view! { <MemberLine member removable /> }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
+        </Panel>
+        <Panel id="members-title" title="Members">
+            <ActionTable
+                caption="Members of the workspace"
+                columns=&["Name", "Email", "Role", "Joined"]
+            >
+                {members
+                    .into_iter()
+                    .map(|member| {
+                        let removable = i_own && member.id != me.id;
+                        view! { <MemberLine member removable /> }
+                    })
+                    .collect_view()}
+            </ActionTable>
             {(!alone)
                 .then(|| {
                     view! {
@@ -200,9 +189,8 @@ fn TeamBody(data: TeamView) -> impl IntoView {
                         </Confirm>
                     }
                 })}
-        </section>
-        <section class="panel" aria-labelledby="invitations-title">
-            <h2 id="invitations-title">"Invitations"</h2>
+        </Panel>
+        <Panel id="invitations-title" title="Invitations">
             {(!new_links.is_empty())
                 .then(|| {
                     view! {
@@ -237,11 +225,11 @@ fn TeamBody(data: TeamView) -> impl IntoView {
                                 label="Invite by email"
                                 kind="text"
                                 autocomplete="off"
-                                value=query.value("email")
+                                value=email
                                 hint=Some(
                                     "One address or several, apart by commas (up to 20). You get a link per person to pass on; no email is sent.",
                                 )
-                                error=query.error_for("email")
+                                error=email_error
                             />
                             <button type="submit" class="button button-primary">
                                 "Create invitation links"
@@ -253,29 +241,19 @@ fn TeamBody(data: TeamView) -> impl IntoView {
                 view! { <p>"No open invitations."</p> }.into_any()
             } else {
                 view! {
-                    <table class="table">
-                        <caption class="visually-hidden">"Open invitations"</caption>
-                        <thead>
-                            <tr>
-                                <th scope="col">"Email"</th>
-                                <th scope="col">"Invited by"</th>
-                                <th scope="col">"Expires"</th>
-                                <th scope="col">
-                                    <span class="visually-hidden">"Actions"</span>
-                                </th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {invitations
-                                .into_iter()
-                                .map(|invitation| view! { <InvitationLine invitation i_own /> })
-                                .collect_view()}
-                        </tbody>
-                    </table>
+                    <ActionTable
+                        caption="Open invitations"
+                        columns=&["Email", "Invited by", "Expires"]
+                    >
+                        {invitations
+                            .into_iter()
+                            .map(|invitation| view! { <InvitationLine invitation i_own /> })
+                            .collect_view()}
+                    </ActionTable>
                 }
                     .into_any()
             }}
-        </section>
+        </Panel>
     }
 }
 
