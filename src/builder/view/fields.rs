@@ -67,7 +67,7 @@ pub(super) fn TextField(
     #[prop(optional)] required: bool,
     #[prop(optional)] max: Option<usize>,
     #[prop(optional, into)] min: Option<String>,
-    #[prop(optional, into)] max_value: Option<String>,
+    #[prop(default = None)] max_value: Option<&'static str>,
     /// The id of a `<datalist>` of suggestions.
     #[prop(optional)]
     list: Option<&'static str>,
@@ -150,6 +150,31 @@ pub(super) fn SelectField(
             </select>
             <FieldMessage name=name.clone() error=error />
         </div>
+    }
+}
+
+/// An added value as a chip (with `note`, what is odd about it), and a button that removes it.
+#[component]
+pub(super) fn Tag(
+    label: String,
+    #[prop(default = None)] note: Option<String>,
+    on_remove: impl Fn() + 'static,
+) -> impl IntoView {
+    let remove_label = format!("Remove {label}");
+    let unknown = note.is_some();
+    view! {
+        <li class="tag" class:tag-unknown=unknown>
+            <span>{label}</span>
+            {note.map(|note| view! { <span class="tag-note">{note}</span> })}
+            <button
+                type="button"
+                class="tag-remove"
+                aria-label=remove_label
+                on:click=move |_| on_remove()
+            >
+                "×"
+            </button>
+        </li>
     }
 }
 
@@ -306,33 +331,16 @@ pub(super) fn TagInput(
                             .into_iter()
                             .enumerate()
                             .map(|(index, tag)| {
-                                let remove_label = format!("Remove {tag}");
                                 let note = unknown(&tag);
-                                let is_unknown = note.is_some();
-                                view! {
-                                    <li class="tag" class:tag-unknown=is_unknown>
-                                        <span>{tag}</span>
-                                        {note
-                                            .map(|note| {
-                                                view! { <span class="tag-note">{note}</span> }
-                                            })}
-                                        <button
-                                            type="button"
-                                            class="tag-remove"
-                                            aria-label=remove_label
-                                            on:click=move |_| {
-                                                tags.update(|t| {
-                                                    if index < t.len() {
-                                                        t.remove(index);
-                                                    }
-                                                });
-                                                refresh.run(());
-                                            }
-                                        >
-                                            "×"
-                                        </button>
-                                    </li>
-                                }
+                                let on_remove = move || {
+                                    tags.update(|t| {
+                                        if index < t.len() {
+                                            t.remove(index);
+                                        }
+                                    });
+                                    refresh.run(());
+                                };
+                                view! { <Tag label=tag note on_remove /> }
                             })
                             .collect_view()
                     }}

@@ -4,7 +4,7 @@
 //! the form's JSON is unchanged; a typed `user_…` id that names no teammate is still added on Enter
 //! (as the API allows). Without JavaScript the box takes comma-separated ids.
 
-use super::fields::{described_by, FieldMessage};
+use super::fields::{described_by, FieldMessage, Tag};
 use super::use_builder;
 use crate::builder::form::names;
 use leptos::ev::{FocusEvent, KeyboardEvent};
@@ -223,17 +223,10 @@ pub(super) fn TeammatePicker(creator: String, teammates: Vec<Teammate>) -> impl 
                             .get()
                             .then(|| {
                                 view! {
-                                    <li class="tag">
-                                        <span>"Everyone in the workspace"</span>
-                                        <button
-                                            type="button"
-                                            class="tag-remove"
-                                            aria-label="Remove Everyone in the workspace"
-                                            on:click=move |_| remove_everyone()
-                                        >
-                                            "×"
-                                        </button>
-                                    </li>
+                                    <Tag
+                                        label="Everyone in the workspace".to_owned()
+                                        on_remove=remove_everyone
+                                    />
                                 }
                             })
                     }}
@@ -244,24 +237,12 @@ pub(super) fn TeammatePicker(creator: String, teammates: Vec<Teammate>) -> impl 
                             .filter(|id| *id != creator && !(everyone.get() && is_teammate(id)))
                             .map(|id| {
                                 let label = label_of(&id);
-                                let remove_label = format!("Remove {label}");
                                 // The builder is shown apart ("… (you)") and always kept.
-                                view! {
-                                    <li class="tag">
-                                        <span>{label}</span>
-                                        <button
-                                            type="button"
-                                            class="tag-remove"
-                                            aria-label=remove_label
-                                            on:click=move |_| {
-                                                chosen.update(|c| c.retain(|other| *other != id));
-                                                refresh.run(());
-                                            }
-                                        >
-                                            "×"
-                                        </button>
-                                    </li>
-                                }
+                                let on_remove = move || {
+                                    chosen.update(|c| c.retain(|other| *other != id));
+                                    refresh.run(());
+                                };
+                                view! { <Tag label on_remove /> }
                             })
                             .collect_view()
                     }}

@@ -112,6 +112,16 @@ fn OperatorSelect(name: String) -> impl IntoView {
     }
 }
 
+/// The whole number a count or share filter needs: at least `min`, at most `max` when it has one.
+fn number_field(
+    name: String,
+    label: &'static str,
+    min: &'static str,
+    max: Option<&'static str>,
+) -> AnyView {
+    view! { <TextField name label kind="number" min required=true max_value=max /> }.into_any()
+}
+
 /// The fields of a filter row of `kind`.
 fn filter_fields(kind: FilterKind, key: u32) -> AnyView {
     let field = move |f: FilterField| Section::Filters.field(key, f.name());
@@ -159,37 +169,18 @@ fn filter_fields(kind: FilterKind, key: u32) -> AnyView {
             />
         }
         .into_any(),
-        FilterKind::MaxPeoplePerCompany => view! {
-            <TextField
-                name=field(FilterField::Value)
-                label="At most this many people per company"
-                kind="number"
-                min="1"
-                required=true
-            />
+        FilterKind::MaxPeoplePerCompany => {
+            let label = "At most this many people per company";
+            number_field(field(FilterField::Value), label, "1", None)
         }
-        .into_any(),
-        FilterKind::MaxPercentFromCrm => view! {
-            <TextField
-                name=field(FilterField::Value)
-                label="At most this % of leads from the CRM"
-                kind="number"
-                min="0"
-                max_value="100"
-                required=true
-            />
+        FilterKind::MaxPercentFromCrm => {
+            let label = "At most this % of leads from the CRM";
+            number_field(field(FilterField::Value), label, "0", Some("100"))
         }
-        .into_any(),
-        FilterKind::MinDaysUntilReuse => view! {
-            <TextField
-                name=field(FilterField::Value)
-                label="Days before a lead may be reused"
-                kind="number"
-                min="0"
-                required=true
-            />
+        FilterKind::MinDaysUntilReuse => {
+            let label = "Days before a lead may be reused";
+            number_field(field(FilterField::Value), label, "0", None)
         }
-        .into_any(),
         FilterKind::MatchFieldWithRegex => view! {
             <div class="field-grid">
                 <TextField

@@ -34,6 +34,27 @@ fn remover<T: Send + Sync + 'static>(
     }
 }
 
+/// The rows of a repeated section, `row` of each (`key_of` names it), after the section's error.
+#[component]
+fn RowList<T, R, V>(
+    section: Section,
+    rows: RwSignal<Vec<T>>,
+    key_of: fn(&T) -> u32,
+    row: R,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+    R: Fn(ReadSignal<usize>, T) -> V + Send + Clone + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <SectionError section=section />
+        <ol class="rows">
+            <ForEnumerate each=move || rows.get() key=key_of children=row />
+        </ol>
+    }
+}
+
 /// Moves focus to the first control of `section`'s row `key`, so typing goes on where the row
 /// was added (and the browser scrolls it into view).
 fn focus_row(section: Section, key: u32) {
@@ -114,7 +135,7 @@ pub(super) fn Basics(creator: Teammate, teammates: Vec<Teammate>) -> impl IntoVi
                     kind="number"
                     hint="How many leads each list made for this ICP holds: 1 to 1,000"
                     min="1"
-                    max_value="1000"
+                    max_value=Some("1000")
                 />
                 <TextField
                     name=names::ACTIVE_UNTIL
@@ -164,10 +185,7 @@ pub(super) fn LeadSources(leads: RwSignal<Vec<u32>>) -> impl IntoView {
             <p class="section-hint">
                 "Where leads come from. Add at least one to source new leads."
             </p>
-            <SectionError section=Section::Leads />
-            <ol class="rows">
-                <ForEnumerate each=move || leads.get() key=|key| *key children=row />
-            </ol>
+            <RowList section=Section::Leads rows=leads key_of row />
             <AddButton action=names::ADD_LEAD section=Section::Leads on_add=add>
                 "Add lead source"
             </AddButton>
@@ -201,10 +219,7 @@ pub(super) fn CustomFilters(filters: RwSignal<Vec<(u32, String)>>) -> impl IntoV
             <p class="section-hint">
                 "Checks applied to every lead found. A field condition compares text as typed (case matters); “matches pattern” takes a JavaScript regular expression."
             </p>
-            <SectionError section=Section::Filters />
-            <ol class="rows">
-                <ForEnumerate each=move || filters.get() key=|(key, _)| *key children=row />
-            </ol>
+            <RowList section=Section::Filters rows=filters key_of row />
             <div class="add-filter">
                 <label for="add-filter-kind">"Filter type"</label>
                 <select id="add-filter-kind" name=names::FILTER_KIND node_ref=kind_ref>
@@ -265,10 +280,7 @@ pub(super) fn Crm(conditions: RwSignal<Vec<u32>>, enabled: bool) -> impl IntoVie
                         max=Limits::CRM_TEXT
                     />
                 </details>
-                <SectionError section=Section::Conditions />
-                <ol class="rows">
-                    <ForEnumerate each=move || conditions.get() key=|key| *key children=row />
-                </ol>
+                <RowList section=Section::Conditions rows=conditions key_of row />
                 <AddButton action=names::ADD_CONDITION section=Section::Conditions on_add=add>
                     "Add condition"
                 </AddButton>
