@@ -55,6 +55,15 @@ fn put(map: &mut Map<String, Value>, key: &str, value: Option<Value>) {
     }
 }
 
+/// A JSON object of the `fields` that have a value.
+fn object<const N: usize>(fields: [(&str, Option<Value>); N]) -> Value {
+    let mut map = Map::new();
+    for (key, value) in fields {
+        put(&mut map, key, value);
+    }
+    Value::Object(map)
+}
+
 fn lead_source() -> impl Strategy<Value = Value> {
     let location = (
         prop::option::of(tags()),
@@ -62,21 +71,14 @@ fn lead_source() -> impl Strategy<Value = Value> {
         prop::option::of(tags()),
     )
         .prop_map(|(country, state, city)| {
-            let mut map = Map::new();
-            put(&mut map, "country", country);
-            put(&mut map, "state", state);
-            put(&mut map, "city", city);
-            Value::Object(map)
+            object([("country", country), ("state", state), ("city", city)])
         });
     let employee_size = (
         prop::option::of(0u32..5_000),
         prop::option::of(5_000u32..10_000_000),
     )
         .prop_map(|(min, max)| {
-            let mut map = Map::new();
-            put(&mut map, "min", min.map(Value::from));
-            put(&mut map, "max", max.map(Value::from));
-            Value::Object(map)
+            object([("min", min.map(Value::from)), ("max", max.map(Value::from))])
         });
     let company = (
         prop::option::of(employee_size),
@@ -84,11 +86,11 @@ fn lead_source() -> impl Strategy<Value = Value> {
         prop::option::of(tags()),
     )
         .prop_map(|(size, industry, keywords)| {
-            let mut map = Map::new();
-            put(&mut map, "employee_size", size);
-            put(&mut map, "industry", industry);
-            put(&mut map, "keywords", keywords);
-            Value::Object(map)
+            object([
+                ("employee_size", size),
+                ("industry", industry),
+                ("keywords", keywords),
+            ])
         });
     // Provider-specific keys are kept as given, whatever they hold.
     let other = prop::collection::vec(("x_[a-z]{1,8}", any_json()), 0..3);

@@ -33,13 +33,7 @@ impl Check {
     }
 
     fn crm_conditions(&mut self, value: &Value, path: &Path) -> Option<Vec<CrmCondition>> {
-        let items = self.array(value, path, Limits::CRM_CONDITIONS)?;
-        let conditions: Vec<_> = items
-            .iter()
-            .enumerate()
-            .map(|(index, item)| self.crm_condition(item, &path.at(index)))
-            .collect();
-        conditions.into_iter().collect()
+        self.each(value, path, Limits::CRM_CONDITIONS, Self::crm_condition)
     }
 
     fn crm_condition(&mut self, value: &Value, path: &Path) -> Option<CrmCondition> {
@@ -91,13 +85,9 @@ impl Check {
             self.fail(path, "Must have at least 1 item");
             return None;
         }
-        let items = self.array(value, path, Limits::TAGS)?;
-        let mut out = Vec::with_capacity(items.len());
-        for (index, item) in items.iter().enumerate() {
-            if let Some(text) = self.string(item, &path.at(index), Text::any(Limits::CRM_VALUE)) {
-                out.push(text);
-            }
-        }
-        (out.len() == items.len()).then_some(CrmValue::Many(out))
+        let values = self.each(value, path, Limits::TAGS, |check, item, at| {
+            check.string(item, at, Text::any(Limits::CRM_VALUE))
+        });
+        values.map(CrmValue::Many)
     }
 }

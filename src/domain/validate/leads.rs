@@ -8,13 +8,7 @@ use serde_json::Value;
 
 impl Check {
     pub(super) fn lead_sources(&mut self, value: &Value, path: &Path) -> Option<Vec<LeadSource>> {
-        let items = self.array(value, path, Limits::LEAD_SOURCES)?;
-        let sources: Vec<_> = items
-            .iter()
-            .enumerate()
-            .map(|(index, item)| self.lead_source(item, &path.at(index)))
-            .collect();
-        sources.into_iter().collect()
+        self.each(value, path, Limits::LEAD_SOURCES, Self::lead_source)
     }
 
     fn lead_source(&mut self, value: &Value, path: &Path) -> Option<LeadSource> {

@@ -302,16 +302,26 @@ impl Check {
         }
     }
 
+    /// The items of the array `value` (at most `max`), each checked by `check`: all of them, or
+    /// `None` when one fails (the problems of every item are reported either way).
+    fn each<T, F>(&mut self, value: &Value, path: &Path, max: usize, mut check: F) -> Option<Vec<T>>
+    where
+        F: FnMut(&mut Self, &Value, &Path) -> Option<T>,
+    {
+        let items = self.array(value, path, max)?;
+        let checked: Vec<Option<T>> = items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| check(self, item, &path.at(index)))
+            .collect();
+        checked.into_iter().collect()
+    }
+
     /// A list of non-empty strings (tags, job titles, search strings).
     fn strings(&mut self, value: &Value, path: &Path) -> Option<Vec<String>> {
-        let items = self.array(value, path, Limits::TAGS)?;
-        let mut out = Vec::with_capacity(items.len());
-        for (index, item) in items.iter().enumerate() {
-            if let Some(text) = self.string(item, &path.at(index), Text::required(Limits::TAG)) {
-                out.push(text);
-            }
-        }
-        (out.len() == items.len()).then_some(out)
+        self.each(value, path, Limits::TAGS, |check, item, at| {
+            check.string(item, at, Text::required(Limits::TAG))
+        })
     }
 
     fn integer(&mut self, value: &Value, path: &Path, min: i64, max: i64) -> Option<i64> {
