@@ -1,7 +1,7 @@
 //! An ICP's history: its versions, making an old version current again, and restoring a deleted
 //! ICP (its owner, within `RESTORE_DAYS` days). Each restore is itself a new version.
 
-use super::{change, get_for, IcpError, IcpResult};
+use super::{change, get_for, Edit, IcpError, IcpResult};
 pub use crate::domain::RESTORE_DAYS;
 use crate::domain::{Icp, Timestamp, UserId};
 use crate::store::{Change, Store, StoreError, Version, VersionAction};
@@ -51,16 +51,13 @@ pub async fn restore_version(
         .find(|version| version.number == number)
         .ok_or_else(|| IcpError::NoVersion(format!("ICP {id} has no version {number}")))?;
     let body = serde_json::to_value(version.icp.to_draft()).map_err(StoreError::from)?;
-    change(
-        store,
-        user,
-        id,
-        &body,
-        None,
-        &super::IfMatch::Any,
-        VersionAction::Restored,
-    )
-    .await
+    let edit = Edit {
+        patch: &body,
+        everyone: None,
+        if_match: &super::IfMatch::Any,
+        action: VersionAction::Restored,
+    };
+    change(store, user, id, edit).await
 }
 
 /// The ICPs `user` owned and deleted in the last `RESTORE_DAYS` days, newest first.

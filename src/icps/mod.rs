@@ -279,29 +279,33 @@ pub async fn update_if(
     // A `userIds` given without a word on `everyone` (the API's PATCH) is exactly who it is shared
     // with: it ends "everyone in the workspace" rather than being silently added to.
     let everyone = everyone.or_else(|| patch.get("userIds").map(|_| false));
-    change(
-        store,
-        user,
-        id,
+    let edit = Edit {
         patch,
         everyone,
         if_match,
-        VersionAction::Updated,
-    )
-    .await
+        action: VersionAction::Updated,
+    };
+    change(store, user, id, edit).await
 }
 
-/// An update recorded as `action`: the merged ICP passes the create validation, adds only members
-/// of the caller's workspace, and removes members only when the caller owns it (never the owner).
-async fn change(
-    store: &dyn Store,
-    user: &UserId,
-    id: Uuid,
-    patch: &Value,
+/// One change to an ICP: `patch` merged in, "everyone in the workspace" set as `everyone` says
+/// (`None` keeps it), made only while the ICP is as `if_match` says, recorded as `action`.
+struct Edit<'a> {
+    patch: &'a Value,
     everyone: Option<bool>,
-    if_match: &IfMatch,
+    if_match: &'a IfMatch,
     action: VersionAction,
-) -> IcpResult<Icp> {
+}
+
+/// Makes `edit`: the merged ICP passes the create validation, adds only members of the caller's
+/// workspace, and removes members only when the caller owns it (never the owner).
+async fn change(store: &dyn Store, user: &UserId, id: Uuid, edit: Edit<'_>) -> IcpResult<Icp> {
+    let Edit {
+        patch,
+        everyone,
+        if_match,
+        action,
+    } = edit;
     for _ in 0..5 {
         let current = get_for(store, user, id).await?;
         if !if_match.allows(&current) {
