@@ -274,9 +274,17 @@ fn term(value: &str) -> Term {
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> File<T> {
+/// The source, the version and the terms (`to_term` of each row) of the vocabulary file `text`.
+fn from_file<R: serde::de::DeserializeOwned>(
+    name: &str,
+    text: &str,
+    to_term: impl Fn(R) -> Term,
+) -> (String, String, Vec<Term>) {
     // The files are part of the build: one that does not parse is a bug found by the tests.
-    serde_json::from_str(text).unwrap_or_else(|error| panic!("vocabulary {name}: {error}"))
+    let file: File<R> =
+        serde_json::from_str(text).unwrap_or_else(|error| panic!("vocabulary {name}: {error}"));
+    let terms = file.entries.into_iter().map(to_term).collect();
+    (file.source, file.version, terms)
 }
 
 impl Index {
@@ -289,36 +297,35 @@ impl Index {
             )
         };
         let (source, version, terms) = match vocabulary {
-            Vocabulary::Countries => {
-                let file: File<CountryRow> = parse("countries", include_str!("countries.json"));
-                let terms = file.entries.into_iter().map(|row| Term {
+            Vocabulary::Countries => from_file(
+                "countries",
+                include_str!("countries.json"),
+                |row: CountryRow| Term {
                     code: Some(row.code),
                     aliases: row.aliases,
                     ..term(&row.name)
-                });
-                (file.source, file.version, terms.collect())
-            }
+                },
+            ),
             Vocabulary::Regions => {
-                let file: File<RegionRow> = parse("regions", include_str!("regions.json"));
-                let terms = file.entries.into_iter().map(|row| Term {
-                    code: Some(row.code),
-                    country: Some(row.country),
-                    detail: Some(row.kind),
-                    ..term(&row.name)
-                });
-                (file.source, file.version, terms.collect())
+                from_file("regions", include_str!("regions.json"), |row: RegionRow| {
+                    Term {
+                        code: Some(row.code),
+                        country: Some(row.country),
+                        detail: Some(row.kind),
+                        ..term(&row.name)
+                    }
+                })
             }
             Vocabulary::Industries => {
-                let file: File<IndustryRow> = parse("industries", include_str!("industries.json"));
-                let terms = file.entries.into_iter().map(|row| Term {
+                let text = include_str!("industries.json");
+                from_file("industries", text, |row: IndustryRow| Term {
                     code: Some(row.code),
                     detail: Some(match row.sector {
                         Some(sector) => format!("{} of sector {sector}", row.level),
                         None => row.level,
                     }),
                     ..term(&row.name)
-                });
-                (file.source, file.version, terms.collect())
+                })
             }
             Vocabulary::Seniorities => ours(
                 SENIORITIES
