@@ -55,16 +55,7 @@ pub fn hydrate() {
 #[cfg(feature = "hydrate")]
 fn copy_buttons() {
     use wasm_bindgen::{closure::Closure, JsCast};
-    let Ok(buttons) = leptos::prelude::document().query_selector_all("button[data-copy]") else {
-        return;
-    };
-    for i in 0..buttons.length() {
-        let Some(button) = buttons
-            .item(i)
-            .and_then(|node| node.dyn_into::<web_sys::HtmlElement>().ok())
-        else {
-            continue;
-        };
+    for button in elements::<web_sys::HtmlElement>("button[data-copy]") {
         button.set_hidden(false);
         let text = button.get_attribute("data-copy").unwrap_or_default();
         let status = button.next_element_sibling();
@@ -94,22 +85,12 @@ fn copy_buttons() {
 /// writes it in UTC: it knows neither).
 #[cfg(feature = "hydrate")]
 fn local_times() {
-    use wasm_bindgen::{JsCast, JsValue};
-    let document = leptos::prelude::document();
-    let Ok(times) = document.query_selector_all("time[datetime][title]") else {
-        return;
-    };
+    use wasm_bindgen::JsValue;
     let language = leptos::prelude::window()
         .navigator()
         .language()
         .unwrap_or_else(|| "en".to_owned());
-    for i in 0..times.length() {
-        let Some(time) = times
-            .item(i)
-            .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
-        else {
-            continue;
-        };
+    for time in elements::<web_sys::Element>("time[datetime][title]") {
         if let Some(at) = time.get_attribute("datetime") {
             let date = js_sys::Date::new(&JsValue::from(at));
             if !date.get_time().is_nan() {
@@ -118,6 +99,17 @@ fn local_times() {
             }
         }
     }
+}
+
+/// The page's elements that `selector` matches (none when it is not a valid selector).
+#[cfg(feature = "hydrate")]
+fn elements<T: wasm_bindgen::JsCast>(selector: &str) -> impl Iterator<Item = T> {
+    use wasm_bindgen::JsCast;
+    let found = leptos::prelude::document()
+        .query_selector_all(selector)
+        .ok();
+    let count = found.as_ref().map_or(0, web_sys::NodeList::length);
+    (0..count).filter_map(move |i| found.as_ref()?.item(i)?.dyn_into::<T>().ok())
 }
 
 /// Marks the page as interactive (`body[data-hydrated]`), so tests (and people) know when clicks
