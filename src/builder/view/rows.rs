@@ -11,28 +11,33 @@ use crate::domain::{FilterKind, Limits};
 use leptos::ev::MouseEvent;
 use leptos::prelude::*;
 
+/// A row's head: its heading (`children`) and the button that removes it.
 #[component]
-fn RemoveButton(
+fn RowHead(
     section: Section,
     key: u32,
     // What the row is called, e.g. "lead source 2": it follows the row's position.
     row_name: Signal<String>,
     on_remove: impl Fn() + 'static,
+    children: Children,
 ) -> impl IntoView {
     view! {
-        <button
-            type="submit"
-            name=names::ACTION
-            value=section.remove_action(key)
-            class="button button-quiet"
-            aria-label=move || format!("Remove {}", row_name.get())
-            on:click=move |ev: MouseEvent| {
-                ev.prevent_default();
-                on_remove();
-            }
-        >
-            "Remove"
-        </button>
+        <div class="row-head">
+            <h3 id=section.heading_id(key)>{children()}</h3>
+            <button
+                type="submit"
+                name=names::ACTION
+                value=section.remove_action(key)
+                class="button button-quiet"
+                aria-label=move || format!("Remove {}", row_name.get())
+                on:click=move |ev: MouseEvent| {
+                    ev.prevent_default();
+                    on_remove();
+                }
+            >
+                "Remove"
+            </button>
+        </div>
     }
 }
 
@@ -43,7 +48,6 @@ pub(super) fn LeadRow(
     on_remove: impl Fn() + 'static,
 ) -> impl IntoView {
     let field = move |name: &str| Section::Leads.field(key, name);
-    let heading = Section::Leads.heading_id(key);
     let row_name = Signal::derive(move || format!("lead source {}", position.get()));
     let kinds = vec![("person", "People"), ("company", "Companies")];
     // A "Companies" search shows only company fields: style/main.css hides the empty person
@@ -56,15 +60,10 @@ pub(super) fn LeadRow(
         .collect_view();
     view! {
         <li class="row">
-            <div class="row-head">
-                <h3 id=heading>"Lead source " {move || position.get()}</h3>
-                <RemoveButton
-                    section=Section::Leads
-                    key=key
-                    row_name=row_name
-                    on_remove=on_remove
-                />
-            </div>
+            <RowHead section=Section::Leads key row_name on_remove>
+                "Lead source "
+                {move || position.get()}
+            </RowHead>
             <input
                 type="hidden"
                 name=field(lead::OTHER)
@@ -122,31 +121,29 @@ fn number_field(
     view! { <TextField name label kind="number" min required=true max_value=max /> }.into_any()
 }
 
+/// What an agent is asked: required, at most `Limits::PROMPT` characters.
+#[component]
+fn PromptArea(name: String, label: &'static str) -> impl IntoView {
+    view! { <TextArea name label required=true max=Limits::PROMPT /> }
+}
+
 /// The fields of a filter row of `kind`.
 fn filter_fields(kind: FilterKind, key: u32) -> AnyView {
     let field = move |f: FilterField| Section::Filters.field(key, f.name());
-    let prompt = Limits::PROMPT;
     match kind {
         FilterKind::Website => view! {
-            <TextArea
+            <PromptArea
                 name=field(FilterField::Prompt)
                 label="What should the agent check on the website?"
-                required=true
-                max=prompt
             />
         }
         .into_any(),
         FilterKind::Webscraping => view! {
-            <TextArea
-                name=field(FilterField::ExtractionPrompt)
-                label="What to extract"
-                required=true
-                max=prompt
-            />
+            <PromptArea name=field(FilterField::ExtractionPrompt) label="What to extract" />
             <TextField
                 name=field(FilterField::PageFindingPrompt)
                 label="How to find the page (optional)"
-                max=prompt
+                max=Limits::PROMPT
             />
             <TagInput name=field(FilterField::IncludeSearchStrings) label="Pages must mention" />
             <TagInput
@@ -161,12 +158,7 @@ fn filter_fields(kind: FilterKind, key: u32) -> AnyView {
                 label="Judge the"
                 options=vec![("person", "Person"), ("company", "Company")]
             />
-            <TextArea
-                name=field(FilterField::Prompt)
-                label="Question for the AI"
-                required=true
-                max=prompt
-            />
+            <PromptArea name=field(FilterField::Prompt) label="Question for the AI" />
         }
         .into_any(),
         FilterKind::MaxPeoplePerCompany => {
@@ -222,21 +214,13 @@ pub(super) fn FilterRow(
     let row_name = Signal::derive(move || {
         format!("filter {} ({})", position.get(), title.to_ascii_lowercase())
     });
-    let heading = Section::Filters.heading_id(key);
     let type_field = Section::Filters.field(key, FilterField::Type.name());
     view! {
         <li class="row">
-            <div class="row-head">
-                <h3 id=heading>
-                    {title} <span class="row-number">" · filter " {move || position.get()}</span>
-                </h3>
-                <RemoveButton
-                    section=Section::Filters
-                    key=key
-                    row_name=row_name
-                    on_remove=on_remove
-                />
-            </div>
+            <RowHead section=Section::Filters key row_name on_remove>
+                {title}
+                <span class="row-number">" · filter " {move || position.get()}</span>
+            </RowHead>
             <input type="hidden" name=type_field.clone() value=tag />
             <SectionErrorFor field=type_field />
             {fields}
@@ -252,7 +236,6 @@ pub(super) fn ConditionRow(
 ) -> impl IntoView {
     let field = move |name: &str| Section::Conditions.field(key, name);
     let excluded = use_builder().value(&field(condition::EXCLUDE)) == "on";
-    let heading = Section::Conditions.heading_id(key);
     let row_name = Signal::derive(move || format!("condition {}", position.get()));
     let modes = vec![
         ("equals", "equals"),
@@ -261,15 +244,10 @@ pub(super) fn ConditionRow(
     ];
     view! {
         <li class="row">
-            <div class="row-head">
-                <h3 id=heading>"Condition " {move || position.get()}</h3>
-                <RemoveButton
-                    section=Section::Conditions
-                    key=key
-                    row_name=row_name
-                    on_remove=on_remove
-                />
-            </div>
+            <RowHead section=Section::Conditions key row_name on_remove>
+                "Condition "
+                {move || position.get()}
+            </RowHead>
             <div class="field-grid">
                 <TextField
                     name=field(condition::PATH)

@@ -21,6 +21,16 @@ fn position(index: ReadSignal<usize>) -> Signal<usize> {
     Signal::derive(move || index.get() + 1)
 }
 
+/// Adds a row, a new key, to `rows` (and gives the key).
+fn adder(rows: RwSignal<Vec<u32>>) -> impl Fn() -> Option<u32> + 'static {
+    let builder = use_builder();
+    move || {
+        let key = builder.take_key();
+        rows.update(|rows| rows.push(key));
+        Some(key)
+    }
+}
+
 /// Removes the row `key` from `rows` and re-checks the form.
 fn remover<T: Send + Sync + 'static>(
     rows: RwSignal<Vec<T>>,
@@ -163,11 +173,7 @@ pub(super) fn Basics(creator: Teammate, teammates: Vec<Teammate>) -> impl IntoVi
 #[component]
 pub(super) fn LeadSources(leads: RwSignal<Vec<u32>>) -> impl IntoView {
     let builder = use_builder();
-    let add = move || {
-        let key = builder.take_key();
-        leads.update(|rows| rows.push(key));
-        Some(key)
-    };
+    let add = adder(leads);
     let key_of: fn(&u32) -> u32 = |key| *key;
     let row = move |index: ReadSignal<usize>, key: u32| {
         let position = position(index);
@@ -237,11 +243,7 @@ pub(super) fn CustomFilters(filters: RwSignal<Vec<(u32, String)>>) -> impl IntoV
 pub(super) fn Crm(conditions: RwSignal<Vec<u32>>, enabled: bool) -> impl IntoView {
     let builder = use_builder();
     let has_query = !builder.value(names::CRM_QUERY).is_empty();
-    let add = move || {
-        let key = builder.take_key();
-        conditions.update(|rows| rows.push(key));
-        Some(key)
-    };
+    let add = adder(conditions);
     let key_of: fn(&u32) -> u32 = |key| *key;
     let row = move |index: ReadSignal<usize>, key: u32| {
         let position = position(index);
