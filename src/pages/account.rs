@@ -76,6 +76,12 @@ impl Query {
         self.problem.filter(|problem| problem.field().is_none())
     }
 
+    /// The words for a problem about the whole form.
+    pub(super) fn form_problem_text(&self) -> Option<String> {
+        self.form_problem()
+            .map(|problem| problem.message().to_owned())
+    }
+
     /// The words for a problem about the whole form, with when to try again if it says.
     pub(super) fn form_message(&self) -> Option<String> {
         let problem = self.form_problem()?;

@@ -73,9 +73,7 @@ pub fn InvitationPage() -> impl IntoView {
 #[component]
 fn InvitationBody(invitation: InvitationView) -> impl IntoView {
     let query = Query::read();
-    let message = query
-        .form_problem()
-        .map(|problem| problem.message().to_owned());
+    let message = query.form_problem_text();
     let token = use_params_map()
         .get_untracked()
         .get("token")

@@ -105,9 +105,7 @@ fn notice_text(notice: &str) -> Option<&'static str> {
 #[component]
 fn TeamBody(data: TeamView) -> impl IntoView {
     let query = Query::read();
-    let message = query
-        .form_problem()
-        .map(|problem| problem.message().to_owned());
+    let message = query.form_problem_text();
     let notice = notice_text(&query.value("notice"));
     let TeamView {
         me,
