@@ -228,8 +228,15 @@ pub fn When(at: Timestamp) -> impl leptos::IntoView {
     }
 }
 
+/// The day of `at` (UTC, as `iso_date` writes it), with its exact instant for machines.
+#[leptos::component]
+pub fn Day(at: Timestamp) -> impl leptos::IntoView {
+    use leptos::prelude::*;
+    view! { <time datetime=at.to_string()>{iso_date(at)}</time> }
+}
+
 /// "2025-03-05" (UTC), as strftime's `%Y-%m-%d` writes it.
-pub fn iso_date(at: Timestamp) -> String {
+fn iso_date(at: Timestamp) -> String {
     let date = at.0.date_naive();
     format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day())
 }

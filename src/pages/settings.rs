@@ -4,7 +4,7 @@
 use super::account::ssr;
 use super::account::{Field, FormAlert, NewPassword, Notice, Query};
 use super::confirm::{Confirm, CopyButton};
-use super::describe::iso_date;
+use super::describe::Day;
 use super::layout::{ActionTable, Panel};
 use super::loaded::{no_store, Loaded, Unloaded};
 use crate::account::{FormProblem, SettingsView, TokenRow};
@@ -167,13 +167,12 @@ fn SettingsBody(data: SettingsView) -> impl IntoView {
 
 #[component]
 fn TokenLine(token: TokenRow) -> impl IntoView {
-    let created = iso_date(token.created_at);
     let revoke = format!("/settings/tokens/{}/revoke", token.id);
     view! {
         <tr>
             <td>{token.label.clone()}</td>
             <td>
-                <time datetime=token.created_at.to_string()>{created}</time>
+                <Day at=token.created_at />
             </td>
             <td>{if token.revoked { "Revoked" } else { "Active" }}</td>
             <td>

@@ -5,7 +5,7 @@
 use super::account::ssr;
 use super::account::{Field, FormAlert, Notice, Query};
 use super::confirm::{Confirm, CopyButton};
-use super::describe::iso_date;
+use super::describe::Day;
 use super::layout::{ActionTable, Panel};
 use super::loaded::{no_store, Loaded, Unloaded};
 use crate::account::{OpenInvitationRow, TeamMemberRow, TeamView};
@@ -258,14 +258,13 @@ fn TeamBody(data: TeamView) -> impl IntoView {
 #[component]
 fn MemberLine(member: TeamMemberRow, removable: bool) -> impl IntoView {
     let remove = format!("/settings/team/members/{}/remove", member.id);
-    let joined = iso_date(member.joined_at);
     view! {
         <tr>
             <td data-label="Name">{member.name.clone()}</td>
             <td data-label="Email">{member.email}</td>
             <td data-label="Role">{if member.owner { "Owner" } else { "Member" }}</td>
             <td data-label="Joined">
-                <time datetime=member.joined_at.to_string()>{joined}</time>
+                <Day at=member.joined_at />
             </td>
             <td>
                 {removable
@@ -292,13 +291,12 @@ fn MemberLine(member: TeamMemberRow, removable: bool) -> impl IntoView {
 #[component]
 fn InvitationLine(invitation: OpenInvitationRow, i_own: bool) -> impl IntoView {
     let revoke = format!("/settings/team/invitations/{}/revoke", invitation.id);
-    let expires = iso_date(invitation.expires_at);
     view! {
         <tr>
             <td data-label="Email">{invitation.email.clone()}</td>
             <td data-label="Invited by">{invitation.invited_by}</td>
             <td data-label="Expires">
-                <time datetime=invitation.expires_at.to_string()>{expires}</time>
+                <Day at=invitation.expires_at />
             </td>
             <td>
                 {i_own
