@@ -23,6 +23,8 @@ pub mod headers;
 #[cfg(feature = "ssr")]
 pub mod icps;
 #[cfg(feature = "ssr")]
+pub mod request_body;
+#[cfg(feature = "ssr")]
 pub mod request_labels;
 #[cfg(feature = "ssr")]
 pub mod server;

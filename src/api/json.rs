@@ -3,6 +3,7 @@
 
 use super::error::{ApiError, MAX_BODY_BYTES};
 use crate::domain::FieldError;
+use crate::request_body::{read_limited, Unread};
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
 use serde_json::Value;
@@ -19,44 +20,6 @@ fn is_json(content_type: &str) -> bool {
         .to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
-}
-
-/// Why a body could not be read whole.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Unread {
-    /// Over the limit: declared so by `Content-Length`, or found so while streaming.
-    TooLarge,
-    /// The connection failed or the body was malformed on the wire.
-    Malformed,
-}
-
-/// Reads `request`'s body whole, but never more than `limit` bytes: a declared `Content-Length`
-/// over the limit is refused before anything is read.
-pub async fn read_limited(
-    request: Request,
-    limit: usize,
-) -> Result<(axum::http::request::Parts, axum::body::Bytes), Unread> {
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|length| length > limit) {
-        return Err(Unread::TooLarge);
-    }
-    let (parts, body) = request.into_parts();
-    match axum::body::to_bytes(body, limit).await {
-        Ok(bytes) => Ok((parts, bytes)),
-        Err(error) => {
-            let over = std::error::Error::source(&error)
-                .is_some_and(|cause| cause.is::<http_body_util::LengthLimitError>());
-            Err(if over {
-                Unread::TooLarge
-            } else {
-                Unread::Malformed
-            })
-        }
-    }
 }
 
 impl<S: Send + Sync> FromRequest<S> for ApiJson {

@@ -7,11 +7,11 @@ pub mod icps;
 pub mod team;
 pub mod transfer;
 
-use crate::api::json::{read_limited, Unread};
 use crate::api::ApiError;
 use crate::auth::session::session_user;
 use crate::domain::{FieldError, PathSegment};
 use crate::page_error::PageError;
+use crate::request_body::{read_limited, Unread};
 use crate::state::AppState;
 use axum::body::{Body, HttpBody};
 use axum::extract::rejection::FormRejection;
