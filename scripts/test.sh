@@ -42,11 +42,10 @@ cargo clippy --features ssr --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --features hydrate --lib -- -D warnings
 
 say "Unit and integration tests"
-# One test at a time within each test binary (the unit tests', and tests/it, every integration
-# test in one process): a Leptos page rendered while tests on other tokio runtimes in the same
-# process render theirs can, rarely, wait forever for a resource (seen as a 30 s 503 on /icps, about
-# once in 500 page loads under 8 parallel tests; never with one runtime, as the server runs).
-cargo test --features ssr -- --test-threads=1
+# Tests run in parallel (8 at a time: most of a test's time is waiting for its database). The app
+# lists its pages' routes once per process (src/server/mod.rs), so a page rendered while another
+# test builds its router cannot meet Leptos's process-wide resource suppression.
+cargo test --features ssr -- --test-threads=8
 
 # Built once, exactly as scripts/run.sh builds it; the browser tests run on it.
 say "Release build (server + WASM bundle, optimised)"

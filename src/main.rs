@@ -149,7 +149,6 @@ fn hash_file_present(options: &leptos::prelude::LeptosOptions) -> Result<(), Str
 
 async fn run(cli: Cli) -> Result<(), String> {
     store::set_cache_budget(cli.config.cache_bytes());
-    store::set_search_limit(cli.config.request_timeout());
     let store = store::connect(&cli.database_url)
         .await
         .map_err(|e| format!("cannot open the database: {e}"))?;

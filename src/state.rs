@@ -142,6 +142,7 @@ impl AppState {
         let pools = store.pools();
         let sessions = SessionBackend::open(&pools).await?;
         let limiter = Limiter::for_database(&pools);
+        store.set_search_limit(config.request_timeout());
         Ok(Self(Arc::new(Shared {
             leptos_options,
             store,

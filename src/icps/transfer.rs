@@ -56,7 +56,7 @@ pub async fn import(store: &dyn Store, user: &UserId, file: Vec<u8>) -> IcpResul
         .acquire()
         .await
         .map_err(|error| IcpError::Store(StoreError::Corrupt(format!("import turn: {error}"))))?;
-    let budget = Budget::new(crate::store::search_limit().mul_f32(0.8));
+    let budget = Budget::new(store.search_limit().mul_f32(0.8));
     let checking = budget.clone();
     let read = tokio::task::spawn_blocking(move || read_and_validate(&file, &checking))
         .await

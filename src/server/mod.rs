@@ -17,7 +17,8 @@ use axum::response::Redirect;
 use axum::routing::get;
 use axum::Router;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
+use std::sync::LazyLock;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -31,9 +32,19 @@ pub const SESSION_IDLE: tower_sessions::cookie::time::Duration =
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The pages' routes, listed once per process. Listing them runs the app with resource loads
+/// suppressed through a process-wide flag (leptos_server's `SuppressResourceLoad`): a page whose
+/// resource is first polled while a route list is being made anywhere in the process waits
+/// forever (leptos-rs/leptos#4773) — with several routers in one process (the tests), about one
+/// page in 500. Listed once, before the first router exists, no page can meet that window.
+fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route_list(App));
+    ROUTES.clone()
+}
+
 /// The whole app as one router, so tests drive exactly what the server serves.
 pub fn app(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = page_routes();
     let pages = Router::new()
         .leptos_routes_with_context(
             &state,

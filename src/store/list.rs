@@ -11,17 +11,32 @@ use crate::domain::{Icp, UserId};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// How long a search (a list narrowed by words: a `LIKE` scan) may run, in milliseconds: the
-/// request time limit (`set_search_limit`), so a search answered 503 stops with its request.
-static SEARCH_LIMIT_MS: AtomicU64 = AtomicU64::new(30_000);
+/// How long a search (a list narrowed by words: a `LIKE` scan) may run: the request time limit,
+/// so a search answered 503 stops with its request. Each store keeps its own (`Store::
+/// set_search_limit`), set when the server's state is assembled.
+#[derive(Debug)]
+pub struct SearchLimit(AtomicU64);
 
-/// Sets how long a search may run (the server's request time limit), before its store opens.
-pub fn set_search_limit(limit: Duration) {
-    SEARCH_LIMIT_MS.store(limit.as_millis() as u64, Ordering::SeqCst);
+impl SearchLimit {
+    /// The default request time limit, until the server's setting is applied.
+    pub const DEFAULT: Duration = Duration::from_secs(30);
+
+    pub fn get(&self) -> Duration {
+        Duration::from_millis(self.0.load(Ordering::Relaxed))
+    }
+
+    pub fn set(&self, limit: Duration) {
+        let millis = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX);
+        self.0.store(millis, Ordering::Relaxed);
+    }
 }
 
-pub fn search_limit() -> Duration {
-    Duration::from_millis(SEARCH_LIMIT_MS.load(Ordering::SeqCst))
+impl Default for SearchLimit {
+    fn default() -> Self {
+        let limit = SearchLimit(AtomicU64::new(0));
+        limit.set(Self::DEFAULT);
+        limit
+    }
 }
 
 /// Narrows a list; the default lists everything shared with the caller.

@@ -16,10 +16,7 @@ mod workspaces;
 pub use group_commit::WriteMode;
 pub use history::{Change, Version, VersionAction};
 pub use idempotency::{Claim, Idempotency, KeyUse};
-pub use list::{
-    search_limit, set_search_limit, ListFilter, ListOrder, Listed, Owned, PAGE_BYTES,
-    PEOPLE_PER_WORD,
-};
+pub use list::{ListFilter, ListOrder, Listed, Owned, SearchLimit, PAGE_BYTES, PEOPLE_PER_WORD};
 pub use memo::set_budget as set_cache_budget;
 pub use ops::{backup, readiness, BackupError};
 pub use postgres::{PgStore, PgTries};
@@ -254,6 +251,10 @@ pub trait Store: Workspaces + Idempotency + Send + Sync + 'static {
     /// The connections behind this store, for the parts of the app that keep their own tables in
     /// the same database (browser sessions, sign-in attempts).
     fn pools(&self) -> Pools;
+
+    /// How long a search may run (the request time limit); `AppState::new` sets the server's.
+    fn search_limit(&self) -> std::time::Duration;
+    fn set_search_limit(&self, limit: std::time::Duration);
 }
 
 /// Sign-in attempts counted where every instance on one database sees them (Postgres:

@@ -985,3 +985,59 @@ async fn a_bad_page_link_shows_the_first_page(db: Database) {
     assert_eq!(card_names(html(&reply)).len(), 50);
     assert!(!html(&reply).contains("That page link is no longer valid"));
 }
+
+/// Routers built on another runtime while pages render (each test builds its own router, several
+/// run at once): every page answers. Making a route list suppresses resource loads process-wide
+/// in Leptos, and a page whose resource first polls meanwhile never finishes
+/// (leptos-rs/leptos#4773); the app lists its routes once per process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_answer_while_other_routers_are_built() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let app = TestApp::start(Database::sqlite()).await;
+    let me = app.caller("ana").await;
+    let icp = app.create(&me, &minimal("Rendered")).await;
+    let page = format!("/icps/{}", icp["id"].as_str().expect("id"));
+    let cookie = app.session_cookie(&me).await;
+    let building = Arc::new(AtomicBool::new(true));
+    let store = app.store.clone();
+    let builder = std::thread::spawn({
+        let building = building.clone();
+        move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                let options = leptos::prelude::get_configuration(Some("Cargo.toml"))
+                    .expect("leptos config")
+                    .leptos_options;
+                let state = icp_builder::state::AppState::new(options, store, Default::default())
+                    .await
+                    .expect("state");
+                let mut built = 0_u32;
+                while building.load(Ordering::Relaxed) {
+                    drop(icp_builder::server::app(state.clone()));
+                    built += 1;
+                    tokio::task::yield_now().await;
+                }
+                built
+            })
+        }
+    });
+    for _ in 0..200 {
+        let shown = tokio::time::timeout(
+            Duration::from_secs(10),
+            app.browser(&cookie, Method::GET, &page, None),
+        )
+        .await
+        .expect("the page answers while routers are built elsewhere");
+        assert_eq!(shown.status, StatusCode::OK);
+        assert!(html(&shown).contains("Rendered"));
+    }
+    building.store(false, Ordering::Relaxed);
+    let built = builder.join().expect("builder thread");
+    assert!(built > 10, "routers were built meanwhile: {built}");
+}

@@ -1,41 +1,38 @@
 //! A search (a list narrowed by words: a `LIKE` scan), or a list page sorted other than newest
 //! first, stops at the request's time limit on both
 //! databases, answered 503 rather than running on, and leaves no connection that stops the next.
-//! The limit is the process's: the test sets it only around the request to stop, and puts back the
-//! one before even when it fails, so the tests after it search as usual.
+//! The limit is the store's: the test sets it only around the request to stop, and puts back the
+//! one before even when it fails, so the searches after it run as usual.
 
 use crate::common::{minimal, on_both_databases, Database, TestApp};
 use axum::http::{Method, StatusCode};
-use icp_builder::store::{search_limit, set_search_limit};
+use icp_builder::store::DynStore;
 use std::time::Duration;
 
 on_both_databases!(a_search_past_its_limit_is_stopped_and_answered_503);
 
 const ICPS: &str = "/api/v1/entities/icps";
 
-/// The process's search limit set to another until dropped, then back to the one before.
-struct SearchLimit(Duration);
+/// A store's search limit set to another until dropped, then back to the one before.
+struct SearchLimit<'a>(&'a DynStore, Duration);
 
-impl SearchLimit {
-    fn set(limit: Duration) -> Self {
-        let before = search_limit();
-        set_search_limit(limit);
-        SearchLimit(before)
+impl<'a> SearchLimit<'a> {
+    fn set(store: &'a DynStore, limit: Duration) -> Self {
+        let before = store.search_limit();
+        store.set_search_limit(limit);
+        SearchLimit(store, before)
     }
 }
 
-impl Drop for SearchLimit {
+impl Drop for SearchLimit<'_> {
     fn drop(&mut self) {
-        set_search_limit(self.0);
+        self.0.set_search_limit(self.1);
     }
 }
 
 async fn a_search_past_its_limit_is_stopped_and_answered_503(db: Database) {
     let app = TestApp::start(db).await;
     let me = app.caller("ana").await;
-    // The limit is the process's: one test at a time changes it.
-    static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-    let _turn = ONE_AT_A_TIME.lock().await;
     // ~4.7 MB of folded text to scan for a word that is nowhere.
     let long = "lorem ipsum dolor sit amet ".repeat(70);
     for n in 0..2_500 {
@@ -46,7 +43,7 @@ async fn a_search_past_its_limit_is_stopped_and_answered_503(db: Database) {
     let search = format!("{ICPS}?q=nowhere-to-be-found");
 
     let stopped = {
-        let _zero = SearchLimit::set(Duration::ZERO);
+        let _zero = SearchLimit::set(&app.store, Duration::ZERO);
         app.get(&me, &search).await
     };
     assert_eq!(
@@ -72,7 +69,7 @@ async fn a_search_past_its_limit_is_stopped_and_answered_503(db: Database) {
     for sort in ["name", "updated"] {
         let uri = format!("/icps?sort={sort}");
         let stopped = {
-            let _zero = SearchLimit::set(Duration::ZERO);
+            let _zero = SearchLimit::set(&app.store, Duration::ZERO);
             app.browser(&cookie, Method::GET, &uri, None).await
         };
         assert_eq!(stopped.status, StatusCode::SERVICE_UNAVAILABLE, "{uri}");

@@ -25,7 +25,7 @@ pub(super) mod writes;
 use super::{list_sql, page_of, Db, PageRow, Writes};
 use crate::domain::{Icp, Timestamp, UserId};
 use crate::store::group_commit::{apply_alone, GroupCommit, IcpWrite, Written};
-use crate::store::list::{count_sql, ListFilter, Listed};
+use crate::store::list::{count_sql, ListFilter, Listed, SearchLimit};
 use crate::store::memo::TokenOwners;
 use crate::store::reads::ReadCache;
 use crate::store::search_text::like_anywhere;
@@ -59,6 +59,8 @@ pub struct SqlStore {
     pub(super) tokens: Arc<TokenOwners>,
     /// What `icp`/`list_icps` gave, for reads (see `reads`).
     pub(super) reads: Arc<ReadCache>,
+    /// How long a search may run (see `Search`).
+    pub(super) search_limit: Arc<SearchLimit>,
 }
 
 /// The connections a `SqlStore` is made of.
@@ -136,12 +138,14 @@ impl SqlStore {
             icp_writes,
             tokens: Arc::default(),
             reads: Arc::new(reads),
+            search_limit: Arc::default(),
         }
     }
 
     /// A page of `list_icps` read through `pool` (see `list::page_ctes`): the member, the limit and
     /// one more, the cursor, then the filter's values. A page that scans runs as a `Search`.
     async fn list_page(
+        &self,
         pool: &Pool<Db>,
         member: &UserId,
         filter: &ListFilter,
@@ -163,7 +167,7 @@ impl SqlStore {
         let rows = if !filter.scans() {
             query.fetch_all(pool).await?
         } else {
-            let mut search = super::Search::start(pool).await?;
+            let mut search = super::Search::start(pool, self.search_limit.get()).await?;
             let rows = query.fetch_all(search.connection()).await;
             search.done(rows).await?
         };
@@ -326,7 +330,8 @@ impl Store for SqlStore {
         after: Option<ListCursor>,
         limit: u32,
     ) -> StoreResult<Listed> {
-        Self::list_page(&self.reader, member, filter, after, limit).await
+        self.list_page(&self.reader, member, filter, after, limit)
+            .await
     }
 
     async fn every_icp_page(
@@ -336,7 +341,8 @@ impl Store for SqlStore {
         limit: u32,
     ) -> StoreResult<Listed> {
         let every = ListFilter::default();
-        Self::list_page(&self.long_reader, member, &every, after, limit).await
+        self.list_page(&self.long_reader, member, &every, after, limit)
+            .await
     }
 
     async fn count_icps(&self, member: &UserId, filter: &ListFilter) -> StoreResult<u64> {
@@ -345,7 +351,7 @@ impl Store for SqlStore {
         let (count,) = if filter.words.is_empty() {
             query.fetch_one(&self.reader).await?
         } else {
-            let mut search = super::Search::start(&self.reader).await?;
+            let mut search = super::Search::start(&self.reader, self.search_limit.get()).await?;
             let found = query.fetch_one(search.connection()).await;
             search.done(found).await?
         };
@@ -388,5 +394,13 @@ impl Store for SqlStore {
 
     fn pools(&self) -> Pools {
         self.connections()
+    }
+
+    fn search_limit(&self) -> std::time::Duration {
+        self.search_limit.get()
+    }
+
+    fn set_search_limit(&self, limit: std::time::Duration) {
+        self.search_limit.set(limit);
     }
 }

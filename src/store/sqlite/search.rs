@@ -3,13 +3,12 @@
 //! does not stop SQLite, which would run the scan to its end on the reader's thread; a progress
 //! handler, checked every few thousand steps, interrupts it.
 
-use crate::store::list::search_limit;
 use crate::store::{StoreError, StoreResult};
 use sqlx::pool::PoolConnection;
 use sqlx::{Sqlite, SqlitePool};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// SQLite virtual-machine steps between two checks (about a tenth of a millisecond).
 const STEPS: i32 = 10_000;
@@ -26,10 +25,10 @@ pub(super) struct Search {
 }
 
 impl Search {
-    pub(super) async fn start(readers: &SqlitePool) -> Result<Self, sqlx::Error> {
+    pub(super) async fn start(readers: &SqlitePool, limit: Duration) -> Result<Self, sqlx::Error> {
         let mut connection = readers.acquire().await?;
         let state = Arc::new(AtomicU8::new(RUNNING));
-        let deadline = Instant::now() + search_limit();
+        let deadline = Instant::now() + limit;
         let seen = state.clone();
         connection
             .lock_handle()
