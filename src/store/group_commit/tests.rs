@@ -12,6 +12,37 @@ use sqlx::Connection;
 use std::str::FromStr;
 use uuid::Uuid;
 
+/// A test on each database for each `name::<Writes>(&store, &pool)` below.
+macro_rules! on_both_writers {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let db = super::sqlite();
+                    let (store, writer) = super::sqlite_store(&db).await;
+                    super::$name::<super::SqliteWrites>(&store, &writer).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    if let Some((store, pool)) = super::postgres_store().await {
+                        super::$name::<super::PgWrites>(&store, &pool).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+on_both_writers!(
+    one_failing_write_fails_alone,
+    a_batch_of_inserts_stores_what_one_insert_does,
+);
+
 fn icp(name: &str) -> Icp {
     let body = serde_json::json!({
         "name": name,
@@ -139,32 +170,26 @@ async fn concurrent_inserts_all_land_postgres() {
 }
 
 /// Every answer comes after its commit: right after each reply, a brand-new connection (no pool,
-/// no cache) already sees the row.
-#[tokio::test]
-async fn no_answer_before_commit_sqlite() {
-    let db = sqlite();
-    let store = Arc::new(SqliteStore::connect(&db.url).await.expect("open"));
+/// no cache) already sees the row: `fresh_name` reads its name so.
+async fn no_answer_before_commit<F, R>(store: Arc<dyn Store>, fresh_name: F)
+where
+    F: Fn(Uuid) -> R + Clone + Send + 'static,
+    R: std::future::Future<Output = Option<String>> + Send,
+{
     let tasks: Vec<_> = (0..16)
         .map(|task| {
             let store = store.clone();
-            let url = db.url.clone();
+            let fresh_name = fresh_name.clone();
             tokio::spawn(async move {
                 for n in 0..4 {
                     let icp = icp(&format!("ICP {task}/{n}"));
                     store.insert_icp(&icp, &change()).await.expect("insert");
-                    let mut fresh = sqlx::SqliteConnection::connect(&url).await.expect("open");
-                    let found: Option<(String,)> =
-                        sqlx::query_as("SELECT name FROM icps WHERE id = ?")
-                            .bind(icp.id)
-                            .fetch_optional(&mut fresh)
-                            .await
-                            .expect("read");
+                    let found = fresh_name(icp.id).await;
                     assert_eq!(
-                        found,
-                        Some((icp.name.clone(),)),
+                        found.as_ref(),
+                        Some(&icp.name),
                         "committed before the answer"
                     );
-                    fresh.close().await.expect("close");
                 }
             })
         })
@@ -174,42 +199,41 @@ async fn no_answer_before_commit_sqlite() {
     }
 }
 
+const NAME_OF: &str = "SELECT name FROM icps WHERE id = $1";
+
+#[tokio::test]
+async fn no_answer_before_commit_sqlite() {
+    let db = sqlite();
+    let store = Arc::new(SqliteStore::connect(&db.url).await.expect("open"));
+    let url = db.url.clone();
+    no_answer_before_commit(store, move |id| {
+        let url = url.clone();
+        async move {
+            let mut fresh = sqlx::SqliteConnection::connect(&url).await.expect("open");
+            let query = sqlx::query_scalar(NAME_OF).bind(id);
+            query.fetch_optional(&mut fresh).await.expect("read")
+        }
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn no_answer_before_commit_postgres() {
     let Some(options) = postgres().await else {
         return;
     };
     let store = Arc::new(PgStore::connect_with(options.clone()).await.expect("open"));
-    let tasks: Vec<_> = (0..16)
-        .map(|task| {
-            let store = store.clone();
-            let options = options.clone();
-            tokio::spawn(async move {
-                for n in 0..4 {
-                    let icp = icp(&format!("ICP {task}/{n}"));
-                    store.insert_icp(&icp, &change()).await.expect("insert");
-                    let mut fresh = sqlx::PgConnection::connect_with(&options)
-                        .await
-                        .expect("open");
-                    let found: Option<(String,)> =
-                        sqlx::query_as("SELECT name FROM icps WHERE id = $1")
-                            .bind(icp.id)
-                            .fetch_optional(&mut fresh)
-                            .await
-                            .expect("read");
-                    assert_eq!(
-                        found,
-                        Some((icp.name.clone(),)),
-                        "committed before the answer"
-                    );
-                    fresh.close().await.expect("close");
-                }
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.expect("task");
-    }
+    no_answer_before_commit(store, move |id| {
+        let options = options.clone();
+        async move {
+            let mut fresh = sqlx::PgConnection::connect_with(&options)
+                .await
+                .expect("open");
+            let query = sqlx::query_scalar(NAME_OF).bind(id);
+            query.fetch_optional(&mut fresh).await.expect("read")
+        }
+    })
+    .await;
 }
 
 /// One batch: inserts around a stale update, a duplicate insert and a delete of nothing, with
@@ -278,20 +302,6 @@ async fn one_failing_write_fails_alone<A: ApplyWrite>(store: &dyn Store, pool: &
         let stored = store.icp(id).await.expect("read").expect("stored");
         assert_eq!(stored.name, name);
         assert_eq!(stored.user_ids, vec![member()], "members of {name}");
-    }
-}
-
-#[tokio::test]
-async fn one_failing_write_fails_alone_sqlite() {
-    let db = sqlite();
-    let (store, writer) = sqlite_store(&db).await;
-    one_failing_write_fails_alone::<SqliteWrites>(&store, &writer).await;
-}
-
-#[tokio::test]
-async fn one_failing_write_fails_alone_postgres() {
-    if let Some((store, pool)) = postgres_store().await {
-        one_failing_write_fails_alone::<PgWrites>(&store, &pool).await;
     }
 }
 
@@ -369,20 +379,6 @@ async fn a_batch_of_inserts_stores_what_one_insert_does<A: ApplyWrite>(
             )
         );
         assert_eq!(version.icp, given);
-    }
-}
-
-#[tokio::test]
-async fn a_batch_of_inserts_stores_what_one_insert_does_sqlite() {
-    let db = sqlite();
-    let (store, writer) = sqlite_store(&db).await;
-    a_batch_of_inserts_stores_what_one_insert_does::<SqliteWrites>(&store, &writer).await;
-}
-
-#[tokio::test]
-async fn a_batch_of_inserts_stores_what_one_insert_does_postgres() {
-    if let Some((store, pool)) = postgres_store().await {
-        a_batch_of_inserts_stores_what_one_insert_does::<PgWrites>(&store, &pool).await;
     }
 }
 

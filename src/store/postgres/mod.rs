@@ -176,12 +176,9 @@ async fn where_is(
 struct Search(sqlx::Transaction<'static, sqlx::Postgres>);
 
 impl Search {
-    async fn start(pool: &PgPool) -> StoreResult<Self> {
+    async fn start(pool: &PgPool, limit: std::time::Duration) -> StoreResult<Self> {
         let mut search = pool.begin().await?;
-        let limit = format!(
-            "{}ms",
-            crate::store::list::search_limit().as_millis().max(1)
-        );
+        let limit = format!("{}ms", limit.as_millis().max(1));
         sqlx::query("SELECT set_config('statement_timeout', $1, true)")
             .bind(limit)
             .execute(&mut *search)
@@ -268,7 +265,8 @@ mod tests {
     use super::list_page::list_sql;
     use super::*;
     use crate::store::list::{count_sql, ListFilter};
-    use sqlx::Connection;
+    use sqlx::pool::PoolConnection;
+    use sqlx::{Connection, Postgres};
 
     /// A store in a fresh schema of the Postgres at `ICP_TEST_POSTGRES_URL` (as the integration
     /// tests do); `None`, loudly, only with `ICP_TEST_SKIP_POSTGRES=1`.
@@ -293,6 +291,28 @@ mod tests {
         Some(PgStore::connect_with(options).await.unwrap())
     }
 
+    /// A connection to a schema of its own as the first two migrations left it, then what
+    /// `scripts` make of it (later migrations, rows); `None` as for `fresh_store`.
+    async fn old_schema(scripts: &[&str]) -> Option<PoolConnection<Postgres>> {
+        let store = fresh_store().await?;
+        let schema = format!("old_{}", Uuid::new_v4().simple());
+        let mut old = store.writer.acquire().await.unwrap();
+        sqlx::raw_sql(&format!(
+            "CREATE SCHEMA {schema}; SET search_path TO {schema}"
+        ))
+        .execute(&mut *old)
+        .await
+        .unwrap();
+        let first = [
+            include_str!("../../../migrations/postgres/0001_init.sql"),
+            include_str!("../../../migrations/postgres/0002_auth_attempts.sql"),
+        ];
+        for sql in first.iter().chain(scripts) {
+            sqlx::raw_sql(sql).execute(&mut *old).await.unwrap();
+        }
+        Some(old)
+    }
+
     fn plan_text(rows: Vec<(String,)>) -> String {
         rows.into_iter()
             .map(|(line,)| line)
@@ -302,21 +322,8 @@ mod tests {
 
     #[tokio::test]
     async fn the_membership_migration_copies_each_icps_creation_instant() {
-        let Some(store) = fresh_store().await else {
-            return;
-        };
-        // The schema as it was before 0003, in a schema of its own.
-        let schema = format!("old_{}", Uuid::new_v4().simple());
-        let mut old = store.writer.acquire().await.unwrap();
-        sqlx::raw_sql(&format!(
-            "CREATE SCHEMA {schema}; SET search_path TO {schema}"
-        ))
-        .execute(&mut *old)
-        .await
-        .unwrap();
-        for sql in [
-            include_str!("../../../migrations/postgres/0001_init.sql"),
-            include_str!("../../../migrations/postgres/0002_auth_attempts.sql"),
+        // The schema as it was before 0003, with rows, then 0003.
+        let Some(mut old) = old_schema(&[
             "INSERT INTO icps (id, name, lead_provider_criteria, custom_filter_criteria, leads_per_list, \
              created_at, updated_at) VALUES \
              ('00000000-0000-0000-0000-000000000001', 'a', '[]', '[]', 20, '2024-01-01T00:00:01.5Z', now()), \
@@ -326,9 +333,11 @@ mod tests {
              ('00000000-0000-0000-0000-000000000001', 'user_b', 1), \
              ('00000000-0000-0000-0000-000000000002', 'user_b', 0);",
             include_str!("../../../migrations/postgres/0003_member_created_at.sql"),
-        ] {
-            sqlx::raw_sql(sql).execute(&mut *old).await.unwrap();
-        }
+        ])
+        .await
+        else {
+            return;
+        };
         let rows: Vec<(String, i32, String)> = sqlx::query_as(
             "SELECT user_id, position, to_char(created_at AT TIME ZONE 'UTC', 'SS.MS') \
              FROM icp_members ORDER BY icp_id, position",
@@ -435,20 +444,7 @@ mod tests {
 
     #[tokio::test]
     async fn people_who_share_icps_end_up_in_one_workspace() {
-        let Some(store) = fresh_store().await else {
-            return;
-        };
-        let schema = format!("old_{}", Uuid::new_v4().simple());
-        let mut old = store.writer.acquire().await.unwrap();
-        sqlx::raw_sql(&format!(
-            "CREATE SCHEMA {schema}; SET search_path TO {schema}"
-        ))
-        .execute(&mut *old)
-        .await
-        .unwrap();
-        for sql in [
-            include_str!("../../../migrations/postgres/0001_init.sql"),
-            include_str!("../../../migrations/postgres/0002_auth_attempts.sql"),
+        let Some(mut old) = old_schema(&[
             include_str!("../../../migrations/postgres/0003_member_created_at.sql"),
             // a-b share ICP 1, b-c share ICP 2 (a chain), d is alone, e shares only with an id
             // that names no account.
@@ -469,9 +465,11 @@ mod tests {
              ('00000000-0000-0000-0000-000000000003', 'user_e', 0, now()), \
              ('00000000-0000-0000-0000-000000000003', 'user_ghost', 1, now());",
             include_str!("../../../migrations/postgres/0004_workspaces.sql"),
-        ] {
-            sqlx::raw_sql(sql).execute(&mut *old).await.unwrap();
-        }
+        ])
+        .await
+        else {
+            return;
+        };
         let rows: Vec<(String, String, String, String)> = sqlx::query_as(
             "SELECT m.user_id, m.workspace_id, w.name, m.role FROM workspace_members m \
              JOIN workspaces w ON w.id = m.workspace_id ORDER BY m.user_id",
