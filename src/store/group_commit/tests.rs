@@ -43,6 +43,20 @@ on_both_writers!(
     a_batch_of_inserts_stores_what_one_insert_does,
 );
 
+/// Runs `jobs` as one batch and gives what each was answered.
+async fn batch_answers<A: ApplyWrite>(
+    pool: &Pool<A::Db>,
+    jobs: Vec<Job>,
+    answers: Vec<oneshot::Receiver<StoreResult<Written>>>,
+) -> Vec<StoreResult<Written>> {
+    run_batch::<A>(pool, jobs).await;
+    let answered = futures_util::future::join_all(answers).await;
+    answered
+        .into_iter()
+        .map(|answer| answer.expect("answered"))
+        .collect()
+}
+
 fn icp(name: &str) -> Icp {
     let body = serde_json::json!({
         "name": name,
@@ -271,13 +285,7 @@ async fn one_failing_write_fails_alone<A: ApplyWrite>(store: &dyn Store, pool: &
     ];
     let (mut jobs, answers): (Vec<_>, Vec<_>) = writes.into_iter().unzip();
     jobs.insert(3, gone);
-    run_batch::<A>(pool, jobs).await;
-
-    let answers: Vec<_> = futures_util::future::join_all(answers)
-        .await
-        .into_iter()
-        .map(|answer| answer.expect("answered"))
-        .collect();
+    let answers = batch_answers::<A>(pool, jobs, answers).await;
     assert!(matches!(answers[0], Ok(Written::Done)), "{answers:?}");
     assert!(matches!(answers[1], Err(StoreError::Stale)), "{answers:?}");
     assert!(matches!(answers[2], Ok(Written::Done)), "{answers:?}");
@@ -339,12 +347,7 @@ async fn a_batch_of_inserts_stores_what_one_insert_does<A: ApplyWrite>(
         .into_iter()
         .map(|icp| job(IcpWrite::Insert(icp, change())))
         .unzip();
-    run_batch::<A>(pool, jobs).await;
-    let answers: Vec<_> = futures_util::future::join_all(answers)
-        .await
-        .into_iter()
-        .map(|answer| answer.expect("answered"))
-        .collect();
+    let answers = batch_answers::<A>(pool, jobs, answers).await;
     assert!(matches!(answers[0], Ok(Written::Done)), "{answers:?}");
     assert!(matches!(answers[1], Ok(Written::Done)), "{answers:?}");
     assert!(

@@ -1,10 +1,23 @@
 //! Idempotency keys: claimed, completed and released on the writer.
 
-use super::SqlStore;
+use super::{Db, SqlStore};
 use crate::domain::{Timestamp, UserId};
 use crate::store::{Claim, Idempotency, KeyUse, StoreResult};
 use async_trait::async_trait;
+use sqlx::query::Query;
 use uuid::Uuid;
+
+type Arguments<'q> = <Db as sqlx::Database>::Arguments<'q>;
+
+/// `sql` bound to one claim of a key: `$1` the user, `$2` the key, `$3` when it was claimed.
+fn on_claim<'q>(
+    sql: &'q str,
+    user: &'q UserId,
+    key: &'q str,
+    claimed_at: Timestamp,
+) -> Query<'q, Db, Arguments<'q>> {
+    sqlx::query(sql).bind(user).bind(key).bind(claimed_at)
+}
 
 #[async_trait]
 impl Idempotency for SqlStore {
@@ -67,16 +80,12 @@ impl Idempotency for SqlStore {
         claimed_at: Timestamp,
         response: &str,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE idempotency_keys SET response = $1 \
-             WHERE user_id = $2 AND key = $3 AND claimed_at = $4",
-        )
-        .bind(response)
-        .bind(user)
-        .bind(key)
-        .bind(claimed_at)
-        .execute(&self.writer)
-        .await?;
+        let complete = "UPDATE idempotency_keys SET response = $4 \
+             WHERE user_id = $1 AND key = $2 AND claimed_at = $3";
+        on_claim(complete, user, key, claimed_at)
+            .bind(response)
+            .execute(&self.writer)
+            .await?;
         Ok(())
     }
 
@@ -86,15 +95,11 @@ impl Idempotency for SqlStore {
         key: &str,
         claimed_at: Timestamp,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "DELETE FROM idempotency_keys \
-             WHERE user_id = $1 AND key = $2 AND claimed_at = $3 AND response IS NULL",
-        )
-        .bind(user)
-        .bind(key)
-        .bind(claimed_at)
-        .execute(&self.writer)
-        .await?;
+        let release = "DELETE FROM idempotency_keys \
+             WHERE user_id = $1 AND key = $2 AND claimed_at = $3 AND response IS NULL";
+        on_claim(release, user, key, claimed_at)
+            .execute(&self.writer)
+            .await?;
         Ok(())
     }
 }
