@@ -1,6 +1,7 @@
 //! Security headers: every response says `nosniff`, keeps its referrer to this site and may not be
 //! framed; an app page carries a Content-Security-Policy that admits the app's own script and WASM
 //! and, inline, only the scripts Leptos marks with that response's nonce.
+#![cfg(feature = "ssr")]
 
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use axum::response::Response;

@@ -12,29 +12,20 @@ pub mod domain;
 pub mod page_error;
 pub mod pages;
 
-#[cfg(feature = "ssr")]
+// Server-only modules: each says so itself (`#![cfg(feature = "ssr")]`), so the WASM build sees
+// them empty. The store is gated here.
 pub mod api;
-#[cfg(feature = "ssr")]
 pub mod auth;
-#[cfg(feature = "ssr")]
 pub mod forms;
-#[cfg(feature = "ssr")]
 pub mod headers;
-#[cfg(feature = "ssr")]
 pub mod icps;
-#[cfg(feature = "ssr")]
 pub mod request_body;
-#[cfg(feature = "ssr")]
 pub mod request_labels;
-#[cfg(feature = "ssr")]
 pub mod server;
-#[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "ssr")]
 pub mod store;
-#[cfg(feature = "ssr")]
 pub mod vocabularies;
-#[cfg(feature = "ssr")]
 pub mod workspaces;
 
 /// Entry point of the WASM bundle. Pages are HTML from the server; the islands in them (the

@@ -1,5 +1,6 @@
 //! Reading a request's body within a limit: what the JSON API and the form posts both do before
 //! they look at a byte of it.
+#![cfg(feature = "ssr")]
 
 use axum::extract::Request;
 use axum::http::header;

@@ -1,6 +1,7 @@
 //! What the inner parts of the app learn about a request for its log line and metrics
 //! (`server::observe`): routing its route template, authentication its user. A leaf module, so
 //! the parts that note things need not depend on the server.
+#![cfg(feature = "ssr")]
 
 use std::sync::{Arc, OnceLock};
 

@@ -1,4 +1,5 @@
 //! The application state every handler and server function reads, and the settings it starts with.
+#![cfg(feature = "ssr")]
 
 use crate::auth::limiter::Limiter;
 use crate::auth::session::SessionBackend;

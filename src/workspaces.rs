@@ -1,6 +1,7 @@
 //! The workspace use cases — members, invitations, leaving and removing, and who may be put in an
 //! ICP's `userIds` — shared by the JSON API and the settings forms. The owner renames the workspace,
 //! invites and removes; every member sees the members and the open invitations.
+#![cfg(feature = "ssr")]
 
 use crate::domain::{normalised_email, FieldError, Timestamp, UserId};
 use crate::store::{

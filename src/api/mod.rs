@@ -1,4 +1,5 @@
 //! The JSON API: plain axum handlers under `/api`, with one error type.
+#![cfg(feature = "ssr")]
 
 pub mod caller;
 pub mod contract;

@@ -1,5 +1,6 @@
 //! Who is calling: password hashing, API tokens, sessions, the sign-in rule for pages and the
 //! same-origin check. The HTTP layers turn these into their own answers.
+#![cfg(feature = "ssr")]
 
 pub mod guard;
 pub mod limiter;

@@ -1,5 +1,6 @@
 //! Plain HTML form posts, which work without JavaScript: the builder's (`icps`) and the account
 //! forms' (`account`), and the body limit every form post and server-function call is read under.
+#![cfg(feature = "ssr")]
 
 pub mod account;
 pub mod history;

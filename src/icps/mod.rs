@@ -1,6 +1,7 @@
 //! The ICP use cases — create, read, list, change and delete the ICPs a user may see — shared by the
 //! JSON API, the builder's server functions and the no-JavaScript forms. Each caller maps `IcpError`
 //! to its own answer.
+#![cfg(feature = "ssr")]
 
 mod history;
 pub mod idempotent;

@@ -1,6 +1,7 @@
 //! The whole app as one router: the JSON API, the form posts and the pages, under the layers every
 //! request passes (ids and tracing, security headers, time limit, panics, body limits, sessions,
 //! the same-origin check, the sign-in rule).
+#![cfg(feature = "ssr")]
 
 pub mod health;
 pub mod layers;

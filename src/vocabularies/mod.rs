@@ -9,6 +9,7 @@
 //! stores a term's `value` (a country's English name, as the reference's examples do); a value a
 //! vocabulary does not know is still accepted (the reference's filters are open), and the builder
 //! says so beside it.
+#![cfg(feature = "ssr")]
 
 use crate::store::fold;
 use serde::{Deserialize, Serialize};
