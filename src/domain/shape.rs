@@ -16,7 +16,8 @@ pub struct Shape {
     pub largest_item: usize,
 }
 
-/// The shape of `text`, in one pass over its bytes with no allocation. Malformed JSON gets some
+/// The shape of `text`, in one pass over its bytes with no allocation (a string's contents are
+/// skipped in a tight loop: they are most of a body). Malformed JSON gets some
 /// shape; the parser that follows says what is wrong with it.
 pub fn shape_of(text: &[u8]) -> Shape {
     scan(text, |_| {})
@@ -31,32 +32,27 @@ pub fn top_level_items(text: &[u8]) -> Vec<std::ops::Range<usize>> {
 
 fn scan(text: &[u8], mut on_item: impl FnMut(std::ops::Range<usize>)) -> Shape {
     let mut shape = Shape::default();
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let mut depth = 0usize;
     let mut top_array = false;
     let mut item_start = None;
     let mut seen_any = false;
-    for (at, &byte) in text.iter().enumerate() {
-        if in_string {
-            match byte {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
+    let mut at = 0;
+    while let Some(&byte) = text.get(at) {
+        at += 1;
+        // Whitespace between values changes nothing.
+        if byte.is_ascii_whitespace() {
             continue;
         }
-        if top_array
-            && depth == 1
-            && item_start.is_none()
-            && !byte.is_ascii_whitespace()
-            && byte != b']'
-        {
-            item_start = Some(at);
+        if top_array && depth == 1 && item_start.is_none() && byte != b']' {
+            item_start = Some(at - 1);
         }
+        let first = !seen_any;
+        seen_any = true;
         match byte {
-            b'"' => in_string = true,
+            // Most of a body is inside strings: on to the closing quote, over escapes.
+            b'"' => at = string_end(text, at),
             b'[' | b'{' => {
-                if depth == 0 && byte == b'[' && !seen_any {
+                if depth == 0 && byte == b'[' && first {
                     top_array = true;
                 }
                 depth += 1;
@@ -65,26 +61,37 @@ fn scan(text: &[u8], mut on_item: impl FnMut(std::ops::Range<usize>)) -> Shape {
             }
             b']' | b'}' => {
                 if top_array && depth == 1 {
-                    end_item(&mut shape, &mut item_start, at, &mut on_item);
+                    end_item(&mut shape, &mut item_start, at - 1, &mut on_item);
                 }
                 depth = depth.saturating_sub(1);
             }
             b',' => {
                 shape.values += 1;
                 if top_array && depth == 1 {
-                    end_item(&mut shape, &mut item_start, at, &mut on_item);
+                    end_item(&mut shape, &mut item_start, at - 1, &mut on_item);
                 }
             }
             _ => {}
-        }
-        if !byte.is_ascii_whitespace() {
-            seen_any = true;
         }
     }
     if shape.values == 0 && seen_any {
         shape.values = 1;
     }
     shape
+}
+
+/// Where the string whose contents start at `from` ends: just past its closing quote (or the
+/// text's end when it has none).
+fn string_end(text: &[u8], mut from: usize) -> usize {
+    loop {
+        let rest = text.get(from..).unwrap_or_default();
+        match rest.iter().position(|&b| b == b'"' || b == b'\\') {
+            None => return text.len(),
+            Some(skip) if rest[skip] == b'"' => return from + skip + 1,
+            // A backslash: the byte after it is escaped.
+            Some(skip) => from += skip + 2,
+        }
+    }
 }
 
 fn end_item(
@@ -114,6 +121,17 @@ mod tests {
         assert_eq!(shape_of(b"7").values, 1);
         assert_eq!(shape_of(b"  ").values, 0);
         assert_eq!(shape_of(b"[0,0,0,0]").values, 4);
+    }
+
+    #[test]
+    fn escapes_inside_strings_never_end_them_early() {
+        // `a\` ends at its second quote; `\\\"x,[` holds an escaped backslash and quote.
+        let shape = shape_of(br#"{"a\\": [1,2], "b": "\\\"x,[", "c": {}}"#);
+        assert_eq!(shape.values, 6);
+        assert_eq!(shape.depth, 2);
+        // An unterminated string runs to the end: nothing in it counts.
+        assert_eq!(shape_of(br#"["a,b,[c"#).values, 1);
+        assert_eq!(shape_of(br#""\"#).values, 1);
     }
 
     #[test]

@@ -58,7 +58,8 @@ fn path_of(trail: &[Step], last: Step) -> Path {
         Step::Index(i) => PathSegment::Index(i),
         Step::Key(key) => PathSegment::Key(key.to_owned()),
     };
-    Path(trail.iter().chain([&last]).map(segment).collect())
+    let steps = trail.iter().chain([&last]);
+    steps.fold(Path::root(), |path, step| path.then(segment(step)))
 }
 
 impl Check {
