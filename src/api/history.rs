@@ -3,8 +3,8 @@
 
 use super::caller::AuthUser;
 use super::error::{ApiError, ErrorBody};
-use super::icps::parse_id;
 use super::icps::ICPS_PATH;
+use super::icps::{parse_id, IcpId};
 use super::json::ApiJson;
 use super::list::{DEFAULT_PAGE, MAX_PAGE, NEXT_CURSOR_HEADER};
 use super::query::{bad_param, checked, given_again};
@@ -66,7 +66,7 @@ impl From<Version> for VersionJson {
     path = "/api/v1/entities/icps/{id}/versions",
     tag = "History",
     params(
-        ("id" = uuid::Uuid, Path, description = "The ICP's id"),
+        IcpId,
         ("limit" = Option<u32>, Query, description = "Page size, 1–100 (default 50)", minimum = 1, maximum = 100),
         ("cursor" = Option<String>, Query, pattern = "^[0-9]{1,10}$", description = "The `x-next-cursor` header of the previous page"),
     ),
@@ -76,11 +76,9 @@ impl From<Version> for VersionJson {
             body = Vec<VersionJson>,
             headers(("x-next-cursor" = String, description = "Cursor of the next page, absent on the last"))),
         (status = 400, description = "Malformed id, bad `limit` or `cursor`, or an unknown parameter", body = ErrorBody),
-        (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 404, description = "No such ICP, or a deleted one the caller did not own", body = ErrorBody),
     ),
-    security(("bearer" = []))
 )]
 async fn list_versions(
     AuthUser(user): AuthUser,
@@ -150,18 +148,16 @@ fn parse_versions_query(query: Option<&str>) -> Result<(u32, Option<u32>), ApiEr
     path = "/api/v1/entities/icps/{id}/versions/{version}/restore",
     tag = "History",
     params(
-        ("id" = uuid::Uuid, Path, description = "The ICP's id"),
+        IcpId,
         ("version" = u32, Path, description = "The version to restore"),
     ),
     responses(
         (status = 200, description = "The ICP as restored", body = Icp),
         (status = 400, description = "The version would add someone outside the workspace, or remove the owner", body = ErrorBody),
-        (status = 401, body = ErrorBody),
         (status = 403, description = "Not shared with the caller, or only the owner may remove the members this restore removes", body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody),
     ),
-    security(("bearer" = []))
 )]
 async fn restore_version(
     AuthUser(user): AuthUser,
@@ -197,9 +193,7 @@ pub struct DeletedIcp {
     tag = "History",
     responses(
         (status = 200, body = Vec<DeletedIcp>),
-        (status = 401, body = ErrorBody),
     ),
-    security(("bearer" = []))
 )]
 async fn list_deleted(
     AuthUser(user): AuthUser,
@@ -229,12 +223,10 @@ async fn list_deleted(
     responses(
         (status = 200, description = "The ICP as restored", body = Icp),
         (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody),
         (status = 403, description = "Only its owner can restore it", body = ErrorBody),
         (status = 404, description = "No such deleted ICP, or deleted over 30 days ago", body = ErrorBody),
         (status = 409, description = "The ICP is not deleted", body = ErrorBody),
     ),
-    security(("bearer" = []))
 )]
 async fn restore_deleted(
     AuthUser(user): AuthUser,
@@ -258,18 +250,16 @@ pub struct OwnerJson {
     put,
     path = "/api/v1/entities/icps/{id}/owner",
     tag = "History",
-    params(("id" = uuid::Uuid, Path, description = "The ICP's id")),
+    params(IcpId),
     request_body(content = OwnerJson, example = json!({"userId": "user_8fK2mQ7xR4tN1vB6cL9pZ3wY"})),
     responses(
         (status = 200, description = "The new owner", body = OwnerJson),
         (status = 400, description = "The body is not `{\"userId\": \"user_…\"}`", body = ErrorBody),
         (status = 422, description = "Not a member of the caller's workspace", body = ErrorBody,
             example = json!({"error": {"code": "UNPROCESSABLE_ENTITY", "message": "user_8fK2mQ7xR4tN1vB6cL9pZ3wY is not a member of your workspace"}})),
-        (status = 401, body = ErrorBody),
         (status = 403, description = "Only the owner can hand it over", body = ErrorBody),
         (status = 404, body = ErrorBody),
     ),
-    security(("bearer" = []))
 )]
 async fn hand_over(
     AuthUser(user): AuthUser,

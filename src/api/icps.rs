@@ -115,7 +115,6 @@ fn none_match(headers: &HeaderMap, etag: &HeaderValue) -> Result<bool, ApiError>
             example = json!({"error": {"code": "UNPROCESSABLE_ENTITY", "message": "Idempotency-Key 'order-42' was already used with a different request body; use a new key for a different request"}})),
         (status = 500, description = "Unexpected error (logged with the request id)", body = ErrorBody),
     ),
-    security(("bearer" = []))
 )]
 async fn create_icp(
     AuthUser(user): AuthUser,
@@ -169,26 +168,42 @@ pub(super) fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
     })
 }
 
+/// The `{id}` of an ICP's path, as the document describes it (a handler reads it as text, so that
+/// a malformed one gets our 400: `parse_id`).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct IcpId {
+    /// The ICP's id
+    pub id: Uuid,
+}
+
+/// The `If-Match` of a change, as the document describes it (read by `if_match`).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfMatch {
+    /// The ETag read before: 412 unless it is still current
+    #[param(rename = "If-Match")]
+    pub if_match: Option<String>,
+}
+
 /// Fetches one ICP.
 #[utoipa::path(
     get,
     path = "/api/v1/entities/icps/{id}",
     tag = "ICPs",
     params(
-        ("id" = Uuid, Path, description = "The ICP's id"),
+        IcpId,
         ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier read: 304 while it is current"),
     ),
     responses(
         (status = 200, body = Icp, headers(("ETag" = String, description = "The version: changes with `updatedAt`"))),
         (status = 304, description = "`If-None-Match` names the current version"),
         (status = 400, description = "Malformed id", body = ErrorBody),
-        (status = 401, body = ErrorBody),
         (status = 403, description = "The caller is not in the ICP's `userIds`", body = ErrorBody,
             example = json!({"error": {"code": "FORBIDDEN", "message": "You do not have access to ICP 550e8400-e29b-41d4-a716-446655440000"}})),
         (status = 404, body = ErrorBody,
             example = json!({"error": {"code": "NOT_FOUND", "message": "ICP not found: 550e8400-e29b-41d4-a716-446655440000"}})),
     ),
-    security(("bearer" = []))
 )]
 async fn get_icp(
     AuthUser(user): AuthUser,
@@ -215,10 +230,7 @@ async fn get_icp(
     patch,
     path = "/api/v1/entities/icps/{id}",
     tag = "ICPs",
-    params(
-        ("id" = Uuid, Path, description = "The ICP's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag read before: 412 unless it is still current"),
-    ),
+    params(IcpId, IfMatch),
     request_body(content = super::openapi::IcpPatch, description = "Only the fields to change; `null` clears description, activeUntil and crmFilters",
         example = json!({"name": "DACH Tech Leaders (Q3)", "activeUntil": null})),
     responses(
@@ -227,12 +239,10 @@ async fn get_icp(
         (status = 412, description = "`If-Match` names another version than the current one", body = ErrorBody,
             example = json!({"error": {"code": "PRECONDITION_FAILED", "message": "ICP 550e8400-e29b-41d4-a716-446655440000 has changed since you read it; read it again and retry"}})),
         (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
         (status = 409, description = "Concurrent updates kept colliding", body = ErrorBody),
     ),
-    security(("bearer" = []))
 )]
 async fn update_icp(
     AuthUser(user): AuthUser,
@@ -259,20 +269,15 @@ async fn update_icp(
     delete,
     path = "/api/v1/entities/icps/{id}",
     tag = "ICPs",
-    params(
-        ("id" = Uuid, Path, description = "The ICP's id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag read before: 412 unless it is still current"),
-    ),
+    params(IcpId, IfMatch),
     responses(
         (status = 204, description = "Deleted"),
         (status = 409, description = "Concurrent updates kept colliding", body = ErrorBody),
         (status = 412, description = "`If-Match` names another version than the current one", body = ErrorBody),
         (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody),
     ),
-    security(("bearer" = []))
 )]
 async fn delete_icp(
     AuthUser(user): AuthUser,
@@ -298,11 +303,9 @@ async fn delete_icp(
     responses(
         (status = 200, description = "Valid: the body as it would be stored (the caller in `userIds`)", body = IcpDraft),
         (status = 400, description = "Invalid: every problem at its JSON path", body = ErrorBody),
-        (status = 401, body = ErrorBody),
         (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody),
     ),
-    security(("bearer" = []))
 )]
 async fn validate_icp(
     AuthUser(user): AuthUser,

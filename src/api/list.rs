@@ -143,9 +143,7 @@ fn parse_list_query(query: Option<&str>) -> Result<ListQuery, ApiError> {
             body = Vec<Icp>,
             headers(("x-next-cursor" = String, description = "Cursor of the next page, absent on the last"))),
         (status = 400, description = "Bad `limit`, `cursor`, `q`, `active` or `sharedWith`, or an unknown parameter", body = ErrorBody),
-        (status = 401, body = ErrorBody),
     ),
-    security(("bearer" = []))
 )]
 pub(super) async fn list_icps(
     AuthUser(user): AuthUser,

@@ -5,7 +5,7 @@ use crate::domain::*;
 use crate::state::AppState;
 use axum::Router;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -92,7 +92,30 @@ pub fn routes_and_document() -> (Router<AppState>, Value) {
         .split_for_parts();
     let mut document = serde_json::to_value(document).unwrap_or(Value::Null);
     super::contract::apply(&mut document);
+    authenticated(&mut document);
     (routes, document)
+}
+
+/// Every operation is the caller's (`AuthUser`): it needs the bearer token, and answers 401
+/// without a valid one (the plain error body, where the operation says no more about it).
+fn authenticated(document: &mut Value) {
+    let Some(paths) = document["paths"].as_object_mut() else {
+        return;
+    };
+    let operations = paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|path| path.values_mut());
+    for operation in operations {
+        operation["security"] = json!([{"bearer": []}]);
+        let responses = &mut operation["responses"];
+        if responses.get("401").is_none() {
+            responses["401"] = json!({
+                "description": "",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+            });
+        }
+    }
 }
 
 #[cfg(test)]

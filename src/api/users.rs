@@ -55,7 +55,6 @@ impl From<WorkspaceError> for ApiError {
         (status = 401, description = "No valid credential", body = ErrorBody,
             example = json!({"error": {"code": "UNAUTHORIZED", "message": "User not authenticated"}})),
     ),
-    security(("bearer" = []))
 )]
 async fn list_users(
     AuthUser(user): AuthUser,

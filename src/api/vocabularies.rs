@@ -106,10 +106,8 @@ fn parse_query(vocabulary: Vocabulary, query: Option<&str>) -> Result<TermsQuery
             example = json!({"vocabulary": "countries", "source": "ISO 3166-1 …", "version": "…",
                 "terms": [{"value": "Switzerland", "code": "CH", "aliases": ["CHE", "Schweiz", "Suisse", "Svizzera"], "exact": true}]})),
         (status = 400, description = "Bad `q`, `limit` or `country`, or an unknown parameter", body = ErrorBody),
-        (status = 401, body = ErrorBody),
         (status = 404, description = "No such vocabulary", body = ErrorBody),
     ),
-    security(("bearer" = []))
 )]
 async fn vocabulary(
     AuthUser(_): AuthUser,
