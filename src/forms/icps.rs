@@ -15,7 +15,8 @@ use crate::pages::builder_page::Resubmission;
 use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, Request, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
@@ -33,13 +34,22 @@ pub fn router() -> Router<AppState> {
 
 /// The signed-in user and the ICP id of a form's path (`/…/icps/{id}/…`): otherwise the sign-in
 /// page (back to the ICP after), or a 404 page for an id that is not a UUID.
-pub(super) async fn signed_in_with_icp(
-    session: &Session,
-    raw_id: &str,
-) -> Result<(UserId, Uuid), Response> {
-    let user = signed_in_or_redirect(session, &format!("/icps/{raw_id}")).await?;
-    let id = Uuid::try_parse(raw_id).map_err(|_| no_such_icp())?;
-    Ok((user, id))
+pub(super) struct IcpCaller {
+    pub user: UserId,
+    pub id: Uuid,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for IcpCaller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let Path(raw_id) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let user = signed_in_to(parts, &format!("/icps/{raw_id}")).await?;
+        let id = Uuid::try_parse(&raw_id).map_err(|_| no_such_icp())?;
+        Ok(IcpCaller { user, id })
+    }
 }
 
 /// The 404 page of a form about an ICP that does not exist (or whose id is not a UUID).
@@ -55,6 +65,15 @@ pub(super) async fn signed_in_or_redirect(
         let next = url::form_urlencoded::byte_serialize(back_to.as_bytes()).collect::<String>();
         Redirect::to(&format!("/sign-in?next={next}")).into_response()
     })
+}
+
+/// The user signed in to a request's session, or the sign-in page that comes back to `page`
+/// after (without a session layer, axum's 500).
+pub(super) async fn signed_in_to(parts: &mut Parts, page: &str) -> Result<UserId, Response> {
+    let session = Session::from_request_parts(parts, &())
+        .await
+        .map_err(IntoResponse::into_response)?;
+    signed_in_or_redirect(&session, page).await
 }
 
 async fn create_from_form(
@@ -176,10 +195,8 @@ async fn submit(
 
 async fn delete_from_form(
     State(state): State<AppState>,
-    session: Session,
-    Path(id): Path<String>,
+    IcpCaller { user, id }: IcpCaller,
 ) -> Result<Redirect, Response> {
-    let (user, id) = signed_in_with_icp(&session, &id).await?;
     icps::delete(state.store.as_ref(), &user, id)
         .await
         .map_err(refused)?;

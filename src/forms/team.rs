@@ -3,13 +3,15 @@
 //! Each answers with a redirect (Post/Redirect/Get); a refusal goes back with `?error=<code>`.
 
 use super::account::{back_to, server_problem};
+use super::icps::signed_in_to;
 use crate::account::FormProblem;
 use crate::auth::session::{self, session_user, Secret};
 use crate::domain::UserId;
 use crate::state::AppState;
 use crate::workspaces::{self, WorkspaceError};
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::header;
+use axum::http::request::Parts;
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Form, Router};
@@ -56,11 +58,16 @@ fn refused(page: &str, error: WorkspaceError, fields: &[(&str, &str)]) -> Redire
     }
 }
 
-/// The signed-in user, or the redirect to sign in and come back to the team page.
-async fn signed_in(session: &Session) -> Result<UserId, Redirect> {
-    session_user(session)
-        .await
-        .ok_or_else(|| Redirect::to("/sign-in?next=%2Fsettings%2Fteam"))
+/// The signed-in user posting a team form; anyone else is sent to sign in and come back to the
+/// team page.
+struct TeamUser(UserId);
+
+impl<S: Send + Sync> FromRequestParts<S> for TeamUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
+        signed_in_to(parts, TEAM_PAGE).await.map(TeamUser)
+    }
 }
 
 fn done(notice: &str) -> Redirect {
@@ -83,15 +90,14 @@ struct NameForm {
 
 async fn rename(
     State(state): State<AppState>,
-    session: Session,
+    TeamUser(user): TeamUser,
     Form(form): Form<NameForm>,
-) -> Result<Redirect, Redirect> {
-    let user = signed_in(&session).await?;
+) -> Redirect {
     let renamed = workspaces::rename(state.store.as_ref(), &user, &form.name).await;
-    Ok(match renamed {
+    match renamed {
         Ok(_) => done("renamed"),
         Err(error) => refused(TEAM_PAGE, error, &[("workspace-name", &form.name)]),
-    })
+    }
 }
 
 #[derive(Deserialize)]
@@ -110,13 +116,10 @@ pub const MAX_INVITES: usize = 20;
 /// that address and those after it, and why.
 async fn invite(
     State(state): State<AppState>,
+    TeamUser(user): TeamUser,
     session: Session,
     Form(form): Form<InviteForm>,
 ) -> Response {
-    let user = match signed_in(&session).await {
-        Ok(user) => user,
-        Err(redirect) => return redirect.into_response(),
-    };
     let mut emails: Vec<&str> = Vec::new();
     for email in form.email.split([',', ';', ' ', '\t', '\r', '\n']) {
         if !email.is_empty() && !emails.iter().any(|e| e.eq_ignore_ascii_case(email)) {
@@ -170,10 +173,9 @@ async fn invite(
 
 async fn revoke(
     State(state): State<AppState>,
-    session: Session,
+    TeamUser(user): TeamUser,
     Path(id): Path<String>,
 ) -> Result<Redirect, Redirect> {
-    let user = signed_in(&session).await?;
     let id = Uuid::try_parse(&id)
         .map_err(|_| back_to(TEAM_PAGE, FormProblem::UnknownInvitation, &[]))?;
     Ok(answer(
@@ -184,10 +186,9 @@ async fn revoke(
 
 async fn remove(
     State(state): State<AppState>,
-    session: Session,
+    TeamUser(user): TeamUser,
     Path(id): Path<String>,
 ) -> Result<Redirect, Redirect> {
-    let user = signed_in(&session).await?;
     let member =
         UserId::parse(&id).ok_or_else(|| back_to(TEAM_PAGE, FormProblem::NotMember, &[]))?;
     let removed = workspaces::remove(state.store.as_ref(), &user, &member).await;
@@ -197,13 +198,12 @@ async fn remove(
     ))
 }
 
-async fn leave(State(state): State<AppState>, session: Session) -> Result<Redirect, Redirect> {
-    let user = signed_in(&session).await?;
+async fn leave(State(state): State<AppState>, TeamUser(user): TeamUser) -> Redirect {
     let left = workspaces::leave(state.store.as_ref(), &user).await;
-    Ok(answer(
+    answer(
         left.inspect(|_| tracing::info!(%user, "left the workspace")),
         "left",
-    ))
+    )
 }
 
 async fn accept(

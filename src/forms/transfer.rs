@@ -2,12 +2,12 @@
 //! all of them as JSON, and the import form's post (`multipart/form-data`, so it works without
 //! JavaScript), which lands on the list or answers a report of what was refused and why.
 
-use super::icps::{refused, signed_in_or_redirect, signed_in_with_icp};
+use super::icps::{refused, signed_in_or_redirect, IcpCaller};
 use super::{escaped, page_html};
 use crate::icps::transfer::{self, Imported};
 use crate::icps::{self};
 use crate::state::AppState;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -83,10 +83,8 @@ async fn export_all(State(state): State<AppState>, session: Session) -> Result<R
 
 async fn export_one(
     State(state): State<AppState>,
-    session: Session,
-    Path(id): Path<String>,
+    IcpCaller { user, id }: IcpCaller,
 ) -> Result<Response, Response> {
-    let (user, id) = signed_in_with_icp(&session, &id).await?;
     let icp = icps::get_for(state.store.as_ref(), &user, id)
         .await
         .map_err(refused)?;
