@@ -15,46 +15,18 @@ impl SessionBackend {
         id: Id,
     ) -> std::result::Result<(), sqlx::Error> {
         let now = chrono::Utc::now().timestamp_millis();
-        let id = id.to_string();
+        let (id, user) = (id.to_string(), user.as_str());
         // Newest first by sign-in time; the session id breaks ties in the same millisecond.
         let older = match self {
             SessionBackend::Sqlite { writer, .. } => {
-                sqlx::query(
-                    "INSERT INTO user_sessions (session_id, user_id, created_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (session_id) DO NOTHING",
-                )
-                .bind(&id)
-                .bind(user.as_str())
-                .bind(now)
-                .execute(writer)
-                .await?;
-                sqlx::query_scalar::<_, String>(
-                    "SELECT session_id FROM user_sessions WHERE user_id = $1 \
-                     ORDER BY created_at DESC, session_id DESC LIMIT -1 OFFSET $2",
-                )
-                .bind(user.as_str())
-                .bind(i64::from(MAX_SESSIONS))
-                .fetch_all(writer)
-                .await?
+                let past = "SELECT session_id FROM user_sessions WHERE user_id = $1 \
+                     ORDER BY created_at DESC, session_id DESC LIMIT -1 OFFSET $2";
+                note_sign_in(writer, &id, user, now, past).await?
             }
             SessionBackend::Postgres(_, pool) => {
-                sqlx::query(
-                    "INSERT INTO user_sessions (session_id, user_id, created_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (session_id) DO NOTHING",
-                )
-                .bind(&id)
-                .bind(user.as_str())
-                .bind(now)
-                .execute(pool)
-                .await?;
-                sqlx::query_scalar::<_, String>(
-                    "SELECT session_id FROM user_sessions WHERE user_id = $1 \
-                     ORDER BY created_at DESC, session_id DESC OFFSET $2",
-                )
-                .bind(user.as_str())
-                .bind(i64::from(MAX_SESSIONS))
-                .fetch_all(pool)
-                .await?
+                let past = "SELECT session_id FROM user_sessions WHERE user_id = $1 \
+                     ORDER BY created_at DESC, session_id DESC OFFSET $2";
+                note_sign_in(pool, &id, user, now, past).await?
             }
         };
         self.end(older).await
@@ -108,6 +80,40 @@ impl SessionBackend {
         }
         Ok(())
     }
+}
+
+/// Notes in `pool` that `user` signed in to session `id` at `now`, and reads the ids of their
+/// sessions past the newest `MAX_SESSIONS` with `past` (each database says "no limit" its own way).
+async fn note_sign_in<DB>(
+    pool: &sqlx::Pool<DB>,
+    id: &str,
+    user: &str,
+    now: i64,
+    past: &'static str,
+) -> std::result::Result<Vec<String>, sqlx::Error>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'r> String: sqlx::Decode<'r, DB> + sqlx::Type<DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
+    sqlx::query(
+        "INSERT INTO user_sessions (session_id, user_id, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (session_id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(user)
+    .bind(now)
+    .execute(pool)
+    .await?;
+    sqlx::query_scalar(past)
+        .bind(user)
+        .bind(i64::from(MAX_SESSIONS))
+        .fetch_all(pool)
+        .await
 }
 
 /// Signs `user` in again (a new session id) and ends every other session of theirs: after a
