@@ -1,6 +1,7 @@
 //! The one validator: a JSON body in, a typed `IcpDraft` or every problem at its JSON path out.
 //! The API, the server functions and the browser form all call `validate_draft`.
 
+mod body_path;
 mod crm;
 mod custom_filters;
 mod draft;
@@ -10,6 +11,7 @@ mod pattern_syntax;
 
 use super::path::{FieldError, PathSegment};
 use super::IcpDraft;
+use body_path::Path;
 use serde_json::{Map, Value};
 
 /// The bounds every accepted value is held to.
@@ -97,49 +99,6 @@ pub fn validate_draft(body: &Value) -> Result<IcpDraft, Vec<FieldError>> {
     match draft {
         Some(draft) if check.errors.is_empty() => Ok(draft),
         _ => Err(check.errors),
-    }
-}
-
-/// Where a value is in the body: a chain of steps back to the root, shared by every path below
-/// it, so a step down costs one small allocation and no copy of the steps above (a valid body
-/// visits every field; only a problem turns its path into segments).
-#[derive(Clone, Default)]
-struct Path(Option<std::rc::Rc<Link>>);
-
-/// One step of a `Path`: the path above it and the segment down.
-struct Link {
-    up: Path,
-    segment: PathSegment,
-}
-
-impl Path {
-    fn root() -> Self {
-        Path(None)
-    }
-
-    fn key(&self, key: &str) -> Path {
-        self.then(PathSegment::Key(key.to_owned()))
-    }
-
-    fn at(&self, index: usize) -> Path {
-        self.then(PathSegment::Index(index))
-    }
-
-    fn then(&self, segment: PathSegment) -> Path {
-        let up = self.clone();
-        Path(Some(std::rc::Rc::new(Link { up, segment })))
-    }
-
-    /// The path's segments, from the root down.
-    fn segments(&self) -> Vec<PathSegment> {
-        let mut segments = Vec::new();
-        let mut at = &self.0;
-        while let Some(link) = at {
-            segments.push(link.segment.clone());
-            at = &link.up.0;
-        }
-        segments.reverse();
-        segments
     }
 }
 
