@@ -278,7 +278,7 @@ pub async fn create_token(
         .await
         .map_err(AccountError::Store)?
         .ok_or(AccountError::UnknownEmail(email))?;
-    create_token_for(store, &record.user.id, label).await
+    issue_token(store, &record.user.id, label).await
 }
 
 /// Creates an API token for `user`; returns its id and the token (the only time it is visible).
@@ -287,7 +287,15 @@ pub async fn create_token_for(
     user: &UserId,
     label: &str,
 ) -> Result<(Uuid, String), AccountError> {
-    let label = checked_label(label)?;
+    issue_token(store, user, checked_label(label)?).await
+}
+
+/// Stores a new token for `user` under `label` (already checked): its id and the token.
+async fn issue_token(
+    store: &dyn Store,
+    user: &UserId,
+    label: &str,
+) -> Result<(Uuid, String), AccountError> {
     let (token, hash) = new_token();
     let id = Uuid::now_v7();
     store
