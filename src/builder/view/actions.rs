@@ -2,6 +2,7 @@
 //! saves; and "This ICP targets everyone", what a save says once before it stores an ICP whose
 //! lead sources have no filter at all: save anyway, or go back to the first lead source.
 
+use super::summary::FocusAlert;
 use leptos::ev::KeyboardEvent;
 use leptos::html;
 use leptos::prelude::*;
@@ -30,14 +31,9 @@ pub(super) fn EveryoneWarning(
     warned: RwSignal<bool>,
     warning_ref: NodeRef<html::Div>,
 ) -> impl IntoView {
+    let hidden = Signal::derive(move || !warned.get());
     view! {
-        <div
-            class="alert alert-warning"
-            role="alert"
-            tabindex="-1"
-            node_ref=warning_ref
-            hidden=move || !warned.get()
-        >
+        <FocusAlert class="alert alert-warning" focus=warning_ref hidden>
             <p>
                 "No lead source has a filter: this ICP targets everyone, everywhere. Add job titles, countries or a company size, or save it as it is."
             </p>
@@ -64,7 +60,7 @@ pub(super) fn EveryoneWarning(
             >
                 "Go back and add filters"
             </button>
-        </div>
+        </FocusAlert>
     }
 }
 

@@ -69,16 +69,26 @@ pub(super) fn ErrorSummary(
     errors: RwSignal<Vec<FormError>>,
     summary_ref: NodeRef<html::Div>,
 ) -> impl IntoView {
+    let hidden = Signal::derive(move || errors.with(Vec::is_empty));
     view! {
-        <div
-            class="alert alert-error error-summary"
-            tabindex="-1"
-            node_ref=summary_ref
-            role="alert"
-            hidden=move || errors.with(Vec::is_empty)
-        >
+        <FocusAlert class="alert alert-error error-summary" focus=summary_ref hidden>
             <h2>{move || problems(errors.with(Vec::len))}</h2>
             <ul>{move || errors.get().into_iter().map(summary_item).collect_view()}</ul>
+        </FocusAlert>
+    }
+}
+
+/// An alert the builder moves the focus to (`focus`) when it shows it, hidden while `hidden`.
+#[component]
+pub(super) fn FocusAlert(
+    class: &'static str,
+    focus: NodeRef<html::Div>,
+    hidden: Signal<bool>,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <div class=class tabindex="-1" node_ref=focus role="alert" hidden=hidden>
+            {children()}
         </div>
     }
 }
