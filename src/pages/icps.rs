@@ -74,25 +74,19 @@ pub fn IcpDetail() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let icp = Resource::new(id, icp_page);
-    view! {
-        <Loaded
-            data=icp
-            loading="Loading the ICP…"
-            failed=Unloaded::Problem
-            body=|page| view! { <IcpView page /> }
-        />
-    }
+    view! { <Loaded data=icp loading="Loading the ICP…" failed=Unloaded::Problem body=icp_view /> }
 }
 
-#[component]
-fn IcpView(page: IcpWithPeople) -> impl IntoView {
-    let IcpWithPeople {
+/// The ICP page's body: the ICP, its people, and what the caller may do with it.
+fn icp_view(
+    IcpWithPeople {
         icp,
         owner,
         i_own,
         shared_with,
         teammates,
-    } = page;
+    }: IcpWithPeople,
+) -> impl IntoView {
     let notice = match use_query_map().get_untracked().get("notice").as_deref() {
         Some("restored") => Some("The ICP was restored."),
         Some("handed") => Some("The ICP was handed over; its new owner can delete it."),
@@ -183,7 +177,13 @@ fn IcpView(page: IcpWithPeople) -> impl IntoView {
                     items=icp
                         .custom_filter_criteria
                         .iter()
-                        .map(|f| view! { <strong>{f.kind().label()}</strong> ": " {describe_filter(f)} })
+                        .map(|f| {
+                            view! {
+                                <strong>{f.kind().label()}</strong>
+                                ": "
+                                {describe_filter(f)}
+                            }
+                        })
                         .collect()
                 />
             </Panel>
