@@ -65,13 +65,13 @@ pub fn InvitationPage() -> impl IntoView {
             data
             loading="Loading the invitation…"
             failed=Unloaded::Reload("The invitation")
-            body=|invitation| view! { <InvitationBody invitation /> }
+            body=invitation_body
         />
     }
 }
 
-#[component]
-fn InvitationBody(invitation: InvitationView) -> impl IntoView {
+/// The invitation page's body: whose workspace, and the way in (or why there is none).
+fn invitation_body(invitation: InvitationView) -> impl IntoView {
     let query = Query::read();
     let message = query.form_problem_text();
     let token = use_params_map()

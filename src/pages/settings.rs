@@ -49,13 +49,19 @@ pub fn Settings() -> impl IntoView {
             data
             loading="Loading your settings…"
             failed=Unloaded::Reload("Your settings")
-            body=|data| view! { <SettingsBody data /> }
+            body=settings_body
         />
     }
 }
 
-#[component]
-fn SettingsBody(data: SettingsView) -> impl IntoView {
+/// The settings page's body: the account, the password form and the API tokens.
+fn settings_body(
+    SettingsView {
+        user,
+        tokens,
+        new_token,
+    }: SettingsView,
+) -> impl IntoView {
     let query = Query::read();
     // Too many tries is about the password form; any other problem of the page's forms as a
     // whole is shown above the tokens (a field's own, at its field).
@@ -71,11 +77,6 @@ fn SettingsBody(data: SettingsView) -> impl IntoView {
     let current_password_error = query.error_for("current-password");
     let password_error = query.error_for("password");
     let (label, label_error) = (query.value("label"), query.error_for("label"));
-    let SettingsView {
-        user,
-        tokens,
-        new_token,
-    } = data;
     view! {
         <Panel id="account-title" title="Your account">
             <dl class="facts">
@@ -150,10 +151,7 @@ fn SettingsBody(data: SettingsView) -> impl IntoView {
                 view! { <p>"You have no API tokens yet."</p> }.into_any()
             } else {
                 view! {
-                    <ActionTable
-                        caption="Your API tokens"
-                        columns=&["Label", "Created", "Status"]
-                    >
+                    <ActionTable caption="Your API tokens" columns=&["Label", "Created", "Status"]>
                         <For each=move || tokens.clone() key=|token| token.id let:token>
                             <TokenLine token />
                         </For>
