@@ -17,7 +17,7 @@ pub struct Shape {
 }
 
 /// The shape of `text`, in one pass over its bytes with no allocation (a string's contents are
-/// skipped in a tight loop: they are most of a body). Malformed JSON gets some
+/// skipped with `memchr`: they are most of a body). Malformed JSON gets some
 /// shape; the parser that follows says what is wrong with it.
 pub fn shape_of(text: &[u8]) -> Shape {
     scan(text, |_| {})
@@ -39,8 +39,11 @@ fn scan(text: &[u8], mut on_item: impl FnMut(std::ops::Range<usize>)) -> Shape {
     let mut at = 0;
     while let Some(&byte) = text.get(at) {
         at += 1;
-        // Whitespace between values changes nothing.
+        // Whitespace between values changes nothing (a pretty-printed body has runs of it).
         if byte.is_ascii_whitespace() {
+            while text.get(at).is_some_and(u8::is_ascii_whitespace) {
+                at += 1;
+            }
             continue;
         }
         if top_array && depth == 1 && item_start.is_none() && byte != b']' {
@@ -85,7 +88,7 @@ fn scan(text: &[u8], mut on_item: impl FnMut(std::ops::Range<usize>)) -> Shape {
 fn string_end(text: &[u8], mut from: usize) -> usize {
     loop {
         let rest = text.get(from..).unwrap_or_default();
-        match rest.iter().position(|&b| b == b'"' || b == b'\\') {
+        match memchr::memchr2(b'"', b'\\', rest) {
             None => return text.len(),
             Some(skip) if rest[skip] == b'"' => return from + skip + 1,
             // A backslash: the byte after it is escaped.

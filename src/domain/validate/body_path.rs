@@ -2,43 +2,52 @@
 
 use crate::domain::PathSegment;
 
-/// Where a value is in the body: a chain of steps back to the root, shared by every path below
-/// it, so a step down costs one small allocation and no copy of the steps above (a valid body
-/// visits every field; only a problem turns its path into segments).
-#[derive(Clone, Default)]
-pub(super) struct Path(Option<std::rc::Rc<Link>>);
-
-/// One step of a `Path`: the path above it and the segment down.
-struct Link {
-    up: Path,
-    segment: PathSegment,
+/// Where a value is in the body: a chain of steps back to the root, each borrowed from the caller
+/// a level up, so a step down allocates nothing (a valid body visits every field; only a problem
+/// turns its path into owned segments).
+#[derive(Clone, Copy, Default)]
+pub(super) struct Path<'a> {
+    up: Option<&'a Path<'a>>,
+    step: Option<Step<'a>>,
 }
 
-impl Path {
-    pub(super) fn root() -> Self {
-        Path(None)
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+impl<'a> Path<'a> {
+    pub(super) fn root() -> Path<'static> {
+        Path::default()
     }
 
-    pub(super) fn key(&self, key: &str) -> Path {
-        self.then(PathSegment::Key(key.to_owned()))
+    pub(super) fn key(&'a self, key: &'a str) -> Path<'a> {
+        self.then(Step::Key(key))
     }
 
-    pub(super) fn at(&self, index: usize) -> Path {
-        self.then(PathSegment::Index(index))
+    pub(super) fn at(&'a self, index: usize) -> Path<'a> {
+        self.then(Step::Index(index))
     }
 
-    pub(super) fn then(&self, segment: PathSegment) -> Path {
-        let up = self.clone();
-        Path(Some(std::rc::Rc::new(Link { up, segment })))
+    fn then(&'a self, step: Step<'a>) -> Path<'a> {
+        Path {
+            up: Some(self),
+            step: Some(step),
+        }
     }
 
     /// The path's segments, from the root down.
     pub(super) fn segments(&self) -> Vec<PathSegment> {
         let mut segments = Vec::new();
-        let mut at = &self.0;
-        while let Some(link) = at {
-            segments.push(link.segment.clone());
-            at = &link.up.0;
+        let mut at = Some(self);
+        while let Some(path) = at {
+            match path.step {
+                Some(Step::Key(key)) => segments.push(PathSegment::Key(key.to_owned())),
+                Some(Step::Index(index)) => segments.push(PathSegment::Index(index)),
+                None => {}
+            }
+            at = path.up;
         }
         segments.reverse();
         segments

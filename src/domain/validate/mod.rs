@@ -170,6 +170,11 @@ impl Check {
     /// Records a problem; once the problems fill their budget, one more line says that further
     /// problems were left out.
     fn fail(&mut self, path: &Path, message: impl Into<String>) {
+        self.fail_at(path.segments(), message);
+    }
+
+    /// `fail`, at a path already made into segments.
+    fn fail_at(&mut self, segments: Vec<PathSegment>, message: impl Into<String>) {
         if self.full() {
             if !self.left_out {
                 self.left_out = true;
@@ -181,7 +186,6 @@ impl Check {
             return;
         }
         let message = message.into();
-        let segments = path.segments();
         self.errors_bytes += message.len()
             + segments
                 .iter()

@@ -9,23 +9,16 @@ pub(super) const NUL_IN_TEXT: &str = "Must not contain the NUL character (\\u000
 pub(super) const NUL_IN_KEY: &str = "Keys must not contain the NUL character (\\u0000)";
 
 /// Whether any string or object key in `value` holds a NUL: the usual answer, no, costs no path.
+/// Recursive: a parsed body nests at most 128 deep (serde_json's limit; the API's own is lower).
 #[cfg(feature = "ssr")]
 pub(super) fn has_nul(value: &Value) -> bool {
-    let mut pending = vec![value];
-    while let Some(value) = pending.pop() {
-        match value {
-            Value::String(text) if text.contains(NUL) => return true,
-            Value::Array(items) => pending.extend(items),
-            Value::Object(map) => {
-                if map.keys().any(|key| key.contains(NUL)) {
-                    return true;
-                }
-                pending.extend(map.values());
-            }
-            _ => {}
-        }
+    let nul = |text: &str| text.as_bytes().contains(&0);
+    match value {
+        Value::String(text) => nul(text),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(key, value)| nul(key) || has_nul(value)),
+        _ => false,
     }
-    false
 }
 
 /// One step down into a body, borrowed from it: a path is made of these only for a NUL found.
@@ -53,13 +46,12 @@ impl<'a> Iterator for Children<'a> {
 }
 
 /// The path of `trail` followed by `last`, made when a problem is found there.
-fn path_of(trail: &[Step], last: Step) -> Path {
+fn path_of(trail: &[Step], last: Step) -> Vec<PathSegment> {
     let segment = |step: &Step| match *step {
         Step::Index(i) => PathSegment::Index(i),
         Step::Key(key) => PathSegment::Key(key.to_owned()),
     };
-    let steps = trail.iter().chain([&last]);
-    steps.fold(Path::root(), |path, step| path.then(segment(step)))
+    trail.iter().chain([&last]).map(segment).collect()
 }
 
 impl Check {
@@ -92,7 +84,7 @@ impl Check {
             };
             match value {
                 Value::String(text) if text.contains(NUL) => {
-                    self.fail(&path_of(&trail, step), NUL_IN_TEXT);
+                    self.fail_at(path_of(&trail, step), NUL_IN_TEXT);
                 }
                 Value::Array(_) | Value::Object(_) => {
                     trail.push(step);
@@ -112,7 +104,7 @@ impl Check {
             Value::Array(items) => open.push(Children::Items(items.iter().enumerate())),
             Value::Object(map) => {
                 for key in map.keys().filter(|key| key.contains(NUL)) {
-                    self.fail(&path_of(trail, Step::Key(key)), NUL_IN_KEY);
+                    self.fail_at(path_of(trail, Step::Key(key)), NUL_IN_KEY);
                 }
                 open.push(Children::Entries(map.iter()));
             }
