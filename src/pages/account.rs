@@ -338,9 +338,7 @@ pub fn UserMenu() -> impl IntoView {
                                             </li>
                                         }
                                     })
-                                    .collect_view()}
-                                <li class="user-name">{user.name}</li>
-                                <li>
+                                    .collect_view()} <li class="user-name">{user.name}</li> <li>
                                     <form method="post" action="/sign-out">
                                         <button type="submit" class="button">
                                             "Sign out"

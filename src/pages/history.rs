@@ -181,7 +181,8 @@ fn HistoryBody(history: HistoryView) -> impl IntoView {
                     })}
             </div>
         </div>
-        <Notice text=restored.then_some("The version was restored; it is the newest version now.") />
+        <Notice text=restored
+            .then_some("The version was restored; it is the newest version now.") />
         {history
             .deleted
             .then(|| {

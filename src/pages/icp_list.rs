@@ -224,7 +224,12 @@ pub fn IcpList() -> impl IntoView {
             </div>
         </div>
         {imported}
-        <Loaded data=page loading="Loading your ICPs…" failed=Unloaded::Problem body=page_or_welcome />
+        <Loaded
+            data=page
+            loading="Loading your ICPs…"
+            failed=Unloaded::Problem
+            body=page_or_welcome
+        />
     }
 }
 

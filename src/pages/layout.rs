@@ -19,8 +19,7 @@ pub fn ActionTable(
                     {columns
                         .iter()
                         .map(|column| view! { <th scope="col">{*column}</th> })
-                        .collect_view()}
-                    <th scope="col">
+                        .collect_view()} <th scope="col">
                         <span class="visually-hidden">"Actions"</span>
                     </th>
                 </tr>

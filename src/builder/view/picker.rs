@@ -237,11 +237,11 @@ pub(super) fn TeammatePicker(creator: String, teammates: Vec<Teammate>) -> impl 
                             .filter(|id| *id != creator && !(everyone.get() && is_teammate(id)))
                             .map(|id| {
                                 let label = label_of(&id);
-                                // The builder is shown apart ("… (you)") and always kept.
                                 let on_remove = move || {
                                     chosen.update(|c| c.retain(|other| *other != id));
                                     refresh.run(());
                                 };
+                                // The builder is shown apart ("… (you)") and always kept.
                                 view! { <Tag label on_remove /> }
                             })
                             .collect_view()
