@@ -1,10 +1,15 @@
-//! The bare instrument: the same durable ICP insert as the app (an ICP row and its member row, one
-//! transaction, `synchronous=FULL` on SQLite) behind a bare axum handler, with no validation, auth or
+//! The bare instrument: a durable create behind a bare axum handler with no validation, auth or
 //! middleware; the ceiling the app is measured against. Also `GET /echo`, a JSON answer with no
 //! database, the ceiling for reads.
 //!
-//! `bare ADDR DATABASE_URL each|group` — `each`: one commit per request; `group`: one writer task
-//! commits every queued insert in one transaction (group commit).
+//! `bare ADDR DATABASE_URL each|group|rows`:
+//! - `each` and `group`: an ICP row (the body as it came) and its member row in tables of the
+//!   bare's own, one statement per row (`synchronous=FULL` on SQLite); `each` commits every
+//!   request alone, `group` has one writer task commit whatever is queued in one transaction.
+//! - `rows`: the rows the app writes for a create — the ICP's columns, its member row and its first
+//!   version — in the app's own tables (the database is migrated by the app first:
+//!   `scripts/bench.sh` runs the app's CLI on it), group-committed as multi-row `INSERT`s in runs
+//!   of power-of-two lengths (a handful of statements per table, prepared once), as the app does.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -14,11 +19,17 @@ use axum::{Json, Router};
 use serde_json::Value;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{PgPool, QueryBuilder, SqlitePool};
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
+
+/// Who every bench ICP is shared with and made by.
+const USER: &str = "user_bench";
+/// The most rows one `INSERT` takes (as the app's).
+const MOST_ROWS: usize = 32;
 
 #[derive(Clone)]
 enum Db {
@@ -26,15 +37,75 @@ enum Db {
     Postgres(PgPool),
 }
 
-type Job = (Uuid, String, oneshot::Sender<bool>);
+/// What is stored of a create: for `rows` the app's columns, taken from the body as it came; for
+/// `each` and `group` only `id` and `icp`.
+struct Row {
+    id: Uuid,
+    name: String,
+    description: Option<String>,
+    lead_provider_criteria: String,
+    custom_filter_criteria: String,
+    crm_filters: Option<String>,
+    leads_per_list: i32,
+    search_text: String,
+    /// The ICP as answered, for its first version.
+    icp: String,
+}
+
+impl Row {
+    fn of(id: Uuid, icp: &Value) -> Self {
+        let text = |key: &str| icp[key].as_str().map(str::to_owned);
+        let json = |key: &str| Some(&icp[key]).filter(|v| !v.is_null()).map(Value::to_string);
+        let name = text("name").unwrap_or_default();
+        let description = text("description");
+        let search_text = format!("{name} {}", description.as_deref().unwrap_or("")).to_lowercase();
+        Row {
+            id,
+            lead_provider_criteria: json("leadProviderCriteria").unwrap_or_else(|| "[]".into()),
+            custom_filter_criteria: json("customFilterCriteria").unwrap_or_else(|| "[]".into()),
+            crm_filters: json("crmFilters"),
+            leads_per_list: icp["leadsPerList"].as_i64().unwrap_or(100).clamp(1, 1000) as i32,
+            search_text,
+            icp: icp.to_string(),
+            name,
+            description,
+        }
+    }
+
+    /// The `each` and `group` modes' row: the body as it came.
+    fn minimal(id: Uuid, icp: &Value) -> Self {
+        Row {
+            id,
+            name: String::new(),
+            description: None,
+            lead_provider_criteria: String::new(),
+            custom_filter_criteria: String::new(),
+            crm_filters: None,
+            leads_per_list: 0,
+            search_text: String::new(),
+            icp: icp.to_string(),
+        }
+    }
+}
+
+type Job = (Row, oneshot::Sender<bool>);
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Each,
+    Group,
+    Rows,
+}
 
 #[derive(Clone)]
 struct App {
     db: Db,
+    mode: Mode,
     group: Option<mpsc::Sender<Job>>,
     echo: Arc<Value>,
 }
 
+/// Opens the database and makes the `each`/`group` modes' own tables.
 async fn connect(url: &str) -> Result<Db, sqlx::Error> {
     if url.starts_with("sqlite:") {
         let options = SqliteConnectOptions::from_str(url)?
@@ -62,19 +133,19 @@ async fn connect(url: &str) -> Result<Db, sqlx::Error> {
     }
 }
 
-/// Inserts a batch of ICPs in one transaction.
-async fn insert(db: &Db, rows: &[(Uuid, String)]) -> Result<(), sqlx::Error> {
+/// The `each` and `group` modes' insert: two statements per create, in one transaction.
+async fn insert_minimal(db: &Db, rows: &[Row]) -> Result<(), sqlx::Error> {
     match db {
         Db::Sqlite(pool) => {
             let mut tx = pool.begin().await?;
-            for (id, body) in rows {
+            for row in rows {
                 sqlx::query("INSERT INTO bare_icps (id, body, created_at) VALUES (?1, ?2, unixepoch('subsec') * 1000)")
-                    .bind(id)
-                    .bind(body)
+                    .bind(row.id)
+                    .bind(&row.icp)
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query("INSERT INTO bare_members (icp_id, user_id) VALUES (?1, 'user_bench')")
-                    .bind(id)
+                    .bind(row.id)
                     .execute(&mut *tx)
                     .await?;
             }
@@ -82,14 +153,14 @@ async fn insert(db: &Db, rows: &[(Uuid, String)]) -> Result<(), sqlx::Error> {
         }
         Db::Postgres(pool) => {
             let mut tx = pool.begin().await?;
-            for (id, body) in rows {
+            for row in rows {
                 sqlx::query("INSERT INTO bare_icps (id, body) VALUES ($1, $2::jsonb)")
-                    .bind(id)
-                    .bind(body)
+                    .bind(row.id)
+                    .bind(&row.icp)
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query("INSERT INTO bare_members (icp_id, user_id) VALUES ($1, 'user_bench')")
-                    .bind(id)
+                    .bind(row.id)
                     .execute(&mut *tx)
                     .await?;
             }
@@ -98,14 +169,141 @@ async fn insert(db: &Db, rows: &[(Uuid, String)]) -> Result<(), sqlx::Error> {
     }
 }
 
+/// `rows` cut into runs of power-of-two lengths, longest first, none longer than `MOST_ROWS`.
+fn runs<T>(mut rows: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        let len = rows.len().min(MOST_ROWS);
+        (len > 0).then(|| {
+            let (run, rest) = rows.split_at(1 << len.ilog2());
+            rows = rest;
+            run
+        })
+    })
+}
+
+fn millis_now() -> i64 {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    now.as_millis() as i64
+}
+
+const ICPS: &str = "INSERT INTO icps (id, name, description, lead_provider_criteria, \
+    custom_filter_criteria, crm_filters, leads_per_list, active_until, created_at, updated_at, \
+    owner_id, everyone, search_text) ";
+const MEMBERS: &str = "INSERT INTO icp_members (icp_id, user_id, position, created_at) ";
+const VERSIONS: &str = "INSERT INTO icp_versions (icp_id, version, action, by_user, at, owner_id, icp) ";
+
+/// Inserts a batch of creates in one transaction, as `mode` does.
+async fn insert(db: &Db, mode: Mode, rows: &[Row]) -> Result<(), sqlx::Error> {
+    if mode == Mode::Rows {
+        insert_rows(db, rows).await
+    } else {
+        insert_minimal(db, rows).await
+    }
+}
+
+/// The `rows` mode's insert: the app's rows as multi-row statements.
+async fn insert_rows(db: &Db, rows: &[Row]) -> Result<(), sqlx::Error> {
+    match db {
+        Db::Sqlite(pool) => {
+            let now = millis_now();
+            let mut tx = pool.begin().await?;
+            for run in runs(rows) {
+                let mut icps = QueryBuilder::new(ICPS);
+                icps.push_values(run, |mut b, row| {
+                    b.push_bind(row.id)
+                        .push_bind(&row.name)
+                        .push_bind(&row.description)
+                        .push_bind(&row.lead_provider_criteria)
+                        .push_bind(&row.custom_filter_criteria)
+                        .push_bind(&row.crm_filters)
+                        .push_bind(row.leads_per_list)
+                        .push_bind(None::<i64>)
+                        .push_bind(now)
+                        .push_bind(now)
+                        .push_bind(USER)
+                        .push_bind(false)
+                        .push_bind(&row.search_text);
+                });
+                icps.build().execute(&mut *tx).await?;
+                let mut members = QueryBuilder::new(MEMBERS);
+                members.push_values(run, |mut b, row| {
+                    b.push_bind(row.id).push_bind(USER).push_bind(0).push_bind(now);
+                });
+                members.build().execute(&mut *tx).await?;
+                let mut versions = QueryBuilder::new(VERSIONS);
+                versions.push_values(run, |mut b, row| {
+                    b.push_bind(row.id)
+                        .push_bind(1)
+                        .push_bind("created")
+                        .push_bind(USER)
+                        .push_bind(now)
+                        .push_bind(USER)
+                        .push_bind(&row.icp);
+                });
+                versions.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await
+        }
+        Db::Postgres(pool) => {
+            let mut tx = pool.begin().await?;
+            for run in runs(rows) {
+                let mut icps = QueryBuilder::new(ICPS);
+                icps.push_values(run, |mut b, row| {
+                    b.push_bind(row.id)
+                        .push_bind(&row.name)
+                        .push_bind(&row.description)
+                        .push_bind(&row.lead_provider_criteria)
+                        .push_unseparated("::jsonb")
+                        .push_bind(&row.custom_filter_criteria)
+                        .push_unseparated("::jsonb")
+                        .push_bind(&row.crm_filters)
+                        .push_unseparated("::jsonb")
+                        .push_bind(row.leads_per_list)
+                        .push("NULL")
+                        .push("now()")
+                        .push("now()")
+                        .push_bind(USER)
+                        .push_bind(false)
+                        .push_bind(&row.search_text);
+                });
+                icps.build().execute(&mut *tx).await?;
+                let mut members = QueryBuilder::new(MEMBERS);
+                members.push_values(run, |mut b, row| {
+                    b.push_bind(row.id).push_bind(USER).push_bind(0).push("now()");
+                });
+                members.build().execute(&mut *tx).await?;
+                let mut versions = QueryBuilder::new(VERSIONS);
+                versions.push_values(run, |mut b, row| {
+                    b.push_bind(row.id)
+                        .push_bind(1)
+                        .push_bind("created")
+                        .push_bind(USER)
+                        .push("now()")
+                        .push_bind(USER)
+                        .push_bind(&row.icp)
+                        .push_unseparated("::jsonb");
+                });
+                versions.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await
+        }
+    }
+}
+
 /// The group-commit writer: whatever is queued goes in one transaction; every request is answered
 /// after the commit.
-async fn writer(db: Db, mut jobs: mpsc::Receiver<Job>) {
+async fn writer(db: Db, mode: Mode, mut jobs: mpsc::Receiver<Job>) {
     let mut batch = Vec::new();
     while jobs.recv_many(&mut batch, 256).await > 0 {
-        let rows: Vec<(Uuid, String)> = batch.iter().map(|(id, body, _)| (*id, body.clone())).collect();
-        let ok = insert(&db, &rows).await.is_ok();
-        for (_, _, reply) in batch.drain(..) {
+        let (rows, replies): (Vec<Row>, Vec<_>) = batch.drain(..).unzip();
+        let ok = match insert(&db, mode, &rows).await {
+            Ok(()) => true,
+            Err(error) => {
+                eprintln!("insert failed: {error}");
+                false
+            }
+        };
+        for reply in replies {
             let _ = reply.send(ok);
         }
     }
@@ -116,18 +314,21 @@ async fn create(State(app): State<App>, body: Bytes) -> (StatusCode, Json<Value>
         return (StatusCode::BAD_REQUEST, Json(Value::Null));
     };
     let id = Uuid::now_v7();
-    let text = icp.to_string();
+    icp["id"] = Value::String(id.to_string());
+    let row = match app.mode {
+        Mode::Rows => Row::of(id, &icp),
+        Mode::Each | Mode::Group => Row::minimal(id, &icp),
+    };
     let stored = match &app.group {
         Some(queue) => {
             let (reply, answer) = oneshot::channel();
-            queue.send((id, text, reply)).await.is_ok() && answer.await.unwrap_or(false)
+            queue.send((row, reply)).await.is_ok() && answer.await.unwrap_or(false)
         }
-        None => insert(&app.db, &[(id, text)]).await.is_ok(),
+        None => insert(&app.db, app.mode, &[row]).await.is_ok(),
     };
     if !stored {
         return (StatusCode::INTERNAL_SERVER_ERROR, Json(Value::Null));
     }
-    icp["id"] = Value::String(id.to_string());
     (StatusCode::CREATED, Json(icp))
 }
 
@@ -139,8 +340,17 @@ async fn echo_icp(State(app): State<App>) -> Json<Value> {
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [addr, url, mode] = args.as_slice() else {
-        eprintln!("usage: bare ADDR DATABASE_URL each|group");
+        eprintln!("usage: bare ADDR DATABASE_URL each|group|rows");
         std::process::exit(2);
+    };
+    let mode = match mode.as_str() {
+        "each" => Mode::Each,
+        "group" => Mode::Group,
+        "rows" => Mode::Rows,
+        _ => {
+            eprintln!("bare: the mode is each, group or rows, not {mode}");
+            std::process::exit(2);
+        }
     };
     let db = match connect(url).await {
         Ok(db) => db,
@@ -149,15 +359,15 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    let group = (mode == "group").then(|| {
+    let group = (mode != Mode::Each).then(|| {
         let (queue, jobs) = mpsc::channel(1024);
-        tokio::spawn(writer(db.clone(), jobs));
+        tokio::spawn(writer(db.clone(), mode, jobs));
         queue
     });
     // What `GET /api/v1/entities/icps/{id}` answers, in size and shape.
     let echo: Value = serde_json::from_str(include_str!("../../../../src/api/examples/created-201.json"))
         .unwrap_or(Value::Null);
-    let app = App { db, group, echo: Arc::new(echo) };
+    let app = App { db, mode, group, echo: Arc::new(echo) };
     let router = Router::new()
         .route("/icps", post(create))
         .route("/echo", get(echo_icp))
