@@ -5,6 +5,7 @@ use super::use_builder;
 use crate::builder::form::names;
 use leptos::ev::{ClipboardEvent, FocusEvent, KeyboardEvent};
 use leptos::prelude::*;
+use leptos::tachys::html::attribute::any_attribute::{AnyAttribute, IntoAnyAttribute};
 
 pub(super) fn described_by(name: &str, hint: bool) -> String {
     if hint {
@@ -58,6 +59,37 @@ pub(super) fn FieldFrame(
     }
 }
 
+/// A text field: its frame around `control`, the `<input>` or `<textarea>` made of the
+/// attributes both kinds share (id, name, required, length limit, error state) and the value.
+#[component]
+fn TextFrame<V: IntoView + 'static>(
+    name: String,
+    label: String,
+    hint: Option<String>,
+    required: bool,
+    max: Option<usize>,
+    control: impl FnOnce(AnyAttribute, String) -> V,
+) -> impl IntoView {
+    let builder = use_builder();
+    let error = builder.error(&name);
+    let shared = view! {
+        <{..}
+            id=name.clone()
+            name=name.clone()
+            required=required
+            maxlength=max.map(|m| m.to_string())
+            aria-invalid=move || error.with(Option::is_some).to_string()
+            aria-describedby=described_by(&name, hint.is_some())
+        />
+    };
+    let control = control(shared.into_any_attr(), builder.value(&name));
+    view! {
+        <FieldFrame name label hint required error>
+            {control}
+        </FieldFrame>
+    }
+}
+
 #[component]
 pub(super) fn TextField(
     #[prop(into)] name: String,
@@ -72,27 +104,10 @@ pub(super) fn TextField(
     #[prop(optional)]
     list: Option<&'static str>,
 ) -> impl IntoView {
-    let builder = use_builder();
-    let error = builder.error(&name);
-    let value = builder.value(&name);
-    let described = described_by(&name, hint.is_some());
-    view! {
-        <FieldFrame name=name.clone() label=label hint=hint required=required error=error>
-            <input
-                id=name.clone()
-                name=name.clone()
-                type=kind
-                list=list
-                value=value
-                required=required
-                maxlength=max.map(|m| m.to_string())
-                min=min
-                max=max_value
-                aria-invalid=move || error.with(Option::is_some).to_string()
-                aria-describedby=described
-            />
-        </FieldFrame>
-    }
+    let control = move |shared: AnyAttribute, value: String| {
+        view! { <input {..shared} type=kind list=list value=value min=min max=max_value /> }
+    };
+    view! { <TextFrame name label hint required max control /> }
 }
 
 #[component]
@@ -103,25 +118,14 @@ pub(super) fn TextArea(
     #[prop(optional)] required: bool,
     max: usize,
 ) -> impl IntoView {
-    let builder = use_builder();
-    let error = builder.error(&name);
-    let value = builder.value(&name);
-    let described = described_by(&name, hint.is_some());
-    view! {
-        <FieldFrame name=name.clone() label=label hint=hint required=required error=error>
-            <textarea
-                id=name.clone()
-                name=name.clone()
-                rows="3"
-                required=required
-                maxlength=max.to_string()
-                aria-invalid=move || error.with(Option::is_some).to_string()
-                aria-describedby=described
-            >
+    let control = |shared: AnyAttribute, value: String| {
+        view! {
+            <textarea {..shared} rows="3">
                 {value}
             </textarea>
-        </FieldFrame>
-    }
+        }
+    };
+    view! { <TextFrame name label hint required max=Some(max) control /> }
 }
 
 #[component]
