@@ -11,28 +11,35 @@ use crate::domain::{FilterKind, Limits};
 use leptos::ev::MouseEvent;
 use leptos::prelude::*;
 
+/// Where a row stands in its section: its key, its 1-based position, and how to remove it.
+#[derive(Clone, Copy)]
+pub(super) struct RowPlace {
+    pub key: u32,
+    pub position: Signal<usize>,
+    pub on_remove: Callback<()>,
+}
+
 /// A row's head: its heading (`children`) and the button that removes it.
 #[component]
 fn RowHead(
     section: Section,
-    key: u32,
+    place: RowPlace,
     // What the row is called, e.g. "lead source 2": it follows the row's position.
     row_name: Signal<String>,
-    on_remove: impl Fn() + 'static,
     children: Children,
 ) -> impl IntoView {
     view! {
         <div class="row-head">
-            <h3 id=section.heading_id(key)>{children()}</h3>
+            <h3 id=section.heading_id(place.key)>{children()}</h3>
             <button
                 type="submit"
                 name=names::ACTION
-                value=section.remove_action(key)
+                value=section.remove_action(place.key)
                 class="button button-quiet"
                 aria-label=move || format!("Remove {}", row_name.get())
                 on:click=move |ev: MouseEvent| {
                     ev.prevent_default();
-                    on_remove();
+                    place.on_remove.run(());
                 }
             >
                 "Remove"
@@ -41,14 +48,31 @@ fn RowHead(
     }
 }
 
+/// A row headed "`noun` 2" (its Remove button names it "`noun` 2" in lowercase), `children`
+/// below its head.
 #[component]
-pub(super) fn LeadRow(
-    key: u32,
-    position: Signal<usize>,
-    on_remove: impl Fn() + 'static,
+fn NumberedRow(
+    section: Section,
+    place: RowPlace,
+    noun: &'static str,
+    children: Children,
 ) -> impl IntoView {
-    let field = move |name: &str| Section::Leads.field(key, name);
-    let row_name = Signal::derive(move || format!("lead source {}", position.get()));
+    let position = place.position;
+    let row_name =
+        Signal::derive(move || format!("{} {}", noun.to_ascii_lowercase(), position.get()));
+    view! {
+        <li class="row">
+            <RowHead section place row_name>
+                {move || format!("{noun} {}", position.get())}
+            </RowHead>
+            {children()}
+        </li>
+    }
+}
+
+#[component]
+pub(super) fn LeadRow(place: RowPlace) -> impl IntoView {
+    let field = move |name: &str| Section::Leads.field(place.key, name);
     let kinds = vec![("person", "People"), ("company", "Companies")];
     // A "Companies" search shows only company fields: style/main.css hides the empty person
     // fields of such a row (with or without JavaScript; a field holding values stays).
@@ -59,11 +83,7 @@ pub(super) fn LeadRow(
         })
         .collect_view();
     view! {
-        <li class="row">
-            <RowHead section=Section::Leads key row_name on_remove>
-                "Lead source "
-                {move || position.get()}
-            </RowHead>
+        <NumberedRow section=Section::Leads place noun="Lead source">
             <input
                 type="hidden"
                 name=field(lead::OTHER)
@@ -85,7 +105,7 @@ pub(super) fn LeadRow(
                     min="0"
                 />
             </div>
-        </li>
+        </NumberedRow>
     }
 }
 
@@ -197,12 +217,8 @@ fn filter_fields(kind: FilterKind, key: u32) -> AnyView {
 
 /// A filter row. `tag` is its posted `type`: a row of no known kind says so instead of fields.
 #[component]
-pub(super) fn FilterRow(
-    key: u32,
-    tag: String,
-    position: Signal<usize>,
-    on_remove: impl Fn() + 'static,
-) -> impl IntoView {
+pub(super) fn FilterRow(place: RowPlace, tag: String) -> impl IntoView {
+    let RowPlace { key, position, .. } = place;
     let kind = FilterKind::parse(&tag);
     let title = kind.map_or("Unknown filter", FilterKind::label);
     let fields = match kind {
@@ -217,7 +233,7 @@ pub(super) fn FilterRow(
     let type_field = Section::Filters.field(key, FilterField::Type.name());
     view! {
         <li class="row">
-            <RowHead section=Section::Filters key row_name on_remove>
+            <RowHead section=Section::Filters place row_name>
                 {title}
                 <span class="row-number">" · filter " {move || position.get()}</span>
             </RowHead>
@@ -229,25 +245,16 @@ pub(super) fn FilterRow(
 }
 
 #[component]
-pub(super) fn ConditionRow(
-    key: u32,
-    position: Signal<usize>,
-    on_remove: impl Fn() + 'static,
-) -> impl IntoView {
-    let field = move |name: &str| Section::Conditions.field(key, name);
+pub(super) fn ConditionRow(place: RowPlace) -> impl IntoView {
+    let field = move |name: &str| Section::Conditions.field(place.key, name);
     let excluded = use_builder().value(&field(condition::EXCLUDE)) == "on";
-    let row_name = Signal::derive(move || format!("condition {}", position.get()));
     let modes = vec![
         ("equals", "equals"),
         ("in", "is one of"),
         ("startsWith", "starts with"),
     ];
     view! {
-        <li class="row">
-            <RowHead section=Section::Conditions key row_name on_remove>
-                "Condition "
-                {move || position.get()}
-            </RowHead>
+        <NumberedRow section=Section::Conditions place noun="Condition">
             <div class="field-grid">
                 <TextField
                     name=field(condition::PATH)
@@ -274,6 +281,6 @@ pub(super) fn ConditionRow(
                 />
                 <label for=field(condition::EXCLUDE)>"Exclude contacts that match"</label>
             </div>
-        </li>
+        </NumberedRow>
     }
 }

@@ -3,12 +3,13 @@
 
 use super::fields::{TextArea, TextField};
 use super::picker::{Teammate, TeammatePicker};
-use super::rows::{ConditionRow, FilterRow, LeadRow};
+use super::rows::{ConditionRow, FilterRow, LeadRow, RowPlace};
 use super::summary::SectionError;
 use super::use_builder;
 use crate::builder::form::names;
 use crate::builder::form::Section;
 use crate::domain::{FilterKind, Limits};
+use crate::pages::layout::Panel;
 use leptos::ev::MouseEvent;
 use leptos::html;
 use leptos::prelude::*;
@@ -37,14 +38,15 @@ fn remover<T: Send + Sync + 'static>(
     key: u32,
     key_of: fn(&T) -> u32,
     refresh: Callback<()>,
-) -> impl Fn() + 'static {
-    move || {
+) -> Callback<()> {
+    Callback::new(move |()| {
         rows.update(|r| r.retain(|row| key_of(row) != key));
         refresh.run(());
-    }
+    })
 }
 
-/// The rows of a repeated section, `row` of each (`key_of` names it), after the section's error.
+/// The rows of a repeated section, `row` of each (given where it stands; `key_of` names it),
+/// after the section's error.
 #[component]
 fn RowList<T, R, V>(
     section: Section,
@@ -54,14 +56,43 @@ fn RowList<T, R, V>(
 ) -> impl IntoView
 where
     T: Clone + Send + Sync + 'static,
-    R: Fn(ReadSignal<usize>, T) -> V + Send + Clone + 'static,
+    R: Fn(RowPlace, T) -> V + Send + Clone + 'static,
     V: IntoView + 'static,
 {
+    let refresh = use_builder().refresh;
+    let placed = move |index: ReadSignal<usize>, item: T| {
+        let key = key_of(&item);
+        let on_remove = remover(rows, key, key_of, refresh);
+        row(
+            RowPlace {
+                key,
+                position: position(index),
+                on_remove,
+            },
+            item,
+        )
+    };
     view! {
         <SectionError section=section />
         <ol class="rows">
-            <ForEnumerate each=move || rows.get() key=key_of children=row />
+            <ForEnumerate each=move || rows.get() key=key_of children=placed />
         </ol>
+    }
+}
+
+/// A repeated section: a page panel (`id` names its heading) with a hint under its title.
+#[component]
+fn HintedPanel(
+    id: &'static str,
+    title: &'static str,
+    hint: &'static str,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <Panel id title>
+            <p class="section-hint">{hint}</p>
+            {children()}
+        </Panel>
     }
 }
 
@@ -123,8 +154,7 @@ fn AddButton(
 #[component]
 pub(super) fn Basics(creator: Teammate, teammates: Vec<Teammate>) -> impl IntoView {
     view! {
-        <section class="panel" aria-labelledby="basics-heading">
-            <h2 id="basics-heading">"Basics"</h2>
+        <Panel id="basics-heading" title="Basics">
             <TextField
                 name=names::NAME
                 label="Name"
@@ -166,36 +196,24 @@ pub(super) fn Basics(creator: Teammate, teammates: Vec<Teammate>) -> impl IntoVi
                 </ul>
             </div>
             <TeammatePicker creator=creator.id teammates />
-        </section>
+        </Panel>
     }
 }
 
 #[component]
 pub(super) fn LeadSources(leads: RwSignal<Vec<u32>>) -> impl IntoView {
-    let builder = use_builder();
-    let add = adder(leads);
-    let key_of: fn(&u32) -> u32 = |key| *key;
-    let row = move |index: ReadSignal<usize>, key: u32| {
-        let position = position(index);
-        view! {
-            <LeadRow
-                key=key
-                position=position
-                on_remove=remover(leads, key, key_of, builder.refresh)
-            />
-        }
-    };
+    let row = |place: RowPlace, _| view! { <LeadRow place /> };
     view! {
-        <section class="panel" aria-labelledby="leads-heading">
-            <h2 id="leads-heading">"Lead sources"</h2>
-            <p class="section-hint">
-                "Where leads come from. Add at least one to source new leads."
-            </p>
-            <RowList section=Section::Leads rows=leads key_of row />
-            <AddButton action=names::ADD_LEAD section=Section::Leads on_add=add>
+        <HintedPanel
+            id="leads-heading"
+            title="Lead sources"
+            hint="Where leads come from. Add at least one to source new leads."
+        >
+            <RowList section=Section::Leads rows=leads key_of=u32::clone row />
+            <AddButton action=names::ADD_LEAD section=Section::Leads on_add=adder(leads)>
                 "Add lead source"
             </AddButton>
-        </section>
+        </HintedPanel>
     }
 }
 
@@ -210,21 +228,17 @@ pub(super) fn CustomFilters(filters: RwSignal<Vec<(u32, String)>>) -> impl IntoV
         Some(key)
     };
     let key_of: fn(&(u32, String)) -> u32 = |(key, _)| *key;
-    let row = move |index: ReadSignal<usize>, (key, tag): (u32, String)| {
-        let position = position(index);
-        let on_remove = remover(filters, key, key_of, builder.refresh);
-        view! { <FilterRow key=key tag=tag position=position on_remove=on_remove /> }
-    };
+    let row = |place: RowPlace, (_, tag): (u32, String)| view! { <FilterRow place tag /> };
     let options = FilterKind::ALL
         .into_iter()
         .map(|kind| view! { <option value=kind.tag()>{kind.label()}</option> })
         .collect_view();
     view! {
-        <section class="panel" aria-labelledby="filters-heading">
-            <h2 id="filters-heading">"Custom filters"</h2>
-            <p class="section-hint">
-                "Checks applied to every lead found. A field condition compares text as typed (case matters); “matches pattern” takes a JavaScript regular expression."
-            </p>
+        <HintedPanel
+            id="filters-heading"
+            title="Custom filters"
+            hint="Checks applied to every lead found. A field condition compares text as typed (case matters); “matches pattern” takes a JavaScript regular expression."
+        >
             <RowList section=Section::Filters rows=filters key_of row />
             <div class="add-filter">
                 <label for="add-filter-kind">"Filter type"</label>
@@ -235,7 +249,7 @@ pub(super) fn CustomFilters(filters: RwSignal<Vec<(u32, String)>>) -> impl IntoV
                     "Add filter"
                 </AddButton>
             </div>
-        </section>
+        </HintedPanel>
     }
 }
 
@@ -243,16 +257,9 @@ pub(super) fn CustomFilters(filters: RwSignal<Vec<(u32, String)>>) -> impl IntoV
 pub(super) fn Crm(conditions: RwSignal<Vec<u32>>, enabled: bool) -> impl IntoView {
     let builder = use_builder();
     let has_query = !builder.value(names::CRM_QUERY).is_empty();
-    let add = adder(conditions);
-    let key_of: fn(&u32) -> u32 = |key| *key;
-    let row = move |index: ReadSignal<usize>, key: u32| {
-        let position = position(index);
-        let on_remove = remover(conditions, key, key_of, builder.refresh);
-        view! { <ConditionRow key=key position=position on_remove=on_remove /> }
-    };
+    let row = |place: RowPlace, _| view! { <ConditionRow place /> };
     view! {
-        <section class="panel" aria-labelledby="crm-heading">
-            <h2 id="crm-heading">"CRM"</h2>
+        <Panel id="crm-heading" title="CRM">
             <div class="toggle">
                 <input
                     type="checkbox"
@@ -282,11 +289,15 @@ pub(super) fn Crm(conditions: RwSignal<Vec<u32>>, enabled: bool) -> impl IntoVie
                         max=Limits::CRM_TEXT
                     />
                 </details>
-                <RowList section=Section::Conditions rows=conditions key_of row />
-                <AddButton action=names::ADD_CONDITION section=Section::Conditions on_add=add>
+                <RowList section=Section::Conditions rows=conditions key_of=u32::clone row />
+                <AddButton
+                    action=names::ADD_CONDITION
+                    section=Section::Conditions
+                    on_add=adder(conditions)
+                >
                     "Add condition"
                 </AddButton>
             </div>
-        </section>
+        </Panel>
     }
 }
