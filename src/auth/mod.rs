@@ -9,7 +9,7 @@ pub mod session;
 pub mod user_sessions;
 
 use crate::domain::UserId;
-use crate::store::{Store, StoreError, StoreResult, User};
+use crate::store::{NewToken, Store, StoreError, StoreResult, User};
 use argon2::password_hash::{rand_core::OsRng, Output, ParamsString, PasswordHash, SaltString};
 use argon2::Argon2;
 use rand::distributions::{Alphanumeric, DistString};
@@ -299,7 +299,12 @@ async fn issue_token(
     let (token, hash) = new_token();
     let id = Uuid::now_v7();
     store
-        .create_token(id, user, label, &hash)
+        .create_token(NewToken {
+            id,
+            user,
+            label,
+            token_hash: &hash,
+        })
         .await
         .map_err(AccountError::Store)?;
     Ok((id, token))

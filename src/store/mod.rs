@@ -90,6 +90,16 @@ pub struct ApiToken {
     pub revoked: bool,
 }
 
+/// An API token to store: its id, its owner, the label they gave it and the SHA-256 hash of the
+/// token (never the token itself).
+#[derive(Debug, Clone, Copy)]
+pub struct NewToken<'a> {
+    pub id: Uuid,
+    pub user: &'a UserId,
+    pub label: &'a str,
+    pub token_hash: &'a [u8],
+}
+
 /// Where a page of the ICP list starts: after this ICP (its id) and its key in the list's order.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ListCursor {
@@ -183,13 +193,7 @@ pub trait Store: Workspaces + Idempotency + Send + Sync + 'static {
     async fn set_password(&self, user: &UserId, password_hash: &str) -> StoreResult<bool>;
 
     /// Stores a token's SHA-256 hash (never the token).
-    async fn create_token(
-        &self,
-        id: Uuid,
-        user: &UserId,
-        label: &str,
-        token_hash: &[u8],
-    ) -> StoreResult<()>;
+    async fn create_token(&self, token: NewToken<'_>) -> StoreResult<()>;
     /// The owner of an unrevoked token with this hash.
     async fn user_by_token_hash(&self, token_hash: &[u8]) -> StoreResult<Option<UserId>>;
     /// Revokes a token of `user`; false when there is no such live token.

@@ -30,8 +30,8 @@ use crate::store::memo::TokenOwners;
 use crate::store::reads::ReadCache;
 use crate::store::search_text::like_anywhere;
 use crate::store::{
-    ApiToken, Change, ListCursor, Pools, SortKey, Store, StoreError, StoreResult, User, UserRecord,
-    Version, Workspace,
+    ApiToken, Change, ListCursor, NewToken, Pools, SortKey, Store, StoreError, StoreResult, User,
+    UserRecord, Version, Workspace,
 };
 use async_trait::async_trait;
 use sqlx::migrate::Migrator;
@@ -93,6 +93,9 @@ impl Dialect {
 
 /// A statement of this database with its values bound, reading rows as `O`.
 type Query<'q, O> = QueryAs<'q, Db, O, <Db as Database>::Arguments<'q>>;
+
+/// A statement of this database with its values bound, reading no rows.
+type Statement<'q> = sqlx::query::Query<'q, Db, <Db as Database>::Arguments<'q>>;
 
 fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
@@ -174,6 +177,12 @@ impl SqlStore {
         page_of(rows)
     }
 
+    /// Runs `statement` on the writer: a write whose only answer is that it was done.
+    async fn write(&self, statement: Statement<'_>) -> StoreResult<()> {
+        statement.execute(&self.writer).await?;
+        Ok(())
+    }
+
     /// Commits `write`, then forgets what it touched (also when it failed: it may have committed).
     async fn write_icp(&self, write: IcpWrite) -> StoreResult<Written> {
         let touched = write.ids();
@@ -249,23 +258,17 @@ impl Store for SqlStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn create_token(
-        &self,
-        id: Uuid,
-        user: &UserId,
-        label: &str,
-        token_hash: &[u8],
-    ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO api_tokens (id, user_id, label, token_hash) VALUES ($1, $2, $3, $4)",
+    async fn create_token(&self, token: NewToken<'_>) -> StoreResult<()> {
+        self.write(
+            sqlx::query(
+                "INSERT INTO api_tokens (id, user_id, label, token_hash) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(token.id)
+            .bind(token.user)
+            .bind(token.label)
+            .bind(token.token_hash),
         )
-        .bind(id)
-        .bind(user)
-        .bind(label)
-        .bind(token_hash)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
+        .await
     }
 
     async fn user_by_token_hash(&self, token_hash: &[u8]) -> StoreResult<Option<UserId>> {

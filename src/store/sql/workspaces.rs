@@ -134,12 +134,12 @@ impl Workspaces for super::SqlStore {
     }
 
     async fn rename_workspace(&self, workspace: &WorkspaceId, name: &str) -> StoreResult<()> {
-        sqlx::query("UPDATE workspaces SET name = $1 WHERE id = $2")
-            .bind(name)
-            .bind(workspace)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        self.write(
+            sqlx::query("UPDATE workspaces SET name = $1 WHERE id = $2")
+                .bind(name)
+                .bind(workspace),
+        )
+        .await
     }
 
     async fn outsiders(&self, workspace: &WorkspaceId, ids: &[UserId]) -> StoreResult<Vec<UserId>> {
@@ -161,20 +161,20 @@ impl Workspaces for super::SqlStore {
         invited_by: &UserId,
         token_hash: &[u8],
     ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO invitations (id, workspace_id, email, token_hash, invited_by, created_at, \
-             expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        self.write(
+            sqlx::query(
+                "INSERT INTO invitations (id, workspace_id, email, token_hash, invited_by, \
+                 created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(invitation.id)
+            .bind(&invitation.workspace.id)
+            .bind(&invitation.email)
+            .bind(token_hash)
+            .bind(invited_by)
+            .bind(invitation.created_at)
+            .bind(invitation.expires_at),
         )
-        .bind(invitation.id)
-        .bind(&invitation.workspace.id)
-        .bind(&invitation.email)
-        .bind(token_hash)
-        .bind(invited_by)
-        .bind(invitation.created_at)
-        .bind(invitation.expires_at)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
+        .await
     }
 
     async fn invitation_by_hash(&self, token_hash: &[u8]) -> StoreResult<Option<Invitation>> {
