@@ -10,7 +10,7 @@
 
 use icp_builder::domain::{validate_draft, Icp, Timestamp, UserId};
 use icp_builder::store::{
-    DynStore, ListCursor, ListFilter, ListOrder, PgStore, Pools, SqliteStore, Store,
+    DynStore, ListCursor, ListFilter, ListOrder, PageKey, PgStore, Pools, SqliteStore, Store,
 };
 use sqlx::postgres::PgConnectOptions;
 use sqlx::Connection;
@@ -197,25 +197,23 @@ async fn pages_per_second(
     user: &UserId,
     after: Option<ListCursor>,
 ) -> (f64, Duration) {
+    let page = PageKey {
+        member: user.clone(),
+        filter: ListFilter::default(),
+        after,
+        limit: PAGE,
+    };
     for _ in 0..50 {
-        black_box(
-            store
-                .list_icps(user, &ListFilter::default(), after.clone(), PAGE)
-                .await
-                .expect("list"),
-        );
+        black_box(store.list_icps(&page).await.expect("list"));
     }
     let mut latencies = Vec::new();
     let start = Instant::now();
     while start.elapsed() < MEASURE_FOR {
         let call = Instant::now();
-        let page = store
-            .list_icps(user, &ListFilter::default(), after.clone(), PAGE)
-            .await
-            .expect("list");
+        let listed = store.list_icps(&page).await.expect("list");
         latencies.push(call.elapsed());
-        assert_eq!(page.icps.len(), PAGE as usize, "a full page");
-        black_box(page);
+        assert_eq!(listed.icps.len(), PAGE as usize, "a full page");
+        black_box(listed);
     }
     let rate = latencies.len() as f64 / start.elapsed().as_secs_f64();
     latencies.sort();

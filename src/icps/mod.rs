@@ -212,13 +212,10 @@ pub async fn list(
     let key = PageKey {
         member: user.clone(),
         filter: filter.clone(),
-        after: after.clone(),
+        after,
         limit,
     };
-    let found = store
-        .reads()
-        .page(&key, store.list_icps(user, filter, after, limit))
-        .await?;
+    let found = store.reads().page(&key, store.list_icps(&key)).await?;
     Ok(IcpPage {
         found,
         order: filter.order,

@@ -206,18 +206,11 @@ pub trait Store: Workspaces + Idempotency + Send + Sync + 'static {
     /// Inserts several ICPs (each with its members and version) in one transaction: all or none.
     async fn insert_icps(&self, icps: Vec<Icp>, change: &Change) -> StoreResult<()>;
     async fn icp(&self, id: Uuid) -> StoreResult<Option<Icp>>;
-    /// Up to `limit` ICPs shared with `member` that `filter` lets through, newest first, after
-    /// `cursor`, fewer when `list::PAGE_BYTES` of them ended the page: one index range scan,
-    /// whatever the member's ICP count (a filter skips rows on the way).
-    async fn list_icps(
-        &self,
-        member: &UserId,
-        filter: &ListFilter,
-        after: Option<ListCursor>,
-        limit: u32,
-    ) -> StoreResult<Listed>;
-    /// How many ICPs shared with `member` `filter` lets through (unfiltered: counted in the
-    /// membership index alone).
+    /// The page `page` asks for: up to its `limit` ICPs shared with its `member` that its `filter`
+    /// lets through, in the filter's order, after its cursor, fewer when `list::PAGE_BYTES` of them
+    /// ended the page: one index range scan, whatever the member's ICP count (a filter skips rows
+    /// on the way).
+    async fn list_icps(&self, page: &PageKey) -> StoreResult<Listed>;
     /// A page of every ICP shared with `member`, as `list_icps` gives it unfiltered, for a read
     /// that goes through all of them (the list of every ICP, the export). A store may serve such
     /// pages from a connection of their own, so one long read neither opens nor fills every reader.
@@ -226,10 +219,9 @@ pub trait Store: Workspaces + Idempotency + Send + Sync + 'static {
         member: &UserId,
         after: Option<ListCursor>,
         limit: u32,
-    ) -> StoreResult<Listed> {
-        self.list_icps(member, &ListFilter::default(), after, limit)
-            .await
-    }
+    ) -> StoreResult<Listed>;
+    /// How many ICPs shared with `member` `filter` lets through (unfiltered: counted in the
+    /// membership index alone).
     async fn count_icps(&self, member: &UserId, filter: &ListFilter) -> StoreResult<u64>;
     /// Replaces an ICP if it is still as `previous` (as last read); `Stale` otherwise. Records the
     /// change as a version (and `previous` as the baseline when the ICP has no version yet).

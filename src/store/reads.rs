@@ -37,6 +37,18 @@ pub struct PageKey {
     pub limit: u32,
 }
 
+impl PageKey {
+    /// A page of every ICP shared with `member` (unfiltered, newest first).
+    pub fn every(member: &UserId, after: Option<ListCursor>, limit: u32) -> Self {
+        Self {
+            member: member.clone(),
+            filter: ListFilter::default(),
+            after,
+            limit,
+        }
+    }
+}
+
 /// A list page as read, and its JSON once an answer needed it.
 #[derive(Debug, Default)]
 pub struct Page {

@@ -27,7 +27,7 @@ use crate::domain::{Icp, Timestamp, UserId};
 use crate::store::group_commit::{apply_alone, GroupCommit, IcpWrite, Written};
 use crate::store::list::{count_sql, ListFilter, Listed, SearchLimit};
 use crate::store::memo::TokenOwners;
-use crate::store::reads::ReadCache;
+use crate::store::reads::{PageKey, ReadCache};
 use crate::store::search_text::like_anywhere;
 use crate::store::{
     ApiToken, Change, ListCursor, NewToken, Pools, SortKey, Store, StoreError, StoreResult, User,
@@ -147,21 +147,20 @@ impl SqlStore {
 
     /// A page of `list_icps` read through `pool` (see `list::page_ctes`): the member, the limit and
     /// one more, the cursor, then the filter's values. A page that scans runs as a `Search`.
-    async fn list_page(
-        &self,
-        pool: &Pool<Db>,
-        member: &UserId,
-        filter: &ListFilter,
-        after: Option<ListCursor>,
-        limit: u32,
-    ) -> StoreResult<Listed> {
+    async fn list_page(&self, pool: &Pool<Db>, page: &PageKey) -> StoreResult<Listed> {
+        let PageKey {
+            member,
+            filter,
+            after,
+            limit,
+        } = page;
         let sql = list_sql(filter, after.is_some());
         let mut query = sqlx::query_as::<_, PageRow>(&sql)
             .bind(member)
-            .bind(i64::from(limit) + 1);
+            .bind(i64::from(*limit) + 1);
         if let Some(cursor) = after {
-            query = match cursor.key {
-                SortKey::Created(at) | SortKey::Updated(at) => query.bind(at),
+            query = match &cursor.key {
+                SortKey::Created(at) | SortKey::Updated(at) => query.bind(*at),
                 SortKey::Name(name) => query.bind(name),
             }
             .bind(cursor.id);
@@ -326,15 +325,8 @@ impl Store for SqlStore {
         self.read_icp(id).await
     }
 
-    async fn list_icps(
-        &self,
-        member: &UserId,
-        filter: &ListFilter,
-        after: Option<ListCursor>,
-        limit: u32,
-    ) -> StoreResult<Listed> {
-        self.list_page(&self.reader, member, filter, after, limit)
-            .await
+    async fn list_icps(&self, page: &PageKey) -> StoreResult<Listed> {
+        self.list_page(&self.reader, page).await
     }
 
     async fn every_icp_page(
@@ -343,9 +335,8 @@ impl Store for SqlStore {
         after: Option<ListCursor>,
         limit: u32,
     ) -> StoreResult<Listed> {
-        let every = ListFilter::default();
-        self.list_page(&self.long_reader, member, &every, after, limit)
-            .await
+        let every = PageKey::every(member, after, limit);
+        self.list_page(&self.long_reader, &every).await
     }
 
     async fn count_icps(&self, member: &UserId, filter: &ListFilter) -> StoreResult<u64> {
