@@ -13,7 +13,7 @@
 
 use super::{create_with_id, IcpError, IcpResult};
 use crate::domain::{Icp, Timestamp, UserId};
-use crate::store::{Claim, KeyUse, Store};
+use crate::store::{Claim, KeyUse, Store, UserKey};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::time::Duration;
@@ -67,6 +67,7 @@ pub async fn create_once(
     body: &Value,
 ) -> IcpResult<Created> {
     let request_hash = request_hash(body);
+    let user_key = UserKey { user, key };
     let started = tokio::time::Instant::now();
     loop {
         let now = Timestamp::now();
@@ -77,8 +78,8 @@ pub async fn create_once(
             claimed_at: now,
             response: None,
         };
-        let held = match store.claim_key(user, key, &mine, expired_before).await? {
-            Claim::Claimed => return create_claimed(store, user, key, body, &mine).await,
+        let held = match store.claim_key(user_key, &mine, expired_before).await? {
+            Claim::Claimed => return create_claimed(store, user_key, body, &mine).await,
             Claim::Taken(held) => held,
         };
         if held.request_hash != request_hash {
@@ -92,13 +93,11 @@ pub async fn create_once(
             if let Some(icp) = store.icp(held.icp_id).await? {
                 // Created, but its response was never recorded.
                 let body = serde_json::to_string(&icp).map_err(corrupt)?;
-                store
-                    .complete_key(user, key, held.claimed_at, &body)
-                    .await?;
+                store.complete_key(user_key, held.claimed_at, &body).await?;
                 return replay(body);
             }
             // Nothing was created: free the key and claim it again.
-            store.release_key(user, key, held.claimed_at).await?;
+            store.release_key(user_key, held.claimed_at).await?;
             continue;
         }
         if started.elapsed() >= IN_FLIGHT_WAIT {
@@ -110,18 +109,14 @@ pub async fn create_once(
 
 async fn create_claimed(
     store: &dyn Store,
-    user: &UserId,
-    key: &str,
+    key: UserKey<'_>,
     body: &Value,
     mine: &KeyUse,
 ) -> IcpResult<Created> {
-    match create_with_id(store, user, body, false, mine.icp_id).await {
+    match create_with_id(store, key.user, body, false, mine.icp_id).await {
         Ok(icp) => {
             let response = serde_json::to_string(&icp).map_err(corrupt)?;
-            if let Err(error) = store
-                .complete_key(user, key, mine.claimed_at, &response)
-                .await
-            {
+            if let Err(error) = store.complete_key(key, mine.claimed_at, &response).await {
                 // The ICP is stored and is answered; a retry finds it by its id once the claim
                 // counts as abandoned.
                 tracing::warn!(error = %crate::error_chain(&error), "could not record an idempotent response");
@@ -129,7 +124,7 @@ async fn create_claimed(
             Ok(Created::New(icp))
         }
         Err(error) => {
-            store.release_key(user, key, mine.claimed_at).await?;
+            store.release_key(key, mine.claimed_at).await?;
             Err(error)
         }
     }

@@ -18,6 +18,13 @@ pub struct KeyUse {
     pub response: Option<String>,
 }
 
+/// One user's idempotency key: keys are per user, so a key is always named with its user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserKey<'a> {
+    pub user: &'a UserId,
+    pub key: &'a str,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
     /// This request holds the key now (it was free, or only expired uses held it).
@@ -28,25 +35,22 @@ pub enum Claim {
 
 #[async_trait]
 pub trait Idempotency {
-    /// Claims `key` of `user` for a request with this body hash, whose ICP will get `icp_id`,
+    /// Claims `key` for `use_` (a request with this body hash, whose ICP will get `icp_id`),
     /// unless a use claimed at `expired_before` or later holds it. Purges expired keys.
     async fn claim_key(
         &self,
-        user: &UserId,
-        key: &str,
+        key: UserKey<'_>,
         use_: &KeyUse,
         expired_before: Timestamp,
     ) -> StoreResult<Claim>;
     /// Records the response of the request that claimed `key` at `claimed_at`.
     async fn complete_key(
         &self,
-        user: &UserId,
-        key: &str,
+        key: UserKey<'_>,
         claimed_at: Timestamp,
         response: &str,
     ) -> StoreResult<()>;
     /// Frees `key` if the use claimed at `claimed_at` still holds it without a response (its
     /// request created nothing).
-    async fn release_key(&self, user: &UserId, key: &str, claimed_at: Timestamp)
-        -> StoreResult<()>;
+    async fn release_key(&self, key: UserKey<'_>, claimed_at: Timestamp) -> StoreResult<()>;
 }

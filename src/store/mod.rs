@@ -15,7 +15,7 @@ mod workspaces;
 
 pub use group_commit::WriteMode;
 pub use history::{Change, Version, VersionAction};
-pub use idempotency::{Claim, Idempotency, KeyUse};
+pub use idempotency::{Claim, Idempotency, KeyUse, UserKey};
 pub use list::{ListFilter, ListOrder, Listed, Owned, SearchLimit, PAGE_BYTES, PEOPLE_PER_WORD};
 pub use memo::set_budget as set_cache_budget;
 pub use ops::{backup, readiness, BackupError};

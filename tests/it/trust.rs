@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use icp_builder::domain::Timestamp;
 use icp_builder::icps::idempotent::{request_hash, IN_FLIGHT_WAIT};
-use icp_builder::store::{Claim, KeyUse};
+use icp_builder::store::{Claim, KeyUse, UserKey};
 use serde_json::{json, Value};
 use std::time::Duration;
 use uuid::Uuid;
@@ -125,7 +125,14 @@ async fn hold(app: &TestApp, caller: &Caller, key: &str, body: &Value, at: Times
     let long_ago = Timestamp(at.0 - chrono::Duration::days(2));
     let claim = app
         .store
-        .claim_key(&caller.id, key, &held, long_ago)
+        .claim_key(
+            UserKey {
+                user: &caller.id,
+                key,
+            },
+            &held,
+            long_ago,
+        )
         .await
         .unwrap();
     assert_eq!(claim, Claim::Claimed);
@@ -152,7 +159,14 @@ async fn a_retry_waits_for_the_request_holding_its_key(db: Database) {
     let finish = async {
         tokio::time::sleep(Duration::from_millis(300)).await;
         app.store
-            .complete_key(&ana.id, "slow-1", now, &made.to_string())
+            .complete_key(
+                UserKey {
+                    user: &ana.id,
+                    key: "slow-1",
+                },
+                now,
+                &made.to_string(),
+            )
             .await
             .unwrap();
     };

@@ -1,30 +1,24 @@
 //! Idempotency keys: claimed, completed and released on the writer.
 
-use super::{Db, SqlStore};
-use crate::domain::{Timestamp, UserId};
-use crate::store::{Claim, Idempotency, KeyUse, StoreResult};
+use super::{SqlStore, Statement};
+use crate::domain::Timestamp;
+use crate::store::{Claim, Idempotency, KeyUse, StoreResult, UserKey};
 use async_trait::async_trait;
-use sqlx::query::Query;
 use uuid::Uuid;
 
-type Arguments<'q> = <Db as sqlx::Database>::Arguments<'q>;
-
 /// `sql` bound to one claim of a key: `$1` the user, `$2` the key, `$3` when it was claimed.
-fn on_claim<'q>(
-    sql: &'q str,
-    user: &'q UserId,
-    key: &'q str,
-    claimed_at: Timestamp,
-) -> Query<'q, Db, Arguments<'q>> {
-    sqlx::query(sql).bind(user).bind(key).bind(claimed_at)
+fn on_claim<'q>(sql: &'q str, key: UserKey<'q>, claimed_at: Timestamp) -> Statement<'q> {
+    sqlx::query(sql)
+        .bind(key.user)
+        .bind(key.key)
+        .bind(claimed_at)
 }
 
 #[async_trait]
 impl Idempotency for SqlStore {
     async fn claim_key(
         &self,
-        user: &UserId,
-        key: &str,
+        key: UserKey<'_>,
         use_: &KeyUse,
         expired_before: Timestamp,
     ) -> StoreResult<Claim> {
@@ -40,8 +34,8 @@ impl Idempotency for SqlStore {
                 "INSERT INTO idempotency_keys (user_id, key, request_hash, icp_id, claimed_at) \
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, key) DO NOTHING",
             )
-            .bind(user)
-            .bind(key)
+            .bind(key.user)
+            .bind(key.key)
             .bind(&use_.request_hash)
             .bind(use_.icp_id)
             .bind(use_.claimed_at)
@@ -56,8 +50,8 @@ impl Idempotency for SqlStore {
                 "SELECT request_hash, icp_id, claimed_at, response FROM idempotency_keys \
                  WHERE user_id = $1 AND key = $2",
             )
-            .bind(user)
-            .bind(key)
+            .bind(key.user)
+            .bind(key.key)
             .fetch_optional(&mut *tx)
             .await?;
             if let Some((request_hash, icp_id, claimed_at, response)) = held {
@@ -75,31 +69,19 @@ impl Idempotency for SqlStore {
 
     async fn complete_key(
         &self,
-        user: &UserId,
-        key: &str,
+        key: UserKey<'_>,
         claimed_at: Timestamp,
         response: &str,
     ) -> StoreResult<()> {
         let complete = "UPDATE idempotency_keys SET response = $4 \
              WHERE user_id = $1 AND key = $2 AND claimed_at = $3";
-        on_claim(complete, user, key, claimed_at)
-            .bind(response)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        self.write(on_claim(complete, key, claimed_at).bind(response))
+            .await
     }
 
-    async fn release_key(
-        &self,
-        user: &UserId,
-        key: &str,
-        claimed_at: Timestamp,
-    ) -> StoreResult<()> {
+    async fn release_key(&self, key: UserKey<'_>, claimed_at: Timestamp) -> StoreResult<()> {
         let release = "DELETE FROM idempotency_keys \
              WHERE user_id = $1 AND key = $2 AND claimed_at = $3 AND response IS NULL";
-        on_claim(release, user, key, claimed_at)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        self.write(on_claim(release, key, claimed_at)).await
     }
 }
