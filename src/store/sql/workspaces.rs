@@ -101,6 +101,45 @@ async fn join(
     Ok(())
 }
 
+/// A change of one user's (`$1`) memberships of the ICPs `icps` selects in a workspace (`$2`).
+struct MemberChange<'a> {
+    /// The ICPs it changes (a `SELECT` of ids).
+    icps: &'a str,
+    /// What else changes in them with their `updated_at` (an assignment), if anything.
+    also: Option<&'a str>,
+    /// The statement on `icp_members` (`$1`, `$2`) up to where it names the ICPs (`IN (…)`).
+    members: &'a str,
+}
+
+impl MemberChange<'_> {
+    /// Runs it in `tx` for `user` and `workspace` at `now`: first moves the ICPs' `updated_at` on
+    /// (`icps` selects by membership, which the members' statement then changes).
+    async fn run(
+        &self,
+        tx: &mut Transaction<'_, Db>,
+        user: &UserId,
+        workspace: &WorkspaceId,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let (later, icps, members) = (SQL.later, self.icps, self.members);
+        let also = self.also.map(|set| format!(", {set}")).unwrap_or_default();
+        sqlx::query(&format!(
+            "UPDATE icps SET updated_at = {later}{also} WHERE id IN ({icps})"
+        ))
+        .bind(user)
+        .bind(workspace)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(&format!("{members} IN ({icps})"))
+            .bind(user)
+            .bind(workspace)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl Workspaces for super::SqlStore {
     async fn membership(&self, user: &UserId) -> StoreResult<Option<Membership>> {
@@ -260,44 +299,24 @@ impl Workspaces for super::SqlStore {
             }
         };
         if to != from {
-            let later = SQL.later;
             // The ICPs shared with someone who stays stay with the team; so does their ownership.
-            sqlx::query(&format!(
-                "UPDATE icps SET updated_at = {later}, {NEXT_OWNER} WHERE id IN ({TEAM_ICPS})"
-            ))
-            .bind(user)
-            .bind(&from)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(&format!(
-                "DELETE FROM icp_members WHERE user_id = $1 AND icp_id IN ({TEAM_ICPS})"
-            ))
-            .bind(user)
-            .bind(&from)
-            .execute(&mut *tx)
-            .await?;
+            let leave = MemberChange {
+                icps: TEAM_ICPS,
+                also: Some(NEXT_OWNER),
+                members: "DELETE FROM icp_members WHERE user_id = $1 AND icp_id",
+            };
+            leave.run(&mut tx, user, &from, now).await?;
             join(&mut tx, user, &to, new_role, now).await?;
             if new_role == Role::Member {
                 // Joining: the ICPs shared with everyone in the workspace take the newcomer in.
-                let everyone = everyone_icps();
-                sqlx::query(&format!(
-                    "UPDATE icps SET updated_at = {later} WHERE id IN ({everyone})"
-                ))
-                .bind(user)
-                .bind(&to)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(&format!(
-                    "INSERT INTO icp_members (icp_id, user_id, position, created_at) \
+                let take_in = MemberChange {
+                    icps: &everyone_icps(),
+                    also: None,
+                    members: "INSERT INTO icp_members (icp_id, user_id, position, created_at) \
                      SELECT i.id, $1, (SELECT coalesce(max(m.position), -1) + 1 FROM icp_members m \
-                     WHERE m.icp_id = i.id), i.created_at FROM icps i WHERE i.id IN ({everyone})"
-                ))
-                .bind(user)
-                .bind(&to)
-                .execute(&mut *tx)
-                .await?;
+                     WHERE m.icp_id = i.id), i.created_at FROM icps i WHERE i.id",
+                };
+                take_in.run(&mut tx, user, &to, now).await?;
             }
             if old_role == Role::Owner {
                 sqlx::query(
