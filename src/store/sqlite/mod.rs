@@ -185,35 +185,55 @@ mod tests {
             .join("\n")
     }
 
+    /// Runs `sql` (one statement or several) on `pool`.
+    async fn run(pool: &sqlx::SqlitePool, sql: &str) {
+        sqlx::raw_sql(sql).execute(pool).await.unwrap();
+    }
+
+    /// The rows `sql` reads from `pool`.
+    async fn select<T>(pool: &sqlx::SqlitePool, sql: &str) -> Vec<T>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
+    {
+        sqlx::query_as(sql).fetch_all(pool).await.unwrap()
+    }
+
+    /// How many rows `table` holds.
+    async fn count(pool: &sqlx::SqlitePool, table: &str) -> i64 {
+        let (rows,): (i64,) = sqlx::query_as(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        rows
+    }
+
     #[tokio::test]
     async fn the_membership_migration_copies_each_icps_creation_instant() {
         let (_dir, pool) = empty_database().await;
-        sqlx::raw_sql(include_str!("../../../migrations/sqlite/0001_init.sql"))
-            .execute(&pool)
-            .await
-            .unwrap();
-        sqlx::raw_sql(
+        run(
+            &pool,
+            include_str!("../../../migrations/sqlite/0001_init.sql"),
+        )
+        .await;
+        run(
+            &pool,
             "INSERT INTO icps (id, name, lead_provider_criteria, custom_filter_criteria, leads_per_list, \
              created_at, updated_at) VALUES (x'01', 'a', '[]', '[]', 20, 1000, 5000), \
              (x'02', 'b', '[]', '[]', 20, 2000, 2000); \
              INSERT INTO icp_members (icp_id, user_id, position) VALUES \
              (x'01', 'user_a', 0), (x'01', 'user_b', 1), (x'02', 'user_b', 0);",
         )
-        .execute(&pool)
-        .await
-        .unwrap();
-        sqlx::raw_sql(include_str!(
-            "../../../migrations/sqlite/0002_member_created_at.sql"
-        ))
-        .execute(&pool)
-        .await
-        .unwrap();
-        let rows: Vec<(Vec<u8>, String, i64, i64)> = sqlx::query_as(
+        .await;
+        run(
+            &pool,
+            include_str!("../../../migrations/sqlite/0002_member_created_at.sql"),
+        )
+        .await;
+        let rows: Vec<(Vec<u8>, String, i64, i64)> = select(
+            &pool,
             "SELECT icp_id, user_id, position, created_at FROM icp_members ORDER BY icp_id, position",
         )
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+        .await;
         assert_eq!(
             rows,
             vec![
@@ -223,14 +243,8 @@ mod tests {
             ]
         );
         // Deleting an ICP still removes its members (the rebuilt table kept its foreign key).
-        sqlx::query("DELETE FROM icps WHERE id = x'01'")
-            .execute(&pool)
-            .await
-            .unwrap();
-        let (left,): (i64,) = sqlx::query_as("SELECT count(*) FROM icp_members")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+        run(&pool, "DELETE FROM icps WHERE id = x'01'").await;
+        let left = count(&pool, "icp_members").await;
         assert_eq!(left, 1);
     }
 
@@ -247,7 +261,7 @@ mod tests {
             include_str!("../../../migrations/sqlite/0007_idempotency_keys.sql"),
         ];
         for migration in before {
-            sqlx::raw_sql(migration).execute(&pool).await.unwrap();
+            run(&pool, migration).await;
         }
         // A row a little longer than the reference example's (its JSON ~900 bytes, ids and times).
         let icp = format!(r#"{{"name":"{}"}}"#, "x".repeat(1_000));
@@ -278,20 +292,18 @@ mod tests {
         assert_eq!(overflow("icp_versions").await, 2);
         assert_eq!(overflow("idempotency_keys").await, 1);
 
-        sqlx::raw_sql(include_str!(
-            "../../../migrations/sqlite/0008_rowid_for_long_rows.sql"
-        ))
-        .execute(&pool)
-        .await
-        .unwrap();
+        run(
+            &pool,
+            include_str!("../../../migrations/sqlite/0008_rowid_for_long_rows.sql"),
+        )
+        .await;
         assert_eq!(overflow("icp_versions").await, 0);
         assert_eq!(overflow("idempotency_keys").await, 0);
-        let versions: Vec<(Vec<u8>, i64, String, String)> = sqlx::query_as(
+        let versions: Vec<(Vec<u8>, i64, String, String)> = select(
+            &pool,
             "SELECT icp_id, version, action, icp FROM icp_versions ORDER BY version",
         )
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+        .await;
         assert_eq!(
             versions,
             vec![
@@ -314,27 +326,20 @@ mod tests {
         .execute(&pool)
         .await;
         assert!(again.is_err(), "a version number taken twice");
-        let deleted: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+        let deleted: Vec<(i64, i64, i64, String)> = select(
+            &pool,
             "EXPLAIN QUERY PLAN SELECT icp_id FROM icp_versions \
              WHERE owner_id = 'user_a' AND action = 'deleted' ORDER BY at DESC",
         )
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+        .await;
         assert!(
             deleted
                 .iter()
                 .any(|(.., detail)| detail.contains("icp_versions_deleted")),
             "{deleted:?}"
         );
-        sqlx::query("DELETE FROM users WHERE id = 'user_a'")
-            .execute(&pool)
-            .await
-            .unwrap();
-        let (keys,): (i64,) = sqlx::query_as("SELECT count(*) FROM idempotency_keys")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+        run(&pool, "DELETE FROM users WHERE id = 'user_a'").await;
+        let keys = count(&pool, "idempotency_keys").await;
         assert_eq!(keys, 0);
     }
 
@@ -416,15 +421,14 @@ mod tests {
              (x'02', 'user_b', 1, 2), (x'03', 'user_e', 0, 3), (x'03', 'user_ghost', 1, 3);",
             include_str!("../../../migrations/sqlite/0003_workspaces.sql"),
         ] {
-            sqlx::raw_sql(sql).execute(&pool).await.unwrap();
+            run(&pool, sql).await;
         }
-        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+        let rows: Vec<(String, String, String, String)> = select(
+            &pool,
             "SELECT m.user_id, m.workspace_id, w.name, m.role FROM workspace_members m \
              JOIN workspaces w ON w.id = m.workspace_id ORDER BY m.user_id",
         )
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+        .await;
         let team = |user: &str, role: &str| {
             (
                 user.to_owned(),
@@ -455,10 +459,7 @@ mod tests {
             ]
         );
         // Nothing else changed: every ICP is read by exactly the users it was before.
-        let (members,): (i64,) = sqlx::query_as("SELECT count(*) FROM icp_members")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+        let members = count(&pool, "icp_members").await;
         assert_eq!(members, 6);
     }
 }
