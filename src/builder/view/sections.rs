@@ -9,7 +9,6 @@ use super::use_builder;
 use crate::builder::form::names;
 use crate::builder::form::Section;
 use crate::domain::{FilterKind, Limits};
-use crate::pages::layout::Panel;
 use leptos::ev::MouseEvent;
 use leptos::html;
 use leptos::prelude::*;
@@ -80,7 +79,8 @@ where
     }
 }
 
-/// A repeated section: a page panel (`id` names its heading) with a hint under its title.
+/// A repeated section: a panel titled `title` (its heading's id `id` names it), with a hint
+/// under the title.
 #[component]
 fn HintedPanel(
     id: &'static str,
@@ -89,10 +89,11 @@ fn HintedPanel(
     children: Children,
 ) -> impl IntoView {
     view! {
-        <Panel id title>
+        <section class="panel" aria-labelledby=id>
+            <h2 id=id>{title}</h2>
             <p class="section-hint">{hint}</p>
             {children()}
-        </Panel>
+        </section>
     }
 }
 
@@ -154,7 +155,8 @@ fn AddButton(
 #[component]
 pub(super) fn Basics(creator: Teammate, teammates: Vec<Teammate>) -> impl IntoView {
     view! {
-        <Panel id="basics-heading" title="Basics">
+        <section class="panel" aria-labelledby="basics-heading">
+            <h2 id="basics-heading">"Basics"</h2>
             <TextField
                 name=names::NAME
                 label="Name"
@@ -196,7 +198,7 @@ pub(super) fn Basics(creator: Teammate, teammates: Vec<Teammate>) -> impl IntoVi
                 </ul>
             </div>
             <TeammatePicker creator=creator.id teammates />
-        </Panel>
+        </section>
     }
 }
 
@@ -259,7 +261,8 @@ pub(super) fn Crm(conditions: RwSignal<Vec<u32>>, enabled: bool) -> impl IntoVie
     let has_query = !builder.value(names::CRM_QUERY).is_empty();
     let row = |place: RowPlace, _| view! { <ConditionRow place /> };
     view! {
-        <Panel id="crm-heading" title="CRM">
+        <section class="panel" aria-labelledby="crm-heading">
+            <h2 id="crm-heading">"CRM"</h2>
             <div class="toggle">
                 <input
                     type="checkbox"
@@ -298,6 +301,6 @@ pub(super) fn Crm(conditions: RwSignal<Vec<u32>>, enabled: bool) -> impl IntoVie
                     "Add condition"
                 </AddButton>
             </div>
-        </Panel>
+        </section>
     }
 }
