@@ -26,6 +26,7 @@ pub mod state;
 #[cfg(feature = "ssr")]
 pub mod store;
 pub mod vocabularies;
+pub mod webhooks;
 pub mod workspaces;
 
 /// Entry point of the WASM bundle. Pages are HTML from the server; the islands in them (the

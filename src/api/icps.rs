@@ -159,10 +159,15 @@ fn created(icp: &Icp, body: Response, replayed: bool) -> Result<Response, ApiErr
 }
 
 pub(super) fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
+    parse_uuid(raw, "id", "Invalid ICP id")
+}
+
+/// The UUID in path parameter `param`; else 400 `message` at `param`.
+pub(super) fn parse_uuid(raw: &str, param: &str, message: &str) -> Result<Uuid, ApiError> {
     Uuid::try_parse(raw).map_err(|_| ApiError::BadRequest {
-        message: "Invalid ICP id".into(),
+        message: message.into(),
         details: vec![FieldError::new(
-            vec!["id".into()],
+            vec![param.into()],
             format!("'{raw}' is not a UUID"),
         )],
     })

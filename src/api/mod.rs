@@ -4,6 +4,7 @@
 pub mod caller;
 pub mod contract;
 pub mod error;
+pub mod events;
 pub mod history;
 pub mod icps;
 pub mod json;
@@ -12,6 +13,7 @@ pub mod openapi;
 pub mod query;
 pub mod users;
 pub mod vocabularies;
+pub mod webhooks;
 
 pub use error::{ApiError, ErrorBody};
 

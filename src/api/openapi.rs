@@ -23,14 +23,16 @@ use utoipa_axum::router::OpenApiRouter;
         Icp, IcpDraft, IcpPatch, LeadSource, LeadProvider, LeadKind, LeadFilters, LocationFilter,
         CompanyFilter, EmployeeSize, CustomFilter, WebsiteProvider, ScrapingProvider, EntityType,
         Percent, CrmFilters, CrmProvider, CrmCondition, CrmMode, CrmValue, UserId, Timestamp,
-        FieldError, ErrorBody, ErrorCode, ErrorDetail,
+        FieldError, ErrorBody, ErrorCode, ErrorDetail, Event, EventData, EventType,
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "ICPs", description = "Ideal Customer Profiles"),
         (name = "Users", description = "The members of the caller's workspace"),
         (name = "History", description = "An ICP's versions, restoring them, recently deleted ICPs, and owners"),
-        (name = "Vocabularies", description = "The values the base provider's filters are picked from")
+        (name = "Vocabularies", description = "The values the base provider's filters are picked from"),
+        (name = "Events", description = "Every change to the ICPs the caller may see, in order"),
+        (name = "Webhooks", description = "Endpoints that receive the caller's events as signed POSTs (Standard Webhooks 1.0)")
     )
 )]
 pub struct ApiDoc;
@@ -89,6 +91,8 @@ pub fn routes_and_document() -> (Router<AppState>, Value) {
         .merge(super::users::router())
         .merge(super::history::router())
         .merge(super::vocabularies::router())
+        .merge(super::events::router())
+        .merge(super::webhooks::router())
         .split_for_parts();
     let mut document = serde_json::to_value(document).unwrap_or(Value::Null);
     super::contract::apply(&mut document);

@@ -6,6 +6,8 @@
 //! - `db_pool_connections` by pool and state (`idle`, `in_use`), read at each scrape
 //! - `icp_write_queue_depth` and `icp_write_batch_size` (the group-commit writer, `store`)
 //! - `icp_sign_in_refusals_total` and `icp_sign_up_refusals_total` by reason (`forms::account`)
+//! - `webhook_delivery_attempts_total` by outcome (`delivered`, `failed`) (`webhooks::worker`), and
+//!   `webhook_queue_depth`, the deliveries still to make, read at each scrape
 //! - `icp_builder_build_info{version}` = 1
 //!
 //! Without `METRICS_ADDR` no recorder is installed and every `metrics::` call is a no-op.
@@ -76,6 +78,10 @@ async fn scrape(State((handle, store)): State<(PrometheusHandle, DynStore)>) -> 
         metrics::gauge!("db_pool_connections", "pool" => pool, "state" => "idle").set(idle);
         metrics::gauge!("db_pool_connections", "pool" => pool, "state" => "in_use")
             .set(f64::from(size) - idle);
+    }
+    match store.pending_deliveries().await {
+        Ok(pending) => metrics::gauge!("webhook_queue_depth").set(pending as f64),
+        Err(error) => tracing::warn!(%error, "webhook queue depth unread"),
     }
     handle.render()
 }

@@ -1,5 +1,6 @@
 //! Serving the app over TCP: connection and request timeouts, graceful shutdown, session sweeps.
 
+use crate::domain::Timestamp;
 use crate::server::app;
 use crate::state::AppState;
 use axum::extract::ConnectInfo;
@@ -53,6 +54,26 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
             let sessions = sessions.clone();
             async move { sessions.delete_expired().await }
         },
+    ));
+
+    let store = state.store.clone();
+    let purger = tokio::spawn(repeat_logging_errors(
+        SESSION_SWEEP_INTERVAL,
+        "deleting events older than 30 days",
+        move || {
+            let store = store.clone();
+            async move {
+                let before = Timestamp(Timestamp::now().0 - crate::store::EVENTS_KEPT);
+                let purged = store.purge_events(before).await?;
+                tracing::debug!(purged, "old events deleted");
+                Ok::<_, crate::store::StoreError>(())
+            }
+        },
+    ));
+
+    let deliveries = tokio::spawn(crate::webhooks::worker::run(
+        state.store.clone(),
+        state.webhook_sender.clone(),
     ));
 
     let metrics = match state.config.metrics_addr {
@@ -114,6 +135,8 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
 
     drop(listener);
     sweeper.abort();
+    purger.abort();
+    deliveries.abort();
     if let Some(metrics) = metrics {
         metrics.abort();
     }

@@ -1,6 +1,8 @@
 //! Storage: one interface, a SQLite and a Postgres implementation, each using its database natively.
 
+mod batch;
 mod columns;
+mod events;
 mod group_commit;
 mod history;
 mod idempotency;
@@ -11,8 +13,10 @@ mod postgres;
 mod reads;
 pub(crate) mod search_text;
 mod sqlite;
+mod webhooks;
 mod workspaces;
 
+pub use events::{Events, EventsPage, KEPT as EVENTS_KEPT};
 pub use group_commit::WriteMode;
 pub use history::{Change, Version, VersionAction};
 pub use idempotency::{Claim, Idempotency, KeyUse, UserKey};
@@ -23,6 +27,7 @@ pub use postgres::{PgStore, PgTries};
 pub use reads::{CachedIcp, Page, PageKey, ReadCache};
 pub use search_text::{fold, people_named};
 pub use sqlite::SqliteStore;
+pub use webhooks::{Claimed, Delivery, DeliveryState, NewWebhook, Outcome, Webhook, Webhooks};
 pub use workspaces::{
     Destination, Invitation, Member, Membership, Role, Workspace, WorkspaceId, Workspaces,
 };
@@ -178,7 +183,7 @@ impl ListCursor {
 
 /// What the app keeps: users, their API tokens and the ICPs.
 #[async_trait]
-pub trait Store: Workspaces + Idempotency + Send + Sync + 'static {
+pub trait Store: Workspaces + Idempotency + Events + Webhooks + Send + Sync + 'static {
     /// Creates the user as the owner of a new `workspace`, atomically. Fails with `Conflict` when
     /// the email is taken.
     async fn create_user(

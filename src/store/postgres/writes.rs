@@ -1,7 +1,9 @@
 //! ICP inserts on Postgres: a batch as one statement over a JSON array (the updates and deletions
 //! are `sql::writes`).
 
+use super::sql::write_events;
 use crate::domain::{CrmFilters, CustomFilter, Icp, LeadSource, Timestamp, UserId};
+use crate::store::events::NewEvent;
 use crate::store::history::{version_at, Change};
 use crate::store::search_text::search_text;
 use crate::store::{json_text, StoreResult};
@@ -93,7 +95,8 @@ pub(super) async fn insert_many(
     .bind(json_text(&rows)?)
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    let events = icps.iter().map(|&(icp, change)| (icp, None, change));
+    write_events(conn, &NewEvent::of_all(events)?).await
 }
 
 /// Inserts `icps`' member rows (one ICP's, after an update): who each is shared with, in order.

@@ -17,10 +17,14 @@
 //! type it binds and reads (`for<'q> T: Encode<'q, DB> + Type<DB>`, the executor's, the row's),
 //! which Rust does not imply from a trait; a macro would work but leave the code unformatted.
 
+mod events;
 mod history;
 mod idempotency;
+mod webhooks;
 mod workspaces;
 pub(super) mod writes;
+
+pub(super) use events::write_events;
 
 use super::{list_sql, page_of, Db, PageRow, Writes};
 use crate::domain::{Icp, Timestamp, UserId};
@@ -81,6 +85,16 @@ pub(super) struct Dialect {
     pub json: &'static str,
     /// What goes before and after the parameter holding `id_list` for "is one of them".
     pub in_list: (&'static str, &'static str),
+    /// The events a page may show (`a` an `event_audience` row): on Postgres only those of
+    /// transactions older than every one still running (see `store::events`).
+    pub events_visible: &'static str,
+    /// `a` comes after the event whose `seq` is `$3`, in reading order.
+    pub events_after: &'static str,
+    /// The order events are read in.
+    pub events_order: &'static str,
+    /// What ends a `SELECT … LIMIT` of rows to claim: on Postgres, rows another instance is
+    /// claiming are skipped (SQLite has one writer).
+    pub skip_locked: &'static str,
 }
 
 impl Dialect {

@@ -2,8 +2,10 @@
 //! in the caller's transaction. Inserts are each database's own (`super::super::insert_many`).
 
 use super::super::{insert_many, lost_race, write_members, Writes, SQL};
+use super::events::write_events;
 use super::Db;
 use crate::domain::Icp;
+use crate::store::events::NewEvent;
 use crate::store::group_commit::{ApplyWrite, IcpWrite, Written};
 use crate::store::history::{baseline, stored_version, version_at, Change, VersionAction};
 use crate::store::search_text::{search_text, search_text_of};
@@ -175,6 +177,7 @@ impl ApplyWrite for Writes {
                     .await?;
                 write_members(conn, &[icp]).await?;
                 record(conn, icp, previous, change).await?;
+                write_events(conn, &NewEvent::of_all([(icp, Some(&**previous), change)])?).await?;
                 Ok(Written::Done)
             }
             IcpWrite::Delete(icp, change) => {
@@ -185,6 +188,7 @@ impl ApplyWrite for Writes {
                     .await?;
                 if done.rows_affected() == 1 {
                     record(conn, icp, icp, change).await?;
+                    write_events(conn, &NewEvent::of_all([(icp, None, change)])?).await?;
                     return Ok(Written::Deleted(true));
                 }
                 let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM icps WHERE id = $1")

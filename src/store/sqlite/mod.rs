@@ -3,6 +3,7 @@
 //! a time, and queueing in the pool is cheaper than contending on the file lock. ICP writes share
 //! that connection's commits through the group-commit writer (`group_commit.rs`).
 
+mod fan_out;
 mod list_page;
 mod rows;
 mod search;
@@ -16,6 +17,7 @@ mod writes;
 
 pub(super) use writes::SqliteWrites;
 
+use fan_out::fan_out;
 use list_page::{list_sql, page_of, PageRow};
 use rows::{from_text, IcpJson};
 use search::Search;
@@ -57,6 +59,10 @@ const SQL: sql::Dialect = sql::Dialect {
     later: "max(updated_at + 1, $3)",
     json: "",
     in_list: ("IN (SELECT value FROM json_each(", "))"),
+    events_visible: "",
+    events_after: " AND a.seq > $3",
+    events_order: "a.seq",
+    skip_locked: "",
 };
 
 /// `ids` bound for `SQL.in_list`.

@@ -1,7 +1,10 @@
 //! ICP inserts on SQLite: bound multi-row `INSERT`s (the updates and deletions are `sql::writes`).
 
+use super::sql::write_events;
 use super::sql::writes::bind_columns;
 use crate::domain::{Icp, UserId};
+use crate::store::batch::{runs, Inserts};
+use crate::store::events::NewEvent;
 use crate::store::history::{version_at, Change};
 use crate::store::StoreResult;
 use sqlx::sqlite::SqliteConnection;
@@ -10,31 +13,6 @@ use std::sync::LazyLock;
 
 /// The ICP writes' SQL, run on a connection already inside a transaction (or a savepoint).
 pub(in crate::store) struct SqliteWrites;
-
-/// The most rows one `INSERT` takes. A batch's rows go in runs whose lengths are powers of two
-/// (a batch of 23: 16 + 4 + 2 + 1), so each table has six statements to prepare, once per
-/// connection (sqlx caches them), and a batch of N takes about log2(N) statements per table.
-const MOST_ROWS: usize = 32;
-
-/// One `INSERT … VALUES` statement per run length 1, 2, 4 … `MOST_ROWS`.
-struct Inserts([String; 6]);
-
-impl Inserts {
-    /// `row` numbers its values from `$1` to `$per_row`; each further row's go on from there.
-    fn new(head: &str, row: &str, per_row: usize) -> Self {
-        Self(std::array::from_fn(|bit| {
-            let rows: Vec<String> = (0..1 << bit)
-                .map(|index| renumber(row, index * per_row))
-                .collect();
-            format!("{head} VALUES {}", rows.join(", "))
-        }))
-    }
-
-    /// The statement for a run of `rows` rows (a power of two up to `MOST_ROWS`).
-    fn sql(&self, rows: usize) -> &str {
-        &self.0[rows.trailing_zeros() as usize]
-    }
-}
 
 static ICPS: LazyLock<Inserts> = LazyLock::new(|| {
     Inserts::new(
@@ -60,35 +38,6 @@ static VERSIONS: LazyLock<Inserts> = LazyLock::new(|| {
         6,
     )
 });
-
-/// `sql` with each `$N` placeholder moved on by `by`.
-fn renumber(sql: &str, by: usize) -> String {
-    let mut out = String::with_capacity(sql.len() + 8);
-    let mut rest = sql;
-    while let Some(at) = rest.find('$') {
-        out += &rest[..=at];
-        rest = &rest[at + 1..];
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let number: usize = rest[..digits].parse().unwrap_or(0);
-        out += &(number + by).to_string();
-        rest = &rest[digits..];
-    }
-    out + rest
-}
-
-/// `rows` cut into runs of power-of-two lengths, longest first, none longer than `MOST_ROWS`.
-fn runs<T>(mut rows: &[T]) -> impl Iterator<Item = &[T]> {
-    std::iter::from_fn(move || {
-        let len = rows.len().min(MOST_ROWS);
-        (len > 0).then(|| {
-            let (run, rest) = rows.split_at(1 << len.ilog2());
-            rows = rest;
-            run
-        })
-    })
-}
 
 /// Inserts the member rows of `icps`: who each is shared with, in order.
 pub(super) async fn write_members(conn: &mut SqliteConnection, icps: &[&Icp]) -> StoreResult<()> {
@@ -143,30 +92,13 @@ pub(super) async fn insert_many(
         }
         insert.execute(&mut *conn).await?;
     }
-    Ok(())
+    let events = icps.iter().map(|&(icp, change)| (icp, None, change));
+    write_events(conn, &NewEvent::of_all(events)?).await
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{renumber, runs, ICPS, MEMBERS, VERSIONS};
-
-    fn lengths(count: usize) -> Vec<usize> {
-        let rows: Vec<usize> = (0..count).collect();
-        let cut: Vec<&[usize]> = runs(&rows).collect();
-        // Every row once, in order.
-        assert_eq!(cut.concat(), rows);
-        cut.iter().map(|run| run.len()).collect()
-    }
-
-    #[test]
-    fn a_batch_goes_in_power_of_two_runs_longest_first() {
-        assert_eq!(lengths(0), Vec::<usize>::new());
-        assert_eq!(lengths(1), [1]);
-        assert_eq!(lengths(23), [16, 4, 2, 1]);
-        assert_eq!(lengths(32), [32]);
-        assert_eq!(lengths(100), [32, 32, 32, 4]);
-        assert_eq!(lengths(256), [32; 8]);
-    }
+    use super::{ICPS, MEMBERS, VERSIONS};
 
     #[test]
     fn each_statement_has_its_run_length_of_rows() {
@@ -179,6 +111,5 @@ mod tests {
                 assert!(sql.starts_with("INSERT INTO icp"), "{sql}");
             }
         }
-        assert_eq!(renumber("($1, f($1), $12)", 12), "($13, f($13), $24)");
     }
 }

@@ -1,0 +1,353 @@
+//! Webhook endpoints and deliveries (see `store::webhooks`). Turning events into deliveries is
+//! each database's own (`fan_out`: where the events' order comes from differs).
+
+use super::super::{fan_out, SQL};
+use super::SqlStore;
+use crate::domain::{Timestamp, UserId};
+use crate::store::webhooks::{
+    Claimed, Delivery, DeliveryState, NewWebhook, Outcome, Webhook, Webhooks,
+};
+use crate::store::{StoreError, StoreResult};
+use async_trait::async_trait;
+use std::sync::LazyLock;
+use uuid::Uuid;
+
+const WEBHOOK: &str = "SELECT id, url, CAST(events AS TEXT), description, created_at, \
+     disabled_at, disabled_reason, failing_since FROM webhooks";
+
+type WebhookRow = (
+    Uuid,
+    String,
+    String,
+    String,
+    Timestamp,
+    Option<Timestamp>,
+    Option<String>,
+    Option<Timestamp>,
+);
+
+fn webhook(row: WebhookRow) -> StoreResult<Webhook> {
+    let (id, url, events, description, created_at, disabled_at, disabled_reason, failing_since) =
+        row;
+    Ok(Webhook {
+        id,
+        url,
+        events: serde_json::from_str(&events)?,
+        description,
+        created_at,
+        disabled_at,
+        disabled_reason,
+        failing_since,
+    })
+}
+
+type DeliveryRow = (
+    Uuid,
+    String,
+    String,
+    i32,
+    Option<Timestamp>,
+    Option<i32>,
+    Option<String>,
+    Option<Timestamp>,
+    Timestamp,
+);
+
+fn delivery(row: DeliveryRow) -> StoreResult<Delivery> {
+    let (event_id, event_type, state, attempts, due_at, status, last_error, last_attempt_at, at) =
+        row;
+    Ok(Delivery {
+        event_id,
+        event_type,
+        state: DeliveryState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("delivery state {state:?}")))?,
+        attempts: u32::try_from(attempts).unwrap_or(0),
+        due_at,
+        last_status: status.and_then(|status| u16::try_from(status).ok()),
+        last_error,
+        last_attempt_at,
+        created_at: at,
+    })
+}
+
+static INSERT: LazyLock<String> = LazyLock::new(|| {
+    let json = SQL.json;
+    format!(
+        "INSERT INTO webhooks (id, user_id, url, events, description, secret, created_at) \
+         SELECT $1, $2, $3, $4{json}, $5, $6, $7 \
+         WHERE (SELECT count(*) FROM webhooks WHERE user_id = $2) < $8"
+    )
+});
+
+static CLAIM: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE webhook_deliveries SET claimed_until = $2, attempts = attempts + 1 \
+         WHERE (webhook_id, event_id) IN (\
+           SELECT d.webhook_id, d.event_id FROM webhook_deliveries d \
+           JOIN webhooks w ON w.id = d.webhook_id \
+           WHERE d.due_at <= $1 AND (d.claimed_until IS NULL OR d.claimed_until < $1) \
+           AND w.disabled_at IS NULL ORDER BY d.due_at LIMIT $3{skip_locked}) \
+         RETURNING webhook_id, event_id, attempts",
+        skip_locked = SQL.skip_locked
+    )
+});
+
+#[async_trait]
+impl Webhooks for SqlStore {
+    async fn create_webhook(&self, hook: &NewWebhook<'_>, most: u32) -> StoreResult<bool> {
+        let done = sqlx::query(&INSERT)
+            .bind(hook.id)
+            .bind(hook.user)
+            .bind(hook.url)
+            .bind(hook.events)
+            .bind(hook.description)
+            .bind(hook.secret)
+            .bind(hook.created_at)
+            .bind(i64::from(most))
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn webhooks(&self, user: &UserId) -> StoreResult<Vec<Webhook>> {
+        let rows: Vec<WebhookRow> = sqlx::query_as(&format!(
+            "{WEBHOOK} WHERE user_id = $1 ORDER BY created_at, id"
+        ))
+        .bind(user)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.into_iter().map(webhook).collect()
+    }
+
+    async fn webhook(&self, user: &UserId, id: Uuid) -> StoreResult<Option<Webhook>> {
+        let row: Option<WebhookRow> =
+            sqlx::query_as(&format!("{WEBHOOK} WHERE user_id = $1 AND id = $2"))
+                .bind(user)
+                .bind(id)
+                .fetch_optional(&self.reader)
+                .await?;
+        row.map(webhook).transpose()
+    }
+
+    async fn webhook_secrets(
+        &self,
+        user: &UserId,
+        id: Uuid,
+        now: Timestamp,
+    ) -> StoreResult<Option<Vec<String>>> {
+        let row: Option<(String, Option<String>)> = sqlx::query_as(
+            "SELECT secret, CASE WHEN previous_until > $3 THEN previous_secret END \
+             FROM webhooks WHERE user_id = $1 AND id = $2",
+        )
+        .bind(user)
+        .bind(id)
+        .bind(now)
+        .fetch_optional(&self.reader)
+        .await?;
+        Ok(row.map(|(secret, previous)| std::iter::once(secret).chain(previous).collect()))
+    }
+
+    async fn delete_webhook(&self, user: &UserId, id: Uuid) -> StoreResult<bool> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "DELETE FROM webhook_deliveries WHERE webhook_id = \
+             (SELECT id FROM webhooks WHERE id = $1 AND user_id = $2)",
+        )
+        .bind(id)
+        .bind(user)
+        .execute(&mut *tx)
+        .await?;
+        let done = sqlx::query("DELETE FROM webhooks WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn rotate_secret(
+        &self,
+        user: &UserId,
+        id: Uuid,
+        secret: &str,
+        old_until: Timestamp,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE webhooks SET previous_secret = secret, previous_until = $3, secret = $4 \
+             WHERE id = $1 AND user_id = $2",
+        )
+        .bind(id)
+        .bind(user)
+        .bind(old_until)
+        .bind(secret)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_disabled(
+        &self,
+        user: &UserId,
+        id: Uuid,
+        disabled: Option<(Timestamp, &str)>,
+    ) -> StoreResult<bool> {
+        let (at, reason) = disabled.unzip();
+        let done = sqlx::query(
+            "UPDATE webhooks SET disabled_at = $3, disabled_reason = $4, failing_since = NULL \
+             WHERE id = $1 AND user_id = $2",
+        )
+        .bind(id)
+        .bind(user)
+        .bind(at)
+        .bind(reason)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn deliveries(&self, webhook: Uuid, limit: u32) -> StoreResult<Vec<Delivery>> {
+        let rows: Vec<DeliveryRow> = sqlx::query_as(
+            "SELECT event_id, event_type, state, attempts, due_at, last_status, last_error, \
+             last_attempt_at, created_at FROM webhook_deliveries WHERE webhook_id = $1 \
+             ORDER BY created_at DESC, event_id DESC LIMIT $2",
+        )
+        .bind(webhook)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.into_iter().map(delivery).collect()
+    }
+
+    async fn redeliver(&self, webhook: Uuid, event: Uuid, now: Timestamp) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE webhook_deliveries SET state = 'pending', due_at = $3, claimed_until = NULL \
+             WHERE webhook_id = $1 AND event_id = $2",
+        )
+        .bind(webhook)
+        .bind(event)
+        .bind(now)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn fan_out(&self, now: Timestamp, limit: u32) -> StoreResult<u32> {
+        fan_out(&self.writer, now, limit).await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<Claimed>> {
+        let mut tx = self.writer.begin().await?;
+        let taken: Vec<(Uuid, Uuid, i32)> = sqlx::query_as(&CLAIM)
+            .bind(now)
+            .bind(lease_until)
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut claimed = Vec::with_capacity(taken.len());
+        for (webhook_id, event_id, attempts) in taken {
+            let (url, secret, previous, body): (String, String, Option<String>, Option<String>) =
+                sqlx::query_as(
+                    "SELECT w.url, w.secret, \
+                     CASE WHEN w.previous_until > $3 THEN w.previous_secret END, \
+                     (SELECT e.body FROM events e WHERE e.id = $2) \
+                     FROM webhooks w WHERE w.id = $1",
+                )
+                .bind(webhook_id)
+                .bind(event_id)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+            claimed.push(Claimed {
+                webhook_id,
+                event_id,
+                attempt: u32::try_from(attempts).unwrap_or(1),
+                url,
+                secrets: std::iter::once(secret).chain(previous).collect(),
+                body,
+            });
+        }
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    async fn record_delivery(
+        &self,
+        claimed: &Claimed,
+        outcome: &Outcome,
+        now: Timestamp,
+        give_up_before: Timestamp,
+    ) -> StoreResult<()> {
+        let (state, status, error, retry_at) = match outcome {
+            Outcome::Delivered { status } => (DeliveryState::Delivered, Some(*status), None, None),
+            Outcome::Failed {
+                status,
+                error,
+                retry_at,
+            } => {
+                let state = match retry_at {
+                    Some(_) => DeliveryState::Pending,
+                    None => DeliveryState::Failed,
+                };
+                (state, *status, Some(error.as_str()), *retry_at)
+            }
+        };
+        let mut tx = self.writer.begin().await?;
+        // Only the attempt that still holds the row records it (a late one whose lease ran out
+        // and was claimed again does not).
+        sqlx::query(
+            "UPDATE webhook_deliveries SET state = $4, due_at = $5, claimed_until = NULL, \
+             last_status = $6, last_error = $7, last_attempt_at = $8 \
+             WHERE webhook_id = $1 AND event_id = $2 AND attempts = $3",
+        )
+        .bind(claimed.webhook_id)
+        .bind(claimed.event_id)
+        .bind(i32::try_from(claimed.attempt).unwrap_or(i32::MAX))
+        .bind(state.as_str())
+        .bind(retry_at)
+        .bind(status.map(i32::from))
+        .bind(error)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if state == DeliveryState::Delivered {
+            sqlx::query("UPDATE webhooks SET failing_since = NULL WHERE id = $1")
+                .bind(claimed.webhook_id)
+                .execute(&mut *tx)
+                .await?;
+        } else {
+            sqlx::query(
+                "UPDATE webhooks SET failing_since = coalesce(failing_since, $2) WHERE id = $1",
+            )
+            .bind(claimed.webhook_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE webhooks SET disabled_at = $2, disabled_reason = $3 \
+                 WHERE id = $1 AND disabled_at IS NULL AND failing_since < $4",
+            )
+            .bind(claimed.webhook_id)
+            .bind(now)
+            .bind("Every delivery failed for 5 days: enable it again once the endpoint answers")
+            .bind(give_up_before)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn pending_deliveries(&self) -> StoreResult<u64> {
+        let count: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM webhook_deliveries WHERE due_at IS NOT NULL")
+                .fetch_one(&self.reader)
+                .await?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+}

@@ -1,0 +1,169 @@
+//! Webhook endpoints and their deliveries as stored (the rules are `crate::webhooks`'s).
+//!
+//! Deliveries are rows: the events after `webhook_cursor` are turned into one row per endpoint
+//! that may see each (`fan_out`), a worker claims due rows for a lease (`claim_deliveries`), sends,
+//! and records the outcome (`record_delivery`). Nothing is held only in memory, so a crash loses
+//! nothing: a claimed row whose lease ran out is due again.
+
+use super::StoreResult;
+use crate::domain::{Timestamp, UserId};
+use async_trait::async_trait;
+use uuid::Uuid;
+
+/// An endpoint as its owner sees it (never its secret).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Webhook {
+    pub id: Uuid,
+    pub url: String,
+    /// The event types it receives, or `["*"]`.
+    pub events: Vec<String>,
+    pub description: String,
+    pub created_at: Timestamp,
+    pub disabled_at: Option<Timestamp>,
+    pub disabled_reason: Option<String>,
+    /// Failing since then, without a success (disabled after `crate::webhooks::GIVE_UP_AFTER`).
+    pub failing_since: Option<Timestamp>,
+}
+
+/// An endpoint to store.
+#[derive(Debug, Clone, Copy)]
+pub struct NewWebhook<'a> {
+    pub id: Uuid,
+    pub user: &'a UserId,
+    pub url: &'a str,
+    /// The event types as a JSON array.
+    pub events: &'a str,
+    pub description: &'a str,
+    pub secret: &'a str,
+    pub created_at: Timestamp,
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryState {
+    /// Due (again) at `due_at`, or being attempted.
+    Pending,
+    Delivered,
+    /// Every attempt of the schedule failed (or the endpoint is gone).
+    Failed,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Pending, Self::Delivered, Self::Failed]
+            .into_iter()
+            .find(|state| state.as_str() == raw)
+    }
+}
+
+/// One event's delivery to one endpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub event_id: Uuid,
+    pub event_type: String,
+    pub state: DeliveryState,
+    pub attempts: u32,
+    pub due_at: Option<Timestamp>,
+    /// The HTTP status of the last attempt (None: no answer).
+    pub last_status: Option<u16>,
+    pub last_error: Option<String>,
+    pub last_attempt_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+}
+
+/// A delivery a worker holds until its lease ends: what it needs to send it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claimed {
+    pub webhook_id: Uuid,
+    pub event_id: Uuid,
+    /// This attempt's number, from 1.
+    pub attempt: u32,
+    pub url: String,
+    /// The secrets that sign it: the current one, and a rotated one still in its grace period.
+    pub secrets: Vec<String>,
+    /// The event's JSON; None when the event is no longer kept.
+    pub body: Option<String>,
+}
+
+/// What an attempt came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Delivered {
+        status: u16,
+    },
+    Failed {
+        /// The answer's status, when there was one.
+        status: Option<u16>,
+        error: String,
+        /// When to try again; None: the schedule is spent.
+        retry_at: Option<Timestamp>,
+    },
+}
+
+#[async_trait]
+pub trait Webhooks {
+    /// Stores an endpoint unless its user has `most` already; whether it was stored.
+    async fn create_webhook(&self, hook: &NewWebhook<'_>, most: u32) -> StoreResult<bool>;
+    /// `user`'s endpoints, oldest first.
+    async fn webhooks(&self, user: &UserId) -> StoreResult<Vec<Webhook>>;
+    async fn webhook(&self, user: &UserId, id: Uuid) -> StoreResult<Option<Webhook>>;
+    /// The secrets that sign the endpoint's deliveries at `now` (the current one first).
+    async fn webhook_secrets(
+        &self,
+        user: &UserId,
+        id: Uuid,
+        now: Timestamp,
+    ) -> StoreResult<Option<Vec<String>>>;
+    /// Deletes an endpoint of `user` and its deliveries; false when there is none.
+    async fn delete_webhook(&self, user: &UserId, id: Uuid) -> StoreResult<bool>;
+    /// Makes `secret` the endpoint's secret; the old one keeps signing until `old_until`.
+    async fn rotate_secret(
+        &self,
+        user: &UserId,
+        id: Uuid,
+        secret: &str,
+        old_until: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Disables (with `reason`) or enables (`None`) an endpoint; enabling forgets its failures.
+    async fn set_disabled(
+        &self,
+        user: &UserId,
+        id: Uuid,
+        disabled: Option<(Timestamp, &str)>,
+    ) -> StoreResult<bool>;
+    /// The endpoint's most recent deliveries, newest first.
+    async fn deliveries(&self, webhook: Uuid, limit: u32) -> StoreResult<Vec<Delivery>>;
+    /// Makes a delivery due now again (whatever its state); false when there is none.
+    async fn redeliver(&self, webhook: Uuid, event: Uuid, now: Timestamp) -> StoreResult<bool>;
+
+    /// Turns up to `limit` events after the cursor into deliveries (due at `now`) for each enabled
+    /// endpoint whose user may see them and that asked for their type; how many events it passed.
+    async fn fan_out(&self, now: Timestamp, limit: u32) -> StoreResult<u32>;
+    /// Claims up to `limit` deliveries due at `now` (not claimed, or their lease ended) until
+    /// `lease_until`, counting an attempt for each.
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<Claimed>>;
+    /// Records an attempt's outcome. A failure marks the endpoint failing (from `now`, unless it
+    /// already was) and disables it when it has been failing since before `give_up_before`.
+    async fn record_delivery(
+        &self,
+        claimed: &Claimed,
+        outcome: &Outcome,
+        now: Timestamp,
+        give_up_before: Timestamp,
+    ) -> StoreResult<()>;
+    /// The deliveries still to make (the queue's depth).
+    async fn pending_deliveries(&self) -> StoreResult<u64>;
+}

@@ -1,0 +1,299 @@
+//! Webhook endpoints through the API, on SQLite and Postgres: made with a secret shown once,
+//! listed without it, disabled, rotated and deleted; destinations inside our own network refused;
+//! each user's own; and events turned into deliveries for the endpoints that may see them.
+//! (Sending them to a real receiver: `webhook_delivery`.)
+
+use crate::common::{details, minimal, on_both_databases, Caller, Database, TestApp};
+use axum::http::{Method, StatusCode};
+use icp_builder::domain::Timestamp;
+use serde_json::{json, Value};
+
+on_both_databases!(
+    an_endpoint_is_made_listed_disabled_rotated_and_deleted,
+    destinations_inside_our_network_are_refused,
+    endpoints_are_their_users_own_and_bounded,
+    events_become_deliveries_for_the_endpoints_that_may_see_them,
+);
+
+const HOOKS: &str = "/api/v1/webhooks";
+/// A public address given as such (no DNS needed); nothing is sent to it in these tests.
+const PUBLIC_URL: &str = "https://93.184.216.34/hooks/icp";
+
+async fn make(app: &TestApp, caller: &Caller, body: &Value) -> Value {
+    let reply = app
+        .send(Method::POST, HOOKS, Some(&caller.token), Some(body))
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    reply.body
+}
+
+async fn an_endpoint_is_made_listed_disabled_rotated_and_deleted(db: Database) {
+    let app = TestApp::start(db).await;
+    let ana = app.caller("ana").await;
+    let made = make(
+        &app,
+        &ana,
+        &json!({"url": PUBLIC_URL, "events": ["icp.created", "icp.updated"], "description": "CRM sync"}),
+    )
+    .await;
+    let secret = made["secret"].as_str().unwrap();
+    assert!(
+        secret.starts_with("whsec_") && secret.len() > 40,
+        "{secret}"
+    );
+    assert_eq!(made["url"], PUBLIC_URL);
+    assert_eq!(made["events"], json!(["icp.created", "icp.updated"]));
+    assert_eq!(made["enabled"], true);
+    let id = made["id"].as_str().unwrap();
+    let one = format!("{HOOKS}/{id}");
+
+    // Listed and read without the secret.
+    let listed = app.get(&ana, HOOKS).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert_eq!(listed.body.as_array().unwrap().len(), 1);
+    assert!(listed.body[0].get("secret").is_none());
+    assert!(!listed.body.to_string().contains(secret));
+    let read = app.get(&ana, &one).await;
+    assert_eq!(read.body["description"], "CRM sync");
+    assert!(read.body.get("secret").is_none());
+
+    // Disabled and enabled again.
+    let off = app
+        .send(
+            Method::PATCH,
+            &one,
+            Some(&ana.token),
+            Some(&json!({"enabled": false})),
+        )
+        .await;
+    assert_eq!(off.status, StatusCode::OK);
+    assert_eq!(off.body["enabled"], false);
+    assert_eq!(off.body["disabledReason"], "Disabled by its owner");
+    let on = app
+        .send(
+            Method::PATCH,
+            &one,
+            Some(&ana.token),
+            Some(&json!({"enabled": true})),
+        )
+        .await;
+    assert_eq!(on.body["enabled"], true);
+    assert_eq!(on.body["disabledReason"], Value::Null);
+    let bad = app
+        .send(
+            Method::PATCH,
+            &one,
+            Some(&ana.token),
+            Some(&json!({"enabled": "no"})),
+        )
+        .await;
+    assert_eq!(details(&bad)[0].0, json!(["enabled"]));
+
+    // A new secret; the old one signs beside it for a day.
+    let rotated = app
+        .send(
+            Method::POST,
+            &format!("{one}/rotate-secret"),
+            Some(&ana.token),
+            None,
+        )
+        .await;
+    assert_eq!(rotated.status, StatusCode::OK);
+    let new = rotated.body["secret"].as_str().unwrap();
+    assert!(new.starts_with("whsec_") && new != secret);
+    let until =
+        Timestamp::parse(rotated.body["previousSecretExpiresAt"].as_str().unwrap()).unwrap();
+    let hours = (until.0 - Timestamp::now().0).num_minutes() as f64 / 60.0;
+    assert!((23.9..=24.0).contains(&hours), "{hours}");
+    let secrets = app
+        .store
+        .webhook_secrets(
+            &ana.id,
+            uuid::Uuid::parse_str(id).unwrap(),
+            Timestamp::now(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(secrets, [new, secret]);
+
+    // Deleted: gone.
+    let deleted = app.send(Method::DELETE, &one, Some(&ana.token), None).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get(&ana, &one).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&ana, HOOKS).await.body, json!([]));
+    let malformed = app.get(&ana, &format!("{HOOKS}/not-an-id")).await;
+    assert_eq!(details(&malformed)[0].0, json!(["id"]));
+}
+
+async fn destinations_inside_our_network_are_refused(db: Database) {
+    let app = TestApp::start(db).await;
+    let ana = app.caller("ana").await;
+    for (url, message) in [
+        ("http://93.184.216.34/hook", "Must use https://"),
+        ("https://127.0.0.1/hook", "not a public internet address"),
+        ("https://[::1]:8443/hook", "not a public internet address"),
+        ("https://10.0.0.7/hook", "not a public internet address"),
+        (
+            "https://169.254.169.254/latest/meta-data",
+            "not a public internet address",
+        ),
+        ("https://localhost/hook", "not a public internet address"),
+        ("https://user:pw@93.184.216.34/", "user name or password"),
+        ("not a url", "absolute https:// URL"),
+    ] {
+        let reply = app
+            .send(
+                Method::POST,
+                HOOKS,
+                Some(&ana.token),
+                Some(&json!({"url": url})),
+            )
+            .await;
+        let problems = details(&reply);
+        assert_eq!(problems.len(), 1, "{url}: {problems:?}");
+        assert_eq!(problems[0].0, json!(["url"]), "{url}");
+        assert!(problems[0].1.contains(message), "{url}: {}", problems[0].1);
+    }
+    // Every problem of a body at once, each at its path.
+    let reply = app
+        .send(
+            Method::POST,
+            HOOKS,
+            Some(&ana.token),
+            Some(&json!({"events": ["icp.created", "icp.exploded"], "colour": "red"})),
+        )
+        .await;
+    let mut paths: Vec<Value> = details(&reply).into_iter().map(|(path, _)| path).collect();
+    paths.sort_by_key(|path| path.to_string());
+    assert_eq!(
+        paths,
+        [json!(["colour"]), json!(["events", 1]), json!(["url"])]
+    );
+    assert_eq!(app.get(&ana, HOOKS).await.body, json!([]));
+}
+
+async fn endpoints_are_their_users_own_and_bounded(db: Database) {
+    let app = TestApp::start(db).await;
+    let ana = app.caller("ana").await;
+    let bo = app.caller("bo").await;
+    let made = make(&app, &ana, &json!({"url": PUBLIC_URL})).await;
+    assert_eq!(made["events"], json!(["*"]));
+    let one = format!("{HOOKS}/{}", made["id"].as_str().unwrap());
+    assert_eq!(app.get(&bo, &one).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.send(Method::DELETE, &one, Some(&bo.token), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(app.get(&bo, HOOKS).await.body, json!([]));
+    assert_eq!(
+        app.send(Method::GET, HOOKS, None, None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Ten each at most.
+    for _ in 1..10 {
+        make(&app, &ana, &json!({"url": PUBLIC_URL})).await;
+    }
+    let eleventh = app
+        .send(
+            Method::POST,
+            HOOKS,
+            Some(&ana.token),
+            Some(&json!({"url": PUBLIC_URL})),
+        )
+        .await;
+    assert_eq!(eleventh.status, StatusCode::CONFLICT);
+    assert_eq!(eleventh.body["error"]["code"], "CONFLICT");
+    assert_eq!(
+        app.get(&ana, HOOKS).await.body.as_array().unwrap().len(),
+        10
+    );
+}
+
+async fn events_become_deliveries_for_the_endpoints_that_may_see_them(db: Database) {
+    let app = TestApp::start(db).await;
+    let olga = app.caller("olga").await;
+    let bo = app.caller("bo").await;
+    let stranger = app.caller("stranger").await;
+    app.join(&olga, &bo).await;
+    let everything = make(&app, &bo, &json!({"url": PUBLIC_URL})).await;
+    let deletions = make(
+        &app,
+        &bo,
+        &json!({"url": PUBLIC_URL, "events": ["icp.deleted"]}),
+    )
+    .await;
+    let strangers = make(&app, &stranger, &json!({"url": PUBLIC_URL})).await;
+
+    let mut shared = minimal("Shared with Bo");
+    shared["userIds"] = json!([bo.id.as_str()]);
+    let icp = app.create(&olga, &shared).await;
+    app.create(&olga, &minimal("Olga's own")).await;
+    let id = icp["id"].as_str().unwrap();
+    assert_eq!(app.delete(&olga, id).await.status, StatusCode::NO_CONTENT);
+
+    // The worker's first step (not running in these tests): the events into deliveries. On
+    // Postgres an event is passed once every older transaction has ended: step until both are.
+    let deliveries = |hook: &Value| format!("{HOOKS}/{}/deliveries", hook["id"].as_str().unwrap());
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        app.store.fan_out(Timestamp::now(), 500).await.unwrap();
+        let made = app.get(&bo, &deliveries(&everything)).await.body;
+        if made.as_array().unwrap().len() >= 2 || tokio::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let all = app.get(&bo, &deliveries(&everything)).await.body;
+    let types: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["eventType"].as_str().unwrap())
+        .collect();
+    // Newest first; Olga's own ICP is not Bo's to see.
+    assert_eq!(types, ["icp.deleted", "icp.created"]);
+    assert!(all
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["state"] == "pending" && d["attempts"] == 0 && d["nextAttemptAt"].is_string()));
+    let only_deleted = app.get(&bo, &deliveries(&deletions)).await.body;
+    assert_eq!(only_deleted.as_array().unwrap().len(), 1);
+    assert_eq!(only_deleted[0]["eventType"], "icp.deleted");
+    assert_eq!(
+        app.get(&stranger, &deliveries(&strangers)).await.body,
+        json!([])
+    );
+    // Another user's endpoint's deliveries are not Bo's to read.
+    assert_eq!(
+        app.get(&bo, &deliveries(&strangers)).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Passing the events again adds nothing.
+    app.store.fan_out(Timestamp::now(), 500).await.unwrap();
+    assert_eq!(app.get(&bo, &deliveries(&everything)).await.body, all);
+
+    // A delivery made due again; an unknown one is 404.
+    let event = all[0]["eventId"].as_str().unwrap();
+    let redeliver = format!("{}/{event}/redeliver", deliveries(&everything));
+    let again = app
+        .send(Method::POST, &redeliver, Some(&bo.token), None)
+        .await;
+    assert_eq!(again.status, StatusCode::ACCEPTED);
+    let unknown = format!(
+        "{}/{}/redeliver",
+        deliveries(&everything),
+        uuid::Uuid::now_v7()
+    );
+    assert_eq!(
+        app.send(Method::POST, &unknown, Some(&bo.token), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
