@@ -1,10 +1,12 @@
 -- The event log (store/events.rs): one row per change to an ICP, written in the change's own
 -- transaction. Several transactions write at once, so each row carries its transaction id
 -- (`xid`): a page shows the rows of transactions older than any still running, ordered by
--- (xid, seq), so no row appears before one a reader has already passed. Kept 30 days.
+-- (xid, seq), so no row appears before one a reader has already passed. (`xid` is the xid8 as a
+-- bigint, the type SQLite's constant 0 has, so both databases run the same statements.) Kept 30
+-- days.
 CREATE TABLE events (
     seq          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    xid          xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    xid          bigint NOT NULL DEFAULT (pg_current_xact_id()::text::bigint),
     id           uuid NOT NULL UNIQUE,
     type         text NOT NULL,
     icp_id       uuid NOT NULL,
@@ -21,7 +23,7 @@ CREATE INDEX events_by_time ON events (at);
 -- Who may read each event, for a reader's page in one index range.
 CREATE TABLE event_audience (
     user_id text NOT NULL,
-    xid     xid8 NOT NULL,
+    xid     bigint NOT NULL,
     seq     bigint NOT NULL,
     PRIMARY KEY (user_id, xid, seq)
 );

@@ -44,8 +44,8 @@ CREATE INDEX webhook_deliveries_recent ON webhook_deliveries (webhook_id, create
 -- (see 0014_events.sql). One row, locked by the instance that fans out.
 CREATE TABLE webhook_cursor (
     id  integer PRIMARY KEY CHECK (id = 1),
-    xid xid8 NOT NULL,
+    xid bigint NOT NULL,
     seq bigint NOT NULL
 );
 INSERT INTO webhook_cursor (id, xid, seq)
-SELECT 1, coalesce(max(xid), '0'::xid8), coalesce(max(seq), 0) FROM events;
+SELECT 1, coalesce(max(xid), 0), coalesce(max(seq), 0) FROM events;

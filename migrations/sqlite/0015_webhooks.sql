@@ -39,9 +39,10 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (due_at) WHERE due_at IS NOT NULL;
 CREATE INDEX webhook_deliveries_recent ON webhook_deliveries (webhook_id, created_at);
 
--- How far the events have been turned into deliveries.
+-- How far the events have been turned into deliveries: the position (xid, seq) of the last one.
 CREATE TABLE webhook_cursor (
     id  INTEGER PRIMARY KEY CHECK (id = 1),
+    xid INTEGER NOT NULL,
     seq INTEGER NOT NULL
 );
-INSERT INTO webhook_cursor (id, seq) SELECT 1, coalesce(max(seq), 0) FROM events;
+INSERT INTO webhook_cursor (id, xid, seq) SELECT 1, 0, coalesce(max(seq), 0) FROM events;

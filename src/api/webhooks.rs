@@ -5,15 +5,17 @@ use super::caller::AuthUser;
 use super::error::{ApiError, ErrorBody};
 use super::icps::parse_uuid;
 use super::json::ApiJson;
-use crate::domain::Timestamp;
+use crate::domain::{Timestamp, UserId};
 use crate::state::AppState;
 use crate::store::{Delivery, DynStore, Webhook};
 use crate::webhooks::send::{Answer, Sender};
 use crate::webhooks::{self, WebhookError};
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::sync::Arc;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -42,46 +44,12 @@ impl From<WebhookError> for ApiError {
     }
 }
 
-/// A webhook endpoint (its secret is shown only when it is made or rotated).
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct WebhookView {
-    pub id: Uuid,
-    #[schema(example = "https://hooks.example.com/icp")]
-    pub url: String,
-    /// The event types it receives, or `["*"]` for all.
-    #[schema(example = json!(["icp.created", "icp.updated"]))]
-    pub events: Vec<String>,
-    pub description: String,
-    pub created_at: Timestamp,
-    /// False once disabled (by its owner, or after failing every delivery for 5 days).
-    pub enabled: bool,
-    pub disabled_reason: Option<String>,
-    /// Failing since then without a success.
-    pub failing_since: Option<Timestamp>,
-}
-
-impl From<Webhook> for WebhookView {
-    fn from(hook: Webhook) -> Self {
-        Self {
-            id: hook.id,
-            url: hook.url,
-            events: hook.events,
-            description: hook.description,
-            created_at: hook.created_at,
-            enabled: hook.disabled_at.is_none(),
-            disabled_reason: hook.disabled_reason,
-            failing_since: hook.failing_since,
-        }
-    }
-}
-
 /// A new endpoint, with its secret: keep it, it is not shown again.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedWebhook {
     #[serde(flatten)]
-    pub webhook: WebhookView,
+    pub webhook: Webhook,
     /// `whsec_…`: verify each delivery's `webhook-signature` with it (Standard Webhooks).
     #[schema(example = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")]
     pub secret: String,
@@ -127,40 +95,6 @@ pub struct TestResult {
     pub error: Option<String>,
 }
 
-/// One event's delivery to the endpoint.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct DeliveryView {
-    pub event_id: Uuid,
-    #[schema(example = "icp.created")]
-    pub event_type: String,
-    /// `pending` (due at `nextAttemptAt`), `delivered` or `failed` (every attempt failed).
-    #[schema(example = "delivered")]
-    pub state: &'static str,
-    pub attempts: u32,
-    pub next_attempt_at: Option<Timestamp>,
-    pub last_status: Option<u16>,
-    pub last_error: Option<String>,
-    pub last_attempt_at: Option<Timestamp>,
-    pub created_at: Timestamp,
-}
-
-impl From<Delivery> for DeliveryView {
-    fn from(delivery: Delivery) -> Self {
-        Self {
-            event_id: delivery.event_id,
-            event_type: delivery.event_type,
-            state: delivery.state.as_str(),
-            attempts: delivery.attempts,
-            next_attempt_at: delivery.due_at,
-            last_status: delivery.last_status,
-            last_error: delivery.last_error,
-            last_attempt_at: delivery.last_attempt_at,
-            created_at: delivery.created_at,
-        }
-    }
-}
-
 /// The `{id}` of an endpoint's path.
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Path)]
@@ -169,8 +103,36 @@ pub struct WebhookId {
     pub id: Uuid,
 }
 
-fn webhook_id(raw: &str) -> Result<Uuid, ApiError> {
-    parse_uuid(raw, "id", "Invalid webhook id")
+/// The caller and the endpoint `{id}` of the path (400 when it is not a UUID); whether it is one
+/// of the caller's is for the use case to say (404).
+pub struct HookPath {
+    user: UserId,
+    id: Uuid,
+}
+
+impl FromRequestParts<AppState> for HookPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::NotFound("No such webhook endpoint".into()))?;
+        let raw = params.get("id").map_or("", String::as_str);
+        let id = parse_uuid(raw, "id", "Invalid webhook id")?;
+        Ok(Self { user, id })
+    }
+}
+
+/// What every operation on one endpoint may also answer.
+#[derive(utoipa::IntoResponses)]
+pub enum HookErrors {
+    /// The id is not a UUID
+    #[response(status = 400)]
+    BadRequest(#[to_schema] ErrorBody),
+    /// Not one of the caller's endpoints
+    #[response(status = 404)]
+    NotFound(#[to_schema] ErrorBody),
 }
 
 /// Lists the caller's webhook endpoints, oldest first (never their secrets).
@@ -178,14 +140,14 @@ fn webhook_id(raw: &str) -> Result<Uuid, ApiError> {
     get,
     path = "/api/v1/webhooks",
     tag = "Webhooks",
-    responses((status = 200, body = Vec<WebhookView>)),
+    responses((status = 200, body = Vec<Webhook>)),
 )]
 async fn list_webhooks(
     AuthUser(user): AuthUser,
     State(store): State<DynStore>,
-) -> Result<Json<Vec<WebhookView>>, ApiError> {
+) -> Result<Json<Vec<Webhook>>, ApiError> {
     let hooks = store.webhooks(&user).await?;
-    Ok(Json(hooks.into_iter().map(WebhookView::from).collect()))
+    Ok(Json(hooks))
 }
 
 /// Makes a webhook endpoint: it receives the events the caller may see, of the types it asks for,
@@ -212,57 +174,38 @@ async fn create_webhook(
 ) -> Result<(StatusCode, Json<CreatedWebhook>), ApiError> {
     let request = webhooks::check_request(&body, config.allow_private_webhooks).await?;
     let (webhook, secret) = webhooks::create(store.as_ref(), &user, &request).await?;
-    let created = CreatedWebhook {
-        webhook: webhook.into(),
-        secret,
-    };
+    let created = CreatedWebhook { webhook, secret };
     Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// One of the caller's endpoints.
-#[utoipa::path(
-    get,
-    path = "/api/v1/webhooks/{id}",
-    tag = "Webhooks",
-    params(WebhookId),
-    responses(
-        (status = 200, body = WebhookView),
-        (status = 400, body = ErrorBody),
-        (status = 404, body = ErrorBody),
-    ),
-)]
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "Webhooks", params(WebhookId),
+    responses((status = 200, body = Webhook), HookErrors))]
 async fn get_webhook(
-    AuthUser(user): AuthUser,
+    hook: HookPath,
     State(store): State<DynStore>,
-    Path(id): Path<String>,
-) -> Result<Json<WebhookView>, ApiError> {
-    let hook = webhooks::one(store.as_ref(), &user, webhook_id(&id)?).await?;
-    Ok(Json(hook.into()))
+) -> Result<Json<Webhook>, ApiError> {
+    Ok(Json(
+        webhooks::one(store.as_ref(), &hook.user, hook.id).await?,
+    ))
 }
 
 /// Enables or disables an endpoint (`{"enabled": false}`): a disabled one receives nothing, and
 /// enabling it again forgets its failures.
-#[utoipa::path(
-    patch,
-    path = "/api/v1/webhooks/{id}",
-    tag = "Webhooks",
-    params(WebhookId),
+#[utoipa::path(patch, path = "/api/v1/webhooks/{id}", tag = "Webhooks", params(WebhookId),
     request_body = WebhookUpdate,
     responses(
-        (status = 200, body = WebhookView),
-        (status = 400, body = ErrorBody),
-        (status = 404, body = ErrorBody),
+        (status = 200, body = Webhook),
+        HookErrors,
         (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody),
     ),
 )]
 async fn update_webhook(
-    AuthUser(user): AuthUser,
+    hook: HookPath,
     State(store): State<DynStore>,
-    Path(id): Path<String>,
     ApiJson(body): ApiJson,
-) -> Result<Json<WebhookView>, ApiError> {
-    let id = webhook_id(&id)?;
+) -> Result<Json<Webhook>, ApiError> {
     let update: WebhookUpdate = match body.as_object() {
         Some(object) if object.len() == 1 => serde_json::from_value(body.clone()).ok(),
         _ => None,
@@ -273,50 +216,30 @@ async fn update_webhook(
             "Expected {\"enabled\": true} or {\"enabled\": false}",
         )])
     })?;
-    let hook = webhooks::set_enabled(store.as_ref(), &user, id, update.enabled).await?;
-    Ok(Json(hook.into()))
+    let changed = webhooks::set_enabled(store.as_ref(), &hook.user, hook.id, update.enabled);
+    Ok(Json(changed.await?))
 }
 
 /// Deletes an endpoint and its deliveries.
-#[utoipa::path(
-    delete,
-    path = "/api/v1/webhooks/{id}",
-    tag = "Webhooks",
-    params(WebhookId),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 400, body = ErrorBody),
-        (status = 404, body = ErrorBody),
-    ),
-)]
+#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "Webhooks", params(WebhookId),
+    responses((status = 204, description = "Deleted"), HookErrors))]
 async fn delete_webhook(
-    AuthUser(user): AuthUser,
+    hook: HookPath,
     State(store): State<DynStore>,
-    Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    webhooks::delete(store.as_ref(), &user, webhook_id(&id)?).await?;
+    webhooks::delete(store.as_ref(), &hook.user, hook.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Gives the endpoint a new secret (shown only now). The old one keeps signing beside it for 24
 /// hours, so a receiver can switch without losing a delivery.
-#[utoipa::path(
-    post,
-    path = "/api/v1/webhooks/{id}/rotate-secret",
-    tag = "Webhooks",
-    params(WebhookId),
-    responses(
-        (status = 200, body = RotatedSecret),
-        (status = 400, body = ErrorBody),
-        (status = 404, body = ErrorBody),
-    ),
-)]
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/rotate-secret", tag = "Webhooks",
+    params(WebhookId), responses((status = 200, body = RotatedSecret), HookErrors))]
 async fn rotate_secret(
-    AuthUser(user): AuthUser,
+    hook: HookPath,
     State(store): State<DynStore>,
-    Path(id): Path<String>,
 ) -> Result<Json<RotatedSecret>, ApiError> {
-    let secret = webhooks::rotate(store.as_ref(), &user, webhook_id(&id)?).await?;
+    let secret = webhooks::rotate(store.as_ref(), &hook.user, hook.id).await?;
     Ok(Json(RotatedSecret {
         secret,
         previous_secret_expires_at: Timestamp(Timestamp::now().0 + webhooks::ROTATION_GRACE),
@@ -325,25 +248,15 @@ async fn rotate_secret(
 
 /// Sends a `webhook.test` event to the endpoint now, signed like every delivery, and says what
 /// came of it (it is not retried, and not listed with the deliveries).
-#[utoipa::path(
-    post,
-    path = "/api/v1/webhooks/{id}/test",
-    tag = "Webhooks",
-    params(WebhookId),
-    responses(
-        (status = 200, body = TestResult),
-        (status = 400, body = ErrorBody),
-        (status = 404, body = ErrorBody),
-    ),
-)]
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/test", tag = "Webhooks", params(WebhookId),
+    responses((status = 200, body = TestResult), HookErrors))]
 async fn send_test(
-    AuthUser(user): AuthUser,
+    hook: HookPath,
     State(store): State<DynStore>,
     State(sender): State<Sender>,
-    Path(id): Path<String>,
 ) -> Result<Json<TestResult>, ApiError> {
-    let answer = webhooks::send_test(store.as_ref(), &sender, &user, webhook_id(&id)?).await?;
-    Ok(Json(match answer {
+    let sent = webhooks::send_test(store.as_ref(), &sender, &hook.user, hook.id);
+    Ok(Json(match sent.await? {
         Answer::Status(status) => TestResult {
             delivered: (200..300).contains(&status),
             status: Some(status),
@@ -358,50 +271,29 @@ async fn send_test(
 }
 
 /// The endpoint's 50 most recent deliveries, newest first.
-#[utoipa::path(
-    get,
-    path = "/api/v1/webhooks/{id}/deliveries",
-    tag = "Webhooks",
-    params(WebhookId),
-    responses(
-        (status = 200, body = Vec<DeliveryView>),
-        (status = 400, body = ErrorBody),
-        (status = 404, body = ErrorBody),
-    ),
-)]
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "Webhooks",
+    params(WebhookId), responses((status = 200, body = Vec<Delivery>), HookErrors))]
 async fn list_deliveries(
-    AuthUser(user): AuthUser,
+    hook: HookPath,
     State(store): State<DynStore>,
-    Path(id): Path<String>,
-) -> Result<Json<Vec<DeliveryView>>, ApiError> {
-    let deliveries = webhooks::deliveries(store.as_ref(), &user, webhook_id(&id)?).await?;
+) -> Result<Json<Vec<Delivery>>, ApiError> {
     Ok(Json(
-        deliveries.into_iter().map(DeliveryView::from).collect(),
+        webhooks::deliveries(store.as_ref(), &hook.user, hook.id).await?,
     ))
 }
 
 /// Makes a delivery due again now (another attempt, with the same `webhook-id`).
-#[utoipa::path(
-    post,
-    path = "/api/v1/webhooks/{id}/deliveries/{eventId}/redeliver",
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/deliveries/{eventId}/redeliver",
     tag = "Webhooks",
-    params(
-        WebhookId,
-        ("eventId" = Uuid, Path, description = "The delivered event's id"),
-    ),
-    responses(
-        (status = 202, description = "Due now; the next attempt follows shortly"),
-        (status = 400, body = ErrorBody),
-        (status = 404, body = ErrorBody),
-    ),
+    params(WebhookId, ("eventId" = Uuid, Path, description = "The delivered event's id")),
+    responses((status = 202, description = "Due now; the next attempt follows shortly"), HookErrors),
 )]
 async fn redeliver(
-    AuthUser(user): AuthUser,
+    hook: HookPath,
     State(store): State<DynStore>,
-    Path((id, event)): Path<(String, String)>,
+    Path((_, event)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let id = webhook_id(&id)?;
     let event = parse_uuid(&event, "eventId", "Invalid event id")?;
-    webhooks::redeliver(store.as_ref(), &user, id, event).await?;
+    webhooks::redeliver(store.as_ref(), &hook.user, hook.id, event).await?;
     Ok(StatusCode::ACCEPTED)
 }

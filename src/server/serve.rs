@@ -1,8 +1,10 @@
 //! Serving the app over TCP: connection and request timeouts, graceful shutdown, session sweeps.
 
+use crate::auth::session::SessionBackend;
 use crate::domain::Timestamp;
 use crate::server::app;
 use crate::state::AppState;
+use crate::store::DynStore;
 use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
@@ -46,29 +48,11 @@ async fn serve_metrics(
 pub async fn serve(state: AppState) -> std::io::Result<()> {
     // Installed before the first connection, so a signal is never met by the default action.
     let shutdown = shutdown_signal()?;
-    let sessions = state.sessions.clone();
+    let (sessions, store) = (state.sessions.clone(), state.store.clone());
     let sweeper = tokio::spawn(repeat_logging_errors(
         SESSION_SWEEP_INTERVAL,
-        "deleting expired sessions",
-        move || {
-            let sessions = sessions.clone();
-            async move { sessions.delete_expired().await }
-        },
-    ));
-
-    let store = state.store.clone();
-    let purger = tokio::spawn(repeat_logging_errors(
-        SESSION_SWEEP_INTERVAL,
-        "deleting events older than 30 days",
-        move || {
-            let store = store.clone();
-            async move {
-                let before = Timestamp(Timestamp::now().0 - crate::store::EVENTS_KEPT);
-                let purged = store.purge_events(before).await?;
-                tracing::debug!(purged, "old events deleted");
-                Ok::<_, crate::store::StoreError>(())
-            }
-        },
+        "deleting expired sessions and old events",
+        move || sweep(sessions.clone(), store.clone()),
     ));
 
     let deliveries = tokio::spawn(crate::webhooks::worker::run(
@@ -135,7 +119,6 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
 
     drop(listener);
     sweeper.abort();
-    purger.abort();
     deliveries.abort();
     if let Some(metrics) = metrics {
         metrics.abort();
@@ -203,6 +186,18 @@ fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
             tracing::info!("Ctrl-C received");
         })
     }
+}
+
+/// Deletes the expired sessions and the events older than `EVENTS_KEPT`; each is tried even when
+/// the other fails.
+async fn sweep(sessions: SessionBackend, store: DynStore) -> std::io::Result<()> {
+    let expired = sessions.delete_expired().await;
+    let before = Timestamp(Timestamp::now().0 - crate::store::EVENTS_KEPT);
+    let purged = store.purge_events(before).await;
+    expired.map_err(std::io::Error::other)?;
+    let purged = purged.map_err(std::io::Error::other)?;
+    tracing::debug!(purged, "old events deleted");
+    Ok(())
 }
 
 /// Runs `task` every `interval` for ever. A failure is logged and the next run happens as planned,

@@ -2,11 +2,12 @@
 //! its transaction (an outbox: a committed change always has its event, a rolled-back one never
 //! does), and who may read each (`event_audience`, filled from the row's `audience` by a trigger).
 //!
-//! Order: on SQLite (one writer) the row's `seq` is commit order. On Postgres several transactions
-//! write at once, so `seq` alone could show a later event before an earlier one commits; rows carry
-//! their transaction id (`xid`), a page shows only those of transactions older than every one
-//! still running (`pg_snapshot_xmin`), ordered by `(xid, seq)`: what a reader has passed never
-//! gains an earlier row. (A long-running writing transaction delays events, it never loses one.)
+//! Order: a row's position is `(xid, seq)`. On SQLite (one writer) `xid` is 0 and `seq` is commit
+//! order. On Postgres several transactions write at once, so `seq` alone could show a later event
+//! before an earlier one commits; rows carry their transaction id (`xid`), and a page shows only
+//! those of transactions older than every one still running (`Dialect::horizon`): what a reader
+//! has passed never gains an earlier row. (A long-running writing transaction delays events; it
+//! never loses one.)
 //!
 //! Bounds: an event holds its ICP (at most the body limit) and, on updates, the changed fields as
 //! they were; events are kept `KEPT` and purged after (`purge_events`, hourly).

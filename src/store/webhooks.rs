@@ -8,20 +8,27 @@
 use super::StoreResult;
 use crate::domain::{Timestamp, UserId};
 use async_trait::async_trait;
+use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// An endpoint as its owner sees it (never its secret).
-#[derive(Debug, Clone, PartialEq)]
+/// An endpoint as its owner sees it (never its secret), as the API answers it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Webhook {
     pub id: Uuid,
+    #[schema(example = "https://hooks.example.com/icp")]
     pub url: String,
-    /// The event types it receives, or `["*"]`.
+    /// The event types it receives, or `["*"]` for all.
+    #[schema(example = json!(["icp.created", "icp.updated"]))]
     pub events: Vec<String>,
     pub description: String,
     pub created_at: Timestamp,
+    /// False once disabled (by its owner, or after failing every delivery for 5 days).
+    pub enabled: bool,
     pub disabled_at: Option<Timestamp>,
     pub disabled_reason: Option<String>,
-    /// Failing since then, without a success (disabled after `crate::webhooks::GIVE_UP_AFTER`).
+    /// Failing since then, without a success.
     pub failing_since: Option<Timestamp>,
 }
 
@@ -39,12 +46,13 @@ pub struct NewWebhook<'a> {
 }
 
 /// Where a delivery stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum DeliveryState {
-    /// Due (again) at `due_at`, or being attempted.
+    /// Due (again) at `nextAttemptAt`, or being attempted.
     Pending,
     Delivered,
-    /// Every attempt of the schedule failed (or the endpoint is gone).
+    /// Every attempt of the schedule failed.
     Failed,
 }
 
@@ -64,14 +72,16 @@ impl DeliveryState {
     }
 }
 
-/// One event's delivery to one endpoint.
-#[derive(Debug, Clone, PartialEq)]
+/// One event's delivery to one endpoint, as the API answers it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Delivery {
     pub event_id: Uuid,
+    #[schema(example = "icp.created")]
     pub event_type: String,
     pub state: DeliveryState,
     pub attempts: u32,
-    pub due_at: Option<Timestamp>,
+    pub next_attempt_at: Option<Timestamp>,
     /// The HTTP status of the last attempt (None: no answer).
     pub last_status: Option<u16>,
     pub last_error: Option<String>,

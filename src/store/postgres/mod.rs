@@ -2,7 +2,6 @@
 //! are group-committed by a few writer tasks (`group_commit.rs`).
 
 mod attempts;
-mod fan_out;
 mod list_page;
 mod notify;
 // The statements both databases share, compiled here for this one (see there).
@@ -18,7 +17,6 @@ use super::reads::ReadCache;
 use super::{from_json, Destination, Pools, Role, StoreError, StoreResult, WorkspaceId};
 use crate::domain::{Icp, Timestamp, UserId};
 pub use attempts::PgTries;
-use fan_out::fan_out;
 use list_page::{list_sql, page_of, PageRow};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::types::Json;
@@ -96,10 +94,9 @@ const SQL: sql::Dialect = sql::Dialect {
     later: "GREATEST(updated_at + interval '1 millisecond', $3)",
     json: "::jsonb",
     in_list: ("= ANY(", ")"),
-    events_visible: " AND a.xid < pg_snapshot_xmin(pg_current_snapshot())",
-    events_after: " AND (a.xid, a.seq) > (SELECT c.xid, c.seq FROM events c WHERE c.seq = $3)",
-    events_order: "a.xid, a.seq",
-    skip_locked: " FOR UPDATE OF d SKIP LOCKED",
+    horizon: Some("pg_snapshot_xmin(pg_current_snapshot())::text::bigint"),
+    locks: true,
+    subscribed: "w.events ?| array['*', e.type]",
 };
 
 /// A batch holds its row locks until its commit, so two instances' batches updating the same ICPs

@@ -55,10 +55,13 @@ fn page_sql(after: bool) -> String {
     format!(
         "SELECT e.body FROM event_audience a JOIN events e ON e.seq = a.seq \
          JOIN workspace_members w ON w.user_id = a.user_id AND w.workspace_id = e.workspace_id \
-         WHERE a.user_id = $1{visible}{after} ORDER BY {order} LIMIT $2",
-        visible = SQL.events_visible,
-        after = if after { SQL.events_after } else { "" },
-        order = SQL.events_order,
+         WHERE a.user_id = $1{below}{after} ORDER BY a.xid, a.seq LIMIT $2",
+        below = SQL.below_horizon("a"),
+        after = if after {
+            " AND (a.xid, a.seq) > (SELECT c.xid, c.seq FROM events c WHERE c.seq = $3)"
+        } else {
+            ""
+        },
     )
 }
 

@@ -85,19 +85,38 @@ pub(super) struct Dialect {
     pub json: &'static str,
     /// What goes before and after the parameter holding `id_list` for "is one of them".
     pub in_list: (&'static str, &'static str),
-    /// The events a page may show (`a` an `event_audience` row): on Postgres only those of
-    /// transactions older than every one still running (see `store::events`).
-    pub events_visible: &'static str,
-    /// `a` comes after the event whose `seq` is `$3`, in reading order.
-    pub events_after: &'static str,
-    /// The order events are read in.
-    pub events_order: &'static str,
-    /// What ends a `SELECT … LIMIT` of rows to claim: on Postgres, rows another instance is
-    /// claiming are skipped (SQLite has one writer).
-    pub skip_locked: &'static str,
+    /// Events are read (and turned into deliveries) only below this position's `xid`: on
+    /// Postgres, the oldest transaction still running (see `store::events`); SQLite, one writer,
+    /// has none.
+    pub horizon: Option<&'static str>,
+    /// Whether rows read to be claimed are locked (`FOR UPDATE`, `SKIP LOCKED`): on Postgres,
+    /// where several instances claim at once.
+    pub locks: bool,
+    /// Endpoint `w` asked for the type of event `e` (its `events` holds it, or `"*"`).
+    pub subscribed: &'static str,
 }
 
 impl Dialect {
+    /// "`alias`'s event is below the horizon", to add to a `WHERE`.
+    fn below_horizon(&self, alias: &str) -> String {
+        self.horizon
+            .map(|horizon| format!(" AND {alias}.xid < {horizon}"))
+            .unwrap_or_default()
+    }
+
+    /// What ends a `SELECT` of rows to lock (`of`: the table's alias, "" for all; `skip`: pass
+    /// over rows another transaction holds).
+    fn locking(&self, of: &str, skip: bool) -> String {
+        match (self.locks, of, skip) {
+            (false, ..) => String::new(),
+            (true, "", false) => " FOR UPDATE".into(),
+            (true, of, skip) => format!(
+                " FOR UPDATE OF {of}{}",
+                if skip { " SKIP LOCKED" } else { "" }
+            ),
+        }
+    }
+
     /// "Is one of the ids bound at `param`".
     fn in_list(&self, param: &str) -> String {
         let (before, after) = self.in_list;

@@ -1,7 +1,8 @@
-//! Webhook endpoints and deliveries (see `store::webhooks`). Turning events into deliveries is
-//! each database's own (`fan_out`: where the events' order comes from differs).
+//! Webhook endpoints and deliveries (see `store::webhooks`), on both databases: what differs is
+//! only where the events' order stops (`Dialect::horizon`), row locking, and how an endpoint's
+//! event types are matched.
 
-use super::super::{fan_out, SQL};
+use super::super::SQL;
 use super::SqlStore;
 use crate::domain::{Timestamp, UserId};
 use crate::store::webhooks::{
@@ -13,7 +14,7 @@ use std::sync::LazyLock;
 use uuid::Uuid;
 
 const WEBHOOK: &str = "SELECT id, url, CAST(events AS TEXT), description, created_at, \
-     disabled_at, disabled_reason, failing_since FROM webhooks";
+     disabled_at IS NULL, disabled_at, disabled_reason, failing_since FROM webhooks";
 
 type WebhookRow = (
     Uuid,
@@ -21,20 +22,31 @@ type WebhookRow = (
     String,
     String,
     Timestamp,
+    bool,
     Option<Timestamp>,
     Option<String>,
     Option<Timestamp>,
 );
 
 fn webhook(row: WebhookRow) -> StoreResult<Webhook> {
-    let (id, url, events, description, created_at, disabled_at, disabled_reason, failing_since) =
-        row;
+    let (
+        id,
+        url,
+        events,
+        description,
+        created_at,
+        enabled,
+        disabled_at,
+        disabled_reason,
+        failing_since,
+    ) = row;
     Ok(Webhook {
         id,
         url,
         events: serde_json::from_str(&events)?,
         description,
         created_at,
+        enabled,
         disabled_at,
         disabled_reason,
         failing_since,
@@ -62,7 +74,7 @@ fn delivery(row: DeliveryRow) -> StoreResult<Delivery> {
         state: DeliveryState::parse(&state)
             .ok_or_else(|| StoreError::Corrupt(format!("delivery state {state:?}")))?,
         attempts: u32::try_from(attempts).unwrap_or(0),
-        due_at,
+        next_attempt_at: due_at,
         last_status: status.and_then(|status| u16::try_from(status).ok()),
         last_error,
         last_attempt_at,
@@ -86,10 +98,44 @@ static CLAIM: LazyLock<String> = LazyLock::new(|| {
            SELECT d.webhook_id, d.event_id FROM webhook_deliveries d \
            JOIN webhooks w ON w.id = d.webhook_id \
            WHERE d.due_at <= $1 AND (d.claimed_until IS NULL OR d.claimed_until < $1) \
-           AND w.disabled_at IS NULL ORDER BY d.due_at LIMIT $3{skip_locked}) \
+           AND w.disabled_at IS NULL ORDER BY d.due_at LIMIT $3{lock}) \
          RETURNING webhook_id, event_id, attempts",
-        skip_locked = SQL.skip_locked
+        lock = SQL.locking("d", true)
     )
+});
+
+/// Passing events on to deliveries: the cursor (locked), the positions after it (`$1`, `$2`; up
+/// to `$3` of them, below the horizon), and the deliveries of the events from after `($1, $2)` to
+/// `($3, $4)`, due at `$5`, for each enabled endpoint older than the event whose user may see it
+/// and that asked for its type.
+struct FanOut {
+    cursor: String,
+    next: String,
+    insert: String,
+}
+
+static FAN_OUT: LazyLock<FanOut> = LazyLock::new(|| FanOut {
+    cursor: format!(
+        "SELECT xid, seq FROM webhook_cursor WHERE id = 1{}",
+        SQL.locking("", false)
+    ),
+    next: format!(
+        "SELECT e.xid, e.seq FROM events e WHERE (e.xid, e.seq) > ($1, $2){} \
+         ORDER BY e.xid, e.seq LIMIT $3",
+        SQL.below_horizon("e")
+    ),
+    insert: format!(
+        "INSERT INTO webhook_deliveries \
+         (webhook_id, event_id, event_type, state, due_at, created_at) \
+         SELECT w.id, e.id, e.type, 'pending', $5, $5 \
+         FROM events e JOIN event_audience a ON a.seq = e.seq \
+         JOIN webhooks w ON w.user_id = a.user_id AND w.disabled_at IS NULL \
+         AND w.created_at <= e.at \
+         JOIN workspace_members m ON m.user_id = w.user_id AND m.workspace_id = e.workspace_id \
+         WHERE (e.xid, e.seq) > ($1, $2) AND (e.xid, e.seq) <= ($3, $4) AND {} \
+         ON CONFLICT DO NOTHING",
+        SQL.subscribed
+    ),
 });
 
 #[async_trait]
@@ -233,7 +279,33 @@ impl Webhooks for SqlStore {
     }
 
     async fn fan_out(&self, now: Timestamp, limit: u32) -> StoreResult<u32> {
-        fan_out(&self.writer, now, limit).await
+        let mut tx = self.writer.begin().await?;
+        // One instance at a time passes events on: the cursor's row is locked until the commit.
+        let from: (i64, i64) = sqlx::query_as(&FAN_OUT.cursor).fetch_one(&mut *tx).await?;
+        let passed: Vec<(i64, i64)> = sqlx::query_as(&FAN_OUT.next)
+            .bind(from.0)
+            .bind(from.1)
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await?;
+        let Some(&to) = passed.last() else {
+            return Ok(0);
+        };
+        sqlx::query(&FAN_OUT.insert)
+            .bind(from.0)
+            .bind(from.1)
+            .bind(to.0)
+            .bind(to.1)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE webhook_cursor SET xid = $1, seq = $2 WHERE id = 1")
+            .bind(to.0)
+            .bind(to.1)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(u32::try_from(passed.len()).unwrap_or(u32::MAX))
     }
 
     async fn claim_deliveries(

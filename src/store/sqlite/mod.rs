@@ -3,7 +3,6 @@
 //! a time, and queueing in the pool is cheaper than contending on the file lock. ICP writes share
 //! that connection's commits through the group-commit writer (`group_commit.rs`).
 
-mod fan_out;
 mod list_page;
 mod rows;
 mod search;
@@ -17,7 +16,6 @@ mod writes;
 
 pub(super) use writes::SqliteWrites;
 
-use fan_out::fan_out;
 use list_page::{list_sql, page_of, PageRow};
 use rows::{from_text, IcpJson};
 use search::Search;
@@ -59,10 +57,9 @@ const SQL: sql::Dialect = sql::Dialect {
     later: "max(updated_at + 1, $3)",
     json: "",
     in_list: ("IN (SELECT value FROM json_each(", "))"),
-    events_visible: "",
-    events_after: " AND a.seq > $3",
-    events_order: "a.seq",
-    skip_locked: "",
+    horizon: None,
+    locks: false,
+    subscribed: "EXISTS (SELECT 1 FROM json_each(w.events) j WHERE j.value IN ('*', e.type))",
 };
 
 /// `ids` bound for `SQL.in_list`.
