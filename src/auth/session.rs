@@ -164,12 +164,14 @@ struct SealedToken {
     sealed: String,
 }
 
-/// A secret shown once on the next page: a new API token (settings) or a new invitation link
-/// (team settings). Each kind has its own session key and pad cookie.
+/// A secret shown once on the next page: a new API token (settings), a new invitation link
+/// (team settings) or a webhook endpoint's new signing secret (webhook settings; labelled with the
+/// endpoint's id). Each kind has its own session key and pad cookie.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Secret {
     ApiToken,
     InvitationLink,
+    WebhookSecret,
 }
 
 impl Secret {
@@ -178,6 +180,7 @@ impl Secret {
         match self {
             Secret::ApiToken => NEW_TOKEN_COOKIE,
             Secret::InvitationLink => "icp_new_invitation",
+            Secret::WebhookSecret => "icp_new_webhook_secret",
         }
     }
 
@@ -185,6 +188,7 @@ impl Secret {
         match self {
             Secret::ApiToken => NEW_TOKEN_KEY,
             Secret::InvitationLink => "new_invitation",
+            Secret::WebhookSecret => "new_webhook_secret",
         }
     }
 
@@ -192,7 +196,16 @@ impl Secret {
         match self {
             Secret::ApiToken => crate::auth::TOKEN_PREFIX,
             Secret::InvitationLink => crate::workspaces::INVITATION_PREFIX,
+            Secret::WebhookSecret => crate::webhooks::sign::SECRET_PREFIX,
         }
+    }
+
+    /// Whether a secret of this kind may hold `byte` (never a space, which parts held secrets).
+    fn allows(self, byte: u8) -> bool {
+        byte.is_ascii_alphanumeric()
+            || byte == b'_'
+            // A webhook secret is `whsec_` and standard base64.
+            || (self == Secret::WebhookSecret && matches!(byte, b'+' | b'/' | b'='))
     }
 }
 
@@ -278,10 +291,7 @@ fn open_secrets(held: &SealedToken, kind: Secret, pad: Option<&str>) -> Option<V
     let tokens: Vec<&str> = opened.split(' ').collect();
     // A pad from another secret opens nothing readable; show nothing rather than garbage.
     let well_formed = |token: &&str| {
-        token.starts_with(kind.prefix())
-            && token
-                .bytes()
-                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_')
+        token.starts_with(kind.prefix()) && token.bytes().all(|byte| kind.allows(byte))
     };
     (labels.len() == tokens.len() && tokens.iter().all(well_formed)).then(|| {
         labels
