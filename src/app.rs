@@ -9,6 +9,7 @@ use crate::pages::import::ImportIcps;
 use crate::pages::invitation::InvitationPage;
 use crate::pages::settings::Settings;
 use crate::pages::team::TeamSettings;
+use crate::pages::webhooks::WebhookSettings;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
@@ -183,6 +184,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/sign-up") view=SignUp />
                     <Route path=path!("/settings") view=Settings ssr=SsrMode::Async />
                     <Route path=path!("/settings/team") view=TeamSettings ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/settings/webhooks")
+                        view=WebhookSettings
+                        ssr=SsrMode::Async
+                    />
                     <Route path=path!("/invite/:token") view=InvitationPage ssr=SsrMode::Async />
                     // Async: the status (403/404) is known before the first byte is sent.
                     <Route path=path!("/icps") view=IcpList ssr=SsrMode::Async />

@@ -7,6 +7,7 @@ pub mod history;
 pub mod icps;
 pub mod team;
 pub mod transfer;
+pub mod webhooks;
 
 use crate::api::ApiError;
 use crate::auth::session::session_user;
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(team::router())
         .merge(transfer::router())
+        .merge(webhooks::router())
 }
 
 /// Form posts may be as large as the API's bodies.

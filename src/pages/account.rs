@@ -118,17 +118,23 @@ pub(super) fn Field(
     #[prop(default = String::new())] value: String,
     #[prop(default = None)] hint: Option<&'static str>,
     #[prop(default = None)] error: Option<&'static str>,
+    /// A problem in words made for this post (e.g. the API's, naming what was typed), shown as
+    /// `error` is when there is no `error`.
+    #[prop(default = None)]
+    problem: Option<String>,
     /// The id of a message about the whole form that also describes this input.
     #[prop(default = None)]
     form_error: Option<&'static str>,
     #[prop(default = None)] minlength: Option<&'static str>,
     #[prop(default = None)] maxlength: Option<&'static str>,
+    #[prop(default = true)] required: bool,
 ) -> impl IntoView {
+    let error = error.map(str::to_owned).or(problem);
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
     let described: Vec<&str> = [
         hint.map(|_| hint_id.as_str()),
-        error.map(|_| error_id.as_str()),
+        error.as_ref().map(|_| error_id.as_str()),
         form_error,
     ]
     .into_iter()
@@ -152,7 +158,7 @@ pub(super) fn Field(
                 name=id
                 type=kind
                 autocomplete=autocomplete
-                required
+                required=required
                 value=value
                 minlength=minlength
                 maxlength=maxlength

@@ -1,4 +1,5 @@
-//! The app's pages: the ICP list, detail and builder pages, the account pages and the team pages.
+//! The app's pages: the ICP list, detail and builder pages, the account pages, the team page and
+//! the webhooks page.
 
 pub mod account;
 pub mod builder_page;
@@ -16,3 +17,4 @@ pub mod list_filters;
 pub mod loaded;
 pub mod settings;
 pub mod team;
+pub mod webhooks;

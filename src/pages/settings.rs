@@ -1,4 +1,5 @@
-//! The settings page: who is signed in, and their API tokens (create, show once, revoke).
+//! The settings page: who is signed in, and their API tokens (create, show once, revoke); it links
+//! to the webhooks page.
 
 #[cfg(feature = "ssr")]
 use super::account::ssr;
@@ -159,6 +160,12 @@ fn settings_body(
                 }
                     .into_any()
             }}
+        </Panel>
+        <Panel id="webhooks-title" title="Webhooks">
+            <p>
+                "Have the events of your ICPs sent to your own endpoints as they happen. "
+                <a href="/settings/webhooks">"Your webhooks"</a>
+            </p>
         </Panel>
     }
 }
