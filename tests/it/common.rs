@@ -161,14 +161,24 @@ fn leptos_options() -> leptos::prelude::LeptosOptions {
 
 impl TestApp {
     pub async fn start(database: Database) -> Self {
-        TestApp::start_with(database, leptos_options()).await
+        TestApp::start_with(database, leptos_options(), Config::default()).await
+    }
+
+    /// As [`TestApp::start`], letting webhooks go to private addresses (`ALLOW_PRIVATE_WEBHOOKS`),
+    /// so a test's receiver on loopback can be one.
+    pub async fn start_with_private_webhooks(database: Database) -> Self {
+        let config = Config {
+            allow_private_webhooks: true,
+            ..Config::default()
+        };
+        TestApp::start_with(database, leptos_options(), config).await
     }
 
     /// As [`TestApp::start`], serving the site (`/pkg`) from `site_root` instead of target/site.
     pub async fn start_with_site(database: Database, site_root: &std::path::Path) -> Self {
         let mut options = leptos_options();
         options.site_root = site_root.to_string_lossy().as_ref().into();
-        TestApp::start_with(database, options).await
+        TestApp::start_with(database, options, Config::default()).await
     }
 
     /// An app on a store opened elsewhere (its database is not the test's to reopen).
@@ -186,9 +196,10 @@ impl TestApp {
     async fn start_with(
         database: Database,
         leptos_options: leptos::prelude::LeptosOptions,
+        config: Config,
     ) -> Self {
         let store = database.open().await;
-        let state = AppState::new(leptos_options, store.clone(), Config::default())
+        let state = AppState::new(leptos_options, store.clone(), config)
             .await
             .expect("state");
         let router = app(state);

@@ -29,5 +29,6 @@ mod transfer;
 mod trust;
 mod two_instances;
 mod web_auth;
+mod webhook_pages;
 mod webhooks;
 mod workspaces;
