@@ -96,3 +96,22 @@ ensure_schemathesis() {
     touch "$venv/.installed"
   fi
 }
+
+# The webhook receiver of the delivery tests (tests/webhook_receiver): Python with the published
+# Standard Webhooks library (PyPI, pinned in tests/webhook_receiver/requirements.txt), in its own
+# virtualenv. tests/it/webhook_delivery.rs runs target/webhook-venv/bin/python.
+ensure_webhook_receiver() {
+  local venv=target/webhook-venv
+  local requirements=tests/webhook_receiver/requirements.txt
+  if [ ! -x "$venv/bin/python" ] || [ "$requirements" -nt "$venv/.installed" ]; then
+    say "Installing the webhook receiver's Python packages (PyPI, pinned in $requirements)"
+    command -v python3 >/dev/null || apt_install python3
+    if ! python3 -m venv "$venv" 2>/dev/null; then
+      apt_install python3-venv
+      rm -rf "$venv"
+      python3 -m venv "$venv"
+    fi
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
+    touch "$venv/.installed"
+  fi
+}

@@ -31,6 +31,8 @@ fi
 ensure_build_tools
 ensure_leptosfmt
 ensure_browser_tools
+# The integration tests start the webhook receiver with this virtualenv's Python.
+ensure_webhook_receiver
 
 # The same flag cargo-leptos gives debug builds, so cargo test/clippy share their compiled deps.
 export RUSTFLAGS="--cfg erase_components"
