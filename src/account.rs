@@ -14,12 +14,60 @@ pub struct SignedInUser {
     pub email: String,
 }
 
+/// What an API token may do: `Read` only reads (any change answers 403); `Write`, the default,
+/// may also change what its owner may change.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(clap::ValueEnum))]
+#[serde(rename_all = "lowercase")]
+pub enum TokenScope {
+    Read,
+    #[default]
+    Write,
+}
+
+impl TokenScope {
+    /// How it is written: in the database, on the command line and in forms.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenScope::Read => "read",
+            TokenScope::Write => "write",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [TokenScope::Read, TokenScope::Write]
+            .into_iter()
+            .find(|scope| scope.as_str() == raw)
+    }
+
+    /// As the settings page says it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            TokenScope::Read => "Read only",
+            TokenScope::Write => "Read and write",
+        }
+    }
+}
+
+/// The longest a new token may live, in days (ten years).
+pub const MAX_TOKEN_DAYS: u16 = 3650;
+
+/// The lifetimes the settings form offers, in days; `None` never expires (the default).
+pub const TOKEN_LIFETIMES: [Option<u16>; 4] = [None, Some(30), Some(90), Some(365)];
+
 /// An API token in the settings list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TokenRow {
     pub id: Uuid,
     pub label: String,
+    pub scope: TokenScope,
     pub created_at: Timestamp,
+    /// `None`: it never expires.
+    pub expires_at: Option<Timestamp>,
+    /// Past its expiry when the page was made.
+    pub expired: bool,
+    /// When it was last used (noted at most once a minute); `None`: never.
+    pub last_used_at: Option<Timestamp>,
     pub revoked: bool,
 }
 
@@ -100,6 +148,7 @@ pub enum FormProblem {
     ShortPassword,
     EmailTaken,
     InvalidLabel,
+    TokenChoice,
     UnknownToken,
     TooManySignUps,
     SignUpNotSignedIn,
@@ -118,7 +167,7 @@ pub enum FormProblem {
 }
 
 impl FormProblem {
-    const ALL: [FormProblem; 22] = [
+    const ALL: [FormProblem; 23] = [
         FormProblem::WrongCredentials,
         FormProblem::TooManyAttempts,
         FormProblem::InvalidEmail,
@@ -126,6 +175,7 @@ impl FormProblem {
         FormProblem::ShortPassword,
         FormProblem::EmailTaken,
         FormProblem::InvalidLabel,
+        FormProblem::TokenChoice,
         FormProblem::UnknownToken,
         FormProblem::TooManySignUps,
         FormProblem::SignUpNotSignedIn,
@@ -152,6 +202,7 @@ impl FormProblem {
             FormProblem::ShortPassword => "password",
             FormProblem::EmailTaken => "taken",
             FormProblem::InvalidLabel => "label",
+            FormProblem::TokenChoice => "token-choice",
             FormProblem::UnknownToken => "token",
             FormProblem::TooManySignUps => "sign-ups",
             FormProblem::SignUpNotSignedIn => "created",
@@ -185,6 +236,7 @@ impl FormProblem {
                 "An account with this email already exists. Sign in instead."
             }
             FormProblem::InvalidLabel => "Enter a label of up to 100 characters.",
+            FormProblem::TokenChoice => "Choose the token's access and expiry from the lists.",
             FormProblem::UnknownToken => "That token does not exist or is already revoked.",
             FormProblem::TooManySignUps => "Too many accounts were created from your network.",
             FormProblem::SignUpNotSignedIn => {
@@ -238,4 +290,32 @@ pub fn query_value(value: &str) -> String {
             other => format!("%{other:02X}"),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_scopes_are_read_or_write_and_write_by_default() {
+        for scope in [TokenScope::Read, TokenScope::Write] {
+            assert_eq!(TokenScope::parse(scope.as_str()), Some(scope));
+            let json = serde_json::to_string(&scope).unwrap();
+            assert_eq!(json, format!("\"{}\"", scope.as_str()));
+        }
+        assert_eq!(TokenScope::default(), TokenScope::Write);
+        for bad in ["", "Read", "admin", "read "] {
+            assert_eq!(TokenScope::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn the_command_line_names_scopes_as_stored() {
+        use clap::ValueEnum;
+        for scope in TokenScope::value_variants() {
+            let name = scope.to_possible_value().unwrap();
+            assert_eq!(name.get_name(), scope.as_str());
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! The `icp-builder` binary: runs the server (the default) and manages accounts from the shell.
 
 use clap::{Parser, Subcommand};
+use icp_builder::account::{TokenScope, MAX_TOKEN_DAYS};
 use icp_builder::auth;
 use icp_builder::server::serve::serve;
 use icp_builder::state::{AppState, Config, LogFormat};
@@ -69,6 +70,12 @@ enum TokensCommand {
         email: String,
         #[arg(long)]
         label: String,
+        /// `read` only reads (any change answers 403); `write` may also change.
+        #[arg(long, value_enum, default_value_t = TokenScope::Write)]
+        scope: TokenScope,
+        /// Days until the token stops working (1 to 3650); without it, it never expires.
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=i64::from(MAX_TOKEN_DAYS)))]
+        expires_in_days: Option<u16>,
     },
 }
 
@@ -188,8 +195,17 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("Backed up to {} ({bytes} bytes)", path.display());
             Ok(())
         }
-        Command::Tokens(TokensCommand::Create { email, label }) => {
-            let (_, token) = auth::create_token(store.as_ref(), &email, &label)
+        Command::Tokens(TokensCommand::Create {
+            email,
+            label,
+            scope,
+            expires_in_days,
+        }) => {
+            let terms = auth::TokenTerms {
+                scope,
+                expires_in_days,
+            };
+            let (_, token) = auth::create_token(store.as_ref(), &email, &label, terms)
                 .await
                 .map_err(|e| e.to_string())?;
             println!("{token}");

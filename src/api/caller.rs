@@ -1,17 +1,24 @@
-//! `AuthUser`: who is calling the API, by bearer token or else by the browser's session.
+//! `AuthUser`: who is calling the API, by bearer token or else by the browser's session, and
+//! whether they may make the change they ask for.
 
 use super::ApiError;
 use crate::auth::{bearer_user, session::session_user};
 use crate::domain::UserId;
 use crate::request_labels::note_user;
-use crate::store::DynStore;
+use crate::store::{DynStore, TokenScope};
 use axum::extract::{FromRef, FromRequestParts};
-use axum::http::{header, request::Parts};
+use axum::http::{header, request::Parts, Method};
 use tower_sessions::Session;
 
+/// The `POST`s that change nothing (a dry run), which a read token may send.
+pub const READ_ONLY_POSTS: &[&str] = &["/api/v1/entities/icps/validate"];
+
 /// The signed-in caller: by `Authorization: Bearer <token>`, or else by the session cookie. Extracting
-/// it answers 401 when there is no valid credential, before the body is read. (Cookie-authenticated
-/// writes must also pass the same-origin check, a layer in front of every route.)
+/// it answers 401 when there is no valid credential (an expired token is none), and 403 when a
+/// read token asks for a change (any method but `GET` and `HEAD`, and the `READ_ONLY_POSTS`),
+/// before the body is read: every API route takes it, so no route can forget the scope.
+/// (Cookie-authenticated writes must also pass the same-origin check, a layer in front of every
+/// route.)
 #[derive(Debug, Clone)]
 pub struct AuthUser(pub UserId);
 
@@ -26,11 +33,16 @@ where
         if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
             let value = value.to_str().map_err(|_| ApiError::Unauthorized)?;
             let store = DynStore::from_ref(state);
-            let user = bearer_user(store.as_ref(), value).await?;
-            if let Some(user) = &user {
-                note_user(&parts.extensions, user);
+            let owner = bearer_user(store.as_ref(), value)
+                .await?
+                .ok_or(ApiError::Unauthorized)?;
+            note_user(&parts.extensions, &owner.user);
+            if owner.scope == TokenScope::Read && changes(&parts.method, parts.uri.path()) {
+                return Err(ApiError::Forbidden(
+                    "This token may only read: changes need a token with the write scope".into(),
+                ));
             }
-            return user.map(AuthUser).ok_or(ApiError::Unauthorized);
+            return Ok(AuthUser(owner.user));
         }
         let session = Session::from_request_parts(parts, state)
             .await
@@ -38,5 +50,33 @@ where
         let user = session_user(&session).await.ok_or(ApiError::Unauthorized)?;
         note_user(&parts.extensions, &user);
         Ok(AuthUser(user))
+    }
+}
+
+/// A request by `method` to `path` may change something: all but `GET`, `HEAD` and the
+/// `READ_ONLY_POSTS`.
+pub fn changes(method: &Method, path: &str) -> bool {
+    match *method {
+        Method::GET | Method::HEAD => false,
+        Method::POST => !READ_ONLY_POSTS.contains(&path),
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_reads_and_dry_runs_change_nothing() {
+        let icps = "/api/v1/entities/icps";
+        assert!(!changes(&Method::GET, icps));
+        assert!(!changes(&Method::HEAD, icps));
+        assert!(!changes(&Method::POST, "/api/v1/entities/icps/validate"));
+        assert!(changes(&Method::POST, icps));
+        assert!(changes(&Method::POST, "/api/v1/entities/icps/validate/"));
+        for method in [Method::PATCH, Method::PUT, Method::DELETE, Method::OPTIONS] {
+            assert!(changes(&method, icps), "{method}");
+        }
     }
 }

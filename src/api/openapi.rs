@@ -1,8 +1,10 @@
 //! `GET /api/openapi.json`: the OpenAPI 3.1 document, generated from the Rust types and handlers.
 
+use super::caller::changes;
 use super::error::{ErrorBody, ErrorCode, ErrorDetail};
 use crate::domain::*;
 use crate::state::AppState;
+use axum::http::Method;
 use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -15,7 +17,10 @@ use utoipa_axum::router::OpenApiRouter;
     info(
         title = "ICP Builder API",
         description = "Create and manage Ideal Customer Profiles (ICPs) for lead generation. \
-            Authenticate with `Authorization: Bearer <token>` (create one with `icp-builder tokens create`). \
+            Authenticate with `Authorization: Bearer <token>` (create one with `icp-builder tokens create`, \
+            or on the settings page). A token is `write` (the default) or `read`: a read token may \
+            send `GET`s and the dry run `POST /api/v1/entities/icps/validate`, and any other request \
+            answers 403 `FORBIDDEN`. An expired token answers 401 like an unknown one. \
             Every error is `{\"error\": {\"code\", \"message\", \"details\"?}}`; 400s list every problem of \
             the body at its JSON path."
     ),
@@ -101,23 +106,40 @@ pub fn routes_and_document() -> (Router<AppState>, Value) {
 }
 
 /// Every operation is the caller's (`AuthUser`): it needs the bearer token, and answers 401
-/// without a valid one (the plain error body, where the operation says no more about it).
+/// without a valid one, and every one that may change something (`caller::changes`) answers 403
+/// to a read token (the plain error body, where the operation says no more about either).
 fn authenticated(document: &mut Value) {
+    const READ_TOKEN: &str = "The token may only read";
     let Some(paths) = document["paths"].as_object_mut() else {
         return;
     };
+    let error = json!({
+        "description": "",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    });
     let operations = paths
-        .values_mut()
-        .filter_map(Value::as_object_mut)
-        .flat_map(|path| path.values_mut());
-    for operation in operations {
+        .iter_mut()
+        .filter_map(|(path, item)| Some((path, item.as_object_mut()?)))
+        .flat_map(|(path, item)| item.iter_mut().map(move |(method, op)| (path, method, op)));
+    for (path, method, operation) in operations {
         operation["security"] = json!([{"bearer": []}]);
+        let writes = Method::from_bytes(method.to_uppercase().as_bytes())
+            .is_ok_and(|method| changes(&method, path));
         let responses = &mut operation["responses"];
         if responses.get("401").is_none() {
-            responses["401"] = json!({
-                "description": "",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
-            });
+            responses["401"] = error.clone();
+        }
+        if writes {
+            let forbidden = responses
+                .as_object_mut()
+                .map(|all| all.entry("403").or_insert_with(|| error.clone()));
+            if let Some(forbidden) = forbidden {
+                let said = forbidden["description"].as_str().unwrap_or_default();
+                forbidden["description"] = match said {
+                    "" => READ_TOKEN.into(),
+                    said => format!("{said}; or {}", READ_TOKEN.to_lowercase()).into(),
+                };
+            }
         }
     }
 }
@@ -149,6 +171,14 @@ mod tests {
             assert!(operation.is_object());
         }
         assert!(doc["paths"]["/api/v1/entities/users"]["get"].is_object());
+        // Changes answer 403 to a read token; reads and the dry run do not.
+        assert!(one["patch"]["responses"]["403"].is_object());
+        assert!(icps["post"]["responses"]["403"].is_object());
+        let read = one["get"]["responses"]["403"]["description"].as_str();
+        assert!(!read.unwrap_or_default().contains("may only read"));
+        let validate = &doc["paths"]["/api/v1/entities/icps/validate"]["post"];
+        assert!(validate["responses"]["401"].is_object());
+        assert!(validate["responses"]["403"].is_null());
         assert!(doc["components"]["schemas"]["CustomFilter"].is_object());
     }
 }

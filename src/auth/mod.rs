@@ -8,8 +8,9 @@ pub mod origin;
 pub mod session;
 pub mod user_sessions;
 
-use crate::domain::UserId;
-use crate::store::{NewToken, Store, StoreError, StoreResult, User};
+use crate::account::MAX_TOKEN_DAYS;
+use crate::domain::{Timestamp, UserId};
+use crate::store::{NewToken, Store, StoreError, StoreResult, TokenOwner, TokenScope, User};
 use argon2::password_hash::{rand_core::OsRng, Output, ParamsString, PasswordHash, SaltString};
 use argon2::Argon2;
 use rand::distributions::{Alphanumeric, DistString};
@@ -190,6 +191,8 @@ pub enum AccountError {
     WrongPassword,
     #[error("the label must be 1 to 100 characters")]
     InvalidLabel,
+    #[error("a token expires in 1 to {MAX_TOKEN_DAYS} days")]
+    InvalidExpiry,
     #[error("a user with this email already exists")]
     EmailTaken,
     #[error("no user has the email {0}")]
@@ -265,11 +268,38 @@ pub async fn create_user(
     }
 }
 
-/// Creates an API token for the user with `email`; returns it (the only time it is visible).
+/// What a new API token may do and how long it lives: by default it may write and never expires.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TokenTerms {
+    pub scope: TokenScope,
+    /// Days until it expires, 1 to `MAX_TOKEN_DAYS`; `None`: never.
+    pub expires_in_days: Option<u16>,
+}
+
+impl TokenTerms {
+    /// When a token made at `now` on these terms expires; `InvalidExpiry` outside 1 to
+    /// `MAX_TOKEN_DAYS` days.
+    fn expires_at(self, now: Timestamp) -> Result<Option<Timestamp>, AccountError> {
+        let Some(days) = self.expires_in_days else {
+            return Ok(None);
+        };
+        if !(1..=MAX_TOKEN_DAYS).contains(&days) {
+            return Err(AccountError::InvalidExpiry);
+        }
+        let millis = now.millis() + i64::from(days) * 86_400_000;
+        Timestamp::from_millis(millis)
+            .map(Some)
+            .ok_or(AccountError::InvalidExpiry)
+    }
+}
+
+/// Creates an API token for the user with `email` on `terms`; returns it (the only time it is
+/// visible).
 pub async fn create_token(
     store: &dyn Store,
     email: &str,
     label: &str,
+    terms: TokenTerms,
 ) -> Result<(Uuid, String), AccountError> {
     let email = normalise_email(email)?;
     let label = checked_label(label)?;
@@ -278,16 +308,18 @@ pub async fn create_token(
         .await
         .map_err(AccountError::Store)?
         .ok_or(AccountError::UnknownEmail(email))?;
-    issue_token(store, &record.user.id, label).await
+    issue_token(store, &record.user.id, label, terms).await
 }
 
-/// Creates an API token for `user`; returns its id and the token (the only time it is visible).
+/// Creates an API token for `user` on `terms`; returns its id and the token (the only time it is
+/// visible).
 pub async fn create_token_for(
     store: &dyn Store,
     user: &UserId,
     label: &str,
+    terms: TokenTerms,
 ) -> Result<(Uuid, String), AccountError> {
-    issue_token(store, user, checked_label(label)?).await
+    issue_token(store, user, checked_label(label)?, terms).await
 }
 
 /// Stores a new token for `user` under `label` (already checked): its id and the token.
@@ -295,7 +327,9 @@ async fn issue_token(
     store: &dyn Store,
     user: &UserId,
     label: &str,
+    terms: TokenTerms,
 ) -> Result<(Uuid, String), AccountError> {
+    let expires_at = terms.expires_at(Timestamp::now())?;
     let (token, hash) = new_token();
     let id = Uuid::now_v7();
     store
@@ -303,6 +337,8 @@ async fn issue_token(
             id,
             user,
             label,
+            scope: terms.scope,
+            expires_at,
             token_hash: &hash,
         })
         .await
@@ -318,9 +354,12 @@ fn checked_label(label: &str) -> Result<&str, AccountError> {
     Ok(label)
 }
 
-/// The user an `Authorization` header value names: `Bearer <token>` of an unrevoked token. `None`
-/// for any other value.
-pub async fn bearer_user(store: &dyn Store, authorization: &str) -> StoreResult<Option<UserId>> {
+/// Who an `Authorization` header value names, and what they may do: `Bearer <token>` of a live
+/// (unrevoked, unexpired) token. `None` for any other value.
+pub async fn bearer_user(
+    store: &dyn Store,
+    authorization: &str,
+) -> StoreResult<Option<TokenOwner>> {
     let Some(token) = authorization
         .split_once(' ')
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
@@ -329,7 +368,7 @@ pub async fn bearer_user(store: &dyn Store, authorization: &str) -> StoreResult<
     else {
         return Ok(None);
     };
-    store.user_by_token_hash(&token_hash(token)).await
+    store.live_token(&token_hash(token)).await
 }
 
 #[cfg(test)]
@@ -393,6 +432,28 @@ mod tests {
             Err(AccountError::InvalidLabel)
         ));
         assert_eq!(checked_label("  CRM sync ").unwrap(), "CRM sync");
+    }
+
+    #[test]
+    fn tokens_expire_in_1_to_3650_days_or_never() {
+        let now = Timestamp::parse("2025-01-01T00:00:00.000Z").unwrap();
+        let in_days = |days| TokenTerms {
+            scope: TokenScope::Read,
+            expires_in_days: days,
+        };
+        assert_eq!(in_days(None).expires_at(now).unwrap(), None);
+        assert_eq!(
+            in_days(Some(30)).expires_at(now).unwrap(),
+            Some(Timestamp::parse("2025-01-31T00:00:00.000Z").unwrap())
+        );
+        assert!(in_days(Some(3650)).expires_at(now).unwrap().is_some());
+        for bad in [0, 3651, u16::MAX] {
+            assert!(matches!(
+                in_days(Some(bad)).expires_at(now),
+                Err(AccountError::InvalidExpiry)
+            ));
+        }
+        assert_eq!(TokenTerms::default().scope, TokenScope::Write);
     }
 
     #[test]

@@ -4,13 +4,13 @@
 //! A failed post goes back to its page with `?error=<code>` (see `FormProblem`) and what was typed,
 //! never the password.
 
-use crate::account::FormProblem;
+use crate::account::{FormProblem, TokenScope, TOKEN_LIFETIMES};
 use crate::auth::guard::{local_path, ClientAddress, HOME};
 use crate::auth::limiter::{Key, Reservation};
 use crate::auth::session::{self, session_user, Secret};
 use crate::auth::{
     change_password as set_new_password, create_token_for, create_user, normalise_email,
-    verify_sign_in_queued, AccountError,
+    verify_sign_in_queued, AccountError, TokenTerms,
 };
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -276,6 +276,32 @@ async fn change_password(
 #[serde(default)]
 struct TokenForm {
     label: String,
+    /// `read` or `write` (the default, also when absent).
+    scope: String,
+    /// One of `TOKEN_LIFETIMES` in days, or `never` (the default, also when absent).
+    expires: String,
+}
+
+impl TokenForm {
+    /// The terms chosen; `None` for a value the form does not offer.
+    fn terms(&self) -> Option<TokenTerms> {
+        let scope = match self.scope.as_str() {
+            "" => TokenScope::default(),
+            raw => TokenScope::parse(raw)?,
+        };
+        let expires_in_days = match self.expires.as_str() {
+            "" | "never" => None,
+            raw => Some(
+                raw.parse()
+                    .ok()
+                    .filter(|days| TOKEN_LIFETIMES.contains(&Some(*days)))?,
+            ),
+        };
+        Some(TokenTerms {
+            scope,
+            expires_in_days,
+        })
+    }
 }
 
 /// Creates a token and shows it once. It travels to the settings page through the session, sealed
@@ -290,7 +316,15 @@ async fn create_token(
     let Some(user) = session_user(&session).await else {
         return Redirect::to("/sign-in?next=%2Fsettings").into_response();
     };
-    match create_token_for(state.store.as_ref(), &user, &form.label).await {
+    let Some(terms) = form.terms() else {
+        return back_to(
+            "/settings",
+            FormProblem::TokenChoice,
+            &[("label", &form.label)],
+        )
+        .into_response();
+    };
+    match create_token_for(state.store.as_ref(), &user, &form.label, terms).await {
         Ok((_, token)) => {
             match session::hold_new_token(&session, form.label.trim(), &token).await {
                 Ok(pad) => {
@@ -334,5 +368,38 @@ async fn revoke_token(
         Ok(true) => Redirect::to("/settings?notice=revoked"),
         Ok(false) => back_to("/settings", FormProblem::UnknownToken, &[]),
         Err(error) => server_problem("/settings", error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(scope: &str, expires: &str) -> Option<TokenTerms> {
+        let form = TokenForm {
+            label: "CRM".into(),
+            scope: scope.into(),
+            expires: expires.into(),
+        };
+        form.terms()
+    }
+
+    #[test]
+    fn the_token_form_takes_only_the_choices_it_offers() {
+        assert_eq!(terms("", ""), Some(TokenTerms::default()));
+        assert_eq!(
+            terms("read", "90"),
+            Some(TokenTerms {
+                scope: TokenScope::Read,
+                expires_in_days: Some(90),
+            })
+        );
+        assert_eq!(
+            terms("write", "never").map(|t| t.expires_in_days),
+            Some(None)
+        );
+        for (scope, expires) in [("admin", ""), ("read", "7"), ("read", "-1"), ("", "soon")] {
+            assert_eq!(terms(scope, expires), None, "{scope} {expires}");
+        }
     }
 }

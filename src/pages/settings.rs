@@ -5,10 +5,11 @@
 use super::account::ssr;
 use super::account::{Field, FormAlert, NewPassword, Notice, Query};
 use super::confirm::{Confirm, CopyButton};
-use super::describe::Day;
+use super::describe::{Day, When};
 use super::layout::{ActionTable, Panel};
 use super::loaded::{no_store, Loaded, Unloaded};
-use crate::account::{FormProblem, SettingsView, TokenRow};
+use crate::account::{FormProblem, SettingsView, TokenRow, TokenScope, TOKEN_LIFETIMES};
+use crate::domain::Timestamp;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -21,12 +22,17 @@ pub async fn settings_data() -> Result<SettingsView, crate::page_error::PageErro
     let pad = pad_cookie(&headers, Secret::ApiToken);
     let user = user.ok_or(crate::page_error::PageError::Unauthorized)?;
     let tokens = state.store.tokens(&user.id).await.map_err(ssr::failed)?;
+    let now = Timestamp::now();
     let tokens = tokens
         .into_iter()
         .map(|token| TokenRow {
             id: token.id,
             label: token.label,
+            scope: token.scope,
             created_at: token.created_at,
+            expires_at: token.expires_at,
+            expired: token.expires_at.is_some_and(|at| at <= now),
+            last_used_at: token.last_used_at,
             revoked: token.revoked,
         })
         .collect();
@@ -144,6 +150,7 @@ fn settings_body(
                     error=label_error
                     maxlength=Some("100")
                 />
+                <TokenChoices />
                 <button type="submit" class="button button-primary">
                     "Create token"
                 </button>
@@ -152,7 +159,10 @@ fn settings_body(
                 view! { <p>"You have no API tokens yet."</p> }.into_any()
             } else {
                 view! {
-                    <ActionTable caption="Your API tokens" columns=&["Label", "Created", "Status"]>
+                    <ActionTable
+                        caption="Your API tokens"
+                        columns=&["Label", "Access", "Created", "Expires", "Last used", "Status"]
+                    >
                         <For each=move || tokens.clone() key=|token| token.id let:token>
                             <TokenLine token />
                         </For>
@@ -170,16 +180,83 @@ fn settings_body(
     }
 }
 
+/// The new token's access and lifetime: write and never expiring unless chosen otherwise.
+#[component]
+fn TokenChoices() -> impl IntoView {
+    let lifetime = |days: Option<u16>| match days {
+        None => ("never".to_owned(), "Never".to_owned()),
+        Some(days) => (days.to_string(), format!("In {days} days")),
+    };
+    view! {
+        <div class="form-field">
+            <label for="scope">"Access"</label>
+            <p class="hint" id="scope-hint">
+                "A read-only token can list and read, and is refused any change."
+            </p>
+            <select id="scope" name="scope" aria-describedby="scope-hint">
+                {[TokenScope::Write, TokenScope::Read]
+                    .into_iter()
+                    .map(|scope| {
+                        view! {
+                            <option value=scope.as_str() selected=scope == TokenScope::default()>
+                                {scope.describe()}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+        </div>
+        <div class="form-field">
+            <label for="expires">"Expires"</label>
+            <select id="expires" name="expires">
+                {TOKEN_LIFETIMES
+                    .into_iter()
+                    .map(|days| {
+                        let (value, text) = lifetime(days);
+                        view! {
+                            <option value=value selected=days.is_none()>
+                                {text}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+        </div>
+    }
+}
+
+/// The day of `at` (or, `ago`, how long ago it was), or "Never" when there is none.
+#[component]
+fn DayOrNever(at: Option<Timestamp>, #[prop(optional)] ago: bool) -> impl IntoView {
+    match at {
+        Some(at) if ago => view! { <When at /> }.into_any(),
+        Some(at) => view! { <Day at /> }.into_any(),
+        None => "Never".into_any(),
+    }
+}
+
 #[component]
 fn TokenLine(token: TokenRow) -> impl IntoView {
     let revoke = format!("/settings/tokens/{}/revoke", token.id);
+    let status = match (token.revoked, token.expired) {
+        (true, _) => "Revoked",
+        (false, true) => "Expired",
+        (false, false) => "Active",
+    };
     view! {
         <tr>
             <td>{token.label.clone()}</td>
+            <td>{token.scope.describe()}</td>
             <td>
                 <Day at=token.created_at />
             </td>
-            <td>{if token.revoked { "Revoked" } else { "Active" }}</td>
+            <td>
+                <DayOrNever at=token.expires_at />
+            </td>
+            <td>
+                <DayOrNever at=token.last_used_at ago=true />
+            </td>
+            <td>{status}</td>
             <td>
                 {(!token.revoked)
                     .then(|| {

@@ -2,16 +2,18 @@
 //! largest part of a small read's cost). Used for who an API token belongs to, for `TOKEN_TTL`: an
 //! integration sends its token with every request, and looking it up each time was half the cost
 //! of a `GET` of one ICP. A token revoked through this process is forgotten at once; one revoked by
-//! another process (a second instance, the CLI) stops working here within `TOKEN_TTL`.
+//! another process (a second instance, the CLI) stops working here within `TOKEN_TTL`. A token's
+//! expiry is remembered with it and checked at every use, so it stops working at its expiry.
 
-use super::{user_id, StoreResult};
-use crate::domain::UserId;
+use super::{StoreResult, TokenOwner};
+use crate::domain::Timestamp;
 use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use uuid::Uuid;
 
 /// How long a token's owner is trusted without asking the database again.
 pub const TOKEN_TTL: Duration = Duration::from_secs(1);
@@ -31,26 +33,77 @@ pub fn share(sixteenths: usize) -> usize {
     BUDGET.load(Ordering::SeqCst) / 16 * sixteenths
 }
 
+/// How often a token's last use is written at most (per token, per process): a token sent with
+/// every request is noted at its first use and then once a minute, not once a request.
+pub const LAST_USE_EVERY: Duration = Duration::from_secs(60);
+
+/// A token as the database knows it: whose it is, what it may do, until when, and when its use
+/// was last noted (shared by every copy of a remembered answer, so one request of many notes it).
+#[derive(Debug)]
+pub struct KnownToken {
+    pub id: Uuid,
+    pub owner: TokenOwner,
+    pub expires_at: Option<Timestamp>,
+    /// The milliseconds of the last use noted (read with the token, or noted since); 0: never.
+    last_noted: AtomicI64,
+}
+
+impl KnownToken {
+    pub fn new(
+        id: Uuid,
+        owner: TokenOwner,
+        expires_at: Option<Timestamp>,
+        last_used_at: Option<Timestamp>,
+    ) -> Self {
+        Self {
+            id,
+            owner,
+            expires_at,
+            last_noted: AtomicI64::new(last_used_at.map_or(0, |at| at.millis())),
+        }
+    }
+
+    /// It still works at `now`: not past its expiry.
+    pub fn live_at(&self, now: Timestamp) -> bool {
+        self.expires_at.is_none_or(|expiry| now < expiry)
+    }
+
+    /// Whether a use at `now` is to be written: true for one caller once `LAST_USE_EVERY` has
+    /// passed since the last use noted (which then is `now`), false for everyone else.
+    pub fn note_use(&self, now: Timestamp) -> bool {
+        let every = i64::try_from(LAST_USE_EVERY.as_millis()).unwrap_or(i64::MAX);
+        let last = self.last_noted.load(Ordering::Acquire);
+        now.millis().saturating_sub(last) >= every
+            && self
+                .last_noted
+                .compare_exchange(last, now.millis(), Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+    }
+}
+
 /// Who each API token belongs to, by the token's hash.
-pub struct TokenOwners(Memo<Vec<u8>, UserId>);
+pub struct TokenOwners(Memo<Vec<u8>, Arc<KnownToken>>);
 
 impl Default for TokenOwners {
     fn default() -> Self {
-        // A hash (32 bytes), an id (~30) and the map's own share of an entry.
-        let weigh = |hash: &Vec<u8>, owner: &UserId| hash.len() + owner.as_str().len() + 96;
+        // A hash (32 bytes), an owner id (~30), the token's id, scope, expiry and last use (~64),
+        // the `Arc`'s counts and the map's own share of an entry.
+        let weigh = |hash: &Vec<u8>, token: &Arc<KnownToken>| {
+            hash.len() + token.owner.user.as_str().len() + 64 + 16 + 96
+        };
         Self(Memo::new(Some(TOKEN_TTL), share(1), weigh))
     }
 }
 
 impl TokenOwners {
-    /// The owner of the unrevoked token `hash`: remembered, or else what `lookup` (a query for
-    /// the owner's id, run only when needed) finds.
-    pub async fn owner(
+    /// The unrevoked token `hash`, expired or not: remembered, or else what `lookup` (a query
+    /// for it, run only when needed) finds.
+    pub async fn token(
         &self,
         hash: &[u8],
-        lookup: impl Future<Output = Result<Option<String>, sqlx::Error>>,
-    ) -> StoreResult<Option<UserId>> {
-        let fetch = async { lookup.await?.map(|id| user_id(&id)).transpose() };
+        lookup: impl Future<Output = StoreResult<Option<KnownToken>>>,
+    ) -> StoreResult<Option<Arc<KnownToken>>> {
+        let fetch = async { Ok(lookup.await?.map(Arc::new)) };
         self.0.get_or_fetch(&hash.to_vec(), fetch).await
     }
 
@@ -237,6 +290,48 @@ mod tests {
         let calls = AtomicUsize::new(0);
         assert_eq!(ask(&memo, 1, Some(2), &calls).await, Some(2));
         assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    fn known(expires_at: Option<Timestamp>, last_used_at: Option<Timestamp>) -> KnownToken {
+        let owner = TokenOwner {
+            user: crate::domain::UserId::parse("user_ana").unwrap(),
+            scope: crate::account::TokenScope::Read,
+        };
+        KnownToken::new(Uuid::now_v7(), owner, expires_at, last_used_at)
+    }
+
+    fn at(millis: i64) -> Timestamp {
+        Timestamp::from_millis(millis).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_remembered_token_stops_working_at_its_expiry() {
+        let owners = TokenOwners::default();
+        let calls = AtomicUsize::new(0);
+        let lookup = || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Ok(Some(known(Some(at(10_000)), None)))
+        };
+        let first = owners.token(b"hash", lookup()).await.unwrap().unwrap();
+        let again = owners.token(b"hash", lookup()).await.unwrap().unwrap();
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "remembered");
+        assert!(first.live_at(at(9_999)));
+        assert!(!again.live_at(at(10_000)));
+        assert!(known(None, None).live_at(at(Timestamp::MAX_MILLIS)));
+    }
+
+    #[test]
+    fn a_use_is_noted_at_most_once_a_minute() {
+        let minute = i64::try_from(LAST_USE_EVERY.as_millis()).unwrap();
+        let first = 1_700_000_000_000;
+        let never = known(None, None);
+        assert!(never.note_use(at(first)));
+        assert!(!never.note_use(at(first)));
+        assert!(!never.note_use(at(first + minute - 1)));
+        assert!(never.note_use(at(first + minute)));
+        let lately = known(None, Some(at(first)));
+        assert!(!lately.note_use(at(first + minute - 1)));
+        assert!(lately.note_use(at(first + minute)));
     }
 
     /// Each entry weighs as much as its value says.

@@ -27,10 +27,14 @@ pub use postgres::{PgStore, PgTries};
 pub use reads::{CachedIcp, Page, PageKey, ReadCache};
 pub use search_text::{fold, people_named};
 pub use sqlite::SqliteStore;
-pub use webhooks::{Claimed, Delivery, DeliveryState, NewWebhook, Outcome, Webhook, Webhooks};
+pub use webhooks::{
+    Claimed, Delivery, DeliveryState, HookChange, HookRef, NewWebhook, Outcome, Webhook, Webhooks,
+};
 pub use workspaces::{
     Destination, Invitation, Member, Membership, Role, Workspace, WorkspaceId, Workspaces,
 };
+
+pub use crate::account::TokenScope;
 
 use crate::domain::{Icp, Timestamp, UserId};
 use async_trait::async_trait;
@@ -91,18 +95,32 @@ pub struct UserRecord {
 pub struct ApiToken {
     pub id: Uuid,
     pub label: String,
+    pub scope: TokenScope,
     pub created_at: Timestamp,
+    /// `None`: it never expires.
+    pub expires_at: Option<Timestamp>,
+    /// When it was last used (noted at most once a minute); `None`: never.
+    pub last_used_at: Option<Timestamp>,
     pub revoked: bool,
 }
 
-/// An API token to store: its id, its owner, the label they gave it and the SHA-256 hash of the
-/// token (never the token itself).
+/// An API token to store: its id, its owner, the label they gave it, what it may do, when it
+/// expires (`None`: never) and the SHA-256 hash of the token (never the token itself).
 #[derive(Debug, Clone, Copy)]
 pub struct NewToken<'a> {
     pub id: Uuid,
     pub user: &'a UserId,
     pub label: &'a str,
+    pub scope: TokenScope,
+    pub expires_at: Option<Timestamp>,
     pub token_hash: &'a [u8],
+}
+
+/// Who a live (unrevoked, unexpired) API token belongs to, and what it may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenOwner {
+    pub user: UserId,
+    pub scope: TokenScope,
 }
 
 /// Where a page of the ICP list starts: after this ICP (its id) and its key in the list's order.
@@ -199,8 +217,10 @@ pub trait Store: Workspaces + Idempotency + Events + Webhooks + Send + Sync + 's
 
     /// Stores a token's SHA-256 hash (never the token).
     async fn create_token(&self, token: NewToken<'_>) -> StoreResult<()>;
-    /// The owner of an unrevoked token with this hash.
-    async fn user_by_token_hash(&self, token_hash: &[u8]) -> StoreResult<Option<UserId>>;
+    /// The owner and scope of the live token with this hash: unrevoked, and not past its expiry
+    /// (checked at every call, also when the answer was remembered). Notes that it was used, at
+    /// most once a minute (`memo::LAST_USE_EVERY`), so a request usually writes nothing.
+    async fn live_token(&self, token_hash: &[u8]) -> StoreResult<Option<TokenOwner>>;
     /// Revokes a token of `user`; false when there is no such live token.
     async fn revoke_token(&self, user: &UserId, id: Uuid) -> StoreResult<bool>;
     /// Every token of `user`, revoked ones included, newest first.

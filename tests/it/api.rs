@@ -595,9 +595,10 @@ async fn missing_unknown_or_revoked_credentials_are_401(db: Database) {
         icp_builder::auth::create_user(app.store.as_ref(), &email, "Rev", "long enough password")
             .await
             .unwrap();
-    let (token_id, token) = icp_builder::auth::create_token(app.store.as_ref(), &email, "ci")
-        .await
-        .unwrap();
+    let (token_id, token) =
+        icp_builder::auth::create_token(app.store.as_ref(), &email, "ci", Default::default())
+            .await
+            .unwrap();
     assert_eq!(
         app.send(Method::GET, ICPS, Some(&token), None).await.status,
         StatusCode::OK

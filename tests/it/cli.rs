@@ -2,6 +2,7 @@
 
 use crate::common::{example, Database, TestApp};
 use crate::real_server::run_cli;
+use crate::token_scopes::days_between;
 use axum::http::{Method, StatusCode};
 use std::process::{Command, Output, Stdio};
 
@@ -241,4 +242,74 @@ fn the_readme_settings_table_matches_help() {
         documented, listed,
         "README settings table vs --help:\n{help}"
     );
+}
+
+#[tokio::test]
+async fn tokens_made_in_the_shell_take_a_scope_and_an_expiry() {
+    let database = Database::sqlite();
+    let url = database.sqlite_url().expect("sqlite url");
+    stdout(&run_cli(
+        &url,
+        &[
+            "users",
+            "create",
+            "--email",
+            "cy@example.com",
+            "--name",
+            "Cy",
+        ],
+        "s3cret-passw0rd\n",
+    ));
+    let create = |extra: &[&str]| {
+        let mut args = vec![
+            "tokens",
+            "create",
+            "--email",
+            "cy@example.com",
+            "--label",
+            "Dashboard",
+        ];
+        args.extend_from_slice(extra);
+        run_cli(&url, &args, "")
+    };
+    let read = stdout(&create(&["--scope", "read", "--expires-in-days", "7"]));
+    let write = stdout(&create(&["--scope", "write"]));
+    for (bad, said) in [
+        (&["--scope", "admin"][..], "admin"),
+        (&["--expires-in-days", "0"][..], "0"),
+        (&["--expires-in-days", "3651"][..], "3651"),
+    ] {
+        let refused = create(bad);
+        assert!(!refused.status.success(), "{bad:?}");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains(said), "{stderr}");
+    }
+
+    let app = TestApp::start(database).await;
+    let body = example("basic-icp");
+    let icps = "/api/v1/entities/icps";
+    let refused = app.send(Method::POST, icps, Some(&read), Some(&body)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert_eq!(refused.body["error"]["code"], "FORBIDDEN");
+    let created = app
+        .send(Method::POST, icps, Some(&write), Some(&body))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let listed = app.send(Method::GET, icps, Some(&read), None).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert_eq!(listed.body.as_array().map(Vec::len), Some(1));
+
+    let user = app
+        .store
+        .user_by_email("cy@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let tokens = app.store.tokens(&user.user.id).await.unwrap();
+    let [newer, older] = &tokens[..] else {
+        panic!("two tokens: {tokens:?}");
+    };
+    assert_eq!(newer.expires_at, None, "write, never expires by default");
+    let days = days_between(older.created_at, older.expires_at.expect("expires"));
+    assert_eq!((older.scope.as_str(), days), ("read", 7));
 }

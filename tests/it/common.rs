@@ -227,9 +227,10 @@ impl TestApp {
         let user = auth::create_user(self.store.as_ref(), &email, name, "correct horse battery")
             .await
             .expect("create user");
-        let (_, token) = auth::create_token(self.store.as_ref(), &email, "tests")
-            .await
-            .expect("create token");
+        let (_, token) =
+            auth::create_token(self.store.as_ref(), &email, "tests", Default::default())
+                .await
+                .expect("create token");
         Caller { id: user.id, token }
     }
 

@@ -25,6 +25,7 @@ mod pages;
 mod process;
 mod properties;
 mod search_limit;
+mod token_scopes;
 mod transfer;
 mod trust;
 mod two_instances;

@@ -550,9 +550,10 @@ async fn api_takes_the_cookie_only_from_our_own_pages(db: Database) {
     assert_eq!(app.raw(referred).await.status, StatusCode::CREATED);
 
     // Bearer calls need no Origin, and a foreign one does not matter.
-    let (_, token) = icp_builder::auth::create_token(app.store.as_ref(), &email, "ci")
-        .await
-        .unwrap();
+    let (_, token) =
+        icp_builder::auth::create_token(app.store.as_ref(), &email, "ci", Default::default())
+            .await
+            .unwrap();
     assert_eq!(
         app.send(Method::POST, ICPS, Some(&token), Some(&body))
             .await
