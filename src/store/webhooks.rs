@@ -32,6 +32,25 @@ pub struct Webhook {
     pub failing_since: Option<Timestamp>,
 }
 
+/// One of a user's endpoints: every read or change of an endpoint names its user too.
+#[derive(Debug, Clone, Copy)]
+pub struct HookRef<'a> {
+    pub user: &'a UserId,
+    pub id: Uuid,
+}
+
+/// A change to an endpoint.
+#[derive(Debug, Clone, Copy)]
+pub enum HookChange<'a> {
+    /// A new secret; the old one keeps signing until `old_until`.
+    Rotate {
+        secret: &'a str,
+        old_until: Timestamp,
+    },
+    /// Disabled at a time for a reason, or (`None`) enabled again, its failures forgotten.
+    Disable(Option<(Timestamp, &'a str)>),
+}
+
 /// An endpoint to store.
 #[derive(Debug, Clone, Copy)]
 pub struct NewWebhook<'a> {
@@ -124,31 +143,17 @@ pub trait Webhooks {
     async fn create_webhook(&self, hook: &NewWebhook<'_>, most: u32) -> StoreResult<bool>;
     /// `user`'s endpoints, oldest first.
     async fn webhooks(&self, user: &UserId) -> StoreResult<Vec<Webhook>>;
-    async fn webhook(&self, user: &UserId, id: Uuid) -> StoreResult<Option<Webhook>>;
+    async fn webhook(&self, hook: HookRef<'_>) -> StoreResult<Option<Webhook>>;
     /// The secrets that sign the endpoint's deliveries at `now` (the current one first).
     async fn webhook_secrets(
         &self,
-        user: &UserId,
-        id: Uuid,
+        hook: HookRef<'_>,
         now: Timestamp,
     ) -> StoreResult<Option<Vec<String>>>;
-    /// Deletes an endpoint of `user` and its deliveries; false when there is none.
-    async fn delete_webhook(&self, user: &UserId, id: Uuid) -> StoreResult<bool>;
-    /// Makes `secret` the endpoint's secret; the old one keeps signing until `old_until`.
-    async fn rotate_secret(
-        &self,
-        user: &UserId,
-        id: Uuid,
-        secret: &str,
-        old_until: Timestamp,
-    ) -> StoreResult<bool>;
-    /// Disables (with `reason`) or enables (`None`) an endpoint; enabling forgets its failures.
-    async fn set_disabled(
-        &self,
-        user: &UserId,
-        id: Uuid,
-        disabled: Option<(Timestamp, &str)>,
-    ) -> StoreResult<bool>;
+    /// Deletes an endpoint and its deliveries; false when there is none.
+    async fn delete_webhook(&self, hook: HookRef<'_>) -> StoreResult<bool>;
+    /// Changes an endpoint; false when there is none.
+    async fn change_webhook(&self, hook: HookRef<'_>, change: HookChange<'_>) -> StoreResult<bool>;
     /// The endpoint's most recent deliveries, newest first.
     async fn deliveries(&self, webhook: Uuid, limit: u32) -> StoreResult<Vec<Delivery>>;
     /// Makes a delivery due now again (whatever its state); false when there is none.

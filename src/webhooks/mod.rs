@@ -10,7 +10,7 @@ pub mod sign;
 pub mod worker;
 
 use crate::domain::{EventType, FieldError, Timestamp, UserId};
-use crate::store::{Delivery, NewWebhook, Store, StoreError, Webhook};
+use crate::store::{Delivery, HookChange, HookRef, NewWebhook, Store, StoreError, Webhook};
 use serde_json::Value;
 use std::time::Duration;
 use uuid::Uuid;
@@ -188,23 +188,22 @@ pub async fn create(
     if !store.create_webhook(&hook, MAX_PER_USER).await? {
         return Err(WebhookError::TooMany);
     }
-    let made = store
-        .webhook(user, id)
-        .await?
-        .ok_or(WebhookError::NotFound)?;
-    Ok((made, secret))
+    Ok((one(store, user, id).await?, secret))
 }
 
 /// `user`'s endpoint `id`.
 pub async fn one(store: &dyn Store, user: &UserId, id: Uuid) -> WebhookResult<Webhook> {
-    store.webhook(user, id).await?.ok_or(WebhookError::NotFound)
+    let hook = HookRef { user, id };
+    store.webhook(hook).await?.ok_or(WebhookError::NotFound)
+}
+
+/// `Ok` when the endpoint was there (`done`), else `NotFound`.
+fn found(done: bool) -> WebhookResult<()> {
+    done.then_some(()).ok_or(WebhookError::NotFound)
 }
 
 pub async fn delete(store: &dyn Store, user: &UserId, id: Uuid) -> WebhookResult<()> {
-    match store.delete_webhook(user, id).await? {
-        true => Ok(()),
-        false => Err(WebhookError::NotFound),
-    }
+    found(store.delete_webhook(HookRef { user, id }).await?)
 }
 
 /// A new secret for the endpoint (shown only now); the old one signs beside it for
@@ -212,10 +211,12 @@ pub async fn delete(store: &dyn Store, user: &UserId, id: Uuid) -> WebhookResult
 pub async fn rotate(store: &dyn Store, user: &UserId, id: Uuid) -> WebhookResult<String> {
     let secret = sign::new_secret();
     let until = Timestamp(Timestamp::now().0 + ROTATION_GRACE);
-    match store.rotate_secret(user, id, &secret, until).await? {
-        true => Ok(secret),
-        false => Err(WebhookError::NotFound),
-    }
+    let rotate = HookChange::Rotate {
+        secret: &secret,
+        old_until: until,
+    };
+    found(store.change_webhook(HookRef { user, id }, rotate).await?)?;
+    Ok(secret)
 }
 
 /// Disables or enables an endpoint by hand.
@@ -226,9 +227,8 @@ pub async fn set_enabled(
     enabled: bool,
 ) -> WebhookResult<Webhook> {
     let disabled = (!enabled).then(|| (Timestamp::now(), "Disabled by its owner"));
-    if !store.set_disabled(user, id, disabled).await? {
-        return Err(WebhookError::NotFound);
-    }
+    let change = HookChange::Disable(disabled);
+    found(store.change_webhook(HookRef { user, id }, change).await?)?;
     one(store, user, id).await
 }
 
@@ -266,7 +266,7 @@ pub async fn send_test(
     let hook = one(store, user, id).await?;
     let now = Timestamp::now();
     let secrets = store
-        .webhook_secrets(user, id, now)
+        .webhook_secrets(HookRef { user, id }, now)
         .await?
         .ok_or(WebhookError::NotFound)?;
     let event_id = Uuid::now_v7();

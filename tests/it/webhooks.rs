@@ -108,8 +108,10 @@ async fn an_endpoint_is_made_listed_disabled_rotated_and_deleted(db: Database) {
     let secrets = app
         .store
         .webhook_secrets(
-            &ana.id,
-            uuid::Uuid::parse_str(id).unwrap(),
+            icp_builder::store::HookRef {
+                user: &ana.id,
+                id: uuid::Uuid::parse_str(id).unwrap(),
+            },
             Timestamp::now(),
         )
         .await

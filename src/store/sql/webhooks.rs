@@ -6,7 +6,7 @@ use super::super::SQL;
 use super::SqlStore;
 use crate::domain::{Timestamp, UserId};
 use crate::store::webhooks::{
-    Claimed, Delivery, DeliveryState, NewWebhook, Outcome, Webhook, Webhooks,
+    Claimed, Delivery, DeliveryState, HookChange, HookRef, NewWebhook, Outcome, Webhook, Webhooks,
 };
 use crate::store::{StoreError, StoreResult};
 use async_trait::async_trait;
@@ -165,11 +165,11 @@ impl Webhooks for SqlStore {
         rows.into_iter().map(webhook).collect()
     }
 
-    async fn webhook(&self, user: &UserId, id: Uuid) -> StoreResult<Option<Webhook>> {
+    async fn webhook(&self, hook: HookRef<'_>) -> StoreResult<Option<Webhook>> {
         let row: Option<WebhookRow> =
-            sqlx::query_as(&format!("{WEBHOOK} WHERE user_id = $1 AND id = $2"))
-                .bind(user)
-                .bind(id)
+            sqlx::query_as(&format!("{WEBHOOK} WHERE id = $1 AND user_id = $2"))
+                .bind(hook.id)
+                .bind(hook.user)
                 .fetch_optional(&self.reader)
                 .await?;
         row.map(webhook).transpose()
@@ -177,78 +177,65 @@ impl Webhooks for SqlStore {
 
     async fn webhook_secrets(
         &self,
-        user: &UserId,
-        id: Uuid,
+        hook: HookRef<'_>,
         now: Timestamp,
     ) -> StoreResult<Option<Vec<String>>> {
         let row: Option<(String, Option<String>)> = sqlx::query_as(
             "SELECT secret, CASE WHEN previous_until > $3 THEN previous_secret END \
-             FROM webhooks WHERE user_id = $1 AND id = $2",
+             FROM webhooks WHERE id = $1 AND user_id = $2",
         )
-        .bind(user)
-        .bind(id)
+        .bind(hook.id)
+        .bind(hook.user)
         .bind(now)
         .fetch_optional(&self.reader)
         .await?;
         Ok(row.map(|(secret, previous)| std::iter::once(secret).chain(previous).collect()))
     }
 
-    async fn delete_webhook(&self, user: &UserId, id: Uuid) -> StoreResult<bool> {
+    async fn delete_webhook(&self, hook: HookRef<'_>) -> StoreResult<bool> {
         let mut tx = self.writer.begin().await?;
         sqlx::query(
             "DELETE FROM webhook_deliveries WHERE webhook_id = \
              (SELECT id FROM webhooks WHERE id = $1 AND user_id = $2)",
         )
-        .bind(id)
-        .bind(user)
+        .bind(hook.id)
+        .bind(hook.user)
         .execute(&mut *tx)
         .await?;
         let done = sqlx::query("DELETE FROM webhooks WHERE id = $1 AND user_id = $2")
-            .bind(id)
-            .bind(user)
+            .bind(hook.id)
+            .bind(hook.user)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 
-    async fn rotate_secret(
-        &self,
-        user: &UserId,
-        id: Uuid,
-        secret: &str,
-        old_until: Timestamp,
-    ) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "UPDATE webhooks SET previous_secret = secret, previous_until = $3, secret = $4 \
-             WHERE id = $1 AND user_id = $2",
-        )
-        .bind(id)
-        .bind(user)
-        .bind(old_until)
-        .bind(secret)
-        .execute(&self.writer)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    async fn set_disabled(
-        &self,
-        user: &UserId,
-        id: Uuid,
-        disabled: Option<(Timestamp, &str)>,
-    ) -> StoreResult<bool> {
-        let (at, reason) = disabled.unzip();
-        let done = sqlx::query(
-            "UPDATE webhooks SET disabled_at = $3, disabled_reason = $4, failing_since = NULL \
-             WHERE id = $1 AND user_id = $2",
-        )
-        .bind(id)
-        .bind(user)
-        .bind(at)
-        .bind(reason)
-        .execute(&self.writer)
-        .await?;
+    async fn change_webhook(&self, hook: HookRef<'_>, change: HookChange<'_>) -> StoreResult<bool> {
+        let (sql, at, text) = match change {
+            HookChange::Rotate { secret, old_until } => (
+                "UPDATE webhooks SET previous_secret = secret, previous_until = $3, secret = $4 \
+                 WHERE id = $1 AND user_id = $2",
+                Some(old_until),
+                Some(secret),
+            ),
+            HookChange::Disable(disabled) => {
+                let (at, reason) = disabled.unzip();
+                (
+                    "UPDATE webhooks SET disabled_at = $3, disabled_reason = $4, \
+                     failing_since = NULL WHERE id = $1 AND user_id = $2",
+                    at,
+                    reason,
+                )
+            }
+        };
+        let done = sqlx::query(sql)
+            .bind(hook.id)
+            .bind(hook.user)
+            .bind(at)
+            .bind(text)
+            .execute(&self.writer)
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
