@@ -30,6 +30,7 @@ mod transfer;
 mod trust;
 mod two_instances;
 mod web_auth;
+mod webhook_delivery;
 mod webhook_pages;
 mod webhooks;
 mod workspaces;
