@@ -20,6 +20,7 @@
 mod events;
 mod history;
 mod idempotency;
+mod tokens;
 mod webhooks;
 mod workspaces;
 pub(super) mod writes;
@@ -30,12 +31,12 @@ use super::{list_sql, page_of, Db, PageRow, Writes};
 use crate::domain::{Icp, Timestamp, UserId};
 use crate::store::group_commit::{apply_alone, GroupCommit, IcpWrite, Written};
 use crate::store::list::{count_sql, ListFilter, Listed, SearchLimit};
-use crate::store::memo::{KnownToken, TokenOwners};
+use crate::store::memo::TokenOwners;
 use crate::store::reads::{PageKey, ReadCache};
 use crate::store::search_text::like_anywhere;
 use crate::store::{
     ApiToken, Change, ListCursor, NewToken, Pools, SortKey, Store, StoreError, StoreResult,
-    TokenOwner, TokenScope, User, UserRecord, Version, Workspace,
+    TokenOwner, User, UserRecord, Version, Workspace,
 };
 use async_trait::async_trait;
 use sqlx::migrate::Migrator;
@@ -129,25 +130,6 @@ type Query<'q, O> = QueryAs<'q, Db, O, <Db as Database>::Arguments<'q>>;
 
 /// A statement of this database with its values bound, reading no rows.
 type Statement<'q> = sqlx::query::Query<'q, Db, <Db as Database>::Arguments<'q>>;
-
-/// A token looked up by its hash: id, owner, scope, expiry and last use.
-type TokenLookupRow = (Uuid, UserId, String, Option<Timestamp>, Option<Timestamp>);
-
-/// A token as `Store::tokens` lists it: id, label, scope, created, expiry, last use, revoked.
-type TokenListRow = (
-    Uuid,
-    String,
-    String,
-    Timestamp,
-    Option<Timestamp>,
-    Option<Timestamp>,
-    bool,
-);
-
-/// A stored token scope, checked.
-fn token_scope(raw: &str) -> StoreResult<TokenScope> {
-    TokenScope::parse(raw).ok_or_else(|| StoreError::Corrupt(format!("bad token scope {raw:?}")))
-}
 
 fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
@@ -310,96 +292,19 @@ impl Store for SqlStore {
     }
 
     async fn create_token(&self, token: NewToken<'_>) -> StoreResult<()> {
-        self.write(
-            sqlx::query(
-                "INSERT INTO api_tokens (id, user_id, label, token_hash, scope, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(token.id)
-            .bind(token.user)
-            .bind(token.label)
-            .bind(token.token_hash)
-            .bind(token.scope.as_str())
-            .bind(token.expires_at),
-        )
-        .await
+        tokens::insert(self, token).await
     }
 
     async fn live_token(&self, token_hash: &[u8]) -> StoreResult<Option<TokenOwner>> {
-        let lookup = async {
-            let row: Option<TokenLookupRow> = sqlx::query_as(
-                "SELECT id, user_id, scope, expires_at, last_used_at FROM api_tokens \
-                 WHERE token_hash = $1 AND revoked_at IS NULL",
-            )
-            .bind(token_hash)
-            .fetch_optional(&self.reader)
-            .await?;
-            row.map(|(id, user, scope, expires_at, last_used_at)| {
-                let owner = TokenOwner {
-                    user,
-                    scope: token_scope(&scope)?,
-                };
-                Ok(KnownToken::new(id, owner, expires_at, last_used_at))
-            })
-            .transpose()
-        };
-        let Some(token) = self.tokens.token(token_hash, lookup).await? else {
-            return Ok(None);
-        };
-        let now = Timestamp::now();
-        if !token.live_at(now) {
-            return Ok(None);
-        }
-        if token.note_use(now) {
-            let noted = self
-                .write(
-                    sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-                        .bind(now)
-                        .bind(token.id),
-                )
-                .await;
-            // The request goes on: its last use is only shown on the settings page.
-            if let Err(error) = noted {
-                tracing::warn!(%error, token = %token.id, "could not note a token's use");
-            }
-        }
-        Ok(Some(token.owner.clone()))
+        tokens::live(self, token_hash).await
     }
 
     async fn revoke_token(&self, user: &UserId, id: Uuid) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
-        )
-        .bind(Timestamp::now())
-        .bind(id)
-        .bind(user)
-        .execute(&self.writer)
-        .await?;
-        self.tokens.forget_all();
-        Ok(done.rows_affected() == 1)
+        tokens::revoke(self, user, id).await
     }
 
     async fn tokens(&self, user: &UserId) -> StoreResult<Vec<ApiToken>> {
-        let rows: Vec<TokenListRow> = sqlx::query_as(
-            "SELECT id, label, scope, created_at, expires_at, last_used_at, revoked_at IS NOT NULL \
-             FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC",
-        )
-        .bind(user)
-        .fetch_all(&self.reader)
-        .await?;
-        let token =
-            |(id, label, scope, created_at, expires_at, last_used_at, revoked): TokenListRow| {
-                Ok(ApiToken {
-                    id,
-                    label,
-                    scope: token_scope(&scope)?,
-                    created_at,
-                    expires_at,
-                    last_used_at,
-                    revoked,
-                })
-            };
-        rows.into_iter().map(token).collect()
+        tokens::list(&self.reader, user).await
     }
 
     async fn insert_icp(&self, icp: &Icp, change: &Change) -> StoreResult<()> {
