@@ -4,6 +4,9 @@
 //!
 //! What a post has to say that a code in the query cannot (the API's words about a refused URL, a
 //! test delivery's answer) comes back through the session, for the next page only (`Flash`).
+//!
+//! Size: one page with its loader and its views (an endpoint, its deliveries, the add form); each
+//! part is a small component, kept with the page's data types they share.
 
 #[cfg(feature = "ssr")]
 use super::account::ssr;
