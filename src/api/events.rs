@@ -77,7 +77,8 @@ fn parse_query(query: Option<&str>) -> Result<EventsQuery, ApiError> {
     responses(
         (status = 200, description = "A page of events, oldest first", body = Vec<Event>,
             headers(("link" = String, description = "`<…?after=ID&limit=N>; rel=\"next\"` while more events follow"))),
-        (status = 400, description = "Bad `limit` or `after` (not an event the caller may see, or older than 30 days), or an unknown parameter", body = ErrorBody),
+        (status = 400, description = "A malformed `limit` or `after`, or an unknown parameter", body = ErrorBody),
+        (status = 404, description = "`after` is not an event the caller may see (or it is older than 30 days)", body = ErrorBody),
     ),
 )]
 async fn list_events(
@@ -87,13 +88,11 @@ async fn list_events(
 ) -> Result<Response, ApiError> {
     let query = parse_query(query.as_deref())?;
     let Some(page) = store.events_page(&user, query.after, query.limit).await? else {
-        return Err(ApiError::BadRequest {
-            message: "Invalid query parameters".into(),
-            details: vec![bad_param(
-                "after",
-                "Unknown event: pass the id of an event this API listed for you (events are kept 30 days)",
-            )],
-        });
+        // The id is well formed but names no event the caller may see (any more): the state of
+        // the data, not a malformed request.
+        return Err(ApiError::NotFound(
+            "Unknown event in `after`: pass the id of an event this API listed for you (events are kept 30 days)".into(),
+        ));
     };
     let mut headers = HeaderMap::new();
     let last = page.events.last().and_then(|body| event_id(body));

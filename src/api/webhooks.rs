@@ -58,6 +58,7 @@ pub struct CreatedWebhook {
 /// The body of a create.
 #[allow(dead_code)]
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct WebhookRequestBody {
     /// Where to POST each event: https (plain http and private addresses only with
     /// `ALLOW_PRIVATE_WEBHOOKS`).
@@ -72,6 +73,7 @@ pub struct WebhookRequestBody {
 
 /// An endpoint enabled or disabled.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct WebhookUpdate {
     enabled: bool,
 }
