@@ -436,7 +436,10 @@ fn Endpoint(endpoint: EndpointRow) -> impl IntoView {
                 {deliveries
                     .into_iter()
                     .map(|delivery| {
-                        let redeliver = format!("{PAGE}/{id}/deliveries/{}/redeliver", delivery.event_id);
+                        let redeliver = format!(
+                            "{PAGE}/{id}/deliveries/{}/redeliver",
+                            delivery.event_id,
+                        );
                         view! { <DeliveryLine delivery redeliver url=url.clone() /> }
                     })
                     .collect_view()}
@@ -486,11 +489,19 @@ fn Endpoint(endpoint: EndpointRow) -> impl IntoView {
                 />
                 {if enabled {
                     view! {
-                        <PostButton action=format!("{base}/disable") text="Disable" about=url.clone() />
+                        <PostButton
+                            action=format!("{base}/disable")
+                            text="Disable"
+                            about=url.clone()
+                        />
                     }
                 } else {
                     view! {
-                        <PostButton action=format!("{base}/enable") text="Enable" about=url.clone() />
+                        <PostButton
+                            action=format!("{base}/enable")
+                            text="Enable"
+                            about=url.clone()
+                        />
                     }
                 }}
                 <Confirm
@@ -499,7 +510,8 @@ fn Endpoint(endpoint: EndpointRow) -> impl IntoView {
                     action=format!("{base}/delete")
                     about=url.clone()
                 >
-                    "Delete the endpoint " {url.clone()}
+                    "Delete the endpoint "
+                    {url.clone()}
                     "? It receives nothing more, and its deliveries are forgotten. This cannot be undone."
                 </Confirm>
             </div>
