@@ -160,3 +160,63 @@ fn rustls_config_without_roots() -> rustls::ClientConfig {
         .with_root_certificates(rustls::RootCertStore::empty())
         .with_no_client_auth()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A server on 127.0.0.1 that answers every request with `answer`; its port.
+    async fn answering(answer: &'static [u8]) -> u16 {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut request = [0u8; 4096];
+                    let _ = socket.read(&mut request).await;
+                    let _ = socket.write_all(answer).await;
+                });
+            }
+        });
+        port
+    }
+
+    #[tokio::test]
+    async fn loopback_destinations_are_refused_at_connect_unless_allowed() {
+        let sender = Sender::new(false);
+        for url in [
+            "https://127.0.0.1:9/hook",
+            "https://[::1]:9/hook",
+            "https://localhost:9/hook",
+        ] {
+            let Answer::Failed(why) = sender.send(url, &[], "evt", "{}").await else {
+                panic!("{url} was sent to");
+            };
+            assert!(
+                why.contains("not a public internet address"),
+                "{url}: {why}"
+            );
+        }
+        let port = answering(b"HTTP/1.1 204 No Content\r\n\r\n").await;
+        let allowed = Sender::new(true);
+        let url = format!("http://127.0.0.1:{port}/hook");
+        assert_eq!(
+            allowed.send(&url, &[], "evt", "{}").await,
+            Answer::Status(204)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_redirect_is_an_answer_not_followed() {
+        let port = answering(
+            b"HTTP/1.1 302 Found\r\nLocation: http://169.254.169.254/\r\nContent-Length: 0\r\n\r\n",
+        )
+        .await;
+        let url = format!("http://127.0.0.1:{port}/hook");
+        assert_eq!(
+            Sender::new(true).send(&url, &[], "evt", "{}").await,
+            Answer::Status(302)
+        );
+    }
+}

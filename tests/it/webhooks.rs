@@ -13,6 +13,7 @@ on_both_databases!(
     destinations_inside_our_network_are_refused,
     endpoints_are_their_users_own_and_bounded,
     events_become_deliveries_for_the_endpoints_that_may_see_them,
+    an_endpoint_failing_for_five_days_is_disabled,
 );
 
 const HOOKS: &str = "/api/v1/webhooks";
@@ -298,4 +299,104 @@ async fn events_become_deliveries_for_the_endpoints_that_may_see_them(db: Databa
             .status,
         StatusCode::NOT_FOUND
     );
+}
+
+async fn an_endpoint_failing_for_five_days_is_disabled(db: Database) {
+    use icp_builder::store::Outcome;
+    let app = TestApp::start(db).await;
+    let ana = app.caller("ana").await;
+    let made = make(&app, &ana, &json!({"url": PUBLIC_URL})).await;
+    let one = format!("{HOOKS}/{}", made["id"].as_str().unwrap());
+    app.create(&ana, &minimal("Watched")).await;
+    let at =
+        |start: Timestamp, seconds: i64| Timestamp(start.0 + chrono::TimeDelta::seconds(seconds));
+    let day = 24 * 3600;
+
+    // The worker's steps, at chosen times: the event passed on, claimed, failed.
+    let start = Timestamp::now();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while app.store.fan_out(start, 500).await.unwrap() == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the event was never passed on"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let fail = |retry_at| Outcome::Failed {
+        status: Some(500),
+        error: "Answered 500".into(),
+        retry_at: Some(retry_at),
+    };
+    let first = app
+        .store
+        .claim_deliveries(start, at(start, 60), 16)
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].attempt, 1);
+    // Claimed: not claimed again while its lease runs.
+    assert!(app
+        .store
+        .claim_deliveries(at(start, 30), at(start, 90), 16)
+        .await
+        .unwrap()
+        .is_empty());
+    let give_up = |now: Timestamp| at(now, -5 * day);
+    app.store
+        .record_delivery(&first[0], &fail(at(start, 5)), start, give_up(start))
+        .await
+        .unwrap();
+    let failing = app.get(&ana, &one).await.body;
+    assert_eq!(failing["enabled"], true);
+    assert!(failing["failingSince"].is_string());
+
+    // Still failing five days and an hour later: disabled, and it says why.
+    let later = at(start, 5 * day + 3600);
+    let second = app
+        .store
+        .claim_deliveries(later, at(later, 60), 16)
+        .await
+        .unwrap();
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].attempt, 2);
+    app.store
+        .record_delivery(&second[0], &fail(at(later, 300)), later, give_up(later))
+        .await
+        .unwrap();
+    let disabled = app.get(&ana, &one).await.body;
+    assert_eq!(disabled["enabled"], false);
+    assert!(
+        disabled["disabledReason"]
+            .as_str()
+            .unwrap()
+            .contains("5 days"),
+        "{disabled}"
+    );
+    // A disabled endpoint's deliveries wait: nothing is claimed for it.
+    let much_later = at(later, day);
+    assert!(app
+        .store
+        .claim_deliveries(much_later, at(much_later, 60), 16)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // Enabled again by its owner: its failures forgotten, its delivery due again.
+    let enabled = app
+        .send(
+            Method::PATCH,
+            &one,
+            Some(&ana.token),
+            Some(&json!({"enabled": true})),
+        )
+        .await;
+    assert_eq!(enabled.body["enabled"], true);
+    assert_eq!(enabled.body["failingSince"], Value::Null);
+    let again = app
+        .store
+        .claim_deliveries(much_later, at(much_later, 60), 16)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].attempt, 3);
 }
