@@ -39,6 +39,8 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (due_at) WHERE due_at IS NOT NULL;
 CREATE INDEX webhook_deliveries_recent ON webhook_deliveries (webhook_id, created_at);
+-- Deliveries are deleted with their events, after 30 days.
+CREATE INDEX webhook_deliveries_by_time ON webhook_deliveries (created_at);
 
 -- How far the events have been turned into deliveries: the position (xid, seq) of the last one
 -- (see 0014_events.sql). One row, locked by the instance that fans out.

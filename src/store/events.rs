@@ -44,7 +44,8 @@ pub trait Events {
         limit: u32,
     ) -> StoreResult<Option<EventsPage>>;
 
-    /// Deletes the events older than `before`; how many.
+    /// Deletes the events older than `before` (and the webhook deliveries made before it); how
+    /// many events.
     async fn purge_events(&self, before: Timestamp) -> StoreResult<u64>;
 }
 

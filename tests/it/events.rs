@@ -267,17 +267,52 @@ async fn a_refused_change_makes_no_event(db: Database) {
 async fn old_events_are_purged(db: Database) {
     let app = TestApp::start(db).await;
     let ana = app.caller("ana").await;
+    // An endpoint, so the event also becomes a delivery (nothing is sent: no worker runs here).
+    let hook = app
+        .send(
+            Method::POST,
+            "/api/v1/webhooks",
+            Some(&ana.token),
+            Some(&json!({"url": "https://93.184.216.34/hook"})),
+        )
+        .await;
+    assert_eq!(hook.status, StatusCode::CREATED);
+    let deliveries = format!(
+        "/api/v1/webhooks/{}/deliveries",
+        hook.body["id"].as_str().unwrap()
+    );
     app.create(&ana, &minimal("One")).await;
     let first = events(&app, &ana, 10, 1).await;
+    app.store.fan_out(Timestamp::now(), 10).await.unwrap();
+    assert_eq!(
+        app.get(&ana, &deliveries)
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 
     // Nothing younger than the limit goes.
     let month_ago = Timestamp(Timestamp::now().0 - icp_builder::store::EVENTS_KEPT);
     assert_eq!(app.store.purge_events(month_ago).await.unwrap(), 0);
     assert_eq!(all_events(&app, &ana, 10).await, first);
+    assert_eq!(
+        app.get(&ana, &deliveries)
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 
+    // Older events go, and their deliveries with them.
     let tomorrow = Timestamp(Timestamp::now().0 + chrono::TimeDelta::days(1));
     assert_eq!(app.store.purge_events(tomorrow).await.unwrap(), 1);
     assert_eq!(all_events(&app, &ana, 10).await, Vec::<Value>::new());
+    assert_eq!(app.get(&ana, &deliveries).await.body, json!([]));
     // The purged event is no cursor any more; events made after still come.
     let gone = app
         .get(

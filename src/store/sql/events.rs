@@ -119,6 +119,20 @@ impl Events for SqlStore {
     }
 
     async fn purge_events(&self, before: Timestamp) -> StoreResult<u64> {
+        // Webhook deliveries go with their events (their retries end within two days).
+        loop {
+            let done = sqlx::query(
+                "DELETE FROM webhook_deliveries WHERE (webhook_id, event_id) IN (\
+                 SELECT webhook_id, event_id FROM webhook_deliveries WHERE created_at < $1 LIMIT $2)",
+            )
+            .bind(before)
+            .bind(PURGE_BATCH)
+            .execute(&self.writer)
+            .await?;
+            if done.rows_affected() < PURGE_BATCH as u64 {
+                break;
+            }
+        }
         let mut purged = 0;
         loop {
             let mut tx = self.writer.begin().await?;
