@@ -39,6 +39,7 @@ impl From<WebhookError> for ApiError {
                 ApiError::NotFound(error.to_string())
             }
             WebhookError::TooMany => ApiError::Conflict(error.to_string()),
+            WebhookError::Unresolved(message) => ApiError::Unprocessable(message),
             WebhookError::Store(cause) => ApiError::internal(cause),
         }
     }
@@ -164,6 +165,7 @@ async fn list_webhooks(
         (status = 201, description = "Made; the secret is shown only now", body = CreatedWebhook),
         (status = 400, description = "Every problem at its JSON path: a URL that is not https, or that resolves to a non-public address, an unknown event type", body = ErrorBody),
         (status = 409, description = "The caller has 10 endpoints already", body = ErrorBody),
+        (status = 422, description = "The URL's host cannot be resolved now", body = ErrorBody),
         (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody),
     ),

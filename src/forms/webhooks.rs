@@ -133,6 +133,7 @@ async fn add(
         Err(WebhookError::Store(cause)) => {
             return Ok(server_problem(PAGE, cause).into_response());
         }
+        Err(WebhookError::Unresolved(message)) => vec![("url".to_owned(), message)],
         Err(other) => vec![(String::new(), other.to_string())],
     };
     let form = AddForm { problems, ..typed };

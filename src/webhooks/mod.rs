@@ -45,6 +45,9 @@ pub enum WebhookError {
     /// The body breaks the rules; every problem at its JSON path.
     #[error("Invalid request body")]
     Invalid(Vec<FieldError>),
+    /// The URL's host cannot be resolved now: the state of the world, not a malformed request.
+    #[error("{0}")]
+    Unresolved(String),
     #[error("Webhook endpoint not found")]
     NotFound,
     #[error("No delivery of that event to this endpoint")]
@@ -69,6 +72,7 @@ pub struct WebhookRequest {
 /// host must resolve to public addresses only, unless `allow_private`.
 pub async fn check_request(body: &Value, allow_private: bool) -> WebhookResult<WebhookRequest> {
     let mut problems = Vec::new();
+    let mut unresolved = None;
     let at = |key: &str, message: String| FieldError::new(vec![key.into()], message);
     let Some(object) = body.as_object() else {
         return Err(WebhookError::Invalid(vec![FieldError::new(
@@ -99,6 +103,10 @@ pub async fn check_request(body: &Value, allow_private: bool) -> WebhookResult<W
                 let port = url.port_or_known_default().unwrap_or(443);
                 match address::resolve(&host, port, allow_private).await {
                     Ok(_) => Some(url),
+                    Err(refused @ address::Refused::Unresolved(_)) => {
+                        unresolved = Some(refused.to_string());
+                        None
+                    }
                     Err(refused) => {
                         problems.push(at("url", refused.to_string()));
                         None
@@ -151,13 +159,17 @@ pub async fn check_request(body: &Value, allow_private: bool) -> WebhookResult<W
             String::new()
         }
     };
-    match url {
-        Some(url) if problems.is_empty() => Ok(WebhookRequest {
+    match (url, unresolved) {
+        (Some(url), _) if problems.is_empty() => Ok(WebhookRequest {
             url,
             events,
             description,
         }),
-        _ => Err(WebhookError::Invalid(problems)),
+        (_, Some(unresolved)) if problems.is_empty() => Err(WebhookError::Unresolved(unresolved)),
+        (_, unresolved) => {
+            problems.extend(unresolved.map(|message| at("url", message)));
+            Err(WebhookError::Invalid(problems))
+        }
     }
 }
 

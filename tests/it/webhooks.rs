@@ -158,6 +158,25 @@ async fn destinations_inside_our_network_are_refused(db: Database) {
         assert_eq!(problems[0].0, json!(["url"]), "{url}");
         assert!(problems[0].1.contains(message), "{url}: {}", problems[0].1);
     }
+    // A host that does not resolve now is the state of the world, not a malformed body: 422.
+    let unknown = app
+        .send(
+            Method::POST,
+            HOOKS,
+            Some(&ana.token),
+            Some(&json!({"url": "https://no-such-host.invalid/hook"})),
+        )
+        .await;
+    assert_eq!(
+        unknown.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        unknown.body
+    );
+    assert!(unknown.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("could not be resolved"));
     // Every problem of a body at once, each at its path.
     let reply = app
         .send(
