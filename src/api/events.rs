@@ -3,8 +3,8 @@
 
 use super::caller::AuthUser;
 use super::error::{ApiError, ErrorBody};
-use super::list::{DEFAULT_PAGE, MAX_PAGE};
-use super::query::{bad_param, checked, given_again};
+use super::list::{next_page, DEFAULT_PAGE, MAX_PAGE};
+use super::query::{bad_param, page_limit, read_query, unknown_param};
 use crate::domain::Event;
 use crate::state::AppState;
 use crate::store::DynStore;
@@ -28,36 +28,21 @@ struct EventsQuery {
 }
 
 fn parse_query(query: Option<&str>) -> Result<EventsQuery, ApiError> {
-    let mut parsed = EventsQuery {
+    let start = EventsQuery {
         limit: DEFAULT_PAGE,
         after: None,
     };
-    let mut details = Vec::new();
-    let mut seen = Vec::new();
-    for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        if let Some(problem) = given_again(&mut seen, &key) {
-            details.push(problem);
-            continue;
-        }
-        match &*key {
-            "limit" => match value.parse::<u32>() {
-                Ok(limit @ 1..=MAX_PAGE) => parsed.limit = limit,
-                _ => details.push(bad_param(
-                    "limit",
-                    format!("Must be a whole number from 1 to {MAX_PAGE}"),
-                )),
-            },
+    read_query(query, start, |parsed, key, value| {
+        match key {
+            "limit" => parsed.limit = page_limit(&value, MAX_PAGE)?,
             "after" => match Uuid::parse_str(&value) {
                 Ok(id) => parsed.after = Some(id),
-                Err(_) => details.push(bad_param("after", "Must be the id of an event")),
+                Err(_) => return Err(bad_param("after", "Must be the id of an event")),
             },
-            _ => details.push(bad_param(
-                &key,
-                "Unknown query parameter; use limit and after",
-            )),
+            _ => return Err(unknown_param(key, "limit and after")),
         }
-    }
-    checked(parsed, details)
+        Ok(())
+    })
 }
 
 /// Lists the events the caller may see, oldest first.
@@ -97,14 +82,8 @@ async fn list_events(
     let mut headers = HeaderMap::new();
     let last = page.events.last().and_then(|body| event_id(body));
     if let (true, Some(last)) = (page.more, last) {
-        let link = format!(
-            "<{EVENTS_PATH}?after={last}&limit={}>; rel=\"next\"",
-            query.limit
-        );
-        headers.insert(
-            header::LINK,
-            HeaderValue::from_str(&link).map_err(ApiError::internal)?,
-        );
+        let next = format!("{EVENTS_PATH}?after={last}&limit={}", query.limit);
+        next_page(&mut headers, &next, None)?;
     }
     headers.insert(
         header::CONTENT_TYPE,

@@ -6,14 +6,14 @@ use super::error::{ApiError, ErrorBody};
 use super::icps::ICPS_PATH;
 use super::icps::{parse_id, IcpId};
 use super::json::ApiJson;
-use super::list::{DEFAULT_PAGE, MAX_PAGE, NEXT_CURSOR_HEADER};
-use super::query::{bad_param, checked, given_again};
+use super::list::{next_page, BAD_CURSOR, DEFAULT_PAGE, MAX_PAGE};
+use super::query::{bad_param, page_limit, read_query, unknown_param};
 use crate::domain::{FieldError, Icp, Timestamp, UserId};
 use crate::icps;
 use crate::state::AppState;
 use crate::store::{DynStore, Version};
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
@@ -94,14 +94,8 @@ async fn list_versions(
         versions.truncate(limit as usize);
         if let Some(last) = versions.last() {
             let cursor = last.number.to_string();
-            let link =
-                format!("<{ICPS_PATH}/{id}/versions?limit={limit}&cursor={cursor}>; rel=\"next\"");
-            for (name, value) in [(NEXT_CURSOR_HEADER, cursor), ("link", link)] {
-                headers.insert(
-                    name,
-                    HeaderValue::from_str(&value).map_err(ApiError::internal)?,
-                );
-            }
+            let next = format!("{ICPS_PATH}/{id}/versions?limit={limit}&cursor={cursor}");
+            next_page(&mut headers, &next, Some(cursor))?;
         }
     }
     let body: Vec<VersionJson> = versions.into_iter().map(VersionJson::from).collect();
@@ -110,36 +104,22 @@ async fn list_versions(
 
 /// `limit` (1–100, default 50) and `cursor` (the number of the last version of the page before).
 fn parse_versions_query(query: Option<&str>) -> Result<(u32, Option<u32>), ApiError> {
-    let (mut limit, mut before, mut details) = (DEFAULT_PAGE, None, Vec::new());
-    let mut seen = Vec::new();
-    for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        if let Some(problem) = given_again(&mut seen, &key) {
-            details.push(problem);
-            continue;
-        }
-        match &*key {
-            "limit" => match value.parse::<u32>() {
-                Ok(given @ 1..=MAX_PAGE) => limit = given,
-                _ => details.push(bad_param(
-                    "limit",
-                    format!("Must be a whole number from 1 to {MAX_PAGE}"),
-                )),
-            },
-            // Versions older than this number (0: none are).
-            "cursor" => match value.parse::<u64>() {
-                Ok(number) => before = Some(u32::try_from(number).unwrap_or(u32::MAX)),
-                _ => details.push(bad_param(
-                    "cursor",
-                    "Invalid cursor; pass the x-next-cursor header of the previous page unchanged",
-                )),
-            },
-            other => details.push(bad_param(
-                other,
-                "Unknown query parameter; use limit and cursor",
-            )),
-        }
-    }
-    checked((limit, before), details)
+    read_query(
+        query,
+        (DEFAULT_PAGE, None),
+        |(limit, before), key, value| {
+            match key {
+                "limit" => *limit = page_limit(&value, MAX_PAGE)?,
+                // Versions older than this number (0: none are).
+                "cursor" => match value.parse::<u64>() {
+                    Ok(number) => *before = Some(u32::try_from(number).unwrap_or(u32::MAX)),
+                    _ => return Err(bad_param("cursor", BAD_CURSOR)),
+                },
+                other => return Err(unknown_param(other, "limit and cursor")),
+            }
+            Ok(())
+        },
+    )
 }
 
 /// Makes an old version current again; the restore is itself a new version.

@@ -4,7 +4,7 @@
 use super::caller::AuthUser;
 use super::error::{ApiError, ErrorBody};
 use super::icps::ICPS_PATH;
-use super::query::{bad_param, checked, given_again};
+use super::query::{bad_param, page_limit, read_query, unknown_param};
 use crate::domain::{Icp, UserId};
 use crate::icps;
 use crate::store::{DynStore, ListCursor, ListFilter, ListOrder, Listed};
@@ -15,6 +15,27 @@ use axum::response::IntoResponse;
 pub const NEXT_CURSOR_HEADER: &str = "x-next-cursor";
 pub const DEFAULT_PAGE: u32 = 50;
 pub const MAX_PAGE: u32 = 100;
+/// The problem of a `cursor` this API did not give.
+pub const BAD_CURSOR: &str =
+    "Invalid cursor; pass the x-next-cursor header of the previous page unchanged";
+/// Points `headers` to the next page: `Link` to `next` (its path and query) and, where the API
+/// gives one, the page's `x-next-cursor`.
+pub fn next_page(
+    headers: &mut HeaderMap,
+    next: &str,
+    cursor: Option<String>,
+) -> Result<(), ApiError> {
+    let link = format!("<{next}>; rel=\"next\"");
+    let cursor = cursor.map(|cursor| (NEXT_CURSOR_HEADER, cursor));
+    for (name, value) in cursor.into_iter().chain([("link", link)]) {
+        headers.insert(
+            name,
+            HeaderValue::from_str(&value).map_err(ApiError::internal)?,
+        );
+    }
+    Ok(())
+}
+
 /// The longest `q`.
 pub const MAX_SEARCH_CHARS: usize = crate::domain::Limits::SEARCH_CHARS;
 
@@ -31,35 +52,20 @@ struct ListQuery {
 }
 
 fn parse_list_query(query: Option<&str>) -> Result<ListQuery, ApiError> {
-    let mut list = ListQuery {
+    let start = ListQuery {
         paged: false,
         limit: DEFAULT_PAGE,
         after: None,
         filter: ListFilter::default(),
         filter_params: Vec::new(),
     };
-    let mut details = Vec::new();
-    let mut seen: Vec<String> = Vec::new();
-    for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        if let Some(problem) = given_again(&mut seen, &key) {
-            details.push(problem);
-            continue;
-        }
+    read_query(query, start, |list, key, value| {
         list.paged |= key == "limit" || key == "cursor";
-        match &*key {
-            "limit" => match value.parse::<u32>() {
-                Ok(limit @ 1..=MAX_PAGE) => list.limit = limit,
-                _ => details.push(bad_param(
-                    "limit",
-                    format!("Must be a whole number from 1 to {MAX_PAGE}"),
-                )),
-            },
+        match key {
+            "limit" => list.limit = page_limit(&value, MAX_PAGE)?,
             "cursor" => match ListCursor::decode(&value, ListOrder::Created) {
                 Some(cursor) => list.after = Some(cursor),
-                None => details.push(bad_param(
-                    "cursor",
-                    "Invalid cursor; pass the x-next-cursor header of the previous page unchanged",
-                )),
+                None => return Err(bad_param("cursor", BAD_CURSOR)),
             },
             "q" => {
                 // Counted as typed, then as folded (one character can fold to 18).
@@ -70,35 +76,33 @@ fn parse_list_query(query: Option<&str>) -> Result<ListQuery, ApiError> {
                     )
                 };
                 if value.chars().count() > MAX_SEARCH_CHARS {
-                    details.push(too_long());
+                    return Err(too_long());
                 } else if value.contains('\0') {
-                    details.push(bad_param(
+                    return Err(bad_param(
                         "q",
                         "Must not contain the NUL character (\\u0000)",
                     ));
-                } else {
-                    let words = ListFilter::words_of(&value);
-                    if words.iter().map(|w| w.chars().count()).sum::<usize>() > MAX_SEARCH_CHARS {
-                        details.push(too_long());
-                    } else {
-                        list.filter.words = words;
-                        list.filter_params.push(("q", value.into_owned()));
-                    }
                 }
+                let words = ListFilter::words_of(&value);
+                if words.iter().map(|w| w.chars().count()).sum::<usize>() > MAX_SEARCH_CHARS {
+                    return Err(too_long());
+                }
+                list.filter.words = words;
+                list.filter_params.push(("q", value.into_owned()));
             }
             "active" => match &*value {
                 "true" | "false" => {
                     list.filter.active = Some(value == "true");
                     list.filter_params.push(("active", value.into_owned()));
                 }
-                _ => details.push(bad_param("active", "Must be true or false")),
+                _ => return Err(bad_param("active", "Must be true or false")),
             },
             "sharedWith" => match UserId::parse(&value) {
                 Some(user) => {
                     list.filter.shared_with = Some(user);
                     list.filter_params.push(("sharedWith", value.into_owned()));
                 }
-                None => details.push(bad_param(
+                None => return Err(bad_param(
                     "sharedWith",
                     format!(
                         "Invalid user id '{value}'; expected user_ followed by letters and digits (at most {} characters)",
@@ -106,13 +110,10 @@ fn parse_list_query(query: Option<&str>) -> Result<ListQuery, ApiError> {
                     ),
                 )),
             },
-            _ => details.push(bad_param(
-                &key,
-                "Unknown query parameter; use limit, cursor, q, active and sharedWith",
-            )),
+            _ => return Err(unknown_param(key, "limit, cursor, q, active and sharedWith")),
         }
-    }
-    checked(list, details)
+        Ok(())
+    })
 }
 
 /// Lists the caller's ICPs, newest first: all of them, or a page at a time, optionally narrowed.
@@ -164,13 +165,11 @@ pub(super) async fn list_icps(
             link.append_pair(key, value);
         }
         link.append_pair("cursor", &cursor);
-        let link = format!("<{ICPS_PATH}?{}>; rel=\"next\"", link.finish());
-        for (name, value) in [(NEXT_CURSOR_HEADER, cursor), ("link", link)] {
-            headers.insert(
-                name,
-                HeaderValue::from_str(&value).map_err(ApiError::internal)?,
-            );
-        }
+        next_page(
+            &mut headers,
+            &format!("{ICPS_PATH}?{}", link.finish()),
+            Some(cursor),
+        )?;
     }
     headers.insert(
         header::CONTENT_TYPE,

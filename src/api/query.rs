@@ -9,7 +9,7 @@ pub fn bad_param(key: &str, message: impl Into<String>) -> FieldError {
 }
 
 /// Notes that `key` was given; the problem to report when it was given before.
-pub fn given_again(seen: &mut Vec<String>, key: &str) -> Option<FieldError> {
+fn given_again(seen: &mut Vec<String>, key: &str) -> Option<FieldError> {
     if seen.iter().any(|name| name == key) {
         return Some(bad_param(key, "Given more than once"));
     }
@@ -27,4 +27,43 @@ pub fn checked<T>(parsed: T, details: Vec<FieldError>) -> Result<T, ApiError> {
             details,
         })
     }
+}
+
+/// Reads a query string whose parameters may each be given once: `read` takes each name and value
+/// into `parsed` or answers the problem with it. `parsed` when no parameter had a problem; else 400
+/// "Invalid query parameters" with every problem found.
+pub fn read_query<T>(
+    query: Option<&str>,
+    mut parsed: T,
+    mut read: impl FnMut(&mut T, &str, std::borrow::Cow<'_, str>) -> Result<(), FieldError>,
+) -> Result<T, ApiError> {
+    let mut details = Vec::new();
+    let mut seen = Vec::new();
+    for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        let read = match given_again(&mut seen, &key) {
+            Some(problem) => Err(problem),
+            None => read(&mut parsed, &key, value),
+        };
+        details.extend(read.err());
+    }
+    checked(parsed, details)
+}
+
+/// `limit`'s value: a whole number from 1 to `max`.
+pub fn page_limit<N: std::str::FromStr + PartialOrd + From<u8> + std::fmt::Display>(
+    value: &str,
+    max: N,
+) -> Result<N, FieldError> {
+    match value.parse::<N>() {
+        Ok(limit) if limit >= N::from(1) && limit <= max => Ok(limit),
+        _ => Err(bad_param(
+            "limit",
+            format!("Must be a whole number from 1 to {max}"),
+        )),
+    }
+}
+
+/// The problem of a parameter this query does not have; `known` names those it has.
+pub fn unknown_param(key: &str, known: &str) -> FieldError {
+    bad_param(key, format!("Unknown query parameter; use {known}"))
 }

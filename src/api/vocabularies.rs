@@ -3,7 +3,7 @@
 
 use super::caller::AuthUser;
 use super::error::{ApiError, ErrorBody};
-use super::query::{bad_param, checked};
+use super::query::{bad_param, checked, page_limit, unknown_param};
 use crate::state::AppState;
 use crate::vocabularies::{Found, Vocabulary, DEFAULT_TERMS, MAX_QUERY_CHARS, MAX_TERMS};
 use axum::extract::{Path, RawQuery};
@@ -53,12 +53,9 @@ fn parse_query(vocabulary: Vocabulary, query: Option<&str>) -> Result<TermsQuery
                 "Must not contain the NUL character (\\u0000)",
             )),
             "q" => found.q = value.into_owned(),
-            "limit" => match value.parse::<usize>() {
-                Ok(limit @ 1..=MAX_TERMS) => found.limit = limit,
-                _ => details.push(bad_param(
-                    "limit",
-                    format!("Must be a whole number from 1 to {MAX_TERMS}"),
-                )),
+            "limit" => match page_limit(&value, MAX_TERMS) {
+                Ok(limit) => found.limit = limit,
+                Err(problem) => details.push(problem),
             },
             "country" if vocabulary != Vocabulary::Regions => {
                 details.push(bad_param("country", "Only regions are narrowed by country"))
@@ -73,10 +70,7 @@ fn parse_query(vocabulary: Vocabulary, query: Option<&str>) -> Result<TermsQuery
                     ),
                 )),
             },
-            _ => details.push(bad_param(
-                &key,
-                "Unknown query parameter; use q, limit and (for regions) country",
-            )),
+            _ => details.push(unknown_param(&key, "q, limit and (for regions) country")),
         }
     }
     checked(found, details)

@@ -19,5 +19,14 @@ pub use to_json::{form_to_json, targets_everyone};
 /// The form's fields as `(name, value)` pairs, in document order (as a browser submits them).
 pub type Pairs = Vec<(String, String)>;
 
+/// `Pairs` written as string literals (the tests' forms).
+#[cfg(test)]
+fn pairs(items: &[(&str, &str)]) -> Pairs {
+    items
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect()
+}
+
 /// Fields of a lead-source row that hold lists, with the filter they fill.
 pub const LEAD_TAGS: [(&str, &str); 8] = names::lead::TAGS;

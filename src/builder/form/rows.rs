@@ -181,22 +181,20 @@ impl RowAction {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+    use crate::builder::form::pairs;
 
     #[test]
     fn rekeying_gives_each_row_one_fresh_key_and_keeps_the_rest() {
-        let pairs: Pairs = [
+        let form = pairs(&[
             ("name", "DACH"),
             ("lead.3.country", "Germany"),
             ("filter.3.type", "website"),
             ("lead.3.job_title", "CTO"),
             ("lead.7.country", "Austria"),
             ("crm.3.path", "status"),
-        ]
-        .iter()
-        .map(|(n, v)| (n.to_string(), v.to_string()))
-        .collect();
+        ]);
         let mut next = 40..;
-        let again = rekeyed(pairs, || next.next().unwrap());
+        let again = rekeyed(form, || next.next().unwrap());
         let names: Vec<&str> = again.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
             names,
@@ -214,11 +212,11 @@ pub(super) mod tests {
 
     #[test]
     fn plain_posts_add_and_remove_rows_keeping_values() {
-        let form: Pairs = vec![
-            ("name".into(), "Kept".into()),
-            ("lead.1.type".into(), "person".into()),
-            ("lead.1.job_title.new".into(), "CTO".into()),
-        ];
+        let form = pairs(&[
+            ("name", "Kept"),
+            ("lead.1.type", "person"),
+            ("lead.1.job_title.new", "CTO"),
+        ]);
         let (added, refused) = RowAction::parse("add-filter", Some("ai"))
             .unwrap()
             .apply(form.clone());

@@ -295,14 +295,8 @@ fn crm_json(fields: &Fields, rows: &Rows) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::builder::form::pairs;
     use crate::domain::validate_draft;
-
-    fn pairs(items: &[(&str, &str)]) -> Pairs {
-        items
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect()
-    }
 
     #[test]
     fn a_condition_in_words_becomes_its_pattern() {
@@ -378,13 +372,13 @@ mod tests {
 
     #[test]
     fn repeated_fields_read_as_the_browser_sent_them() {
-        let form: Pairs = vec![
-            ("name".into(), "First".into()),
-            ("name".into(), "Second".into()),
-            ("userIds".into(), "user_a".into()),
-            ("userIds".into(), "user_b".into()),
-            ("userIds.new".into(), "user_c, user_d".into()),
-        ];
+        let form = pairs(&[
+            ("name", "First"),
+            ("name", "Second"),
+            ("userIds", "user_a"),
+            ("userIds", "user_b"),
+            ("userIds.new", "user_c, user_d"),
+        ]);
         let body = form_to_json(&form);
         assert_eq!(body["name"], "First");
         assert_eq!(

@@ -77,10 +77,8 @@ impl Check {
     }
 
     fn crm_list(&mut self, value: &Value, path: &Path) -> Option<CrmValue> {
-        let Value::Array(items) = value else {
-            self.expected(path, "array (mode 'in' matches a list of values)", value);
-            return None;
-        };
+        let what = "array (mode 'in' matches a list of values)";
+        let items = self.expect(value, path, what, Value::as_array)?;
         if items.is_empty() {
             self.fail(path, "Must have at least 1 item");
             return None;

@@ -62,10 +62,8 @@ impl Check {
     }
 
     fn timestamp(&mut self, value: &Value, path: &Path) -> Option<Timestamp> {
-        let Value::String(raw) = value else {
-            self.expected(path, "an RFC 3339 timestamp string or null", value);
-            return None;
-        };
+        let what = "an RFC 3339 timestamp string or null";
+        let raw = self.expect(value, path, what, Value::as_str)?;
         Timestamp::parse(raw)
             .map_err(|message| self.fail(path, message))
             .ok()

@@ -201,14 +201,23 @@ impl Check {
         self.fail(path, format!("Expected {what}, received {}", kind(value)));
     }
 
-    fn object<'a>(&mut self, value: &'a Value, path: &Path) -> Option<&'a Map<String, Value>> {
-        match value {
-            Value::Object(map) => Some(map),
-            other => {
-                self.expected(path, "object", other);
-                None
-            }
+    /// What `pick` finds in `value` (its string, its number…); else the problem "Expected `what`".
+    fn expect<'a, T>(
+        &mut self,
+        value: &'a Value,
+        path: &Path,
+        what: &str,
+        pick: impl FnOnce(&'a Value) -> Option<T>,
+    ) -> Option<T> {
+        let picked = pick(value);
+        if picked.is_none() {
+            self.expected(path, what, value);
         }
+        picked
+    }
+
+    fn object<'a>(&mut self, value: &'a Value, path: &Path) -> Option<&'a Map<String, Value>> {
+        self.expect(value, path, "object", Value::as_object)
     }
 
     /// An object whose keys must all be among `allowed`.
@@ -258,11 +267,8 @@ impl Check {
     }
 
     fn string(&mut self, value: &Value, path: &Path, rule: Text) -> Option<String> {
-        let Value::String(raw) = value else {
-            self.expected(path, "string", value);
-            return None;
-        };
-        let text = if rule.trim { raw.trim() } else { raw.as_str() };
+        let raw = self.expect(value, path, "string", Value::as_str)?;
+        let text = if rule.trim { raw.trim() } else { raw };
         if rule.non_empty && text.trim().is_empty() {
             self.fail(path, "Must not be empty");
             return None;
@@ -310,10 +316,7 @@ impl Check {
     }
 
     fn integer(&mut self, value: &Value, path: &Path, min: i64, max: i64) -> Option<i64> {
-        let Value::Number(number) = value else {
-            self.expected(path, "integer", value);
-            return None;
-        };
+        let number = self.expect(value, path, "integer", Value::as_number)?;
         // A whole number written with a fraction (`10.0`) is that integer, as JSON Schema says.
         let whole = number
             .as_f64()
@@ -332,10 +335,7 @@ impl Check {
     }
 
     fn number(&mut self, value: &Value, path: &Path, min: i64, max: i64) -> Option<f64> {
-        let Some(number) = value.as_f64() else {
-            self.expected(path, "number", value);
-            return None;
-        };
+        let number = self.expect(value, path, "number", Value::as_f64)?;
         self.within(path, number, min, max).then_some(number)
     }
 
@@ -355,11 +355,12 @@ impl Check {
 
     /// A string that must be one of `allowed`; returns its index.
     fn one_of(&mut self, value: &Value, path: &Path, allowed: &[&str]) -> Option<usize> {
-        let Value::String(raw) = value else {
+        // The list is written out only when it is needed.
+        let Some(raw) = value.as_str() else {
             self.expected(path, &format!("one of {}", quoted_list(allowed)), value);
             return None;
         };
-        let found = allowed.iter().position(|a| a == raw);
+        let found = allowed.iter().position(|a| *a == raw);
         if found.is_none() {
             self.fail(
                 path,

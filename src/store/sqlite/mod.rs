@@ -193,6 +193,16 @@ mod tests {
         sqlx::raw_sql(sql).execute(pool).await.unwrap();
     }
 
+    /// Runs the migrations numbered `versions` on `pool`, as the app migrates.
+    async fn migrate(pool: &sqlx::SqlitePool, versions: std::ops::RangeInclusive<i64>) {
+        let migrator = sqlx::migrate!("migrations/sqlite");
+        for migration in migrator.iter() {
+            if versions.contains(&migration.version) {
+                run(pool, &migration.sql).await;
+            }
+        }
+    }
+
     /// The rows `sql` reads from `pool`.
     async fn select<T>(pool: &sqlx::SqlitePool, sql: &str) -> Vec<T>
     where
@@ -213,11 +223,7 @@ mod tests {
     #[tokio::test]
     async fn the_membership_migration_copies_each_icps_creation_instant() {
         let (_dir, pool) = empty_database().await;
-        run(
-            &pool,
-            include_str!("../../../migrations/sqlite/0001_init.sql"),
-        )
-        .await;
+        migrate(&pool, 1..=1).await;
         run(
             &pool,
             "INSERT INTO icps (id, name, lead_provider_criteria, custom_filter_criteria, leads_per_list, \
@@ -227,11 +233,7 @@ mod tests {
              (x'01', 'user_a', 0), (x'01', 'user_b', 1), (x'02', 'user_b', 0);",
         )
         .await;
-        run(
-            &pool,
-            include_str!("../../../migrations/sqlite/0002_member_created_at.sql"),
-        )
-        .await;
+        migrate(&pool, 2..=2).await;
         let rows: Vec<(Vec<u8>, String, i64, i64)> = select(
             &pool,
             "SELECT icp_id, user_id, position, created_at FROM icp_members ORDER BY icp_id, position",
@@ -254,18 +256,7 @@ mod tests {
     #[tokio::test]
     async fn long_versions_and_replies_keep_their_rows_and_leave_overflow_pages() {
         let (_dir, pool) = empty_database().await;
-        let before = [
-            include_str!("../../../migrations/sqlite/0001_init.sql"),
-            include_str!("../../../migrations/sqlite/0002_member_created_at.sql"),
-            include_str!("../../../migrations/sqlite/0003_workspaces.sql"),
-            include_str!("../../../migrations/sqlite/0004_owners_and_history.sql"),
-            include_str!("../../../migrations/sqlite/0005_share_with_everyone.sql"),
-            include_str!("../../../migrations/sqlite/0006_search_text.sql"),
-            include_str!("../../../migrations/sqlite/0007_idempotency_keys.sql"),
-        ];
-        for migration in before {
-            run(&pool, migration).await;
-        }
+        migrate(&pool, 1..=7).await;
         // A row a little longer than the reference example's (its JSON ~900 bytes, ids and times).
         let icp = format!(r#"{{"name":"{}"}}"#, "x".repeat(1_000));
         sqlx::query(
@@ -295,11 +286,7 @@ mod tests {
         assert_eq!(overflow("icp_versions").await, 2);
         assert_eq!(overflow("idempotency_keys").await, 1);
 
-        run(
-            &pool,
-            include_str!("../../../migrations/sqlite/0008_rowid_for_long_rows.sql"),
-        )
-        .await;
+        migrate(&pool, 8..=8).await;
         assert_eq!(overflow("icp_versions").await, 0);
         assert_eq!(overflow("idempotency_keys").await, 0);
         let versions: Vec<(Vec<u8>, i64, String, String)> = select(
@@ -407,9 +394,9 @@ mod tests {
     #[tokio::test]
     async fn people_who_share_icps_end_up_in_one_workspace() {
         let (_dir, pool) = empty_database().await;
-        for sql in [
-            include_str!("../../../migrations/sqlite/0001_init.sql"),
-            include_str!("../../../migrations/sqlite/0002_member_created_at.sql"),
+        migrate(&pool, 1..=2).await;
+        run(
+            &pool,
             // a-b share ICP 1, b-c share ICP 2 (a chain), d is alone, e shares only with an id
             // that names no account.
             "INSERT INTO users (id, email, name, password_hash, created_at) VALUES \
@@ -422,10 +409,9 @@ mod tests {
              INSERT INTO icp_members (icp_id, user_id, position, created_at) VALUES \
              (x'01', 'user_a', 0, 1), (x'01', 'user_b', 1, 1), (x'02', 'user_c', 0, 2), \
              (x'02', 'user_b', 1, 2), (x'03', 'user_e', 0, 3), (x'03', 'user_ghost', 1, 3);",
-            include_str!("../../../migrations/sqlite/0003_workspaces.sql"),
-        ] {
-            run(&pool, sql).await;
-        }
+        )
+        .await;
+        migrate(&pool, 3..=3).await;
         let rows: Vec<(String, String, String, String)> = select(
             &pool,
             "SELECT m.user_id, m.workspace_id, w.name, m.role FROM workspace_members m \
