@@ -100,18 +100,22 @@ ensure_schemathesis() {
 # The webhook receiver of the delivery tests (tests/webhook_receiver): Python with the published
 # Standard Webhooks library (PyPI, pinned in tests/webhook_receiver/requirements.txt), in its own
 # virtualenv. tests/it/webhook_delivery.rs runs target/webhook-venv/bin/python.
+# The Python processes the tests talk to, in one virtualenv: the webhook receiver
+# (`standardwebhooks`) and the SMTP sink of the mail tests (`aiosmtpd`).
 ensure_webhook_receiver() {
   local venv=target/webhook-venv
   local requirements=tests/webhook_receiver/requirements.txt
-  if [ ! -x "$venv/bin/python" ] || [ "$requirements" -nt "$venv/.installed" ]; then
-    say "Installing the webhook receiver's Python packages (PyPI, pinned in $requirements)"
+  local sink=tests/smtp_sink/requirements.txt
+  if [ ! -x "$venv/bin/python" ] || [ "$requirements" -nt "$venv/.installed" ] \
+    || [ "$sink" -nt "$venv/.installed" ]; then
+    say "Installing the test receivers' Python packages (PyPI, pinned in $requirements and $sink)"
     command -v python3 >/dev/null || apt_install python3
     if ! python3 -m venv "$venv" 2>/dev/null; then
       apt_install python3-venv
       rm -rf "$venv"
       python3 -m venv "$venv"
     fi
-    "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements" -r "$sink"
     touch "$venv/.installed"
   fi
 }

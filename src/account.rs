@@ -85,13 +85,119 @@ pub struct SettingsView {
     pub new_token: Option<NewToken>,
 }
 
+/// What a member may do in their workspace (README "Roles" has the table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Everything an admin does, and hands the workspace over. One per workspace.
+    Owner,
+    /// Invites, removes and sets roles (never the owner's); reads and changes every ICP of the
+    /// workspace (the reference's "admin user").
+    Admin,
+    /// Creates ICPs and changes those shared with them.
+    Member,
+    /// Reads the ICPs shared with them; changes nothing.
+    Viewer,
+}
+
+impl Role {
+    /// Every role, most powerful first (the order pages offer them in).
+    pub const ALL: [Role; 4] = [Role::Owner, Role::Admin, Role::Member, Role::Viewer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Member => "member",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|role| role.as_str() == raw)
+    }
+
+    /// Invites, removes, sets roles and renames the workspace.
+    pub fn manages(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+
+    /// Creates, changes, deletes, restores, hands over and imports ICPs.
+    pub fn writes(self) -> bool {
+        self != Role::Viewer
+    }
+
+    /// How pages name it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Role::Owner => "Owner",
+            Role::Admin => "Admin",
+            Role::Member => "Member",
+            Role::Viewer => "Viewer",
+        }
+    }
+}
+
+/// Who may create an account (`SIGN_UP`): anyone, only the invited, or people with an email at
+/// one of some domains (anyone else only when invited). `icp-builder users create` always works.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum SignUpPolicy {
+    #[default]
+    Open,
+    Invite,
+    /// Lowercase domains, e.g. `acme.io`.
+    Domains(Vec<String>),
+}
+
+impl SignUpPolicy {
+    /// `open`, `invite`, or domains apart by commas (`acme.io,acme.de`).
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw.trim() {
+            "open" => Ok(SignUpPolicy::Open),
+            "invite" => Ok(SignUpPolicy::Invite),
+            domains => {
+                let domains: Vec<String> = domains
+                    .split(',')
+                    .map(|domain| domain.trim().trim_start_matches('@').to_ascii_lowercase())
+                    .filter(|domain| !domain.is_empty())
+                    .collect();
+                let well_formed = |domain: &String| {
+                    domain.contains('.')
+                        && domain.len() <= 253
+                        && domain
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+                };
+                if domains.is_empty() || !domains.iter().all(well_formed) {
+                    Err(format!(
+                        "expected open, invite or email domains apart by commas (acme.io,acme.de), got {raw:?}"
+                    ))
+                } else {
+                    Ok(SignUpPolicy::Domains(domains))
+                }
+            }
+        }
+    }
+
+    /// Whether `email` (already normalised) may sign up without an invitation.
+    pub fn admits(&self, email: &str) -> bool {
+        match self {
+            SignUpPolicy::Open => true,
+            SignUpPolicy::Invite => false,
+            SignUpPolicy::Domains(domains) => email
+                .rsplit_once('@')
+                .is_some_and(|(_, domain)| domains.iter().any(|d| d.eq_ignore_ascii_case(domain))),
+        }
+    }
+}
+
 /// A member of the signed-in user's workspace, on the team page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TeamMemberRow {
     pub id: UserId,
     pub name: String,
     pub email: String,
-    pub owner: bool,
+    pub role: Role,
     pub joined_at: Timestamp,
 }
 
@@ -101,6 +207,7 @@ pub struct OpenInvitationRow {
     pub id: Uuid,
     pub email: String,
     pub invited_by: String,
+    pub role: Role,
     pub expires_at: Timestamp,
 }
 
@@ -109,7 +216,8 @@ pub struct OpenInvitationRow {
 pub struct TeamView {
     pub me: SignedInUser,
     pub workspace: String,
-    pub i_own: bool,
+    /// The signed-in user's role.
+    pub my_role: Role,
     pub members: Vec<TeamMemberRow>,
     pub invitations: Vec<OpenInvitationRow>,
     /// Shown once, right after it was created: (email, link).
@@ -153,7 +261,7 @@ pub enum FormProblem {
     TooManySignUps,
     SignUpNotSignedIn,
     Server,
-    NotOwner,
+    NotManager,
     InvalidWorkspaceName,
     AlreadyMember,
     NotMember,
@@ -164,10 +272,13 @@ pub enum FormProblem {
     Alone,
     WrongPassword,
     TooManyInvites,
+    SignUpClosed,
+    OwnerOnly,
+    InvalidRole,
 }
 
 impl FormProblem {
-    const ALL: [FormProblem; 23] = [
+    const ALL: [FormProblem; 26] = [
         FormProblem::WrongCredentials,
         FormProblem::TooManyAttempts,
         FormProblem::InvalidEmail,
@@ -180,7 +291,7 @@ impl FormProblem {
         FormProblem::TooManySignUps,
         FormProblem::SignUpNotSignedIn,
         FormProblem::Server,
-        FormProblem::NotOwner,
+        FormProblem::NotManager,
         FormProblem::InvalidWorkspaceName,
         FormProblem::AlreadyMember,
         FormProblem::NotMember,
@@ -191,6 +302,9 @@ impl FormProblem {
         FormProblem::Alone,
         FormProblem::WrongPassword,
         FormProblem::TooManyInvites,
+        FormProblem::SignUpClosed,
+        FormProblem::OwnerOnly,
+        FormProblem::InvalidRole,
     ];
 
     pub fn code(self) -> &'static str {
@@ -207,7 +321,7 @@ impl FormProblem {
             FormProblem::TooManySignUps => "sign-ups",
             FormProblem::SignUpNotSignedIn => "created",
             FormProblem::Server => "server",
-            FormProblem::NotOwner => "owner",
+            FormProblem::NotManager => "manager",
             FormProblem::InvalidWorkspaceName => "workspace",
             FormProblem::AlreadyMember => "member",
             FormProblem::NotMember => "not-member",
@@ -218,6 +332,9 @@ impl FormProblem {
             FormProblem::Alone => "alone",
             FormProblem::WrongPassword => "current-password",
             FormProblem::TooManyInvites => "invites",
+            FormProblem::SignUpClosed => "sign-up-closed",
+            FormProblem::OwnerOnly => "owner-only",
+            FormProblem::InvalidRole => "role",
         }
     }
 
@@ -243,7 +360,7 @@ impl FormProblem {
                 "Your account was created, but you could not be signed in. Please sign in."
             }
             FormProblem::Server => "Something went wrong on our side. Please try again.",
-            FormProblem::NotOwner => "Only the workspace's owner can do this.",
+            FormProblem::NotManager => "Only the workspace's owner and admins can do this.",
             FormProblem::InvalidWorkspaceName => "Enter a workspace name of up to 100 characters.",
             FormProblem::AlreadyMember => "That person is already a member of your workspace.",
             FormProblem::NotMember => "That person is not a member of your workspace.",
@@ -258,6 +375,13 @@ impl FormProblem {
             FormProblem::Alone => "You are the only member: there is no one to leave.",
             FormProblem::WrongPassword => "Your current password is wrong.",
             FormProblem::TooManyInvites => "Invite at most 20 people at a time.",
+            FormProblem::SignUpClosed => {
+                "Accounts on this server are made by invitation: ask your team's owner or an admin to invite you."
+            }
+            FormProblem::OwnerOnly => {
+                "Only the owner can hand the workspace over; the owner's role changes only that way."
+            }
+            FormProblem::InvalidRole => "Choose admin, member or viewer.",
         }
     }
 
@@ -295,6 +419,26 @@ pub fn query_value(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sign_up_policies_read_as_written_and_admit_their_domains_only() {
+        assert_eq!(SignUpPolicy::parse("open"), Ok(SignUpPolicy::Open));
+        assert_eq!(SignUpPolicy::parse("invite"), Ok(SignUpPolicy::Invite));
+        let domains = SignUpPolicy::parse(" Acme.io, @acme.de ").unwrap();
+        assert_eq!(
+            domains,
+            SignUpPolicy::Domains(vec!["acme.io".into(), "acme.de".into()])
+        );
+        assert!(domains.admits("ana@acme.io"));
+        assert!(domains.admits("bo@ACME.DE"));
+        assert!(!domains.admits("eve@notacme.io"));
+        assert!(!domains.admits("eve@acme.io.evil.com"));
+        assert!(!SignUpPolicy::Invite.admits("ana@acme.io"));
+        assert!(SignUpPolicy::Open.admits("anyone@example.com"));
+        for bad in ["", "closed", "acme", "a b.io", "x@y@z", ","] {
+            assert!(SignUpPolicy::parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn token_scopes_are_read_or_write_and_write_by_default() {

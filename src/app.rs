@@ -7,6 +7,7 @@ use crate::pages::icp_list::IcpList;
 use crate::pages::icps::IcpDetail;
 use crate::pages::import::ImportIcps;
 use crate::pages::invitation::InvitationPage;
+use crate::pages::recovery::{ConfirmEmail, ForgotPassword, ResetPassword};
 use crate::pages::settings::Settings;
 use crate::pages::team::TeamSettings;
 use crate::pages::webhooks::WebhookSettings;
@@ -182,6 +183,9 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/sign-in") view=SignIn />
                     <Route path=path!("/sign-up") view=SignUp />
+                    <Route path=path!("/forgot-password") view=ForgotPassword />
+                    <Route path=path!("/reset-password/:token") view=ResetPassword />
+                    <Route path=path!("/confirm-email/:token") view=ConfirmEmail />
                     <Route path=path!("/settings") view=Settings ssr=SsrMode::Async />
                     <Route path=path!("/settings/team") view=TeamSettings ssr=SsrMode::Async />
                     <Route

@@ -19,6 +19,7 @@ pub mod auth;
 pub mod forms;
 pub mod headers;
 pub mod icps;
+pub mod mail;
 pub mod request_body;
 pub mod request_labels;
 pub mod server;

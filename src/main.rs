@@ -60,6 +60,12 @@ enum UsersCommand {
         #[arg(long)]
         name: String,
     },
+    /// Set a user's password (read from standard input, as `create` reads it) and sign them out
+    /// everywhere: how an administrator resets a forgotten password when no mail is sent.
+    SetPassword {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -103,9 +109,9 @@ fn init_logs(format: LogFormat) {
 }
 
 fn main() -> ExitCode {
-    // Empty PUBLIC_URL / METRICS_ADDR mean "not set" (as an unset variable), not a bad value.
-    // Nothing else runs yet, so changing the environment here races with no one.
-    for name in ["PUBLIC_URL", "METRICS_ADDR"] {
+    // Empty PUBLIC_URL / METRICS_ADDR / SMTP_URL mean "not set" (as an unset variable), not a bad
+    // value. Nothing else runs yet, so changing the environment here races with no one.
+    for name in ["PUBLIC_URL", "METRICS_ADDR", "SMTP_URL"] {
         if std::env::var_os(name).is_some_and(|value| value.is_empty()) {
             std::env::remove_var(name);
         }
@@ -154,6 +160,15 @@ fn hash_file_present(options: &leptos::prelude::LeptosOptions) -> Result<(), Str
     }
 }
 
+/// A password from standard input, without its line ending.
+fn read_password() -> Result<String, String> {
+    let mut password = String::new();
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
+    Ok(password.trim_end_matches(['\r', '\n']).to_owned())
+}
+
 async fn run(cli: Cli) -> Result<(), String> {
     store::set_cache_budget(cli.config.cache_bytes());
     let store = store::connect(&cli.database_url)
@@ -176,15 +191,27 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|e| format!("server failed: {e}"))
         }
         Command::Users(UsersCommand::Create { email, name }) => {
-            let mut password = String::new();
-            std::io::stdin()
-                .read_to_string(&mut password)
-                .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
-            let password = password.trim_end_matches(['\r', '\n']);
-            let user = auth::create_user(store.as_ref(), &email, &name, password)
+            let password = read_password()?;
+            let user = auth::create_user(store.as_ref(), &email, &name, &password)
                 .await
                 .map_err(|e| e.to_string())?;
             println!("{}", user.id);
+            Ok(())
+        }
+        Command::Users(UsersCommand::SetPassword { email }) => {
+            let password = read_password()?;
+            let user = auth::set_password(store.as_ref(), &email, &password)
+                .await
+                .map_err(|e| e.to_string())?;
+            auth::session::SessionBackend::open(&store.pools())
+                .await
+                .map_err(|e| format!("cannot open the session store: {e}"))?
+                .end_all(&user)
+                .await
+                .map_err(|e| {
+                    format!("the password is set, but the sessions could not be ended: {e}")
+                })?;
+            println!("Password set for {email}; every session of theirs has ended.");
             Ok(())
         }
         Command::Backup { path } => {

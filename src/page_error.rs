@@ -120,7 +120,7 @@ mod ssr {
             match error {
                 IcpError::Invalid(details) => PageError::Invalid(details),
                 IcpError::NotFound(_) => PageError::NotFound(error.to_string()),
-                IcpError::Forbidden(_) | IcpError::OwnerOnly { .. } => {
+                IcpError::Forbidden(_) | IcpError::OwnerOnly { .. } | IcpError::ReadOnly => {
                     PageError::Forbidden(error.to_string())
                 }
                 IcpError::NoVersion(_) => PageError::NotFound(error.to_string()),

@@ -27,6 +27,8 @@ pub struct AppState {
     pub trusted_proxies: TrustedProxies,
     /// Sends webhook deliveries (and tests), with the destinations `Config` allows.
     pub webhook_sender: crate::webhooks::send::Sender,
+    /// Sends password resets, email confirmations and invitations; `None` without `SMTP_URL`.
+    pub mailer: Option<crate::mail::Mailer>,
 }
 
 /// Settings of the server, from flags or the environment (`icp-builder --help` lists them, and
@@ -66,6 +68,20 @@ pub struct Config {
     /// (for a receiver inside your own network, or tests). Off: https to public addresses only.
     #[arg(long, env = "ALLOW_PRIVATE_WEBHOOKS", default_value_t = false, action = clap::ArgAction::Set)]
     pub allow_private_webhooks: bool,
+    /// Who may create an account: `open` (anyone), `invite` (only through an invitation link), or
+    /// email domains apart by commas (`acme.io,acme.de`: those; anyone else through an invitation).
+    /// `icp-builder users create` always works.
+    #[arg(long, env = "SIGN_UP", default_value = "open", value_parser = crate::account::SignUpPolicy::parse)]
+    pub sign_up: crate::account::SignUpPolicy,
+    /// The mail server that sends password resets, email confirmations and invitations, e.g.
+    /// `smtp://127.0.0.1:2525`, `smtps://user:pass@mail.example.com`,
+    /// `smtp://mail.example.com?tls=required`. Unset: nothing is mailed.
+    #[arg(long, env = "SMTP_URL", value_parser = crate::mail::SmtpUrl::parse)]
+    pub smtp_url: Option<crate::mail::SmtpUrl>,
+    /// The sender of the app's mail, e.g. `ICP Builder <no-reply@icp.example.com>`.
+    #[arg(long, env = "MAIL_FROM", default_value = crate::mail::DEFAULT_FROM,
+          value_parser = crate::mail::mailbox)]
+    pub mail_from: lettre::message::Mailbox,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -85,6 +101,10 @@ impl Default for Config {
             cache_mib: 64,
             trusted_proxies: Vec::new(),
             allow_private_webhooks: false,
+            sign_up: crate::account::SignUpPolicy::Open,
+            smtp_url: None,
+            mail_from: crate::mail::mailbox(crate::mail::DEFAULT_FROM)
+                .expect("the default sender is an address"),
         }
     }
 }
@@ -131,6 +151,10 @@ impl AppState {
             limiter,
             trusted_proxies: TrustedProxies(config.trusted_proxies.clone().into()),
             webhook_sender: crate::webhooks::send::Sender::new(config.allow_private_webhooks),
+            mailer: config
+                .smtp_url
+                .as_ref()
+                .map(|url| crate::mail::Mailer::new(url, config.mail_from.clone())),
             config: Arc::new(config),
         })
     }

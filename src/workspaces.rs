@@ -1,12 +1,13 @@
-//! The workspace use cases — members, invitations, leaving and removing, and who may be put in an
-//! ICP's `userIds` — shared by the JSON API and the settings forms. The owner renames the workspace,
-//! invites and removes; every member sees the members and the open invitations.
+//! The workspace use cases — members, roles, invitations, leaving and removing, and who may be put
+//! in an ICP's `userIds` — shared by the JSON API and the settings forms. The owner and admins
+//! rename the workspace, invite, remove and set roles (never the owner's: the owner hands the
+//! workspace over); every member sees the members and the open invitations.
 #![cfg(feature = "ssr")]
 
 use crate::domain::{normalised_email, FieldError, Timestamp, UserId};
 use crate::store::{
-    Destination, Invitation, Member, Membership, Role, Store, StoreError, StoreResult, User,
-    Workspace, WorkspaceId,
+    AuditPage, AuditQuery, Destination, Invitation, Member, Membership, Role, Store, StoreError,
+    StoreResult, User, Workspace, WorkspaceId,
 };
 use chrono::Duration;
 use rand::distributions::{Alphanumeric, DistString};
@@ -41,8 +42,15 @@ const PERSONAL_DOMAINS: [&str; 15] = [
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkspaceError {
-    #[error("Only the workspace's owner can do this.")]
-    NotOwner,
+    #[error("Only the workspace's owner and admins can do this.")]
+    NotManager,
+    /// The owner's role is changed (or the owner removed) by someone else, or ownership is
+    /// handed over by someone who does not have it.
+    #[error("Only the owner can hand the workspace over; the owner's role changes only that way.")]
+    OwnerOnly,
+    /// An invitation offering the owner's role.
+    #[error("An invitation gives the role admin, member or viewer.")]
+    InvitedOwner,
     #[error("That person is not a member of your workspace.")]
     NotMember,
     #[error("You cannot remove yourself; leave the workspace instead.")]
@@ -97,12 +105,13 @@ pub async fn membership(store: &dyn Store, user: &UserId) -> StoreResult<Members
         .ok_or_else(|| StoreError::Corrupt(format!("{user} has no workspace")))
 }
 
-async fn owned(store: &dyn Store, user: &UserId) -> WorkspaceResult<Membership> {
+/// The caller's membership, if their role manages the workspace (owner or admin).
+async fn managed(store: &dyn Store, user: &UserId) -> WorkspaceResult<Membership> {
     let membership = membership(store, user).await?;
-    if membership.role == Role::Owner {
+    if membership.role.manages() {
         Ok(membership)
     } else {
-        Err(WorkspaceError::NotOwner)
+        Err(WorkspaceError::NotManager)
     }
 }
 
@@ -120,9 +129,9 @@ pub async fn rename(store: &dyn Store, user: &UserId, name: &str) -> WorkspaceRe
     {
         return Err(WorkspaceError::InvalidName);
     }
-    let membership = owned(store, user).await?;
+    let membership = managed(store, user).await?;
     store
-        .rename_workspace(&membership.workspace.id, name)
+        .rename_workspace(&membership.workspace.id, name, user)
         .await?;
     Ok(Workspace {
         id: membership.workspace.id,
@@ -134,15 +143,19 @@ fn link_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-/// Invites `email` to the caller's workspace; returns the invitation and its link's token, which
-/// is stored only as a hash (the caller shows it once).
+/// Invites `email` to the caller's workspace with `role`; returns the invitation and its link's
+/// token, which is stored only as a hash (the caller shows it once).
 pub async fn invite(
     store: &dyn Store,
     user: &UserId,
     email: &str,
+    role: Role,
 ) -> WorkspaceResult<(Invitation, String)> {
     let email = normalised_email(email).ok_or(WorkspaceError::InvalidEmail)?;
-    let membership = owned(store, user).await?;
+    if role == Role::Owner {
+        return Err(WorkspaceError::InvitedOwner);
+    }
+    let membership = managed(store, user).await?;
     let members = store.members(&membership.workspace.id).await?;
     if members.iter().any(|member| member.user.email == email) {
         return Err(WorkspaceError::AlreadyMember(email));
@@ -162,6 +175,7 @@ pub async fn invite(
         workspace: membership.workspace,
         email,
         invited_by: inviter,
+        role,
         created_at: now,
         expires_at: Timestamp(now.0 + Duration::days(INVITATION_DAYS)),
         accepted: false,
@@ -185,9 +199,9 @@ pub async fn open_invitations(
 }
 
 pub async fn revoke(store: &dyn Store, user: &UserId, id: Uuid) -> WorkspaceResult<()> {
-    let membership = owned(store, user).await?;
+    let membership = managed(store, user).await?;
     if store
-        .revoke_invitation(&membership.workspace.id, id, Timestamp::now())
+        .revoke_invitation(&membership.workspace.id, id, Timestamp::now(), user)
         .await?
     {
         Ok(())
@@ -230,7 +244,7 @@ pub async fn accept(store: &dyn Store, user: &User, token: &str) -> WorkspaceRes
         invitation: invitation.id,
         now: Timestamp::now(),
     };
-    if store.move_user(&user.id, None, &to).await? {
+    if store.move_user(&user.id, None, &to, &user.id).await? {
         Ok(invitation.workspace)
     } else {
         // Used, revoked or expired in between: say which.
@@ -240,10 +254,10 @@ pub async fn accept(store: &dyn Store, user: &User, token: &str) -> WorkspaceRes
     }
 }
 
-/// The owner removes `member`, who gets a workspace of their own.
-pub async fn remove(store: &dyn Store, owner: &UserId, member: &UserId) -> WorkspaceResult<()> {
-    let membership = owned(store, owner).await?;
-    if member == owner {
+/// The owner or an admin removes `member` (never the owner), who gets a workspace of their own.
+pub async fn remove(store: &dyn Store, manager: &UserId, member: &UserId) -> WorkspaceResult<()> {
+    let membership = managed(store, manager).await?;
+    if member == manager {
         return Err(WorkspaceError::RemovingSelf);
     }
     let removed = store
@@ -252,10 +266,13 @@ pub async fn remove(store: &dyn Store, owner: &UserId, member: &UserId) -> Works
         .into_iter()
         .find(|candidate| &candidate.user.id == member)
         .ok_or(WorkspaceError::NotMember)?;
+    if removed.role == Role::Owner {
+        return Err(WorkspaceError::OwnerOnly);
+    }
     let to = Destination::OwnWorkspace(own_workspace(&removed.user));
-    // Not moved when they left for another workspace since: they are no longer the owner's.
+    // Not moved when they left for another workspace since: they are no longer this one's.
     if store
-        .move_user(member, Some(&membership.workspace.id), &to)
+        .move_user(member, Some(&membership.workspace.id), &to, manager)
         .await?
     {
         Ok(())
@@ -278,12 +295,49 @@ pub async fn leave(store: &dyn Store, user: &UserId) -> WorkspaceResult<Workspac
     let workspace = own_workspace(&me.user);
     let from = membership(store, user).await?.workspace.id;
     let to = Destination::OwnWorkspace(workspace.clone());
-    if store.move_user(user, Some(&from), &to).await? {
+    if store.move_user(user, Some(&from), &to, user).await? {
         Ok(workspace)
     } else {
         // Moved meanwhile (an invitation accepted, removed by the owner): not left from here.
         Err(WorkspaceError::NotMember)
     }
+}
+
+/// The owner or an admin gives `member` the `role`. `Role::Owner` hands the workspace over, which
+/// only the owner may do (they become an admin); the owner's role changes no other way. Returns the
+/// member's role before.
+pub async fn set_role(
+    store: &dyn Store,
+    manager: &UserId,
+    member: &UserId,
+    role: Role,
+) -> WorkspaceResult<Role> {
+    let membership = managed(store, manager).await?;
+    if role == Role::Owner && membership.role != Role::Owner {
+        return Err(WorkspaceError::OwnerOnly);
+    }
+    let before = store
+        .set_role(&membership.workspace.id, member, role, manager)
+        .await?
+        .ok_or(WorkspaceError::NotMember)?;
+    if before == Role::Owner && role != Role::Owner {
+        // Nothing changed: the owner stays the owner.
+        return Err(WorkspaceError::OwnerOnly);
+    }
+    Ok(before)
+}
+
+/// A page of the caller's workspace's audit log (owner and admins only), newest first.
+pub async fn audit(
+    store: &dyn Store,
+    user: &UserId,
+    query: &AuditQuery,
+    limit: u32,
+) -> WorkspaceResult<AuditPage> {
+    let membership = managed(store, user).await?;
+    Ok(store
+        .audit_page(&membership.workspace.id, query, limit)
+        .await?)
 }
 
 /// The problems with `added` user ids (ids the caller puts into an ICP's `userIds` that were not

@@ -165,7 +165,7 @@ impl From<IcpError> for ApiError {
         match error {
             IcpError::Invalid(details) => ApiError::invalid_body(details),
             IcpError::NotFound(_) => ApiError::NotFound(error.to_string()),
-            IcpError::Forbidden(_) | IcpError::OwnerOnly { .. } => {
+            IcpError::Forbidden(_) | IcpError::OwnerOnly { .. } | IcpError::ReadOnly => {
                 ApiError::Forbidden(error.to_string())
             }
             IcpError::NoVersion(_) => ApiError::NotFound(error.to_string()),

@@ -1,6 +1,7 @@
 //! The JSON API: plain axum handlers under `/api`, with one error type.
 #![cfg(feature = "ssr")]
 
+pub mod audit;
 pub mod caller;
 pub mod contract;
 pub mod error;

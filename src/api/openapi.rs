@@ -97,6 +97,7 @@ pub fn routes_and_document() -> (Router<AppState>, Value) {
         .merge(super::history::router())
         .merge(super::vocabularies::router())
         .merge(super::events::router())
+        .merge(super::audit::router())
         .merge(super::webhooks::router())
         .split_for_parts();
     let mut document = serde_json::to_value(document).unwrap_or(Value::Null);

@@ -3,18 +3,22 @@
 
 use super::caller::AuthUser;
 use super::error::{ApiError, ErrorBody};
-use crate::domain::UserId;
+use super::json::ApiJson;
+use crate::domain::{FieldError, UserId};
 use crate::state::AppState;
-use crate::store::DynStore;
+use crate::store::{DynStore, Role};
 use crate::workspaces::{self, WorkspaceError};
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::Json;
 use serde::Serialize;
+use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_users))
+    OpenApiRouter::new()
+        .routes(routes!(list_users))
+        .routes(routes!(set_role))
 }
 
 /// A member of the caller's workspace.
@@ -26,8 +30,18 @@ pub struct Teammate {
     pub name: String,
     #[schema(example = "ana@acme.io")]
     pub email: String,
-    /// `owner` (one per workspace) or `member`.
+    /// `owner` (one per workspace), `admin`, `member` or `viewer` (README "Roles").
     #[schema(example = "member")]
+    pub role: &'static str,
+}
+
+/// A member's role: `{"role": "admin"}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleJson {
+    /// `owner` hands the workspace over (only its owner may; they become an admin), or `admin`,
+    /// `member`, `viewer`.
+    #[schema(example = "admin")]
     pub role: &'static str,
 }
 
@@ -35,7 +49,10 @@ impl From<WorkspaceError> for ApiError {
     fn from(error: WorkspaceError) -> Self {
         match error {
             WorkspaceError::Store(cause) => ApiError::internal(cause),
-            WorkspaceError::NotOwner => ApiError::Forbidden(error.to_string()),
+            WorkspaceError::NotManager | WorkspaceError::OwnerOnly => {
+                ApiError::Forbidden(error.to_string())
+            }
+            WorkspaceError::NotMember => ApiError::NotFound(error.to_string()),
             other => ApiError::BadRequest {
                 message: other.to_string(),
                 details: Vec::new(),
@@ -72,4 +89,48 @@ async fn list_users(
             })
             .collect(),
     ))
+}
+
+/// Sets a member's role. The owner and admins may; `owner` hands the workspace over, which only its
+/// owner may (they become an admin), and the owner's role changes no other way.
+#[utoipa::path(
+    put,
+    path = "/api/v1/entities/users/{id}/role",
+    tag = "Users",
+    params(("id" = String, Path, description = "The member's user id")),
+    request_body(content = RoleJson, example = json!({"role": "viewer"})),
+    responses(
+        (status = 200, description = "The member's role now", body = RoleJson),
+        (status = 400, description = "The body is not `{\"role\": …}` with a known role", body = ErrorBody),
+        (status = 401, description = "No valid credential", body = ErrorBody),
+        (status = 403, description = "Only the owner and admins set roles; only the owner hands over", body = ErrorBody,
+            example = json!({"error": {"code": "FORBIDDEN", "message": "Only the workspace's owner and admins can do this."}})),
+        (status = 404, description = "Not a member of the caller's workspace", body = ErrorBody),
+    ),
+)]
+async fn set_role(
+    AuthUser(user): AuthUser,
+    State(store): State<DynStore>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson,
+) -> Result<Json<RoleJson>, ApiError> {
+    let member = UserId::parse(&id)
+        .ok_or_else(|| ApiError::NotFound(format!("No member with id {id} in your workspace")))?;
+    let role = match &body {
+        Value::Object(fields) if fields.len() == 1 => fields
+            .get("role")
+            .and_then(Value::as_str)
+            .and_then(Role::parse),
+        _ => None,
+    };
+    let role = role.ok_or_else(|| {
+        ApiError::invalid_body(vec![FieldError::new(
+            vec!["role".into()],
+            "Expected {\"role\": …} with one of owner, admin, member, viewer",
+        )])
+    })?;
+    workspaces::set_role(store.as_ref(), &user, &member, role).await?;
+    Ok(Json(RoleJson {
+        role: role.as_str(),
+    }))
 }

@@ -28,6 +28,10 @@ pub async fn require_session(session: Session, request: Request, next: Next) -> 
         || path == "/favicon.ico"
         // An invitation link says whose workspace it is and offers sign-up or sign-in.
         || path.starts_with("/invite/")
+        // A forgotten password, and the links mail brings (their token is the credential).
+        || path == "/forgot-password"
+        || path.starts_with("/reset-password/")
+        || path.starts_with("/confirm-email/")
         // A file name with an extension (`/robots.txt`, `/logo.svg`): a static asset.
         || path.rsplit('/').next().is_some_and(|name| name.contains('.'));
     if open {

@@ -28,6 +28,10 @@ pub const ADDRESS_LIMIT: usize = 20;
 /// Sign-ups (each one an expensive password hash and a new account) from one client address
 /// within the window. Enough for a small team signing up together behind one NAT.
 pub const SIGN_UP_LIMIT: usize = 10;
+/// Password reset mails asked for one email within the window (each one fills an inbox).
+pub const MAIL_TO_LIMIT: usize = 3;
+/// Password reset mails asked for from one client address within the window.
+pub const MAIL_FROM_LIMIT: usize = 10;
 /// The most keys kept in memory (SQLite). A key holds at most its limit of instants, so this bounds
 /// the map to a few tens of MB. At the cap, expired keys are dropped first; if none can be, an attempt
 /// needing a *new* key is refused (logged) rather than evicting a live key, because evicting would
@@ -46,6 +50,10 @@ pub enum Key {
     Address(String),
     /// A sign-up from this client address.
     SignUp(String),
+    /// A password reset mail to this email (as `Email` keeps it).
+    MailTo(String),
+    /// A password reset mail asked for from this client address.
+    MailFrom(String),
 }
 
 impl Key {
@@ -67,11 +75,25 @@ impl Key {
         Key::SignUp(network(address))
     }
 
+    /// A password reset mail to `typed`.
+    pub fn mail_to(typed: &str) -> Key {
+        match Key::email(typed) {
+            Key::Email(email) => Key::MailTo(email),
+            other => other,
+        }
+    }
+
+    pub fn mail_from(address: IpAddr) -> Key {
+        Key::MailFrom(network(address))
+    }
+
     pub fn limit(&self) -> usize {
         match self {
             Key::Email(_) => EMAIL_LIMIT,
             Key::Address(_) => ADDRESS_LIMIT,
             Key::SignUp(_) => SIGN_UP_LIMIT,
+            Key::MailTo(_) => MAIL_TO_LIMIT,
+            Key::MailFrom(_) => MAIL_FROM_LIMIT,
         }
     }
 
@@ -81,6 +103,8 @@ impl Key {
             Key::Email(email) => format!("email:{email}"),
             Key::Address(address) => format!("address:{address}"),
             Key::SignUp(address) => format!("sign-up:{address}"),
+            Key::MailTo(email) => format!("mail-to:{email}"),
+            Key::MailFrom(address) => format!("mail-from:{address}"),
         }
     }
 }

@@ -239,6 +239,30 @@ pub async fn change_password(
     }
 }
 
+/// Sets the password of the user with `email` (the sign-up rules), without asking the current
+/// one: the administrator's reset (`users set-password`). Returns the user's id.
+pub async fn set_password(
+    store: &dyn Store,
+    email: &str,
+    password: &str,
+) -> Result<UserId, AccountError> {
+    let email = normalise_email(email)?;
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(AccountError::ShortPassword);
+    }
+    let record = store
+        .user_by_email(&email)
+        .await
+        .map_err(AccountError::Store)?
+        .ok_or(AccountError::UnknownEmail(email))?;
+    let hash = hash_password_queued(password.to_owned()).await?;
+    match store.set_password(&record.user.id, &hash).await {
+        Ok(true) => Ok(record.user.id),
+        Ok(false) => Err(AccountError::UnknownEmail(record.user.email)),
+        Err(error) => Err(AccountError::Store(error)),
+    }
+}
+
 /// Creates an account; the id is new and random.
 pub async fn create_user(
     store: &dyn Store,

@@ -1,5 +1,6 @@
 //! Who holds which session (`user_sessions`): a user's oldest sessions end past
-//! `MAX_SESSIONS`, and a password change ends all but the one it was made in.
+//! `MAX_SESSIONS`, a password change ends all but the one it was made in, and signing out
+//! everywhere (or a password reset) ends them all.
 
 use super::session::{sign_in, SessionBackend, MAX_SESSIONS};
 use crate::domain::UserId;
@@ -57,6 +58,27 @@ impl SessionBackend {
             }
         };
         self.end(others).await
+    }
+
+    /// Ends every session of `user`: signing out everywhere, a password reset, the CLI's
+    /// `users set-password`.
+    pub async fn end_all(&self, user: &UserId) -> std::result::Result<(), sqlx::Error> {
+        let all = "SELECT session_id FROM user_sessions WHERE user_id = $1";
+        let all = match self {
+            SessionBackend::Sqlite { writer, .. } => {
+                sqlx::query_scalar(all)
+                    .bind(user.as_str())
+                    .fetch_all(writer)
+                    .await?
+            }
+            SessionBackend::Postgres(_, pool) => {
+                sqlx::query_scalar(all)
+                    .bind(user.as_str())
+                    .fetch_all(pool)
+                    .await?
+            }
+        };
+        self.end(all).await
     }
 
     /// Ends the sessions `ids` and forgets them.

@@ -118,6 +118,28 @@ async fn sign_in(
     onward(&form.next)
 }
 
+/// Whether `email` may create an account: the sign-up policy admits it, or `next` is the link of
+/// an invitation still open for that email.
+async fn may_sign_up(state: &AppState, email: &str, next: &str) -> bool {
+    let Some(email) = crate::domain::normalised_email(email) else {
+        // Not an address: the sign-up says so as it always did.
+        return true;
+    };
+    if state.config.sign_up.admits(&email) {
+        return true;
+    }
+    let Some(token) = next.strip_prefix("/invite/") else {
+        return false;
+    };
+    match crate::workspaces::open_invitation(state.store.as_ref(), token).await {
+        Ok(invitation) => invitation.email == email,
+        Err(error) => {
+            tracing::info!(error = %crate::error_chain(&error), "sign-up through an invitation that is not open");
+            false
+        }
+    }
+}
+
 async fn sign_up(
     State(state): State<AppState>,
     session: Session,
@@ -129,6 +151,13 @@ async fn sign_up(
         ("email", form.email.trim()),
         ("next", form.next.as_str()),
     ];
+    // Who may sign up (`SIGN_UP`): anyone the policy admits, and whoever an open invitation names.
+    if !may_sign_up(&state, &form.email, &form.next).await {
+        tracing::info!("sign-up refused: not admitted by the sign-up policy");
+        metrics::counter!("icp_sign_up_refusals_total", "reason" => FormProblem::SignUpClosed.code())
+            .increment(1);
+        return back_to("/sign-up", FormProblem::SignUpClosed, &fields);
+    }
     // Each sign-up costs a password hash and makes an account: limited per client address.
     let attempt = match address {
         Some(address) => match state.limiter.reserve(&[Key::sign_up(address)]).await {

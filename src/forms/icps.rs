@@ -214,6 +214,11 @@ pub(super) fn refused(error: IcpError) -> Response {
             "Only the ICP’s owner can do this",
             &format!("{error}."),
         ),
+        IcpError::ReadOnly => super::page(
+            StatusCode::FORBIDDEN,
+            "Viewers cannot change ICPs",
+            &format!("{error}."),
+        ),
         IcpError::NotFound(_) | IcpError::NoVersion(_) => no_such_icp(),
         IcpError::NotDeleted(_) => problem(StatusCode::CONFLICT, "This ICP is not deleted."),
         IcpError::NotMember(_) => super::page(

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod history;
 pub mod icps;
+pub mod recovery;
 pub mod team;
 pub mod transfer;
 pub mod webhooks;
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .merge(icps::router())
         .merge(history::router())
         .merge(account::router())
+        .merge(recovery::router())
         .merge(team::router())
         .merge(transfer::router())
         .merge(webhooks::router())

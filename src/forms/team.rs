@@ -4,7 +4,7 @@
 
 use super::account::{back_to, server_problem};
 use super::icps::signed_in_to;
-use crate::account::FormProblem;
+use crate::account::{FormProblem, Role};
 use crate::auth::session::{self, session_user, Secret};
 use crate::domain::UserId;
 use crate::state::AppState;
@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/settings/team/invitations", post(invite))
         .route("/settings/team/invitations/{id}/revoke", post(revoke))
         .route("/settings/team/members/{id}/remove", post(remove))
+        .route("/settings/team/members/{id}/role", post(set_role))
         .route("/settings/team/leave", post(leave))
         .route("/invite/{token}/accept", post(accept))
 }
@@ -34,7 +35,9 @@ pub fn router() -> Router<AppState> {
 /// The form problem a refusal shows; `None` for a storage failure (logged, "try again").
 fn problem(error: &WorkspaceError) -> Option<FormProblem> {
     Some(match error {
-        WorkspaceError::NotOwner => FormProblem::NotOwner,
+        WorkspaceError::NotManager => FormProblem::NotManager,
+        WorkspaceError::OwnerOnly => FormProblem::OwnerOnly,
+        WorkspaceError::InvitedOwner => FormProblem::InvalidRole,
         WorkspaceError::NotMember | WorkspaceError::RemovingSelf => FormProblem::NotMember,
         WorkspaceError::InvalidEmail => FormProblem::InvalidEmail,
         WorkspaceError::InvalidName => FormProblem::InvalidWorkspaceName,
@@ -105,6 +108,18 @@ struct InviteForm {
     /// One address or several, apart by commas, semicolons, spaces or lines.
     #[serde(default)]
     email: String,
+    /// The role each gets on joining: `member` when absent.
+    #[serde(default)]
+    role: String,
+}
+
+/// A role a form chose: `member` when the field is absent or empty; `None` for a value it does
+/// not offer.
+fn chosen_role(raw: &str) -> Option<Role> {
+    match raw {
+        "" => Some(Role::Member),
+        raw => Role::parse(raw),
+    }
 }
 
 /// The most addresses one invitation form takes.
@@ -118,6 +133,7 @@ async fn invite(
     State(state): State<AppState>,
     TeamUser(user): TeamUser,
     session: Session,
+    headers: axum::http::HeaderMap,
     Form(form): Form<InviteForm>,
 ) -> Response {
     let mut emails: Vec<&str> = Vec::new();
@@ -126,6 +142,14 @@ async fn invite(
             emails.push(email);
         }
     }
+    let Some(role) = chosen_role(&form.role) else {
+        return back_to(
+            TEAM_PAGE,
+            FormProblem::InvalidRole,
+            &[("email", form.email.trim())],
+        )
+        .into_response();
+    };
     if emails.len() > MAX_INVITES {
         return back_to(
             TEAM_PAGE,
@@ -136,10 +160,15 @@ async fn invite(
     }
     let mut links = Vec::new();
     let mut refusal = None;
+    let mut unmailed = false;
     for (i, email) in emails.iter().enumerate() {
-        match workspaces::invite(state.store.as_ref(), &user, email).await {
+        match workspaces::invite(state.store.as_ref(), &user, email, role).await {
             Ok((invitation, token)) => {
                 tracing::info!(%user, invitation = %invitation.id, "invitation created");
+                // With mail set up, each link is mailed too (and still shown).
+                let mailed =
+                    super::recovery::mail_invitation(&state, &headers, &invitation, &token).await;
+                unmailed |= mailed == Some(false);
                 links.push((invitation.email, token));
             }
             Err(error) => {
@@ -163,7 +192,12 @@ async fn invite(
                 &pad,
                 state.config.secure_cookies(),
             );
-            let next = refused_now(refusal).unwrap_or_else(|| done("invited"));
+            let notice = match (&state.mailer, unmailed) {
+                (None, _) => "invited",
+                (Some(_), false) => "invited-mailed",
+                (Some(_), true) => "invited-unmailed",
+            };
+            let next = refused_now(refusal).unwrap_or_else(|| done(notice));
             (AppendHeaders([(header::SET_COOKIE, cookie)]), next).into_response()
         }
         // The invitation exists but its link cannot be shown: the list has it, to revoke.
@@ -195,6 +229,33 @@ async fn remove(
     Ok(answer(
         removed.inspect(|()| tracing::info!(%user, removed = %member, "member removed")),
         "removed",
+    ))
+}
+
+#[derive(Deserialize)]
+struct RoleForm {
+    #[serde(default)]
+    role: String,
+}
+
+/// Sets a member's role; `owner` hands the workspace over (the owner's "Make owner…").
+async fn set_role(
+    State(state): State<AppState>,
+    TeamUser(user): TeamUser,
+    Path(id): Path<String>,
+    Form(form): Form<RoleForm>,
+) -> Result<Redirect, Redirect> {
+    let member =
+        UserId::parse(&id).ok_or_else(|| back_to(TEAM_PAGE, FormProblem::NotMember, &[]))?;
+    let role =
+        Role::parse(&form.role).ok_or_else(|| back_to(TEAM_PAGE, FormProblem::InvalidRole, &[]))?;
+    let set = workspaces::set_role(state.store.as_ref(), &user, &member, role).await;
+    let notice = if role == Role::Owner { "owner" } else { "role" };
+    Ok(answer(
+        set.inspect(|before| {
+            tracing::info!(%user, %member, before = before.as_str(), after = role.as_str(), "role set")
+        }),
+        notice,
     ))
 }
 

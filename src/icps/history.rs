@@ -1,7 +1,7 @@
 //! An ICP's history: its versions, making an old version current again, and restoring a deleted
 //! ICP (its owner, within `RESTORE_DAYS` days). Each restore is itself a new version.
 
-use super::{change, get_for, Edit, IcpError, IcpResult};
+use super::{change, get_for, manages, writer, Edit, IcpError, IcpResult};
 pub use crate::domain::RESTORE_DAYS;
 use crate::domain::{Icp, Timestamp, UserId};
 use crate::store::{Change, Store, StoreError, Version, VersionAction};
@@ -73,6 +73,7 @@ fn restore_window_start() -> Timestamp {
 /// deleted, with its id and creation time. Members who have left the owner's workspace since are
 /// left out (they could no longer be added).
 pub async fn restore_deleted(store: &dyn Store, user: &UserId, id: Uuid) -> IcpResult<Icp> {
+    writer(store, user).await?;
     if store.icp(id).await?.is_some() {
         return Err(IcpError::NotDeleted(id));
     }
@@ -80,7 +81,7 @@ pub async fn restore_deleted(store: &dyn Store, user: &UserId, id: Uuid) -> IcpR
     let Some(latest) = latest.filter(|version| version.action == VersionAction::Deleted) else {
         return Err(IcpError::NotFound(id));
     };
-    if latest.icp.owner.as_ref() != Some(user) {
+    if !manages(store, user, &latest.icp).await? {
         return Err(if latest.icp.is_shared_with(user) {
             IcpError::OwnerOnly {
                 id,

@@ -66,6 +66,7 @@ pub async fn create_once(
     key: &str,
     body: &Value,
 ) -> IcpResult<Created> {
+    super::writer(store, user).await?;
     let request_hash = request_hash(body);
     let user_key = UserKey { user, key };
     let started = tokio::time::Instant::now();

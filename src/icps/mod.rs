@@ -37,6 +37,11 @@ pub enum IcpError {
     /// The caller may see the ICP but only its owner may do `what` ("delete it", …).
     #[error("Only the ICP's owner can {what}")]
     OwnerOnly { id: Uuid, what: &'static str },
+    /// The caller is a viewer of their workspace: they change no ICP.
+    #[error(
+        "Viewers cannot change ICPs; ask an owner or admin of your workspace for another role"
+    )]
+    ReadOnly,
     /// No such version of the ICP, or a deletion too old to restore.
     #[error("{0}")]
     NoVersion(String),
@@ -84,6 +89,7 @@ async fn create_with_id(
     everyone: bool,
     id: Uuid,
 ) -> IcpResult<Icp> {
+    writer(store, user).await?;
     let draft = validate_draft(body).map_err(IcpError::Invalid)?;
     check_added_members(store, user, &[], &draft.user_ids, body).await?;
     let draft = draft.with_member(user);
@@ -141,7 +147,38 @@ async fn check_added_members(
     }
 }
 
-/// The ICP `id` if it exists and is shared with `user`, to show (remembered: see
+/// Refuses a viewer: every change to ICPs starts here.
+pub async fn writer(store: &dyn Store, user: &UserId) -> IcpResult<()> {
+    if workspaces::membership(store, user).await?.role.writes() {
+        Ok(())
+    } else {
+        Err(IcpError::ReadOnly)
+    }
+}
+
+/// Whether `user` manages the ICP as its owner does: they own it, or they are the owner or an
+/// admin of the workspace its owner is in (the reference's "admin user").
+pub async fn manages(store: &dyn Store, user: &UserId, icp: &Icp) -> IcpResult<bool> {
+    let Some(owner) = &icp.owner else {
+        return Ok(false);
+    };
+    if owner == user {
+        return Ok(true);
+    }
+    let mine = workspaces::membership(store, user).await?;
+    if !mine.role.manages() {
+        return Ok(false);
+    }
+    let theirs = store.membership(owner).await?;
+    Ok(theirs.is_some_and(|theirs| theirs.workspace.id == mine.workspace.id))
+}
+
+/// Whether `user` may read the ICP: it is shared with them, or they manage it.
+async fn reaches(store: &dyn Store, user: &UserId, icp: &Icp) -> IcpResult<bool> {
+    Ok(icp.is_shared_with(user) || manages(store, user, icp).await?)
+}
+
+/// The ICP `id` if it exists and `user` may read it (see `reaches`), to show (remembered: see
 /// `store::ReadCache`). Anything that changes an ICP reads it with `get_for`.
 pub async fn read_for(store: &dyn Store, user: &UserId, id: Uuid) -> IcpResult<Arc<CachedIcp>> {
     let shown = store
@@ -149,17 +186,17 @@ pub async fn read_for(store: &dyn Store, user: &UserId, id: Uuid) -> IcpResult<A
         .icp(id, store.icp(id))
         .await?
         .ok_or(IcpError::NotFound(id))?;
-    if shown.icp.is_shared_with(user) {
+    if reaches(store, user, &shown.icp).await? {
         Ok(shown)
     } else {
         Err(IcpError::Forbidden(id))
     }
 }
 
-/// The ICP `id` if it exists and is shared with `user`, as the database holds it now.
+/// The ICP `id` if it exists and `user` may read it, as the database holds it now.
 pub async fn get_for(store: &dyn Store, user: &UserId, id: Uuid) -> IcpResult<Icp> {
     let icp = store.icp(id).await?.ok_or(IcpError::NotFound(id))?;
-    if icp.is_shared_with(user) {
+    if reaches(store, user, &icp).await? {
         Ok(icp)
     } else {
         Err(IcpError::Forbidden(id))
@@ -304,14 +341,17 @@ async fn change(store: &dyn Store, user: &UserId, id: Uuid, edit: Edit<'_>) -> I
         if_match,
         action,
     } = edit;
+    writer(store, user).await?;
     for _ in 0..5 {
         let current = get_for(store, user, id).await?;
         if !if_match.allows(&current) {
             return Err(IcpError::Changed(id));
         }
-        let draft = apply_patch(&current, patch, user)?;
+        let member = current.is_shared_with(user).then_some(user);
+        let draft = apply_patch(&current, patch, member)?;
         check_added_members(store, user, &current.user_ids, &draft.user_ids, patch).await?;
-        check_removed_members(&current, &draft.user_ids, user)?;
+        let managing = manages(store, user, &current).await?;
+        check_removed_members(&current, &draft.user_ids, managing)?;
         let mut icp = draft.into_icp(id, current.created_at, later_than(&current));
         icp.owner = current.owner.clone();
         icp.everyone = everyone.unwrap_or(current.everyone);
@@ -336,8 +376,9 @@ fn later_than(current: &Icp) -> Timestamp {
         .max(Timestamp::from_millis(current.updated_at.millis() + 1).unwrap_or(current.updated_at))
 }
 
-/// Nobody removes the owner; only the owner removes anyone else.
-fn check_removed_members(current: &Icp, after: &[UserId], user: &UserId) -> IcpResult<()> {
+/// Nobody removes the owner; only who manages the ICP (`managing`: see `manages`) removes anyone
+/// else.
+fn check_removed_members(current: &Icp, after: &[UserId], managing: bool) -> IcpResult<()> {
     let Some(owner) = &current.owner else {
         return Ok(());
     };
@@ -355,7 +396,7 @@ fn check_removed_members(current: &Icp, after: &[UserId], user: &UserId) -> IcpR
             ),
         )]));
     }
-    if !removed.is_empty() && user != owner {
+    if !removed.is_empty() && !managing {
         return Err(IcpError::OwnerOnly {
             id: current.id,
             what: "remove its members",
@@ -364,8 +405,9 @@ fn check_removed_members(current: &Icp, after: &[UserId], user: &UserId) -> IcpR
     Ok(())
 }
 
-/// Deletes `id` if `user` owns it (members may see it but not delete it); the deletion is recorded,
-/// so the owner can restore it for `RESTORE_DAYS` days.
+/// Deletes `id` if `user` manages it (its owner, or the owner or an admin of the owner's
+/// workspace; members may see it but not delete it); the deletion is recorded, so the owner can
+/// restore it for `RESTORE_DAYS` days.
 pub async fn delete(store: &dyn Store, user: &UserId, id: Uuid) -> IcpResult<()> {
     delete_if(store, user, id, &IfMatch::Any).await
 }
@@ -377,12 +419,13 @@ pub async fn delete_if(
     id: Uuid,
     if_match: &IfMatch,
 ) -> IcpResult<()> {
+    writer(store, user).await?;
     for _ in 0..5 {
         let current = get_for(store, user, id).await?;
         if !if_match.allows(&current) {
             return Err(IcpError::Changed(id));
         }
-        if current.owner.as_ref().is_some_and(|owner| owner != user) {
+        if current.owner.is_some() && !manages(store, user, &current).await? {
             return Err(IcpError::OwnerOnly {
                 id,
                 what: "delete it",

@@ -1,6 +1,6 @@
 //! Handing an ICP over to another member of the workspace: only its owner can.
 
-use super::{get_for, later_than, IcpError, IcpResult};
+use super::{get_for, later_than, manages, writer, IcpError, IcpResult};
 use crate::domain::{Icp, UserId};
 use crate::store::{Change, Store, StoreError, VersionAction};
 use crate::workspaces;
@@ -9,6 +9,7 @@ use uuid::Uuid;
 /// Makes `to` (a member of the owner's workspace) the owner of `id`, adding them to its members if
 /// they are not there yet. Recorded as an update.
 pub async fn hand_over(store: &dyn Store, user: &UserId, id: Uuid, to: &UserId) -> IcpResult<Icp> {
+    writer(store, user).await?;
     get_for(store, user, id).await?;
     let members = workspaces::members(store, user).await?;
     if !members.iter().any(|member| &member.user.id == to) {
@@ -16,7 +17,7 @@ pub async fn hand_over(store: &dyn Store, user: &UserId, id: Uuid, to: &UserId) 
     }
     for _ in 0..5 {
         let current = get_for(store, user, id).await?;
-        if current.owner.as_ref().is_some_and(|owner| owner != user) {
+        if current.owner.is_some() && !manages(store, user, &current).await? {
             return Err(IcpError::OwnerOnly {
                 id,
                 what: "hand it over",

@@ -8,9 +8,14 @@ use serde_json::Value;
 /// Fields a client may read but never write.
 const READ_ONLY: [&str; 3] = ["id", "createdAt", "updatedAt"];
 
-/// The draft `current` becomes with `patch` applied, `user` kept among its members. The merged ICP
-/// passes the same validation as a create; read-only fields in the patch are refused.
-pub fn apply_patch(current: &Icp, patch: &Value, user: &UserId) -> Result<IcpDraft, IcpError> {
+/// The draft `current` becomes with `patch` applied, `member` (the editor, when among its users)
+/// kept among its members; an admin editing an ICP not shared with them is not added. The merged
+/// ICP passes the same validation as a create; read-only fields in the patch are refused.
+pub fn apply_patch(
+    current: &Icp,
+    patch: &Value,
+    member: Option<&UserId>,
+) -> Result<IcpDraft, IcpError> {
     let Value::Object(changes) = patch else {
         let received = if patch.is_array() {
             "array"
@@ -43,7 +48,10 @@ pub fn apply_patch(current: &Icp, patch: &Value, user: &UserId) -> Result<IcpDra
         }
     }
     match (validate_draft(&merged), read_only.is_empty()) {
-        (Ok(draft), true) => Ok(draft.with_member(user)),
+        (Ok(draft), true) => Ok(match member {
+            Some(member) => draft.with_member(member),
+            None => draft,
+        }),
         (Ok(_), false) => Err(IcpError::Invalid(read_only)),
         (Err(mut errors), _) => {
             errors.extend(read_only);

@@ -51,6 +51,7 @@ pub enum Imported {
 /// `MAX_IMPORT_ICPS` bodies (each with up to 50 patterns to check) is CPU work of up to a second:
 /// it runs on the blocking pool, so other requests go on meanwhile.
 pub async fn import(store: &dyn Store, user: &UserId, file: Vec<u8>) -> IcpResult<Imported> {
+    super::writer(store, user).await?;
     // One file checked at a time: checking one is up to a core's work for its whole time budget.
     let _turn = CHECKING
         .acquire()

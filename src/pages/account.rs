@@ -287,6 +287,7 @@ pub fn SignIn() -> impl IntoView {
                 autocomplete="current-password"
                 form_error
             />
+            <super::recovery::SignInHelp />
         </AccountCard>
     }
 }
@@ -301,6 +302,7 @@ pub fn SignUp() -> impl IntoView {
             submit="Create account"
             other=("Already have an account? ", "sign-in", "Sign in")
         >
+            <SignUpPolicyNote />
             <Field
                 id="name"
                 label="Name"
@@ -314,6 +316,28 @@ pub fn SignUp() -> impl IntoView {
             <NewPassword label="Password" error=query.error_for("password") />
         </AccountCard>
     }
+}
+
+/// What the server's sign-up policy (`SIGN_UP`) asks of a new account, when it is not open to
+/// all. Rendered on the server only (the page is not an island).
+#[component]
+fn SignUpPolicyNote() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let note = use_context::<crate::state::AppState>().and_then(|state| {
+        match &state.config.sign_up {
+            crate::account::SignUpPolicy::Open => None,
+            crate::account::SignUpPolicy::Invite => Some(
+                "Accounts on this server are made by invitation: open the link your team's owner or an admin sent you.".to_owned(),
+            ),
+            crate::account::SignUpPolicy::Domains(domains) => Some(format!(
+                "Addresses at {} may sign up here; anyone else needs an invitation link.",
+                domains.join(", ")
+            )),
+        }
+    });
+    #[cfg(not(feature = "ssr"))]
+    let note: Option<String> = None;
+    note.map(|note| view! { <p class="hint" id="sign-up-policy">{note}</p> })
 }
 
 /// The app's pages in the user menu: (path, link text).

@@ -12,6 +12,9 @@ pub fn Confirm(
     yes: &'static str,
     action: String,
     about: String,
+    /// A value the form sends with it (name, value).
+    #[prop(optional)]
+    field: Option<(&'static str, &'static str)>,
     children: Children,
 ) -> impl IntoView {
     view! {
@@ -21,6 +24,7 @@ pub fn Confirm(
             </summary>
             <form method="post" action=action class="confirm-box">
                 <p>{children()}</p>
+                {field.map(|(name, value)| view! { <input type="hidden" name=name value=value /> })}
                 <button type="submit" class="button button-danger">
                     {yes}
                     <span class="visually-hidden">" " {about}</span>

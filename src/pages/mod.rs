@@ -15,6 +15,7 @@ pub mod invitation;
 pub mod layout;
 pub mod list_filters;
 pub mod loaded;
+pub mod recovery;
 pub mod settings;
 pub mod team;
 pub mod webhooks;

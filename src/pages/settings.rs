@@ -84,6 +84,7 @@ fn settings_body(
     let current_password_error = query.error_for("current-password");
     let password_error = query.error_for("password");
     let (label, label_error) = (query.value("label"), query.error_for("label"));
+    let user_email = user.email.clone();
     view! {
         <Panel id="account-title" title="Your account">
             <dl class="facts">
@@ -99,6 +100,7 @@ fn settings_body(
                 </dd>
             </dl>
         </Panel>
+        <super::recovery::EmailPanel email=user_email />
         <Panel id="password-title" title="Password">
             <Notice text=password_changed
                 .then_some(
@@ -171,6 +173,7 @@ fn settings_body(
                     .into_any()
             }}
         </Panel>
+        <super::recovery::SignOutEverywherePanel />
         <Panel id="webhooks-title" title="Webhooks">
             <p>
                 "Have the events of your ICPs sent to your own endpoints as they happen. "

@@ -8,14 +8,13 @@ use super::confirm::{Confirm, CopyButton};
 use super::describe::Day;
 use super::layout::{ActionTable, Panel};
 use super::loaded::{no_store, Loaded, Unloaded};
-use crate::account::{OpenInvitationRow, TeamMemberRow, TeamView};
+use crate::account::{OpenInvitationRow, Role, TeamMemberRow, TeamView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[server(prefix = "/fn", output = crate::page_error::JsonText)]
 pub async fn team_data() -> Result<TeamView, crate::page_error::PageError> {
     use crate::auth::session::{pad_cookie, take_secrets, Secret};
-    use crate::store::Role;
     use crate::workspaces;
     let (state, session, me) = ssr::session_account().await?;
     let me = me.ok_or(crate::page_error::PageError::Unauthorized)?;
@@ -48,14 +47,14 @@ pub async fn team_data() -> Result<TeamView, crate::page_error::PageError> {
         .collect();
     Ok(TeamView {
         workspace: membership.workspace.name,
-        i_own: membership.role == Role::Owner,
+        my_role: membership.role,
         members: members
             .into_iter()
             .map(|member| TeamMemberRow {
                 id: member.user.id,
                 name: member.user.name,
                 email: member.user.email,
-                owner: member.role == Role::Owner,
+                role: member.role,
                 joined_at: member.joined_at,
             })
             .collect(),
@@ -65,6 +64,7 @@ pub async fn team_data() -> Result<TeamView, crate::page_error::PageError> {
                 id: invitation.id,
                 email: invitation.email,
                 invited_by: invitation.invited_by,
+                role: invitation.role,
                 expires_at: invitation.expires_at,
             })
             .collect(),
@@ -94,8 +94,14 @@ fn notice_text(notice: &str) -> Option<&'static str> {
     Some(match notice {
         "renamed" => "The workspace was renamed.",
         "invited" => "The invitation was created.",
+        "invited-mailed" => "The invitation was created and mailed.",
+        "invited-unmailed" => {
+            "The invitation was created, but it could not be mailed: send the link yourself."
+        }
         "revoked" => "The invitation was revoked.",
         "removed" => "The member was removed from the workspace.",
+        "role" => "The member's role was changed.",
+        "owner" => "You handed the workspace over; you are an admin of it now.",
         "left" => "You left the workspace; this is your own workspace now.",
         "joined" => "You joined the workspace.",
         _ => return None,
@@ -110,12 +116,13 @@ fn TeamBody(data: TeamView) -> impl IntoView {
     let TeamView {
         me,
         workspace,
-        i_own,
+        my_role,
         members,
         invitations,
         new_links,
     } = data;
     let alone = members.len() < 2;
+    let manages = my_role.manages();
     // Each panel takes what it shows of the query.
     let name_error = query.error_for("workspace-name");
     let (email, email_error) = (query.value("email"), query.error_for("email"));
@@ -130,13 +137,22 @@ fn TeamBody(data: TeamView) -> impl IntoView {
         <Panel id="workspace-title" title=workspace.clone()>
             <p>
                 "Everyone in this workspace can be added to your ICPs. "
-                {if i_own {
-                    "You own it: you can rename it, invite people and remove members."
-                } else {
-                    "Its owner can rename it, invite people and remove members."
+                {match my_role {
+                    Role::Owner => {
+                        "You own it: you can rename it, invite people, set roles, remove members and hand it over."
+                    }
+                    Role::Admin => {
+                        "You are an admin: you can rename it, invite people, set roles and remove members, and read and change every ICP of the workspace."
+                    }
+                    Role::Member => {
+                        "Its owner and admins can rename it, invite people, set roles and remove members."
+                    }
+                    Role::Viewer => {
+                        "You are a viewer: you read the ICPs shared with you and change none. Its owner and admins manage the workspace."
+                    }
                 }}
             </p>
-            {i_own
+            {manages
                 .then(|| {
                     view! {
                         <form method="post" action="/settings/team/name">
@@ -164,8 +180,9 @@ fn TeamBody(data: TeamView) -> impl IntoView {
                 {members
                     .into_iter()
                     .map(|member| {
-                        let removable = i_own && member.id != me.id;
-                        view! { <MemberLine member removable /> }
+                        let managed = manages && member.id != me.id && member.role != Role::Owner;
+                        let hand_over = my_role == Role::Owner && member.id != me.id;
+                        view! { <MemberLine member managed hand_over /> }
                     })
                     .collect_view()}
             </ActionTable>
@@ -178,7 +195,7 @@ fn TeamBody(data: TeamView) -> impl IntoView {
                             action="/settings/team/leave".to_owned()
                             about="the workspace".to_owned()
                         >
-                            {if i_own {
+                            {if my_role == Role::Owner {
                                 "Leaving hands the workspace to its longest-standing member. "
                             } else {
                                 ""
@@ -214,7 +231,7 @@ fn TeamBody(data: TeamView) -> impl IntoView {
                         </div>
                     }
                 })}
-            {i_own
+            {manages
                 .then(|| {
                     view! {
                         <form method="post" action="/settings/team/invitations">
@@ -225,9 +242,18 @@ fn TeamBody(data: TeamView) -> impl IntoView {
                                 autocomplete="off"
                                 value=email
                                 hint=Some(
-                                    "One address or several, apart by commas (up to 20). You get a link per person to pass on; no email is sent.",
+                                    if super::recovery::mail_enabled() {
+                                        "One address or several, apart by commas (up to 20). Each person is mailed their link, which is also shown to you."
+                                    } else {
+                                        "One address or several, apart by commas (up to 20). You get a link per person to pass on; no email is sent."
+                                    },
                                 )
                                 error=email_error
+                            />
+                            <RoleChoice
+                                id="invite-role".to_owned()
+                                label="Role".to_owned()
+                                chosen=Role::Member
                             />
                             <button type="submit" class="button button-primary">
                                 "Create invitation links"
@@ -241,11 +267,13 @@ fn TeamBody(data: TeamView) -> impl IntoView {
                 view! {
                     <ActionTable
                         caption="Open invitations"
-                        columns=&["Email", "Invited by", "Expires"]
+                        columns=&["Email", "Role", "Invited by", "Expires"]
                     >
                         {invitations
                             .into_iter()
-                            .map(|invitation| view! { <InvitationLine invitation i_own /> })
+                            .map(|invitation| {
+                                view! { <InvitationLine invitation manages /> }
+                            })
                             .collect_view()}
                     </ActionTable>
                 }
@@ -255,19 +283,84 @@ fn TeamBody(data: TeamView) -> impl IntoView {
     }
 }
 
+/// A choice of the roles an invitation or a role change gives (never the owner's); `quiet`: its
+/// label is for screen readers only.
 #[component]
-fn MemberLine(member: TeamMemberRow, removable: bool) -> impl IntoView {
+fn RoleChoice(
+    id: String,
+    label: String,
+    chosen: Role,
+    #[prop(optional)] quiet: bool,
+) -> impl IntoView {
+    view! {
+        <label for=id.clone() class:visually-hidden=quiet>
+            {label}
+        </label>
+        <select id=id name="role">
+            {[Role::Admin, Role::Member, Role::Viewer]
+                .into_iter()
+                .map(|role| {
+                    view! {
+                        <option value=role.as_str() selected=role == chosen>
+                            {role.describe()}
+                        </option>
+                    }
+                })
+                .collect_view()}
+        </select>
+    }
+}
+
+/// A member's line: what a manager may change of them (`managed`: role and removal) and, for the
+/// owner, handing the workspace over to them.
+#[component]
+fn MemberLine(member: TeamMemberRow, managed: bool, hand_over: bool) -> impl IntoView {
     let remove = format!("/settings/team/members/{}/remove", member.id);
+    let set_role = format!("/settings/team/members/{}/role", member.id);
+    let choice_id = format!("role-{}", member.id);
     view! {
         <tr>
             <td data-label="Name">{member.name.clone()}</td>
-            <td data-label="Email">{member.email}</td>
-            <td data-label="Role">{if member.owner { "Owner" } else { "Member" }}</td>
+            <td data-label="Email">{member.email.clone()}</td>
+            <td data-label="Role">
+                {if managed {
+                    let label = format!("Role of {}", member.name);
+                    view! {
+                        <form method="post" action=set_role.clone() class="inline-form">
+                            <RoleChoice id=choice_id label chosen=member.role quiet=true />
+                            <button type="submit" class="button">
+                                "Set"
+                                <span class="visually-hidden">" the role of " {member.email}</span>
+                            </button>
+                        </form>
+                    }
+                        .into_any()
+                } else {
+                    member.role.describe().into_any()
+                }}
+            </td>
             <td data-label="Joined">
                 <Day at=member.joined_at />
             </td>
             <td>
-                {removable
+                {hand_over
+                    .then(|| {
+                        let name = member.name.clone();
+                        view! {
+                            <Confirm
+                                summary="Make owner…"
+                                yes="Yes, hand it over"
+                                action=set_role
+                                about=member.name.clone()
+                                field=("role", "owner")
+                            >
+                                "Make "
+                                {name}
+                                " the owner of the workspace? You become an admin, and only they can hand it back."
+                            </Confirm>
+                        }
+                    })}
+                {managed
                     .then(|| {
                         let name = member.name.clone();
                         view! {
@@ -289,17 +382,18 @@ fn MemberLine(member: TeamMemberRow, removable: bool) -> impl IntoView {
 }
 
 #[component]
-fn InvitationLine(invitation: OpenInvitationRow, i_own: bool) -> impl IntoView {
+fn InvitationLine(invitation: OpenInvitationRow, manages: bool) -> impl IntoView {
     let revoke = format!("/settings/team/invitations/{}/revoke", invitation.id);
     view! {
         <tr>
             <td data-label="Email">{invitation.email.clone()}</td>
+            <td data-label="Role">{invitation.role.describe()}</td>
             <td data-label="Invited by">{invitation.invited_by}</td>
             <td data-label="Expires">
                 <Day at=invitation.expires_at />
             </td>
             <td>
-                {i_own
+                {manages
                     .then(|| {
                         view! {
                             <form method="post" action=revoke>

@@ -188,15 +188,21 @@ fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
     }
 }
 
-/// Deletes the expired sessions and the events older than `EVENTS_KEPT`; each is tried even when
-/// the other fails.
+/// Deletes the expired sessions, the events older than `EVENTS_KEPT` and the expired mailed links
+/// (`email_tokens`); each is tried even when another fails.
 async fn sweep(sessions: SessionBackend, store: DynStore) -> std::io::Result<()> {
     let expired = sessions.delete_expired().await;
     let before = Timestamp(Timestamp::now().0 - crate::store::EVENTS_KEPT);
     let purged = store.purge_events(before).await;
+    let mailed = store.purge_email_tokens(Timestamp::now()).await;
     expired.map_err(std::io::Error::other)?;
     let purged = purged.map_err(std::io::Error::other)?;
-    tracing::debug!(purged, "old events deleted");
+    let mailed = mailed.map_err(std::io::Error::other)?;
+    tracing::debug!(
+        purged,
+        mailed,
+        "old events and expired mailed links deleted"
+    );
     Ok(())
 }
 

@@ -1,7 +1,9 @@
 //! Storage: one interface, a SQLite and a Postgres implementation, each using its database natively.
 
+mod audit;
 mod batch;
 mod columns;
+mod email_tokens;
 mod events;
 mod group_commit;
 mod history;
@@ -16,6 +18,8 @@ mod sqlite;
 mod webhooks;
 mod workspaces;
 
+pub use audit::{Audit, AuditEntry, AuditKind, AuditPage, AuditQuery, Record};
+pub use email_tokens::{Confirmed, EmailPurpose, EmailTokens, LiveEmailToken, NewEmailToken};
 pub use events::{Events, EventsPage, KEPT as EVENTS_KEPT};
 pub use group_commit::WriteMode;
 pub use history::{Change, Version, VersionAction};
@@ -201,7 +205,9 @@ impl ListCursor {
 
 /// What the app keeps: users, their API tokens and the ICPs.
 #[async_trait]
-pub trait Store: Workspaces + Idempotency + Events + Webhooks + Send + Sync + 'static {
+pub trait Store:
+    Workspaces + Audit + Idempotency + Events + Webhooks + EmailTokens + Send + Sync + 'static
+{
     /// Creates the user as the owner of a new `workspace`, atomically. Fails with `Conflict` when
     /// the email is taken.
     async fn create_user(

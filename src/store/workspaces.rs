@@ -2,6 +2,8 @@
 //! the invitations that bring people in. The rules (who may invite, remove, rename) live in
 //! `crate::workspaces`; this is what the two databases do alike.
 
+pub use crate::account::Role;
+
 use super::{StoreResult, User};
 use crate::domain::{Timestamp, UserId};
 use async_trait::async_trait;
@@ -51,30 +53,6 @@ pub struct Workspace {
     pub name: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// Renames the workspace, invites and removes members. One per workspace.
-    Owner,
-    Member,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Member => "member",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "owner" => Some(Role::Owner),
-            "member" => Some(Role::Member),
-            _ => None,
-        }
-    }
-}
-
 /// Where a user is: their workspace and their role in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Membership {
@@ -98,6 +76,8 @@ pub struct Invitation {
     pub email: String,
     /// The inviter's name.
     pub invited_by: String,
+    /// The role the invited person gets on joining (never `Owner`).
+    pub role: Role,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
     pub accepted: bool,
@@ -109,8 +89,8 @@ pub struct Invitation {
 pub enum Destination {
     /// A new workspace of their own, as its owner (leaving, or removed by the owner).
     OwnWorkspace(Workspace),
-    /// The workspace of an invitation that is still open at `now`, as a member; the invitation
-    /// is used up in the same transaction.
+    /// The workspace of an invitation that is still open at `now`, with the invitation's role; the
+    /// invitation is used up in the same transaction.
     Invited { invitation: Uuid, now: Timestamp },
 }
 
@@ -121,7 +101,25 @@ pub trait Workspaces: Send + Sync {
     async fn membership(&self, user: &UserId) -> StoreResult<Option<Membership>>;
     /// The workspace's members, earliest first.
     async fn members(&self, workspace: &WorkspaceId) -> StoreResult<Vec<Member>>;
-    async fn rename_workspace(&self, workspace: &WorkspaceId, name: &str) -> StoreResult<()>;
+    /// Renames it, recording what `actor` did (as every change below records it, in the same
+    /// transaction: see `store::audit`).
+    async fn rename_workspace(
+        &self,
+        workspace: &WorkspaceId,
+        name: &str,
+        actor: &UserId,
+    ) -> StoreResult<()>;
+    /// Gives `member` of `workspace` the `role`; `Role::Owner` hands the workspace over (its
+    /// owner becomes an admin). The owner's own role changes only that way (asked of the owner,
+    /// nothing changes). The member's role before; `None` (nothing changed) when they are not in
+    /// `workspace`.
+    async fn set_role(
+        &self,
+        workspace: &WorkspaceId,
+        member: &UserId,
+        role: Role,
+        actor: &UserId,
+    ) -> StoreResult<Option<Role>>;
     /// Which of `ids` are registered users outside `workspace`.
     async fn outsiders(&self, workspace: &WorkspaceId, ids: &[UserId]) -> StoreResult<Vec<UserId>>;
 
@@ -147,6 +145,7 @@ pub trait Workspaces: Send + Sync {
         workspace: &WorkspaceId,
         id: Uuid,
         now: Timestamp,
+        actor: &UserId,
     ) -> StoreResult<bool>;
 
     /// Moves `user` out of their workspace, in one transaction: they leave every ICP they share
@@ -161,5 +160,6 @@ pub trait Workspaces: Send + Sync {
         user: &UserId,
         from: Option<&WorkspaceId>,
         to: &Destination,
+        actor: &UserId,
     ) -> StoreResult<bool>;
 }

@@ -174,6 +174,20 @@ impl TestApp {
         TestApp::start_with(database, leptos_options(), config).await
     }
 
+    /// As [`TestApp::start`], mailing through the SMTP server at `smtp_url` (`SMTP_URL`).
+    pub async fn start_with_mail(database: Database, smtp_url: &str) -> Self {
+        let config = Config {
+            smtp_url: Some(icp_builder::mail::SmtpUrl::parse(smtp_url).expect("SMTP URL")),
+            ..Config::default()
+        };
+        TestApp::start_with(database, leptos_options(), config).await
+    }
+
+    /// As [`TestApp::start`], with these settings.
+    pub async fn start_configured(database: Database, config: Config) -> Self {
+        TestApp::start_with(database, leptos_options(), config).await
+    }
+
     /// As [`TestApp::start`], serving the site (`/pkg`) from `site_root` instead of target/site.
     pub async fn start_with_site(database: Database, site_root: &std::path::Path) -> Self {
         let mut options = leptos_options();
@@ -234,15 +248,22 @@ impl TestApp {
         Caller { id: user.id, token }
     }
 
-    /// Brings `member` into `owner`'s workspace, through an invitation as a person would.
+    /// Brings `member` into `owner`'s workspace as a member, through an invitation as a person
+    /// would.
     pub async fn join(&self, owner: &Caller, member: &Caller) {
+        self.join_as(owner, member, icp_builder::store::Role::Member)
+            .await
+    }
+
+    /// Brings `member` into `owner`'s workspace with `role`, through an invitation.
+    pub async fn join_as(&self, owner: &Caller, member: &Caller, role: icp_builder::store::Role) {
         let store = self.store.as_ref();
         let user = store
             .user_by_id(&member.id)
             .await
             .expect("read member")
             .expect("member exists");
-        let (_, link) = icp_builder::workspaces::invite(store, &owner.id, &user.email)
+        let (_, link) = icp_builder::workspaces::invite(store, &owner.id, &user.email, role)
             .await
             .expect("invite");
         icp_builder::workspaces::accept(store, &user, &link)

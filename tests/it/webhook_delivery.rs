@@ -174,7 +174,7 @@ impl Drop for Receiver {
 }
 
 /// The URL the binary opens for `database`: the SQLite file, or the Postgres schema.
-fn database_url(database: &Database) -> String {
+pub(crate) fn database_url(database: &Database) -> String {
     match database {
         Database::Sqlite { .. } => database.sqlite_url().expect("sqlite"),
         Database::Postgres { options } => {

@@ -134,9 +134,14 @@ async fn an_existing_user_accepts_and_brings_only_their_own_icps(db: Database) {
     let own = app.create(&bo, &minimal("Bo's own")).await;
 
     let bo_user = app.store.user_by_id(&bo.id).await.unwrap().unwrap();
-    let (_, token) = workspaces::invite(app.store.as_ref(), &owner.id, &bo_user.email)
-        .await
-        .unwrap();
+    let (_, token) = workspaces::invite(
+        app.store.as_ref(),
+        &owner.id,
+        &bo_user.email,
+        icp_builder::store::Role::Member,
+    )
+    .await
+    .unwrap();
     workspaces::accept(app.store.as_ref(), &bo_user, &token)
         .await
         .unwrap();
@@ -200,9 +205,14 @@ async fn expired_revoked_and_foreign_invitations_are_refused(db: Database) {
     let store = app.store.as_ref();
 
     // Expired: stored as created eight days ago.
-    let (mut invitation, _) = workspaces::invite(store, &owner.id, &bo_user.email)
-        .await
-        .unwrap();
+    let (mut invitation, _) = workspaces::invite(
+        store,
+        &owner.id,
+        &bo_user.email,
+        icp_builder::store::Role::Member,
+    )
+    .await
+    .unwrap();
     let token = format!("inv_{}", "e".repeat(32));
     invitation.id = uuid::Uuid::now_v7();
     invitation.created_at =
@@ -222,9 +232,14 @@ async fn expired_revoked_and_foreign_invitations_are_refused(db: Database) {
     ));
 
     // Revoked.
-    let (open, token) = workspaces::invite(store, &owner.id, &bo_user.email)
-        .await
-        .unwrap();
+    let (open, token) = workspaces::invite(
+        store,
+        &owner.id,
+        &bo_user.email,
+        icp_builder::store::Role::Member,
+    )
+    .await
+    .unwrap();
     let open_now: Vec<Invitation> = workspaces::open_invitations(store, &owner.id)
         .await
         .unwrap();
@@ -243,17 +258,28 @@ async fn expired_revoked_and_foreign_invitations_are_refused(db: Database) {
     // For another email, and by someone who is not the owner.
     let cy = app.caller("cy").await;
     let cy_user = app.store.user_by_id(&cy.id).await.unwrap().unwrap();
-    let (_, token) = workspaces::invite(store, &owner.id, &bo_user.email)
-        .await
-        .unwrap();
+    let (_, token) = workspaces::invite(
+        store,
+        &owner.id,
+        &bo_user.email,
+        icp_builder::store::Role::Member,
+    )
+    .await
+    .unwrap();
     assert!(matches!(
         workspaces::accept(store, &cy_user, &token).await,
         Err(workspaces::WorkspaceError::WrongEmail(_))
     ));
     app.join(&owner, &cy).await;
     assert!(matches!(
-        workspaces::invite(store, &cy.id, "someone@example.com").await,
-        Err(workspaces::WorkspaceError::NotOwner)
+        workspaces::invite(
+            store,
+            &cy.id,
+            "someone@example.com",
+            icp_builder::store::Role::Member
+        )
+        .await,
+        Err(workspaces::WorkspaceError::NotManager)
     ));
     // A made-up link.
     let page = app
@@ -372,7 +398,7 @@ async fn a_removed_member_loses_the_teams_icps_and_an_owner_who_leaves_hands_ove
     // Only the owner removes, and not themselves.
     assert!(matches!(
         workspaces::remove(store, &bo.id, &cy.id).await,
-        Err(workspaces::WorkspaceError::NotOwner)
+        Err(workspaces::WorkspaceError::NotManager)
     ));
     assert!(matches!(
         workspaces::remove(store, &owner.id, &owner.id).await,
@@ -511,9 +537,14 @@ async fn concurrent_moves_never_leave_an_icp_without_members(db: Database) {
             .expect("shared with everyone");
         let dee = app.caller("dee").await;
         let dee_user = store.user_by_id(&dee.id).await.unwrap().unwrap();
-        let (_, link) = workspaces::invite(store, &owner.id, &dee_user.email)
-            .await
-            .unwrap();
+        let (_, link) = workspaces::invite(
+            store,
+            &owner.id,
+            &dee_user.email,
+            icp_builder::store::Role::Member,
+        )
+        .await
+        .unwrap();
 
         let (ann_left, bob_left, cy_removed, dee_joined) = tokio::join!(
             workspaces::leave(store, &ann.id),

@@ -17,6 +17,8 @@
 //! type it binds and reads (`for<'q> T: Encode<'q, DB> + Type<DB>`, the executor's, the row's),
 //! which Rust does not imply from a trait; a macro would work but leave the code unformatted.
 
+mod audit;
+mod email_tokens;
 mod events;
 mod history;
 mod idempotency;

@@ -1,10 +1,14 @@
 //! API tokens: stored by their hash, looked up (remembered in `memo::TokenOwners`, the expiry
 //! checked at every use and the last use noted at most once a minute), listed and revoked.
 
+use super::audit::record;
 use super::{Db, SqlStore};
 use crate::domain::{Timestamp, UserId};
 use crate::store::memo::KnownToken;
-use crate::store::{ApiToken, NewToken, StoreError, StoreResult, TokenOwner, TokenScope};
+use crate::store::{
+    ApiToken, AuditKind, NewToken, Record, StoreError, StoreResult, TokenOwner, TokenScope,
+};
+use serde_json::{json, Value};
 use sqlx::Pool;
 use uuid::Uuid;
 
@@ -27,21 +31,29 @@ fn scope(raw: &str) -> StoreResult<TokenScope> {
     TokenScope::parse(raw).ok_or_else(|| StoreError::Corrupt(format!("bad token scope {raw:?}")))
 }
 
+/// Stores a new token, recorded in the owner's workspace's audit log.
 pub(super) async fn insert(store: &SqlStore, token: NewToken<'_>) -> StoreResult<()> {
-    store
-        .write(
-            sqlx::query(
-                "INSERT INTO api_tokens (id, user_id, label, token_hash, scope, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(token.id)
-            .bind(token.user)
-            .bind(token.label)
-            .bind(token.token_hash)
-            .bind(token.scope.as_str())
-            .bind(token.expires_at),
-        )
-        .await
+    let mut tx = store.writer.begin().await?;
+    sqlx::query(
+        "INSERT INTO api_tokens (id, user_id, label, token_hash, scope, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(token.id)
+    .bind(token.user)
+    .bind(token.label)
+    .bind(token.token_hash)
+    .bind(token.scope.as_str())
+    .bind(token.expires_at)
+    .execute(&mut *tx)
+    .await?;
+    let created = Record::new(
+        AuditKind::TokenCreated,
+        token.label,
+        Value::Null,
+        json!({"id": token.id, "scope": token.scope.as_str(), "expiresAt": token.expires_at}),
+    );
+    record(&mut tx, token.user, &created).await?;
+    Ok(tx.commit().await?)
 }
 
 /// The owner and scope of the live token `token_hash` (see `Store::live_token`).
@@ -86,17 +98,33 @@ pub(super) async fn live(store: &SqlStore, token_hash: &[u8]) -> StoreResult<Opt
     Ok(Some(token.owner.clone()))
 }
 
+/// Revokes the user's token `id` (recorded in their workspace's audit log); false when there is
+/// no such live token of theirs.
 pub(super) async fn revoke(store: &SqlStore, user: &UserId, id: Uuid) -> StoreResult<bool> {
-    let done = sqlx::query(
-        "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+    let mut tx = store.writer.begin().await?;
+    let revoked: Option<(String, String)> = sqlx::query_as(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 \
+         AND revoked_at IS NULL RETURNING label, scope",
     )
     .bind(Timestamp::now())
     .bind(id)
     .bind(user)
-    .execute(&store.writer)
+    .fetch_optional(&mut *tx)
     .await?;
+    let Some((label, scope)) = revoked else {
+        return Ok(false);
+    };
+    let change = Record::new(
+        AuditKind::TokenRevoked,
+        label,
+        json!({"id": id, "scope": scope}),
+        Value::Null,
+    );
+    record(&mut tx, user, &change).await?;
+    let committed = tx.commit().await;
     store.tokens.forget_all();
-    Ok(done.rows_affected() == 1)
+    committed?;
+    Ok(true)
 }
 
 pub(super) async fn list(reader: &Pool<Db>, user: &UserId) -> StoreResult<Vec<ApiToken>> {

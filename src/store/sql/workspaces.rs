@@ -1,13 +1,15 @@
 //! Workspaces: who belongs to which, invitations, and a user's move between workspaces.
 
 use super::super::{id_list, where_is, SQL};
+use super::audit::record;
 use super::Db;
 use crate::domain::{Timestamp, UserId};
 use crate::store::{
-    Destination, Invitation, Member, Membership, Role, StoreResult, User, Workspace, WorkspaceId,
-    Workspaces,
+    AuditKind, Destination, Invitation, Member, Membership, Record, Role, StoreError, StoreResult,
+    User, Workspace, WorkspaceId, Workspaces,
 };
 use async_trait::async_trait;
+use serde_json::{json, Value};
 use sqlx::Transaction;
 use uuid::Uuid;
 
@@ -33,8 +35,8 @@ fn everyone_icps() -> String {
     )
 }
 
-const INVITATION: &str = "SELECT i.id, i.workspace_id, w.name, i.email, u.name, i.created_at, \
-     i.expires_at, i.accepted_at IS NOT NULL, i.revoked_at IS NOT NULL \
+const INVITATION: &str = "SELECT i.id, i.workspace_id, w.name, i.email, u.name, i.role, \
+     i.created_at, i.expires_at, i.accepted_at IS NOT NULL, i.revoked_at IS NOT NULL \
      FROM invitations i JOIN workspaces w ON w.id = i.workspace_id JOIN users u ON u.id = i.invited_by";
 
 type InvitationRow = (
@@ -43,6 +45,7 @@ type InvitationRow = (
     String,
     String,
     String,
+    Role,
     Timestamp,
     Timestamp,
     bool,
@@ -50,7 +53,8 @@ type InvitationRow = (
 );
 
 fn invitation(row: InvitationRow) -> Invitation {
-    let (id, workspace, name, email, invited_by, created_at, expires_at, accepted, revoked) = row;
+    let (id, workspace, name, email, invited_by, role, created_at, expires_at, accepted, revoked) =
+        row;
     Invitation {
         id,
         workspace: Workspace {
@@ -59,6 +63,7 @@ fn invitation(row: InvitationRow) -> Invitation {
         },
         email,
         invited_by,
+        role,
         created_at,
         expires_at,
         accepted,
@@ -99,6 +104,19 @@ async fn join(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// `user`'s email, read in `tx` (for the audit log's target).
+async fn email_of(tx: &mut Transaction<'_, Db>, user: &UserId) -> StoreResult<String> {
+    Ok(sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+        .bind(user)
+        .fetch_one(&mut **tx)
+        .await?)
+}
+
+/// `{"role": role}`, as records hold a role.
+fn role_json(role: Role) -> Value {
+    json!({ "role": role.as_str() })
 }
 
 /// A change of one user's (`$1`) memberships of the ICPs `icps` selects in a workspace (`$2`).
@@ -172,13 +190,99 @@ impl Workspaces for super::SqlStore {
         Ok(rows.into_iter().map(member).collect())
     }
 
-    async fn rename_workspace(&self, workspace: &WorkspaceId, name: &str) -> StoreResult<()> {
-        self.write(
-            sqlx::query("UPDATE workspaces SET name = $1 WHERE id = $2")
-                .bind(name)
-                .bind(workspace),
-        )
-        .await
+    async fn rename_workspace(
+        &self,
+        workspace: &WorkspaceId,
+        name: &str,
+        actor: &UserId,
+    ) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await?;
+        let before: String = sqlx::query_scalar(&format!(
+            "SELECT name FROM workspaces WHERE id = $1{}",
+            SQL.locking("", false)
+        ))
+        .bind(workspace)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE workspaces SET name = $1 WHERE id = $2")
+            .bind(name)
+            .bind(workspace)
+            .execute(&mut *tx)
+            .await?;
+        let change = Record::new(
+            AuditKind::Renamed,
+            name,
+            json!({ "name": before }),
+            json!({ "name": name }),
+        );
+        record(&mut tx, actor, &change).await?;
+        Ok(tx.commit().await?)
+    }
+
+    async fn set_role(
+        &self,
+        workspace: &WorkspaceId,
+        member: &UserId,
+        role: Role,
+        actor: &UserId,
+    ) -> StoreResult<Option<Role>> {
+        let mut tx = self.writer.begin().await?;
+        // The member's row and the owner's, locked in one order (a hand-over changes both).
+        let rows: Vec<(UserId, Role)> = sqlx::query_as(&format!(
+            "SELECT user_id, role FROM workspace_members WHERE workspace_id = $1 \
+             AND (user_id = $2 OR role = 'owner') ORDER BY user_id{}",
+            SQL.locking("", false)
+        ))
+        .bind(workspace)
+        .bind(member)
+        .fetch_all(&mut *tx)
+        .await?;
+        let Some(before) = rows.iter().find(|(id, _)| id == member).map(|row| row.1) else {
+            return Ok(None);
+        };
+        if before == role {
+            return Ok(Some(before));
+        }
+        let email = email_of(&mut tx, member).await?;
+        let change = if role == Role::Owner {
+            let owner = rows
+                .iter()
+                .find(|row| row.1 == Role::Owner)
+                .map(|row| &row.0);
+            let Some(owner) = owner else {
+                return Err(StoreError::Corrupt(format!("{workspace} has no owner")));
+            };
+            // The owner steps down to admin first: one owner at any moment.
+            sqlx::query("UPDATE workspace_members SET role = 'admin' WHERE user_id = $1")
+                .bind(owner)
+                .execute(&mut *tx)
+                .await?;
+            let previous = email_of(&mut tx, owner).await?;
+            Record::new(
+                AuditKind::OwnerChanged,
+                email.as_str(),
+                json!({ "owner": previous, "role": before.as_str() }),
+                json!({ "owner": email, "previousOwnerRole": Role::Admin.as_str() }),
+            )
+        } else if before == Role::Owner {
+            // The owner's role changes only by handing the workspace over.
+            return Ok(Some(before));
+        } else {
+            Record::new(
+                AuditKind::RoleChanged,
+                email.as_str(),
+                role_json(before),
+                role_json(role),
+            )
+        };
+        sqlx::query("UPDATE workspace_members SET role = $1 WHERE user_id = $2")
+            .bind(role)
+            .bind(member)
+            .execute(&mut *tx)
+            .await?;
+        record(&mut tx, actor, &change).await?;
+        tx.commit().await?;
+        Ok(Some(before))
     }
 
     async fn outsiders(&self, workspace: &WorkspaceId, ids: &[UserId]) -> StoreResult<Vec<UserId>> {
@@ -200,20 +304,29 @@ impl Workspaces for super::SqlStore {
         invited_by: &UserId,
         token_hash: &[u8],
     ) -> StoreResult<()> {
-        self.write(
-            sqlx::query(
-                "INSERT INTO invitations (id, workspace_id, email, token_hash, invited_by, \
-                 created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(invitation.id)
-            .bind(&invitation.workspace.id)
-            .bind(&invitation.email)
-            .bind(token_hash)
-            .bind(invited_by)
-            .bind(invitation.created_at)
-            .bind(invitation.expires_at),
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "INSERT INTO invitations (id, workspace_id, email, token_hash, invited_by, role, \
+             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .await
+        .bind(invitation.id)
+        .bind(&invitation.workspace.id)
+        .bind(&invitation.email)
+        .bind(token_hash)
+        .bind(invited_by)
+        .bind(invitation.role)
+        .bind(invitation.created_at)
+        .bind(invitation.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        let change = Record::new(
+            AuditKind::InvitationCreated,
+            invitation.email.as_str(),
+            Value::Null,
+            role_json(invitation.role),
+        );
+        record(&mut tx, invited_by, &change).await?;
+        Ok(tx.commit().await?)
     }
 
     async fn invitation_by_hash(&self, token_hash: &[u8]) -> StoreResult<Option<Invitation>> {
@@ -246,17 +359,31 @@ impl Workspaces for super::SqlStore {
         workspace: &WorkspaceId,
         id: Uuid,
         now: Timestamp,
+        actor: &UserId,
     ) -> StoreResult<bool> {
-        let done = sqlx::query(
+        let mut tx = self.writer.begin().await?;
+        let revoked: Option<(String, Role)> = sqlx::query_as(
             "UPDATE invitations SET revoked_at = $1 WHERE id = $2 AND workspace_id = $3 \
-             AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
+             AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $1 \
+             RETURNING email, role",
         )
         .bind(now)
         .bind(id)
         .bind(workspace)
-        .execute(&self.writer)
+        .fetch_optional(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        let Some((email, role)) = revoked else {
+            return Ok(false);
+        };
+        let change = Record::new(
+            AuditKind::InvitationRevoked,
+            email,
+            role_json(role),
+            Value::Null,
+        );
+        record(&mut tx, actor, &change).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn move_user(
@@ -264,6 +391,7 @@ impl Workspaces for super::SqlStore {
         user: &UserId,
         expected: Option<&WorkspaceId>,
         to: &Destination,
+        actor: &UserId,
     ) -> StoreResult<bool> {
         let mut tx = self.writer.begin().await?;
         let Some((from, old_role)) = where_is(&mut tx, user, to).await? else {
@@ -282,23 +410,31 @@ impl Workspaces for super::SqlStore {
                 (workspace.id.clone(), Role::Owner, Timestamp::now())
             }
             Destination::Invited { invitation, now } => {
-                let workspace: Option<WorkspaceId> = sqlx::query_scalar(
+                let invited: Option<(WorkspaceId, Role)> = sqlx::query_as(
                     "UPDATE invitations SET accepted_at = $1, accepted_by = $2 WHERE id = $3 \
                      AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $1 \
-                     RETURNING workspace_id",
+                     RETURNING workspace_id, role",
                 )
                 .bind(now)
                 .bind(user)
                 .bind(invitation)
                 .fetch_optional(&mut *tx)
                 .await?;
-                let Some(workspace) = workspace else {
+                let Some((workspace, role)) = invited else {
                     return Ok(false);
                 };
-                (workspace, Role::Member, *now)
+                (workspace, role, *now)
             }
         };
         if to != from {
+            let email = email_of(&mut tx, user).await?;
+            let kind = if actor == user {
+                AuditKind::MemberLeft
+            } else {
+                AuditKind::MemberRemoved
+            };
+            let parting = Record::new(kind, email.as_str(), role_json(old_role), Value::Null);
+            record(&mut tx, actor, &parting).await?;
             // The ICPs shared with someone who stays stay with the team; so does their ownership.
             let leave = MemberChange {
                 icps: TEAM_ICPS,
@@ -307,7 +443,14 @@ impl Workspaces for super::SqlStore {
             };
             leave.run(&mut tx, user, &from, now).await?;
             join(&mut tx, user, &to, new_role, now).await?;
-            if new_role == Role::Member {
+            if new_role != Role::Owner {
+                let joined = Record::new(
+                    AuditKind::MemberJoined,
+                    email.as_str(),
+                    Value::Null,
+                    role_json(new_role),
+                );
+                record(&mut tx, user, &joined).await?;
                 // Joining: the ICPs shared with everyone in the workspace take the newcomer in.
                 let take_in = MemberChange {
                     icps: &everyone_icps(),

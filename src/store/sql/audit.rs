@@ -1,0 +1,112 @@
+//! The audit log: a record written inside the transaction of the change it records, and pages of
+//! a workspace's records, newest first.
+
+use super::{Db, SqlStore};
+use crate::domain::{Timestamp, UserId};
+use crate::store::audit::{Audit, AuditEntry, AuditKind, AuditPage, AuditQuery, Record};
+use crate::store::{StoreError, StoreResult, WorkspaceId};
+use async_trait::async_trait;
+use serde_json::{json, Value};
+use sqlx::Transaction;
+use uuid::Uuid;
+
+/// Writes `record` of what `actor` did, in `tx`, to the workspace `actor` is in now (nothing when
+/// they are in none: the account is gone).
+pub(super) async fn record(
+    tx: &mut Transaction<'_, Db>,
+    actor: &UserId,
+    record: &Record,
+) -> StoreResult<()> {
+    let detail = json!({"before": record.before, "after": record.after}).to_string();
+    sqlx::query(
+        "INSERT INTO audit_log (id, workspace_id, at, actor_id, kind, target, detail) \
+         SELECT $1, workspace_id, $2, $3, $4, $5, $6 FROM workspace_members WHERE user_id = $3",
+    )
+    .bind(Uuid::now_v7())
+    .bind(Timestamp::now())
+    .bind(actor)
+    .bind(record.kind.as_str())
+    .bind(&record.target)
+    .bind(detail)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A record as stored: id, time, actor, the actor's email now, kind, target, detail.
+type Row = (
+    Uuid,
+    Timestamp,
+    UserId,
+    Option<String>,
+    String,
+    String,
+    String,
+);
+
+fn entry((id, at, actor_id, actor_email, kind, target, detail): Row) -> StoreResult<AuditEntry> {
+    let kind = AuditKind::parse(&kind)
+        .ok_or_else(|| StoreError::Corrupt(format!("audit record {id} has kind {kind:?}")))?;
+    let mut detail: Value = serde_json::from_str(&detail)
+        .map_err(|error| StoreError::Corrupt(format!("audit record {id}: {error}")))?;
+    Ok(AuditEntry {
+        id,
+        at,
+        actor_id,
+        actor_email,
+        kind,
+        target,
+        before: detail.get_mut("before").map_or(Value::Null, Value::take),
+        after: detail.get_mut("after").map_or(Value::Null, Value::take),
+    })
+}
+
+#[async_trait]
+impl Audit for SqlStore {
+    async fn audit_page(
+        &self,
+        workspace: &WorkspaceId,
+        query: &AuditQuery,
+        limit: u32,
+    ) -> StoreResult<AuditPage> {
+        // Each filter adds its condition and its parameter, in this order.
+        let mut conditions = String::new();
+        let mut next = 2;
+        for (present, column) in [
+            (query.actor.is_some(), "a.actor_id ="),
+            (query.kind.is_some(), "a.kind ="),
+            (query.before.is_some(), "a.id <"),
+        ] {
+            if present {
+                conditions.push_str(&format!(" AND {column} ${next}"));
+                next += 1;
+            }
+        }
+        let sql = format!(
+            "SELECT a.id, a.at, a.actor_id, u.email, a.kind, a.target, a.detail FROM audit_log a \
+             LEFT JOIN users u ON u.id = a.actor_id WHERE a.workspace_id = $1{conditions} \
+             ORDER BY a.id DESC LIMIT ${next}"
+        );
+        let mut statement = sqlx::query_as::<_, Row>(&sql).bind(workspace);
+        if let Some(actor) = &query.actor {
+            statement = statement.bind(actor);
+        }
+        if let Some(kind) = query.kind {
+            statement = statement.bind(kind.as_str());
+        }
+        if let Some(before) = query.before {
+            statement = statement.bind(before);
+        }
+        let rows = statement
+            .bind(i64::from(limit) + 1)
+            .fetch_all(&self.reader)
+            .await?;
+        let more = rows.len() > limit as usize;
+        let entries = rows
+            .into_iter()
+            .take(limit as usize)
+            .map(entry)
+            .collect::<StoreResult<_>>()?;
+        Ok(AuditPage { entries, more })
+    }
+}
