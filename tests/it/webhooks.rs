@@ -127,6 +127,40 @@ async fn an_endpoint_is_made_listed_disabled_rotated_and_deleted(db: Database) {
     assert_eq!(app.get(&ana, HOOKS).await.body, json!([]));
     let malformed = app.get(&ana, &format!("{HOOKS}/not-an-id")).await;
     assert_eq!(details(&malformed)[0].0, json!(["id"]));
+
+    // Each change is in the workspace's audit log, newest first, and no secret is.
+    let audit = app.get(&ana, "/api/v1/audit?limit=5").await;
+    assert_eq!(audit.status, StatusCode::OK, "{}", audit.body);
+    let records: Vec<(&str, &Value)> = audit
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|record| (record["kind"].as_str().unwrap(), &record["after"]))
+        .collect();
+    assert_eq!(
+        records,
+        [
+            ("webhook.deleted", &Value::Null),
+            ("webhook.changed", &json!({"secretRotated": true})),
+            ("webhook.changed", &json!({"enabled": true, "reason": null})),
+            (
+                "webhook.changed",
+                &json!({"enabled": false, "reason": "Disabled by its owner"})
+            ),
+            (
+                "webhook.created",
+                &json!({"id": id, "events": ["icp.created", "icp.updated"], "description": "CRM sync"})
+            ),
+        ]
+    );
+    assert!(audit
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|record| record["target"] == PUBLIC_URL));
+    assert!(!audit.body.to_string().contains("whsec_"));
 }
 
 async fn destinations_inside_our_network_are_refused(db: Database) {

@@ -3,13 +3,15 @@
 //! event types are matched.
 
 use super::super::SQL;
+use super::audit::record;
 use super::SqlStore;
 use crate::domain::{Timestamp, UserId};
 use crate::store::webhooks::{
     Claimed, Delivery, DeliveryState, HookChange, HookRef, NewWebhook, Outcome, Webhook, Webhooks,
 };
-use crate::store::{StoreError, StoreResult};
+use crate::store::{AuditKind, Record, StoreError, StoreResult};
 use async_trait::async_trait;
+use serde_json::{json, Value};
 use std::sync::LazyLock;
 use uuid::Uuid;
 
@@ -141,6 +143,7 @@ static FAN_OUT: LazyLock<FanOut> = LazyLock::new(|| FanOut {
 #[async_trait]
 impl Webhooks for SqlStore {
     async fn create_webhook(&self, hook: &NewWebhook<'_>, most: u32) -> StoreResult<bool> {
+        let mut tx = self.writer.begin().await?;
         let done = sqlx::query(&INSERT)
             .bind(hook.id)
             .bind(hook.user)
@@ -150,9 +153,21 @@ impl Webhooks for SqlStore {
             .bind(hook.secret)
             .bind(hook.created_at)
             .bind(i64::from(most))
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let events: Value = serde_json::from_str(hook.events)?;
+        let created = Record::new(
+            AuditKind::WebhookCreated,
+            hook.url,
+            Value::Null,
+            json!({"id": hook.id, "events": events, "description": hook.description}),
+        );
+        record(&mut tx, hook.user, &created).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn webhooks(&self, user: &UserId) -> StoreResult<Vec<Webhook>> {
@@ -202,41 +217,67 @@ impl Webhooks for SqlStore {
         .bind(hook.user)
         .execute(&mut *tx)
         .await?;
-        let done = sqlx::query("DELETE FROM webhooks WHERE id = $1 AND user_id = $2")
-            .bind(hook.id)
-            .bind(hook.user)
-            .execute(&mut *tx)
-            .await?;
+        let deleted: Option<String> =
+            sqlx::query_scalar("DELETE FROM webhooks WHERE id = $1 AND user_id = $2 RETURNING url")
+                .bind(hook.id)
+                .bind(hook.user)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(url) = deleted else {
+            return Ok(false);
+        };
+        let change = Record::new(
+            AuditKind::WebhookDeleted,
+            url,
+            json!({ "id": hook.id }),
+            Value::Null,
+        );
+        record(&mut tx, hook.user, &change).await?;
         tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        Ok(true)
     }
 
     async fn change_webhook(&self, hook: HookRef<'_>, change: HookChange<'_>) -> StoreResult<bool> {
-        let (sql, at, text) = match change {
+        // What changed, as the audit log records it (a secret never: only that it was rotated).
+        let (sql, at, text, after) = match change {
             HookChange::Rotate { secret, old_until } => (
                 "UPDATE webhooks SET previous_secret = secret, previous_until = $3, secret = $4 \
-                 WHERE id = $1 AND user_id = $2",
+                 WHERE id = $1 AND user_id = $2 RETURNING url",
                 Some(old_until),
                 Some(secret),
+                json!({ "secretRotated": true }),
             ),
             HookChange::Disable(disabled) => {
                 let (at, reason) = disabled.unzip();
                 (
                     "UPDATE webhooks SET disabled_at = $3, disabled_reason = $4, \
-                     failing_since = NULL WHERE id = $1 AND user_id = $2",
+                     failing_since = NULL WHERE id = $1 AND user_id = $2 RETURNING url",
                     at,
                     reason,
+                    json!({ "enabled": at.is_none(), "reason": reason }),
                 )
             }
         };
-        let done = sqlx::query(sql)
+        let mut tx = self.writer.begin().await?;
+        let changed: Option<String> = sqlx::query_scalar(sql)
             .bind(hook.id)
             .bind(hook.user)
             .bind(at)
             .bind(text)
-            .execute(&self.writer)
+            .fetch_optional(&mut *tx)
             .await?;
-        Ok(done.rows_affected() == 1)
+        let Some(url) = changed else {
+            return Ok(false);
+        };
+        let change = Record::new(
+            AuditKind::WebhookChanged,
+            url,
+            json!({ "id": hook.id }),
+            after,
+        );
+        record(&mut tx, hook.user, &change).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn deliveries(&self, webhook: Uuid, limit: u32) -> StoreResult<Vec<Delivery>> {
