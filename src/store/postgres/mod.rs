@@ -97,6 +97,7 @@ const SQL: sql::Dialect = sql::Dialect {
     horizon: Some("pg_snapshot_xmin(pg_current_snapshot())::text::bigint"),
     locks: true,
     subscribed: "w.events ?| array['*', e.type]",
+    one_xid: false,
 };
 
 /// A batch holds its row locks until its commit, so two instances' batches updating the same ICPs

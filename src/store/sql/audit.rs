@@ -33,6 +33,22 @@ pub(super) async fn record(
     Ok(())
 }
 
+/// Ends `tx` for a change whose statement returned what it touched (`None`: nothing, so nothing is
+/// committed and the answer is false): records `what` made of it, commits, true.
+pub(super) async fn commit_recorded<T>(
+    mut tx: Transaction<'_, Db>,
+    actor: &UserId,
+    touched: Option<T>,
+    what: impl FnOnce(T) -> Record,
+) -> StoreResult<bool> {
+    let Some(touched) = touched else {
+        return Ok(false);
+    };
+    record(&mut tx, actor, &what(touched)).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// A record as stored: id, time, actor, the actor's email now, kind, target, detail.
 type Row = (
     Uuid,

@@ -52,15 +52,16 @@ pub(in crate::store) async fn write_events(
 
 /// A reader's page: `$1` the reader, `$2` how many, `$3` (with a cursor) the `seq` read last.
 fn page_sql(after: bool) -> String {
+    let last = ("(SELECT c.xid FROM events c WHERE c.seq = $3)", "$3");
     format!(
         "SELECT e.body FROM event_audience a JOIN events e ON e.seq = a.seq \
          JOIN workspace_members w ON w.user_id = a.user_id AND w.workspace_id = e.workspace_id \
          WHERE a.user_id = $1{below}{after} ORDER BY a.xid, a.seq LIMIT $2",
         below = SQL.below_horizon("a"),
         after = if after {
-            " AND (a.xid, a.seq) > (SELECT c.xid, c.seq FROM events c WHERE c.seq = $3)"
+            format!(" AND {}", SQL.after("a", last))
         } else {
-            ""
+            String::new()
         },
     )
 }

@@ -28,6 +28,8 @@ mod workspaces;
 pub(super) mod writes;
 
 pub(super) use events::write_events;
+#[cfg(test)]
+pub(super) use webhooks::fan_out_sql;
 
 use super::{list_sql, page_of, Db, PageRow, Writes};
 use crate::domain::{Icp, Timestamp, UserId};
@@ -97,9 +99,32 @@ pub(super) struct Dialect {
     pub locks: bool,
     /// Endpoint `w` asked for the type of event `e` (its `events` holds it, or `"*"`).
     pub subscribed: &'static str,
+    /// Every event's `xid` is the same (SQLite: 0), so positions compare by `seq` alone: SQLite
+    /// searches an index by a row value's first column only, so `(xid, seq) > (…)` would read
+    /// every event from the first.
+    pub one_xid: bool,
 }
 
 impl Dialect {
+    /// "`alias`'s position is after (`xid`, `seq`)" (two expressions): an index range on
+    /// `(xid, seq)` on both databases.
+    fn after(&self, alias: &str, (xid, seq): (&str, &str)) -> String {
+        if self.one_xid {
+            format!("{alias}.xid = {xid} AND {alias}.seq > {seq}")
+        } else {
+            format!("({alias}.xid, {alias}.seq) > ({xid}, {seq})")
+        }
+    }
+
+    /// "`alias`'s position is at or before (`xid`, `seq`)".
+    fn up_to(&self, alias: &str, (xid, seq): (&str, &str)) -> String {
+        if self.one_xid {
+            format!("{alias}.xid = {xid} AND {alias}.seq <= {seq}")
+        } else {
+            format!("({alias}.xid, {alias}.seq) <= ({xid}, {seq})")
+        }
+    }
+
     /// "`alias`'s event is below the horizon", to add to a `WHERE`.
     fn below_horizon(&self, alias: &str) -> String {
         self.horizon

@@ -1,7 +1,7 @@
 //! API tokens: stored by their hash, looked up (remembered in `memo::TokenOwners`, the expiry
 //! checked at every use and the last use noted at most once a minute), listed and revoked.
 
-use super::audit::record;
+use super::audit::{commit_recorded, record};
 use super::{Db, SqlStore};
 use crate::domain::{Timestamp, UserId};
 use crate::store::memo::KnownToken;
@@ -111,20 +111,13 @@ pub(super) async fn revoke(store: &SqlStore, user: &UserId, id: Uuid) -> StoreRe
     .bind(user)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((label, scope)) = revoked else {
-        return Ok(false);
-    };
-    let change = Record::new(
-        AuditKind::TokenRevoked,
-        label,
-        json!({"id": id, "scope": scope}),
-        Value::Null,
-    );
-    record(&mut tx, user, &change).await?;
-    let committed = tx.commit().await;
+    let revoked = commit_recorded(tx, user, revoked, |(label, scope): (String, String)| {
+        let before = json!({"id": id, "scope": scope});
+        Record::new(AuditKind::TokenRevoked, label, before, Value::Null)
+    })
+    .await;
     store.tokens.forget_all();
-    committed?;
-    Ok(true)
+    revoked
 }
 
 pub(super) async fn list(reader: &Pool<Db>, user: &UserId) -> StoreResult<Vec<ApiToken>> {

@@ -1,7 +1,7 @@
 //! Workspaces: who belongs to which, invitations, and a user's move between workspaces.
 
 use super::super::{id_list, where_is, SQL};
-use super::audit::record;
+use super::audit::{commit_recorded, record};
 use super::Db;
 use crate::domain::{Timestamp, UserId};
 use crate::store::{
@@ -372,18 +372,15 @@ impl Workspaces for super::SqlStore {
         .bind(workspace)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((email, role)) = revoked else {
-            return Ok(false);
-        };
-        let change = Record::new(
-            AuditKind::InvitationRevoked,
-            email,
-            role_json(role),
-            Value::Null,
-        );
-        record(&mut tx, actor, &change).await?;
-        tx.commit().await?;
-        Ok(true)
+        commit_recorded(tx, actor, revoked, |(email, role): (String, Role)| {
+            Record::new(
+                AuditKind::InvitationRevoked,
+                email,
+                role_json(role),
+                Value::Null,
+            )
+        })
+        .await
     }
 
     async fn move_user(

@@ -60,6 +60,7 @@ const SQL: sql::Dialect = sql::Dialect {
     horizon: None,
     locks: false,
     subscribed: "EXISTS (SELECT 1 FROM json_each(w.events) j WHERE j.value IN ('*', e.type))",
+    one_xid: true,
 };
 
 /// `ids` bound for `SQL.in_list`.
@@ -387,6 +388,30 @@ mod tests {
         assert_eq!(
             plan,
             "SEARCH icp_members USING COVERING INDEX icp_members_by_user_newest (user_id=?)"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_webhook_fan_out_reads_a_range_of_events_after_its_cursor() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("plan.db").display());
+        let store = SqliteStore::connect(&url).await.unwrap();
+        let [next, insert] = sql::fan_out_sql();
+        let next = plan(&store, next).await;
+        assert_eq!(
+            next, "SEARCH e USING COVERING INDEX events_by_position (xid=? AND seq>?)",
+            "the next events are an index range from the cursor"
+        );
+        let insert = plan(&store, insert).await;
+        assert!(
+            insert.contains("events_by_position (xid=? AND seq>? AND seq<?)"),
+            "the deliveries read only the range's events:\n{insert}"
+        );
+        assert!(
+            !insert.contains("SCAN e\n")
+                && !insert.ends_with("SCAN e")
+                && !insert.contains("SCAN a"),
+            "no scan of every event or audience row:\n{insert}"
         );
     }
 
