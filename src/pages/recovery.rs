@@ -61,7 +61,9 @@ pub fn ForgotPassword() -> impl IntoView {
                 ) />
             {closed.then(|| view! { <FormAlert id="link-error" message=CLOSED_LINK.to_owned() /> })}
             {limited.map(|message| view! { <FormAlert id="forgot-error" message /> })}
-            <p>"Enter your account’s email address: we will mail you a link to choose a new password."</p>
+            <p>
+                "Enter your account’s email address: we will mail you a link to choose a new password."
+            </p>
             <form method="post" action="/forgot-password">
                 <Field
                     id="email"
@@ -80,7 +82,9 @@ pub fn ForgotPassword() -> impl IntoView {
     } else {
         view! {
             {closed.then(|| view! { <FormAlert id="link-error" message=CLOSED_LINK.to_owned() /> })}
-            <p>"This server does not send mail. Ask an administrator to set a new password for you:"</p>
+            <p>
+                "This server does not send mail. Ask an administrator to set a new password for you:"
+            </p>
             <pre>
                 <code>"icp-builder users set-password --email you@example.com"</code>
             </pre>
