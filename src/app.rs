@@ -1,6 +1,7 @@
 //! The page shell, the routes and the layout.
 
 use crate::pages::account::{SignIn, SignUp, UserMenu};
+use crate::pages::audit::AuditLog;
 use crate::pages::builder_page::{EditIcp, NewIcp};
 use crate::pages::history::{IcpHistory, RecentlyDeleted};
 use crate::pages::icp_list::IcpList;
@@ -188,6 +189,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/confirm-email/:token") view=ConfirmEmail />
                     <Route path=path!("/settings") view=Settings ssr=SsrMode::Async />
                     <Route path=path!("/settings/team") view=TeamSettings ssr=SsrMode::Async />
+                    <Route path=path!("/settings/audit") view=AuditLog ssr=SsrMode::Async />
                     <Route
                         path=path!("/settings/webhooks")
                         view=WebhookSettings

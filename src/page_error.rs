@@ -44,6 +44,10 @@ impl<T: DeserializeOwned> Decodes<T> for JsonTextEncoding {
     }
 }
 
+/// The `Forbidden` text of a change a viewer asked for (pages show it as their own 403).
+pub const READ_ONLY: &str =
+    "Viewers cannot change ICPs; ask an owner or admin of your workspace for another role.";
+
 /// Why a page's server function failed, in words a user can act on. Never carries internals.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
 pub enum PageError {
@@ -120,9 +124,10 @@ mod ssr {
             match error {
                 IcpError::Invalid(details) => PageError::Invalid(details),
                 IcpError::NotFound(_) => PageError::NotFound(error.to_string()),
-                IcpError::Forbidden(_) | IcpError::OwnerOnly { .. } | IcpError::ReadOnly => {
+                IcpError::Forbidden(_) | IcpError::OwnerOnly { .. } => {
                     PageError::Forbidden(error.to_string())
                 }
+                IcpError::ReadOnly => PageError::Forbidden(super::READ_ONLY.to_owned()),
                 IcpError::NoVersion(_) => PageError::NotFound(error.to_string()),
                 IcpError::Changed(_) => PageError::Conflict(
                     "This ICP changed since you opened it. Nothing you typed is lost: open the \

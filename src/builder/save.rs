@@ -13,6 +13,8 @@ pub async fn builder_start(
     use super::form::{draft_to_pairs, new_form};
     let user = crate::page_error::signed_in_user().await?;
     let state = expect_context::<crate::state::AppState>();
+    // A viewer gets the page's explanation, not a builder whose save would be refused.
+    crate::icps::writer(state.store.as_ref(), &user).await?;
     let load = |raw: String| {
         let store = state.store.clone();
         let user = user.clone();

@@ -40,9 +40,15 @@ pub(super) mod ssr {
     }
 }
 
+/// The signed-in user, and whether they may create and change ICPs (not a viewer).
 #[server(prefix = "/fn", output = crate::page_error::JsonText)]
-pub async fn current_user() -> Result<Option<SignedInUser>, crate::page_error::PageError> {
-    Ok(ssr::session_account().await?.2)
+pub async fn current_user() -> Result<Option<(SignedInUser, bool)>, crate::page_error::PageError> {
+    let (state, _, user) = ssr::session_account().await?;
+    let Some(user) = user else {
+        return Ok(None);
+    };
+    let role = super::history::ssr::role_of(state.store.as_ref(), &user.id).await?;
+    Ok(Some((user, role.writes())))
 }
 
 /// The query of the current page, read once: these pages change only by a full page load (a post).
@@ -337,10 +343,16 @@ fn SignUpPolicyNote() -> impl IntoView {
     });
     #[cfg(not(feature = "ssr"))]
     let note: Option<String> = None;
-    note.map(|note| view! { <p class="hint" id="sign-up-policy">{note}</p> })
+    note.map(|note| {
+        view! {
+            <p class="hint" id="sign-up-policy">
+                {note}
+            </p>
+        }
+    })
 }
 
-/// The app's pages in the user menu: (path, link text).
+/// The app's pages in the user menu: (path, link text); "New ICP" (the second) is not a viewer's.
 const APP_LINKS: [(&str, &str); 4] = [
     ("/icps", "ICPs"),
     ("/icps/new", "New ICP"),
@@ -356,11 +368,12 @@ pub fn UserMenu() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match user.await {
-                    Ok(Some(user)) => {
+                    Ok(Some((user, writes))) => {
                         view! {
                             <ul class="user-menu">
                                 {APP_LINKS
                                     .into_iter()
+                                    .filter(|(href, _)| writes || *href != "/icps/new")
                                     .map(|(href, text)| {
                                         view! {
                                             <li>

@@ -23,7 +23,8 @@ pub struct VersionLine {
     pub at: Timestamp,
     /// What it changed from the version before, in words.
     pub changes: Vec<String>,
-    /// An older version of an ICP that exists: it can be made current again.
+    /// An older version of an ICP that exists, and the caller is no viewer: it can be made
+    /// current again.
     pub restorable: bool,
 }
 
@@ -73,6 +74,7 @@ pub async fn icp_history(id: String, before: Option<u32>) -> Result<HistoryView,
         .await
         .map_err(|error| PageError::from(crate::icps::IcpError::Store(error)))?
         .is_some();
+    let writes = ssr::role_of(store, &user).await?.writes();
     let lines = versions
         .iter()
         .take(HISTORY_PAGE as usize)
@@ -98,6 +100,7 @@ pub async fn icp_history(id: String, before: Option<u32>) -> Result<HistoryView,
                 at: version.at,
                 changes,
                 restorable: exists
+                    && writes
                     && (before.is_some() || index > 0)
                     && version.action != VersionAction::Deleted,
             }
@@ -133,6 +136,17 @@ pub(super) mod ssr {
             .into_iter()
             .map(|member| (member.user.id, member.user.name))
             .collect())
+    }
+
+    /// The caller's role in their workspace (what the pages offer them depends on it).
+    pub async fn role_of(
+        store: &dyn Store,
+        user: &UserId,
+    ) -> Result<crate::account::Role, PageError> {
+        crate::workspaces::membership(store, user)
+            .await
+            .map(|membership| membership.role)
+            .map_err(|error| PageError::from(crate::icps::IcpError::Store(error)))
     }
 
     /// A teammate's name, or the id of someone outside the workspace.
@@ -265,6 +279,8 @@ pub struct DeletedLine {
     pub name: String,
     pub deleted_at: Timestamp,
     pub by: String,
+    /// The caller may restore it (not a viewer).
+    pub restorable: bool,
 }
 
 #[server(prefix = "/fn", output = crate::page_error::JsonText)]
@@ -274,6 +290,7 @@ pub async fn deleted_icps() -> Result<Vec<DeletedLine>, PageError> {
     let store = state.store.as_ref();
     let deleted = crate::icps::deleted(store, &user).await?;
     let names = ssr::teammate_names(store, &user).await?;
+    let restorable = ssr::role_of(store, &user).await?.writes();
     Ok(deleted
         .into_iter()
         .map(|version| DeletedLine {
@@ -281,6 +298,7 @@ pub async fn deleted_icps() -> Result<Vec<DeletedLine>, PageError> {
             name: version.icp.name,
             deleted_at: version.at,
             by: ssr::name(&names, &version.by),
+            restorable,
         })
         .collect())
 }
@@ -323,12 +341,18 @@ fn DeletedItem(line: DeletedLine) -> impl IntoView {
             {line.by}
             " · "
             <a href=format!("/icps/{}/history", line.id)>"History"</a>
-            <form method="post" action=restore class="inline-form">
-                <button type="submit" class="button">
-                    "Restore"
-                    <span class="visually-hidden">" " {line.name}</span>
-                </button>
-            </form>
+            {line
+                .restorable
+                .then(|| {
+                    view! {
+                        <form method="post" action=restore class="inline-form">
+                            <button type="submit" class="button">
+                                "Restore"
+                                <span class="visually-hidden">" " {line.name}</span>
+                            </button>
+                        </form>
+                    }
+                })}
         </li>
     }
 }

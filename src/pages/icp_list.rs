@@ -44,6 +44,8 @@ pub struct IcpListPage {
     pub later: bool,
     /// The link's `after` could not be read: this is the first page instead.
     pub bad_link: bool,
+    /// The caller may create and change ICPs (not a viewer).
+    pub writes: bool,
 }
 
 #[server(prefix = "/fn", output = crate::page_error::JsonText)]
@@ -84,6 +86,7 @@ pub async fn my_icps(
         })
         .collect();
     let names = super::history::ssr::teammate_names(store, &user).await?;
+    let role = super::history::ssr::role_of(store, &user).await?;
     let words_people = crate::store::people_named(&words, &names);
     let view = View::parse(view.as_deref());
     // An owner picked from the list takes the place of the Mine / Shared with me tabs.
@@ -165,6 +168,7 @@ pub async fn my_icps(
         },
         later: cursor.is_some(),
         bad_link: raw.is_some() && cursor.is_none(),
+        writes: role.writes(),
     })
 }
 
@@ -207,21 +211,12 @@ pub fn IcpList() -> impl IntoView {
         <Title text="Your ICPs" />
         <div class="page-head">
             <h1>"Your ICPs"</h1>
-            <div class="actions">
-                <a class="button" href="/icps/deleted">
-                    "Recently deleted"
-                </a>
-                <a class="button" href="/icps/import">
-                    "Import"
-                </a>
-                // `download`: a file, not a page of the app (the router leaves it alone).
-                <a class="button" href="/icps/export" download rel="external">
-                    "Export all"
-                </a>
-                <a class="button button-primary" href="/icps/new">
-                    "New ICP"
-                </a>
-            </div>
+            // What the caller may do: known once the page is (viewers create and import nothing).
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    page.await.ok().map(|page| list_actions(page.writes))
+                })}
+            </Suspense>
         </div>
         {imported}
         <Loaded
@@ -233,10 +228,52 @@ pub fn IcpList() -> impl IntoView {
     }
 }
 
+/// The list's buttons: a viewer's only read and export.
+fn list_actions(writes: bool) -> impl IntoView {
+    view! {
+        <div class="actions">
+            <a class="button" href="/icps/deleted">
+                "Recently deleted"
+            </a>
+            {writes
+                .then(|| {
+                    view! {
+                        <a class="button" href="/icps/import">
+                            "Import"
+                        </a>
+                    }
+                })}
+            // `download`: a file, not a page of the app (the router leaves it alone).
+            <a class="button" href="/icps/export" download rel="external">
+                "Export all"
+            </a>
+            {writes
+                .then(|| {
+                    view! {
+                        <a class="button button-primary" href="/icps/new">
+                            "New ICP"
+                        </a>
+                    }
+                })}
+        </div>
+    }
+}
+
 /// The page of the list, or a welcome to build the first ICP when there is none.
 fn page_or_welcome(page: IcpListPage) -> AnyView {
     if page.total > 0 {
         return view! { <IcpPageView page=page /> }.into_any();
+    }
+    if !page.writes {
+        return view! {
+            <div class="empty panel">
+                <h2>"No ICPs yet"</h2>
+                <p>
+                    "Nobody has shared an ICP with you yet. As a viewer you read the ICPs your teammates share with you."
+                </p>
+            </div>
+        }
+        .into_any();
     }
     view! {
         <div class="empty panel">
@@ -271,6 +308,7 @@ fn IcpPageView(page: IcpListPage) -> impl IntoView {
         matching,
         later,
         bad_link,
+        writes: _,
     } = page;
     let nothing_here = icps.is_empty();
     let count = match matching {

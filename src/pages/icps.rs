@@ -20,9 +20,13 @@ use serde::{Deserialize, Serialize};
 pub struct IcpWithPeople {
     pub icp: Icp,
     pub owner: Option<String>,
-    pub i_own: bool,
+    /// The caller manages it as its owner does (its owner, or an owner or admin of the owner's
+    /// workspace): they may delete it and hand it over.
+    pub manages: bool,
+    /// The caller may change ICPs (not a viewer).
+    pub writes: bool,
     pub shared_with: Vec<String>,
-    /// (id, name) of the other workspace members, for the owner's hand-over.
+    /// (id, name) of the workspace members other than its owner, for the hand-over.
     pub teammates: Vec<(UserId, String)>,
 }
 
@@ -36,16 +40,18 @@ pub async fn icp_page(id: String) -> Result<IcpWithPeople, PageError> {
     let store = state.store.as_ref();
     let icp = crate::icps::get_for(store, &user, parsed).await?;
     let names = teammate_names(store, &user).await?;
-    let i_own = icp.owner.as_ref() == Some(&user);
+    let writes = super::history::ssr::role_of(store, &user).await?.writes();
+    let manages = writes && crate::icps::manages(store, &user, &icp).await?;
     let mut teammates: Vec<(UserId, String)> = names
         .iter()
-        .filter(|(id, _)| **id != user)
+        .filter(|(id, _)| icp.owner.as_ref() != Some(*id))
         .map(|(id, name)| (id.clone(), name.clone()))
         .collect();
     teammates.sort_by(|a, b| a.1.cmp(&b.1));
     Ok(IcpWithPeople {
         owner: icp.owner.as_ref().map(|owner| name(&names, owner)),
-        i_own,
+        manages,
+        writes,
         shared_with: icp.user_ids.iter().map(|id| name(&names, id)).collect(),
         teammates,
         icp,
@@ -82,7 +88,8 @@ fn icp_view(
     IcpWithPeople {
         icp,
         owner,
-        i_own,
+        manages,
+        writes,
         shared_with,
         teammates,
     }: IcpWithPeople,
@@ -107,19 +114,22 @@ fn icp_view(
                 {icp.description.clone().map(|d| view! { <p class="description">{d}</p> })}
             </div>
             <div class="actions">
-                <a class="button button-primary" href=format!("/icps/{id}/edit")>
-                    "Edit"
-                </a>
-                <a class="button" href=format!("/icps/new?from={id}")>
-                    "Duplicate"
-                </a>
-                <a class="button" href=format!("/icps/{id}/history")>
+                {writes
+                    .then(|| {
+                        view! {
+                            <a class="button button-primary" href=format!("/icps/{id}/edit")>
+                                "Edit"
+                            </a>
+                            <a class="button" href=format!("/icps/new?from={id}")>
+                                "Duplicate"
+                            </a>
+                        }
+                    })} <a class="button" href=format!("/icps/{id}/history")>
                     "History"
-                </a>
-                <a class="button" href=format!("/icps/{id}/export") download rel="external">
+                </a> <a class="button" href=format!("/icps/{id}/export") download rel="external">
                     "Export"
                 </a>
-                {i_own
+                {manages
                     .then(|| {
                         view! {
                             <HandOver id=id.clone() teammates />

@@ -73,10 +73,22 @@ fn set_status(_code: u16) {
     }
 }
 
+/// The `Forbidden` text of a page only the workspace's owner and admins may see.
+pub const MANAGERS_ONLY: &str = "Only the workspace's owner and admins can see this page.";
+
 /// A friendly page for an ICP that cannot be shown, saying why.
 #[component]
 pub fn Problem(error: PageError) -> impl IntoView {
     let (status, title, text) = match &error {
+        PageError::Forbidden(text) if text == crate::page_error::READ_ONLY => (
+            403,
+            "Viewers cannot change ICPs",
+            "You read the ICPs shared with you. Ask an owner or admin of your workspace for another role."
+                .to_owned(),
+        ),
+        PageError::Forbidden(text) if text == MANAGERS_ONLY => {
+            (403, "Only the owner and admins see this", text.clone())
+        }
         PageError::Forbidden(_) => (
             403,
             "You don’t have access to this ICP",

@@ -1,7 +1,8 @@
-//! The app's pages: the ICP list, detail and builder pages, the account pages, the team page and
-//! the webhooks page.
+//! The app's pages: the ICP list, detail and builder pages, the account pages, the team page, the
+//! audit log and the webhooks page.
 
 pub mod account;
+pub mod audit;
 pub mod builder_page;
 #[cfg(feature = "ssr")]
 pub mod changes;

@@ -155,6 +155,10 @@ fn TeamBody(data: TeamView) -> impl IntoView {
             {manages
                 .then(|| {
                     view! {
+                        <p>
+                            <a href="/settings/audit">"Audit log"</a>
+                            ": who invited, joined, left, changed roles and tokens, and when."
+                        </p>
                         <form method="post" action="/settings/team/name">
                             <Field
                                 id="workspace-name"

@@ -23,6 +23,7 @@ on_both_databases!(
     invite_only_refuses_a_plain_sign_up_and_admits_the_invited,
     a_domain_list_admits_its_domains_only,
     each_change_to_the_workspace_leaves_an_audit_record,
+    the_pages_offer_what_the_role_allows_and_the_audit_page_is_for_managers,
 );
 
 const ICPS: &str = "/api/v1/entities/icps";
@@ -592,4 +593,135 @@ async fn each_change_to_the_workspace_leaves_an_audit_record(db: Database) {
     let own = app.get(&bo, AUDIT).await;
     assert_eq!(own.status, StatusCode::OK);
     assert!(!kinds(&own.body).contains(&"member.removed"));
+}
+
+async fn the_pages_offer_what_the_role_allows_and_the_audit_page_is_for_managers(db: Database) {
+    let app = TestApp::start(db).await;
+    let owner = app.caller("owner").await;
+    let (ann, bo, cy) = (
+        app.caller("ann").await,
+        app.caller("bo").await,
+        app.caller("cy").await,
+    );
+    app.join_as(&owner, &ann, Role::Admin).await;
+    app.join(&owner, &bo).await;
+    app.join_as(&owner, &cy, Role::Viewer).await;
+    let mut body = minimal("Shared with the viewer");
+    body["userIds"] = json!([cy.id.as_str()]);
+    let shared = app.create(&owner, &body).await;
+    let shared = shared["id"].as_str().unwrap();
+    let own = app.create(&bo, &minimal("Bo's own")).await;
+    let own = own["id"].as_str().unwrap();
+    app.patch(&owner, shared, &json!({"name": "Shared, renamed"}))
+        .await;
+
+    // A viewer reads, and is offered no change.
+    let viewer = app.session_cookie(&cy).await;
+    let list = app.visit("/icps", Some(&viewer)).await;
+    assert_eq!(list.status, StatusCode::OK);
+    let html = crate::common::text(&list);
+    assert!(html.contains("Shared, renamed"), "{html}");
+    for offer in ["href=\"/icps/new\"", "href=\"/icps/import\"", "New ICP"] {
+        assert!(!html.contains(offer), "the viewer's list offers {offer}");
+    }
+    let page = app.visit(&format!("/icps/{shared}"), Some(&viewer)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = crate::common::text(&page);
+    assert!(html.contains("Shared, renamed"));
+    for offer in ["/edit\"", "Duplicate", "Delete…", "Hand over…"] {
+        assert!(
+            !html.contains(offer),
+            "the viewer's ICP page offers {offer}"
+        );
+    }
+    let history = app
+        .visit(&format!("/icps/{shared}/history"), Some(&viewer))
+        .await;
+    assert_eq!(history.status, StatusCode::OK);
+    assert!(!crate::common::text(&history).contains("Restore version"));
+    for builder in ["/icps/new".to_owned(), format!("/icps/{shared}/edit")] {
+        let page = app.visit(&builder, Some(&viewer)).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{builder}");
+        let html = crate::common::text(&page);
+        assert!(html.contains("Viewers cannot change ICPs"), "{html}");
+        assert!(
+            !html.contains("<leptos-island"),
+            "{builder} holds the builder"
+        );
+    }
+
+    // The owner sees it all; an admin may change a member's unshared ICP, and deletes it.
+    let html = app
+        .visit(
+            &format!("/icps/{shared}"),
+            Some(&app.session_cookie(&owner).await),
+        )
+        .await;
+    let html = crate::common::text(&html);
+    assert!(
+        html.contains("/edit\"") && html.contains("Delete…"),
+        "{html}"
+    );
+    let admin = app.session_cookie(&ann).await;
+    let page = app.visit(&format!("/icps/{own}"), Some(&admin)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = crate::common::text(&page);
+    for offer in ["/edit\"", "Delete…", "Hand over…"] {
+        assert!(
+            html.contains(offer),
+            "the admin's page of bo's ICP lacks {offer}"
+        );
+    }
+    let list = app.visit("/icps", Some(&admin)).await;
+    assert!(crate::common::text(&list).contains("New ICP"));
+
+    // The audit page: the admin reads it, a member and a viewer get a 403 page.
+    workspaces::set_role(app.store.as_ref(), &ann.id, &bo.id, Role::Viewer)
+        .await
+        .unwrap();
+    let team = app.visit("/settings/team", Some(&admin)).await;
+    assert!(crate::common::text(&team).contains("href=\"/settings/audit\""));
+    let audit = app.visit("/settings/audit", Some(&admin)).await;
+    assert_eq!(audit.status, StatusCode::OK);
+    let html = crate::common::text(&audit);
+    assert!(html.contains("Changed a role"), "{html}");
+    assert!(html.contains("role: member → role: viewer"), "{html}");
+    assert!(
+        html.contains("Joined") && html.contains("Invited"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("value=\"{}\"", ann.id)),
+        "a person to filter by"
+    );
+    let by_kind = app
+        .visit("/settings/audit?kind=member.role_changed", Some(&admin))
+        .await;
+    let html = crate::common::text(&by_kind);
+    let rows = html.split_once("<tbody>").map_or("", |(_, rows)| rows);
+    assert!(
+        rows.contains("Changed a role") && !rows.contains("Joined"),
+        "{html}"
+    );
+    let by_owner = app
+        .visit(&format!("/settings/audit?actor={}", owner.id), Some(&admin))
+        .await;
+    let html = crate::common::text(&by_owner);
+    let rows = html.split_once("<tbody>").map_or("", |(_, rows)| rows);
+    assert!(
+        rows.contains("Invited") && !rows.contains("Changed a role"),
+        "{html}"
+    );
+    for caller in [&bo, &cy] {
+        let cookie = app.session_cookie(caller).await;
+        let page = app.visit("/settings/audit", Some(&cookie)).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "a viewer");
+        assert!(crate::common::text(&page).contains("Only the owner and admins see this"));
+    }
+    let dee = app.caller("dee").await;
+    app.join(&owner, &dee).await;
+    let member = app.session_cookie(&dee).await;
+    let page = app.visit("/settings/audit", Some(&member)).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN, "a member");
+    assert!(!crate::common::text(&page).contains("Changed a role"));
 }
