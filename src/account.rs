@@ -87,6 +87,7 @@ pub struct SettingsView {
 
 /// What a member may do in their workspace (README "Roles" has the table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Everything an admin does, and hands the workspace over. One per workspace.

@@ -30,9 +30,8 @@ pub struct Teammate {
     pub name: String,
     #[schema(example = "ana@acme.io")]
     pub email: String,
-    /// `owner` (one per workspace), `admin`, `member` or `viewer` (README "Roles").
-    #[schema(example = "member")]
-    pub role: &'static str,
+    /// One owner per workspace; README "Roles" says what each may do.
+    pub role: Role,
 }
 
 /// A member's role: `{"role": "admin"}`.
@@ -41,8 +40,7 @@ pub struct Teammate {
 pub struct RoleJson {
     /// `owner` hands the workspace over (only its owner may; they become an admin), or `admin`,
     /// `member`, `viewer`.
-    #[schema(example = "admin")]
-    pub role: &'static str,
+    pub role: Role,
 }
 
 impl From<WorkspaceError> for ApiError {
@@ -85,7 +83,7 @@ async fn list_users(
                 id: member.user.id,
                 name: member.user.name,
                 email: member.user.email,
-                role: member.role.as_str(),
+                role: member.role,
             })
             .collect(),
     ))
@@ -130,7 +128,5 @@ async fn set_role(
         )])
     })?;
     workspaces::set_role(store.as_ref(), &user, &member, role).await?;
-    Ok(Json(RoleJson {
-        role: role.as_str(),
-    }))
+    Ok(Json(RoleJson { role }))
 }
