@@ -1,8 +1,9 @@
 //! The list of a user's ICPs (`/icps`): a table of 50 a page — each ICP's name, whom it targets,
 //! owner and members by name, when it changed and its status — with their count and plain links
 //! to the next page and back to the first (a cursor), so it works without JavaScript. A search
-//! box (`q`), All/Active/Expired tabs (`active`), All/Mine/Shared with me tabs (`view`) and an owner
-//! picker (`owner`) narrow it; it is sorted newest first, by last update or by name (`sort`); all of
+//! box (`q`), All/Active/Expired tabs (`active`), All/Mine/Shared with me tabs (`view`; the owner
+//! and admins also have Workspace: every ICP whose owner is in it) and an owner picker (`owner`)
+//! narrow it; it is sorted newest first, by last update or by name (`sort`); all of
 //! it is in the URL, so a filtered list can be bookmarked.
 
 use super::describe::{targets, When};
@@ -46,6 +47,8 @@ pub struct IcpListPage {
     pub bad_link: bool,
     /// The caller may create and change ICPs (not a viewer).
     pub writes: bool,
+    /// The caller is the workspace's owner or an admin: the Workspace view is theirs.
+    pub manages: bool,
 }
 
 #[server(prefix = "/fn", output = crate::page_error::JsonText)]
@@ -88,7 +91,11 @@ pub async fn my_icps(
     let names = super::history::ssr::teammate_names(store, &user).await?;
     let role = super::history::ssr::role_of(store, &user).await?;
     let words_people = crate::store::people_named(&words, &names);
-    let view = View::parse(view.as_deref());
+    // The Workspace view is the owner's and admins'; anyone else gets their own list.
+    let view = match View::parse(view.as_deref()) {
+        View::Workspace if !role.manages() => View::All,
+        view => view,
+    };
     // An owner picked from the list takes the place of the Mine / Shared with me tabs.
     let owner = owner.as_deref().and_then(crate::domain::UserId::parse);
     let filter = ListFilter {
@@ -99,11 +106,17 @@ pub async fn my_icps(
         people: words_people,
         owned: match (&owner, view) {
             (Some(owner), _) => Some(Owned::By(owner.clone())),
-            (None, View::All) => None,
+            (None, View::All | View::Workspace) => None,
             (None, View::Mine) => Some(Owned::By(user.clone())),
             (None, View::Shared) => Some(Owned::NotBy(user.clone())),
         },
         order: sort.order(),
+        workspace: view == View::Workspace,
+    };
+    // What the count is of: the caller's ICPs, or the workspace's in its view.
+    let everything = ListFilter {
+        workspace: filter.workspace,
+        ..ListFilter::default()
     };
     let page = crate::icps::list(store, &user, &filter, cursor.clone(), LIST_PAGE_SIZE).await?;
     let owners = page
@@ -156,10 +169,14 @@ pub async fn my_icps(
         people,
         icps: page.icps().to_vec(),
         next: page.next().map(|next| next.encode()),
-        total: crate::icps::count(store, &user, &ListFilter::default()).await?,
+        total: crate::icps::count(store, &user, &everything).await?,
         // One scan of the search text per view: a first page that holds every match has counted
         // them; only when more follow is the count a second, full scan (the page's stopped early).
-        matching: if filter.is_empty() {
+        matching: if (ListFilter {
+            order: everything.order,
+            ..filter.clone()
+        }) == everything
+        {
             None
         } else if cursor.is_none() && page.next().is_none() {
             Some(page.icps().len() as u64)
@@ -169,6 +186,7 @@ pub async fn my_icps(
         later: cursor.is_some(),
         bad_link: raw.is_some() && cursor.is_none(),
         writes: role.writes(),
+        manages: role.manages(),
     })
 }
 
@@ -275,6 +293,14 @@ fn page_or_welcome(page: IcpListPage) -> AnyView {
         }
         .into_any();
     }
+    // The owner and admins may see the workspace's ICPs without any of their own.
+    let workspace = (page.manages && page.query.view != View::Workspace).then(|| {
+        view! {
+            <a class="button" href="/icps?view=workspace">
+                "See the workspace’s ICPs"
+            </a>
+        }
+    });
     view! {
         <div class="empty panel">
             <h2>"No ICPs yet"</h2>
@@ -284,6 +310,7 @@ fn page_or_welcome(page: IcpListPage) -> AnyView {
             <a class="button button-primary" href="/icps/new">
                 "Build your first ICP"
             </a>
+            {workspace}
         </div>
     }
     .into_any()
@@ -309,6 +336,7 @@ fn IcpPageView(page: IcpListPage) -> impl IntoView {
         later,
         bad_link,
         writes: _,
+        manages,
     } = page;
     let nothing_here = icps.is_empty();
     let count = match matching {
@@ -323,6 +351,9 @@ fn IcpPageView(page: IcpListPage) -> impl IntoView {
         (Some(0), None) if query.view == View::Mine => "You own none of your ICPs.".to_owned(),
         (Some(0), None) if query.view == View::Shared => {
             "Nobody has shared an ICP with you.".to_owned()
+        }
+        (Some(0), None) if query.view == View::Workspace => {
+            "Nobody in the workspace owns an ICP.".to_owned()
         }
         (Some(0), Some(true)) => "None of your ICPs is active.".to_owned(),
         (Some(0), _) => "None of your ICPs has expired.".to_owned(),
@@ -343,7 +374,7 @@ fn IcpPageView(page: IcpListPage) -> impl IntoView {
         })
     };
     view! {
-        <ListFilters query=query.clone() people />
+        <ListFilters query=query.clone() people manages />
         <p class="meta list-count" role="status">
             {count}
         </p>

@@ -1,5 +1,6 @@
 //! The list's filters (`/icps`): the search box, the All/Active/Expired and Everyone's/Mine/Shared
-//! with me tabs, the owner picker, the order, and the links that keep them in the URL.
+//! with me (and, for the owner and admins, Workspace) tabs, the owner picker, the order, and the
+//! links that keep them in the URL.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -11,6 +12,8 @@ pub enum View {
     All,
     Mine,
     Shared,
+    /// Every ICP whose owner is in the caller's workspace (the owner's and admins').
+    Workspace,
 }
 
 impl View {
@@ -19,6 +22,7 @@ impl View {
         match text {
             Some("mine") => View::Mine,
             Some("shared") => View::Shared,
+            Some("workspace") => View::Workspace,
             _ => View::All,
         }
     }
@@ -28,6 +32,7 @@ impl View {
             View::All => None,
             View::Mine => Some("mine"),
             View::Shared => Some("shared"),
+            View::Workspace => Some("workspace"),
         }
     }
 }
@@ -187,11 +192,16 @@ fn tab_link(tab: &ListQuery, label: &'static str, current: bool) -> impl IntoVie
     }
 }
 
-/// The search box, the All/Active/Expired and All/Mine/Shared with me tabs, the owner picker
-/// (`people`: the workspace's members, id and name) and the order; plain GET forms and links, so
-/// they work without JavaScript and the URL says what is shown.
+/// The search box, the All/Active/Expired and All/Mine/Shared with me (and Workspace, when the
+/// caller `manages` the workspace) tabs, the owner picker (`people`: the workspace's members, id
+/// and name) and the order; plain GET forms and links, so they work without JavaScript and the URL
+/// says what is shown.
 #[component]
-pub(super) fn ListFilters(query: ListQuery, people: Vec<(String, String)>) -> impl IntoView {
+pub(super) fn ListFilters(
+    query: ListQuery,
+    people: Vec<(String, String)>,
+    manages: bool,
+) -> impl IntoView {
     let tabs = [
         ("All", None),
         ("Active", Some(true)),
@@ -216,6 +226,18 @@ pub(super) fn ListFilters(query: ListQuery, people: Vec<(String, String)>) -> im
             ..query.clone()
         };
         tab_link(&tab, label, view == query.view && query.owner.is_none())
+    });
+    let workspace = manages.then(|| {
+        let tab = ListQuery {
+            view: View::Workspace,
+            owner: None,
+            ..query.clone()
+        };
+        tab_link(
+            &tab,
+            "Workspace",
+            query.view == View::Workspace && query.owner.is_none(),
+        )
     });
     let orders = Sort::ALL.map(|(sort, label)| {
         let tab = ListQuery {
@@ -246,10 +268,12 @@ pub(super) fn ListFilters(query: ListQuery, people: Vec<(String, String)>) -> im
             </nav>
             <nav class="tabs" aria-label="Whose">
                 {whose}
+                {workspace}
             </nav>
             <form class="owner-filter" method="get" action="/icps">
+                // A picked owner narrows the workspace view, or else replaces the tabs.
                 {ListQuery {
-                    view: View::All,
+                    view: if query.view == View::Workspace { View::Workspace } else { View::All },
                     ..query.clone()
                 }
                     .kept(false, true)}
@@ -310,6 +334,7 @@ mod tests {
         assert_eq!(Sort::parse(Some("updated")), Sort::Updated);
         assert_eq!(Sort::parse(Some("size")), Sort::Created);
         assert_eq!(View::parse(Some("mine")), View::Mine);
+        assert_eq!(View::parse(Some("workspace")), View::Workspace);
         assert_eq!(View::parse(Some("theirs")), View::All);
         assert_eq!(tab_of(Some("true")), Some(true));
         assert_eq!(tab_of(Some("yes")), None);

@@ -57,6 +57,9 @@ pub struct ListFilter {
     pub people: Vec<Vec<UserId>>,
     /// The list's order (not a narrowing: counts ignore it).
     pub order: ListOrder,
+    /// Every ICP whose owner is in the member's workspace, shared with the member or not (the
+    /// "Workspace" view of its owner and admins: the list page offers it to them only).
+    pub workspace: bool,
 }
 
 /// How a list is ordered: newest first (the API's order), last updated first, or by name A→Z
@@ -132,18 +135,32 @@ impl ListFilter {
             owned,
             people,
             order: _,
+            workspace,
         } = self;
         words.is_empty()
             && active.is_none()
             && shared_with.is_none()
             && owned.is_none()
             && people.is_empty()
+            && !workspace
     }
 
-    /// Whether a page of this list reads more than an index range: a search, or an order other
-    /// than the index's. Such reads are held to the search limit.
+    /// Whether a page of this list reads more than an index range: a search, an order other
+    /// than the index's, or the workspace's ICPs (every owner's range, merged). Such reads are
+    /// held to the search limit.
     pub fn scans(&self) -> bool {
-        !self.words.is_empty() || self.order != ListOrder::Created
+        !self.words.is_empty() || self.order != ListOrder::Created || self.workspace
+    }
+}
+
+/// Which rows of `icp_members me` (joined to `icps i`) a list reads: the member's (`$1`); for the
+/// workspace view, each ICP's owner's row, for owners in the member's workspace (one row an ICP).
+fn members_sql(filter: &ListFilter) -> &'static str {
+    if filter.workspace {
+        "me.user_id IN (SELECT o.user_id FROM workspace_members w JOIN workspace_members o \
+         ON o.workspace_id = w.workspace_id WHERE w.user_id = $1) AND i.owner_id = me.user_id"
+    } else {
+        "me.user_id = $1"
     }
 }
 
@@ -195,12 +212,12 @@ pub fn page_ctes(
     };
     format!(
         "WITH page AS (SELECT me.icp_id AS icp_id, {key} AS sort_key, {bytes} AS bytes \
-         FROM icp_members me {join} icps i ON i.id = me.icp_id WHERE me.user_id = {member}{after}{filter} \
+         FROM icp_members me {join} icps i ON i.id = me.icp_id WHERE {members}{after}{filter} \
          ORDER BY {key} {direction}, me.icp_id {direction} LIMIT {limit}), \
          cut AS (SELECT icp_id, sort_key, \
          (row_number() OVER w < {limit} AND sum(bytes) OVER w - bytes < {PAGE_BYTES}) AS shown \
          FROM page WINDOW w AS ({order})) ",
-        member = p(1),
+        members = members_sql(filter),
         limit = p(2),
         filter = filter_sql(filter, first),
         order = order_by(filter.order, ""),
@@ -273,7 +290,8 @@ pub fn count_sql(filter: &ListFilter) -> String {
         "SELECT count(*) FROM icp_members WHERE user_id = $1".to_owned()
     } else {
         format!(
-            "SELECT count(*) FROM icp_members me JOIN icps i ON i.id = me.icp_id WHERE me.user_id = $1{}",
+            "SELECT count(*) FROM icp_members me JOIN icps i ON i.id = me.icp_id WHERE {}{}",
+            members_sql(filter),
             filter_sql(filter, 2)
         )
     }
@@ -300,6 +318,7 @@ mod tests {
                     .collect(),
             ],
             order: ListOrder::Name,
+            workspace: false,
         };
         let sql = filter_sql(&filter, 5);
         assert!(sql.contains("s.user_id = $5"), "{sql}");

@@ -673,7 +673,37 @@ async fn the_pages_offer_what_the_role_allows_and_the_audit_page_is_for_managers
         );
     }
     let list = app.visit("/icps", Some(&admin)).await;
-    assert!(crate::common::text(&list).contains("New ICP"));
+    let html = crate::common::text(&list);
+    assert!(html.contains("New ICP") && html.contains("view=workspace"));
+    // The plain list stays the admin's own; the Workspace view holds every owner's ICPs.
+    assert!(!html.contains("Bo&#x27;s own") && !html.contains("Bo's own"));
+    let workspace = app.visit("/icps?view=workspace", Some(&admin)).await;
+    assert_eq!(workspace.status, StatusCode::OK);
+    let html = crate::common::text(&workspace);
+    assert!(
+        html.contains("Bo's own") && html.contains("Shared, renamed"),
+        "{html}"
+    );
+    assert!(html.contains("2 ICPs"), "{html}");
+    let by_bo = app
+        .visit(
+            &format!("/icps?view=workspace&owner={}", bo.id),
+            Some(&admin),
+        )
+        .await;
+    let html = crate::common::text(&by_bo);
+    assert!(
+        html.contains("Bo's own") && !html.contains("Shared, renamed"),
+        "{html}"
+    );
+    // Anyone else asking for it gets their own list.
+    let html = app.visit("/icps?view=workspace", Some(&viewer)).await;
+    let html = crate::common::text(&html);
+    assert!(
+        html.contains("Shared, renamed") && !html.contains("Bo's own"),
+        "{html}"
+    );
+    assert!(!html.contains("view=workspace"), "{html}");
 
     // The audit page: the admin reads it, a member and a viewer get a 403 page.
     workspaces::set_role(app.store.as_ref(), &ann.id, &bo.id, Role::Viewer)

@@ -346,6 +346,7 @@ mod tests {
             owned: UserId::parse("user_a").map(crate::store::Owned::By),
             people: vec![UserId::parse("user_c").into_iter().collect()],
             order: Default::default(),
+            workspace: false,
         };
         for (filter, cursor) in [
             (&ListFilter::default(), false),
