@@ -5,6 +5,9 @@
 //! and admins also have Workspace: every ICP whose owner is in it) and an owner picker (`owner`)
 //! narrow it; it is sorted newest first, by last update or by name (`sort`); all of
 //! it is in the URL, so a filtered list can be bookmarked.
+//!
+//! Size: the list page's one server function (the page, its names, counts and what the caller's
+//! role offers) and its components (actions, welcome, table, rows, pager) belong together.
 
 use super::describe::{targets, When};
 use super::icps::StatusBadge;
