@@ -3,12 +3,14 @@
 //! to its own answer.
 #![cfg(feature = "ssr")]
 
+mod access;
 mod history;
 pub mod idempotent;
 mod owner;
 mod patch;
 pub mod transfer;
 
+pub use access::{manages, writer};
 pub use history::{deleted, restore_deleted, restore_version, versions, RESTORE_DAYS};
 pub use owner::hand_over;
 pub use patch::apply_patch;
@@ -19,6 +21,7 @@ use crate::store::{
     VersionAction,
 };
 use crate::workspaces;
+use access::{check_removed_members, reaches};
 use serde_json::Value;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -145,37 +148,6 @@ async fn check_added_members(
     } else {
         Err(IcpError::Invalid(errors))
     }
-}
-
-/// Refuses a viewer: every change to ICPs starts here.
-pub async fn writer(store: &dyn Store, user: &UserId) -> IcpResult<()> {
-    if workspaces::membership(store, user).await?.role.writes() {
-        Ok(())
-    } else {
-        Err(IcpError::ReadOnly)
-    }
-}
-
-/// Whether `user` manages the ICP as its owner does: they own it, or they are the owner or an
-/// admin of the workspace its owner is in (the reference's "admin user").
-pub async fn manages(store: &dyn Store, user: &UserId, icp: &Icp) -> IcpResult<bool> {
-    let Some(owner) = &icp.owner else {
-        return Ok(false);
-    };
-    if owner == user {
-        return Ok(true);
-    }
-    let mine = workspaces::membership(store, user).await?;
-    if !mine.role.manages() {
-        return Ok(false);
-    }
-    let theirs = store.membership(owner).await?;
-    Ok(theirs.is_some_and(|theirs| theirs.workspace.id == mine.workspace.id))
-}
-
-/// Whether `user` may read the ICP: it is shared with them, or they manage it.
-async fn reaches(store: &dyn Store, user: &UserId, icp: &Icp) -> IcpResult<bool> {
-    Ok(icp.is_shared_with(user) || manages(store, user, icp).await?)
 }
 
 /// The ICP `id` if it exists and `user` may read it (see `reaches`), to show (remembered: see
@@ -374,35 +346,6 @@ async fn change(store: &dyn Store, user: &UserId, id: Uuid, edit: Edit<'_>) -> I
 fn later_than(current: &Icp) -> Timestamp {
     Timestamp::now()
         .max(Timestamp::from_millis(current.updated_at.millis() + 1).unwrap_or(current.updated_at))
-}
-
-/// Nobody removes the owner; only who manages the ICP (`managing`: see `manages`) removes anyone
-/// else.
-fn check_removed_members(current: &Icp, after: &[UserId], managing: bool) -> IcpResult<()> {
-    let Some(owner) = &current.owner else {
-        return Ok(());
-    };
-    let removed: Vec<&UserId> = current
-        .user_ids
-        .iter()
-        .filter(|id| !after.contains(id))
-        .collect();
-    if removed.contains(&owner) {
-        return Err(IcpError::Invalid(vec![FieldError::new(
-            vec!["userIds".into()],
-            format!(
-                "{owner} owns this ICP and cannot be removed; the owner can hand it over to \
-                 someone else first"
-            ),
-        )]));
-    }
-    if !removed.is_empty() && !managing {
-        return Err(IcpError::OwnerOnly {
-            id: current.id,
-            what: "remove its members",
-        });
-    }
-    Ok(())
 }
 
 /// Deletes `id` if `user` manages it (its owner, or the owner or an admin of the owner's

@@ -140,8 +140,9 @@ async fn the_owner_hands_an_icp_over(db: Database) {
         .await;
     assert_eq!(handed.status, StatusCode::OK);
     assert_eq!(handed.body, json!({"userId": cy.id.as_str()}));
-    // Olga is an ordinary member now; Cy deletes.
-    assert_eq!(app.delete(&olga, &id).await.status, StatusCode::FORBIDDEN);
+    // Cy owns it now: Bo, a member, still cannot delete it; Cy does. (Olga, the workspace's
+    // owner, could too: owners and admins manage every ICP of the workspace.)
+    assert_eq!(app.delete(&bo, &id).await.status, StatusCode::FORBIDDEN);
     assert_eq!(app.delete(&cy, &id).await.status, StatusCode::NO_CONTENT);
 }
 

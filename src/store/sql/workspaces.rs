@@ -1,4 +1,7 @@
 //! Workspaces: who belongs to which, invitations, and a user's move between workspaces.
+//!
+//! Size: the one `Workspaces` implementation for both databases — membership, roles, invitations
+//! and moves, each writing its audit record in its transaction — kept together as the trait is.
 
 use super::super::{id_list, where_is, SQL};
 use super::audit::{commit_recorded, record};
