@@ -32,14 +32,7 @@ pub async fn team_data() -> Result<TeamView, crate::page_error::PageError> {
     // A link just created: its pad is in the browser's cookie, the sealed link in the session.
     let headers: axum::http::HeaderMap = leptos_axum::extract().await.map_err(ssr::failed)?;
     let pad = pad_cookie(&headers, Secret::InvitationLink);
-    let base = match &state.config.public_url {
-        Some(url) => url.as_str().trim_end_matches('/').to_owned(),
-        None => headers
-            .get(axum::http::header::HOST)
-            .and_then(|host| host.to_str().ok())
-            .map(|host| format!("http://{host}"))
-            .unwrap_or_default(),
-    };
+    let base = crate::mail::site_base(state.config.public_url.as_ref(), &headers);
     let new_links = take_secrets(&session, Secret::InvitationLink, pad.as_deref())
         .await
         .into_iter()
