@@ -84,7 +84,7 @@ fn next_url(query: &Query, last: Uuid) -> String {
     params(
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Records per page, 50 by default"),
         ("before" = Option<uuid::Uuid>, Query, description = "The id of the last record read: the page starts below it"),
-        ("actor" = Option<String>, Query, description = "Only what this user did"),
+        ("actor" = Option<String>, Query, pattern = "^user_[A-Za-z0-9]+$", max_length = 64, description = "Only what this user did (a user id)"),
         ("kind" = Option<AuditKind>, Query, description = "Only this kind of record"),
     ),
     responses(

@@ -132,9 +132,11 @@ pub struct AuditEntry {
     pub actor_email: Option<String>,
     pub kind: AuditKind,
     pub target: String,
-    #[schema(value_type = Object)]
+    /// What it was before (`null` for something new).
+    #[schema(value_type = Option<Object>)]
     pub before: Value,
-    #[schema(value_type = Object)]
+    /// What it is after (`null` for something gone).
+    #[schema(value_type = Option<Object>)]
     pub after: Value,
 }
 
