@@ -7,7 +7,8 @@ use crate::domain::{FieldError, Icp, IcpDraft, Timestamp};
 use crate::icps;
 use crate::icps::idempotent::{self, Created};
 use crate::state::AppState;
-use crate::store::DynStore;
+use crate::store::{DynStore, IcpJson};
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -123,8 +124,11 @@ async fn create_icp(
     ApiJson(body): ApiJson,
 ) -> Result<Response, ApiError> {
     let Some(key) = header_text(&headers, IDEMPOTENCY_KEY)? else {
-        let icp = icps::create(store.as_ref(), &user, &body, false).await?;
-        return created(&icp, Json(&icp).into_response(), false);
+        // The ICP's text as the store wrote it: what `Json(&icp)` would write, not written again.
+        let (icp, json) = icps::create_with_json(store.as_ref(), &user, &body, false).await?;
+        let json = Body::from(Bytes::from_owner(JsonText(json)));
+        let json = ([(header::CONTENT_TYPE, "application/json")], json).into_response();
+        return created(&icp, json, false);
     };
     idempotent::check_key(key).map_err(|message| ApiError::BadRequest {
         message,
@@ -136,6 +140,15 @@ async fn create_icp(
             let json = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
             created(&icp, json, true)
         }
+    }
+}
+
+/// An ICP's stored JSON text as an answer's body, shared, not copied.
+struct JsonText(IcpJson);
+
+impl AsRef<[u8]> for JsonText {
+    fn as_ref(&self) -> &[u8] {
+        self.0.get().as_bytes()
     }
 }
 

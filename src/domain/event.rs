@@ -107,18 +107,19 @@ pub fn previous_fields(before: &Icp, after: &Icp) -> serde_json::Result<Map<Stri
 
 /// An event's JSON text, borrowing the ICP (so it is not copied to be written).
 #[derive(Serialize)]
-struct EventRef<'a> {
+struct EventRef<'a, I: Serialize + ?Sized> {
     id: Uuid,
     #[serde(rename = "type")]
     kind: EventType,
     timestamp: Timestamp,
-    data: DataRef<'a>,
+    data: DataRef<'a, I>,
 }
 
+/// `icp`: the ICP, or (`event_json_spliced`) its JSON text as `serde_json` writes it.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct DataRef<'a> {
-    icp: &'a Icp,
+struct DataRef<'a, I: Serialize + ?Sized> {
+    icp: &'a I,
     #[serde(skip_serializing_if = "Option::is_none")]
     owner_id: Option<&'a UserId>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -140,6 +141,29 @@ pub fn event_json(
         timestamp,
         data: DataRef {
             icp,
+            owner_id: icp.owner.as_ref(),
+            previous,
+        },
+    })
+}
+
+/// `event_json` with the ICP already written (`icp_json`, its text as `serde_json` writes `icp`,
+/// spliced in as it is): the same text, without serializing the ICP again.
+#[cfg(feature = "ssr")]
+pub fn event_json_spliced(
+    id: Uuid,
+    kind: EventType,
+    timestamp: Timestamp,
+    icp: &Icp,
+    icp_json: &serde_json::value::RawValue,
+    previous: Option<&Map<String, Value>>,
+) -> serde_json::Result<String> {
+    serde_json::to_string(&EventRef {
+        id,
+        kind,
+        timestamp,
+        data: DataRef {
+            icp: icp_json,
             owner_id: icp.owner.as_ref(),
             previous,
         },
@@ -218,5 +242,26 @@ mod tests {
             Some(&Value::from("user_0aaaaaaaaaaaaaaaaaaaaaaa"))
         );
         assert_eq!(serde_json::to_string(&event).unwrap().len(), text.len());
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn the_spliced_text_is_the_serialized_one() {
+        let mut icp = icp();
+        icp.owner = UserId::parse("user_8fK2mQ7xR4tN1vB6cL9pZ3wY");
+        let mut before = icp.clone();
+        before.name = "Before".into();
+        let previous = previous_fields(&before, &icp).unwrap();
+        let json = serde_json::value::to_raw_value(&icp).unwrap();
+        let (id, at) = (Uuid::now_v7(), icp.updated_at);
+        for (kind, previous) in [
+            (EventType::Created, None),
+            (EventType::Updated, Some(&previous)),
+        ] {
+            assert_eq!(
+                event_json_spliced(id, kind, at, &icp, &json, previous).unwrap(),
+                event_json(id, kind, at, &icp, previous).unwrap()
+            );
+        }
     }
 }

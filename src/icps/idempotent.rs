@@ -115,9 +115,11 @@ async fn create_claimed(
     mine: &KeyUse,
 ) -> IcpResult<Created> {
     match create_with_id(store, key.user, body, false, mine.icp_id).await {
-        Ok(icp) => {
-            let response = serde_json::to_string(&icp).map_err(corrupt)?;
-            if let Err(error) = store.complete_key(key, mine.claimed_at, &response).await {
+        Ok((icp, response)) => {
+            if let Err(error) = store
+                .complete_key(key, mine.claimed_at, response.get())
+                .await
+            {
                 // The ICP is stored and is answered; a retry finds it by its id once the claim
                 // counts as abandoned.
                 tracing::warn!(error = %crate::error_chain(&error), "could not record an idempotent response");

@@ -17,8 +17,8 @@ pub use patch::apply_patch;
 
 use crate::domain::{validate_draft, FieldError, Icp, IcpDraft, Timestamp, UserId};
 use crate::store::{
-    CachedIcp, Change, ListCursor, ListFilter, ListOrder, Page, PageKey, Store, StoreError,
-    VersionAction,
+    CachedIcp, Change, IcpJson, ListCursor, ListFilter, ListOrder, Page, PageKey, Store,
+    StoreError, VersionAction,
 };
 use crate::workspaces;
 use access::{check_removed_members, reaches};
@@ -81,17 +81,27 @@ pub async fn create(
     body: &Value,
     everyone: bool,
 ) -> IcpResult<Icp> {
+    Ok(create_with_json(store, user, body, everyone).await?.0)
+}
+
+/// `create`, with the ICP's JSON text as the API answers it (written once, when it was stored).
+pub async fn create_with_json(
+    store: &dyn Store,
+    user: &UserId,
+    body: &Value,
+    everyone: bool,
+) -> IcpResult<(Icp, IcpJson)> {
     create_with_id(store, user, body, everyone, Uuid::now_v7()).await
 }
 
-/// `create`, giving the ICP this id (chosen before, for an idempotent create).
+/// `create_with_json`, giving the ICP this id (chosen before, for an idempotent create).
 async fn create_with_id(
     store: &dyn Store,
     user: &UserId,
     body: &Value,
     everyone: bool,
     id: Uuid,
-) -> IcpResult<Icp> {
+) -> IcpResult<(Icp, IcpJson)> {
     writer(store, user).await?;
     let draft = validate_draft(body).map_err(IcpError::Invalid)?;
     check_added_members(store, user, &[], &draft.user_ids, body).await?;
@@ -103,10 +113,10 @@ async fn create_with_id(
     if everyone {
         add_everyone(store, user, &mut icp).await?;
     }
-    store
+    let json = store
         .insert_icp(&icp, &Change::new(user, VersionAction::Created))
         .await?;
-    Ok(icp)
+    Ok((icp, json))
 }
 
 /// Adds every member of `user`'s workspace missing from the ICP's users, in the order they joined.

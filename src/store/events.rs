@@ -14,9 +14,10 @@
 
 use super::history::{version_at, Change, VersionAction};
 use super::StoreResult;
-use crate::domain::event::{event_json, previous_fields};
+use crate::domain::event::{event_json_spliced, previous_fields};
 use crate::domain::{EventType, Icp, Timestamp, UserId};
 use async_trait::async_trait;
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
 /// How long events are kept (and so how far back `GET /api/v1/events` reaches).
@@ -66,10 +67,12 @@ pub(super) struct NewEvent<'a> {
 }
 
 impl<'a> NewEvent<'a> {
-    /// The event of `change` to `icp` (`previous`: what an update replaced). None for a change that
-    /// is not one (a baseline version).
+    /// The event of `change` to `icp` (`icp_json`: its JSON text, made once for its version row
+    /// and its event; `previous`: what an update replaced). None for a change that is not one (a
+    /// baseline version).
     pub(super) fn of(
         icp: &'a Icp,
+        icp_json: &RawValue,
         previous: Option<&Icp>,
         change: &Change,
     ) -> StoreResult<Option<Self>> {
@@ -94,17 +97,17 @@ impl<'a> NewEvent<'a> {
             workspace_of: icp.owner.as_ref().or(icp.user_ids.first()),
             at,
             audience: serde_json::to_string(&icp.user_ids)?,
-            body: event_json(id, kind, at, icp, previous.as_ref())?,
+            body: event_json_spliced(id, kind, at, icp, icp_json, previous.as_ref())?,
         }))
     }
 
     /// The events of several changes (those that are changes).
     pub(super) fn of_all<'b>(
-        changes: impl IntoIterator<Item = (&'a Icp, Option<&'b Icp>, &'b Change)>,
+        changes: impl IntoIterator<Item = (&'a Icp, &'b RawValue, Option<&'b Icp>, &'b Change)>,
     ) -> StoreResult<Vec<Self>> {
         let mut events = Vec::new();
-        for (icp, previous, change) in changes {
-            events.extend(Self::of(icp, previous, change)?);
+        for (icp, icp_json, previous, change) in changes {
+            events.extend(Self::of(icp, icp_json, previous, change)?);
         }
         Ok(events)
     }

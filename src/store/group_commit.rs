@@ -10,9 +10,10 @@
 //! connection while waiting for the other.
 
 use super::history::Change;
-use super::{StoreError, StoreResult};
+use super::{IcpJson, StoreError, StoreResult};
 use crate::domain::Icp;
 use async_trait::async_trait;
+use serde_json::value::RawValue;
 use sqlx::{Acquire, Database, Pool};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Mutex};
@@ -23,11 +24,17 @@ pub(super) const MAX_BATCH: usize = 256;
 /// Requests queued beyond this wait to enqueue (backpressure instead of unbounded memory).
 const QUEUE: usize = 4 * MAX_BATCH;
 
+/// `icp`'s `IcpJson`.
+pub(super) fn icp_json(icp: &Icp) -> StoreResult<IcpJson> {
+    Ok(Arc::from(serde_json::value::to_raw_value(icp)?))
+}
+
 /// An ICP write, owned so that it can travel to the writer task. Each records its version
 /// (`history`) in the same transaction.
 #[derive(Debug)]
 pub(super) enum IcpWrite {
-    Insert(Icp, Change),
+    /// With the ICP's JSON text (`IcpJson`), made by the requester, not on the writer.
+    Insert(Icp, Change, IcpJson),
     /// Several ICPs, all or none (an import).
     InsertAll(Vec<Icp>, Change),
     /// Applied only if the row is still as `previous` (its `updated_at`); `Stale` otherwise.
@@ -45,7 +52,7 @@ impl IcpWrite {
     /// The ICPs this write touches.
     pub(super) fn ids(&self) -> Vec<Uuid> {
         match self {
-            IcpWrite::Insert(icp, _) | IcpWrite::Delete(icp, _) | IcpWrite::Update { icp, .. } => {
+            IcpWrite::Insert(icp, ..) | IcpWrite::Delete(icp, _) | IcpWrite::Update { icp, .. } => {
                 vec![icp.id]
             }
             IcpWrite::InsertAll(icps, _) => icps.iter().map(|icp| icp.id).collect(),
@@ -74,7 +81,7 @@ pub(super) trait ApplyWrite: Send + Sync + 'static {
     /// again write by write.
     async fn insert_many(
         conn: &mut <Self::Db as Database>::Connection,
-        icps: &[(&Icp, &Change)],
+        icps: &[(&Icp, &RawValue, &Change)],
     ) -> StoreResult<()>;
 }
 
@@ -214,11 +221,11 @@ async fn apply_batch<A: ApplyWrite>(
 }
 
 /// The ICPs of a batch made only of single inserts (the usual batch under load), in order.
-fn only_inserts(batch: &[Job]) -> Option<Vec<(&Icp, &Change)>> {
+fn only_inserts(batch: &[Job]) -> Option<Vec<(&Icp, &RawValue, &Change)>> {
     batch
         .iter()
         .map(|job| match &job.write {
-            IcpWrite::Insert(icp, change) => Some((icp, change)),
+            IcpWrite::Insert(icp, change, json) => Some((icp, &**json, change)),
             _ => None,
         })
         .collect()

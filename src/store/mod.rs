@@ -233,7 +233,9 @@ pub trait Store:
     async fn tokens(&self, user: &UserId) -> StoreResult<Vec<ApiToken>>;
 
     /// Inserts an ICP and its members atomically, with its version; durable once this returns.
-    async fn insert_icp(&self, icp: &Icp, change: &Change) -> StoreResult<()>;
+    /// Gives the ICP's JSON text (`IcpJson`), made once for its version and its event, so an
+    /// answer need not write it again.
+    async fn insert_icp(&self, icp: &Icp, change: &Change) -> StoreResult<IcpJson>;
     /// Inserts several ICPs (each with its members and version) in one transaction: all or none.
     async fn insert_icps(&self, icps: Vec<Icp>, change: &Change) -> StoreResult<()>;
     async fn icp(&self, id: Uuid) -> StoreResult<Option<Icp>>;
@@ -337,6 +339,11 @@ fn from_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> StoreR
 }
 
 /// A value's JSON text, as `sqlx::types::Json` binds it (for rows sent as JSON, `store::*::writes`).
+/// An ICP's JSON text as `serde_json` writes an `Icp` (the API's form): written once per insert
+/// (by the requester, not on a writer), then stored as its first version's `icp`, spliced into its
+/// event and answered, shared rather than copied.
+pub type IcpJson = Arc<serde_json::value::RawValue>;
+
 fn json_text<T: serde::Serialize>(value: &T) -> StoreResult<String> {
     serde_json::to_string(value).map_err(|error| StoreError::Corrupt(error.to_string()))
 }

@@ -78,6 +78,12 @@ fn change() -> crate::store::Change {
     crate::store::Change::new(&member(), crate::store::VersionAction::Created)
 }
 
+/// The insert of `icp` by `member()`, with its JSON text as `Store::insert_icp` makes it.
+fn insert(icp: crate::domain::Icp) -> IcpWrite {
+    let json = icp_json(&icp).expect("JSON");
+    IcpWrite::Insert(icp, change(), json)
+}
+
 fn member() -> UserId {
     UserId::parse("user_groupcommit").expect("user id")
 }
@@ -265,23 +271,23 @@ async fn one_failing_write_fails_alone<A: ApplyWrite>(store: &dyn Store, pool: &
         Timestamp::from_millis(existing.updated_at.millis() - 1).expect("instant");
 
     let (first, second, third) = (icp("First"), icp("Second"), icp("Third"));
-    let (gone, gone_answer) = job(IcpWrite::Insert(icp("Requester left"), change()));
+    let (gone, gone_answer) = job(insert(icp("Requester left")));
     drop(gone_answer);
     let gone_id = match &gone.write {
-        IcpWrite::Insert(icp, _) => icp.id,
+        IcpWrite::Insert(icp, ..) => icp.id,
         _ => unreachable!(),
     };
     let writes = vec![
-        job(IcpWrite::Insert(first.clone(), change())),
+        job(insert(first.clone())),
         job(IcpWrite::Update {
             icp: stale,
             previous: Box::new(wrong_previous),
             change: change(),
         }),
-        job(IcpWrite::Insert(second.clone(), change())),
-        job(IcpWrite::Insert(first.clone(), change())),
+        job(insert(second.clone())),
+        job(insert(first.clone())),
         job(IcpWrite::Delete(icp("Nothing"), change())),
-        job(IcpWrite::Insert(third.clone(), change())),
+        job(insert(third.clone())),
     ];
     let (mut jobs, answers): (Vec<_>, Vec<_>) = writes.into_iter().unzip();
     jobs.insert(3, gone);
@@ -345,7 +351,7 @@ async fn a_batch_of_inserts_stores_what_one_insert_does<A: ApplyWrite>(
     let (first, second) = (full_icp("First"), full_icp("Second"));
     let (jobs, answers): (Vec<_>, Vec<_>) = [first.clone(), second.clone(), first.clone()]
         .into_iter()
-        .map(|icp| job(IcpWrite::Insert(icp, change())))
+        .map(|icp| job(insert(icp)))
         .unzip();
     let answers = batch_answers::<A>(pool, jobs, answers).await;
     assert!(matches!(answers[0], Ok(Written::Done)), "{answers:?}");
@@ -359,7 +365,7 @@ async fn a_batch_of_inserts_stores_what_one_insert_does<A: ApplyWrite>(
     let (third, fourth) = (full_icp("Third"), full_icp("Fourth"));
     let (jobs, answers): (Vec<_>, Vec<_>) = [third.clone(), fourth.clone()]
         .into_iter()
-        .map(|icp| job(IcpWrite::Insert(icp, change())))
+        .map(|icp| job(insert(icp)))
         .unzip();
     run_batch::<A>(pool, jobs).await;
     for answer in futures_util::future::join_all(answers).await {
@@ -394,7 +400,7 @@ async fn a_failed_batch_fails_every_write() {
     let (a, b) = (icp("A"), icp("B"));
     let (jobs, answers): (Vec<_>, Vec<_>) = [a.clone(), b.clone()]
         .into_iter()
-        .map(|icp| job(IcpWrite::Insert(icp, change())))
+        .map(|icp| job(insert(icp)))
         .unzip();
     run_batch::<SqliteWrites>(&writer, jobs).await;
     for answer in answers {

@@ -2,12 +2,13 @@
 //! are `sql::writes`).
 
 use super::sql::write_events;
-use crate::domain::{CrmFilters, CustomFilter, Icp, LeadSource, Timestamp, UserId};
+use crate::domain::{Icp, Timestamp, UserId};
 use crate::store::events::NewEvent;
 use crate::store::history::{version_at, Change};
 use crate::store::search_text::search_text;
 use crate::store::{json_text, StoreResult};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use sqlx::postgres::PgConnection;
 use uuid::Uuid;
 
@@ -15,16 +16,14 @@ use uuid::Uuid;
 pub(in crate::store) struct PgWrites;
 
 /// An ICP, its members and its first version as one element of `insert_many`'s JSON array: the
-/// criteria and the version's ICP nested as JSON (read as `jsonb` columns), not as strings holding
-/// JSON, which Postgres would have to unescape and parse again.
+/// version's ICP nested as JSON (read as a `jsonb` column), not as a string holding JSON, which
+/// Postgres would have to unescape and parse again. The criteria columns are taken from it (its
+/// `leadProviderCriteria`, …: the same JSON), so the batch carries them once.
 #[derive(Serialize)]
 struct InsertRow<'a> {
     id: Uuid,
     name: &'a str,
     description: Option<&'a str>,
-    lead_provider_criteria: &'a [LeadSource],
-    custom_filter_criteria: &'a [CustomFilter],
-    crm_filters: Option<&'a CrmFilters>,
     leads_per_list: u16,
     active_until: Option<Timestamp>,
     created_at: Timestamp,
@@ -36,7 +35,8 @@ struct InsertRow<'a> {
     action: &'static str,
     by_user: &'a str,
     at: Timestamp,
-    icp: &'a Icp,
+    /// The ICP's JSON text, made once (also its event's).
+    icp: &'a RawValue,
 }
 
 /// Inserts ICPs (one, an import's, or a batch's), their members and first versions in one
@@ -44,17 +44,14 @@ struct InsertRow<'a> {
 /// One round trip for a whole batch.
 pub(super) async fn insert_many(
     conn: &mut PgConnection,
-    icps: &[(&Icp, &Change)],
+    icps: &[(&Icp, &RawValue, &Change)],
 ) -> StoreResult<()> {
     let rows: Vec<InsertRow> = icps
         .iter()
-        .map(|(icp, change)| InsertRow {
+        .map(|&(icp, json, change)| InsertRow {
             id: icp.id,
             name: &icp.name,
             description: icp.description.as_deref(),
-            lead_provider_criteria: &icp.lead_provider_criteria,
-            custom_filter_criteria: &icp.custom_filter_criteria,
-            crm_filters: icp.crm_filters.as_ref(),
             leads_per_list: icp.leads_per_list,
             active_until: icp.active_until,
             created_at: icp.created_at,
@@ -66,21 +63,20 @@ pub(super) async fn insert_many(
             action: change.action.as_str(),
             by_user: change.by.as_str(),
             at: version_at(icp, change),
-            icp,
+            icp: json,
         })
         .collect();
     sqlx::query(
         "WITH r AS ( \
            SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, name text, description text, \
-           lead_provider_criteria jsonb, custom_filter_criteria jsonb, crm_filters jsonb, \
            leads_per_list integer, active_until timestamptz, created_at timestamptz, \
            updated_at timestamptz, owner_id text, everyone boolean, search_text text, \
            members jsonb, action text, by_user text, at timestamptz, icp jsonb) \
          ), inserted AS ( \
            INSERT INTO icps (id, name, description, lead_provider_criteria, custom_filter_criteria, \
            crm_filters, leads_per_list, active_until, created_at, updated_at, owner_id, everyone, search_text) \
-           SELECT id, name, description, lead_provider_criteria, custom_filter_criteria, \
-           crm_filters, leads_per_list, active_until, created_at, updated_at, owner_id, \
+           SELECT id, name, description, icp->'leadProviderCriteria', icp->'customFilterCriteria', \
+           NULLIF(icp->'crmFilters', 'null'::jsonb), leads_per_list, active_until, created_at, updated_at, owner_id, \
            everyone, search_text FROM r RETURNING id \
          ), members AS ( \
            INSERT INTO icp_members (icp_id, user_id, position, created_at) \
@@ -95,7 +91,9 @@ pub(super) async fn insert_many(
     .bind(json_text(&rows)?)
     .execute(&mut *conn)
     .await?;
-    let events = icps.iter().map(|&(icp, change)| (icp, None, change));
+    let events = icps
+        .iter()
+        .map(|&(icp, json, change)| (icp, json, None, change));
     write_events(conn, &NewEvent::of_all(events)?).await
 }
 

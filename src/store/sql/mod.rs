@@ -28,19 +28,21 @@ mod workspaces;
 pub(super) mod writes;
 
 pub(super) use events::write_events;
+// Only SQLite's plan test uses it; Postgres's copy of this module has it unused.
 #[cfg(test)]
+#[allow(unused_imports)]
 pub(super) use webhooks::fan_out_sql;
 
 use super::{list_sql, page_of, Db, PageRow, Writes};
 use crate::domain::{Icp, Timestamp, UserId};
-use crate::store::group_commit::{apply_alone, GroupCommit, IcpWrite, Written};
+use crate::store::group_commit::{apply_alone, icp_json, GroupCommit, IcpWrite, Written};
 use crate::store::list::{count_sql, ListFilter, Listed, SearchLimit};
 use crate::store::memo::TokenOwners;
 use crate::store::reads::{PageKey, ReadCache};
 use crate::store::search_text::like_anywhere;
 use crate::store::{
-    ApiToken, Change, ListCursor, NewToken, Pools, SortKey, Store, StoreError, StoreResult,
-    TokenOwner, User, UserRecord, Version, Workspace,
+    ApiToken, Change, IcpJson, ListCursor, NewToken, Pools, SortKey, Store, StoreError,
+    StoreResult, TokenOwner, User, UserRecord, Version, Workspace,
 };
 use async_trait::async_trait;
 use sqlx::migrate::Migrator;
@@ -334,10 +336,12 @@ impl Store for SqlStore {
         tokens::list(&self.reader, user).await
     }
 
-    async fn insert_icp(&self, icp: &Icp, change: &Change) -> StoreResult<()> {
-        self.write_icp(IcpWrite::Insert(icp.clone(), change.clone()))
+    async fn insert_icp(&self, icp: &Icp, change: &Change) -> StoreResult<IcpJson> {
+        // Written here, by the requester, not on the writer (SQLite's one).
+        let json = icp_json(icp)?;
+        self.write_icp(IcpWrite::Insert(icp.clone(), change.clone(), json.clone()))
             .await?;
-        Ok(())
+        Ok(json)
     }
 
     async fn insert_icps(&self, icps: Vec<Icp>, change: &Change) -> StoreResult<()> {

@@ -144,6 +144,7 @@ static FAN_OUT: LazyLock<FanOut> = LazyLock::new(|| FanOut {
 /// The fan-out's reads of events (the next positions, the deliveries of a range), for tests of
 /// their plans.
 #[cfg(test)]
+#[allow(dead_code)] // used by SQLite's tests only, and this module is compiled for both
 pub(in crate::store) fn fan_out_sql() -> [&'static str; 2] {
     [&FAN_OUT.next, &FAN_OUT.insert]
 }

@@ -6,11 +6,12 @@ use super::events::write_events;
 use super::Db;
 use crate::domain::Icp;
 use crate::store::events::NewEvent;
-use crate::store::group_commit::{ApplyWrite, IcpWrite, Written};
+use crate::store::group_commit::{icp_json, ApplyWrite, IcpWrite, Written};
 use crate::store::history::{baseline, stored_version, version_at, Change, VersionAction};
 use crate::store::search_text::{search_text, search_text_of};
 use crate::store::{StoreError, StoreResult};
 use async_trait::async_trait;
+use serde_json::value::RawValue;
 use sqlx::query::Query;
 use sqlx::types::Json;
 use sqlx::{Database, Pool};
@@ -135,18 +136,26 @@ pub(super) async fn backfill_search_text(pool: &Pool<Db>) -> StoreResult<()> {
 impl ApplyWrite for Writes {
     type Db = Db;
 
-    async fn insert_many(conn: &mut Connection, icps: &[(&Icp, &Change)]) -> StoreResult<()> {
+    async fn insert_many(
+        conn: &mut Connection,
+        icps: &[(&Icp, &RawValue, &Change)],
+    ) -> StoreResult<()> {
         insert_many(conn, icps).await
     }
 
     async fn apply(conn: &mut Connection, write: &IcpWrite) -> StoreResult<Written> {
         match write {
-            IcpWrite::Insert(icp, change) => {
-                insert_many(conn, &[(icp, change)]).await?;
+            IcpWrite::Insert(icp, change, json) => {
+                insert_many(conn, &[(icp, json, change)]).await?;
                 Ok(Written::Done)
             }
             IcpWrite::InsertAll(icps, change) => {
-                let all: Vec<_> = icps.iter().map(|icp| (icp, change)).collect();
+                let jsons = icps.iter().map(icp_json).collect::<StoreResult<Vec<_>>>()?;
+                let all: Vec<_> = icps
+                    .iter()
+                    .zip(&jsons)
+                    .map(|(icp, json)| (icp, &**json, change))
+                    .collect();
                 insert_many(conn, &all).await?;
                 Ok(Written::Done)
             }
@@ -177,7 +186,9 @@ impl ApplyWrite for Writes {
                     .await?;
                 write_members(conn, &[icp]).await?;
                 record(conn, icp, previous, change).await?;
-                write_events(conn, &NewEvent::of_all([(icp, Some(&**previous), change)])?).await?;
+                let json = icp_json(icp)?;
+                let event = NewEvent::of_all([(icp, &*json, Some(&**previous), change)])?;
+                write_events(conn, &event).await?;
                 Ok(Written::Done)
             }
             IcpWrite::Delete(icp, change) => {
@@ -188,7 +199,8 @@ impl ApplyWrite for Writes {
                     .await?;
                 if done.rows_affected() == 1 {
                     record(conn, icp, icp, change).await?;
-                    write_events(conn, &NewEvent::of_all([(icp, None, change)])?).await?;
+                    let json = icp_json(icp)?;
+                    write_events(conn, &NewEvent::of_all([(icp, &*json, None, change)])?).await?;
                     return Ok(Written::Deleted(true));
                 }
                 let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM icps WHERE id = $1")

@@ -7,8 +7,8 @@ use crate::store::batch::{runs, Inserts};
 use crate::store::events::NewEvent;
 use crate::store::history::{version_at, Change};
 use crate::store::StoreResult;
+use serde_json::value::RawValue;
 use sqlx::sqlite::SqliteConnection;
-use sqlx::types::Json;
 use std::sync::LazyLock;
 
 /// The ICP writes' SQL, run on a connection already inside a transaction (or a savepoint).
@@ -66,33 +66,37 @@ pub(super) async fn write_members(conn: &mut SqliteConnection, icps: &[&Icp]) ->
 /// Inserts ICPs (one, an import's, or a batch's), their members and first versions as bound
 /// multi-row `INSERT`s: the values go straight into the rows, with no JSON for SQLite to parse
 /// and take apart on the writer's thread, and one hand-over to the connection's thread per run.
+/// Each ICP comes with its JSON text, made once: its version's `icp` and its event's.
 pub(super) async fn insert_many(
     conn: &mut SqliteConnection,
-    icps: &[(&Icp, &Change)],
+    icps: &[(&Icp, &RawValue, &Change)],
 ) -> StoreResult<()> {
     for run in runs(icps) {
         let mut insert = sqlx::query(ICPS.sql(run.len()));
-        for (icp, _) in run {
+        for (icp, ..) in run {
             insert = bind_columns(insert, icp);
         }
         insert.execute(&mut *conn).await?;
     }
-    let only: Vec<&Icp> = icps.iter().map(|(icp, _)| *icp).collect();
+    let only: Vec<&Icp> = icps.iter().map(|(icp, ..)| *icp).collect();
     write_members(conn, &only).await?;
     for run in runs(icps) {
         let mut insert = sqlx::query(VERSIONS.sql(run.len()));
-        for (icp, change) in run {
+        for (icp, json, change) in run {
+            // The text as it is (SQLite's column holds JSON as text).
             insert = insert
                 .bind(icp.id)
                 .bind(change.action.as_str())
                 .bind(&change.by)
                 .bind(version_at(icp, change))
                 .bind(icp.owner.as_ref())
-                .bind(Json(*icp));
+                .bind(json.get());
         }
         insert.execute(&mut *conn).await?;
     }
-    let events = icps.iter().map(|&(icp, change)| (icp, None, change));
+    let events = icps
+        .iter()
+        .map(|&(icp, json, change)| (icp, json, None, change));
     write_events(conn, &NewEvent::of_all(events)?).await
 }
 
