@@ -27,7 +27,7 @@ test("invite, join by sign-up, share by name, edit, and restore from history", a
   const timEmail = uniqueEmail("tim");
   await page.getByLabel("Invite by email").fill(timEmail);
   await page.getByRole("button", { name: "Create invitation link" }).click();
-  await expect(page).toHaveURL(/\/settings\/team\?notice=invited$/);
+  await expect(page).toHaveURL(/\/settings\/team\?notice=invited-mailed$/);
   const link = (await page.locator("code.token").innerText()).trim();
   expect(link).toMatch(/\/invite\/inv_[A-Za-z0-9]+$/);
   const invitePath = new URL(link).pathname;
@@ -150,7 +150,7 @@ test("one form invites several people, and each link has a Copy button", async (
   const [ana, ben] = [uniqueEmail("ana"), uniqueEmail("ben")];
   await page.getByLabel("Invite by email").fill(`${ana}, ${ben}`);
   await page.getByRole("button", { name: "Create invitation links" }).click();
-  await expect(page).toHaveURL(/\/settings\/team\?notice=invited$/);
+  await expect(page).toHaveURL(/\/settings\/team\?notice=invited-mailed$/);
   await waitForHydration(page);
   const links = page.locator("ul.new-links > li");
   await expect(links).toHaveCount(2);

@@ -8,7 +8,7 @@
 use super::account::{Field, FormAlert, NewPassword, Notice, Query};
 use super::layout::Panel;
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 /// Whether the server mails (`SMTP_URL` is set). Rendered on the server only.
@@ -114,8 +114,9 @@ pub fn ResetPassword() -> impl IntoView {
     let action = format!("/reset-password/{token}");
     view! {
         <Title text="Choose a new password" />
-        // The token is in this page's URL: no request made from it names it.
-        <Meta name="referrer" content="no-referrer" />
+        // The token is in this page's URL: the site's `Referrer-Policy: same-origin` (headers.rs)
+        // keeps it from other sites. Not `no-referrer`: with it, browsers post the form with
+        // `Origin: null`, which the same-origin check (auth/origin.rs) refuses.
         <section class="card" aria-labelledby="reset-title">
             <h1 id="reset-title">"Choose a new password"</h1>
             <p>"Once it is set, you are signed out everywhere else and signed in here."</p>
@@ -150,7 +151,7 @@ pub fn ConfirmEmail() -> impl IntoView {
     };
     view! {
         <Title text="Confirm your new email address" />
-        <Meta name="referrer" content="no-referrer" />
+        // As on the reset page: the site's referrer policy, so the form is posted with an Origin.
         <section class="card" aria-labelledby="confirm-email-title">
             <h1 id="confirm-email-title">"Confirm your new email address"</h1>
             {problem.map(|message| view! { <FormAlert id="confirm-email-error" message /> })}
