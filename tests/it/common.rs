@@ -553,3 +553,29 @@ impl TestApp {
         (email, cookie)
     }
 }
+
+impl TestApp {
+    /// Posts `file` to the import form, as a browser sends a file upload.
+    pub async fn import(&self, cookie: &str, file: &str) -> Reply {
+        let boundary = "----icpbuilderboundary";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"icps.json\"\r\n\
+             Content-Type: application/json\r\n\r\n{file}\r\n--{boundary}--\r\n"
+        );
+        self.raw(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/forms/icps/import")
+                .header(header::HOST, "app.test")
+                .header(header::ORIGIN, "http://app.test")
+                .header(header::COOKIE, cookie)
+                .header(
+                    header::CONTENT_TYPE,
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+    }
+}

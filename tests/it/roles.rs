@@ -238,30 +238,6 @@ async fn an_admin_reads_and_changes_a_members_unshared_icp(db: Database) {
     assert_eq!(app.get(&bo, &path).await.status, StatusCode::NOT_FOUND);
 }
 
-/// Posts `file` to the import form, as a browser sends a file upload.
-async fn import(app: &TestApp, cookie: &str, file: &str) -> Reply {
-    let boundary = "----rolesboundary";
-    let body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"icps.json\"\r\n\
-         Content-Type: application/json\r\n\r\n{file}\r\n--{boundary}--\r\n"
-    );
-    app.raw(
-        Request::builder()
-            .method(Method::POST)
-            .uri("/forms/icps/import")
-            .header(header::HOST, "app.test")
-            .header(header::ORIGIN, "http://app.test")
-            .header(header::COOKIE, cookie)
-            .header(
-                header::CONTENT_TYPE,
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(Body::from(body))
-            .unwrap(),
-    )
-    .await
-}
-
 async fn a_viewer_reads_what_is_shared_and_every_write_is_refused(db: Database) {
     let app = TestApp::start(db).await;
     let owner = app.caller("owner").await;
@@ -370,7 +346,7 @@ async fn a_viewer_reads_what_is_shared_and_every_write_is_refused(db: Database) 
         .await;
     assert_eq!(delete.status, StatusCode::FORBIDDEN, "form delete");
     let file = json!([minimal("Imported")]).to_string();
-    let imported = import(&app, &cookie, &file).await;
+    let imported = app.import(&cookie, &file).await;
     assert_eq!(imported.status, StatusCode::FORBIDDEN, "import");
 
     // Nothing changed: one ICP, as the owner made it.

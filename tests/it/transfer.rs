@@ -1,9 +1,7 @@
 //! Export and import in the browser, on SQLite and Postgres: one ICP and all of a user's download
 //! as create bodies; a file imports whole or not at all, with a report of every refused body.
 
-use crate::common::{
-    example, location, minimal, on_both_databases, text, Database, Reply, TestApp,
-};
+use crate::common::{example, location, minimal, on_both_databases, text, Database, TestApp};
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use serde_json::{json, Value};
@@ -16,32 +14,6 @@ on_both_databases!(
 );
 
 const ICPS: &str = "/api/v1/entities/icps";
-
-impl TestApp {
-    /// Posts `file` to the import form, as a browser sends a file upload.
-    async fn import(&self, cookie: &str, file: &str) -> Reply {
-        let boundary = "----icpbuilderboundary";
-        let body = format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"icps.json\"\r\n\
-             Content-Type: application/json\r\n\r\n{file}\r\n--{boundary}--\r\n"
-        );
-        self.raw(
-            Request::builder()
-                .method(Method::POST)
-                .uri("/forms/icps/import")
-                .header(header::HOST, "app.test")
-                .header(header::ORIGIN, "http://app.test")
-                .header(header::COOKIE, cookie)
-                .header(
-                    header::CONTENT_TYPE,
-                    format!("multipart/form-data; boundary={boundary}"),
-                )
-                .body(Body::from(body))
-                .unwrap(),
-        )
-        .await
-    }
-}
 
 /// The ICPs of a list reply without what a create decides (id, timestamps).
 fn as_bodies(list: &Value) -> Vec<Value> {
