@@ -23,6 +23,7 @@ pub mod mail;
 pub mod request_body;
 pub mod request_labels;
 pub mod server;
+pub mod sign_ups;
 pub mod state;
 #[cfg(feature = "ssr")]
 pub mod store;

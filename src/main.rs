@@ -42,6 +42,9 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// Read the sign-ups the sign-up policy refused (recorded outside any workspace).
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Write a consistent copy of the SQLite database to PATH (a new file) while the server runs
     /// and writes. To restore: stop the server, replace the database file with the copy (and
     /// remove its -wal and -shm files), start it. On Postgres, use pg_dump instead.
@@ -83,6 +86,52 @@ enum TokensCommand {
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..=i64::from(MAX_TOKEN_DAYS)))]
         expires_in_days: Option<u16>,
     },
+}
+
+/// Most refusals `audit sign-ups` prints.
+const MAX_SIGN_UPS_SHOWN: u32 = 1000;
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Print the newest sign-ups the sign-up policy (SIGN_UP) refused, newest first, a line each:
+    /// time, email, reason, client address, the workspace whose invitation link was used ("-"
+    /// for none). Kept 30 days, at most 100,000.
+    SignUps {
+        /// How many to print (1 to 1000).
+        #[arg(long, default_value_t = 50,
+              value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_SIGN_UPS_SHOWN)))]
+        limit: u32,
+    },
+}
+
+/// `text` with its control characters escaped (`\u{1b}`): stored text printed to a terminal never
+/// drives it.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// A refusal as `audit sign-ups` prints it: tab-separated, "-" for what is unknown.
+fn refusal_line(refusal: &store::Refusal) -> String {
+    let workspace = match (&refusal.workspace, &refusal.workspace_name) {
+        (Some(id), Some(name)) => format!("{id} ({})", printable(name)),
+        (Some(id), None) => format!("{id} (deleted)"),
+        (None, _) => "-".to_owned(),
+    };
+    format!(
+        "{}\t{}\t{}\t{}\t{workspace}",
+        refusal.at,
+        printable(&refusal.email),
+        refusal.reason.as_str(),
+        refusal.address.as_deref().unwrap_or("-"),
+    )
 }
 
 /// How long the runtime waits, at exit, for blocking tasks (password hashes) still running; they
@@ -220,6 +269,19 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
             let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
             println!("Backed up to {} ({bytes} bytes)", path.display());
+            Ok(())
+        }
+        Command::Audit(AuditCommand::SignUps { limit }) => {
+            let refusals = store
+                .sign_up_refusals(limit)
+                .await
+                .map_err(|e| format!("cannot read the sign-up refusals: {e}"))?;
+            if refusals.is_empty() {
+                eprintln!("No refused sign-up is recorded.");
+            }
+            for refusal in &refusals {
+                println!("{}", refusal_line(refusal));
+            }
             Ok(())
         }
         Command::Tokens(TokensCommand::Create {

@@ -78,8 +78,11 @@ fn next_url(query: &Query, last: Uuid) -> String {
     path = "/api/v1/audit",
     tag = "Users",
     description = "Who did what to the workspace and its access: invitations, joins, departures and \
-        removals, role changes, ownership hand-overs, renames, API tokens and webhooks. Each record \
-        is written with the change it records. Owner and admins only. Newest first; the `Link` \
+        removals, role changes, ownership hand-overs, renames, API tokens and webhooks, and \
+        sign-ups the sign-up policy refused through one of the workspace's invitation links \
+        (`sign_up.refused`: `actorId` null, nobody signed in; the email typed as `target`; `after` \
+        holds the `reason` and the invited address). Each record is written with the change it \
+        records. Owner and admins only. Newest first; the `Link` \
         header holds the next page's URL while more follow.",
     params(
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Records per page, 50 by default"),

@@ -153,7 +153,20 @@ async fn sign_up(
     ];
     // Who may sign up (`SIGN_UP`): anyone the policy admits, and whoever an open invitation names.
     if !may_sign_up(&state, &form.email, &form.next).await {
-        tracing::info!("sign-up refused: not admitted by the sign-up policy");
+        let recorded =
+            crate::sign_ups::record_refusal(state.store.as_ref(), &form.email, &form.next, address)
+                .await;
+        match recorded {
+            Ok(reason) => tracing::info!(
+                reason = reason.as_str(),
+                "sign-up refused: not admitted by the sign-up policy"
+            ),
+            // The refusal stands; only its record is missing.
+            Err(error) => tracing::error!(
+                error = %crate::error_chain(&error),
+                "sign-up refused by the sign-up policy; the refusal could not be recorded"
+            ),
+        }
         metrics::counter!("icp_sign_up_refusals_total", "reason" => FormProblem::SignUpClosed.code())
             .increment(1);
         return back_to("/sign-up", FormProblem::SignUpClosed, &fields);

@@ -3,6 +3,7 @@
 //! The forms post to plain axum handlers (`crate::auth::web`), so they work without JavaScript. A
 //! failed post comes back here with `?error=<code>`; the page turns the code into words.
 
+use super::layout::ButtonForm;
 use crate::account::{query_value, FormProblem, SignedInUser};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -382,11 +383,9 @@ pub fn UserMenu() -> impl IntoView {
                                         }
                                     })
                                     .collect_view()} <li class="user-name">{user.name}</li> <li>
-                                    <form method="post" action="/sign-out">
-                                        <button type="submit" class="button">
-                                            "Sign out"
-                                        </button>
-                                    </form>
+                                    <ButtonForm action="/sign-out">
+                                        "Sign out"
+                                    </ButtonForm>
                                 </li>
                             </ul>
                         }

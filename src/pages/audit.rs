@@ -3,6 +3,7 @@
 //! GET form; others get a 403 page.
 
 use super::describe::When;
+use super::layout::FilterChoice;
 use super::loaded::{no_store, Loaded, Unloaded};
 use crate::domain::Timestamp;
 use crate::page_error::PageError;
@@ -209,42 +210,24 @@ fn AuditBody(data: AuditView) -> impl IntoView {
         </p>
         <form class="list-filters" method="get" action="/settings/audit">
             <div class="owner-filter">
-                <label for="audit-actor">"Person"</label>
-                <select id="audit-actor" name="actor">
-                    <option value="" selected=actor.is_none()>
-                        "Anyone"
-                    </option>
-                    {people
-                        .into_iter()
-                        .map(|(id, email)| {
-                            let chosen = actor.as_deref() == Some(id.as_str());
-                            view! {
-                                <option value=id selected=chosen>
-                                    {email}
-                                </option>
-                            }
-                        })
-                        .collect_view()}
-                </select>
+                <FilterChoice
+                    id="audit-actor"
+                    name="actor"
+                    label="Person"
+                    none="Anyone"
+                    options=people
+                    chosen=actor
+                />
             </div>
             <div class="owner-filter">
-                <label for="audit-kind">"What"</label>
-                <select id="audit-kind" name="kind">
-                    <option value="" selected=kind.is_none()>
-                        "Anything"
-                    </option>
-                    {kinds
-                        .into_iter()
-                        .map(|(value, words)| {
-                            let chosen = kind.as_deref() == Some(value.as_str());
-                            view! {
-                                <option value=value selected=chosen>
-                                    {words}
-                                </option>
-                            }
-                        })
-                        .collect_view()}
-                </select>
+                <FilterChoice
+                    id="audit-kind"
+                    name="kind"
+                    label="What"
+                    none="Anything"
+                    options=kinds
+                    chosen=kind
+                />
             </div>
             <button type="submit" class="button">
                 "Show"

@@ -4,6 +4,7 @@
 
 use super::account::Notice;
 use super::describe::When;
+use super::layout::ButtonForm;
 use super::loaded::{Loaded, Unloaded};
 use crate::domain::Timestamp;
 use crate::page_error::PageError;
@@ -260,12 +261,10 @@ fn VersionItem(id: Uuid, version: VersionLine) -> impl IntoView {
                 .restorable
                 .then(|| {
                     view! {
-                        <form method="post" action=restore>
-                            <button type="submit" class="button">
-                                "Restore version "
-                                {version.number}
-                            </button>
-                        </form>
+                        <ButtonForm action=restore>
+                            "Restore version "
+                            {version.number}
+                        </ButtonForm>
                     }
                 })}
         </li>
@@ -345,12 +344,10 @@ fn DeletedItem(line: DeletedLine) -> impl IntoView {
                 .restorable
                 .then(|| {
                     view! {
-                        <form method="post" action=restore class="inline-form">
-                            <button type="submit" class="button">
-                                "Restore"
-                                <span class="visually-hidden">" " {line.name}</span>
-                            </button>
-                        </form>
+                        <ButtonForm action=restore inline=true>
+                            "Restore"
+                            <span class="visually-hidden">" " {line.name}</span>
+                        </ButtonForm>
                     }
                 })}
         </li>

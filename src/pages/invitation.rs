@@ -5,6 +5,7 @@
 #[cfg(feature = "ssr")]
 use super::account::ssr;
 use super::account::{FormAlert, Query};
+use super::layout::ButtonForm;
 use super::loaded::{Loaded, Unloaded};
 use crate::account::{query_value, InvitationState, InvitationView};
 use crate::page_error::PageError;
@@ -94,18 +95,19 @@ fn invitation_body(invitation: InvitationView) -> impl IntoView {
             </p>
         }
         .into_any(),
-        (None, Some(user)) if user.email == invitation.email => view! {
-            <p>
-                "Joining moves you from your current workspace: you keep the ICPs only you can read."
-            </p>
-            <form method="post" action=format!("{here}/accept")>
-                <button type="submit" class="button button-primary">
+        (None, Some(user)) if user.email == invitation.email => {
+            let workspace = invitation.workspace.clone();
+            view! {
+                <p>
+                    "Joining moves you from your current workspace: you keep the ICPs only you can read."
+                </p>
+                <ButtonForm action=format!("{here}/accept") class="button button-primary">
                     "Join "
-                    {invitation.workspace.clone()}
-                </button>
-            </form>
+                    {workspace}
+                </ButtonForm>
+            }
+            .into_any()
         }
-        .into_any(),
         (None, Some(user)) => view! {
             <p class="alert alert-error" role="alert">
                 "This invitation is for "

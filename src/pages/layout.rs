@@ -1,16 +1,21 @@
-//! Blocks the ICP and settings pages are built of: a titled panel, and a table of things listed
-//! with an action each (tokens, members, invitations).
+//! Blocks the ICP and settings pages are built of: a titled panel, a table of things listed with
+//! an action each (tokens, members, invitations), a list filter's choice, a one-button post.
 
 use leptos::prelude::*;
 
 /// A table with a hidden `caption`, a header per name in `columns` and a last column of actions
-/// (named for screen readers only); `children` are its rows.
+/// (named for screen readers only); `children` are its rows. When there are none, `empty` says so
+/// instead of the table.
 #[component]
 pub fn ActionTable(
     caption: &'static str,
     columns: &'static [&'static str],
+    #[prop(default = None)] empty: Option<&'static str>,
     children: Children,
 ) -> impl IntoView {
+    if let Some(empty) = empty {
+        return view! { <p>{empty}</p> }.into_any();
+    }
     view! {
         <table class="table">
             <caption class="visually-hidden">{caption}</caption>
@@ -27,6 +32,7 @@ pub fn ActionTable(
             <tbody>{children()}</tbody>
         </table>
     }
+    .into_any()
 }
 
 /// A panel of the page: a section titled `title`, named by its heading (`id`).
@@ -37,5 +43,69 @@ pub fn Panel(id: &'static str, #[prop(into)] title: String, children: Children) 
             <h2 id=id>{title}</h2>
             {children()}
         </section>
+    }
+}
+
+/// A labelled choice that narrows a list: an empty option first (`none`, e.g. "Anyone"), then
+/// `options` as (value, words), the one whose value is `chosen` selected.
+#[component]
+pub fn FilterChoice(
+    id: &'static str,
+    name: &'static str,
+    label: &'static str,
+    none: &'static str,
+    options: Vec<(String, String)>,
+    chosen: Option<String>,
+) -> impl IntoView {
+    view! {
+        <label for=id>{label}</label>
+        <select id=id name=name>
+            <option value="" selected=chosen.is_none()>
+                {none}
+            </option>
+            {options
+                .into_iter()
+                .map(|(value, words)| {
+                    let selected = chosen.as_deref() == Some(value.as_str());
+                    view! {
+                        <option value=value selected=selected>
+                            {words}
+                        </option>
+                    }
+                })
+                .collect_view()}
+        </select>
+    }
+}
+
+/// A form that is one button posting to `action` (classed `class`; `inline`: the form stands in a
+/// line of text); `children` are the button's words.
+#[component]
+pub fn ButtonForm(
+    #[prop(into)] action: String,
+    #[prop(default = "button")] class: &'static str,
+    #[prop(optional)] inline: bool,
+    children: Children,
+) -> impl IntoView {
+    let button = view! {
+        <button type="submit" class=class>
+            {children()}
+        </button>
+    };
+    // A form without a class has no class attribute (an absent one would still write `class=""`).
+    if inline {
+        view! {
+            <form method="post" action=action class="inline-form">
+                {button}
+            </form>
+        }
+        .into_any()
+    } else {
+        view! {
+            <form method="post" action=action>
+                {button}
+            </form>
+        }
+        .into_any()
     }
 }

@@ -2,6 +2,7 @@
 //! with me (and, for the owner and admins, Workspace) tabs, the owner picker, the order, and the
 //! links that keep them in the URL.
 
+use super::layout::FilterChoice;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -277,23 +278,14 @@ pub(super) fn ListFilters(
                     ..query.clone()
                 }
                     .kept(false, true)}
-                <label for="owner">"Owner"</label>
-                <select id="owner" name="owner">
-                    <option value="" selected=owner.is_none()>
-                        "Anyone"
-                    </option>
-                    {people
-                        .into_iter()
-                        .map(|(id, name)| {
-                            let chosen = owner.as_deref() == Some(id.as_str());
-                            view! {
-                                <option value=id selected=chosen>
-                                    {name}
-                                </option>
-                            }
-                        })
-                        .collect_view()}
-                </select>
+                <FilterChoice
+                    id="owner"
+                    name="owner"
+                    label="Owner"
+                    none="Anyone"
+                    options=people
+                    chosen=owner
+                />
                 <button type="submit" class="button">
                     "Show"
                 </button>

@@ -62,6 +62,33 @@ where
     }
 }
 
+/// A settings page that can show a secret once (a new API token, an invitation link, a webhook's
+/// secret), so no cache may keep a copy: `title` is its title and heading, `children` stand under
+/// the heading, and `body` shows what `load` loads (or an alert asking to reload `what`).
+#[component]
+pub fn SecretPage<T, V, Load>(
+    title: &'static str,
+    load: fn() -> Load,
+    loading: &'static str,
+    what: &'static str,
+    body: fn(T) -> V,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+    V: IntoView + 'static,
+    Load: std::future::Future<Output = Result<T, PageError>> + Send + 'static,
+{
+    no_store();
+    let data = Resource::new(|| (), move |_| load());
+    view! {
+        <Title text=title />
+        <h1>{title}</h1>
+        {children.map(|children| children())}
+        <Loaded data loading failed=Unloaded::Reload(what) body />
+    }
+}
+
 /// Sets the HTTP status of the page being rendered on the server.
 fn set_status(_code: u16) {
     #[cfg(feature = "ssr")]

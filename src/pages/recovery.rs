@@ -6,7 +6,7 @@
 //! is read from the app's state as they render.
 
 use super::account::{Field, FormAlert, NewPassword, Notice, Query};
-use super::layout::Panel;
+use super::layout::{ButtonForm, Panel};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -156,11 +156,9 @@ pub fn ConfirmEmail() -> impl IntoView {
             <h1 id="confirm-email-title">"Confirm your new email address"</h1>
             {problem.map(|message| view! { <FormAlert id="confirm-email-error" message /> })}
             <p>"Your account will use the address this link was mailed to from now on."</p>
-            <form method="post" action=action>
-                <button type="submit" class="button button-primary">
-                    "Confirm my new email address"
-                </button>
-            </form>
+            <ButtonForm action=action class="button button-primary">
+                "Confirm my new email address"
+            </ButtonForm>
         </section>
     }
 }
@@ -261,11 +259,9 @@ pub fn SignOutEverywherePanel() -> impl IntoView {
             <p>
                 "Ends every session of yours — other browsers and devices, and this one. Your API tokens keep working: revoke them above if they should stop too."
             </p>
-            <form method="post" action="/settings/sign-out-everywhere">
-                <button type="submit" class="button">
-                    "Sign out everywhere"
-                </button>
-            </form>
+            <ButtonForm action="/settings/sign-out-everywhere">
+                "Sign out everywhere"
+            </ButtonForm>
         </Panel>
     }
 }

@@ -7,11 +7,10 @@ use super::account::{Field, FormAlert, NewPassword, Notice, Query};
 use super::confirm::{Confirm, CopyButton};
 use super::describe::{Day, When};
 use super::layout::{ActionTable, Panel};
-use super::loaded::{no_store, Loaded, Unloaded};
+use super::loaded::SecretPage;
 use crate::account::{FormProblem, SettingsView, TokenRow, TokenScope, TOKEN_LIFETIMES};
 use crate::domain::Timestamp;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 #[server(prefix = "/fn", output = crate::page_error::JsonText)]
 pub async fn settings_data() -> Result<SettingsView, crate::page_error::PageError> {
@@ -46,16 +45,12 @@ pub async fn settings_data() -> Result<SettingsView, crate::page_error::PageErro
 
 #[component]
 pub fn Settings() -> impl IntoView {
-    // The page can show a new token: no cache may keep a copy.
-    no_store();
-    let data = Resource::new(|| (), |_| settings_data());
     view! {
-        <Title text="Settings" />
-        <h1>"Settings"</h1>
-        <Loaded
-            data
+        <SecretPage
+            title="Settings"
+            load=settings_data
             loading="Loading your settings…"
-            failed=Unloaded::Reload("Your settings")
+            what="Your settings"
             body=settings_body
         />
     }
@@ -157,21 +152,15 @@ fn settings_body(
                     "Create token"
                 </button>
             </form>
-            {if tokens.is_empty() {
-                view! { <p>"You have no API tokens yet."</p> }.into_any()
-            } else {
-                view! {
-                    <ActionTable
-                        caption="Your API tokens"
-                        columns=&["Label", "Access", "Created", "Expires", "Last used", "Status"]
-                    >
-                        <For each=move || tokens.clone() key=|token| token.id let:token>
-                            <TokenLine token />
-                        </For>
-                    </ActionTable>
-                }
-                    .into_any()
-            }}
+            <ActionTable
+                caption="Your API tokens"
+                columns=&["Label", "Access", "Created", "Expires", "Last used", "Status"]
+                empty=tokens.is_empty().then_some("You have no API tokens yet.")
+            >
+                <For each=move || tokens.clone() key=|token| token.id let:token>
+                    <TokenLine token />
+                </For>
+            </ActionTable>
         </Panel>
         <super::recovery::SignOutEverywherePanel />
         <Panel id="webhooks-title" title="Webhooks">

@@ -6,11 +6,10 @@ use super::account::ssr;
 use super::account::{Field, FormAlert, Notice, Query};
 use super::confirm::{Confirm, CopyButton};
 use super::describe::Day;
-use super::layout::{ActionTable, Panel};
-use super::loaded::{no_store, Loaded, Unloaded};
+use super::layout::{ActionTable, ButtonForm, Panel};
+use super::loaded::SecretPage;
 use crate::account::{OpenInvitationRow, Role, TeamMemberRow, TeamView};
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 #[server(prefix = "/fn", output = crate::page_error::JsonText)]
 pub async fn team_data() -> Result<TeamView, crate::page_error::PageError> {
@@ -68,16 +67,12 @@ pub async fn team_data() -> Result<TeamView, crate::page_error::PageError> {
 
 #[component]
 pub fn TeamSettings() -> impl IntoView {
-    // The page can show a new invitation link: no cache may keep a copy.
-    no_store();
-    let data = Resource::new(|| (), |_| team_data());
     view! {
-        <Title text="Team" />
-        <h1>"Team"</h1>
-        <Loaded
-            data
+        <SecretPage
+            title="Team"
+            load=team_data
             loading="Loading your team…"
-            failed=Unloaded::Reload("Your team")
+            what="Your team"
             body=|data| view! { <TeamBody data /> }
         />
     }
@@ -258,24 +253,16 @@ fn TeamBody(data: TeamView) -> impl IntoView {
                         </form>
                     }
                 })}
-            {if invitations.is_empty() {
-                view! { <p>"No open invitations."</p> }.into_any()
-            } else {
-                view! {
-                    <ActionTable
-                        caption="Open invitations"
-                        columns=&["Email", "Role", "Invited by", "Expires"]
-                    >
-                        {invitations
-                            .into_iter()
-                            .map(|invitation| {
-                                view! { <InvitationLine invitation manages /> }
-                            })
-                            .collect_view()}
-                    </ActionTable>
-                }
-                    .into_any()
-            }}
+            <ActionTable
+                caption="Open invitations"
+                columns=&["Email", "Role", "Invited by", "Expires"]
+                empty=invitations.is_empty().then_some("No open invitations.")
+            >
+                {invitations
+                    .into_iter()
+                    .map(|invitation| view! { <InvitationLine invitation manages /> })
+                    .collect_view()}
+            </ActionTable>
         </Panel>
     }
 }
@@ -393,14 +380,12 @@ fn InvitationLine(invitation: OpenInvitationRow, manages: bool) -> impl IntoView
                 {manages
                     .then(|| {
                         view! {
-                            <form method="post" action=revoke>
-                                <button type="submit" class="button button-danger">
-                                    "Revoke"
-                                    <span class="visually-hidden">
-                                        " the invitation for " {invitation.email}
-                                    </span>
-                                </button>
-                            </form>
+                            <ButtonForm action=revoke class="button button-danger">
+                                "Revoke"
+                                <span class="visually-hidden">
+                                    " the invitation for " {invitation.email}
+                                </span>
+                            </ButtonForm>
                         }
                     })}
             </td>

@@ -13,11 +13,10 @@ use super::account::ssr;
 use super::account::{Field, FormAlert, Notice, Query};
 use super::confirm::{Confirm, CopyButton};
 use super::describe::{Day, When};
-use super::layout::{ActionTable, Panel};
-use super::loaded::{no_store, Loaded, Unloaded};
+use super::layout::{ActionTable, ButtonForm, Panel};
+use super::loaded::SecretPage;
 use crate::domain::{EventType, Timestamp};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -178,21 +177,18 @@ pub async fn webhooks_data() -> Result<WebhooksView, crate::page_error::PageErro
 
 #[component]
 pub fn WebhookSettings() -> impl IntoView {
-    // The page can show a new secret: no cache may keep a copy.
-    no_store();
-    let data = Resource::new(|| (), |_| webhooks_data());
     view! {
-        <Title text="Webhooks" />
-        <h1>"Webhooks"</h1>
-        <p>
-            "A webhook endpoint receives the events of the ICPs you can see as they happen: each is POSTed to it as JSON, signed with the endpoint’s secret (Standard Webhooks), and sent again until it is answered with a 2xx status."
-        </p>
-        <Loaded
-            data
+        <SecretPage
+            title="Webhooks"
+            load=webhooks_data
             loading="Loading your webhooks…"
-            failed=Unloaded::Reload("Your webhooks")
+            what="Your webhooks"
             body=|data| view! { <WebhooksBody data /> }
-        />
+        >
+            <p>
+                "A webhook endpoint receives the events of the ICPs you can see as they happen: each is POSTed to it as JSON, signed with the endpoint’s secret (Standard Webhooks), and sent again until it is answered with a 2xx status."
+            </p>
+        </SecretPage>
     }
 }
 
@@ -381,12 +377,10 @@ fn PostButton(
     #[prop(default = "button")] class: &'static str,
 ) -> impl IntoView {
     view! {
-        <form method="post" action=action class="inline-form">
-            <button type="submit" class=class>
-                {text}
-                <span class="visually-hidden">" " {about}</span>
-            </button>
-        </form>
+        <ButtonForm action class inline=true>
+            {text}
+            <span class="visually-hidden">" " {about}</span>
+        </ButtonForm>
     }
 }
 
@@ -424,14 +418,13 @@ fn Endpoint(endpoint: EndpointRow) -> impl IntoView {
         }
         .into_any(),
     };
-    let deliveries_view = if deliveries.is_empty() {
-        view! { <p>"No deliveries yet."</p> }.into_any()
-    } else {
+    let deliveries_view = {
         let url = url.clone();
         view! {
             <ActionTable
                 caption="Recent deliveries"
                 columns=&["Event", "State", "Attempts", "Last answer", "Time"]
+                empty=deliveries.is_empty().then_some("No deliveries yet.")
             >
                 {deliveries
                     .into_iter()
@@ -445,7 +438,6 @@ fn Endpoint(endpoint: EndpointRow) -> impl IntoView {
                     .collect_view()}
             </ActionTable>
         }
-        .into_any()
     };
     view! {
         <section class="webhook" aria-labelledby=labelled_by>

@@ -51,7 +51,7 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
     let (sessions, store) = (state.sessions.clone(), state.store.clone());
     let sweeper = tokio::spawn(repeat_logging_errors(
         SESSION_SWEEP_INTERVAL,
-        "deleting expired sessions and old events",
+        "deleting expired sessions and old records",
         move || sweep(sessions.clone(), store.clone()),
     ));
 
@@ -188,22 +188,36 @@ fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
     }
 }
 
-/// Deletes the expired sessions, the events older than `EVENTS_KEPT` and the expired mailed links
-/// (`email_tokens`); each is tried even when another fails.
+/// Deletes the expired sessions, the events older than `EVENTS_KEPT`, the expired mailed links
+/// (`email_tokens`), the audit records older than `AUDIT_KEPT` and the sign-up refusals older than
+/// `REFUSALS_KEPT` or beyond the newest `REFUSALS_MAX_KEPT`; each is tried even when another fails.
 async fn sweep(sessions: SessionBackend, store: DynStore) -> std::io::Result<()> {
+    use crate::store::{AUDIT_KEPT, EVENTS_KEPT, REFUSALS_KEPT, REFUSALS_MAX_KEPT};
+    let now = Timestamp::now();
     let expired = sessions.delete_expired().await;
-    let before = Timestamp(Timestamp::now().0 - crate::store::EVENTS_KEPT);
-    let purged = store.purge_events(before).await;
-    let mailed = store.purge_email_tokens(Timestamp::now()).await;
-    expired.map_err(std::io::Error::other)?;
-    let purged = purged.map_err(std::io::Error::other)?;
-    let mailed = mailed.map_err(std::io::Error::other)?;
-    tracing::debug!(
-        purged,
-        mailed,
-        "old events and expired mailed links deleted"
-    );
-    Ok(())
+    let purged = store.purge_events(Timestamp(now.0 - EVENTS_KEPT)).await;
+    let mailed = store.purge_email_tokens(now).await;
+    let audited = store.purge_audit(Timestamp(now.0 - AUDIT_KEPT)).await;
+    let refused = store
+        .purge_sign_up_refusals(Timestamp(now.0 - REFUSALS_KEPT), REFUSALS_MAX_KEPT)
+        .await;
+    let mut failure = expired.err().map(std::io::Error::other);
+    for (what, done) in [
+        ("old events", purged),
+        ("expired mailed links", mailed),
+        ("old audit records", audited),
+        ("old sign-up refusals", refused),
+    ] {
+        match done {
+            Ok(deleted) => tracing::debug!(deleted, "{what} deleted"),
+            Err(error) => {
+                // Each is logged: the sweep answers with one error only.
+                tracing::warn!(error = %crate::error_chain(&error), "deleting {what} failed");
+                failure.get_or_insert(std::io::Error::other(error));
+            }
+        }
+    }
+    failure.map_or(Ok(()), Err)
 }
 
 /// Runs `task` every `interval` for ever. A failure is logged and the next run happens as planned,

@@ -1,6 +1,7 @@
 //! The audit log: who did what to a workspace and its access. Each record is written by the store
 //! in the transaction of the change it records (so a change is never without its record, nor a
-//! record without its change), in the workspace the actor is in at that moment.
+//! record without its change), in the workspace the actor is in at that moment. Records are kept
+//! `KEPT` (the hourly sweep purges older ones).
 
 use super::{StoreResult, WorkspaceId};
 use crate::domain::{Timestamp, UserId};
@@ -9,6 +10,9 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
+
+/// How long an audit record is kept.
+pub const KEPT: chrono::TimeDelta = chrono::TimeDelta::days(365);
 
 /// What a record is about: a closed set (README "Audit log" lists them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -39,10 +43,14 @@ pub enum AuditKind {
     WebhookChanged,
     #[serde(rename = "webhook.deleted")]
     WebhookDeleted,
+    /// A sign-up through one of the workspace's open invitation links, with another address than
+    /// the invited one, refused by the sign-up policy. Nobody signed in did it: no actor.
+    #[serde(rename = "sign_up.refused")]
+    SignUpRefused,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 13] = [
+    pub const ALL: [AuditKind; 14] = [
         AuditKind::InvitationCreated,
         AuditKind::InvitationRevoked,
         AuditKind::MemberJoined,
@@ -56,6 +64,7 @@ impl AuditKind {
         AuditKind::WebhookCreated,
         AuditKind::WebhookChanged,
         AuditKind::WebhookDeleted,
+        AuditKind::SignUpRefused,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -73,6 +82,7 @@ impl AuditKind {
             AuditKind::WebhookCreated => "webhook.created",
             AuditKind::WebhookChanged => "webhook.changed",
             AuditKind::WebhookDeleted => "webhook.deleted",
+            AuditKind::SignUpRefused => "sign_up.refused",
         }
     }
 
@@ -96,6 +106,7 @@ impl AuditKind {
             AuditKind::WebhookCreated => "Added a webhook",
             AuditKind::WebhookChanged => "Changed a webhook",
             AuditKind::WebhookDeleted => "Deleted a webhook",
+            AuditKind::SignUpRefused => "Sign-up refused",
         }
     }
 }
@@ -127,8 +138,9 @@ impl Record {
 pub struct AuditEntry {
     pub id: Uuid,
     pub at: Timestamp,
-    pub actor_id: UserId,
-    /// The actor's email now (`null` when the account is gone).
+    /// Who did it; `null` when nobody signed in did (`sign_up.refused`: someone signing up).
+    pub actor_id: Option<UserId>,
+    /// The actor's email now (`null` when the account is gone, or there is no actor).
     pub actor_email: Option<String>,
     pub kind: AuditKind,
     pub target: String,
@@ -165,6 +177,8 @@ pub trait Audit: Send + Sync {
         query: &AuditQuery,
         limit: u32,
     ) -> StoreResult<AuditPage>;
+    /// Deletes the records older than `before` (every workspace's); how many.
+    async fn purge_audit(&self, before: Timestamp) -> StoreResult<u64>;
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! The domain's column types as each database stores them, written once: a `Timestamp` is integer
-//! milliseconds on SQLite and a `timestamptz` on Postgres; a `UserId`, a `WorkspaceId` and a `Role` are text on both,
+//! milliseconds on SQLite and a `timestamptz` on Postgres; a `UserId`, a `WorkspaceId`, a `Role` and a `RefusalReason` are text on both,
 //! checked when read. Statements bind and read these types directly, so one row type serves both databases.
 
-use super::{Role, WorkspaceId};
+use super::{RefusalReason, Role, WorkspaceId};
 use crate::domain::{Timestamp, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::encode::IsNull;
@@ -96,6 +96,8 @@ as_text!(Role, Sqlite);
 as_text!(Role, Postgres);
 as_text!(WorkspaceId, Sqlite);
 as_text!(WorkspaceId, Postgres);
+as_text!(RefusalReason, Sqlite);
+as_text!(RefusalReason, Postgres);
 
 /// An ICP's members read as one `text[]` (`ARRAY(SELECT user_id …)`).
 impl sqlx::postgres::PgHasArrayType for UserId {

@@ -14,11 +14,12 @@ mod ops;
 mod postgres;
 mod reads;
 pub(crate) mod search_text;
+mod sign_up_refusals;
 mod sqlite;
 mod webhooks;
 mod workspaces;
 
-pub use audit::{Audit, AuditEntry, AuditKind, AuditPage, AuditQuery, Record};
+pub use audit::{Audit, AuditEntry, AuditKind, AuditPage, AuditQuery, Record, KEPT as AUDIT_KEPT};
 pub use email_tokens::{Confirmed, EmailPurpose, EmailTokens, LiveEmailToken, NewEmailToken};
 pub use events::{Events, EventsPage, KEPT as EVENTS_KEPT};
 pub use group_commit::WriteMode;
@@ -30,6 +31,10 @@ pub use ops::{backup, readiness, BackupError};
 pub use postgres::{PgStore, PgTries};
 pub use reads::{CachedIcp, Page, PageKey, ReadCache};
 pub use search_text::{fold, people_named};
+pub use sign_up_refusals::{
+    stored_email as refused_email, NewRefusal, Refusal, RefusalReason, SignUpRefusals,
+    ThroughInvitation, KEPT as REFUSALS_KEPT, MAX_KEPT as REFUSALS_MAX_KEPT,
+};
 pub use sqlite::SqliteStore;
 pub use webhooks::{
     Claimed, Delivery, DeliveryState, HookChange, HookRef, NewWebhook, Outcome, Webhook, Webhooks,
@@ -206,7 +211,16 @@ impl ListCursor {
 /// What the app keeps: users, their API tokens and the ICPs.
 #[async_trait]
 pub trait Store:
-    Workspaces + Audit + Idempotency + Events + Webhooks + EmailTokens + Send + Sync + 'static
+    Workspaces
+    + Audit
+    + SignUpRefusals
+    + Idempotency
+    + Events
+    + Webhooks
+    + EmailTokens
+    + Send
+    + Sync
+    + 'static
 {
     /// Creates the user as the owner of a new `workspace`, atomically. Fails with `Conflict` when
     /// the email is taken.

@@ -27,6 +27,7 @@ mod process;
 mod properties;
 mod roles;
 mod search_limit;
+mod sign_up_refusals;
 mod token_scopes;
 mod transfer;
 mod trust;

@@ -1,5 +1,5 @@
-//! The audit log: a record written inside the transaction of the change it records, and pages of
-//! a workspace's records, newest first.
+//! The audit log: a record written inside the transaction of the change it records, pages of a
+//! workspace's records, newest first, and the purge of old ones.
 
 use super::{Db, SqlStore};
 use crate::domain::{Timestamp, UserId};
@@ -33,6 +33,29 @@ pub(super) async fn record(
     Ok(())
 }
 
+/// Writes `record` of something nobody signed in did (a refused sign-up), in `tx`, to `workspace`
+/// (nothing when it is gone).
+pub(super) async fn record_without_actor(
+    tx: &mut Transaction<'_, Db>,
+    workspace: &WorkspaceId,
+    record: &Record,
+) -> StoreResult<()> {
+    let detail = json!({"before": record.before, "after": record.after}).to_string();
+    sqlx::query(
+        "INSERT INTO audit_log (id, workspace_id, at, actor_id, kind, target, detail) \
+         SELECT $1, id, $2, NULL, $3, $4, $5 FROM workspaces WHERE id = $6",
+    )
+    .bind(Uuid::now_v7())
+    .bind(Timestamp::now())
+    .bind(record.kind.as_str())
+    .bind(&record.target)
+    .bind(detail)
+    .bind(workspace)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Ends `tx` for a change whose statement returned what it touched (`None`: nothing, so nothing is
 /// committed and the answer is false): records `what` made of it, commits, true.
 pub(super) async fn commit_recorded<T>(
@@ -53,7 +76,7 @@ pub(super) async fn commit_recorded<T>(
 type Row = (
     Uuid,
     Timestamp,
-    UserId,
+    Option<UserId>,
     Option<String>,
     String,
     String,
@@ -124,5 +147,13 @@ impl Audit for SqlStore {
             .map(entry)
             .collect::<StoreResult<_>>()?;
         Ok(AuditPage { entries, more })
+    }
+
+    async fn purge_audit(&self, before: Timestamp) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM audit_log WHERE at < $1")
+            .bind(before)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected())
     }
 }

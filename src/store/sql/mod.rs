@@ -22,6 +22,7 @@ mod email_tokens;
 mod events;
 mod history;
 mod idempotency;
+mod sign_up_refusals;
 mod tokens;
 mod webhooks;
 mod workspaces;

@@ -1,0 +1,119 @@
+//! Sign-ups the policy (`SIGN_UP`) refused, as stored: for the administrator's
+//! `icp-builder audit sign-ups`, kept `KEPT` and at most `MAX_KEPT` rows (the hourly sweep purges
+//! the rest). One that came through an open invitation's link for another address is also an
+//! audit record of that invitation's workspace, written in the same transaction.
+
+use super::{StoreResult, WorkspaceId};
+use crate::domain::Timestamp;
+use async_trait::async_trait;
+use std::net::IpAddr;
+
+/// How long a refusal is kept.
+pub const KEPT: chrono::TimeDelta = chrono::TimeDelta::days(30);
+/// At most this many refusals are kept (the newest); a flood of refusals ends as this many rows.
+pub const MAX_KEPT: u32 = 100_000;
+/// A refused email is stored as typed and trimmed, cut to this many characters (an address has at
+/// most 254 bytes; the sign-up form's body is read up to 16 KiB).
+pub const EMAIL_CHARS: usize = 254;
+
+/// Why a sign-up was refused: a closed set (the table's CHECK lists it too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalReason {
+    /// The policy does not admit the address, and no invitation link was followed.
+    SignUpClosed,
+    /// Through an invitation link that cannot be used: unknown, accepted, revoked or expired.
+    InvitationClosed,
+    /// Through an open invitation's link, with another address than the one it names.
+    InvitedAnotherAddress,
+}
+
+impl RefusalReason {
+    pub const ALL: [RefusalReason; 3] = [
+        RefusalReason::SignUpClosed,
+        RefusalReason::InvitationClosed,
+        RefusalReason::InvitedAnotherAddress,
+    ];
+
+    /// How it is stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefusalReason::SignUpClosed => "sign-up-closed",
+            RefusalReason::InvitationClosed => "invitation-closed",
+            RefusalReason::InvitedAnotherAddress => "invited-another-address",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|reason| reason.as_str() == raw)
+    }
+}
+
+/// The email of a refusal as stored: trimmed, at most `EMAIL_CHARS` characters.
+pub fn stored_email(typed: &str) -> String {
+    typed.trim().chars().take(EMAIL_CHARS).collect()
+}
+
+/// An open invitation whose link a refused sign-up came through, for another address.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThroughInvitation {
+    pub workspace: WorkspaceId,
+    /// The address the invitation names.
+    pub invited: String,
+}
+
+/// A refusal to store (and, through an invitation, to record in its workspace's audit log).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRefusal {
+    pub at: Timestamp,
+    /// As typed; the store keeps `stored_email` of it.
+    pub email: String,
+    pub reason: RefusalReason,
+    pub address: Option<IpAddr>,
+    pub invitation: Option<ThroughInvitation>,
+}
+
+/// A refusal as read back, newest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub at: Timestamp,
+    pub email: String,
+    pub reason: RefusalReason,
+    /// The client's address, when it was known.
+    pub address: Option<String>,
+    pub workspace: Option<WorkspaceId>,
+    /// That workspace's name, while it exists.
+    pub workspace_name: Option<String>,
+}
+
+#[async_trait]
+pub trait SignUpRefusals {
+    /// Stores `refusal`; one through an invitation also writes a `sign_up.refused` audit record
+    /// (no actor, the email as its target) in the invitation's workspace, in the same transaction.
+    async fn record_sign_up_refusal(&self, refusal: &NewRefusal) -> StoreResult<()>;
+    /// The newest `limit` refusals, newest first.
+    async fn sign_up_refusals(&self, limit: u32) -> StoreResult<Vec<Refusal>>;
+    /// Deletes the refusals older than `before`, then all but the newest `keep`; how many.
+    async fn purge_sign_up_refusals(&self, before: Timestamp, keep: u32) -> StoreResult<u64>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_read_back_as_written() {
+        for reason in RefusalReason::ALL {
+            assert_eq!(RefusalReason::parse(reason.as_str()), Some(reason));
+        }
+        assert_eq!(RefusalReason::parse("closed"), None);
+    }
+
+    #[test]
+    fn a_refused_email_is_trimmed_and_bounded_on_a_character_boundary() {
+        assert_eq!(stored_email("  Eve@Example.com \n"), "Eve@Example.com");
+        let long = "é".repeat(400);
+        let stored = stored_email(&long);
+        assert_eq!(stored.chars().count(), EMAIL_CHARS);
+        assert!(stored.chars().all(|c| c == 'é'));
+    }
+}
