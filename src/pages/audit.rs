@@ -15,11 +15,14 @@ use serde::{Deserialize, Serialize};
 /// Records on one page.
 pub const AUDIT_PAGE: u32 = 50;
 
+/// Who did what no signed-in person did (a sign-up refused through an invitation's link).
+pub const NO_ACTOR: &str = "Someone signing up";
+
 /// One record as the page shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditLine {
     pub at: Timestamp,
-    /// The actor's email, or their id when the account is gone.
+    /// The actor's email, their id when the account is gone, or `NO_ACTOR`.
     pub who: String,
     /// The kind in words (`AuditKind::describe`).
     pub what: String,
@@ -98,9 +101,11 @@ pub async fn audit_data(
             .into_iter()
             .map(|entry| AuditLine {
                 at: entry.at,
-                who: entry
-                    .actor_email
-                    .unwrap_or_else(|| entry.actor_id.to_string()),
+                who: match (entry.actor_email, entry.actor_id) {
+                    (Some(email), _) => email,
+                    (None, Some(gone)) => gone.to_string(),
+                    (None, None) => NO_ACTOR.to_owned(),
+                },
                 what: entry.kind.describe().to_owned(),
                 target: entry.target,
                 change: change_in_words(&entry.before, &entry.after),
@@ -206,7 +211,7 @@ fn AuditBody(data: AuditView) -> impl IntoView {
             </div>
         </div>
         <p>
-            "Who changed the workspace and its access: invitations, joins, departures, roles, ownership, renames, API tokens and webhooks. Newest first."
+            "Who changed the workspace and its access: invitations, joins, departures, roles, ownership, renames, API tokens and webhooks, and sign-ups refused through its invitation links. Newest first."
         </p>
         <form class="list-filters" method="get" action="/settings/audit">
             <div class="owner-filter">
