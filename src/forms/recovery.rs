@@ -11,7 +11,7 @@ use crate::auth::guard::ClientAddress;
 use crate::auth::limiter::{Key, Reservation};
 use crate::auth::session::{self, session_user};
 use crate::auth::{hash_password_queued, normalise_email, verify_sign_in_queued, MIN_PASSWORD_LEN};
-use crate::mail::{self, tokens};
+use crate::mail::{self, tokens, Mail};
 use crate::state::AppState;
 use crate::store::{Confirmed, EmailPurpose, Invitation, StoreError};
 use axum::extract::{Path, State};
@@ -118,7 +118,8 @@ async fn forgot_password(
             }
         };
         let link = format!("{base}/reset-password/{token}");
-        match mail::password_reset(&mailer, &user.email, &link).await {
+        let reset = Mail::PasswordReset { link: &link };
+        match mailer.mail(&user.email, reset).await {
             Ok(()) => tracing::info!(user = %user.id, "password reset mailed"),
             Err(error) => {
                 tracing::error!(user = %user.id, error = %crate::error_chain(&error), "password reset mail not sent")
@@ -285,7 +286,11 @@ async fn change_email(
     };
     let base = mail::site_base(state.config.public_url.as_ref(), &headers);
     let link = format!("{base}/confirm-email/{token}");
-    match mail::email_confirmation(mailer, &email, &user.name, &link).await {
+    let confirm = Mail::EmailConfirmation {
+        name: &user.name,
+        link: &link,
+    };
+    match mailer.mail(&email, confirm).await {
         Ok(()) => {
             tracing::info!(user = %user.id, "email confirmation mailed");
             with_query(SETTINGS, &[("notice", "email-sent"), ("to", &email)])
@@ -324,14 +329,12 @@ pub async fn mail_invitation(
     let mailer = state.mailer.as_ref()?;
     let base = mail::site_base(state.config.public_url.as_ref(), headers);
     let link = format!("{base}/invite/{token}");
-    let sent = mail::invitation(
-        mailer,
-        &invitation.email,
-        &invitation.invited_by,
-        &invitation.workspace.name,
-        &link,
-    )
-    .await;
+    let invited = Mail::Invitation {
+        inviter: &invitation.invited_by,
+        workspace: &invitation.workspace.name,
+        link: &link,
+    };
+    let sent = mailer.mail(&invitation.email, invited).await;
     match sent {
         Ok(()) => {
             tracing::info!(invitation = %invitation.id, "invitation mailed");

@@ -76,8 +76,14 @@ impl Mailer {
         Self { transport, from }
     }
 
+    /// Mails `mail` to `to`, within `SEND_TIMEOUT`.
+    pub async fn mail(&self, to: &str, mail: Mail<'_>) -> Result<(), MailError> {
+        let (subject, text) = mail.subject_and_text(to);
+        self.send(to, &subject, text).await
+    }
+
     /// Sends `body` as plain text to `to`, within `SEND_TIMEOUT`.
-    pub async fn send(&self, to: &str, subject: &str, body: String) -> Result<(), MailError> {
+    async fn send(&self, to: &str, subject: &str, body: String) -> Result<(), MailError> {
         let message = Message::builder()
             .from(self.from.clone())
             .to(Mailbox::new(None, to.parse()?))
@@ -104,54 +110,58 @@ pub fn site_base(public_url: Option<&url::Url>, headers: &axum::http::HeaderMap)
     }
 }
 
-/// Mails a password reset link to `to`.
-pub async fn password_reset(mailer: &Mailer, to: &str, link: &str) -> Result<(), MailError> {
-    let body = format!(
-        "Someone asked to reset the password of your ICP Builder account ({to}).\n\n\
-         To choose a new password, open this link within the next hour (it works once):\n\n\
-         {link}\n\n\
-         If it was not you, ignore this message: your password stays as it is.\n"
-    );
-    mailer
-        .send(to, "Reset your ICP Builder password", body)
-        .await
+/// What the app mails, each with its link (absolute; a single-use token's).
+pub enum Mail<'a> {
+    /// The link that chooses a new password.
+    PasswordReset { link: &'a str },
+    /// The link that confirms the recipient as the new email address of `name`'s account.
+    EmailConfirmation { name: &'a str, link: &'a str },
+    /// The link that makes the recipient a member of `workspace`, from `inviter`.
+    Invitation {
+        inviter: &'a str,
+        workspace: &'a str,
+        link: &'a str,
+    },
 }
 
-/// Mails the link that confirms `to` as the new email address of `name`'s account.
-pub async fn email_confirmation(
-    mailer: &Mailer,
-    to: &str,
-    name: &str,
-    link: &str,
-) -> Result<(), MailError> {
-    let body = format!(
-        "Hello {name},\n\n\
-         To make {to} the email address of your ICP Builder account, open this link within the \
-         next hour (it works once):\n\n\
-         {link}\n\n\
-         Until then your account keeps its current address. If it was not you, ignore this message.\n"
-    );
-    mailer
-        .send(to, "Confirm your new ICP Builder email address", body)
-        .await
-}
-
-/// Mails `to` the link that makes them a member of `workspace`, from `inviter`.
-pub async fn invitation(
-    mailer: &Mailer,
-    to: &str,
-    inviter: &str,
-    workspace: &str,
-    link: &str,
-) -> Result<(), MailError> {
-    let body = format!(
-        "{inviter} invites you to the workspace {workspace} on ICP Builder.\n\n\
-         To join, open this link within 7 days and sign in or create an account with this \
-         address ({to}); it works once:\n\n\
-         {link}\n"
-    );
-    let subject = format!("{inviter} invites you to {workspace} on ICP Builder");
-    mailer.send(to, &subject, body).await
+impl Mail<'_> {
+    /// Its subject and plain text, addressed to `to`.
+    fn subject_and_text(&self, to: &str) -> (String, String) {
+        match *self {
+            Mail::PasswordReset { link } => (
+                "Reset your ICP Builder password".to_owned(),
+                format!(
+                    "Someone asked to reset the password of your ICP Builder account ({to}).\n\n\
+                     To choose a new password, open this link within the next hour (it works once):\n\n\
+                     {link}\n\n\
+                     If it was not you, ignore this message: your password stays as it is.\n"
+                ),
+            ),
+            Mail::EmailConfirmation { name, link } => (
+                "Confirm your new ICP Builder email address".to_owned(),
+                format!(
+                    "Hello {name},\n\n\
+                     To make {to} the email address of your ICP Builder account, open this link within the \
+                     next hour (it works once):\n\n\
+                     {link}\n\n\
+                     Until then your account keeps its current address. If it was not you, ignore this message.\n"
+                ),
+            ),
+            Mail::Invitation {
+                inviter,
+                workspace,
+                link,
+            } => (
+                format!("{inviter} invites you to {workspace} on ICP Builder"),
+                format!(
+                    "{inviter} invites you to the workspace {workspace} on ICP Builder.\n\n\
+                     To join, open this link within 7 days and sign in or create an account with this \
+                     address ({to}); it works once:\n\n\
+                     {link}\n"
+                ),
+            ),
+        }
+    }
 }
 
 #[cfg(test)]

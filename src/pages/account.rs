@@ -7,7 +7,7 @@ use super::layout::ButtonForm;
 use crate::account::{query_value, FormProblem, SignedInUser};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[cfg(feature = "ssr")]
 pub(super) mod ssr {
@@ -113,6 +113,15 @@ impl Query {
             _ => String::new(),
         }
     }
+}
+
+/// The `token` of this page's path (`/invite/{token}`, `/reset-password/{token}`, …): the mailed or
+/// shared secret the page's form posts back.
+pub(super) fn path_token() -> String {
+    use_params_map()
+        .get_untracked()
+        .get("token")
+        .unwrap_or_default()
 }
 
 /// One labelled input with its hint and error, tied together for screen readers.

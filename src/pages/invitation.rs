@@ -4,14 +4,13 @@
 
 #[cfg(feature = "ssr")]
 use super::account::ssr;
-use super::account::{FormAlert, Query};
+use super::account::{path_token, FormAlert, Query};
 use super::layout::ButtonForm;
 use super::loaded::{Loaded, Unloaded};
 use crate::account::{query_value, InvitationState, InvitationView};
 use crate::page_error::PageError;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
 /// What the invitation page shows. Fails with the pages' error type, so a call whose `token`
 /// cannot be read is answered 400 (`PageError::BadRequest`).
@@ -55,10 +54,7 @@ pub async fn invitation_data(token: String) -> Result<InvitationView, PageError>
 /// invited email, else sign up or sign in and come back here.
 #[component]
 pub fn InvitationPage() -> impl IntoView {
-    let token = use_params_map()
-        .get_untracked()
-        .get("token")
-        .unwrap_or_default();
+    let token = path_token();
     let data = Resource::new(move || token.clone(), invitation_data);
     view! {
         <Title text="Invitation" />
@@ -75,10 +71,7 @@ pub fn InvitationPage() -> impl IntoView {
 fn invitation_body(invitation: InvitationView) -> impl IntoView {
     let query = Query::read();
     let message = query.form_problem_text();
-    let token = use_params_map()
-        .get_untracked()
-        .get("token")
-        .unwrap_or_default();
+    let token = path_token();
     let here = format!("/invite/{token}");
     let closed = match invitation.state {
         InvitationState::Open => None,

@@ -5,11 +5,10 @@
 //! These pages are HTML only (no island), so what the server alone knows — whether mail is set up —
 //! is read from the app's state as they render.
 
-use super::account::{Field, FormAlert, NewPassword, Notice, Query};
+use super::account::{path_token, Field, FormAlert, NewPassword, Notice, Query};
 use super::layout::{ButtonForm, Panel};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
 /// Whether the server mails (`SMTP_URL` is set). Rendered on the server only.
 pub fn mail_enabled() -> bool {
@@ -107,10 +106,7 @@ pub fn ForgotPassword() -> impl IntoView {
 #[component]
 pub fn ResetPassword() -> impl IntoView {
     let query = Query::read();
-    let token = use_params_map()
-        .get_untracked()
-        .get("token")
-        .unwrap_or_default();
+    let token = path_token();
     let action = format!("/reset-password/{token}");
     view! {
         <Title text="Choose a new password" />
@@ -133,10 +129,7 @@ pub fn ResetPassword() -> impl IntoView {
 #[component]
 pub fn ConfirmEmail() -> impl IntoView {
     let query = Query::read();
-    let token = use_params_map()
-        .get_untracked()
-        .get("token")
-        .unwrap_or_default();
+    let token = path_token();
     let action = format!("/confirm-email/{token}");
     let problem = match query.value("error").as_str() {
         "taken" => Some(format!(
