@@ -17,7 +17,6 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
-use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -245,22 +244,14 @@ async fn hand_over(
     AuthUser(user): AuthUser,
     State(store): State<DynStore>,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson,
+    body: ApiJson,
 ) -> Result<Json<OwnerJson>, ApiError> {
     let id = parse_id(&id)?;
-    let to = match &body {
-        Value::Object(fields) if fields.len() == 1 => fields
-            .get("userId")
-            .and_then(Value::as_str)
-            .and_then(UserId::parse),
-        _ => None,
-    };
-    let to = to.ok_or_else(|| {
-        ApiError::invalid_body(vec![FieldError::new(
-            vec!["userId".into()],
-            "Expected {\"userId\": \"user_…\"} naming a member of your workspace",
-        )])
-    })?;
+    let to = body.only_member(
+        "userId",
+        UserId::parse,
+        "Expected {\"userId\": \"user_…\"} naming a member of your workspace",
+    )?;
     let icp = icps::hand_over(store.as_ref(), &user, id, &to).await?;
     Ok(Json(OwnerJson {
         user_id: icp.owner.unwrap_or(to),

@@ -10,6 +10,27 @@ use serde_json::Value;
 
 pub struct ApiJson(pub Value);
 
+impl ApiJson {
+    /// The value of a body that is an object with the one string member `name`, read by `parse`;
+    /// else a 400 at `name` saying what was `expected`.
+    pub fn only_member<T>(
+        &self,
+        name: &str,
+        parse: impl FnOnce(&str) -> Option<T>,
+        expected: &str,
+    ) -> Result<T, ApiError> {
+        let value = match &self.0 {
+            Value::Object(fields) if fields.len() == 1 => {
+                fields.get(name).and_then(Value::as_str).and_then(parse)
+            }
+            _ => None,
+        };
+        value.ok_or_else(|| {
+            ApiError::invalid_body(vec![FieldError::new(vec![name.into()], expected)])
+        })
+    }
+}
+
 /// `application/json`, or any `application/…+json`, with or without parameters.
 fn is_json(content_type: &str) -> bool {
     let essence = content_type

@@ -4,14 +4,13 @@
 use super::caller::AuthUser;
 use super::error::{ApiError, ErrorBody};
 use super::json::ApiJson;
-use crate::domain::{FieldError, UserId};
+use crate::domain::UserId;
 use crate::state::AppState;
 use crate::store::{DynStore, Role};
 use crate::workspaces::{self, WorkspaceError};
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::Serialize;
-use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -110,23 +109,15 @@ async fn set_role(
     AuthUser(user): AuthUser,
     State(store): State<DynStore>,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson,
+    body: ApiJson,
 ) -> Result<Json<RoleJson>, ApiError> {
     let member = UserId::parse(&id)
         .ok_or_else(|| ApiError::NotFound(format!("No member with id {id} in your workspace")))?;
-    let role = match &body {
-        Value::Object(fields) if fields.len() == 1 => fields
-            .get("role")
-            .and_then(Value::as_str)
-            .and_then(Role::parse),
-        _ => None,
-    };
-    let role = role.ok_or_else(|| {
-        ApiError::invalid_body(vec![FieldError::new(
-            vec!["role".into()],
-            "Expected {\"role\": …} with one of owner, admin, member, viewer",
-        )])
-    })?;
+    let role = body.only_member(
+        "role",
+        Role::parse,
+        "Expected {\"role\": …} with one of owner, admin, member, viewer",
+    )?;
     workspaces::set_role(store.as_ref(), &user, &member, role).await?;
     Ok(Json(RoleJson { role }))
 }
