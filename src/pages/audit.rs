@@ -3,7 +3,7 @@
 //! GET form; others get a 403 page.
 
 use super::describe::When;
-use super::layout::FilterChoice;
+use super::layout::{FilterChoice, Pager};
 use super::loaded::{no_store, Loaded, Unloaded};
 use crate::domain::Timestamp;
 use crate::page_error::PageError;
@@ -280,22 +280,11 @@ fn AuditBody(data: AuditView) -> impl IntoView {
             }
                 .into_any()
         }}
-        {(later || older.is_some())
-            .then(|| {
-                view! {
-                    <nav class="pager" aria-label="More records">
-                        {later.then(|| view! { <a href=newest>"← Newest"</a> })}
-                        {older
-                            .map(|href| {
-                                view! {
-                                    <a href=href rel="next">
-                                        "Older →"
-                                    </a>
-                                }
-                            })}
-                    </nav>
-                }
-            })}
+        <Pager
+            label="More records"
+            back=later.then_some((newest, "← Newest"))
+            next=older.map(|href| (href, "Older →"))
+        />
     }
 }
 

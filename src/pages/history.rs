@@ -4,7 +4,7 @@
 
 use super::account::Notice;
 use super::describe::When;
-use super::layout::ButtonForm;
+use super::layout::{ButtonForm, Pager};
 use super::loaded::{Loaded, Unloaded};
 use crate::domain::Timestamp;
 use crate::page_error::PageError;
@@ -216,20 +216,13 @@ fn HistoryBody(history: HistoryView) -> impl IntoView {
                 .map(|version| view! { <VersionItem id version /> })
                 .collect_view()}
         </ol>
-        <nav class="pager" aria-label="More versions">
-            {history
-                .older_page
-                .then(|| view! { <a href=format!("/icps/{id}/history")>"← Newest"</a> })}
-            {history
+        <Pager
+            label="More versions"
+            back=history.older_page.then(|| (format!("/icps/{id}/history"), "← Newest"))
+            next=history
                 .older
-                .map(|before| {
-                    view! {
-                        <a rel="next" href=format!("/icps/{id}/history?before={before}")>
-                            "Older versions →"
-                        </a>
-                    }
-                })}
-        </nav>
+                .map(|before| (format!("/icps/{id}/history?before={before}"), "Older versions →"))
+        />
     }
 }
 

@@ -11,6 +11,7 @@
 
 use super::describe::{targets, When};
 use super::icps::StatusBadge;
+use super::layout::Pager;
 #[cfg(feature = "ssr")]
 use super::list_filters::tab_of;
 use super::list_filters::{ListFilters, ListQuery, Sort, View};
@@ -427,22 +428,11 @@ fn IcpPageView(page: IcpListPage) -> impl IntoView {
             }
                 .into_any()
         }}
-        {(later || next.is_some())
-            .then(|| {
-                view! {
-                    <nav class="pager" aria-label="More ICPs">
-                        {later.then(|| view! { <a href=first>{first_label}</a> })}
-                        {next
-                            .map(|href| {
-                                view! {
-                                    <a href=href rel="next">
-                                        "Next page →"
-                                    </a>
-                                }
-                            })}
-                    </nav>
-                }
-            })}
+        <Pager
+            label="More ICPs"
+            back=later.then_some((first, first_label))
+            next=next.map(|href| (href, "Next page →"))
+        />
     }
 }
 

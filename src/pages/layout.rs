@@ -1,5 +1,6 @@
 //! Blocks the ICP and settings pages are built of: a titled panel, a table of things listed with
-//! an action each (tokens, members, invitations), a list filter's choice, a one-button post.
+//! an action each (tokens, members, invitations), a list filter's choice, a one-button post, a
+//! list's pager.
 
 use leptos::prelude::*;
 
@@ -108,4 +109,29 @@ pub fn ButtonForm(
         }
         .into_any()
     }
+}
+
+/// Links to more of a list, named `label` for screen readers: `back` to its start and `next` to
+/// the following page, each (where, in which words) when there is one; nothing when neither is.
+#[component]
+pub fn Pager(
+    label: &'static str,
+    back: Option<(String, &'static str)>,
+    next: Option<(String, &'static str)>,
+) -> impl IntoView {
+    (back.is_some() || next.is_some()).then(|| {
+        view! {
+            <nav class="pager" aria-label=label>
+                {back.map(|(href, text)| view! { <a href=href>{text}</a> })}
+                {next
+                    .map(|(href, text)| {
+                        view! {
+                            <a href=href rel="next">
+                                {text}
+                            </a>
+                        }
+                    })}
+            </nav>
+        }
+    })
 }
