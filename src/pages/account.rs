@@ -193,14 +193,19 @@ pub(super) fn Field(
     }
 }
 
-/// A message about the whole form, announced when the page loads.
+/// A message about the whole form, announced when the page loads, when there is one.
 #[component]
-pub(super) fn FormAlert(#[prop(into)] id: String, message: String) -> impl IntoView {
-    view! {
-        <p class="alert alert-error" id=id role="alert">
-            {message}
-        </p>
-    }
+pub(super) fn FormAlert(
+    #[prop(into)] id: String,
+    #[prop(into)] message: Option<String>,
+) -> impl IntoView {
+    message.map(|message| {
+        view! {
+            <p class="alert alert-error" id=id role="alert">
+                {message}
+            </p>
+        }
+    })
 }
 
 /// Says that what was asked for was done, when there is `text` to say.
@@ -236,7 +241,7 @@ fn AccountCard(
         <Title text=title />
         <section class="card" aria-labelledby=title_id>
             <h1 id=title_id.clone()>{title}</h1>
-            {message.map(|message| view! { <FormAlert id=format!("{page}-error") message /> })}
+            <FormAlert id=format!("{page}-error") message />
             <form method="post" action=format!("/{page}")>
                 <input type="hidden" name="next" value=query.value("next") />
                 {children()}

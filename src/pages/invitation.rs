@@ -150,7 +150,7 @@ fn invitation_body(invitation: InvitationView) -> impl IntoView {
                         </p>
                     }
                 })}
-            {message.map(|message| view! { <FormAlert id="invitation-error" message /> })}
+            <FormAlert id="invitation-error" message />
             {body}
         </section>
     }

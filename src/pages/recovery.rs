@@ -58,8 +58,8 @@ pub fn ForgotPassword() -> impl IntoView {
                 .then_some(
                     "If an account has this address, a link to choose a new password is on its way. It works once, for an hour.",
                 ) />
-            {closed.then(|| view! { <FormAlert id="link-error" message=CLOSED_LINK.to_owned() /> })}
-            {limited.map(|message| view! { <FormAlert id="forgot-error" message /> })}
+            <FormAlert id="link-error" message=closed.then(|| CLOSED_LINK.to_owned()) />
+            <FormAlert id="forgot-error" message=limited />
             <p>
                 "Enter your account’s email address: we will mail you a link to choose a new password."
             </p>
@@ -80,7 +80,7 @@ pub fn ForgotPassword() -> impl IntoView {
             .into_any()
     } else {
         view! {
-            {closed.then(|| view! { <FormAlert id="link-error" message=CLOSED_LINK.to_owned() /> })}
+            <FormAlert id="link-error" message=closed.then(|| CLOSED_LINK.to_owned()) />
             <p>
                 "This server does not send mail. Ask an administrator to set a new password for you:"
             </p>
@@ -147,7 +147,7 @@ pub fn ConfirmEmail() -> impl IntoView {
         // As on the reset page: the site's referrer policy, so the form is posted with an Origin.
         <section class="card" aria-labelledby="confirm-email-title">
             <h1 id="confirm-email-title">"Confirm your new email address"</h1>
-            {problem.map(|message| view! { <FormAlert id="confirm-email-error" message /> })}
+            <FormAlert id="confirm-email-error" message=problem />
             <p>"Your account will use the address this link was mailed to from now on."</p>
             <ButtonForm action=action class="button button-primary">
                 "Confirm my new email address"
@@ -212,7 +212,7 @@ pub fn EmailPanel(email: String) -> impl IntoView {
                         </p>
                     }
                 })}
-            {form_message.map(|message| view! { <FormAlert id="email-form-error" message /> })}
+            <FormAlert id="email-form-error" message=form_message />
             <p>"You sign in with " <strong>{email}</strong> "."</p>
             <form method="post" action="/settings/email">
                 <Field

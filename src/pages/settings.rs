@@ -101,7 +101,7 @@ fn settings_body(
                 .then_some(
                     "Your password was changed. Everywhere else you were signed in, you are signed out.",
                 ) />
-            {password_message.map(|message| view! { <FormAlert id="password-error" message /> })}
+            <FormAlert id="password-error" message=password_message />
             <form method="post" action="/settings/password">
                 <Field
                     id="current-password"
@@ -135,7 +135,7 @@ fn settings_body(
                     }
                 })}
             <Notice text=revoked.then_some("The token was revoked.") />
-            {message.map(|message| view! { <FormAlert id="settings-error" message /> })}
+            <FormAlert id="settings-error" message />
             <form method="post" action="/settings/tokens">
                 <Field
                     id="label"

@@ -121,7 +121,7 @@ fn TeamBody(data: TeamView) -> impl IntoView {
     };
     view! {
         <Notice text=notice />
-        {message.map(|message| view! { <FormAlert id="team-error" message /> })}
+        <FormAlert id="team-error" message />
         <Panel id="workspace-title" title=workspace.clone()>
             <p>
                 "Everyone in this workspace can be added to your ICPs. "

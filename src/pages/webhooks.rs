@@ -234,7 +234,7 @@ fn WebhooksBody(data: WebhooksView) -> impl IntoView {
     });
     view! {
         <Notice text=notice />
-        {problem.map(|message| view! { <FormAlert id="webhooks-error" message /> })}
+        <FormAlert id="webhooks-error" message=problem />
         {flash
             .said
             .map(|(ok, message)| {
@@ -308,7 +308,7 @@ fn AddEndpoint(form: AddForm) -> impl IntoView {
             }))
             .collect();
     view! {
-        {whole.map(|message| view! { <FormAlert id="add-error" message /> })}
+        <FormAlert id="add-error" message=whole />
         <form method="post" action=PAGE>
             <Field
                 id="url"
