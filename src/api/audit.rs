@@ -3,8 +3,8 @@
 
 use super::caller::AuthUser;
 use super::error::{ApiError, ErrorBody};
-use super::list::{next_page, DEFAULT_PAGE, MAX_PAGE};
-use super::query::{bad_param, page_limit, read_query, unknown_param};
+use super::list::next_page;
+use super::query::{bad_param, read_paged_query, unknown_param, Paged};
 use crate::domain::UserId;
 use crate::state::AppState;
 use crate::store::{AuditEntry, AuditKind, AuditQuery, DynStore};
@@ -22,30 +22,21 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The query: how many, below which record, and whose or which kind.
-#[derive(Debug, PartialEq)]
-struct Query {
-    limit: u32,
-    filter: AuditQuery,
-}
+type Query = Paged<AuditQuery>;
 
 fn parse_query(query: Option<&str>) -> Result<Query, ApiError> {
-    let start = Query {
-        limit: DEFAULT_PAGE,
-        filter: AuditQuery::default(),
-    };
-    read_query(query, start, |parsed, key, value| {
+    read_paged_query(query, AuditQuery::default(), |filter, key, value| {
         match key {
-            "limit" => parsed.limit = page_limit(&value, MAX_PAGE)?,
             "before" => match Uuid::parse_str(&value) {
-                Ok(id) => parsed.filter.before = Some(id),
+                Ok(id) => filter.before = Some(id),
                 Err(_) => return Err(bad_param("before", "Must be the id of an audit record")),
             },
             "actor" => match UserId::parse(&value) {
-                Some(id) => parsed.filter.actor = Some(id),
+                Some(id) => filter.actor = Some(id),
                 None => return Err(bad_param("actor", "Must be a user id (user_…)")),
             },
             "kind" => match AuditKind::parse(&value) {
-                Some(kind) => parsed.filter.kind = Some(kind),
+                Some(kind) => filter.kind = Some(kind),
                 None => {
                     let kinds: Vec<&str> = AuditKind::ALL.iter().map(|k| k.as_str()).collect();
                     return Err(bad_param(
@@ -63,10 +54,10 @@ fn parse_query(query: Option<&str>) -> Result<Query, ApiError> {
 /// The next page's URL: the same filters, below the last record shown.
 fn next_url(query: &Query, last: Uuid) -> String {
     let mut url = format!("{AUDIT_PATH}?before={last}&limit={}", query.limit);
-    if let Some(actor) = &query.filter.actor {
+    if let Some(actor) = &query.params.actor {
         url.push_str(&format!("&actor={actor}"));
     }
-    if let Some(kind) = query.filter.kind {
+    if let Some(kind) = query.params.kind {
         url.push_str(&format!("&kind={}", kind.as_str()));
     }
     url
@@ -104,7 +95,7 @@ async fn list_audit(
     RawQuery(query): RawQuery,
 ) -> Result<(HeaderMap, Json<Vec<AuditEntry>>), ApiError> {
     let query = parse_query(query.as_deref())?;
-    let page = workspaces::audit(store.as_ref(), &user, &query.filter, query.limit).await?;
+    let page = workspaces::audit(store.as_ref(), &user, &query.params, query.limit).await?;
     let mut headers = HeaderMap::new();
     if let (true, Some(last)) = (page.more, page.entries.last()) {
         next_page(&mut headers, &next_url(&query, last.id), None)?;
@@ -124,8 +115,8 @@ mod tests {
         )))
         .unwrap();
         assert_eq!(query.limit, 2);
-        assert_eq!(query.filter.before, Some(id));
-        assert_eq!(query.filter.kind, Some(AuditKind::RoleChanged));
+        assert_eq!(query.params.before, Some(id));
+        assert_eq!(query.params.kind, Some(AuditKind::RoleChanged));
         assert_eq!(
             next_url(&query, id),
             format!("{AUDIT_PATH}?before={id}&limit=2&actor=user_abc&kind=member.role_changed")

@@ -3,8 +3,8 @@
 
 use super::caller::AuthUser;
 use super::error::{ApiError, ErrorBody};
-use super::list::{next_page, DEFAULT_PAGE, MAX_PAGE};
-use super::query::{bad_param, page_limit, read_query, unknown_param};
+use super::list::next_page;
+use super::query::{bad_param, read_paged_query, unknown_param, Paged};
 use crate::domain::Event;
 use crate::state::AppState;
 use crate::store::DynStore;
@@ -21,22 +21,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// The query: how many, and after which event.
-#[derive(Debug, PartialEq)]
-struct EventsQuery {
-    limit: u32,
-    after: Option<Uuid>,
-}
-
-fn parse_query(query: Option<&str>) -> Result<EventsQuery, ApiError> {
-    let start = EventsQuery {
-        limit: DEFAULT_PAGE,
-        after: None,
-    };
-    read_query(query, start, |parsed, key, value| {
+fn parse_query(query: Option<&str>) -> Result<Paged<Option<Uuid>>, ApiError> {
+    read_paged_query(query, None, |after, key, value| {
         match key {
-            "limit" => parsed.limit = page_limit(&value, MAX_PAGE)?,
             "after" => match Uuid::parse_str(&value) {
-                Ok(id) => parsed.after = Some(id),
+                Ok(id) => *after = Some(id),
                 Err(_) => return Err(bad_param("after", "Must be the id of an event")),
             },
             _ => return Err(unknown_param(key, "limit and after")),
@@ -72,7 +61,7 @@ async fn list_events(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let query = parse_query(query.as_deref())?;
-    let Some(page) = store.events_page(&user, query.after, query.limit).await? else {
+    let Some(page) = store.events_page(&user, query.params, query.limit).await? else {
         // The id is well formed but names no event the caller may see (any more): the state of
         // the data, not a malformed request.
         return Err(ApiError::NotFound(
@@ -103,23 +92,24 @@ fn event_id(body: &str) -> Option<Uuid> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::list::DEFAULT_PAGE;
     use super::*;
 
     #[test]
     fn the_query_is_checked() {
         assert_eq!(
             parse_query(None).unwrap(),
-            EventsQuery {
+            Paged {
                 limit: DEFAULT_PAGE,
-                after: None
+                params: None
             }
         );
         let id = Uuid::now_v7();
         assert_eq!(
             parse_query(Some(&format!("limit=3&after={id}"))).unwrap(),
-            EventsQuery {
+            Paged {
                 limit: 3,
-                after: Some(id)
+                params: Some(id)
             }
         );
         for bad in [

@@ -6,8 +6,8 @@ use super::error::{ApiError, ErrorBody};
 use super::icps::ICPS_PATH;
 use super::icps::{parse_id, IcpId};
 use super::json::ApiJson;
-use super::list::{next_page, BAD_CURSOR, DEFAULT_PAGE, MAX_PAGE};
-use super::query::{bad_param, page_limit, read_query, unknown_param};
+use super::list::{next_page, BAD_CURSOR};
+use super::query::{bad_param, read_paged_query, unknown_param, Paged};
 use crate::domain::{FieldError, Icp, Timestamp, UserId};
 use crate::icps;
 use crate::state::AppState;
@@ -86,7 +86,10 @@ async fn list_versions(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
-    let (limit, before) = parse_versions_query(query.as_deref())?;
+    let Paged {
+        limit,
+        params: before,
+    } = parse_versions_query(query.as_deref())?;
     let mut versions = icps::versions(store.as_ref(), &user, id, before, limit).await?;
     let mut headers = HeaderMap::new();
     if versions.len() > limit as usize {
@@ -102,23 +105,18 @@ async fn list_versions(
 }
 
 /// `limit` (1–100, default 50) and `cursor` (the number of the last version of the page before).
-fn parse_versions_query(query: Option<&str>) -> Result<(u32, Option<u32>), ApiError> {
-    read_query(
-        query,
-        (DEFAULT_PAGE, None),
-        |(limit, before), key, value| {
-            match key {
-                "limit" => *limit = page_limit(&value, MAX_PAGE)?,
-                // Versions older than this number (0: none are).
-                "cursor" => match value.parse::<u64>() {
-                    Ok(number) => *before = Some(u32::try_from(number).unwrap_or(u32::MAX)),
-                    _ => return Err(bad_param("cursor", BAD_CURSOR)),
-                },
-                other => return Err(unknown_param(other, "limit and cursor")),
-            }
-            Ok(())
-        },
-    )
+fn parse_versions_query(query: Option<&str>) -> Result<Paged<Option<u32>>, ApiError> {
+    read_paged_query(query, None, |before, key, value| {
+        match key {
+            // Versions older than this number (0: none are).
+            "cursor" => match value.parse::<u64>() {
+                Ok(number) => *before = Some(u32::try_from(number).unwrap_or(u32::MAX)),
+                _ => return Err(bad_param("cursor", BAD_CURSOR)),
+            },
+            other => return Err(unknown_param(other, "limit and cursor")),
+        }
+        Ok(())
+    })
 }
 
 /// Makes an old version current again; the restore is itself a new version.

@@ -1,6 +1,7 @@
 //! Reading a query string: every problem found at once, each at its parameter's name.
 
 use super::error::ApiError;
+use super::list::{DEFAULT_PAGE, MAX_PAGE};
 use crate::domain::FieldError;
 
 /// A problem with the query parameter `key`.
@@ -47,6 +48,34 @@ pub fn read_query<T>(
         details.extend(read.err());
     }
     checked(parsed, details)
+}
+
+/// A paged list's query: how many a page holds (`limit`, 1 to `MAX_PAGE`, else `DEFAULT_PAGE`)
+/// and the list's own parameters.
+#[derive(Debug, PartialEq)]
+pub struct Paged<T> {
+    pub limit: u32,
+    pub params: T,
+}
+
+/// Reads a paged list's query as `read_query` does: `limit` here, every other parameter by `read`
+/// into `params`.
+pub fn read_paged_query<T>(
+    query: Option<&str>,
+    params: T,
+    mut read: impl FnMut(&mut T, &str, std::borrow::Cow<'_, str>) -> Result<(), FieldError>,
+) -> Result<Paged<T>, ApiError> {
+    let start = Paged {
+        limit: DEFAULT_PAGE,
+        params,
+    };
+    read_query(query, start, |paged, key, value| match key {
+        "limit" => {
+            paged.limit = page_limit(&value, MAX_PAGE)?;
+            Ok(())
+        }
+        _ => read(&mut paged.params, key, value),
+    })
 }
 
 /// `limit`'s value: a whole number from 1 to `max`.
