@@ -397,9 +397,7 @@ pub fn UserMenu() -> impl IntoView {
                                         }
                                     })
                                     .collect_view()} <li class="user-name">{user.name}</li> <li>
-                                    <ButtonForm action="/sign-out">
-                                        "Sign out"
-                                    </ButtonForm>
+                                    <ButtonForm action="/sign-out">"Sign out"</ButtonForm>
                                 </li>
                             </ul>
                         }

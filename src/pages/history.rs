@@ -254,10 +254,7 @@ fn VersionItem(id: Uuid, version: VersionLine) -> impl IntoView {
                 .restorable
                 .then(|| {
                     view! {
-                        <ButtonForm action=restore>
-                            "Restore version "
-                            {version.number}
-                        </ButtonForm>
+                        <ButtonForm action=restore>"Restore version " {version.number}</ButtonForm>
                     }
                 })}
         </li>

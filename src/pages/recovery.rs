@@ -252,9 +252,7 @@ pub fn SignOutEverywherePanel() -> impl IntoView {
             <p>
                 "Ends every session of yours — other browsers and devices, and this one. Your API tokens keep working: revoke them above if they should stop too."
             </p>
-            <ButtonForm action="/settings/sign-out-everywhere">
-                "Sign out everywhere"
-            </ButtonForm>
+            <ButtonForm action="/settings/sign-out-everywhere">"Sign out everywhere"</ButtonForm>
         </Panel>
     }
 }
