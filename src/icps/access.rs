@@ -6,7 +6,9 @@ use crate::domain::{FieldError, Icp, UserId};
 use crate::store::Store;
 use crate::workspaces;
 
-/// Refuses a viewer: every change to ICPs starts here.
+/// Refuses a viewer before any work: the changes other than a plain create start here. The
+/// database refuses a viewer's ICP write in any case, in the write's own transaction (migration
+/// 0021), so a role changed meanwhile is still honoured.
 pub async fn writer(store: &dyn Store, user: &UserId) -> IcpResult<()> {
     if workspaces::membership(store, user).await?.role.writes() {
         Ok(())

@@ -60,8 +60,12 @@ pub enum StoreError {
     Conflict(&'static str),
     #[error("the row changed since it was read")]
     Stale,
+    /// The database refused an ICP write because its author is a viewer (the
+    /// `icp_versions_by_writers` trigger, in the write's own transaction).
+    #[error("a viewer changes no ICP")]
+    ReadOnly,
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is unreadable: {0}")]
@@ -83,6 +87,21 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What the `icp_versions_by_writers` triggers (migration 0021) say when they refuse a viewer's
+/// write: the error that carries it is `StoreError::ReadOnly`.
+pub const VIEWER_REFUSED: &str = "icp-builder: a viewer changes no ICP";
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::Database(db) if db.message().contains(VIEWER_REFUSED) => {
+                StoreError::ReadOnly
+            }
+            _ => StoreError::Database(error),
+        }
+    }
+}
 
 /// A person who can sign in or own API tokens.
 #[derive(Debug, Clone, PartialEq)]

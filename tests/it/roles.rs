@@ -10,8 +10,9 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use icp_builder::account::SignUpPolicy;
 use icp_builder::builder::save::SaveIcp;
+use icp_builder::domain::Icp;
 use icp_builder::state::Config;
-use icp_builder::store::Role;
+use icp_builder::store::{Change, Role, StoreError, VersionAction};
 use icp_builder::workspaces;
 use leptos::server_fn::ServerFn;
 use serde_json::{json, Value};
@@ -20,6 +21,7 @@ on_both_databases!(
     owner_and_admins_set_roles_and_members_cannot,
     an_admin_reads_and_changes_a_members_unshared_icp,
     a_viewer_reads_what_is_shared_and_every_write_is_refused,
+    the_database_refuses_a_viewers_icp_write_in_its_transaction,
     invite_only_refuses_a_plain_sign_up_and_admits_the_invited,
     a_domain_list_admits_its_domains_only,
     each_change_to_the_workspace_leaves_an_audit_record,
@@ -364,6 +366,59 @@ async fn a_viewer_reads_what_is_shared_and_every_write_is_refused(db: Database) 
     let html = crate::common::text(&page);
     assert!(html.contains("You are a viewer"), "{html}");
     assert!(!html.contains("Create invitation links"));
+}
+
+/// The use cases ask a writer's role first, but the database has the last word, in the write's
+/// own transaction: a write that reaches the store for someone who is a viewer by then (their role
+/// changed while the request ran, or on another instance) is refused, alone in its batch.
+async fn the_database_refuses_a_viewers_icp_write_in_its_transaction(db: Database) {
+    let app = TestApp::start(db).await;
+    let owner = app.caller("owner").await;
+    let cy = app.caller("cy").await;
+    app.join_as(&owner, &cy, Role::Member).await;
+    let made = app.create(&cy, &minimal("Cy's while a member")).await;
+    let mine: Icp = serde_json::from_value(made).unwrap();
+    assert_eq!(
+        set_role(&app, &owner, &cy, "viewer").await.status,
+        StatusCode::OK
+    );
+
+    let store = app.store.as_ref();
+    let by_cy = |action| Change::new(&cy.id, action);
+    let mut copy = mine.clone();
+    copy.id = uuid::Uuid::now_v7();
+    let mut theirs = copy.clone();
+    theirs.id = uuid::Uuid::now_v7();
+    theirs.owner = Some(owner.id.clone());
+    theirs.user_ids = vec![owner.id.clone()];
+    let by_owner = Change::new(&owner.id, VersionAction::Created);
+    // Sent together, so they may share one group-commit batch: only the viewer's is refused.
+    let created = by_cy(VersionAction::Created);
+    let (refused, stored) = tokio::join!(
+        store.insert_icp(&copy, &created),
+        store.insert_icp(&theirs, &by_owner)
+    );
+    assert!(matches!(refused, Err(StoreError::ReadOnly)), "{refused:?}");
+    assert!(stored.is_ok(), "{stored:?}");
+    assert!(
+        store.icp(copy.id).await.unwrap().is_none(),
+        "nothing of it stored"
+    );
+    assert!(store.icp(theirs.id).await.unwrap().is_some());
+
+    let mut renamed = mine.clone();
+    renamed.name = "Changed by a viewer".into();
+    let update = store.update_icp(&renamed, &mine, &by_cy(VersionAction::Updated));
+    assert!(matches!(update.await, Err(StoreError::ReadOnly)));
+    let delete = store.delete_icp(&mine, &by_cy(VersionAction::Deleted));
+    assert!(matches!(delete.await, Err(StoreError::ReadOnly)));
+    let import = store.insert_icps(vec![copy.clone()], &created);
+    assert!(matches!(import.await, Err(StoreError::ReadOnly)));
+    let kept = app.get(&owner, &format!("{ICPS}/{}", mine.id)).await;
+    assert_eq!(kept.body["name"], "Cy's while a member", "{}", kept.body);
+
+    // Through the API, the refusal is the 403 every viewer's write gets.
+    assert_forbidden(&app.post(&cy, &minimal("Mine")).await, "create");
 }
 
 fn sign_up_fields<'a>(email: &'a str, next: &'a str) -> [(&'a str, &'a str); 4] {

@@ -106,7 +106,7 @@ const SQL: sql::Dialect = sql::Dialect {
 fn lost_race(error: sqlx::Error) -> StoreError {
     match &error {
         sqlx::Error::Database(db) if db.code().as_deref() == Some("40P01") => StoreError::Stale,
-        _ => StoreError::Database(error),
+        _ => StoreError::from(error),
     }
 }
 
