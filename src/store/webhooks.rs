@@ -12,8 +12,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// An endpoint as its owner sees it (never its secret), as the API answers it.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+/// An endpoint as its owner sees it (never its secret), as the API answers it; read from its row
+/// by column name.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema, sqlx::FromRow)]
 #[serde(rename_all = "camelCase")]
 pub struct Webhook {
     pub id: Uuid,
@@ -21,6 +22,7 @@ pub struct Webhook {
     pub url: String,
     /// The event types it receives, or `["*"]` for all.
     #[schema(example = json!(["icp.created", "icp.updated"]))]
+    #[sqlx(json)]
     pub events: Vec<String>,
     pub description: String,
     pub created_at: Timestamp,

@@ -15,45 +15,9 @@ use serde_json::{json, Value};
 use std::sync::LazyLock;
 use uuid::Uuid;
 
-const WEBHOOK: &str = "SELECT id, url, CAST(events AS TEXT), description, created_at, \
-     disabled_at IS NULL, disabled_at, disabled_reason, failing_since FROM webhooks";
-
-type WebhookRow = (
-    Uuid,
-    String,
-    String,
-    String,
-    Timestamp,
-    bool,
-    Option<Timestamp>,
-    Option<String>,
-    Option<Timestamp>,
-);
-
-fn webhook(row: WebhookRow) -> StoreResult<Webhook> {
-    let (
-        id,
-        url,
-        events,
-        description,
-        created_at,
-        enabled,
-        disabled_at,
-        disabled_reason,
-        failing_since,
-    ) = row;
-    Ok(Webhook {
-        id,
-        url,
-        events: serde_json::from_str(&events)?,
-        description,
-        created_at,
-        enabled,
-        disabled_at,
-        disabled_reason,
-        failing_since,
-    })
-}
+/// An endpoint's columns, named as `Webhook`'s fields.
+const WEBHOOK: &str = "SELECT id, url, events, description, created_at, \
+     disabled_at IS NULL AS enabled, disabled_at, disabled_reason, failing_since FROM webhooks";
 
 type DeliveryRow = (
     Uuid,
@@ -180,23 +144,22 @@ impl Webhooks for SqlStore {
     }
 
     async fn webhooks(&self, user: &UserId) -> StoreResult<Vec<Webhook>> {
-        let rows: Vec<WebhookRow> = sqlx::query_as(&format!(
+        sqlx::query_as(&format!(
             "{WEBHOOK} WHERE user_id = $1 ORDER BY created_at, id"
         ))
         .bind(user)
         .fetch_all(&self.reader)
-        .await?;
-        rows.into_iter().map(webhook).collect()
+        .await
+        .map_err(Into::into)
     }
 
     async fn webhook(&self, hook: HookRef<'_>) -> StoreResult<Option<Webhook>> {
-        let row: Option<WebhookRow> =
-            sqlx::query_as(&format!("{WEBHOOK} WHERE id = $1 AND user_id = $2"))
-                .bind(hook.id)
-                .bind(hook.user)
-                .fetch_optional(&self.reader)
-                .await?;
-        row.map(webhook).transpose()
+        sqlx::query_as(&format!("{WEBHOOK} WHERE id = $1 AND user_id = $2"))
+            .bind(hook.id)
+            .bind(hook.user)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(Into::into)
     }
 
     async fn webhook_secrets(
