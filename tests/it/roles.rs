@@ -408,10 +408,12 @@ async fn the_database_refuses_a_viewers_icp_write_in_its_transaction(db: Databas
 
     let mut renamed = mine.clone();
     renamed.name = "Changed by a viewer".into();
-    let update = store.update_icp(&renamed, &mine, &by_cy(VersionAction::Updated));
-    assert!(matches!(update.await, Err(StoreError::ReadOnly)));
-    let delete = store.delete_icp(&mine, &by_cy(VersionAction::Deleted));
-    assert!(matches!(delete.await, Err(StoreError::ReadOnly)));
+    let updated = by_cy(VersionAction::Updated);
+    let update = store.update_icp(&renamed, &mine, &updated).await;
+    assert!(matches!(update, Err(StoreError::ReadOnly)), "{update:?}");
+    let deleted = by_cy(VersionAction::Deleted);
+    let delete = store.delete_icp(&mine, &deleted).await;
+    assert!(matches!(delete, Err(StoreError::ReadOnly)), "{delete:?}");
     let import = store.insert_icps(vec![copy.clone()], &created);
     assert!(matches!(import.await, Err(StoreError::ReadOnly)));
     let kept = app.get(&owner, &format!("{ICPS}/{}", mine.id)).await;
