@@ -12,8 +12,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// An endpoint as its owner sees it (never its secret), as the API answers it; read from its row
-/// by column name.
+/// An endpoint as its owner sees it (never its secret), as the API answers it.
+// Read from its row by column name (`store::sql::webhooks`'s `WEBHOOK`).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema, sqlx::FromRow)]
 #[serde(rename_all = "camelCase")]
 pub struct Webhook {
