@@ -61,7 +61,7 @@ pub fn InvitationPage() -> impl IntoView {
         <Loaded
             data
             loading="Loading the invitation…"
-            failed=Unloaded::Reload("The invitation")
+            failed=Unloaded::Reload("The invitation".to_owned())
             body=invitation_body
         />
     }

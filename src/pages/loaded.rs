@@ -19,11 +19,11 @@ pub fn no_store() {
 }
 
 /// What a page shows when what it loads cannot be shown.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub enum Unloaded {
     /// An alert that this could not be loaded, asking to reload the page (capitalised: "Your
     /// settings").
-    Reload(&'static str),
+    Reload(String),
     /// The `Problem` page for the error, with its status.
     Problem,
 }
@@ -32,7 +32,7 @@ pub enum Unloaded {
 #[component]
 pub fn Loaded<T, V>(
     data: Resource<Result<T, PageError>>,
-    loading: &'static str,
+    #[prop(into)] loading: String,
     failed: Unloaded,
     body: fn(T) -> V,
 ) -> impl IntoView
@@ -42,35 +42,37 @@ where
 {
     view! {
         <Suspense fallback=move || {
-            view! { <p class="loading">{loading}</p> }
+            view! { <p class="loading">{loading.clone()}</p> }
         }>
-            {move || Suspend::new(async move {
-                match (data.await, failed) {
-                    (Ok(data), _) => body(data).into_any(),
-                    (Err(_), Unloaded::Reload(what)) => {
-                        view! {
-                            <p class="alert alert-error" role="alert">
-                                {format!("{what} could not be loaded. Please reload the page.")}
-                            </p>
+            {move || {
+                let failed = failed.clone();
+                Suspend::new(async move {
+                    match (data.await, failed) {
+                        (Ok(data), _) => body(data).into_any(),
+                        (Err(_), Unloaded::Reload(what)) => {
+                            view! {
+                                <p class="alert alert-error" role="alert">
+                                    {format!("{what} could not be loaded. Please reload the page.")}
+                                </p>
+                            }
+                                .into_any()
                         }
-                            .into_any()
+                        (Err(error), Unloaded::Problem) => view! { <Problem error /> }.into_any(),
                     }
-                    (Err(error), Unloaded::Problem) => view! { <Problem error /> }.into_any(),
-                }
-            })}
+                })
+            }}
         </Suspense>
     }
 }
 
 /// A settings page that can show a secret once (a new API token, an invitation link, a webhook's
 /// secret), so no cache may keep a copy: `title` is its title and heading, `children` stand under
-/// the heading, and `body` shows what `load` loads (or an alert asking to reload `what`).
+/// the heading, and `body` shows what `load` loads ("Loading your team…" until then, "Your team
+/// could not be loaded" when it cannot be).
 #[component]
 pub fn SecretPage<T, V, Load>(
     title: &'static str,
     load: fn() -> Load,
-    loading: &'static str,
-    what: &'static str,
     body: fn(T) -> V,
     #[prop(optional)] children: Option<Children>,
 ) -> impl IntoView
@@ -81,11 +83,17 @@ where
 {
     no_store();
     let data = Resource::new(|| (), move |_| load());
+    let what = title.to_lowercase();
     view! {
         <Title text=title />
         <h1>{title}</h1>
         {children.map(|children| children())}
-        <Loaded data loading failed=Unloaded::Reload(what) body />
+        <Loaded
+            data
+            loading=format!("Loading your {what}…")
+            failed=Unloaded::Reload(format!("Your {what}"))
+            body
+        />
     }
 }
 

@@ -45,15 +45,7 @@ pub async fn settings_data() -> Result<SettingsView, crate::page_error::PageErro
 
 #[component]
 pub fn Settings() -> impl IntoView {
-    view! {
-        <SecretPage
-            title="Settings"
-            load=settings_data
-            loading="Loading your settings…"
-            what="Your settings"
-            body=settings_body
-        />
-    }
+    view! { <SecretPage title="Settings" load=settings_data body=settings_body /> }
 }
 
 /// The settings page's body: the account, the password form and the API tokens.

@@ -67,15 +67,7 @@ pub async fn team_data() -> Result<TeamView, crate::page_error::PageError> {
 
 #[component]
 pub fn TeamSettings() -> impl IntoView {
-    view! {
-        <SecretPage
-            title="Team"
-            load=team_data
-            loading="Loading your team…"
-            what="Your team"
-            body=|data| view! { <TeamBody data /> }
-        />
-    }
+    view! { <SecretPage title="Team" load=team_data body=|data| view! { <TeamBody data /> } /> }
 }
 
 fn notice_text(notice: &str) -> Option<&'static str> {

@@ -178,13 +178,7 @@ pub async fn webhooks_data() -> Result<WebhooksView, crate::page_error::PageErro
 #[component]
 pub fn WebhookSettings() -> impl IntoView {
     view! {
-        <SecretPage
-            title="Webhooks"
-            load=webhooks_data
-            loading="Loading your webhooks…"
-            what="Your webhooks"
-            body=|data| view! { <WebhooksBody data /> }
-        >
+        <SecretPage title="Webhooks" load=webhooks_data body=|data| view! { <WebhooksBody data /> }>
             <p>
                 "A webhook endpoint receives the events of the ICPs you can see as they happen: each is POSTed to it as JSON, signed with the endpoint’s secret (Standard Webhooks), and sent again until it is answered with a 2xx status."
             </p>
