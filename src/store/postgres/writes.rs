@@ -1,6 +1,7 @@
 //! ICP inserts on Postgres: a batch as one statement over a JSON array (the updates and deletions
 //! are `sql::writes`).
 
+use super::sql::write_events;
 use crate::domain::{Icp, Timestamp, UserId};
 use crate::store::events::NewEvent;
 use crate::store::history::{version_at, Change};
@@ -38,10 +39,9 @@ struct InsertRow<'a> {
     icp: &'a RawValue,
 }
 
-/// Inserts ICPs (one, an import's, or a batch's), their members, first versions and events in
-/// one statement, whatever their number: one round trip for a whole batch. The rows travel as one
-/// JSON array (`jsonb_to_recordset`); the events' texts as arrays beside it (`unnest`), so that
-/// the ICP's JSON in each event's body is neither escaped here nor parsed there.
+/// Inserts ICPs (one, an import's, or a batch's), their members and first versions in one
+/// statement, whatever their number: the rows travel as one JSON array (`jsonb_to_recordset`).
+/// One round trip for a whole batch.
 pub(super) async fn insert_many(
     conn: &mut PgConnection,
     icps: &[(&Icp, &RawValue, &Change)],
@@ -66,17 +66,6 @@ pub(super) async fn insert_many(
             icp: json,
         })
         .collect();
-    // An insert's event is of its ICP, at its version's instant, in its owner's workspace: those
-    // columns come from the row (`r`); only what is the event's own travels beside it.
-    let events = NewEvent::of_all(
-        icps.iter()
-            .map(|&(icp, json, change)| (icp, json, None, change)),
-    )?;
-    let icp_ids: Vec<Uuid> = events.iter().map(|event| event.icp).collect();
-    let event_ids: Vec<Uuid> = events.iter().map(|event| event.id).collect();
-    let kinds: Vec<&str> = events.iter().map(|event| event.kind.as_str()).collect();
-    let audiences: Vec<&str> = events.iter().map(|event| event.audience.as_str()).collect();
-    let bodies: Vec<&str> = events.iter().map(|event| event.body.as_str()).collect();
     sqlx::query(
         "WITH r AS ( \
            SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, name text, description text, \
@@ -94,27 +83,18 @@ pub(super) async fn insert_many(
            SELECT r.id, u.user_id, u.position - 1, r.created_at \
            FROM inserted JOIN r ON r.id = inserted.id, \
            jsonb_array_elements_text(r.members) WITH ORDINALITY AS u(user_id, position) \
-         ), versions AS ( \
-           INSERT INTO icp_versions (icp_id, version, action, by_user, at, owner_id, icp) \
-           SELECT r.id, (SELECT coalesce(max(v.version), 0) + 1 FROM icp_versions v WHERE v.icp_id = r.id), \
-           r.action, r.by_user, r.at, r.owner_id, r.icp FROM r \
          ) \
-         INSERT INTO events (id, type, icp_id, workspace_id, at, audience, body) \
-         SELECT e.id, e.type, r.id, (SELECT m.workspace_id FROM workspace_members m \
-           WHERE m.user_id = coalesce(r.owner_id, r.members->>0)), r.at, e.audience::jsonb, e.body \
-         FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[]) \
-           WITH ORDINALITY AS e(icp_id, id, type, audience, body, position) \
-         JOIN r ON r.id = e.icp_id ORDER BY e.position",
+         INSERT INTO icp_versions (icp_id, version, action, by_user, at, owner_id, icp) \
+         SELECT r.id, (SELECT coalesce(max(v.version), 0) + 1 FROM icp_versions v WHERE v.icp_id = r.id), \
+         r.action, r.by_user, r.at, r.owner_id, r.icp FROM r",
     )
     .bind(json_text(&rows)?)
-    .bind(&icp_ids)
-    .bind(&event_ids)
-    .bind(&kinds)
-    .bind(&audiences)
-    .bind(&bodies)
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    let events = icps
+        .iter()
+        .map(|&(icp, json, change)| (icp, json, None, change));
+    write_events(conn, &NewEvent::of_all(events)?).await
 }
 
 /// Inserts `icps`' member rows (one ICP's, after an update): who each is shared with, in order.
