@@ -170,6 +170,30 @@ pub fn event_json_spliced(
     })
 }
 
+/// `event_json_spliced` in the two parts around the ICP's text: `head + icp_json + tail` is that
+/// event's JSON, for a database that holds the ICP's text already and joins them itself.
+#[cfg(feature = "ssr")]
+pub fn event_json_around(
+    id: Uuid,
+    kind: EventType,
+    timestamp: Timestamp,
+    icp: &Icp,
+    previous: Option<&Map<String, Value>>,
+) -> serde_json::Result<(String, String)> {
+    use serde::ser::Error;
+    const MARK: &str = "0";
+    const BEFORE: &str = "\"data\":{\"icp\":";
+    let mark = serde_json::value::RawValue::from_string(MARK.to_owned())?;
+    let whole = event_json_spliced(id, kind, timestamp, icp, &mark, previous)?;
+    // The ICP is `data`'s first member, after the id, type and timestamp (none of which can hold
+    // this text).
+    let at = whole
+        .find(BEFORE)
+        .map(|start| start + BEFORE.len())
+        .ok_or_else(|| serde_json::Error::custom("an event without its ICP"))?;
+    Ok((whole[..at].to_owned(), whole[at + MARK.len()..].to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,6 +286,23 @@ mod tests {
                 event_json_spliced(id, kind, at, &icp, &json, previous).unwrap(),
                 event_json(id, kind, at, &icp, previous).unwrap()
             );
+        }
+    }
+
+    #[test]
+    fn the_parts_around_the_icp_make_the_event() {
+        let icp = icp();
+        let json = serde_json::value::to_raw_value(&icp).unwrap();
+        let previous = previous_fields(&icp, &icp).unwrap();
+        let at = Timestamp::now();
+        for (kind, previous) in [
+            (EventType::Created, None),
+            (EventType::Updated, Some(&previous)),
+        ] {
+            let id = Uuid::now_v7();
+            let (head, tail) = event_json_around(id, kind, at, &icp, previous).unwrap();
+            let whole = event_json_spliced(id, kind, at, &icp, &json, previous).unwrap();
+            assert_eq!(format!("{head}{}{tail}", json.get()), whole);
         }
     }
 }

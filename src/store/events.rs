@@ -50,6 +50,19 @@ pub trait Events {
     async fn purge_events(&self, before: Timestamp) -> StoreResult<u64>;
 }
 
+/// The type of the event of `change` to `icp` (`previous`: what an update replaced); None for a
+/// change that is not one (a baseline version).
+pub(super) fn kind_of(icp: &Icp, previous: Option<&Icp>, change: &Change) -> Option<EventType> {
+    Some(match (change.action, previous) {
+        (VersionAction::Baseline, _) => return None,
+        (VersionAction::Created, _) => EventType::Created,
+        (VersionAction::Deleted, _) => EventType::Deleted,
+        (VersionAction::Restored, None) => EventType::Restored,
+        (_, Some(before)) if before.owner != icp.owner => EventType::OwnerChanged,
+        (VersionAction::Updated | VersionAction::Restored, _) => EventType::Updated,
+    })
+}
+
 /// An event as it is written: its columns.
 #[derive(Debug)]
 pub(super) struct NewEvent<'a> {
@@ -76,13 +89,8 @@ impl<'a> NewEvent<'a> {
         previous: Option<&Icp>,
         change: &Change,
     ) -> StoreResult<Option<Self>> {
-        let kind = match (change.action, previous) {
-            (VersionAction::Baseline, _) => return Ok(None),
-            (VersionAction::Created, _) => EventType::Created,
-            (VersionAction::Deleted, _) => EventType::Deleted,
-            (VersionAction::Restored, None) => EventType::Restored,
-            (_, Some(before)) if before.owner != icp.owner => EventType::OwnerChanged,
-            (VersionAction::Updated | VersionAction::Restored, _) => EventType::Updated,
+        let Some(kind) = kind_of(icp, previous, change) else {
+            return Ok(None);
         };
         let previous = match previous {
             Some(before) if kind != EventType::Deleted => Some(previous_fields(before, icp)?),

@@ -371,15 +371,10 @@ fn from_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> StoreR
     Ok(serde_json::from_value(value)?)
 }
 
-/// A value's JSON text, as `sqlx::types::Json` binds it (for rows sent as JSON, `store::*::writes`).
 /// An ICP's JSON text as `serde_json` writes an `Icp` (the API's form): written once per insert
 /// (by the requester, not on a writer), then stored as its first version's `icp`, spliced into its
 /// event and answered, shared rather than copied.
 pub type IcpJson = Arc<serde_json::value::RawValue>;
-
-fn json_text<T: serde::Serialize>(value: &T) -> StoreResult<String> {
-    serde_json::to_string(value).map_err(|error| StoreError::Corrupt(error.to_string()))
-}
 
 /// An ICP's stored member ids, checked.
 fn member_ids(ids: &[String]) -> StoreResult<Vec<UserId>> {

@@ -31,6 +31,8 @@ use writes::{insert_many, write_members, PgWrites as Writes};
 /// commits, so one batch writer (one connection, statements in series) measured no better than the
 /// pool; four writers measured 1.3x the pool's one commit per write (`benches/writes.rs`).
 const PG_WRITE_MODE: WriteMode = WriteMode::GroupCommit { writers: 4 };
+/// A batch of inserts is one statement (`writes::insert_many`): it needs no BEGIN and COMMIT.
+const INSERTS_IN_ONE_STATEMENT: bool = true;
 
 /// The store on Postgres (`sql::SqlStore`).
 pub use sql::SqlStore as PgStore;

@@ -28,6 +28,9 @@ mod webhooks;
 mod workspaces;
 pub(super) mod writes;
 
+// SQLite's inserts write their events with it; Postgres's copy of this module has it unused (its
+// insert statement writes them).
+#[allow(unused_imports)]
 pub(super) use events::write_events;
 // Only SQLite's plan test uses it; Postgres's copy of this module has it unused.
 #[cfg(test)]

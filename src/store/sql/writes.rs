@@ -1,7 +1,7 @@
 //! The ICP writes both databases run alike: an update, a deletion and the version each records,
 //! in the caller's transaction. Inserts are each database's own (`super::super::insert_many`).
 
-use super::super::{insert_many, lost_race, write_members, Writes, SQL};
+use super::super::{insert_many, lost_race, write_members, Writes, INSERTS_IN_ONE_STATEMENT, SQL};
 use super::events::write_events;
 use super::Db;
 use crate::domain::Icp;
@@ -135,6 +135,7 @@ pub(super) async fn backfill_search_text(pool: &Pool<Db>) -> StoreResult<()> {
 #[async_trait]
 impl ApplyWrite for Writes {
     type Db = Db;
+    const INSERTS_IN_ONE_STATEMENT: bool = INSERTS_IN_ONE_STATEMENT;
 
     async fn insert_many(
         conn: &mut Connection,

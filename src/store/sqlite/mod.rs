@@ -20,6 +20,8 @@ use list_page::{list_sql, page_of, PageRow};
 use rows::{from_text, IcpJson};
 use search::Search;
 use writes::{insert_many, write_members, SqliteWrites as Writes};
+/// A batch of inserts is several statements (`writes::insert_many`): it runs in a transaction.
+const INSERTS_IN_ONE_STATEMENT: bool = false;
 
 use super::group_commit::{GroupCommit, WriteMode};
 use super::reads::ReadCache;
