@@ -135,13 +135,25 @@ pub fn event_json(
     icp: &Icp,
     previous: Option<&Map<String, Value>>,
 ) -> serde_json::Result<String> {
+    written(id, kind, timestamp, icp, icp.owner.as_ref(), previous)
+}
+
+/// The event's JSON text with `icp` (the ICP, or its JSON text) as its `data.icp`.
+fn written<I: Serialize + ?Sized>(
+    id: Uuid,
+    kind: EventType,
+    timestamp: Timestamp,
+    icp: &I,
+    owner_id: Option<&UserId>,
+    previous: Option<&Map<String, Value>>,
+) -> serde_json::Result<String> {
     serde_json::to_string(&EventRef {
         id,
         kind,
         timestamp,
         data: DataRef {
             icp,
-            owner_id: icp.owner.as_ref(),
+            owner_id,
             previous,
         },
     })
@@ -158,16 +170,7 @@ pub fn event_json_spliced(
     icp_json: &serde_json::value::RawValue,
     previous: Option<&Map<String, Value>>,
 ) -> serde_json::Result<String> {
-    serde_json::to_string(&EventRef {
-        id,
-        kind,
-        timestamp,
-        data: DataRef {
-            icp: icp_json,
-            owner_id: icp.owner.as_ref(),
-            previous,
-        },
-    })
+    written(id, kind, timestamp, icp_json, icp.owner.as_ref(), previous)
 }
 
 /// `event_json_spliced` in the two parts around the ICP's text: `head + icp_json + tail` is that
