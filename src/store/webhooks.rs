@@ -163,8 +163,8 @@ pub trait Webhooks {
 
     /// Turns up to `limit` events after the cursor into deliveries (due at `now`) for each enabled
     /// endpoint whose user may see them and that asked for their type; how many events it passed
-    /// (none while no endpoint is enabled: the cursor then waits). Reads an index range of events
-    /// after the cursor (`events_by_position`), never every kept event.
+    /// (none while no endpoint is enabled: the cursor then waits). Reads a range of events after
+    /// the cursor (Postgres: `events_by_position`; SQLite: rowids), never every kept event.
     async fn fan_out(&self, now: Timestamp, limit: u32) -> StoreResult<u32>;
     /// Claims up to `limit` deliveries due at `now` (not claimed, or their lease ended) until
     /// `lease_until`, counting an attempt for each.
