@@ -7,7 +7,8 @@ use crate::store::audit::{Audit, AuditEntry, AuditKind, AuditPage, AuditQuery, R
 use crate::store::{StoreError, StoreResult, WorkspaceId};
 use async_trait::async_trait;
 use serde_json::{json, Value};
-use sqlx::Transaction;
+use sqlx::query::Query;
+use sqlx::{Database, Transaction};
 use uuid::Uuid;
 
 /// Writes `record` of what `actor` did, in `tx`, to the workspace `actor` is in now (nothing when
@@ -17,17 +18,12 @@ pub(super) async fn record(
     actor: &UserId,
     record: &Record,
 ) -> StoreResult<()> {
-    let detail = json!({"before": record.before, "after": record.after}).to_string();
-    sqlx::query(
+    insert(
+        record,
         "INSERT INTO audit_log (id, workspace_id, at, actor_id, kind, target, detail) \
-         SELECT $1, workspace_id, $2, $3, $4, $5, $6 FROM workspace_members WHERE user_id = $3",
+         SELECT $1, workspace_id, $2, $6, $3, $4, $5 FROM workspace_members WHERE user_id = $6",
     )
-    .bind(Uuid::now_v7())
-    .bind(Timestamp::now())
     .bind(actor)
-    .bind(record.kind.as_str())
-    .bind(&record.target)
-    .bind(detail)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -40,20 +36,30 @@ pub(super) async fn record_without_actor(
     workspace: &WorkspaceId,
     record: &Record,
 ) -> StoreResult<()> {
-    let detail = json!({"before": record.before, "after": record.after}).to_string();
-    sqlx::query(
+    insert(
+        record,
         "INSERT INTO audit_log (id, workspace_id, at, actor_id, kind, target, detail) \
          SELECT $1, id, $2, NULL, $3, $4, $5 FROM workspaces WHERE id = $6",
     )
-    .bind(Uuid::now_v7())
-    .bind(Timestamp::now())
-    .bind(record.kind.as_str())
-    .bind(&record.target)
-    .bind(detail)
     .bind(workspace)
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// The insert of `record` by `statement`, with the record's id, time, kind, target and detail
+/// bound as `$1` to `$5`; the caller binds `$6`, which says whose workspace it goes to.
+fn insert<'q>(
+    record: &'q Record,
+    statement: &'static str,
+) -> Query<'q, Db, <Db as Database>::Arguments<'q>> {
+    let detail = json!({"before": record.before, "after": record.after}).to_string();
+    sqlx::query(statement)
+        .bind(Uuid::now_v7())
+        .bind(Timestamp::now())
+        .bind(record.kind.as_str())
+        .bind(&record.target)
+        .bind(detail)
 }
 
 /// Ends `tx` for a change whose statement returned what it touched (`None`: nothing, so nothing is
@@ -150,10 +156,7 @@ impl Audit for SqlStore {
     }
 
     async fn purge_audit(&self, before: Timestamp) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM audit_log WHERE at < $1")
-            .bind(before)
-            .execute(&self.writer)
-            .await?;
-        Ok(done.rows_affected())
+        self.delete_older("DELETE FROM audit_log WHERE at < $1", before)
+            .await
     }
 }

@@ -79,9 +79,8 @@ impl SignUpRefusals for SqlStore {
     }
 
     async fn purge_sign_up_refusals(&self, before: Timestamp, keep: u32) -> StoreResult<u64> {
-        let old = sqlx::query("DELETE FROM sign_up_refusals WHERE at < $1")
-            .bind(before)
-            .execute(&self.writer)
+        let old = self
+            .delete_older("DELETE FROM sign_up_refusals WHERE at < $1", before)
             .await?;
         // Everything from the (keep + 1)th newest on: none when there are no more than `keep`
         // (the subquery is then empty, and the comparison NULL).
@@ -92,6 +91,6 @@ impl SignUpRefusals for SqlStore {
         .bind(i64::from(keep))
         .execute(&self.writer)
         .await?;
-        Ok(old.rows_affected() + beyond.rows_affected())
+        Ok(old + beyond.rows_affected())
     }
 }
