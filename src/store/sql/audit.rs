@@ -7,59 +7,55 @@ use crate::store::audit::{Audit, AuditEntry, AuditKind, AuditPage, AuditQuery, R
 use crate::store::{StoreError, StoreResult, WorkspaceId};
 use async_trait::async_trait;
 use serde_json::{json, Value};
-use sqlx::query::Query;
-use sqlx::{Database, Transaction};
+use sqlx::Transaction;
 use uuid::Uuid;
 
-/// Writes `record` of what `actor` did, in `tx`, to the workspace `actor` is in now (nothing when
-/// they are in none: the account is gone).
+/// The workspace a record goes to.
+pub(super) enum RecordIn<'a> {
+    /// The one this actor is in now (none: the account is gone, and nothing is written).
+    ActorsWorkspace(&'a UserId),
+    /// This one, for what nobody signed in did (a refused sign-up); nothing when it is gone.
+    Workspace(&'a WorkspaceId),
+}
+
+/// Writes `record` of what `actor` did, in `tx`, to the workspace `actor` is in now.
 pub(super) async fn record(
     tx: &mut Transaction<'_, Db>,
     actor: &UserId,
     record: &Record,
 ) -> StoreResult<()> {
-    insert(
-        record,
-        "INSERT INTO audit_log (id, workspace_id, at, actor_id, kind, target, detail) \
-         SELECT $1, workspace_id, $2, $6, $3, $4, $5 FROM workspace_members WHERE user_id = $6",
-    )
-    .bind(actor)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    record_in(tx, RecordIn::ActorsWorkspace(actor), record).await
 }
 
-/// Writes `record` of something nobody signed in did (a refused sign-up), in `tx`, to `workspace`
-/// (nothing when it is gone).
-pub(super) async fn record_without_actor(
+/// Writes `record`, in `tx`, to the workspace `to` says.
+pub(super) async fn record_in(
     tx: &mut Transaction<'_, Db>,
-    workspace: &WorkspaceId,
+    to: RecordIn<'_>,
     record: &Record,
 ) -> StoreResult<()> {
-    insert(
-        record,
-        "INSERT INTO audit_log (id, workspace_id, at, actor_id, kind, target, detail) \
-         SELECT $1, id, $2, NULL, $3, $4, $5 FROM workspaces WHERE id = $6",
-    )
-    .bind(workspace)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// The insert of `record` by `statement`, with the record's id, time, kind, target and detail
-/// bound as `$1` to `$5`; the caller binds `$6`, which says whose workspace it goes to.
-fn insert<'q>(
-    record: &'q Record,
-    statement: &'static str,
-) -> Query<'q, Db, <Db as Database>::Arguments<'q>> {
+    // `$1` picks the workspace; the record's own values follow.
+    let insert = match to {
+        RecordIn::ActorsWorkspace(actor) => sqlx::query(
+            "INSERT INTO audit_log (id, workspace_id, at, actor_id, kind, target, detail) \
+             SELECT $2, workspace_id, $3, $1, $4, $5, $6 FROM workspace_members WHERE user_id = $1",
+        )
+        .bind(actor),
+        RecordIn::Workspace(workspace) => sqlx::query(
+            "INSERT INTO audit_log (id, workspace_id, at, actor_id, kind, target, detail) \
+             SELECT $2, id, $3, NULL, $4, $5, $6 FROM workspaces WHERE id = $1",
+        )
+        .bind(workspace),
+    };
     let detail = json!({"before": record.before, "after": record.after}).to_string();
-    sqlx::query(statement)
+    insert
         .bind(Uuid::now_v7())
         .bind(Timestamp::now())
         .bind(record.kind.as_str())
         .bind(&record.target)
         .bind(detail)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Ends `tx` for a change whose statement returned what it touched (`None`: nothing, so nothing is

@@ -2,7 +2,7 @@
 //! per refusal (with its audit record when it came through an invitation), the newest read back,
 //! and the purge by age and by count.
 
-use super::audit::record_without_actor;
+use super::audit::{record_in, RecordIn};
 use super::SqlStore;
 use crate::domain::Timestamp;
 use crate::store::sign_up_refusals::{
@@ -48,7 +48,7 @@ impl SignUpRefusals for SqlStore {
         if let Some(through) = &refusal.invitation {
             let after = json!({"reason": refusal.reason.as_str(), "invitation": through.invited});
             let record = Record::new(AuditKind::SignUpRefused, email, json!(null), after);
-            record_without_actor(&mut tx, &through.workspace, &record).await?;
+            record_in(&mut tx, RecordIn::Workspace(&through.workspace), &record).await?;
         }
         tx.commit().await?;
         Ok(())
