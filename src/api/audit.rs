@@ -1,15 +1,15 @@
 //! `GET /api/v1/audit`: who did what to the caller's workspace and its access, newest first, a
 //! page at a time (owner and admins).
 
-use super::caller::AuthUser;
+use super::caller::Caller;
 use super::error::{ApiError, ErrorBody};
 use super::list::next_page;
 use super::query::{bad_param, read_paged_query, unknown_param, Paged};
 use crate::domain::UserId;
 use crate::state::AppState;
-use crate::store::{AuditEntry, AuditKind, AuditQuery, DynStore};
+use crate::store::{AuditEntry, AuditKind, AuditQuery};
 use crate::workspaces;
-use axum::extract::{RawQuery, State};
+use axum::extract::RawQuery;
 use axum::http::HeaderMap;
 use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -67,7 +67,6 @@ fn next_url(query: &Query, last: Uuid) -> String {
 #[utoipa::path(
     get,
     path = "/api/v1/audit",
-    tag = "Users",
     description = "Who did what to the workspace and its access: invitations, joins, departures and \
         removals, role changes, ownership hand-overs, renames, API tokens and webhooks, and \
         sign-ups the sign-up policy refused through one of the workspace's invitation links \
@@ -90,8 +89,7 @@ fn next_url(query: &Query, last: Uuid) -> String {
     ),
 )]
 async fn list_audit(
-    AuthUser(user): AuthUser,
-    State(store): State<DynStore>,
+    Caller { user, store }: Caller,
     RawQuery(query): RawQuery,
 ) -> Result<(HeaderMap, Json<Vec<AuditEntry>>), ApiError> {
     let query = parse_query(query.as_deref())?;

@@ -5,6 +5,7 @@ use super::ApiError;
 use crate::auth::{bearer_user, session::session_user};
 use crate::domain::UserId;
 use crate::request_labels::note_user;
+use crate::state::AppState;
 use crate::store::{DynStore, TokenScope};
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::{header, request::Parts, Method};
@@ -50,6 +51,23 @@ where
         let user = session_user(&session).await.ok_or(ApiError::Unauthorized)?;
         note_user(&parts.extensions, &user);
         Ok(AuthUser(user))
+    }
+}
+
+/// The caller and the store: what a handler that acts for the caller starts from. Extracting it
+/// answers as `AuthUser` does.
+pub struct Caller {
+    pub user: UserId,
+    pub store: DynStore,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
+        let store = DynStore::from_ref(state);
+        Ok(Caller { user, store })
     }
 }
 

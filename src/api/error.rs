@@ -14,6 +14,17 @@ pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
+/// The answers of an operation that reads a JSON body (`ApiJson`) before it looks at it: 413, the
+/// body is too large; 415, it is not JSON. Documentation only, listed in `responses(...)`; the
+/// variants have no doc comments because those would become the responses' descriptions.
+#[derive(utoipa::IntoResponses)]
+pub enum BodyRejections {
+    #[response(status = 413)]
+    TooLarge(ErrorBody),
+    #[response(status = 415)]
+    NotJson(ErrorBody),
+}
+
 /// What kind of error an answer is: one per HTTP status the API answers with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

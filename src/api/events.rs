@@ -1,14 +1,13 @@
 //! `GET /api/v1/events`: every change to the ICPs the caller may see, oldest first, a page at a
 //! time, so an integration that was away catches up from the last event it read.
 
-use super::caller::AuthUser;
+use super::caller::Caller;
 use super::error::{ApiError, ErrorBody};
 use super::list::next_page;
 use super::query::{bad_param, read_paged_query, unknown_param, Paged};
 use crate::domain::Event;
 use crate::state::AppState;
-use crate::store::DynStore;
-use axum::extract::{RawQuery, State};
+use axum::extract::RawQuery;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -38,7 +37,6 @@ fn parse_query(query: Option<&str>) -> Result<Paged<Option<Uuid>>, ApiError> {
 #[utoipa::path(
     get,
     path = "/api/v1/events",
-    tag = "Events",
     description = "Every change to an ICP is an event (`icp.created`, `icp.updated`, `icp.deleted`, \
         `icp.restored`, `icp.owner_changed`), written with the change. The caller sees the events of \
         ICPs they were a member of at the time, while they are in its workspace. Oldest first; pass \
@@ -56,8 +54,7 @@ fn parse_query(query: Option<&str>) -> Result<Paged<Option<Uuid>>, ApiError> {
     ),
 )]
 async fn list_events(
-    AuthUser(user): AuthUser,
-    State(store): State<DynStore>,
+    Caller { user, store }: Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let query = parse_query(query.as_deref())?;

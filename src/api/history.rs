@@ -1,7 +1,7 @@
 //! An ICP's history and ownership through the API: its versions, restoring one, the caller's
 //! recently deleted ICPs and restoring one, and handing an ICP over to another member.
 
-use super::caller::AuthUser;
+use super::caller::Caller;
 use super::error::{ApiError, ErrorBody};
 use super::icps::ICPS_PATH;
 use super::icps::{parse_id, IcpId};
@@ -11,8 +11,8 @@ use super::query::{bad_param, read_paged_query, unknown_param, Paged};
 use crate::domain::{FieldError, Icp, Timestamp, UserId};
 use crate::icps;
 use crate::state::AppState;
-use crate::store::{DynStore, Version};
-use axum::extract::{Path, RawQuery, State};
+use crate::store::Version;
+use axum::extract::{Path, RawQuery};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -63,7 +63,6 @@ impl From<Version> for VersionJson {
 #[utoipa::path(
     get,
     path = "/api/v1/entities/icps/{id}/versions",
-    tag = "History",
     params(
         IcpId,
         ("limit" = Option<u32>, Query, description = "Page size, 1–100 (default 50)", minimum = 1, maximum = 100),
@@ -80,8 +79,7 @@ impl From<Version> for VersionJson {
     ),
 )]
 async fn list_versions(
-    AuthUser(user): AuthUser,
-    State(store): State<DynStore>,
+    Caller { user, store }: Caller,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
@@ -123,7 +121,6 @@ fn parse_versions_query(query: Option<&str>) -> Result<Paged<Option<u32>>, ApiEr
 #[utoipa::path(
     post,
     path = "/api/v1/entities/icps/{id}/versions/{version}/restore",
-    tag = "History",
     params(
         IcpId,
         ("version" = u32, Path, description = "The version to restore"),
@@ -137,8 +134,7 @@ fn parse_versions_query(query: Option<&str>) -> Result<Paged<Option<u32>>, ApiEr
     ),
 )]
 async fn restore_version(
-    AuthUser(user): AuthUser,
-    State(store): State<DynStore>,
+    Caller { user, store }: Caller,
     Path((id, version)): Path<(String, String)>,
 ) -> Result<Json<Icp>, ApiError> {
     let id = parse_id(&id)?;
@@ -167,15 +163,11 @@ pub struct DeletedIcp {
 #[utoipa::path(
     get,
     path = "/api/v1/entities/icps/deleted",
-    tag = "History",
     responses(
         (status = 200, body = Vec<DeletedIcp>),
     ),
 )]
-async fn list_deleted(
-    AuthUser(user): AuthUser,
-    State(store): State<DynStore>,
-) -> Result<Json<Vec<DeletedIcp>>, ApiError> {
+async fn list_deleted(Caller { user, store }: Caller) -> Result<Json<Vec<DeletedIcp>>, ApiError> {
     let deleted = icps::deleted(store.as_ref(), &user).await?;
     Ok(Json(
         deleted
@@ -195,7 +187,6 @@ async fn list_deleted(
 #[utoipa::path(
     post,
     path = "/api/v1/entities/icps/{id}/restore",
-    tag = "History",
     params(("id" = uuid::Uuid, Path, description = "The deleted ICP's id")),
     responses(
         (status = 200, description = "The ICP as restored", body = Icp),
@@ -206,8 +197,7 @@ async fn list_deleted(
     ),
 )]
 async fn restore_deleted(
-    AuthUser(user): AuthUser,
-    State(store): State<DynStore>,
+    Caller { user, store }: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<Icp>, ApiError> {
     let icp = icps::restore_deleted(store.as_ref(), &user, parse_id(&id)?).await?;
@@ -226,7 +216,6 @@ pub struct OwnerJson {
 #[utoipa::path(
     put,
     path = "/api/v1/entities/icps/{id}/owner",
-    tag = "History",
     params(IcpId),
     request_body(content = OwnerJson, example = json!({"userId": "user_8fK2mQ7xR4tN1vB6cL9pZ3wY"})),
     responses(
@@ -239,8 +228,7 @@ pub struct OwnerJson {
     ),
 )]
 async fn hand_over(
-    AuthUser(user): AuthUser,
-    State(store): State<DynStore>,
+    Caller { user, store }: Caller,
     Path(id): Path<String>,
     body: ApiJson,
 ) -> Result<Json<OwnerJson>, ApiError> {

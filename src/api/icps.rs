@@ -1,7 +1,7 @@
 //! `/api/v1/entities/icps`: create, read, list, update and delete ICPs.
 
-use super::caller::AuthUser;
-use super::error::{ApiError, ErrorBody};
+use super::caller::{AuthUser, Caller};
+use super::error::{ApiError, BodyRejections, ErrorBody};
 use super::json::ApiJson;
 use crate::domain::{FieldError, Icp, IcpDraft, Timestamp};
 use crate::icps;
@@ -84,7 +84,6 @@ fn none_match(headers: &HeaderMap, etag: &HeaderValue) -> Result<bool, ApiError>
 #[utoipa::path(
     post,
     path = "/api/v1/entities/icps",
-    tag = "ICPs",
     request_body(content = IcpDraft, description = "The ICP to create", examples(
         ("Basic ICP" = (value = json!(super::openapi::example("basic-icp")))),
         ("ICP with CRM Integration" = (value = json!(super::openapi::example("crm-integration")))),
@@ -208,7 +207,6 @@ pub struct IfMatch {
 #[utoipa::path(
     get,
     path = "/api/v1/entities/icps/{id}",
-    tag = "ICPs",
     params(
         IcpId,
         ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier read: 304 while it is current"),
@@ -224,8 +222,7 @@ pub struct IfMatch {
     ),
 )]
 async fn get_icp(
-    AuthUser(user): AuthUser,
-    State(store): State<DynStore>,
+    Caller { user, store }: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -247,7 +244,6 @@ async fn get_icp(
 #[utoipa::path(
     patch,
     path = "/api/v1/entities/icps/{id}",
-    tag = "ICPs",
     params(IcpId, IfMatch),
     request_body(content = super::openapi::IcpPatch, description = "Only the fields to change; `null` clears description, activeUntil and crmFilters",
         example = json!({"name": "DACH Tech Leaders (Q3)", "activeUntil": null})),
@@ -263,8 +259,7 @@ async fn get_icp(
     ),
 )]
 async fn update_icp(
-    AuthUser(user): AuthUser,
-    State(store): State<DynStore>,
+    Caller { user, store }: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
     ApiJson(patch): ApiJson,
@@ -286,7 +281,6 @@ async fn update_icp(
 #[utoipa::path(
     delete,
     path = "/api/v1/entities/icps/{id}",
-    tag = "ICPs",
     params(IcpId, IfMatch),
     responses(
         (status = 204, description = "Deleted"),
@@ -298,8 +292,7 @@ async fn update_icp(
     ),
 )]
 async fn delete_icp(
-    AuthUser(user): AuthUser,
-    State(store): State<DynStore>,
+    Caller { user, store }: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
@@ -313,7 +306,6 @@ async fn delete_icp(
 #[utoipa::path(
     post,
     path = "/api/v1/entities/icps/validate",
-    tag = "ICPs",
     request_body(content = IcpDraft, description = "An ICP as it would be created", examples(
         ("Basic ICP" = (value = json!(super::openapi::example("basic-icp")))),
         ("ICP with AI Filtering" = (value = json!(super::openapi::example("ai-filtering")))),
@@ -321,13 +313,11 @@ async fn delete_icp(
     responses(
         (status = 200, description = "Valid: the body as it would be stored (the caller in `userIds`)", body = IcpDraft),
         (status = 400, description = "Invalid: every problem at its JSON path", body = ErrorBody),
-        (status = 413, body = ErrorBody),
-        (status = 415, body = ErrorBody),
+        BodyRejections,
     ),
 )]
 async fn validate_icp(
-    AuthUser(user): AuthUser,
-    State(store): State<DynStore>,
+    Caller { user, store }: Caller,
     ApiJson(body): ApiJson,
 ) -> Result<Json<IcpDraft>, ApiError> {
     Ok(Json(icps::dry_run(store.as_ref(), &user, &body).await?))

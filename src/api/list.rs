@@ -1,14 +1,14 @@
 //! `GET /api/v1/entities/icps`: the caller's ICPs, newest first, a page at a time (a cursor), narrowed
 //! by words (`q`), status (`active`) and member (`sharedWith`).
 
-use super::caller::AuthUser;
+use super::caller::Caller;
 use super::error::{ApiError, ErrorBody};
 use super::icps::ICPS_PATH;
 use super::query::{bad_param, page_limit, read_query, unknown_param};
 use crate::domain::{Icp, UserId};
 use crate::icps;
 use crate::store::{DynStore, ListCursor, ListFilter, ListOrder, Listed};
-use axum::extract::{RawQuery, State};
+use axum::extract::RawQuery;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::IntoResponse;
 
@@ -120,7 +120,6 @@ fn parse_list_query(query: Option<&str>) -> Result<ListQuery, ApiError> {
 #[utoipa::path(
     get,
     path = "/api/v1/entities/icps",
-    tag = "ICPs",
     description = format!("Without `limit`, `cursor` or a filter: every ICP the caller can read, newest first, as \
         one JSON array (as the reference's List ICPs), read from the database and sent a page at a time. \
         With `limit` or `cursor` (or a filter): one page, 50 by default, and `x-next-cursor`/`Link` to \
@@ -147,8 +146,7 @@ fn parse_list_query(query: Option<&str>) -> Result<ListQuery, ApiError> {
     ),
 )]
 pub(super) async fn list_icps(
-    AuthUser(user): AuthUser,
-    State(store): State<DynStore>,
+    Caller { user, store }: Caller,
     RawQuery(query): RawQuery,
 ) -> Result<impl IntoResponse, ApiError> {
     let list = parse_list_query(query.as_deref())?;

@@ -1,14 +1,14 @@
 //! `/api/v1/entities/users`: the caller's workspace members, for integrations that need ids to put
 //! in an ICP's `userIds`.
 
-use super::caller::AuthUser;
+use super::caller::Caller;
 use super::error::{ApiError, ErrorBody};
 use super::json::ApiJson;
 use crate::domain::UserId;
 use crate::state::AppState;
-use crate::store::{DynStore, Role};
+use crate::store::Role;
 use crate::workspaces::{self, WorkspaceError};
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -62,7 +62,6 @@ impl From<WorkspaceError> for ApiError {
 #[utoipa::path(
     get,
     path = "/api/v1/entities/users",
-    tag = "Users",
     responses(
         (status = 200, description = "The caller's workspace members, earliest first", body = Vec<Teammate>,
             example = json!([{"id": "user_8fK2mQ7xR4tN1vB6cL9pZ3wY", "name": "Ana López", "email": "ana@acme.io", "role": "owner"}])),
@@ -70,10 +69,7 @@ impl From<WorkspaceError> for ApiError {
             example = json!({"error": {"code": "UNAUTHORIZED", "message": "User not authenticated"}})),
     ),
 )]
-async fn list_users(
-    AuthUser(user): AuthUser,
-    State(store): State<DynStore>,
-) -> Result<Json<Vec<Teammate>>, ApiError> {
+async fn list_users(Caller { user, store }: Caller) -> Result<Json<Vec<Teammate>>, ApiError> {
     let members = workspaces::members(store.as_ref(), &user).await?;
     Ok(Json(
         members
@@ -93,7 +89,6 @@ async fn list_users(
 #[utoipa::path(
     put,
     path = "/api/v1/entities/users/{id}/role",
-    tag = "Users",
     params(("id" = String, Path, description = "The member's user id")),
     request_body(content = RoleJson, example = json!({"role": "viewer"})),
     responses(
@@ -106,8 +101,7 @@ async fn list_users(
     ),
 )]
 async fn set_role(
-    AuthUser(user): AuthUser,
-    State(store): State<DynStore>,
+    Caller { user, store }: Caller,
     Path(id): Path<String>,
     body: ApiJson,
 ) -> Result<Json<RoleJson>, ApiError> {

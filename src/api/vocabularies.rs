@@ -82,7 +82,6 @@ fn parse_query(vocabulary: Vocabulary, query: Option<&str>) -> Result<TermsQuery
 #[utoipa::path(
     get,
     path = "/api/v1/vocabularies/{name}",
-    tag = "Vocabularies",
     description = "Values for the base provider's filters: `countries` (ISO 3166-1, for \
         `location.country`), `regions` (ISO 3166-2, for `location.state`; `country` narrows them), \
         `seniorities` (`seniority`), `employee-sizes` (bands with the `min`/`max` of \

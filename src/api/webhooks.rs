@@ -1,8 +1,8 @@
 //! `/api/v1/webhooks`: the caller's webhook endpoints, their secrets (shown once), and their
 //! deliveries. The rules are `crate::webhooks`'s.
 
-use super::caller::AuthUser;
-use super::error::{ApiError, ErrorBody};
+use super::caller::{AuthUser, Caller};
+use super::error::{ApiError, BodyRejections, ErrorBody};
 use super::icps::parse_uuid;
 use super::json::ApiJson;
 use crate::domain::{Timestamp, UserId};
@@ -142,13 +142,9 @@ pub enum HookErrors {
 #[utoipa::path(
     get,
     path = "/api/v1/webhooks",
-    tag = "Webhooks",
     responses((status = 200, body = Vec<Webhook>)),
 )]
-async fn list_webhooks(
-    AuthUser(user): AuthUser,
-    State(store): State<DynStore>,
-) -> Result<Json<Vec<Webhook>>, ApiError> {
+async fn list_webhooks(Caller { user, store }: Caller) -> Result<Json<Vec<Webhook>>, ApiError> {
     let hooks = store.webhooks(&user).await?;
     Ok(Json(hooks))
 }
@@ -159,20 +155,17 @@ async fn list_webhooks(
 #[utoipa::path(
     post,
     path = "/api/v1/webhooks",
-    tag = "Webhooks",
     request_body = WebhookRequestBody,
     responses(
         (status = 201, description = "Made; the secret is shown only now", body = CreatedWebhook),
         (status = 400, description = "Every problem at its JSON path: a URL that is not https, or that resolves to a non-public address, an unknown event type", body = ErrorBody),
         (status = 409, description = "The caller has 10 endpoints already", body = ErrorBody),
         (status = 422, description = "The URL's host cannot be resolved now", body = ErrorBody),
-        (status = 413, body = ErrorBody),
-        (status = 415, body = ErrorBody),
+        BodyRejections,
     ),
 )]
 async fn create_webhook(
-    AuthUser(user): AuthUser,
-    State(store): State<DynStore>,
+    Caller { user, store }: Caller,
     State(config): State<Arc<crate::state::Config>>,
     ApiJson(body): ApiJson,
 ) -> Result<(StatusCode, Json<CreatedWebhook>), ApiError> {
@@ -183,7 +176,7 @@ async fn create_webhook(
 }
 
 /// One of the caller's endpoints.
-#[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "Webhooks", params(WebhookId),
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}", params(WebhookId),
     responses((status = 200, body = Webhook), HookErrors))]
 async fn get_webhook(
     hook: HookPath,
@@ -196,13 +189,12 @@ async fn get_webhook(
 
 /// Enables or disables an endpoint (`{"enabled": false}`): a disabled one receives nothing, and
 /// enabling it again forgets its failures.
-#[utoipa::path(patch, path = "/api/v1/webhooks/{id}", tag = "Webhooks", params(WebhookId),
+#[utoipa::path(patch, path = "/api/v1/webhooks/{id}", params(WebhookId),
     request_body = WebhookUpdate,
     responses(
         (status = 200, body = Webhook),
         HookErrors,
-        (status = 413, body = ErrorBody),
-        (status = 415, body = ErrorBody),
+        BodyRejections,
     ),
 )]
 async fn update_webhook(
@@ -225,7 +217,7 @@ async fn update_webhook(
 }
 
 /// Deletes an endpoint and its deliveries.
-#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "Webhooks", params(WebhookId),
+#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", params(WebhookId),
     responses((status = 204, description = "Deleted"), HookErrors))]
 async fn delete_webhook(
     hook: HookPath,
@@ -237,7 +229,7 @@ async fn delete_webhook(
 
 /// Gives the endpoint a new secret (shown only now). The old one keeps signing beside it for 24
 /// hours, so a receiver can switch without losing a delivery.
-#[utoipa::path(post, path = "/api/v1/webhooks/{id}/rotate-secret", tag = "Webhooks",
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/rotate-secret",
     params(WebhookId), responses((status = 200, body = RotatedSecret), HookErrors))]
 async fn rotate_secret(
     hook: HookPath,
@@ -252,7 +244,7 @@ async fn rotate_secret(
 
 /// Sends a `webhook.test` event to the endpoint now, signed like every delivery, and says what
 /// came of it (it is not retried, and not listed with the deliveries).
-#[utoipa::path(post, path = "/api/v1/webhooks/{id}/test", tag = "Webhooks", params(WebhookId),
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/test", params(WebhookId),
     responses((status = 200, body = TestResult), HookErrors))]
 async fn send_test(
     hook: HookPath,
@@ -275,7 +267,7 @@ async fn send_test(
 }
 
 /// The endpoint's 50 most recent deliveries, newest first.
-#[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "Webhooks",
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries",
     params(WebhookId), responses((status = 200, body = Vec<Delivery>), HookErrors))]
 async fn list_deliveries(
     hook: HookPath,
@@ -288,7 +280,6 @@ async fn list_deliveries(
 
 /// Makes a delivery due again now (another attempt, with the same `webhook-id`).
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/deliveries/{eventId}/redeliver",
-    tag = "Webhooks",
     params(WebhookId, ("eventId" = Uuid, Path, description = "The delivered event's id")),
     responses((status = 202, description = "Due now; the next attempt follows shortly"), HookErrors),
 )]

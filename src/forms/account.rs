@@ -4,6 +4,7 @@
 //! A failed post goes back to its page with `?error=<code>` (see `FormProblem`) and what was typed,
 //! never the password.
 
+use super::retry_minutes;
 use crate::account::{FormProblem, TokenScope, TOKEN_LIFETIMES};
 use crate::auth::guard::{local_path, ClientAddress, HOME};
 use crate::auth::limiter::{Key, Reservation};
@@ -86,7 +87,7 @@ async fn sign_in(
             tracing::warn!(?address, "sign-in refused: too many failures");
             metrics::counter!("icp_sign_in_refusals_total", "reason" => "too_many_attempts")
                 .increment(1);
-            let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
+            let minutes = retry_minutes(wait);
             return back(FormProblem::TooManyAttempts, Some(("retry", &minutes)));
         }
         Err(error) => return server_problem("/sign-in", error),
@@ -179,7 +180,7 @@ async fn sign_up(
                 tracing::warn!(%address, "sign-up refused: too many from this address");
                 metrics::counter!("icp_sign_up_refusals_total", "reason" => "too_many_sign_ups")
                     .increment(1);
-                let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
+                let minutes = retry_minutes(wait);
                 let mut fields = fields.to_vec();
                 fields.push(("retry", &minutes));
                 return back_to("/sign-up", FormProblem::TooManySignUps, &fields);
@@ -281,7 +282,7 @@ async fn change_password(
     let attempt = match state.limiter.reserve(&[Key::email(&user.email)]).await {
         Ok(Reservation::Granted(attempt)) => attempt,
         Ok(Reservation::Refused(wait)) => {
-            let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
+            let minutes = retry_minutes(wait);
             return back_to(PAGE, FormProblem::TooManyAttempts, &[("retry", &minutes)]);
         }
         Err(error) => return server_problem(PAGE, error),

@@ -218,6 +218,12 @@ fn server_fn_too_large() -> Response {
         .into_response()
 }
 
+/// How long a refused attempt must wait, as the form's `retry` field says it: whole minutes,
+/// rounded up, at least one.
+fn retry_minutes(wait: Duration) -> String {
+    wait.as_secs().div_ceil(60).max(1).to_string()
+}
+
 /// The posted fields, or the status and words for a page saying why they could not be read (axum's
 /// own answer is plain text).
 fn posted<T>(form: Result<Form<T>, FormRejection>) -> Result<T, (StatusCode, &'static str)> {

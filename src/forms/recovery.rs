@@ -6,6 +6,7 @@
 //! (`pages::recovery` turns the codes into words).
 
 use super::account::{back_to, server_problem};
+use super::retry_minutes;
 use crate::account::FormProblem;
 use crate::auth::guard::ClientAddress;
 use crate::auth::limiter::{Key, Reservation};
@@ -90,7 +91,7 @@ async fn forgot_password(
         Ok(Reservation::Granted(_)) => {}
         Ok(Reservation::Refused(wait)) => {
             tracing::warn!(?address, "password reset refused: too many asked for");
-            let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
+            let minutes = retry_minutes(wait);
             return with_query(FORGOT_PAGE, &[("email", &email), ("retry", &minutes)]);
         }
         Err(error) => return server_problem(FORGOT_PAGE, error),
@@ -247,7 +248,7 @@ async fn change_email(
     {
         Ok(Reservation::Granted(attempt)) => attempt,
         Ok(Reservation::Refused(wait)) => {
-            let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
+            let minutes = retry_minutes(wait);
             return refused("locked", &[("retry", &minutes)]);
         }
         Err(error) => return server_problem(SETTINGS, error),

@@ -124,6 +124,11 @@ pub(super) fn path_token() -> String {
         .unwrap_or_default()
 }
 
+/// Where this page's form posts back: `base`, then `/` and this page's `path_token`.
+pub(super) fn token_path(base: &str) -> String {
+    format!("{base}/{}", path_token())
+}
+
 /// One labelled input with its hint and error, tied together for screen readers.
 #[component]
 pub(super) fn Field(

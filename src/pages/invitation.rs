@@ -4,7 +4,7 @@
 
 #[cfg(feature = "ssr")]
 use super::account::ssr;
-use super::account::{path_token, FormAlert, Query};
+use super::account::{path_token, token_path, FormAlert, Query};
 use super::layout::ButtonForm;
 use super::loaded::{Loaded, Unloaded};
 use crate::account::{query_value, InvitationState, InvitationView};
@@ -71,8 +71,7 @@ pub fn InvitationPage() -> impl IntoView {
 fn invitation_body(invitation: InvitationView) -> impl IntoView {
     let query = Query::read();
     let message = query.form_problem_text();
-    let token = path_token();
-    let here = format!("/invite/{token}");
+    let here = token_path("/invite");
     let closed = match invitation.state {
         InvitationState::Open => None,
         InvitationState::Used => Some("This invitation has already been used."),

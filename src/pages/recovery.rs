@@ -5,7 +5,7 @@
 //! These pages are HTML only (no island), so what the server alone knows — whether mail is set up —
 //! is read from the app's state as they render.
 
-use super::account::{path_token, Field, FormAlert, NewPassword, Notice, Query};
+use super::account::{token_path, Field, FormAlert, NewPassword, Notice, Query};
 use super::layout::{ButtonForm, Panel};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -106,8 +106,6 @@ pub fn ForgotPassword() -> impl IntoView {
 #[component]
 pub fn ResetPassword() -> impl IntoView {
     let query = Query::read();
-    let token = path_token();
-    let action = format!("/reset-password/{token}");
     view! {
         <Title text="Choose a new password" />
         // The token is in this page's URL: the site's `Referrer-Policy: same-origin` (headers.rs)
@@ -116,7 +114,7 @@ pub fn ResetPassword() -> impl IntoView {
         <section class="card" aria-labelledby="reset-title">
             <h1 id="reset-title">"Choose a new password"</h1>
             <p>"Once it is set, you are signed out everywhere else and signed in here."</p>
-            <form method="post" action=action>
+            <form method="post" action=token_path("/reset-password")>
                 <NewPassword label="New password" error=query.error_for("password") />
                 <button type="submit" class="button button-primary">
                     "Set the new password"
@@ -129,8 +127,6 @@ pub fn ResetPassword() -> impl IntoView {
 #[component]
 pub fn ConfirmEmail() -> impl IntoView {
     let query = Query::read();
-    let token = path_token();
-    let action = format!("/confirm-email/{token}");
     let problem = match query.value("error").as_str() {
         "taken" => Some(format!(
             "Another account uses {} now, so your email was not changed.",
@@ -149,7 +145,7 @@ pub fn ConfirmEmail() -> impl IntoView {
             <h1 id="confirm-email-title">"Confirm your new email address"</h1>
             <FormAlert id="confirm-email-error" message=problem />
             <p>"Your account will use the address this link was mailed to from now on."</p>
-            <ButtonForm action=action class="button button-primary">
+            <ButtonForm action=token_path("/confirm-email") class="button button-primary">
                 "Confirm my new email address"
             </ButtonForm>
         </section>

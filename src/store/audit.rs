@@ -185,12 +185,11 @@ pub trait Audit: Send + Sync {
 mod tests {
     use super::*;
 
+    /// (That they read back as written: `store::tests`.)
     #[test]
-    fn kinds_read_back_as_written_and_serialize_alike() {
+    fn kinds_serialize_as_they_are_stored() {
         for kind in AuditKind::ALL {
-            assert_eq!(AuditKind::parse(kind.as_str()), Some(kind));
             assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
         }
-        assert_eq!(AuditKind::parse("member.promoted"), None);
     }
 }

@@ -394,6 +394,23 @@ fn user_id(raw: &str) -> StoreResult<UserId> {
 mod tests {
     use super::*;
 
+    /// `parse` reads back the `as_str` of every member of a closed set the store keeps as text,
+    /// and not `unknown`.
+    macro_rules! assert_read_back {
+        ($set:ident, $unknown:literal) => {
+            for member in $set::ALL {
+                assert_eq!($set::parse(member.as_str()), Some(member), "{member:?}");
+            }
+            assert_eq!($set::parse($unknown), None);
+        };
+    }
+
+    #[test]
+    fn closed_sets_read_back_as_written() {
+        assert_read_back!(AuditKind, "member.promoted");
+        assert_read_back!(RefusalReason, "closed");
+    }
+
     #[test]
     fn cursors_round_trip_in_their_own_order_only() {
         let at = Timestamp::parse("2024-01-15T10:30:00.123Z").unwrap();

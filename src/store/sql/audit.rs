@@ -10,49 +10,51 @@ use serde_json::{json, Value};
 use sqlx::Transaction;
 use uuid::Uuid;
 
-/// Writes `record` of what `actor` did, in `tx`, to the workspace `actor` is in now (nothing when
-/// they are in none: the account is gone).
+/// The workspace a record goes to.
+pub(super) enum RecordIn<'a> {
+    /// The one this actor is in now (none: the account is gone, and nothing is written).
+    ActorsWorkspace(&'a UserId),
+    /// This one, for what nobody signed in did (a refused sign-up); nothing when it is gone.
+    Workspace(&'a WorkspaceId),
+}
+
+/// Writes `record` of what `actor` did, in `tx`, to the workspace `actor` is in now.
 pub(super) async fn record(
     tx: &mut Transaction<'_, Db>,
     actor: &UserId,
     record: &Record,
 ) -> StoreResult<()> {
-    let detail = json!({"before": record.before, "after": record.after}).to_string();
-    sqlx::query(
-        "INSERT INTO audit_log (id, workspace_id, at, actor_id, kind, target, detail) \
-         SELECT $1, workspace_id, $2, $3, $4, $5, $6 FROM workspace_members WHERE user_id = $3",
-    )
-    .bind(Uuid::now_v7())
-    .bind(Timestamp::now())
-    .bind(actor)
-    .bind(record.kind.as_str())
-    .bind(&record.target)
-    .bind(detail)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    record_in(tx, RecordIn::ActorsWorkspace(actor), record).await
 }
 
-/// Writes `record` of something nobody signed in did (a refused sign-up), in `tx`, to `workspace`
-/// (nothing when it is gone).
-pub(super) async fn record_without_actor(
+/// Writes `record`, in `tx`, to the workspace `to` says.
+pub(super) async fn record_in(
     tx: &mut Transaction<'_, Db>,
-    workspace: &WorkspaceId,
+    to: RecordIn<'_>,
     record: &Record,
 ) -> StoreResult<()> {
+    // `$1` picks the workspace; the record's own values follow.
+    let insert = match to {
+        RecordIn::ActorsWorkspace(actor) => sqlx::query(
+            "INSERT INTO audit_log (id, workspace_id, at, actor_id, kind, target, detail) \
+             SELECT $2, workspace_id, $3, $1, $4, $5, $6 FROM workspace_members WHERE user_id = $1",
+        )
+        .bind(actor),
+        RecordIn::Workspace(workspace) => sqlx::query(
+            "INSERT INTO audit_log (id, workspace_id, at, actor_id, kind, target, detail) \
+             SELECT $2, id, $3, NULL, $4, $5, $6 FROM workspaces WHERE id = $1",
+        )
+        .bind(workspace),
+    };
     let detail = json!({"before": record.before, "after": record.after}).to_string();
-    sqlx::query(
-        "INSERT INTO audit_log (id, workspace_id, at, actor_id, kind, target, detail) \
-         SELECT $1, id, $2, NULL, $3, $4, $5 FROM workspaces WHERE id = $6",
-    )
-    .bind(Uuid::now_v7())
-    .bind(Timestamp::now())
-    .bind(record.kind.as_str())
-    .bind(&record.target)
-    .bind(detail)
-    .bind(workspace)
-    .execute(&mut **tx)
-    .await?;
+    insert
+        .bind(Uuid::now_v7())
+        .bind(Timestamp::now())
+        .bind(record.kind.as_str())
+        .bind(&record.target)
+        .bind(detail)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -150,10 +152,7 @@ impl Audit for SqlStore {
     }
 
     async fn purge_audit(&self, before: Timestamp) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM audit_log WHERE at < $1")
-            .bind(before)
-            .execute(&self.writer)
-            .await?;
-        Ok(done.rows_affected())
+        self.delete_older("DELETE FROM audit_log WHERE at < $1", before)
+            .await
     }
 }

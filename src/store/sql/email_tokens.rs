@@ -124,10 +124,7 @@ impl EmailTokens for SqlStore {
     }
 
     async fn purge_email_tokens(&self, before: Timestamp) -> StoreResult<u64> {
-        let done = sqlx::query("DELETE FROM email_tokens WHERE expires_at < $1")
-            .bind(before)
-            .execute(&self.writer)
-            .await?;
-        Ok(done.rows_affected())
+        self.delete_older("DELETE FROM email_tokens WHERE expires_at < $1", before)
+            .await
     }
 }

@@ -259,6 +259,16 @@ impl SqlStore {
         self.reads.changed(&touched);
         written
     }
+
+    /// Runs `delete`, whose `$1` is a time, with `before`: a purge of what is older; how many rows
+    /// it deleted.
+    async fn delete_older(&self, delete: &'static str, before: Timestamp) -> StoreResult<u64> {
+        let done = sqlx::query(delete)
+            .bind(before)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected())
+    }
 }
 
 #[async_trait]

@@ -2,7 +2,7 @@
 //! per refusal (with its audit record when it came through an invitation), the newest read back,
 //! and the purge by age and by count.
 
-use super::audit::record_without_actor;
+use super::audit::{record_in, RecordIn};
 use super::SqlStore;
 use crate::domain::Timestamp;
 use crate::store::sign_up_refusals::{
@@ -48,7 +48,7 @@ impl SignUpRefusals for SqlStore {
         if let Some(through) = &refusal.invitation {
             let after = json!({"reason": refusal.reason.as_str(), "invitation": through.invited});
             let record = Record::new(AuditKind::SignUpRefused, email, json!(null), after);
-            record_without_actor(&mut tx, &through.workspace, &record).await?;
+            record_in(&mut tx, RecordIn::Workspace(&through.workspace), &record).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -79,9 +79,8 @@ impl SignUpRefusals for SqlStore {
     }
 
     async fn purge_sign_up_refusals(&self, before: Timestamp, keep: u32) -> StoreResult<u64> {
-        let old = sqlx::query("DELETE FROM sign_up_refusals WHERE at < $1")
-            .bind(before)
-            .execute(&self.writer)
+        let old = self
+            .delete_older("DELETE FROM sign_up_refusals WHERE at < $1", before)
             .await?;
         // Everything from the (keep + 1)th newest on: none when there are no more than `keep`
         // (the subquery is then empty, and the comparison NULL).
@@ -92,6 +91,6 @@ impl SignUpRefusals for SqlStore {
         .bind(i64::from(keep))
         .execute(&self.writer)
         .await?;
-        Ok(old.rows_affected() + beyond.rows_affected())
+        Ok(old + beyond.rows_affected())
     }
 }
