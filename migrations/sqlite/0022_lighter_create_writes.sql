@@ -1,4 +1,4 @@
--- Two costs every create paid on SQLite's one writer, for nothing that is read:
+-- Three costs every create paid on SQLite's one writer, for nothing that is read:
 --
 -- 1. `events_by_position` (0019): on SQLite every event's `xid` is 0, so positions compare by
 --    `seq` alone (`sql::Dialect::one_xid`), and `seq` is the rowid: a range after a cursor is a
@@ -8,7 +8,10 @@
 --    typed ICP (`store::history`), and every read parses it back into that type (a text that is not
 --    one is a `StoreError::Corrupt`), so the check guarded nothing the type does not. The table is
 --    rebuilt without it (nothing refers to it); the patch's check stays (updates only).
+-- 3. `icps_newest_first` (0001): no statement reads ICPs in that order since a list page walks the
+--    members' own index (`icp_members_by_user_newest`, 0002); Postgres's 0022 drops it too.
 DROP INDEX events_by_position;
+DROP INDEX icps_newest_first;
 
 CREATE TABLE icp_versions_new (
     icp_id   BLOB NOT NULL,
