@@ -37,10 +37,11 @@ pub use sign_up_refusals::{
 };
 pub use sqlite::SqliteStore;
 pub use webhooks::{
-    Claimed, Delivery, DeliveryState, HookChange, HookRef, NewWebhook, Outcome, Webhook, Webhooks,
+    Attempt, Claimed, Delivery, DeliveryState, HookChange, HookRef, NewWebhook, Outcome, Webhook,
+    Webhooks,
 };
 pub use workspaces::{
-    Destination, Invitation, Member, Membership, Role, Workspace, WorkspaceId, Workspaces,
+    Acting, Destination, Invitation, Member, Membership, Role, Workspace, WorkspaceId, Workspaces,
 };
 
 pub use crate::account::TokenScope;

@@ -124,6 +124,16 @@ pub struct Claimed {
     pub body: Option<String>,
 }
 
+/// An attempt as made, for `record_delivery`: which delivery, what it came to and when.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt<'a> {
+    pub claimed: &'a Claimed,
+    pub outcome: &'a Outcome,
+    pub at: Timestamp,
+    /// An endpoint failing since before this is disabled.
+    pub give_up_before: Timestamp,
+}
+
 /// What an attempt came to.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -174,15 +184,10 @@ pub trait Webhooks {
         lease_until: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<Claimed>>;
-    /// Records an attempt's outcome. A failure marks the endpoint failing (from `now`, unless it
-    /// already was) and disables it when it has been failing since before `give_up_before`.
-    async fn record_delivery(
-        &self,
-        claimed: &Claimed,
-        outcome: &Outcome,
-        now: Timestamp,
-        give_up_before: Timestamp,
-    ) -> StoreResult<()>;
+    /// Records an attempt's outcome. A failure marks the endpoint failing (from the attempt's
+    /// time, unless it already was) and disables it when it has been failing since before
+    /// `give_up_before`.
+    async fn record_delivery(&self, attempt: Attempt<'_>) -> StoreResult<()>;
     /// The deliveries still to make (the queue's depth).
     async fn pending_deliveries(&self) -> StoreResult<u64>;
 }
