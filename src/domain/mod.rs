@@ -1,9 +1,11 @@
 //! The ICP domain: types, the one validator and its error paths. No server-only dependency, so the
 //! browser runs exactly the validation the API runs.
 
+mod closed_set;
 pub mod condition;
 pub mod crm;
 pub mod custom_filter;
+pub mod delivery;
 pub mod email;
 pub mod event;
 pub mod icp;
@@ -16,8 +18,10 @@ pub(crate) mod sample_bodies;
 pub mod shape;
 pub mod validate;
 
+pub(crate) use closed_set::closed_set;
 pub use crm::*;
 pub use custom_filter::*;
+pub use delivery::{Delivery, DeliveryState};
 pub use email::normalised_email;
 pub use event::{Event, EventData, EventType};
 pub use icp::*;

@@ -15,7 +15,7 @@ use super::confirm::{Confirm, CopyButton};
 use super::describe::{Day, When};
 use super::layout::{ActionTable, ButtonForm, Panel};
 use super::loaded::SecretPage;
-use crate::domain::{EventType, Timestamp};
+use crate::domain::{Delivery, DeliveryState, EventType, Timestamp};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -37,21 +37,7 @@ pub struct EndpointRow {
     pub disabled: Option<(Timestamp, String)>,
     pub failing_since: Option<Timestamp>,
     /// Newest first.
-    pub deliveries: Vec<DeliveryRow>,
-}
-
-/// One event's delivery to an endpoint.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeliveryRow {
-    pub event_id: Uuid,
-    pub event_type: String,
-    /// `pending`, `delivered` or `failed`.
-    pub state: String,
-    pub attempts: u32,
-    pub last_status: Option<u16>,
-    pub last_error: Option<String>,
-    /// The last attempt's time, or when the delivery was made if none was tried yet.
-    pub at: Timestamp,
+    pub deliveries: Vec<Delivery>,
 }
 
 /// The add form as it was posted, when it was refused: what was typed and each field's problem
@@ -147,18 +133,7 @@ pub async fn webhooks_data() -> Result<WebhooksView, crate::page_error::PageErro
                 .disabled_at
                 .map(|at| (at, hook.disabled_reason.unwrap_or_default())),
             failing_since: hook.failing_since,
-            deliveries: deliveries
-                .into_iter()
-                .map(|delivery| DeliveryRow {
-                    event_id: delivery.event_id,
-                    event_type: delivery.event_type,
-                    state: delivery.state.as_str().to_owned(),
-                    attempts: delivery.attempts,
-                    last_status: delivery.last_status,
-                    last_error: delivery.last_error,
-                    at: delivery.last_attempt_at.unwrap_or(delivery.created_at),
-                })
-                .collect(),
+            deliveries,
         });
     }
     // A secret just made: its pad is in the browser's cookie, the sealed secret in the session.
@@ -495,11 +470,11 @@ fn Endpoint(endpoint: EndpointRow) -> impl IntoView {
                     yes="Yes, delete"
                     action=format!("{base}/delete")
                     about=url.clone()
-                >
-                    "Delete the endpoint "
-                    {url.clone()}
-                    "? It receives nothing more, and its deliveries are forgotten. This cannot be undone."
-                </Confirm>
+                    ask=(
+                        "Delete the endpoint ",
+                        "? It receives nothing more, and its deliveries are forgotten. This cannot be undone.",
+                    )
+                />
             </div>
             <h4>"Recent deliveries"</h4>
             {deliveries_view}
@@ -508,12 +483,14 @@ fn Endpoint(endpoint: EndpointRow) -> impl IntoView {
 }
 
 #[component]
-fn DeliveryLine(delivery: DeliveryRow, redeliver: String, url: String) -> impl IntoView {
-    let state = match delivery.state.as_str() {
-        "delivered" => "Delivered",
-        "failed" => "Failed",
-        _ => "Pending",
+fn DeliveryLine(delivery: Delivery, redeliver: String, url: String) -> impl IntoView {
+    let state = match delivery.state {
+        DeliveryState::Pending => "Pending",
+        DeliveryState::Delivered => "Delivered",
+        DeliveryState::Failed => "Failed",
     };
+    // The last attempt's time, or when the delivery was made if none was tried yet.
+    let at = delivery.last_attempt_at.unwrap_or(delivery.created_at);
     let answer = match (delivery.last_status, delivery.last_error) {
         (Some(status), _) => format!("HTTP {status}"),
         (None, Some(error)) => error,
@@ -527,7 +504,7 @@ fn DeliveryLine(delivery: DeliveryRow, redeliver: String, url: String) -> impl I
             <td data-label="Attempts">{delivery.attempts}</td>
             <td data-label="Last answer">{answer}</td>
             <td data-label="Time">
-                <When at=delivery.at />
+                <When at />
             </td>
             <td>
                 <PostButton action=redeliver text="Redeliver" about />

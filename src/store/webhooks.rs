@@ -6,6 +6,8 @@
 //! nothing: a claimed row whose lease ran out is due again.
 
 use super::StoreResult;
+pub use crate::domain::{Delivery, DeliveryState};
+
 use crate::domain::{Timestamp, UserId};
 use async_trait::async_trait;
 use serde::Serialize;
@@ -63,50 +65,6 @@ pub struct NewWebhook<'a> {
     pub events: &'a str,
     pub description: &'a str,
     pub secret: &'a str,
-    pub created_at: Timestamp,
-}
-
-/// Where a delivery stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum DeliveryState {
-    /// Due (again) at `nextAttemptAt`, or being attempted.
-    Pending,
-    Delivered,
-    /// Every attempt of the schedule failed.
-    Failed,
-}
-
-impl DeliveryState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryState::Pending => "pending",
-            DeliveryState::Delivered => "delivered",
-            DeliveryState::Failed => "failed",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        [Self::Pending, Self::Delivered, Self::Failed]
-            .into_iter()
-            .find(|state| state.as_str() == raw)
-    }
-}
-
-/// One event's delivery to one endpoint, as the API answers it.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Delivery {
-    pub event_id: Uuid,
-    #[schema(example = "icp.created")]
-    pub event_type: String,
-    pub state: DeliveryState,
-    pub attempts: u32,
-    pub next_attempt_at: Option<Timestamp>,
-    /// The HTTP status of the last attempt (None: no answer).
-    pub last_status: Option<u16>,
-    pub last_error: Option<String>,
-    pub last_attempt_at: Option<Timestamp>,
     pub created_at: Timestamp,
 }
 
