@@ -15,7 +15,7 @@ use super::confirm::{Confirm, CopyButton};
 use super::describe::{Day, When};
 use super::layout::{ActionTable, ButtonForm, Panel};
 use super::loaded::SecretPage;
-use crate::domain::{Delivery, DeliveryState, EventType, Timestamp};
+use crate::domain::{Delivery, DeliveryState, EventType, Webhook};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -25,18 +25,10 @@ pub const PAGE: &str = "/settings/webhooks";
 /// The value of the "All events" box (`crate::webhooks::ALL_EVENTS`).
 pub const ALL_EVENTS: &str = "*";
 
-/// An endpoint as the page lists it.
+/// An endpoint as the page lists it, with its recent deliveries (newest first).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EndpointRow {
-    pub id: Uuid,
-    pub url: String,
-    pub events: Vec<String>,
-    pub description: String,
-    pub created_at: Timestamp,
-    /// When and why it was disabled; `None` while enabled.
-    pub disabled: Option<(Timestamp, String)>,
-    pub failing_since: Option<Timestamp>,
-    /// Newest first.
+    pub webhook: Webhook,
     pub deliveries: Vec<Delivery>,
 }
 
@@ -124,15 +116,7 @@ pub async fn webhooks_data() -> Result<WebhooksView, crate::page_error::PageErro
             .await
             .map_err(ssr::failed)?;
         endpoints.push(EndpointRow {
-            id: hook.id,
-            url: hook.url,
-            events: hook.events,
-            description: hook.description,
-            created_at: hook.created_at,
-            disabled: hook
-                .disabled_at
-                .map(|at| (at, hook.disabled_reason.unwrap_or_default())),
-            failing_since: hook.failing_since,
+            webhook: hook,
             deliveries,
         });
     }
@@ -196,8 +180,8 @@ fn WebhooksBody(data: WebhooksView) -> impl IntoView {
     let secret = new_secret.map(|(id, secret)| {
         let url = endpoints
             .iter()
-            .find(|endpoint| endpoint.id == id)
-            .map(|endpoint| endpoint.url.clone())
+            .find(|endpoint| endpoint.webhook.id == id)
+            .map(|endpoint| endpoint.webhook.url.clone())
             .unwrap_or_default();
         view! { <NewSecret url secret /> }
     });
@@ -366,26 +350,25 @@ fn events_text(events: &[String]) -> String {
 #[component]
 fn Endpoint(endpoint: EndpointRow) -> impl IntoView {
     let EndpointRow {
-        id,
-        url,
-        events,
-        description,
-        created_at,
-        disabled,
-        failing_since,
+        webhook,
         deliveries,
     } = endpoint;
+    let id = webhook.id;
+    let url = webhook.url;
     let (heading, labelled_by) = (format!("webhook-{id}"), format!("webhook-{id}"));
     let base = format!("{PAGE}/{id}");
-    let enabled = disabled.is_none();
-    let status = match disabled {
+    let enabled = webhook.disabled_at.is_none();
+    let status = match webhook.disabled_at {
         None => view! { "Enabled" }.into_any(),
-        Some((at, reason)) => view! {
-            "Disabled since "
-            <When at />
-            {(!reason.is_empty()).then(|| format!(": {reason}"))}
+        Some(at) => {
+            let reason = webhook.disabled_reason.unwrap_or_default();
+            view! {
+                "Disabled since "
+                <When at />
+                {(!reason.is_empty()).then(|| format!(": {reason}"))}
+            }
+            .into_any()
         }
-        .into_any(),
     };
     let deliveries_view = {
         let url = url.clone();
@@ -413,17 +396,18 @@ fn Endpoint(endpoint: EndpointRow) -> impl IntoView {
             <h3 id=heading>{url.clone()}</h3>
             <dl class="facts">
                 <dt>"Events"</dt>
-                <dd>{events_text(&events)}</dd>
-                {(!description.is_empty())
+                <dd>{events_text(&webhook.events)}</dd>
+                {(!webhook.description.is_empty())
                     .then(|| {
                         view! {
                             <dt>"Description"</dt>
-                            <dd>{description}</dd>
+                            <dd>{webhook.description}</dd>
                         }
                     })}
                 <dt>"Status"</dt>
                 <dd>{status}</dd>
-                {failing_since
+                {webhook
+                    .failing_since
                     .map(|at| {
                         view! {
                             <dt>"Failing since"</dt>
@@ -434,7 +418,7 @@ fn Endpoint(endpoint: EndpointRow) -> impl IntoView {
                     })}
                 <dt>"Added"</dt>
                 <dd>
-                    <Day at=created_at />
+                    <Day at=webhook.created_at />
                 </dd>
             </dl>
             <div class="actions">

@@ -6,35 +6,11 @@
 //! nothing: a claimed row whose lease ran out is due again.
 
 use super::StoreResult;
-pub use crate::domain::{Delivery, DeliveryState};
+pub use crate::domain::{Delivery, DeliveryState, Webhook};
 
 use crate::domain::{Timestamp, UserId};
 use async_trait::async_trait;
-use serde::Serialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
-
-/// An endpoint as its owner sees it (never its secret), as the API answers it.
-// Read from its row by column name (`store::sql::webhooks`'s `WEBHOOK`).
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema, sqlx::FromRow)]
-#[serde(rename_all = "camelCase")]
-pub struct Webhook {
-    pub id: Uuid,
-    #[schema(example = "https://hooks.example.com/icp")]
-    pub url: String,
-    /// The event types it receives, or `["*"]` for all.
-    #[schema(example = json!(["icp.created", "icp.updated"]))]
-    #[sqlx(json)]
-    pub events: Vec<String>,
-    pub description: String,
-    pub created_at: Timestamp,
-    /// False once disabled (by its owner, or after failing every delivery for 5 days).
-    pub enabled: bool,
-    pub disabled_at: Option<Timestamp>,
-    pub disabled_reason: Option<String>,
-    /// Failing since then, without a success.
-    pub failing_since: Option<Timestamp>,
-}
 
 /// One of a user's endpoints: every read or change of an endpoint names its user too.
 #[derive(Debug, Clone, Copy)]

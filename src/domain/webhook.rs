@@ -1,9 +1,32 @@
-//! A webhook delivery as the API answers it and the webhooks page lists it (the store keeps them:
-//! `store::webhooks`).
+//! Webhook endpoints and their deliveries as the API answers them and the webhooks page lists them
+//! (the store keeps them: `store::webhooks`).
 
 use super::{closed_set, Timestamp};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+/// An endpoint as its owner sees it (never its secret), as the API answers it.
+// Read from its row by column name (`store::sql::webhooks`'s `WEBHOOK`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, sqlx::FromRow))]
+#[serde(rename_all = "camelCase")]
+pub struct Webhook {
+    pub id: Uuid,
+    #[cfg_attr(feature = "ssr", schema(example = "https://hooks.example.com/icp"))]
+    pub url: String,
+    /// The event types it receives, or `["*"]` for all.
+    #[cfg_attr(feature = "ssr", schema(example = json!(["icp.created", "icp.updated"])))]
+    #[cfg_attr(feature = "ssr", sqlx(json))]
+    pub events: Vec<String>,
+    pub description: String,
+    pub created_at: Timestamp,
+    /// False once disabled (by its owner, or after failing every delivery for 5 days).
+    pub enabled: bool,
+    pub disabled_at: Option<Timestamp>,
+    pub disabled_reason: Option<String>,
+    /// Failing since then, without a success.
+    pub failing_since: Option<Timestamp>,
+}
 
 closed_set! {
     /// Where a delivery stands.
