@@ -2,7 +2,7 @@
 //! settings page lists them, and the codes of the problems an account form can come back with.
 //! Compiled for the browser too.
 
-use crate::domain::{Timestamp, UserId};
+use crate::domain::{closed_set, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -14,32 +14,21 @@ pub struct SignedInUser {
     pub email: String,
 }
 
-/// What an API token may do: `Read` only reads (any change answers 403); `Write`, the default,
-/// may also change what its owner may change.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(clap::ValueEnum))]
-#[serde(rename_all = "lowercase")]
-pub enum TokenScope {
-    Read,
-    #[default]
-    Write,
+closed_set! {
+    /// What an API token may do: `Read` only reads (any change answers 403); `Write`, the default,
+    /// may also change what its owner may change. Written as its text in the database, on the
+    /// command line and in forms.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[cfg_attr(feature = "ssr", derive(clap::ValueEnum))]
+    #[serde(rename_all = "lowercase")]
+    pub enum TokenScope {
+        Read = "read",
+        #[default]
+        Write = "write",
+    }
 }
 
 impl TokenScope {
-    /// How it is written: in the database, on the command line and in forms.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TokenScope::Read => "read",
-            TokenScope::Write => "write",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        [TokenScope::Read, TokenScope::Write]
-            .into_iter()
-            .find(|scope| scope.as_str() == raw)
-    }
-
     /// As the settings page says it.
     pub fn describe(self) -> &'static str {
         match self {
@@ -55,20 +44,26 @@ pub const MAX_TOKEN_DAYS: u16 = 3650;
 /// The lifetimes the settings form offers, in days; `None` never expires (the default).
 pub const TOKEN_LIFETIMES: [Option<u16>; 4] = [None, Some(30), Some(90), Some(365)];
 
-/// An API token in the settings list.
+/// An API token as its owner sees it on the settings page (never the token itself), as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TokenRow {
+pub struct ApiToken {
     pub id: Uuid,
     pub label: String,
     pub scope: TokenScope,
     pub created_at: Timestamp,
     /// `None`: it never expires.
     pub expires_at: Option<Timestamp>,
-    /// Past its expiry when the page was made.
-    pub expired: bool,
     /// When it was last used (noted at most once a minute); `None`: never.
     pub last_used_at: Option<Timestamp>,
     pub revoked: bool,
+}
+
+/// An API token in the settings list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenRow {
+    pub token: ApiToken,
+    /// Past its expiry when the page was made.
+    pub expired: bool,
 }
 
 /// A token just created, shown on the next settings page and never again.
@@ -85,39 +80,26 @@ pub struct SettingsView {
     pub new_token: Option<NewToken>,
 }
 
-/// What a member may do in their workspace (README "Roles" has the table).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Everything an admin does, and hands the workspace over. One per workspace.
-    Owner,
-    /// Invites, removes and sets roles (never the owner's); reads and changes every ICP of the
-    /// workspace (the reference's "admin user").
-    Admin,
-    /// Creates ICPs and changes those shared with them.
-    Member,
-    /// Reads the ICPs shared with them; changes nothing.
-    Viewer,
+closed_set! {
+    // Most powerful first: the order `ALL` and the pages offer them in.
+    /// What a member may do in their workspace (README "Roles" has the table).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+    #[serde(rename_all = "lowercase")]
+    pub enum Role {
+        /// Everything an admin does, and hands the workspace over. One per workspace.
+        Owner = "owner",
+        /// Invites, removes and sets roles (never the owner's); reads and changes every ICP of the
+        /// workspace (the reference's "admin user").
+        Admin = "admin",
+        /// Creates ICPs and changes those shared with them.
+        Member = "member",
+        /// Reads the ICPs shared with them; changes nothing.
+        Viewer = "viewer",
+    }
 }
 
 impl Role {
-    /// Every role, most powerful first (the order pages offer them in).
-    pub const ALL: [Role; 4] = [Role::Owner, Role::Admin, Role::Member, Role::Viewer];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Admin => "admin",
-            Role::Member => "member",
-            Role::Viewer => "viewer",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|role| role.as_str() == raw)
-    }
-
     /// Invites, removes, sets roles and renames the workspace.
     pub fn manages(self) -> bool {
         matches!(self, Role::Owner | Role::Admin)

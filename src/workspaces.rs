@@ -6,8 +6,8 @@
 
 use crate::domain::{normalised_email, FieldError, Timestamp, UserId};
 use crate::store::{
-    AuditPage, AuditQuery, Destination, Invitation, Member, Membership, Role, Store, StoreError,
-    StoreResult, User, Workspace, WorkspaceId,
+    Acting, AuditPage, AuditQuery, Destination, Invitation, Member, Membership, Role, Store,
+    StoreError, StoreResult, User, Workspace, WorkspaceId,
 };
 use chrono::Duration;
 use rand::distributions::{Alphanumeric, DistString};
@@ -115,6 +115,14 @@ async fn managed(store: &dyn Store, user: &UserId) -> WorkspaceResult<Membership
     }
 }
 
+/// A manager's change to the workspace of `membership` (theirs).
+fn acting<'a>(membership: &'a Membership, manager: &'a UserId) -> Acting<'a> {
+    Acting {
+        workspace: &membership.workspace.id,
+        actor: manager,
+    }
+}
+
 /// The caller's workspace members, earliest first.
 pub async fn members(store: &dyn Store, user: &UserId) -> StoreResult<Vec<Member>> {
     let membership = membership(store, user).await?;
@@ -131,7 +139,7 @@ pub async fn rename(store: &dyn Store, user: &UserId, name: &str) -> WorkspaceRe
     }
     let membership = managed(store, user).await?;
     store
-        .rename_workspace(&membership.workspace.id, name, user)
+        .rename_workspace(acting(&membership, user), name)
         .await?;
     Ok(Workspace {
         id: membership.workspace.id,
@@ -201,7 +209,7 @@ pub async fn open_invitations(
 pub async fn revoke(store: &dyn Store, user: &UserId, id: Uuid) -> WorkspaceResult<()> {
     let membership = managed(store, user).await?;
     if store
-        .revoke_invitation(&membership.workspace.id, id, Timestamp::now(), user)
+        .revoke_invitation(acting(&membership, user), id, Timestamp::now())
         .await?
     {
         Ok(())
@@ -317,7 +325,7 @@ pub async fn set_role(
         return Err(WorkspaceError::OwnerOnly);
     }
     let before = store
-        .set_role(&membership.workspace.id, member, role, manager)
+        .set_role(acting(&membership, manager), member, role)
         .await?
         .ok_or(WorkspaceError::NotMember)?;
     if before == Role::Owner && role != Role::Owner {

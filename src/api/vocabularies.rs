@@ -108,7 +108,7 @@ async fn vocabulary(
     RawQuery(query): RawQuery,
 ) -> Result<impl IntoResponse, ApiError> {
     let vocabulary = Vocabulary::parse(&name).ok_or_else(|| {
-        let known: Vec<&str> = Vocabulary::ALL.iter().map(|v| v.name()).collect();
+        let known: Vec<&str> = Vocabulary::ALL.iter().map(|v| v.as_str()).collect();
         ApiError::NotFound(format!(
             "No vocabulary named '{}'; there are {}",
             name.chars().take(40).collect::<String>(),
@@ -121,7 +121,7 @@ async fn vocabulary(
         // The same for everyone and for a release's life: the browser may keep it an hour.
         [(header::CACHE_CONTROL, "private, max-age=3600")],
         Json(Terms {
-            vocabulary: vocabulary.name(),
+            vocabulary: vocabulary.as_str(),
             source: vocabulary.source(),
             version: vocabulary.version(),
             terms,

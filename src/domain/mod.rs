@@ -1,6 +1,7 @@
 //! The ICP domain: types, the one validator and its error paths. No server-only dependency, so the
 //! browser runs exactly the validation the API runs.
 
+mod closed_set;
 pub mod condition;
 pub mod crm;
 pub mod custom_filter;
@@ -15,7 +16,9 @@ pub mod regex_cost;
 pub(crate) mod sample_bodies;
 pub mod shape;
 pub mod validate;
+pub mod webhook;
 
+pub(crate) use closed_set::closed_set;
 pub use crm::*;
 pub use custom_filter::*;
 pub use email::normalised_email;
@@ -25,3 +28,4 @@ pub use lead_source::*;
 pub use path::{FieldError, PathSegment};
 pub use shape::{shape_of, Shape};
 pub use validate::{check_shape, size_in_words, validate_draft, Limits};
+pub use webhook::{Delivery, DeliveryState, Webhook};

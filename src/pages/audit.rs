@@ -3,7 +3,7 @@
 //! GET form; others get a 403 page.
 
 use super::describe::When;
-use super::layout::{FilterChoice, Pager};
+use super::layout::{FilterChoice, Pager, Table};
 use super::loaded::{no_store, Loaded, Unloaded};
 use crate::domain::Timestamp;
 use crate::page_error::PageError;
@@ -238,48 +238,39 @@ fn AuditBody(data: AuditView) -> impl IntoView {
                 "Show"
             </button>
         </form>
-        {if lines.is_empty() {
-            view! {
-                <p class="meta">
-                    {if filtered { "No records match." } else { "Nothing recorded yet." }}
-                </p>
+        <Table
+            class="table audit-table"
+            caption="Audit records, newest first"
+            head=view! {
+                <th scope="col">"When"</th>
+                <th scope="col">"Who"</th>
+                <th scope="col">"What"</th>
+                <th scope="col">"Target"</th>
+                <th scope="col">"Change"</th>
             }
-                .into_any()
-        } else {
-            view! {
-                <table class="table audit-table">
-                    <caption class="visually-hidden">"Audit records, newest first"</caption>
-                    <thead>
+            empty=lines
+                .is_empty()
+                .then(|| {
+                    if filtered { "No records match." } else { "Nothing recorded yet." }.into_any()
+                })
+        >
+            {lines
+                .into_iter()
+                .map(|line| {
+                    view! {
                         <tr>
-                            <th scope="col">"When"</th>
-                            <th scope="col">"Who"</th>
-                            <th scope="col">"What"</th>
-                            <th scope="col">"Target"</th>
-                            <th scope="col">"Change"</th>
+                            <td data-label="When">
+                                <When at=line.at />
+                            </td>
+                            <td data-label="Who">{line.who}</td>
+                            <td data-label="What">{line.what}</td>
+                            <td data-label="Target">{line.target}</td>
+                            <td data-label="Change">{line.change}</td>
                         </tr>
-                    </thead>
-                    <tbody>
-                        {lines
-                            .into_iter()
-                            .map(|line| {
-                                view! {
-                                    <tr>
-                                        <td data-label="When">
-                                            <When at=line.at />
-                                        </td>
-                                        <td data-label="Who">{line.who}</td>
-                                        <td data-label="What">{line.what}</td>
-                                        <td data-label="Target">{line.target}</td>
-                                        <td data-label="Change">{line.change}</td>
-                                    </tr>
-                                }
-                            })
-                            .collect_view()}
-                    </tbody>
-                </table>
-            }
-                .into_any()
-        }}
+                    }
+                })
+                .collect_view()}
+        </Table>
         <Pager
             label="More records"
             back=later.then_some((newest, "← Newest"))

@@ -118,7 +118,7 @@ fn VocabularyLists() -> impl IntoView {
             .map(|vocabulary| {
                 let options = (vocabulary != Vocabulary::Regions)
                     .then(|| term_options(vocabulary.terms()));
-                view! { <datalist id=format!("vocabulary-{}", vocabulary.name())>{options}</datalist> }
+                view! { <datalist id=format!("vocabulary-{}", vocabulary.as_str())>{options}</datalist> }
             })
             .collect_view()
     }

@@ -4,26 +4,31 @@
 
 use leptos::prelude::*;
 
-/// `summary` opens a box saying what happens (`children`); only `yes` posts to `action`.
-/// `about` names what it acts on, for screen readers (the visible words are short).
+/// `summary` opens a box saying what happens; only `yes` posts to `action`. `about` names what it
+/// acts on, for screen readers (the visible words are short). What happens is `ask` around
+/// `about` (the question that names it: "Remove " Ana " from the workspace?"), or `children`.
 #[component]
 pub fn Confirm(
     summary: &'static str,
     yes: &'static str,
     action: String,
     about: String,
+    /// The words before and after `about`.
+    #[prop(optional)]
+    ask: Option<(&'static str, &'static str)>,
     /// A value the form sends with it (name, value).
     #[prop(optional)]
     field: Option<(&'static str, &'static str)>,
-    children: Children,
+    #[prop(optional)] children: Option<Children>,
 ) -> impl IntoView {
+    let question = ask.map(|(before, after)| format!("{before}{about}{after}"));
     view! {
         <details class="confirm">
             <summary class="button button-danger">
                 {summary} <span class="visually-hidden">" " {about.clone()}</span>
             </summary>
             <form method="post" action=action class="confirm-box">
-                <p>{children()}</p>
+                <p>{question}{children.map(|children| children())}</p>
                 {field.map(|(name, value)| view! { <input type="hidden" name=name value=value /> })}
                 <button type="submit" class="button button-danger">
                     {yes}

@@ -11,7 +11,7 @@
 
 use super::describe::{targets, When};
 use super::icps::StatusBadge;
-use super::layout::Pager;
+use super::layout::{Pager, Table};
 #[cfg(feature = "ssr")]
 use super::list_filters::tab_of;
 use super::list_filters::{ListFilters, ListQuery, Sort, View};
@@ -390,44 +390,38 @@ fn IcpPageView(page: IcpListPage) -> impl IntoView {
                     </p>
                 }
             })}
-        {if nothing_here {
-            view! {
-                <p class="meta">
-                    {empty} " "
-                    {matching.is_some().then(|| view! { <a href="/icps">"Show all ICPs"</a> })}
-                </p>
+        <Table
+            class="table icp-table"
+            caption="Your ICPs"
+            head=view! {
+                <th scope="col" aria-sort=sorted(Sort::Name)>
+                    "Name"
+                </th>
+                <th scope="col">"Targets"</th>
+                <th scope="col">"Owner"</th>
+                <th scope="col">"Shared with"</th>
+                <th scope="col" aria-sort=sorted(Sort::Updated)>
+                    "Updated"
+                </th>
+                <th scope="col">"Status"</th>
             }
-                .into_any()
-        } else {
-            view! {
-                <table class="table icp-table">
-                    <caption class="visually-hidden">"Your ICPs"</caption>
-                    <thead>
-                        <tr>
-                            <th scope="col" aria-sort=sorted(Sort::Name)>
-                                "Name"
-                            </th>
-                            <th scope="col">"Targets"</th>
-                            <th scope="col">"Owner"</th>
-                            <th scope="col">"Shared with"</th>
-                            <th scope="col" aria-sort=sorted(Sort::Updated)>
-                                "Updated"
-                            </th>
-                            <th scope="col">"Status"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {icps
-                            .into_iter()
-                            .zip(owners)
-                            .zip(members)
-                            .map(|((icp, owner), members)| view! { <IcpRow icp owner members /> })
-                            .collect_view()}
-                    </tbody>
-                </table>
-            }
-                .into_any()
-        }}
+            empty=nothing_here
+                .then(|| {
+                    view! {
+                        {empty}
+                        " "
+                        {matching.is_some().then(|| view! { <a href="/icps">"Show all ICPs"</a> })}
+                    }
+                        .into_any()
+                })
+        >
+            {icps
+                .into_iter()
+                .zip(owners)
+                .zip(members)
+                .map(|((icp, owner), members)| view! { <IcpRow icp owner members /> })
+                .collect_view()}
+        </Table>
         <Pager
             label="More ICPs"
             back=later.then_some((first, first_label))

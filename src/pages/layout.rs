@@ -1,5 +1,5 @@
-//! Blocks the ICP and settings pages are built of: a titled panel, a table of things listed with
-//! an action each (tokens, members, invitations), a list filter's choice, a one-button post, a
+//! Blocks the ICP and settings pages are built of: a titled panel, a table (and one of things listed
+//! with an action each (tokens, members, invitations), a list filter's choice, a one-button post, a
 //! list's pager.
 
 use leptos::prelude::*;
@@ -17,18 +17,41 @@ pub fn ActionTable(
     if let Some(empty) = empty {
         return view! { <p>{empty}</p> }.into_any();
     }
+    let head = view! {
+        {columns
+            .iter()
+            .map(|column| view! { <th scope="col">{*column}</th> })
+            .collect_view()}
+        <th scope="col">
+            <span class="visually-hidden">"Actions"</span>
+        </th>
+    };
     view! {
-        <table class="table">
+        <Table class="table" caption head>
+            {children()}
+        </Table>
+    }
+    .into_any()
+}
+
+/// A table of `class` with a hidden `caption`, the header cells `head` and its rows (`children`);
+/// when there are none, `empty` says so instead (`<p class="meta">`).
+#[component]
+pub fn Table(
+    class: &'static str,
+    caption: &'static str,
+    head: impl IntoView + 'static,
+    #[prop(default = None)] empty: Option<AnyView>,
+    children: Children,
+) -> impl IntoView {
+    if let Some(empty) = empty {
+        return view! { <p class="meta">{empty}</p> }.into_any();
+    }
+    view! {
+        <table class=class>
             <caption class="visually-hidden">{caption}</caption>
             <thead>
-                <tr>
-                    {columns
-                        .iter()
-                        .map(|column| view! { <th scope="col">{*column}</th> })
-                        .collect_view()} <th scope="col">
-                        <span class="visually-hidden">"Actions"</span>
-                    </th>
-                </tr>
+                <tr>{head}</tr>
             </thead>
             <tbody>{children()}</tbody>
         </table>

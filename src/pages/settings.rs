@@ -25,14 +25,8 @@ pub async fn settings_data() -> Result<SettingsView, crate::page_error::PageErro
     let tokens = tokens
         .into_iter()
         .map(|token| TokenRow {
-            id: token.id,
-            label: token.label,
-            scope: token.scope,
-            created_at: token.created_at,
-            expires_at: token.expires_at,
             expired: token.expires_at.is_some_and(|at| at <= now),
-            last_used_at: token.last_used_at,
-            revoked: token.revoked,
+            token,
         })
         .collect();
     let new_token = take_new_token(&session, pad.as_deref()).await;
@@ -149,8 +143,8 @@ fn settings_body(
                 columns=&["Label", "Access", "Created", "Expires", "Last used", "Status"]
                 empty=tokens.is_empty().then_some("You have no API tokens yet.")
             >
-                <For each=move || tokens.clone() key=|token| token.id let:token>
-                    <TokenLine token />
+                <For each=move || tokens.clone() key=|row| row.token.id let:row>
+                    <TokenLine row />
                 </For>
             </ActionTable>
         </Panel>
@@ -220,9 +214,10 @@ fn DayOrNever(at: Option<Timestamp>, #[prop(optional)] ago: bool) -> impl IntoVi
 }
 
 #[component]
-fn TokenLine(token: TokenRow) -> impl IntoView {
+fn TokenLine(row: TokenRow) -> impl IntoView {
+    let TokenRow { token, expired } = row;
     let revoke = format!("/settings/tokens/{}/revoke", token.id);
-    let status = match (token.revoked, token.expired) {
+    let status = match (token.revoked, expired) {
         (true, _) => "Revoked",
         (false, true) => "Expired",
         (false, false) => "Active",
@@ -244,18 +239,17 @@ fn TokenLine(token: TokenRow) -> impl IntoView {
             <td>
                 {(!token.revoked)
                     .then(|| {
-                        let label = token.label.clone();
                         view! {
                             <Confirm
                                 summary="Revoke…"
                                 yes="Yes, revoke"
                                 action=revoke
                                 about=token.label
-                            >
-                                "Revoke “"
-                                {label}
-                                "”? Every integration using it is refused from now on (on other servers within a second). This cannot be undone: it would need a new token."
-                            </Confirm>
+                                ask=(
+                                    "Revoke “",
+                                    "”? Every integration using it is refused from now on (on other servers within a second). This cannot be undone: it would need a new token.",
+                                )
+                            />
                         }
                     })}
             </td>

@@ -321,35 +321,33 @@ fn MemberLine(member: TeamMemberRow, managed: bool, hand_over: bool) -> impl Int
             <td>
                 {hand_over
                     .then(|| {
-                        let name = member.name.clone();
                         view! {
                             <Confirm
                                 summary="Make owner…"
                                 yes="Yes, hand it over"
                                 action=set_role
                                 about=member.name.clone()
+                                ask=(
+                                    "Make ",
+                                    " the owner of the workspace? You become an admin, and only they can hand it back.",
+                                )
                                 field=("role", "owner")
-                            >
-                                "Make "
-                                {name}
-                                " the owner of the workspace? You become an admin, and only they can hand it back."
-                            </Confirm>
+                            />
                         }
                     })}
                 {managed
                     .then(|| {
-                        let name = member.name.clone();
                         view! {
                             <Confirm
                                 summary="Remove…"
                                 yes="Yes, remove"
                                 action=remove
                                 about=member.name
-                            >
-                                "Remove "
-                                {name}
-                                " from the workspace? They leave the ICPs they share with the team (those stay with the team) and keep the ones only they can read."
-                            </Confirm>
+                                ask=(
+                                    "Remove ",
+                                    " from the workspace? They leave the ICPs they share with the team (those stay with the team) and keep the ones only they can read.",
+                                )
+                            />
                         }
                     })}
             </td>

@@ -15,7 +15,7 @@ use super::confirm::{Confirm, CopyButton};
 use super::describe::{Day, When};
 use super::layout::{ActionTable, ButtonForm, Panel};
 use super::loaded::SecretPage;
-use crate::domain::{EventType, Timestamp};
+use crate::domain::{Delivery, DeliveryState, EventType, Webhook};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -25,33 +25,11 @@ pub const PAGE: &str = "/settings/webhooks";
 /// The value of the "All events" box (`crate::webhooks::ALL_EVENTS`).
 pub const ALL_EVENTS: &str = "*";
 
-/// An endpoint as the page lists it.
+/// An endpoint as the page lists it, with its recent deliveries (newest first).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EndpointRow {
-    pub id: Uuid,
-    pub url: String,
-    pub events: Vec<String>,
-    pub description: String,
-    pub created_at: Timestamp,
-    /// When and why it was disabled; `None` while enabled.
-    pub disabled: Option<(Timestamp, String)>,
-    pub failing_since: Option<Timestamp>,
-    /// Newest first.
-    pub deliveries: Vec<DeliveryRow>,
-}
-
-/// One event's delivery to an endpoint.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeliveryRow {
-    pub event_id: Uuid,
-    pub event_type: String,
-    /// `pending`, `delivered` or `failed`.
-    pub state: String,
-    pub attempts: u32,
-    pub last_status: Option<u16>,
-    pub last_error: Option<String>,
-    /// The last attempt's time, or when the delivery was made if none was tried yet.
-    pub at: Timestamp,
+    pub webhook: Webhook,
+    pub deliveries: Vec<Delivery>,
 }
 
 /// The add form as it was posted, when it was refused: what was typed and each field's problem
@@ -138,27 +116,8 @@ pub async fn webhooks_data() -> Result<WebhooksView, crate::page_error::PageErro
             .await
             .map_err(ssr::failed)?;
         endpoints.push(EndpointRow {
-            id: hook.id,
-            url: hook.url,
-            events: hook.events,
-            description: hook.description,
-            created_at: hook.created_at,
-            disabled: hook
-                .disabled_at
-                .map(|at| (at, hook.disabled_reason.unwrap_or_default())),
-            failing_since: hook.failing_since,
-            deliveries: deliveries
-                .into_iter()
-                .map(|delivery| DeliveryRow {
-                    event_id: delivery.event_id,
-                    event_type: delivery.event_type,
-                    state: delivery.state.as_str().to_owned(),
-                    attempts: delivery.attempts,
-                    last_status: delivery.last_status,
-                    last_error: delivery.last_error,
-                    at: delivery.last_attempt_at.unwrap_or(delivery.created_at),
-                })
-                .collect(),
+            webhook: hook,
+            deliveries,
         });
     }
     // A secret just made: its pad is in the browser's cookie, the sealed secret in the session.
@@ -221,8 +180,8 @@ fn WebhooksBody(data: WebhooksView) -> impl IntoView {
     let secret = new_secret.map(|(id, secret)| {
         let url = endpoints
             .iter()
-            .find(|endpoint| endpoint.id == id)
-            .map(|endpoint| endpoint.url.clone())
+            .find(|endpoint| endpoint.webhook.id == id)
+            .map(|endpoint| endpoint.webhook.url.clone())
             .unwrap_or_default();
         view! { <NewSecret url secret /> }
     });
@@ -391,26 +350,25 @@ fn events_text(events: &[String]) -> String {
 #[component]
 fn Endpoint(endpoint: EndpointRow) -> impl IntoView {
     let EndpointRow {
-        id,
-        url,
-        events,
-        description,
-        created_at,
-        disabled,
-        failing_since,
+        webhook,
         deliveries,
     } = endpoint;
+    let id = webhook.id;
+    let url = webhook.url;
     let (heading, labelled_by) = (format!("webhook-{id}"), format!("webhook-{id}"));
     let base = format!("{PAGE}/{id}");
-    let enabled = disabled.is_none();
-    let status = match disabled {
+    let enabled = webhook.disabled_at.is_none();
+    let status = match webhook.disabled_at {
         None => view! { "Enabled" }.into_any(),
-        Some((at, reason)) => view! {
-            "Disabled since "
-            <When at />
-            {(!reason.is_empty()).then(|| format!(": {reason}"))}
+        Some(at) => {
+            let reason = webhook.disabled_reason.unwrap_or_default();
+            view! {
+                "Disabled since "
+                <When at />
+                {(!reason.is_empty()).then(|| format!(": {reason}"))}
+            }
+            .into_any()
         }
-        .into_any(),
     };
     let deliveries_view = {
         let url = url.clone();
@@ -438,17 +396,18 @@ fn Endpoint(endpoint: EndpointRow) -> impl IntoView {
             <h3 id=heading>{url.clone()}</h3>
             <dl class="facts">
                 <dt>"Events"</dt>
-                <dd>{events_text(&events)}</dd>
-                {(!description.is_empty())
+                <dd>{events_text(&webhook.events)}</dd>
+                {(!webhook.description.is_empty())
                     .then(|| {
                         view! {
                             <dt>"Description"</dt>
-                            <dd>{description}</dd>
+                            <dd>{webhook.description}</dd>
                         }
                     })}
                 <dt>"Status"</dt>
                 <dd>{status}</dd>
-                {failing_since
+                {webhook
+                    .failing_since
                     .map(|at| {
                         view! {
                             <dt>"Failing since"</dt>
@@ -459,7 +418,7 @@ fn Endpoint(endpoint: EndpointRow) -> impl IntoView {
                     })}
                 <dt>"Added"</dt>
                 <dd>
-                    <Day at=created_at />
+                    <Day at=webhook.created_at />
                 </dd>
             </dl>
             <div class="actions">
@@ -495,11 +454,11 @@ fn Endpoint(endpoint: EndpointRow) -> impl IntoView {
                     yes="Yes, delete"
                     action=format!("{base}/delete")
                     about=url.clone()
-                >
-                    "Delete the endpoint "
-                    {url.clone()}
-                    "? It receives nothing more, and its deliveries are forgotten. This cannot be undone."
-                </Confirm>
+                    ask=(
+                        "Delete the endpoint ",
+                        "? It receives nothing more, and its deliveries are forgotten. This cannot be undone.",
+                    )
+                />
             </div>
             <h4>"Recent deliveries"</h4>
             {deliveries_view}
@@ -508,12 +467,14 @@ fn Endpoint(endpoint: EndpointRow) -> impl IntoView {
 }
 
 #[component]
-fn DeliveryLine(delivery: DeliveryRow, redeliver: String, url: String) -> impl IntoView {
-    let state = match delivery.state.as_str() {
-        "delivered" => "Delivered",
-        "failed" => "Failed",
-        _ => "Pending",
+fn DeliveryLine(delivery: Delivery, redeliver: String, url: String) -> impl IntoView {
+    let state = match delivery.state {
+        DeliveryState::Pending => "Pending",
+        DeliveryState::Delivered => "Delivered",
+        DeliveryState::Failed => "Failed",
     };
+    // The last attempt's time, or when the delivery was made if none was tried yet.
+    let at = delivery.last_attempt_at.unwrap_or(delivery.created_at);
     let answer = match (delivery.last_status, delivery.last_error) {
         (Some(status), _) => format!("HTTP {status}"),
         (None, Some(error)) => error,
@@ -527,7 +488,7 @@ fn DeliveryLine(delivery: DeliveryRow, redeliver: String, url: String) -> impl I
             <td data-label="Attempts">{delivery.attempts}</td>
             <td data-label="Last answer">{answer}</td>
             <td data-label="Time">
-                <When at=delivery.at />
+                <When at />
             </td>
             <td>
                 <PostButton action=redeliver text="Redeliver" about />

@@ -4,7 +4,7 @@
 //! `KEPT` (the hourly sweep purges older ones).
 
 use super::{StoreResult, WorkspaceId};
-use crate::domain::{Timestamp, UserId};
+use crate::domain::{closed_set, Timestamp, UserId};
 use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::Value;
@@ -14,82 +14,44 @@ use uuid::Uuid;
 /// How long an audit record is kept.
 pub const KEPT: chrono::TimeDelta = chrono::TimeDelta::days(365);
 
-/// What a record is about: a closed set (README "Audit log" lists them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-pub enum AuditKind {
-    #[serde(rename = "invitation.created")]
-    InvitationCreated,
-    #[serde(rename = "invitation.revoked")]
-    InvitationRevoked,
-    #[serde(rename = "member.joined")]
-    MemberJoined,
-    #[serde(rename = "member.left")]
-    MemberLeft,
-    #[serde(rename = "member.removed")]
-    MemberRemoved,
-    #[serde(rename = "member.role_changed")]
-    RoleChanged,
-    #[serde(rename = "workspace.owner_changed")]
-    OwnerChanged,
-    #[serde(rename = "workspace.renamed")]
-    Renamed,
-    #[serde(rename = "token.created")]
-    TokenCreated,
-    #[serde(rename = "token.revoked")]
-    TokenRevoked,
-    #[serde(rename = "webhook.created")]
-    WebhookCreated,
-    #[serde(rename = "webhook.changed")]
-    WebhookChanged,
-    #[serde(rename = "webhook.deleted")]
-    WebhookDeleted,
-    /// A sign-up through one of the workspace's open invitation links, with another address than
-    /// the invited one, refused by the sign-up policy. Nobody signed in did it: no actor.
-    #[serde(rename = "sign_up.refused")]
-    SignUpRefused,
+closed_set! {
+    /// What a record is about: a closed set (README "Audit log" lists them).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+    pub enum AuditKind {
+        #[serde(rename = "invitation.created")]
+        InvitationCreated = "invitation.created",
+        #[serde(rename = "invitation.revoked")]
+        InvitationRevoked = "invitation.revoked",
+        #[serde(rename = "member.joined")]
+        MemberJoined = "member.joined",
+        #[serde(rename = "member.left")]
+        MemberLeft = "member.left",
+        #[serde(rename = "member.removed")]
+        MemberRemoved = "member.removed",
+        #[serde(rename = "member.role_changed")]
+        RoleChanged = "member.role_changed",
+        #[serde(rename = "workspace.owner_changed")]
+        OwnerChanged = "workspace.owner_changed",
+        #[serde(rename = "workspace.renamed")]
+        Renamed = "workspace.renamed",
+        #[serde(rename = "token.created")]
+        TokenCreated = "token.created",
+        #[serde(rename = "token.revoked")]
+        TokenRevoked = "token.revoked",
+        #[serde(rename = "webhook.created")]
+        WebhookCreated = "webhook.created",
+        #[serde(rename = "webhook.changed")]
+        WebhookChanged = "webhook.changed",
+        #[serde(rename = "webhook.deleted")]
+        WebhookDeleted = "webhook.deleted",
+        /// A sign-up through one of the workspace's open invitation links, with another address
+        /// than the invited one, refused by the sign-up policy. Nobody signed in did it: no actor.
+        #[serde(rename = "sign_up.refused")]
+        SignUpRefused = "sign_up.refused",
+    }
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 14] = [
-        AuditKind::InvitationCreated,
-        AuditKind::InvitationRevoked,
-        AuditKind::MemberJoined,
-        AuditKind::MemberLeft,
-        AuditKind::MemberRemoved,
-        AuditKind::RoleChanged,
-        AuditKind::OwnerChanged,
-        AuditKind::Renamed,
-        AuditKind::TokenCreated,
-        AuditKind::TokenRevoked,
-        AuditKind::WebhookCreated,
-        AuditKind::WebhookChanged,
-        AuditKind::WebhookDeleted,
-        AuditKind::SignUpRefused,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuditKind::InvitationCreated => "invitation.created",
-            AuditKind::InvitationRevoked => "invitation.revoked",
-            AuditKind::MemberJoined => "member.joined",
-            AuditKind::MemberLeft => "member.left",
-            AuditKind::MemberRemoved => "member.removed",
-            AuditKind::RoleChanged => "member.role_changed",
-            AuditKind::OwnerChanged => "workspace.owner_changed",
-            AuditKind::Renamed => "workspace.renamed",
-            AuditKind::TokenCreated => "token.created",
-            AuditKind::TokenRevoked => "token.revoked",
-            AuditKind::WebhookCreated => "webhook.created",
-            AuditKind::WebhookChanged => "webhook.changed",
-            AuditKind::WebhookDeleted => "webhook.deleted",
-            AuditKind::SignUpRefused => "sign_up.refused",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.as_str() == raw)
-    }
-
     /// How a page names it.
     pub fn describe(self) -> &'static str {
         match self {

@@ -4,39 +4,17 @@
 //! the version before), every `SNAPSHOT_EVERY`-th version and each first version and deletion as
 //! the whole ICP: an edit costs what it changed, and reading a version applies at most 19 patches.
 
-use crate::domain::{Icp, Timestamp, UserId};
+use crate::domain::{closed_set, Icp, Timestamp, UserId};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VersionAction {
-    /// The ICP as it was before its first recorded change (ICPs from before history existed).
-    Baseline,
-    Created,
-    Updated,
-    Deleted,
-    Restored,
-}
-
-impl VersionAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VersionAction::Baseline => "baseline",
-            VersionAction::Created => "created",
-            VersionAction::Updated => "updated",
-            VersionAction::Deleted => "deleted",
-            VersionAction::Restored => "restored",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        [
-            VersionAction::Baseline,
-            VersionAction::Created,
-            VersionAction::Updated,
-            VersionAction::Deleted,
-            VersionAction::Restored,
-        ]
-        .into_iter()
-        .find(|action| action.as_str() == raw)
+closed_set! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum VersionAction {
+        /// The ICP as it was before its first recorded change (ICPs from before history existed).
+        Baseline = "baseline",
+        Created = "created",
+        Updated = "updated",
+        Deleted = "deleted",
+        Restored = "restored",
     }
 }
 

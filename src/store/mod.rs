@@ -37,13 +37,14 @@ pub use sign_up_refusals::{
 };
 pub use sqlite::SqliteStore;
 pub use webhooks::{
-    Claimed, Delivery, DeliveryState, HookChange, HookRef, NewWebhook, Outcome, Webhook, Webhooks,
+    Attempt, Claimed, Delivery, DeliveryState, HookChange, HookRef, NewWebhook, Outcome, Webhook,
+    Webhooks,
 };
 pub use workspaces::{
-    Destination, Invitation, Member, Membership, Role, Workspace, WorkspaceId, Workspaces,
+    Acting, Destination, Invitation, Member, Membership, Role, Workspace, WorkspaceId, Workspaces,
 };
 
-pub use crate::account::TokenScope;
+pub use crate::account::{ApiToken, TokenScope};
 
 use crate::domain::{Icp, Timestamp, UserId};
 use async_trait::async_trait;
@@ -116,20 +117,6 @@ pub struct User {
 pub struct UserRecord {
     pub user: User,
     pub password_hash: String,
-}
-
-/// An API token as its owner sees it on the settings page (never the token itself).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ApiToken {
-    pub id: Uuid,
-    pub label: String,
-    pub scope: TokenScope,
-    pub created_at: Timestamp,
-    /// `None`: it never expires.
-    pub expires_at: Option<Timestamp>,
-    /// When it was last used (noted at most once a minute); `None`: never.
-    pub last_used_at: Option<Timestamp>,
-    pub revoked: bool,
 }
 
 /// An API token to store: its id, its owner, the label they gave it, what it may do, when it

@@ -4,7 +4,7 @@
 //! audit record of that invitation's workspace, written in the same transaction.
 
 use super::{StoreResult, WorkspaceId};
-use crate::domain::Timestamp;
+use crate::domain::{closed_set, Timestamp};
 use async_trait::async_trait;
 use std::net::IpAddr;
 
@@ -16,35 +16,17 @@ pub const MAX_KEPT: u32 = 100_000;
 /// most 254 bytes; the sign-up form's body is read up to 16 KiB).
 pub const EMAIL_CHARS: usize = 254;
 
-/// Why a sign-up was refused: a closed set (the table's CHECK lists it too).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RefusalReason {
-    /// The policy does not admit the address, and no invitation link was followed.
-    SignUpClosed,
-    /// Through an invitation link that cannot be used: unknown, accepted, revoked or expired.
-    InvitationClosed,
-    /// Through an open invitation's link, with another address than the one it names.
-    InvitedAnotherAddress,
-}
-
-impl RefusalReason {
-    pub const ALL: [RefusalReason; 3] = [
-        RefusalReason::SignUpClosed,
-        RefusalReason::InvitationClosed,
-        RefusalReason::InvitedAnotherAddress,
-    ];
-
-    /// How it is stored and shown.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RefusalReason::SignUpClosed => "sign-up-closed",
-            RefusalReason::InvitationClosed => "invitation-closed",
-            RefusalReason::InvitedAnotherAddress => "invited-another-address",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|reason| reason.as_str() == raw)
+closed_set! {
+    /// Why a sign-up was refused: a closed set (the table's CHECK lists it too), stored and shown
+    /// as its text.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum RefusalReason {
+        /// The policy does not admit the address, and no invitation link was followed.
+        SignUpClosed = "sign-up-closed",
+        /// Through an invitation link that cannot be used: unknown, accepted, revoked or expired.
+        InvitationClosed = "invitation-closed",
+        /// Through an open invitation's link, with another address than the one it names.
+        InvitedAnotherAddress = "invited-another-address",
     }
 }
 

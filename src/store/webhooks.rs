@@ -6,33 +6,11 @@
 //! nothing: a claimed row whose lease ran out is due again.
 
 use super::StoreResult;
+pub use crate::domain::{Delivery, DeliveryState, Webhook};
+
 use crate::domain::{Timestamp, UserId};
 use async_trait::async_trait;
-use serde::Serialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
-
-/// An endpoint as its owner sees it (never its secret), as the API answers it.
-// Read from its row by column name (`store::sql::webhooks`'s `WEBHOOK`).
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema, sqlx::FromRow)]
-#[serde(rename_all = "camelCase")]
-pub struct Webhook {
-    pub id: Uuid,
-    #[schema(example = "https://hooks.example.com/icp")]
-    pub url: String,
-    /// The event types it receives, or `["*"]` for all.
-    #[schema(example = json!(["icp.created", "icp.updated"]))]
-    #[sqlx(json)]
-    pub events: Vec<String>,
-    pub description: String,
-    pub created_at: Timestamp,
-    /// False once disabled (by its owner, or after failing every delivery for 5 days).
-    pub enabled: bool,
-    pub disabled_at: Option<Timestamp>,
-    pub disabled_reason: Option<String>,
-    /// Failing since then, without a success.
-    pub failing_since: Option<Timestamp>,
-}
 
 /// One of a user's endpoints: every read or change of an endpoint names its user too.
 #[derive(Debug, Clone, Copy)]
@@ -66,50 +44,6 @@ pub struct NewWebhook<'a> {
     pub created_at: Timestamp,
 }
 
-/// Where a delivery stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum DeliveryState {
-    /// Due (again) at `nextAttemptAt`, or being attempted.
-    Pending,
-    Delivered,
-    /// Every attempt of the schedule failed.
-    Failed,
-}
-
-impl DeliveryState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryState::Pending => "pending",
-            DeliveryState::Delivered => "delivered",
-            DeliveryState::Failed => "failed",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        [Self::Pending, Self::Delivered, Self::Failed]
-            .into_iter()
-            .find(|state| state.as_str() == raw)
-    }
-}
-
-/// One event's delivery to one endpoint, as the API answers it.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Delivery {
-    pub event_id: Uuid,
-    #[schema(example = "icp.created")]
-    pub event_type: String,
-    pub state: DeliveryState,
-    pub attempts: u32,
-    pub next_attempt_at: Option<Timestamp>,
-    /// The HTTP status of the last attempt (None: no answer).
-    pub last_status: Option<u16>,
-    pub last_error: Option<String>,
-    pub last_attempt_at: Option<Timestamp>,
-    pub created_at: Timestamp,
-}
-
 /// A delivery a worker holds until its lease ends: what it needs to send it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Claimed {
@@ -122,6 +56,16 @@ pub struct Claimed {
     pub secrets: Vec<String>,
     /// The event's JSON; None when the event is no longer kept.
     pub body: Option<String>,
+}
+
+/// An attempt as made, for `record_delivery`: which delivery, what it came to and when.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt<'a> {
+    pub claimed: &'a Claimed,
+    pub outcome: &'a Outcome,
+    pub at: Timestamp,
+    /// An endpoint failing since before this is disabled.
+    pub give_up_before: Timestamp,
 }
 
 /// What an attempt came to.
@@ -174,15 +118,10 @@ pub trait Webhooks {
         lease_until: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<Claimed>>;
-    /// Records an attempt's outcome. A failure marks the endpoint failing (from `now`, unless it
-    /// already was) and disables it when it has been failing since before `give_up_before`.
-    async fn record_delivery(
-        &self,
-        claimed: &Claimed,
-        outcome: &Outcome,
-        now: Timestamp,
-        give_up_before: Timestamp,
-    ) -> StoreResult<()>;
+    /// Records an attempt's outcome. A failure marks the endpoint failing (from the attempt's
+    /// time, unless it already was) and disables it when it has been failing since before
+    /// `give_up_before`.
+    async fn record_delivery(&self, attempt: Attempt<'_>) -> StoreResult<()>;
     /// The deliveries still to make (the queue's depth).
     async fn pending_deliveries(&self) -> StoreResult<u64>;
 }

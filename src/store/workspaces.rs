@@ -94,6 +94,13 @@ pub enum Destination {
     Invited { invitation: Uuid, now: Timestamp },
 }
 
+/// A manager's change to their workspace: made in `workspace`, recorded as `actor`'s.
+#[derive(Debug, Clone, Copy)]
+pub struct Acting<'a> {
+    pub workspace: &'a WorkspaceId,
+    pub actor: &'a UserId,
+}
+
 /// The workspace side of the store; every method is one statement or one transaction.
 #[async_trait]
 pub trait Workspaces: Send + Sync {
@@ -101,24 +108,18 @@ pub trait Workspaces: Send + Sync {
     async fn membership(&self, user: &UserId) -> StoreResult<Option<Membership>>;
     /// The workspace's members, earliest first.
     async fn members(&self, workspace: &WorkspaceId) -> StoreResult<Vec<Member>>;
-    /// Renames it, recording what `actor` did (as every change below records it, in the same
+    /// Renames it, recording what the actor did (as every change below records it, in the same
     /// transaction: see `store::audit`).
-    async fn rename_workspace(
-        &self,
-        workspace: &WorkspaceId,
-        name: &str,
-        actor: &UserId,
-    ) -> StoreResult<()>;
-    /// Gives `member` of `workspace` the `role`; `Role::Owner` hands the workspace over (its
+    async fn rename_workspace(&self, by: Acting<'_>, name: &str) -> StoreResult<()>;
+    /// Gives `member` of the workspace the `role`; `Role::Owner` hands the workspace over (its
     /// owner becomes an admin). The owner's own role changes only that way (asked of the owner,
     /// nothing changes). The member's role before; `None` (nothing changed) when they are not in
     /// `workspace`.
     async fn set_role(
         &self,
-        workspace: &WorkspaceId,
+        by: Acting<'_>,
         member: &UserId,
         role: Role,
-        actor: &UserId,
     ) -> StoreResult<Option<Role>>;
     /// Which of `ids` are registered users outside `workspace`.
     async fn outsiders(&self, workspace: &WorkspaceId, ids: &[UserId]) -> StoreResult<Vec<UserId>>;
@@ -139,13 +140,12 @@ pub trait Workspaces: Send + Sync {
         workspace: &WorkspaceId,
         now: Timestamp,
     ) -> StoreResult<Vec<Invitation>>;
-    /// Revokes an open invitation of `workspace`; false when there is none with that id.
+    /// Revokes an open invitation of the workspace; false when there is none with that id.
     async fn revoke_invitation(
         &self,
-        workspace: &WorkspaceId,
+        by: Acting<'_>,
         id: Uuid,
         now: Timestamp,
-        actor: &UserId,
     ) -> StoreResult<bool>;
 
     /// Moves `user` out of their workspace, in one transaction: they leave every ICP they share

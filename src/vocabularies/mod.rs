@@ -11,6 +11,7 @@
 //! says so beside it.
 #![cfg(feature = "ssr")]
 
+use crate::domain::closed_set;
 use crate::store::fold;
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
@@ -21,39 +22,19 @@ pub const MAX_QUERY_CHARS: usize = 100;
 pub const MAX_TERMS: usize = 50;
 pub const DEFAULT_TERMS: usize = 20;
 
-/// A vocabulary, named as in its URL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Vocabulary {
-    Countries,
-    Regions,
-    Seniorities,
-    EmployeeSizes,
-    Industries,
+closed_set! {
+    /// A vocabulary, named as in its URL.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Vocabulary {
+        Countries = "countries",
+        Regions = "regions",
+        Seniorities = "seniorities",
+        EmployeeSizes = "employee-sizes",
+        Industries = "industries",
+    }
 }
 
 impl Vocabulary {
-    pub const ALL: [Self; 5] = [
-        Self::Countries,
-        Self::Regions,
-        Self::Seniorities,
-        Self::EmployeeSizes,
-        Self::Industries,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Countries => "countries",
-            Self::Regions => "regions",
-            Self::Seniorities => "seniorities",
-            Self::EmployeeSizes => "employee-sizes",
-            Self::Industries => "industries",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.name() == name)
-    }
-
     /// The vocabulary's terms and where they come from, read once.
     fn index(self) -> &'static Index {
         static INDEXES: OnceLock<Vec<Index>> = OnceLock::new();
@@ -377,7 +358,7 @@ mod tests {
         for vocabulary in Vocabulary::ALL {
             assert!(!vocabulary.index().entries.is_empty(), "{vocabulary:?}");
             assert!(!vocabulary.source().is_empty());
-            assert_eq!(Vocabulary::parse(vocabulary.name()), Some(vocabulary));
+            assert_eq!(Vocabulary::parse(vocabulary.as_str()), Some(vocabulary));
         }
         assert_eq!(Vocabulary::Countries.index().entries.len(), 249);
         assert_eq!(Vocabulary::Industries.version(), "2022");

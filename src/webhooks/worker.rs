@@ -6,7 +6,7 @@
 use super::send::{Answer, Sender, TIMEOUT};
 use super::{retry_at, GIVE_UP_AFTER};
 use crate::domain::Timestamp;
-use crate::store::{Claimed, DynStore, Outcome, StoreResult};
+use crate::store::{Attempt, Claimed, DynStore, Outcome, StoreResult};
 use std::time::Duration;
 
 /// How often the worker looks for new events and due deliveries when it found none.
@@ -89,6 +89,11 @@ async fn attempt(store: &DynStore, sender: &Sender, delivery: Claimed) -> StoreR
     );
     let give_up_before = Timestamp(now.0 - GIVE_UP_AFTER);
     store
-        .record_delivery(&delivery, &outcome, now, give_up_before)
+        .record_delivery(Attempt {
+            claimed: &delivery,
+            outcome: &outcome,
+            at: now,
+            give_up_before,
+        })
         .await
 }

@@ -355,7 +355,7 @@ async fn events_become_deliveries_for_the_endpoints_that_may_see_them(db: Databa
 }
 
 async fn an_endpoint_failing_for_five_days_is_disabled(db: Database) {
-    use icp_builder::store::Outcome;
+    use icp_builder::store::{Attempt, Outcome};
     let app = TestApp::start(db).await;
     let ana = app.caller("ana").await;
     let made = make(&app, &ana, &json!({"url": PUBLIC_URL})).await;
@@ -396,7 +396,12 @@ async fn an_endpoint_failing_for_five_days_is_disabled(db: Database) {
         .is_empty());
     let give_up = |now: Timestamp| at(now, -5 * day);
     app.store
-        .record_delivery(&first[0], &fail(at(start, 5)), start, give_up(start))
+        .record_delivery(Attempt {
+            claimed: &first[0],
+            outcome: &fail(at(start, 5)),
+            at: start,
+            give_up_before: give_up(start),
+        })
         .await
         .unwrap();
     let failing = app.get(&ana, &one).await.body;
@@ -413,7 +418,12 @@ async fn an_endpoint_failing_for_five_days_is_disabled(db: Database) {
     assert_eq!(second.len(), 1);
     assert_eq!(second[0].attempt, 2);
     app.store
-        .record_delivery(&second[0], &fail(at(later, 300)), later, give_up(later))
+        .record_delivery(Attempt {
+            claimed: &second[0],
+            outcome: &fail(at(later, 300)),
+            at: later,
+            give_up_before: give_up(later),
+        })
         .await
         .unwrap();
     let disabled = app.get(&ana, &one).await.body;

@@ -11,18 +11,14 @@ impl Check {
         let provider = self
             .required(map, "provider", path)
             .and_then(|v| self.one_of(v, &path.key("provider"), &["bullhorn"]));
-        let nullable_text = |check: &mut Self, key: &str| match map.get(key) {
-            None => Some(None),
-            Some(v) => check
-                .nullable_string(v, &path.key(key), Text::any(Limits::CRM_TEXT))
-                .map(Some),
+        let nullable_text = |check: &mut Self, key: &str| {
+            check.optional(map, key, path, |check, v, at| {
+                check.nullable_string(v, at, Text::any(Limits::CRM_TEXT))
+            })
         };
         let text_search = nullable_text(self, "textSearch");
         let query = nullable_text(self, "query");
-        let filters = match map.get("filters") {
-            None => Some(None),
-            Some(v) => self.crm_conditions(v, &path.key("filters")).map(Some),
-        };
+        let filters = self.optional(map, "filters", path, Self::crm_conditions);
         provider?;
         Some(CrmFilters {
             provider: CrmProvider::Bullhorn,

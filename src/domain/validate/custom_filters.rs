@@ -81,12 +81,10 @@ impl Check {
                     .required(map, "provider", path)
                     .and_then(|v| self.one_of(v, &path.key("provider"), &["firecrawl"]));
                 let extraction_prompt = field(self, "extractionPrompt", prompt);
-                let page_finding_prompt = match map.get("pageFindingPrompt") {
-                    None => Some(None),
-                    Some(v) => self
-                        .string(v, &path.key("pageFindingPrompt"), prompt)
-                        .map(Some),
-                };
+                let page_finding_prompt =
+                    self.optional(map, "pageFindingPrompt", path, |check, v, at| {
+                        check.string(v, at, prompt)
+                    });
                 let include = self.optional_strings(map, "includeSearchStrings", path);
                 let exclude = self.optional_strings(map, "excludeSearchStrings", path);
                 provider?;

@@ -18,12 +18,12 @@ impl Check {
                 },
             )
         });
-        let description = match map.get("description") {
-            None => Some(None),
-            Some(v) => {
-                self.nullable_string(v, &root.key("description"), Text::any(Limits::DESCRIPTION))
-            }
-        };
+        // Absent and null alike: no description.
+        let description = self
+            .optional(map, "description", root, |check, v, at| {
+                check.nullable_string(v, at, Text::any(Limits::DESCRIPTION))
+            })
+            .map(Option::flatten);
         let lead_sources = self
             .required(map, "leadProviderCriteria", root)
             .and_then(|v| self.lead_sources(v, &root.key("leadProviderCriteria")));

@@ -69,10 +69,7 @@ impl Check {
 
     fn company(&mut self, value: &Value, path: &Path) -> Option<CompanyFilter> {
         let map = self.strict_object(value, path, &["employee_size", "industry", "keywords"])?;
-        let employee_size = match map.get("employee_size") {
-            None => Some(None),
-            Some(v) => self.employee_size(v, &path.key("employee_size")).map(Some),
-        };
+        let employee_size = self.optional(map, "employee_size", path, Self::employee_size);
         let industry = self.optional_strings(map, "industry", path);
         let keywords = self.optional_strings(map, "keywords", path);
         Some(CompanyFilter {
@@ -84,11 +81,12 @@ impl Check {
 
     fn employee_size(&mut self, value: &Value, path: &Path) -> Option<EmployeeSize> {
         let map = self.strict_object(value, path, &["min", "max"])?;
-        let bound = |check: &mut Self, key: &str| match map.get(key) {
-            None => Some(None),
-            Some(v) => check
-                .integer(v, &path.key(key), 0, Limits::MAX_EMPLOYEES)
-                .map(|n| Some(n as u32)),
+        let bound = |check: &mut Self, key: &str| {
+            check.optional(map, key, path, |check, v, at| {
+                check
+                    .integer(v, at, 0, Limits::MAX_EMPLOYEES)
+                    .map(|n| n as u32)
+            })
         };
         let min = bound(self, "min");
         let max = bound(self, "max");

@@ -389,16 +389,28 @@ impl Check {
         Some(text)
     }
 
+    /// `key` of `map`, checked by `check` when it is there: `Some(None)` when it is absent (which
+    /// is fine), `None` when it is there and wrong (the problem is recorded).
+    fn optional<T>(
+        &mut self,
+        map: &Map<String, Value>,
+        key: &str,
+        path: &Path,
+        check: impl FnOnce(&mut Self, &Value, &Path) -> Option<T>,
+    ) -> Option<Option<T>> {
+        match map.get(key) {
+            None => Some(None),
+            Some(v) => check(self, v, &path.key(key)).map(Some),
+        }
+    }
+
     fn optional_strings(
         &mut self,
         map: &Map<String, Value>,
         key: &str,
         path: &Path,
     ) -> Option<Option<Vec<String>>> {
-        match map.get(key) {
-            None => Some(None),
-            Some(v) => self.strings(v, &path.key(key)).map(Some),
-        }
+        self.optional(map, key, path, Self::strings)
     }
 }
 

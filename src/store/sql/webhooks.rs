@@ -7,7 +7,8 @@ use super::audit::{commit_recorded, record};
 use super::SqlStore;
 use crate::domain::{Timestamp, UserId};
 use crate::store::webhooks::{
-    Claimed, Delivery, DeliveryState, HookChange, HookRef, NewWebhook, Outcome, Webhook, Webhooks,
+    Attempt, Claimed, Delivery, DeliveryState, HookChange, HookRef, NewWebhook, Outcome, Webhook,
+    Webhooks,
 };
 use crate::store::{AuditKind, Record, StoreError, StoreResult};
 use async_trait::async_trait;
@@ -348,13 +349,13 @@ impl Webhooks for SqlStore {
         Ok(claimed)
     }
 
-    async fn record_delivery(
-        &self,
-        claimed: &Claimed,
-        outcome: &Outcome,
-        now: Timestamp,
-        give_up_before: Timestamp,
-    ) -> StoreResult<()> {
+    async fn record_delivery(&self, attempt: Attempt<'_>) -> StoreResult<()> {
+        let Attempt {
+            claimed,
+            outcome,
+            at: now,
+            give_up_before,
+        } = attempt;
         let (state, status, error, retry_at) = match outcome {
             Outcome::Delivered { status } => (DeliveryState::Delivered, Some(*status), None, None),
             Outcome::Failed {

@@ -8,8 +8,8 @@ use super::audit::{commit_recorded, record};
 use super::Db;
 use crate::domain::{Timestamp, UserId};
 use crate::store::{
-    AuditKind, Destination, Invitation, Member, Membership, Record, Role, StoreError, StoreResult,
-    User, Workspace, WorkspaceId, Workspaces,
+    Acting, AuditKind, Destination, Invitation, Member, Membership, Record, Role, StoreError,
+    StoreResult, User, Workspace, WorkspaceId, Workspaces,
 };
 use async_trait::async_trait;
 use serde_json::{json, Value};
@@ -193,12 +193,8 @@ impl Workspaces for super::SqlStore {
         Ok(rows.into_iter().map(member).collect())
     }
 
-    async fn rename_workspace(
-        &self,
-        workspace: &WorkspaceId,
-        name: &str,
-        actor: &UserId,
-    ) -> StoreResult<()> {
+    async fn rename_workspace(&self, by: Acting<'_>, name: &str) -> StoreResult<()> {
+        let Acting { workspace, actor } = by;
         let mut tx = self.writer.begin().await?;
         let before: String = sqlx::query_scalar(&format!(
             "SELECT name FROM workspaces WHERE id = $1{}",
@@ -224,11 +220,11 @@ impl Workspaces for super::SqlStore {
 
     async fn set_role(
         &self,
-        workspace: &WorkspaceId,
+        by: Acting<'_>,
         member: &UserId,
         role: Role,
-        actor: &UserId,
     ) -> StoreResult<Option<Role>> {
+        let Acting { workspace, actor } = by;
         let mut tx = self.writer.begin().await?;
         // The member's row and the owner's, locked in one order (a hand-over changes both).
         let rows: Vec<(UserId, Role)> = sqlx::query_as(&format!(
@@ -359,11 +355,11 @@ impl Workspaces for super::SqlStore {
 
     async fn revoke_invitation(
         &self,
-        workspace: &WorkspaceId,
+        by: Acting<'_>,
         id: Uuid,
         now: Timestamp,
-        actor: &UserId,
     ) -> StoreResult<bool> {
+        let Acting { workspace, actor } = by;
         let mut tx = self.writer.begin().await?;
         let revoked: Option<(String, Role)> = sqlx::query_as(
             "UPDATE invitations SET revoked_at = $1 WHERE id = $2 AND workspace_id = $3 \

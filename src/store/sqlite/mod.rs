@@ -409,7 +409,9 @@ mod tests {
         let insert = plan(&store, insert).await;
         assert!(
             insert.contains("SEARCH e USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)")
-                || insert.contains("SEARCH a USING COVERING INDEX event_audience_by_event (seq>? AND seq<?)"),
+                || insert.contains(
+                    "SEARCH a USING COVERING INDEX event_audience_by_event (seq>? AND seq<?)"
+                ),
             "the deliveries read only the range's events (or their audience rows):\n{insert}"
         );
         assert!(
