@@ -2,7 +2,7 @@
 //! content type, 413 past 256 KiB, 400 naming where malformed JSON broke.
 
 use super::error::{ApiError, MAX_BODY_BYTES};
-use crate::domain::FieldError;
+use crate::domain::{FieldError, Unparsed};
 use crate::request_body::{read_limited, Unread};
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
@@ -64,13 +64,16 @@ impl<S: Send + Sync> FromRequest<S> for ApiJson {
                 },
             })?
             .1;
-        crate::domain::check_shape(&bytes)
-            .map_err(|problem| ApiError::invalid_body(vec![problem]))?;
-        serde_json::from_slice(&bytes)
-            .map(ApiJson)
-            .map_err(|error| {
-                ApiError::invalid_body(vec![FieldError::new(Vec::new(), malformed(&error))])
-            })
+        // Counted as it is parsed: refused at the first value over a limit (`Limits::VALUES`,
+        // `Limits::DEPTH`), the text read once.
+        match crate::domain::parse_within_limits(&bytes) {
+            Ok(value) => Ok(ApiJson(value)),
+            Err(Unparsed::Shape(problem)) => Err(ApiError::invalid_body(vec![problem])),
+            Err(Unparsed::Malformed(error)) => Err(ApiError::invalid_body(vec![FieldError::new(
+                Vec::new(),
+                malformed(&error),
+            )])),
+        }
     }
 }
 

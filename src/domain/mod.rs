@@ -1,6 +1,7 @@
 //! The ICP domain: types, the one validator and its error paths. No server-only dependency, so the
 //! browser runs exactly the validation the API runs.
 
+mod bounded_parse;
 mod closed_set;
 pub mod condition;
 pub mod crm;
@@ -18,6 +19,7 @@ pub mod shape;
 pub mod validate;
 pub mod webhook;
 
+pub use bounded_parse::{parse_within_limits, Unparsed};
 pub(crate) use closed_set::closed_set;
 pub use crm::*;
 pub use custom_filter::*;
@@ -26,6 +28,6 @@ pub use event::{Event, EventData, EventType};
 pub use icp::*;
 pub use lead_source::*;
 pub use path::{FieldError, PathSegment};
-pub use shape::{shape_of, Shape};
-pub use validate::{check_shape, size_in_words, validate_draft, Limits};
+pub use shape::{check_shape, shape_of, within_limits, Shape};
+pub use validate::{size_in_words, validate_draft, Limits};
 pub use webhook::{Delivery, DeliveryState, Webhook};

@@ -4,6 +4,32 @@
 //! refuses a body whose shape would cost more than a bounded multiple of its size before parsing
 //! it (`Limits::VALUES`, `Limits::DEPTH`).
 
+use super::{FieldError, Limits};
+
+/// A body's text refused for its shape before it is parsed: more values or nesting than
+/// `Limits` allow (at the body's root path).
+pub fn check_shape(text: &[u8]) -> Result<(), FieldError> {
+    within_limits(&shape_of(text))
+}
+
+/// `check_shape` of a shape counted already (`shape_of`, or while parsing: `parse_within_limits`).
+pub fn within_limits(shape: &Shape) -> Result<(), FieldError> {
+    let refuse = |message: String| Err(FieldError::new(Vec::new(), message));
+    if shape.values > Limits::VALUES {
+        return refuse(format!(
+            "The body holds more than {} JSON values (items, members and values together); an ICP needs far fewer",
+            Limits::VALUES
+        ));
+    }
+    if shape.depth > Limits::DEPTH {
+        return refuse(format!(
+            "The body nests deeper than {} levels of arrays and objects",
+            Limits::DEPTH
+        ));
+    }
+    Ok(())
+}
+
 /// What `shape_of` counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Shape {

@@ -3,6 +3,7 @@
 mod audit;
 mod batch;
 mod columns;
+mod criteria_text;
 mod email_tokens;
 mod events;
 mod group_commit;

@@ -36,7 +36,8 @@ impl Limits {
     pub const MAX_PEOPLE_PER_COMPANY: i64 = 10_000;
     pub const MAX_DAYS_UNTIL_REUSE: i64 = 36_500;
     /// JSON values (and object members) one body may hold, and how deeply it may nest: checked on
-    /// its text before it is parsed (`shape_of`), so that parsing costs a bounded multiple of it.
+    /// its text before it is parsed (`shape_of`), or while it is (`parse_within_limits`, the API's
+    /// bodies), so that parsing costs a bounded multiple of it.
     pub const VALUES: usize = 4_000;
     /// The most bytes of JSON one ICP's body may take (the API's request body limit).
     pub const BODY_BYTES: usize = 256 * 1024;
@@ -57,26 +58,6 @@ pub fn size_in_words(bytes: usize) -> String {
     } else {
         format!("{bytes} bytes")
     }
-}
-
-/// A body's text refused for its shape before it is parsed: more values or nesting than
-/// `Limits` allow (at the body's root path).
-pub fn check_shape(text: &[u8]) -> Result<(), FieldError> {
-    let shape = super::shape_of(text);
-    let refuse = |message: String| Err(FieldError::new(Vec::new(), message));
-    if shape.values > Limits::VALUES {
-        return refuse(format!(
-            "The body holds more than {} JSON values (items, members and values together); an ICP needs far fewer",
-            Limits::VALUES
-        ));
-    }
-    if shape.depth > Limits::DEPTH {
-        return refuse(format!(
-            "The body nests deeper than {} levels of arrays and objects",
-            Limits::DEPTH
-        ));
-    }
-    Ok(())
 }
 
 const TOP_LEVEL: &[&str] = &[

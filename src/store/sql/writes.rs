@@ -5,6 +5,7 @@ use super::super::{insert_many, lost_race, write_members, Writes, INSERTS_IN_ONE
 use super::events::write_events;
 use super::Db;
 use crate::domain::Icp;
+use crate::store::criteria_text::CriteriaText;
 use crate::store::events::NewEvent;
 use crate::store::group_commit::{icp_json, ApplyWrite, IcpWrite, Written};
 use crate::store::history::{baseline, stored_version, version_at, Change, VersionAction};
@@ -13,7 +14,6 @@ use crate::store::{StoreError, StoreResult};
 use async_trait::async_trait;
 use serde_json::value::RawValue;
 use sqlx::query::Query;
-use sqlx::types::Json;
 use sqlx::{Database, Pool};
 use std::sync::LazyLock;
 use uuid::Uuid;
@@ -22,18 +22,20 @@ type Connection = <Db as Database>::Connection;
 type Arguments<'q> = <Db as Database>::Arguments<'q>;
 
 /// Binds `icp`'s `icps` columns in the table's order (`$1` to `$13`): id, name, description, the
-/// criteria, leads per list, active until, created at, updated at, owner, everyone, search text.
+/// criteria (`criteria`: their texts, bound as JSON by the statement: `SQL.json`), leads per list,
+/// active until, created at, updated at, owner, everyone, search text.
 pub(in crate::store) fn bind_columns<'q>(
     query: Query<'q, Db, Arguments<'q>>,
     icp: &'q Icp,
+    criteria: &'q CriteriaText<'_>,
 ) -> Query<'q, Db, Arguments<'q>> {
     query
         .bind(icp.id)
         .bind(&icp.name)
         .bind(&icp.description)
-        .bind(Json(&icp.lead_provider_criteria))
-        .bind(Json(&icp.custom_filter_criteria))
-        .bind(icp.crm_filters.as_ref().map(Json))
+        .bind(&*criteria.leads)
+        .bind(&*criteria.custom)
+        .bind(criteria.crm.as_deref())
         .bind(i32::from(icp.leads_per_list))
         .bind(icp.active_until)
         .bind(icp.created_at)
@@ -42,6 +44,16 @@ pub(in crate::store) fn bind_columns<'q>(
         .bind(icp.everyone)
         .bind(search_text(icp))
 }
+
+static UPDATE: LazyLock<String> = LazyLock::new(|| {
+    let json = SQL.json;
+    format!(
+        "UPDATE icps SET name = $2, description = $3, lead_provider_criteria = $4{json}, \
+         custom_filter_criteria = $5{json}, crm_filters = $6{json}, leads_per_list = $7, \
+         active_until = $8, updated_at = $10, owner_id = $11, everyone = $12, \
+         search_text = $13 WHERE id = $1 AND updated_at = $14"
+    )
+});
 
 static INSERT_VERSION: LazyLock<String> = LazyLock::new(|| {
     let json = SQL.json;
@@ -167,13 +179,10 @@ impl ApplyWrite for Writes {
             } => {
                 // The columns bound as an insert binds them ($9, created at, is left alone), and
                 // the version the update was made from ($14).
-                let update = sqlx::query(
-                    "UPDATE icps SET name = $2, description = $3, lead_provider_criteria = $4, \
-                     custom_filter_criteria = $5, crm_filters = $6, leads_per_list = $7, \
-                     active_until = $8, updated_at = $10, owner_id = $11, everyone = $12, \
-                     search_text = $13 WHERE id = $1 AND updated_at = $14",
-                );
-                let done = bind_columns(update, icp)
+                let update = sqlx::query(&UPDATE);
+                let json = icp_json(icp)?;
+                let criteria = CriteriaText::of(icp, json.get())?;
+                let done = bind_columns(update, icp, &criteria)
                     .bind(previous.updated_at)
                     .execute(&mut *conn)
                     .await
@@ -187,7 +196,6 @@ impl ApplyWrite for Writes {
                     .await?;
                 write_members(conn, &[icp]).await?;
                 record(conn, icp, previous, change).await?;
-                let json = icp_json(icp)?;
                 let event = NewEvent::of_all([(icp, &*json, Some(&**previous), change)])?;
                 write_events(conn, &event).await?;
                 Ok(Written::Done)

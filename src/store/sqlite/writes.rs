@@ -4,6 +4,7 @@ use super::sql::write_events;
 use super::sql::writes::bind_columns;
 use crate::domain::{Icp, UserId};
 use crate::store::batch::{runs, Inserts};
+use crate::store::criteria_text::CriteriaText;
 use crate::store::events::NewEvent;
 use crate::store::history::{version_at, Change};
 use crate::store::StoreResult;
@@ -71,10 +72,16 @@ pub(super) async fn insert_many(
     conn: &mut SqliteConnection,
     icps: &[(&Icp, &RawValue, &Change)],
 ) -> StoreResult<()> {
+    // Cut from each ICP's JSON text, not serialized again.
+    let criteria = icps
+        .iter()
+        .map(|(icp, json, _)| CriteriaText::of(icp, json.get()))
+        .collect::<StoreResult<Vec<_>>>()?;
+    let mut criteria = criteria.iter();
     for run in runs(icps) {
         let mut insert = sqlx::query(ICPS.sql(run.len()));
-        for (icp, ..) in run {
-            insert = bind_columns(insert, icp);
+        for ((icp, ..), criteria) in run.iter().zip(criteria.by_ref()) {
+            insert = bind_columns(insert, icp, criteria);
         }
         insert.execute(&mut *conn).await?;
     }
