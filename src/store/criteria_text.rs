@@ -4,8 +4,9 @@
 
 use super::StoreResult;
 use crate::domain::Icp;
-use memchr::memmem;
+use memchr::memmem::{Finder, FinderRev};
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
 /// The texts of the `lead_provider_criteria`, `custom_filter_criteria` and `crm_filters` columns.
 #[derive(Debug, PartialEq)]
@@ -42,18 +43,20 @@ impl<'a> CriteriaText<'a> {
 /// (user ids, a number, a time) holds no key: so the last `,"crmFilters":` is the key, and the
 /// last `,"customFilterCriteria":` before it is too; `,"userIds":` follows the CRM filters.
 fn cut(json: &str) -> Option<CriteriaText<'_>> {
-    const LEADS: &str = "\"leadProviderCriteria\":";
-    const CUSTOM: &str = ",\"customFilterCriteria\":";
-    const CRM: &str = ",\"crmFilters\":";
-    const USERS: &str = ",\"userIds\":";
+    // The searchers made once: making one costs more than a search through an ICP's text.
+    static LEADS: LazyLock<Finder> = LazyLock::new(|| Finder::new("\"leadProviderCriteria\":"));
+    static CUSTOM: LazyLock<FinderRev> =
+        LazyLock::new(|| FinderRev::new(",\"customFilterCriteria\":"));
+    static CRM: LazyLock<FinderRev> = LazyLock::new(|| FinderRev::new(",\"crmFilters\":"));
+    static USERS: LazyLock<Finder> = LazyLock::new(|| Finder::new(",\"userIds\":"));
     let bytes = json.as_bytes();
-    let leads = memmem::find(bytes, LEADS.as_bytes())? + LEADS.len();
-    let crm_key = memmem::rfind(bytes, CRM.as_bytes())?;
-    let custom_key = memmem::rfind(bytes.get(..crm_key)?, CUSTOM.as_bytes())?;
-    let crm = crm_key + CRM.len();
-    let users = crm + memmem::find(bytes.get(crm..)?, USERS.as_bytes())?;
+    let leads = LEADS.find(bytes)? + LEADS.needle().len();
+    let crm_key = CRM.rfind(bytes)?;
+    let custom_key = CUSTOM.rfind(bytes.get(..crm_key)?)?;
+    let crm = crm_key + CRM.needle().len();
+    let users = crm + USERS.find(bytes.get(crm..)?)?;
     let leads = json.get(leads..custom_key)?;
-    let custom = json.get(custom_key + CUSTOM.len()..crm_key)?;
+    let custom = json.get(custom_key + CUSTOM.needle().len()..crm_key)?;
     let crm = json.get(crm..users)?;
     let array = |text: &str| text.starts_with('[') && text.ends_with(']');
     let crm_shaped = crm == "null" || (crm.starts_with('{') && crm.ends_with('}'));
