@@ -20,9 +20,15 @@ impl<'a> CriteriaText<'a> {
     /// `icp`'s criteria texts, cut from `json` (`icp`'s JSON text), or serialized again when they
     /// cannot be found there as the ICP's JSON writes them (a change to its fields' order).
     pub(super) fn of(icp: &Icp, json: &'a str) -> StoreResult<Self> {
-        if let Some(cut) = cut(json) {
-            return Ok(cut);
+        match cut(json) {
+            Some(cut) => Ok(cut),
+            None => Self::serialized(icp),
         }
+    }
+
+    /// `icp`'s criteria texts, serialized (where its JSON text is not at hand: an update, which
+    /// makes it only after its version, so that the two are never held at once).
+    pub(super) fn serialized(icp: &Icp) -> StoreResult<Self> {
         Ok(Self {
             leads: serde_json::to_string(&icp.lead_provider_criteria)?.into(),
             custom: serde_json::to_string(&icp.custom_filter_criteria)?.into(),
@@ -43,16 +49,17 @@ impl<'a> CriteriaText<'a> {
 /// (user ids, a number, a time) holds no key: so the last `,"crmFilters":` is the key, and the
 /// last `,"customFilterCriteria":` before it is too; `,"userIds":` follows the CRM filters.
 fn cut(json: &str) -> Option<CriteriaText<'_>> {
-    // The searchers made once: making one costs more than a search through an ICP's text.
+    // The searchers made once: making one costs more than a search through an ICP's text. The
+    // CRM filters' key is near the end of the text, where a search backwards is short.
     static LEADS: LazyLock<Finder> = LazyLock::new(|| Finder::new("\"leadProviderCriteria\":"));
-    static CUSTOM: LazyLock<FinderRev> =
-        LazyLock::new(|| FinderRev::new(",\"customFilterCriteria\":"));
+    static CUSTOM: LazyLock<Finder> = LazyLock::new(|| Finder::new(",\"customFilterCriteria\":"));
     static CRM: LazyLock<FinderRev> = LazyLock::new(|| FinderRev::new(",\"crmFilters\":"));
     static USERS: LazyLock<Finder> = LazyLock::new(|| Finder::new(",\"userIds\":"));
     let bytes = json.as_bytes();
     let leads = LEADS.find(bytes)? + LEADS.needle().len();
     let crm_key = CRM.rfind(bytes)?;
-    let custom_key = CUSTOM.rfind(bytes.get(..crm_key)?)?;
+    // The last before the CRM filters' key (found forwards: a search backwards costs more).
+    let custom_key = leads + CUSTOM.find_iter(bytes.get(leads..crm_key)?).last()?;
     let crm = crm_key + CRM.needle().len();
     let users = crm + USERS.find(bytes.get(crm..)?)?;
     let leads = json.get(leads..custom_key)?;

@@ -180,8 +180,7 @@ impl ApplyWrite for Writes {
                 // The columns bound as an insert binds them ($9, created at, is left alone), and
                 // the version the update was made from ($14).
                 let update = sqlx::query(&UPDATE);
-                let json = icp_json(icp)?;
-                let criteria = CriteriaText::of(icp, json.get())?;
+                let criteria = CriteriaText::serialized(icp)?;
                 let done = bind_columns(update, icp, &criteria)
                     .bind(previous.updated_at)
                     .execute(&mut *conn)
@@ -190,12 +189,14 @@ impl ApplyWrite for Writes {
                 if done.rows_affected() != 1 {
                     return Err(StoreError::Stale);
                 }
+                drop(criteria);
                 sqlx::query("DELETE FROM icp_members WHERE icp_id = $1")
                     .bind(icp.id)
                     .execute(&mut *conn)
                     .await?;
                 write_members(conn, &[icp]).await?;
                 record(conn, icp, previous, change).await?;
+                let json = icp_json(icp)?;
                 let event = NewEvent::of_all([(icp, &*json, Some(&**previous), change)])?;
                 write_events(conn, &event).await?;
                 Ok(Written::Done)
