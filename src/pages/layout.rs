@@ -18,10 +18,7 @@ pub fn ActionTable(
         return view! { <p>{empty}</p> }.into_any();
     }
     let head = view! {
-        {columns
-            .iter()
-            .map(|column| view! { <th scope="col">{*column}</th> })
-            .collect_view()}
+        {columns.iter().map(|column| view! { <th scope="col">{*column}</th> }).collect_view()}
         <th scope="col">
             <span class="visually-hidden">"Actions"</span>
         </th>
