@@ -9,15 +9,17 @@ use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use std::sync::Arc;
 
-/// Everything a handler or server function needs; each extractor takes its part by type
-/// (`State<DynStore>`, `State<LeptosOptions>`, …) through the derived `FromRef`.
-///
-/// Flat rather than one `Arc` around the fields: axum clones the state for every request, and this
-/// clone is a handful of reference-count increments (every field is an `Arc` or holds `Arc`s),
-/// next to a request's tens of microseconds. An `Arc` around them would be kept only if a
-/// measurement showed this clone in a request's cost; none has.
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// Everything a handler or server function needs, shared: axum clones the state for each
+/// middleware layer and extractor that takes it (18 times in an API create), so the clone is one
+/// reference count. Measured with callgrind (`scripts/instructions.sh`): the flat struct's clones
+/// and drops, a dozen reference counts each, cost about 5,000 instructions per create.
+/// Extractors take a part by type (`State<DynStore>`, `State<LeptosOptions>`, …) through
+/// `FromRef`; handlers read the parts through `Deref`.
+#[derive(Clone)]
+pub struct AppState(Arc<Parts>);
+
+/// What `AppState` shares.
+pub struct Parts {
     pub leptos_options: LeptosOptions,
     pub store: DynStore,
     pub sessions: SessionBackend,
@@ -29,6 +31,36 @@ pub struct AppState {
     pub webhook_sender: crate::webhooks::send::Sender,
     /// Sends password resets, email confirmations and invitations; `None` without `SMTP_URL`.
     pub mailer: Option<crate::mail::Mailer>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Parts;
+
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
+}
+
+/// `FromRef<AppState>` for each part an extractor takes by type.
+macro_rules! parts_from_ref {
+    ($($part:ident: $ty:ty),* $(,)?) => {$(
+        impl FromRef<AppState> for $ty {
+            fn from_ref(state: &AppState) -> Self {
+                state.$part.clone()
+            }
+        }
+    )*};
+}
+
+parts_from_ref! {
+    leptos_options: LeptosOptions,
+    store: DynStore,
+    sessions: SessionBackend,
+    limiter: Limiter,
+    config: Arc<Config>,
+    trusted_proxies: TrustedProxies,
+    webhook_sender: crate::webhooks::send::Sender,
+    mailer: Option<crate::mail::Mailer>,
 }
 
 /// Settings of the server, from flags or the environment (`icp-builder --help` lists them, and
@@ -144,7 +176,7 @@ impl AppState {
         let sessions = SessionBackend::open(&pools).await?;
         let limiter = Limiter::for_database(&pools);
         store.set_search_limit(config.request_timeout());
-        Ok(Self {
+        Ok(Self(Arc::new(Parts {
             leptos_options,
             store,
             sessions,
@@ -156,6 +188,6 @@ impl AppState {
                 .as_ref()
                 .map(|url| crate::mail::Mailer::new(url, config.mail_from.clone())),
             config: Arc::new(config),
-        })
+        })))
     }
 }

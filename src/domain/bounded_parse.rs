@@ -20,8 +20,18 @@ pub enum Unparsed {
 
 /// `text` as a value, refused as `check_shape` refuses it when it is over a limit.
 pub fn parse_within_limits(text: &[u8]) -> Result<Value, Unparsed> {
+    // Text that is UTF-8 as a whole (checked at once) is read as a `str`, so serde_json does not
+    // check each string again; other bytes go through the slice reader, which says where they break.
+    match std::str::from_utf8(text) {
+        Ok(text) => parse_from(serde_json::Deserializer::from_str(text)),
+        Err(_) => parse_from(serde_json::Deserializer::from_slice(text)),
+    }
+}
+
+fn parse_from<'de, R: serde_json::de::Read<'de>>(
+    mut reader: serde_json::Deserializer<R>,
+) -> Result<Value, Unparsed> {
     let mut counted = Counted::default();
-    let mut reader = serde_json::Deserializer::from_slice(text);
     let parsed = Bounded {
         counted: &mut counted,
         depth: 0,
@@ -242,6 +252,16 @@ mod tests {
                 }
                 other => panic!("{text:?}: {other:?}"),
             }
+        }
+        // Bytes that are not UTF-8: where the slice reader finds them.
+        let text = b"{\"a\": [\"ok\", \"\xff\"]}";
+        let expected = serde_json::from_slice::<Value>(text).unwrap_err();
+        match parse_within_limits(text) {
+            Err(Unparsed::Malformed(error)) => assert_eq!(
+                (error.line(), error.column(), error.to_string()),
+                (expected.line(), expected.column(), expected.to_string())
+            ),
+            other => panic!("{other:?}"),
         }
     }
 }

@@ -6,15 +6,35 @@
 /// connection (sqlx caches them), and a batch of N takes about log2(N) statements per table.
 const MOST_ROWS: usize = 32;
 
+/// How a statement's parameters are written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Params {
+    /// `$1`, `$2`, …: Postgres's only form.
+    Numbered,
+    /// `?`, bound in the order written. sqlx asks SQLite for the name of each parameter it binds,
+    /// and SQLite finds a numbered one's by a scan of the statement's parameters: binding a run
+    /// of 32 rows of 13 values took 416 scans of up to 416 (callgrind, `scripts/instructions.sh`:
+    /// about 4,400 instructions of a create). An unnamed `?` has no name to find.
+    InOrder,
+}
+
 /// One `INSERT … VALUES` statement per run length 1, 2, 4 … `MOST_ROWS`.
 pub(super) struct Inserts([String; 6]);
 
 impl Inserts {
     /// `row` numbers its values from `$1` to `$per_row`; each further row's go on from there.
-    pub(super) fn new(head: &str, row: &str, per_row: usize) -> Self {
+    /// With `Params::InOrder` each is written `?`, so `row` must use each once, in order.
+    pub(super) fn new(head: &str, row: &str, per_row: usize, params: Params) -> Self {
+        if params == Params::InOrder {
+            let numbers = placeholders(row).1;
+            assert_eq!(numbers, (1..=per_row).collect::<Vec<_>>(), "{row}");
+        }
         Self(std::array::from_fn(|bit| {
             let rows: Vec<String> = (0..1 << bit)
-                .map(|index| renumber(row, index * per_row))
+                .map(|index| match params {
+                    Params::Numbered => renumber(row, index * per_row),
+                    Params::InOrder => unnumber(row),
+                })
                 .collect();
             format!("{head} VALUES {}", rows.join(", "))
         }))
@@ -26,21 +46,38 @@ impl Inserts {
     }
 }
 
-/// `sql` with each `$N` placeholder moved on by `by`.
-fn renumber(sql: &str, by: usize) -> String {
-    let mut out = String::with_capacity(sql.len() + 8);
+/// The pieces of `sql` between its `$N` placeholders, and each placeholder's number.
+fn placeholders(sql: &str) -> (Vec<&str>, Vec<usize>) {
+    let mut pieces = Vec::new();
+    let mut numbers = Vec::new();
     let mut rest = sql;
     while let Some(at) = rest.find('$') {
-        out += &rest[..=at];
+        pieces.push(&rest[..at]);
         rest = &rest[at + 1..];
         let digits = rest
             .find(|c: char| !c.is_ascii_digit())
             .unwrap_or(rest.len());
-        let number: usize = rest[..digits].parse().unwrap_or(0);
-        out += &(number + by).to_string();
+        numbers.push(rest[..digits].parse().unwrap_or(0));
         rest = &rest[digits..];
     }
-    out + rest
+    pieces.push(rest);
+    (pieces, numbers)
+}
+
+/// `sql` with each `$N` placeholder moved on by `by`.
+fn renumber(sql: &str, by: usize) -> String {
+    let (pieces, numbers) = placeholders(sql);
+    let mut out = String::with_capacity(sql.len() + 8);
+    for (piece, number) in pieces.iter().zip(&numbers) {
+        out += piece;
+        out += &format!("${}", number + by);
+    }
+    out + pieces.last().copied().unwrap_or_default()
+}
+
+/// `sql` with each `$N` placeholder written `?`.
+fn unnumber(sql: &str) -> String {
+    placeholders(sql).0.join("?")
 }
 
 /// `rows` cut into runs of power-of-two lengths, longest first, none longer than `MOST_ROWS`.
@@ -57,7 +94,7 @@ pub(super) fn runs<T>(mut rows: &[T]) -> impl Iterator<Item = &[T]> {
 
 #[cfg(test)]
 mod tests {
-    use super::{renumber, runs};
+    use super::{renumber, runs, unnumber, Inserts, Params};
 
     fn lengths(count: usize) -> Vec<usize> {
         let rows: Vec<usize> = (0..count).collect();
@@ -80,5 +117,24 @@ mod tests {
     #[test]
     fn placeholders_move_on_by_the_rows_before() {
         assert_eq!(renumber("($1, f($1), $12)", 12), "($13, f($13), $24)");
+        assert_eq!(unnumber("($1, f($2), $3)"), "(?, f(?), ?)");
+    }
+
+    #[test]
+    fn in_order_params_are_unnamed_and_each_used_once() {
+        let inserts = Inserts::new("INSERT INTO t (a, b)", "($1, $2)", 2, Params::InOrder);
+        assert_eq!(inserts.sql(2), "INSERT INTO t (a, b) VALUES (?, ?), (?, ?)");
+        let numbered = Inserts::new("INSERT INTO t (a, b)", "($1, $2)", 2, Params::Numbered);
+        assert_eq!(
+            numbered.sql(2),
+            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"
+        );
+        let twice = std::panic::catch_unwind(|| {
+            Inserts::new("INSERT INTO t (a, b)", "($1, $1)", 2, Params::InOrder)
+        });
+        assert!(
+            twice.is_err(),
+            "a value used twice cannot be bound in order"
+        );
     }
 }

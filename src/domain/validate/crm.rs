@@ -1,6 +1,6 @@
 //! CRM sourcing: its text searches and structured conditions.
 
-use super::{Check, Limits, Path, Text};
+use super::{member, Check, Limits, Path, Text};
 use crate::domain::{CrmCondition, CrmFilters, CrmMode, CrmProvider, CrmValue};
 use serde_json::Value;
 
@@ -41,7 +41,7 @@ impl Check {
             .required(map, "mode", path)
             .and_then(|v| self.one_of(v, &path.key("mode"), &["equals", "in", "startsWith"]))
             .map(|i| [CrmMode::Equals, CrmMode::In, CrmMode::StartsWith][i]);
-        let exclude = match map.get("exclude") {
+        let exclude = match member(map, "exclude") {
             None => Some(false),
             Some(Value::Bool(flag)) => Some(*flag),
             Some(other) => {

@@ -1,6 +1,6 @@
 //! The body as a whole: its top-level keys, the expiry and who shares the ICP.
 
-use super::{Check, Limits, Path, Text, TOP_LEVEL};
+use super::{member, Check, Limits, Path, Text, TOP_LEVEL};
 use crate::domain::{IcpDraft, Timestamp, UserId, DEFAULT_LEADS_PER_LIST};
 use serde_json::Value;
 
@@ -30,7 +30,7 @@ impl Check {
         let custom_filters = self
             .required(map, "customFilterCriteria", root)
             .and_then(|v| self.custom_filters(v, &root.key("customFilterCriteria")));
-        let crm_filters = match map.get("crmFilters") {
+        let crm_filters = match member(map, "crmFilters") {
             None | Some(Value::Null) => Some(None),
             Some(v) => self.crm_filters(v, &root.key("crmFilters")).map(Some),
         };
@@ -38,13 +38,13 @@ impl Check {
             .required(map, "userIds", root)
             .and_then(|v| self.user_ids(v, &root.key("userIds")));
         let (min, max) = Limits::LEADS_PER_LIST;
-        let leads_per_list = match map.get("leadsPerList") {
+        let leads_per_list = match member(map, "leadsPerList") {
             None => Some(DEFAULT_LEADS_PER_LIST),
             Some(v) => self
                 .integer(v, &root.key("leadsPerList"), min, max)
                 .and_then(|n| u16::try_from(n).ok()),
         };
-        let active_until = match map.get("activeUntil") {
+        let active_until = match member(map, "activeUntil") {
             None | Some(Value::Null) => Some(None),
             Some(v) => self.timestamp(v, &root.key("activeUntil")).map(Some),
         };

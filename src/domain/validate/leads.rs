@@ -1,6 +1,6 @@
 //! Lead-provider searches: the base provider's known filters checked, its other keys kept.
 
-use super::{Check, Limits, Path};
+use super::{member, Check, Limits, Path};
 use crate::domain::{
     CompanyFilter, EmployeeSize, LeadFilters, LeadKind, LeadProvider, LeadSource, LocationFilter,
 };
@@ -17,7 +17,7 @@ impl Check {
             .required(map, "provider", path)
             .and_then(|v| self.one_of(v, &path.key("provider"), &["baseProvider"]))
             .map(|_| LeadProvider::BaseProvider);
-        let kind = match map.get("type") {
+        let kind = match member(map, "type") {
             None => Some(LeadKind::Person),
             Some(v) => self
                 .one_of(v, &path.key("type"), &["person", "company"])

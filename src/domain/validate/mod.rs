@@ -129,6 +129,16 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
+/// `map`'s value at `key`. A body's objects hold a handful of keys: comparing them in turn costs
+/// less than hashing `key` (SipHash), as `Map::get` does; a larger object is looked up by hash.
+fn member<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    if map.len() <= 16 {
+        map.iter().find_map(|(k, v)| (k == key).then_some(v))
+    } else {
+        map.get(key)
+    }
+}
+
 fn quoted_list(allowed: &[&str]) -> String {
     allowed
         .iter()
@@ -226,7 +236,7 @@ impl Check {
         key: &str,
         path: &Path,
     ) -> Option<&'a Value> {
-        let value = map.get(key);
+        let value = member(map, key);
         if value.is_none() {
             self.fail(&path.key(key), "Required");
         }
@@ -379,7 +389,7 @@ impl Check {
         path: &Path,
         check: impl FnOnce(&mut Self, &Value, &Path) -> Option<T>,
     ) -> Option<Option<T>> {
-        match map.get(key) {
+        match member(map, key) {
             None => Some(None),
             Some(v) => check(self, v, &path.key(key)).map(Some),
         }

@@ -100,6 +100,7 @@ const SQL: sql::Dialect = sql::Dialect {
     locks: true,
     subscribed: "w.events ?| array['*', e.type]",
     one_xid: false,
+    params: crate::store::batch::Params::Numbered,
 };
 
 /// A batch holds its row locks until its commit, so two instances' batches updating the same ICPs

@@ -25,6 +25,7 @@ static INSERT: LazyLock<Inserts> = LazyLock::new(|| {
              $6{json}, $7)"
         ),
         7,
+        SQL.params,
     )
 });
 

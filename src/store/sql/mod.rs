@@ -109,6 +109,8 @@ pub(super) struct Dialect {
     /// searches an index by a row value's first column only, so `(xid, seq) > (…)` would read
     /// every event from the first.
     pub one_xid: bool,
+    /// How a multi-row `INSERT`'s parameters are written (`batch::Inserts`).
+    pub params: crate::store::batch::Params,
 }
 
 impl Dialect {

@@ -63,6 +63,7 @@ const SQL: sql::Dialect = sql::Dialect {
     locks: false,
     subscribed: "EXISTS (SELECT 1 FROM json_each(w.events) j WHERE j.value IN ('*', e.type))",
     one_xid: true,
+    params: crate::store::batch::Params::InOrder,
 };
 
 /// `ids` bound for `SQL.in_list`.

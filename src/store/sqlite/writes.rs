@@ -2,6 +2,7 @@
 
 use super::sql::write_events;
 use super::sql::writes::bind_columns;
+use super::SQL;
 use crate::domain::{Icp, UserId};
 use crate::store::batch::{runs, Inserts};
 use crate::store::criteria_text::CriteriaText;
@@ -21,6 +22,7 @@ static ICPS: LazyLock<Inserts> = LazyLock::new(|| {
          crm_filters, leads_per_list, active_until, created_at, updated_at, owner_id, everyone, search_text)",
         "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         13,
+        SQL.params,
     )
 });
 static MEMBERS: LazyLock<Inserts> = LazyLock::new(|| {
@@ -28,15 +30,17 @@ static MEMBERS: LazyLock<Inserts> = LazyLock::new(|| {
         "INSERT INTO icp_members (icp_id, user_id, position, created_at)",
         "($1, $2, $3, $4)",
         4,
+        SQL.params,
     )
 });
 // A new ICP's first version is 1; a restored one (same id) continues its history.
 static VERSIONS: LazyLock<Inserts> = LazyLock::new(|| {
     Inserts::new(
         "INSERT INTO icp_versions (icp_id, version, action, by_user, at, owner_id, icp)",
-        "($1, (SELECT coalesce(max(version), 0) + 1 FROM icp_versions WHERE icp_id = $1), \
-         $2, $3, $4, $5, $6)",
-        6,
+        "($1, (SELECT coalesce(max(version), 0) + 1 FROM icp_versions WHERE icp_id = $2), \
+         $3, $4, $5, $6, $7)",
+        7,
+        SQL.params,
     )
 });
 
@@ -93,6 +97,7 @@ pub(super) async fn insert_many(
             // The text as it is (SQLite's column holds JSON as text).
             insert = insert
                 .bind(icp.id)
+                .bind(icp.id)
                 .bind(change.action.as_str())
                 .bind(&change.by)
                 .bind(version_at(icp, change))
@@ -113,12 +118,12 @@ mod tests {
 
     #[test]
     fn each_statement_has_its_run_length_of_rows() {
-        for (inserts, per_row) in [(&*ICPS, 13), (&*MEMBERS, 4), (&*VERSIONS, 6)] {
+        for (inserts, per_row) in [(&*ICPS, 13), (&*MEMBERS, 4), (&*VERSIONS, 7)] {
             for rows in [1, 2, 4, 8, 16, 32] {
                 let sql = inserts.sql(rows);
-                let last = rows * per_row;
-                assert!(sql.contains(&format!("${last})")), "{sql}");
-                assert!(!sql.contains(&format!("${}", last + 1)), "{sql}");
+                // Unnamed parameters, bound in order (`Params::InOrder`).
+                assert_eq!(sql.matches('?').count(), rows * per_row, "{sql}");
+                assert!(!sql.contains('$'), "{sql}");
                 assert!(sql.starts_with("INSERT INTO icp"), "{sql}");
             }
         }
