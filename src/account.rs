@@ -18,7 +18,7 @@ closed_set! {
     /// What an API token may do: `Read` only reads (any change answers 403); `Write`, the default,
     /// may also change what its owner may change. Written as its text in the database, on the
     /// command line and in forms.
-    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[derive(Default, Hash, Serialize, Deserialize)]
     #[cfg_attr(feature = "ssr", derive(clap::ValueEnum))]
     #[serde(rename_all = "lowercase")]
     pub enum TokenScope {
@@ -83,7 +83,7 @@ pub struct SettingsView {
 closed_set! {
     // Most powerful first: the order `ALL` and the pages offer them in.
     /// What a member may do in their workspace (README "Roles" has the table).
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[derive(Hash, Serialize, Deserialize)]
     #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
     #[serde(rename_all = "lowercase")]
     pub enum Role {
@@ -203,7 +203,6 @@ pub struct TeamView {
     pub my_role: Role,
     pub members: Vec<TeamMemberRow>,
     pub invitations: Vec<OpenInvitationRow>,
-    /// Shown once, right after it was created: (email, link).
     /// Links just created (email, link), shown once.
     pub new_links: Vec<(String, String)>,
 }

@@ -3,7 +3,8 @@
 
 /// Defines the enum as written, each member given its text as `Member = "text"`, and on it:
 /// `ALL` (every member, in the order written), `as_str` (the member's text) and `parse` (the
-/// member whose text it is; `None` for anything else). The enum must derive `Clone` and `Copy`.
+/// member whose text it is; `None` for anything else). Every closed set is `Debug, Clone, Copy,
+/// PartialEq, Eq` (derived here); a declaration derives only what else it needs.
 macro_rules! closed_set {
     (
         $(#[$meta:meta])*
@@ -11,6 +12,7 @@ macro_rules! closed_set {
             $($(#[$member_meta:meta])* $member:ident = $text:literal),+ $(,)?
         }
     ) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         $(#[$meta])*
         $vis enum $name {
             $($(#[$member_meta])* $member,)+

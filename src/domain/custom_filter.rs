@@ -155,6 +155,16 @@ pub enum EntityType {
     Company,
 }
 
+impl EntityType {
+    /// Its text in the ICP's JSON and the builder's form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityType::Person => "person",
+            EntityType::Company => "company",
+        }
+    }
+}
+
 /// A percentage 0–100. Whole numbers are written without a fraction, as they were given.
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -219,6 +229,13 @@ mod tests {
                 FilterKind::MatchFieldWithRegex => 6,
             };
             assert_eq!(FilterKind::ALL[position], kind);
+        }
+    }
+
+    #[test]
+    fn entity_types_are_written_as_their_json_text() {
+        for entity in [EntityType::Person, EntityType::Company] {
+            assert_eq!(serde_json::to_value(entity).unwrap(), entity.as_str());
         }
     }
 

@@ -30,7 +30,7 @@ pub struct Webhook {
 
 closed_set! {
     /// Where a delivery stands.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[derive(Serialize, Deserialize)]
     #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
     #[serde(rename_all = "lowercase")]
     pub enum DeliveryState {

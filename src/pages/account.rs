@@ -3,7 +3,7 @@
 //! The forms post to plain axum handlers (`crate::auth::web`), so they work without JavaScript. A
 //! failed post comes back here with `?error=<code>`; the page turns the code into words.
 
-use super::layout::ButtonForm;
+use super::layout::{ButtonForm, PostForm};
 use crate::account::{query_value, FormProblem, SignedInUser};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -247,21 +247,18 @@ fn AccountCard(
         <section class="card" aria-labelledby=title_id>
             <h1 id=title_id.clone()>{title}</h1>
             <FormAlert id=format!("{page}-error") message />
-            <form method="post" action=format!("/{page}")>
+            <PostForm action=format!("/{page}") submit class="button button-primary">
                 <input type="hidden" name="next" value=query.value("next") />
                 {children()}
-                <button type="submit" class="button button-primary">
-                    {submit}
-                </button>
-            </form>
+            </PostForm>
             <p>{question} <a href=other_href>{link}</a></p>
         </section>
     }
 }
 
-/// The email of a sign-in or sign-up form, as typed before.
+/// The email of a sign-in, sign-up or forgotten-password form, as typed before.
 #[component]
-fn Email(
+pub(super) fn Email(
     #[prop(default = None)] error: Option<&'static str>,
     #[prop(default = None)] form_error: Option<&'static str>,
 ) -> impl IntoView {

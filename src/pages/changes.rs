@@ -257,7 +257,7 @@ fn filter_fields(filter: &CustomFilter) -> (&'static str, Vec<(String, Field)>) 
             entity_type,
             prompt,
         } => vec![
-            text("Judges", format!("{entity_type:?}").to_lowercase()),
+            text("Judges", entity_type.as_str().to_owned()),
             text("Prompt", prompt.clone()),
         ],
         CustomFilter::MaxPeoplePerCompany { value } | CustomFilter::MinDaysUntilReuse { value } => {

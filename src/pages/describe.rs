@@ -1,7 +1,7 @@
 //! ICPs in words, for the list and detail pages: a lead source, a filter, a CRM condition, a date.
 
 use crate::domain::condition;
-use crate::domain::{CrmMode, CrmValue, CustomFilter, EntityType, LeadKind, LeadSource, Timestamp};
+use crate::domain::{CrmMode, CrmValue, CustomFilter, LeadKind, LeadSource, Timestamp};
 use chrono::{Datelike, Timelike};
 
 pub fn plural(count: usize, one: &str, many: &str) -> String {
@@ -131,12 +131,7 @@ pub fn describe_filter(filter: &CustomFilter) -> String {
             entity_type,
             prompt,
         } => {
-            let who = if *entity_type == EntityType::Company {
-                "company"
-            } else {
-                "person"
-            };
-            format!("AI judges the {who}: “{prompt}”")
+            format!("AI judges the {}: “{prompt}”", entity_type.as_str())
         }
         CustomFilter::MaxPeoplePerCompany { value } => {
             format!(

@@ -5,7 +5,7 @@ use super::account::Notice;
 use super::describe::{
     day_month_year, day_month_year_time, describe_condition, describe_filter, describe_lead, When,
 };
-use super::layout::Panel;
+use super::layout::{Fact, Panel};
 use super::loaded::{Loaded, Unloaded};
 use crate::domain::{Icp, UserId};
 use crate::page_error::PageError;
@@ -157,22 +157,16 @@ fn icp_view(
         <div class="detail-grid">
             <Panel id="facts-heading" title="Basics">
                 <dl class="facts">
-                    <dt>"Leads per list"</dt>
-                    <dd>{icp.leads_per_list}</dd>
-                    <dt>"Active until"</dt>
-                    <dd>{until}</dd>
-                    <dt>"Owner"</dt>
-                    <dd>{owner.unwrap_or_else(|| "Nobody".to_owned())}</dd>
-                    <dt>"Shared with"</dt>
-                    <dd>{shared_with.join(", ")}</dd>
-                    <dt>"Created"</dt>
-                    <dd>
+                    <Fact label="Leads per list">{icp.leads_per_list}</Fact>
+                    <Fact label="Active until">{until}</Fact>
+                    <Fact label="Owner">{owner.unwrap_or_else(|| "Nobody".to_owned())}</Fact>
+                    <Fact label="Shared with">{shared_with.join(", ")}</Fact>
+                    <Fact label="Created">
                         <When at=icp.created_at />
-                    </dd>
-                    <dt>"Updated"</dt>
-                    <dd>
+                    </Fact>
+                    <Fact label="Updated">
                         <When at=icp.updated_at />
-                    </dd>
+                    </Fact>
                 </dl>
             </Panel>
             <Panel id="sources-heading" title="Lead sources">

@@ -1,6 +1,6 @@
 //! Blocks the ICP and settings pages are built of: a titled panel, a table (and one of things listed
-//! with an action each (tokens, members, invitations), a list filter's choice, a one-button post, a
-//! list's pager.
+//! with an action each (tokens, members, invitations), a fact of a definition list, a list filter's
+//! choice, a form post with its submit button, a one-button post, a list's pager.
 
 use leptos::prelude::*;
 
@@ -67,6 +67,15 @@ pub fn Panel(id: &'static str, #[prop(into)] title: String, children: Children) 
     }
 }
 
+/// One fact of a definition list (`<dl class="facts">`): its `label`, then the fact (`children`).
+#[component]
+pub fn Fact(label: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <dt>{label}</dt>
+        <dd>{children()}</dd>
+    }
+}
+
 /// A labelled choice that narrows a list: an empty option first (`none`, e.g. "Anyone"), then
 /// `options` as (value, words), the one whose value is `chosen` selected.
 #[component]
@@ -96,6 +105,25 @@ pub fn FilterChoice(
                 })
                 .collect_view()}
         </select>
+    }
+}
+
+/// A form posting to `action`: its fields (`children`), then its submit button (classed `class`)
+/// saying `submit`.
+#[component]
+pub fn PostForm(
+    #[prop(into)] action: String,
+    submit: &'static str,
+    #[prop(default = "button")] class: &'static str,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <form method="post" action=action>
+            {children()}
+            <button type="submit" class=class>
+                {submit}
+            </button>
+        </form>
     }
 }
 

@@ -5,8 +5,8 @@
 //! These pages are HTML only (no island), so what the server alone knows — whether mail is set up —
 //! is read from the app's state as they render.
 
-use super::account::{token_path, Field, FormAlert, NewPassword, Notice, Query};
-use super::layout::{ButtonForm, Panel};
+use super::account::{token_path, Email, Field, FormAlert, NewPassword, Notice, Query};
+use super::layout::{ButtonForm, Panel, PostForm};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -51,7 +51,6 @@ pub fn ForgotPassword() -> impl IntoView {
     let retry = query.value("retry");
     let limited = (!retry.is_empty())
         .then(|| format!("Too many reset links were asked for. Try again in {retry} minute(s)."));
-    let email = query.value("email");
     let body = if mail_enabled() {
         view! {
             <Notice text=sent
@@ -63,19 +62,13 @@ pub fn ForgotPassword() -> impl IntoView {
             <p>
                 "Enter your account’s email address: we will mail you a link to choose a new password."
             </p>
-            <form method="post" action="/forgot-password">
-                <Field
-                    id="email"
-                    label="Email"
-                    kind="email"
-                    autocomplete="email"
-                    value=email
-                    error=query.error_for("email")
-                />
-                <button type="submit" class="button button-primary">
-                    "Mail me a reset link"
-                </button>
-            </form>
+            <PostForm
+                action="/forgot-password"
+                submit="Mail me a reset link"
+                class="button button-primary"
+            >
+                <Email error=query.error_for("email") />
+            </PostForm>
         }
             .into_any()
     } else {
@@ -114,12 +107,13 @@ pub fn ResetPassword() -> impl IntoView {
         <section class="card" aria-labelledby="reset-title">
             <h1 id="reset-title">"Choose a new password"</h1>
             <p>"Once it is set, you are signed out everywhere else and signed in here."</p>
-            <form method="post" action=token_path("/reset-password")>
+            <PostForm
+                action=token_path("/reset-password")
+                submit="Set the new password"
+                class="button button-primary"
+            >
                 <NewPassword label="New password" error=query.error_for("password") />
-                <button type="submit" class="button button-primary">
-                    "Set the new password"
-                </button>
-            </form>
+            </PostForm>
         </section>
     }
 }
@@ -210,7 +204,7 @@ pub fn EmailPanel(email: String) -> impl IntoView {
                 })}
             <FormAlert id="email-form-error" message=form_message />
             <p>"You sign in with " <strong>{email}</strong> "."</p>
-            <form method="post" action="/settings/email">
+            <PostForm action="/settings/email" submit="Change email">
                 <Field
                     id="new-email"
                     label="New email address"
@@ -227,10 +221,7 @@ pub fn EmailPanel(email: String) -> impl IntoView {
                     autocomplete="current-password"
                     problem=password_error
                 />
-                <button type="submit" class="button">
-                    "Change email"
-                </button>
-            </form>
+            </PostForm>
         </Panel>
     }
 }

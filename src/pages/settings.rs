@@ -6,7 +6,7 @@ use super::account::ssr;
 use super::account::{Field, FormAlert, NewPassword, Notice, Query};
 use super::confirm::{Confirm, CopyButton};
 use super::describe::{Day, When};
-use super::layout::{ActionTable, Panel};
+use super::layout::{ActionTable, Fact, Panel, PostForm};
 use super::loaded::SecretPage;
 use crate::account::{FormProblem, SettingsView, TokenRow, TokenScope, TOKEN_LIFETIMES};
 use crate::domain::Timestamp;
@@ -69,16 +69,13 @@ fn settings_body(
     view! {
         <Panel id="account-title" title="Your account">
             <dl class="facts">
-                <dt>"Name"</dt>
-                <dd>{user.name}</dd>
-                <dt>"Email"</dt>
-                <dd>{user.email}</dd>
-                <dt>"User id"</dt>
-                <dd>
+                <Fact label="Name">{user.name}</Fact>
+                <Fact label="Email">{user.email}</Fact>
+                <Fact label="User id">
                     <code>{user.id.to_string()}</code>
                     " — teammates in your workspace can add it to an ICP’s users. "
                     <a href="/settings/team">"Your team"</a>
-                </dd>
+                </Fact>
             </dl>
         </Panel>
         <super::recovery::EmailPanel email=user_email />
@@ -88,7 +85,7 @@ fn settings_body(
                     "Your password was changed. Everywhere else you were signed in, you are signed out.",
                 ) />
             <FormAlert id="password-error" message=password_message />
-            <form method="post" action="/settings/password">
+            <PostForm action="/settings/password" submit="Change password">
                 <Field
                     id="current-password"
                     label="Current password"
@@ -97,10 +94,7 @@ fn settings_body(
                     error=current_password_error
                 />
                 <NewPassword label="New password" error=password_error />
-                <button type="submit" class="button">
-                    "Change password"
-                </button>
-            </form>
+            </PostForm>
         </Panel>
         <Panel id="tokens-title" title="API tokens">
             <p>
@@ -122,7 +116,7 @@ fn settings_body(
                 })}
             <Notice text=revoked.then_some("The token was revoked.") />
             <FormAlert id="settings-error" message />
-            <form method="post" action="/settings/tokens">
+            <PostForm action="/settings/tokens" submit="Create token" class="button button-primary">
                 <Field
                     id="label"
                     label="Label"
@@ -134,10 +128,7 @@ fn settings_body(
                     maxlength=Some("100")
                 />
                 <TokenChoices />
-                <button type="submit" class="button button-primary">
-                    "Create token"
-                </button>
-            </form>
+            </PostForm>
             <ActionTable
                 caption="Your API tokens"
                 columns=&["Label", "Access", "Created", "Expires", "Last used", "Status"]

@@ -6,7 +6,7 @@ use super::account::ssr;
 use super::account::{Field, FormAlert, Notice, Query};
 use super::confirm::{Confirm, CopyButton};
 use super::describe::Day;
-use super::layout::{ActionTable, ButtonForm, Panel};
+use super::layout::{ActionTable, ButtonForm, Panel, PostForm};
 use super::loaded::SecretPage;
 use crate::account::{OpenInvitationRow, Role, TeamMemberRow, TeamView};
 use leptos::prelude::*;
@@ -139,7 +139,7 @@ fn TeamBody(data: TeamView) -> impl IntoView {
                             <a href="/settings/audit">"Audit log"</a>
                             ": who invited, joined, left, changed roles and tokens, and when."
                         </p>
-                        <form method="post" action="/settings/team/name">
+                        <PostForm action="/settings/team/name" submit="Rename">
                             <Field
                                 id="workspace-name"
                                 label="Workspace name"
@@ -149,10 +149,7 @@ fn TeamBody(data: TeamView) -> impl IntoView {
                                 error=name_error
                                 maxlength=Some("100")
                             />
-                            <button type="submit" class="button">
-                                "Rename"
-                            </button>
-                        </form>
+                        </PostForm>
                     }
                 })}
         </Panel>
@@ -218,7 +215,11 @@ fn TeamBody(data: TeamView) -> impl IntoView {
             {manages
                 .then(|| {
                     view! {
-                        <form method="post" action="/settings/team/invitations">
+                        <PostForm
+                            action="/settings/team/invitations"
+                            submit="Create invitation links"
+                            class="button button-primary"
+                        >
                             <Field
                                 id="email"
                                 label="Invite by email"
@@ -239,10 +240,7 @@ fn TeamBody(data: TeamView) -> impl IntoView {
                                 label="Role".to_owned()
                                 chosen=Role::Member
                             />
-                            <button type="submit" class="button button-primary">
-                                "Create invitation links"
-                            </button>
-                        </form>
+                        </PostForm>
                     }
                 })}
             <ActionTable

@@ -13,7 +13,7 @@ use super::account::ssr;
 use super::account::{Field, FormAlert, Notice, Query};
 use super::confirm::{Confirm, CopyButton};
 use super::describe::{Day, When};
-use super::layout::{ActionTable, ButtonForm, Panel};
+use super::layout::{ActionTable, ButtonForm, Fact, Panel, PostForm};
 use super::loaded::SecretPage;
 use crate::domain::{Delivery, DeliveryState, EventType, Webhook};
 use leptos::prelude::*;
@@ -248,7 +248,8 @@ fn AddEndpoint(form: AddForm) -> impl IntoView {
         Some(_) => "events-hint events-error",
         None => "events-hint",
     };
-    let checked = |kind: &str| form.events.iter().any(|event| event == kind);
+    let events = form.events.clone();
+    let checked = move |kind: &str| events.iter().any(|event| event == kind);
     let choices: Vec<(String, &'static str, String)> =
         std::iter::once(("events-all".to_owned(), ALL_EVENTS, "All events".to_owned()))
             .chain(EventType::ALL.iter().map(|kind| {
@@ -262,7 +263,7 @@ fn AddEndpoint(form: AddForm) -> impl IntoView {
             .collect();
     view! {
         <FormAlert id="add-error" message=whole />
-        <form method="post" action=PAGE>
+        <PostForm action=PAGE submit="Add endpoint" class="button button-primary">
             <Field
                 id="url"
                 label="URL"
@@ -314,10 +315,7 @@ fn AddEndpoint(form: AddForm) -> impl IntoView {
                 maxlength=Some("500")
                 required=false
             />
-            <button type="submit" class="button button-primary">
-                "Add endpoint"
-            </button>
-        </form>
+        </PostForm>
     }
 }
 
@@ -395,31 +393,24 @@ fn Endpoint(endpoint: EndpointRow) -> impl IntoView {
         <section class="webhook" aria-labelledby=labelled_by>
             <h3 id=heading>{url.clone()}</h3>
             <dl class="facts">
-                <dt>"Events"</dt>
-                <dd>{events_text(&webhook.events)}</dd>
+                <Fact label="Events">{events_text(&webhook.events)}</Fact>
                 {(!webhook.description.is_empty())
                     .then(|| {
-                        view! {
-                            <dt>"Description"</dt>
-                            <dd>{webhook.description}</dd>
-                        }
+                        view! { <Fact label="Description">{webhook.description}</Fact> }
                     })}
-                <dt>"Status"</dt>
-                <dd>{status}</dd>
+                <Fact label="Status">{status}</Fact>
                 {webhook
                     .failing_since
                     .map(|at| {
                         view! {
-                            <dt>"Failing since"</dt>
-                            <dd>
+                            <Fact label="Failing since">
                                 <When at />
-                            </dd>
+                            </Fact>
                         }
                     })}
-                <dt>"Added"</dt>
-                <dd>
+                <Fact label="Added">
                     <Day at=webhook.created_at />
-                </dd>
+                </Fact>
             </dl>
             <div class="actions">
                 <PostButton

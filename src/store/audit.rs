@@ -16,7 +16,7 @@ pub const KEPT: chrono::TimeDelta = chrono::TimeDelta::days(365);
 
 closed_set! {
     /// What a record is about: a closed set (README "Audit log" lists them).
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+    #[derive(Serialize, ToSchema)]
     pub enum AuditKind {
         #[serde(rename = "invitation.created")]
         InvitationCreated = "invitation.created",

@@ -7,7 +7,6 @@
 use crate::domain::{closed_set, Icp, Timestamp, UserId};
 
 closed_set! {
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum VersionAction {
         /// The ICP as it was before its first recorded change (ICPs from before history existed).
         Baseline = "baseline",

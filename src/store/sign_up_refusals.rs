@@ -16,10 +16,14 @@ pub const MAX_KEPT: u32 = 100_000;
 /// most 254 bytes; the sign-up form's body is read up to 16 KiB).
 pub const EMAIL_CHARS: usize = 254;
 
+/// The email of a refusal as stored: trimmed, at most `EMAIL_CHARS` characters.
+pub fn stored_email(typed: &str) -> String {
+    typed.trim().chars().take(EMAIL_CHARS).collect()
+}
+
 closed_set! {
     /// Why a sign-up was refused: a closed set (the table's CHECK lists it too), stored and shown
     /// as its text.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum RefusalReason {
         /// The policy does not admit the address, and no invitation link was followed.
         SignUpClosed = "sign-up-closed",
@@ -28,11 +32,6 @@ closed_set! {
         /// Through an open invitation's link, with another address than the one it names.
         InvitedAnotherAddress = "invited-another-address",
     }
-}
-
-/// The email of a refusal as stored: trimmed, at most `EMAIL_CHARS` characters.
-pub fn stored_email(typed: &str) -> String {
-    typed.trim().chars().take(EMAIL_CHARS).collect()
 }
 
 /// An open invitation whose link a refused sign-up came through, for another address.

@@ -24,7 +24,6 @@ pub const DEFAULT_TERMS: usize = 20;
 
 closed_set! {
     /// A vocabulary, named as in its URL.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum Vocabulary {
         Countries = "countries",
         Regions = "regions",

@@ -3,7 +3,7 @@
 use super::names::{self, condition, lead, FilterField, Section};
 use super::Pairs;
 use crate::domain::condition::Operator;
-use crate::domain::{CrmMode, CrmValue, CustomFilter, EntityType, IcpDraft, LeadKind, LeadSource};
+use crate::domain::{CrmMode, CrmValue, CustomFilter, IcpDraft, LeadKind, LeadSource};
 use chrono::Timelike;
 use serde_json::json;
 
@@ -143,11 +143,7 @@ fn filter_pairs(pairs: &mut Pairs, key: u32, filter: &CustomFilter) {
             entity_type,
             prompt,
         } => {
-            let entity = match entity_type {
-                EntityType::Company => "company",
-                EntityType::Person => "person",
-            };
-            push(FilterField::EntityType, entity.into());
+            push(FilterField::EntityType, entity_type.as_str().into());
             push(FilterField::Prompt, prompt.clone());
         }
         CustomFilter::MaxPeoplePerCompany { value } | CustomFilter::MinDaysUntilReuse { value } => {

@@ -16,6 +16,23 @@ use serde_json::{json, Value};
 use sqlx::Transaction;
 use uuid::Uuid;
 
+/// The condition that an invitation is still open at the time bound to `$now` (a placeholder such
+/// as `"$1"`): neither accepted nor revoked, and not expired. `$table` is `""`, or the alias of the
+/// invitations table with its dot (`"i."`).
+macro_rules! still_open {
+    ($table:literal, $now:literal) => {
+        concat!(
+            $table,
+            "accepted_at IS NULL AND ",
+            $table,
+            "revoked_at IS NULL AND ",
+            $table,
+            "expires_at > ",
+            $now
+        )
+    };
+}
+
 /// The ICPs `$1` shares with someone in workspace `$2` other than themselves.
 const TEAM_ICPS: &str = "SELECT m.icp_id FROM icp_members m WHERE m.user_id = $1 AND EXISTS (\
      SELECT 1 FROM icp_members o JOIN workspace_members w ON w.user_id = o.user_id \
@@ -343,8 +360,8 @@ impl Workspaces for super::SqlStore {
         now: Timestamp,
     ) -> StoreResult<Vec<Invitation>> {
         let rows: Vec<InvitationRow> = sqlx::query_as(&format!(
-            "{INVITATION} WHERE i.workspace_id = $1 AND i.accepted_at IS NULL \
-             AND i.revoked_at IS NULL AND i.expires_at > $2 ORDER BY i.created_at DESC, i.id DESC"
+            "{INVITATION} WHERE i.workspace_id = $1 AND {} ORDER BY i.created_at DESC, i.id DESC",
+            still_open!("i.", "$2")
         ))
         .bind(workspace)
         .bind(now)
@@ -361,11 +378,11 @@ impl Workspaces for super::SqlStore {
     ) -> StoreResult<bool> {
         let Acting { workspace, actor } = by;
         let mut tx = self.writer.begin().await?;
-        let revoked: Option<(String, Role)> = sqlx::query_as(
-            "UPDATE invitations SET revoked_at = $1 WHERE id = $2 AND workspace_id = $3 \
-             AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $1 \
-             RETURNING email, role",
-        )
+        let revoked: Option<(String, Role)> = sqlx::query_as(concat!(
+            "UPDATE invitations SET revoked_at = $1 WHERE id = $2 AND workspace_id = $3 AND ",
+            still_open!("", "$1"),
+            " RETURNING email, role"
+        ))
         .bind(now)
         .bind(id)
         .bind(workspace)
@@ -406,11 +423,11 @@ impl Workspaces for super::SqlStore {
                 (workspace.id.clone(), Role::Owner, Timestamp::now())
             }
             Destination::Invited { invitation, now } => {
-                let invited: Option<(WorkspaceId, Role)> = sqlx::query_as(
-                    "UPDATE invitations SET accepted_at = $1, accepted_by = $2 WHERE id = $3 \
-                     AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $1 \
-                     RETURNING workspace_id, role",
-                )
+                let invited: Option<(WorkspaceId, Role)> = sqlx::query_as(concat!(
+                    "UPDATE invitations SET accepted_at = $1, accepted_by = $2 WHERE id = $3 AND ",
+                    still_open!("", "$1"),
+                    " RETURNING workspace_id, role"
+                ))
                 .bind(now)
                 .bind(user)
                 .bind(invitation)
