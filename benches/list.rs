@@ -83,7 +83,7 @@ impl Fixture {
             let first = self.make(1).remove(0);
             store
                 .insert_icp(
-                    &first,
+                    Arc::new(first.clone()),
                     &icp_builder::store::Change::new(
                         &self.user,
                         icp_builder::store::VersionAction::Created,

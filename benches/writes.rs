@@ -83,7 +83,10 @@ async fn measure(store: DynStore, length: Duration) -> Figures {
                         &member,
                         icp_builder::store::VersionAction::Created,
                     );
-                    store.insert_icp(&icp, &change).await.expect("insert");
+                    store
+                        .insert_icp(Arc::new(icp.clone()), &change)
+                        .await
+                        .expect("insert");
                     latencies.push(began.elapsed());
                 }
                 latencies

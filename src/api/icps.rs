@@ -120,11 +120,11 @@ async fn create_icp(
     AuthUser(user): AuthUser,
     State(store): State<DynStore>,
     headers: HeaderMap,
-    ApiJson(body): ApiJson,
+    ApiJson(body, nul): ApiJson,
 ) -> Result<Response, ApiError> {
     let Some(key) = header_text(&headers, IDEMPOTENCY_KEY)? else {
         // The ICP's text as the store wrote it: what `Json(&icp)` would write, not written again.
-        let (icp, json) = icps::create_with_json(store.as_ref(), &user, &body, false).await?;
+        let (icp, json) = icps::create_with_json(store.as_ref(), &user, &body, nul).await?;
         let json = Body::from(Bytes::from_owner(JsonText(json)));
         let json = ([(header::CONTENT_TYPE, "application/json")], json).into_response();
         return created(&icp, json, false);
@@ -262,7 +262,7 @@ async fn update_icp(
     Caller { user, store }: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
-    ApiJson(patch): ApiJson,
+    ApiJson(patch, _): ApiJson,
 ) -> Result<Response, ApiError> {
     let condition = if_match(&headers)?;
     let icp = icps::update_if(
@@ -318,7 +318,7 @@ async fn delete_icp(
 )]
 async fn validate_icp(
     Caller { user, store }: Caller,
-    ApiJson(body): ApiJson,
+    ApiJson(body, _): ApiJson,
 ) -> Result<Json<IcpDraft>, ApiError> {
     Ok(Json(icps::dry_run(store.as_ref(), &user, &body).await?))
 }

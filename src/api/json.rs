@@ -2,13 +2,14 @@
 //! content type, 413 past 256 KiB, 400 naming where malformed JSON broke.
 
 use super::error::{ApiError, MAX_BODY_BYTES};
-use crate::domain::{FieldError, Unparsed};
+use crate::domain::{FieldError, NulInText, Unparsed};
 use crate::request_body::{read_limited, Unread};
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
 use serde_json::Value;
 
-pub struct ApiJson(pub Value);
+/// A JSON body, and what its text tells of NULs in its strings (for `validate_parsed`).
+pub struct ApiJson(pub Value, pub NulInText);
 
 impl ApiJson {
     /// The value of a body that is an object with the one string member `name`, read by `parse`;
@@ -67,7 +68,7 @@ impl<S: Send + Sync> FromRequest<S> for ApiJson {
         // Counted as it is parsed: refused at the first value over a limit (`Limits::VALUES`,
         // `Limits::DEPTH`), the text read once.
         match crate::domain::parse_within_limits(&bytes) {
-            Ok(value) => Ok(ApiJson(value)),
+            Ok(value) => Ok(ApiJson(value, NulInText::of(&bytes))),
             Err(Unparsed::Shape(problem)) => Err(ApiError::invalid_body(vec![problem])),
             Err(Unparsed::Malformed(error)) => Err(ApiError::invalid_body(vec![FieldError::new(
                 Vec::new(),

@@ -167,7 +167,7 @@ async fn list_webhooks(Caller { user, store }: Caller) -> Result<Json<Vec<Webhoo
 async fn create_webhook(
     Caller { user, store }: Caller,
     State(config): State<Arc<crate::state::Config>>,
-    ApiJson(body): ApiJson,
+    ApiJson(body, _): ApiJson,
 ) -> Result<(StatusCode, Json<CreatedWebhook>), ApiError> {
     let request = webhooks::check_request(&body, config.allow_private_webhooks).await?;
     let (webhook, secret) = webhooks::create(store.as_ref(), &user, &request).await?;
@@ -200,7 +200,7 @@ async fn get_webhook(
 async fn update_webhook(
     hook: HookPath,
     State(store): State<DynStore>,
-    ApiJson(body): ApiJson,
+    ApiJson(body, _): ApiJson,
 ) -> Result<Json<Webhook>, ApiError> {
     let update: WebhookUpdate = match body.as_object() {
         Some(object) if object.len() == 1 => serde_json::from_value(body.clone()).ok(),

@@ -29,5 +29,5 @@ pub use icp::*;
 pub use lead_source::*;
 pub use path::{FieldError, PathSegment};
 pub use shape::{check_shape, shape_of, within_limits, Shape};
-pub use validate::{size_in_words, validate_draft, Limits};
+pub use validate::{size_in_words, validate_draft, validate_parsed, Limits, NulInText};
 pub use webhook::{Delivery, DeliveryState, Webhook};

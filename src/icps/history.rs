@@ -7,6 +7,7 @@ use crate::domain::{Icp, Timestamp, UserId};
 use crate::store::{Change, Store, StoreError, Version, VersionAction};
 use crate::workspaces;
 use chrono::Duration;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// Versions shown at most at once (a page of history).
@@ -111,8 +112,12 @@ pub async fn restore_deleted(store: &dyn Store, user: &UserId, id: Uuid) -> IcpR
         }
     }
     icp.updated_at = Timestamp::now();
+    let icp = Arc::new(icp);
     store
-        .insert_icp(&icp, &Change::new(user, VersionAction::Restored))
+        .insert_icp(
+            Arc::clone(&icp),
+            &Change::new(user, VersionAction::Restored),
+        )
         .await?;
-    Ok(icp)
+    Ok(Arc::unwrap_or_clone(icp))
 }

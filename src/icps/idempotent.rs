@@ -12,7 +12,7 @@
 //!   than creating a second one.
 
 use super::{create_with_id, IcpError, IcpResult};
-use crate::domain::{Icp, Timestamp, UserId};
+use crate::domain::{Icp, NulInText, Timestamp, UserId};
 use crate::store::{Claim, KeyUse, Store, UserKey};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -114,7 +114,16 @@ async fn create_claimed(
     body: &Value,
     mine: &KeyUse,
 ) -> IcpResult<Created> {
-    match create_with_id(store, key.user, body, false, mine.icp_id).await {
+    match create_with_id(
+        store,
+        key.user,
+        body,
+        NulInText::Unknown,
+        false,
+        mine.icp_id,
+    )
+    .await
+    {
         Ok((icp, response)) => {
             if let Err(error) = store
                 .complete_key(key, mine.claimed_at, response.get())

@@ -15,7 +15,9 @@ pub use history::{deleted, restore_deleted, restore_version, versions, RESTORE_D
 pub use owner::hand_over;
 pub use patch::apply_patch;
 
-use crate::domain::{validate_draft, FieldError, Icp, IcpDraft, Timestamp, UserId};
+use crate::domain::{
+    validate_draft, validate_parsed, FieldError, Icp, IcpDraft, NulInText, Timestamp, UserId,
+};
 use crate::store::{
     CachedIcp, Change, IcpJson, ListCursor, ListFilter, ListOrder, Page, PageKey, Store,
     StoreError, VersionAction,
@@ -91,17 +93,20 @@ pub async fn create(
     body: &Value,
     everyone: bool,
 ) -> IcpResult<Icp> {
-    Ok(create_with_json(store, user, body, everyone).await?.0)
+    let id = Uuid::now_v7();
+    let (icp, _) = create_with_id(store, user, body, NulInText::Unknown, everyone, id).await?;
+    Ok(icp)
 }
 
-/// `create`, with the ICP's JSON text as the API answers it (written once, when it was stored).
+/// The API's `create` (without "everyone"), with the ICP's JSON text as the API answers it
+/// (written once, when it was stored). `nul`: what the body's text told of NULs.
 pub async fn create_with_json(
     store: &dyn Store,
     user: &UserId,
     body: &Value,
-    everyone: bool,
+    nul: NulInText,
 ) -> IcpResult<(Icp, IcpJson)> {
-    create_with_id(store, user, body, everyone, Uuid::now_v7()).await
+    create_with_id(store, user, body, nul, false, Uuid::now_v7()).await
 }
 
 /// `create_with_json`, giving the ICP this id (chosen before, for an idempotent create).
@@ -109,12 +114,13 @@ async fn create_with_id(
     store: &dyn Store,
     user: &UserId,
     body: &Value,
+    nul: NulInText,
     everyone: bool,
     id: Uuid,
 ) -> IcpResult<(Icp, IcpJson)> {
     // A viewer's create is refused by the database, in the insert's transaction (`ReadOnly`): the
     // busiest write asks no question of its own first.
-    let draft = validate_draft(body).map_err(IcpError::Invalid)?;
+    let draft = validate_parsed(body, nul).map_err(IcpError::Invalid)?;
     check_added_members(store, user, &[], &draft.user_ids, body).await?;
     let draft = draft.with_member(user);
     let now = Timestamp::now();
@@ -124,10 +130,12 @@ async fn create_with_id(
     if everyone {
         add_everyone(store, user, &mut icp).await?;
     }
+    // Shared with the writer, not copied: back whole once it has written it.
+    let icp = Arc::new(icp);
     let json = store
-        .insert_icp(&icp, &Change::new(user, VersionAction::Created))
+        .insert_icp(Arc::clone(&icp), &Change::new(user, VersionAction::Created))
         .await?;
-    Ok((icp, json))
+    Ok((Arc::unwrap_or_clone(icp), json))
 }
 
 /// Adds every member of `user`'s workspace missing from the ICP's users, in the order they joined.

@@ -34,7 +34,7 @@ pub(super) fn icp_json(icp: &Icp) -> StoreResult<IcpJson> {
 #[derive(Debug)]
 pub(super) enum IcpWrite {
     /// With the ICP's JSON text (`IcpJson`), made by the requester, not on the writer.
-    Insert(Icp, Change, IcpJson),
+    Insert(Arc<Icp>, Change, IcpJson),
     /// Several ICPs, all or none (an import).
     InsertAll(Vec<Icp>, Change),
     /// Applied only if the row is still as `previous` (its `updated_at`); `Stale` otherwise.
@@ -52,9 +52,8 @@ impl IcpWrite {
     /// The ICPs this write touches.
     pub(super) fn ids(&self) -> Vec<Uuid> {
         match self {
-            IcpWrite::Insert(icp, ..) | IcpWrite::Delete(icp, _) | IcpWrite::Update { icp, .. } => {
-                vec![icp.id]
-            }
+            IcpWrite::Insert(icp, ..) => vec![icp.id],
+            IcpWrite::Delete(icp, _) | IcpWrite::Update { icp, .. } => vec![icp.id],
             IcpWrite::InsertAll(icps, _) => icps.iter().map(|icp| icp.id).collect(),
         }
     }
@@ -240,7 +239,7 @@ fn only_inserts(batch: &[Job]) -> Option<Vec<(&Icp, &RawValue, &Change)>> {
     batch
         .iter()
         .map(|job| match &job.write {
-            IcpWrite::Insert(icp, change, json) => Some((icp, &**json, change)),
+            IcpWrite::Insert(icp, change, json) => Some((&**icp, &**json, change)),
             _ => None,
         })
         .collect()

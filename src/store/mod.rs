@@ -256,7 +256,7 @@ pub trait Store:
     /// Inserts an ICP and its members atomically, with its version; durable once this returns.
     /// Gives the ICP's JSON text (`IcpJson`), made once for its version and its event, so an
     /// answer need not write it again.
-    async fn insert_icp(&self, icp: &Icp, change: &Change) -> StoreResult<IcpJson>;
+    async fn insert_icp(&self, icp: Arc<Icp>, change: &Change) -> StoreResult<IcpJson>;
     /// Inserts several ICPs (each with its members and version) in one transaction: all or none.
     async fn insert_icps(&self, icps: Vec<Icp>, change: &Change) -> StoreResult<()>;
     async fn icp(&self, id: Uuid) -> StoreResult<Option<Icp>>;

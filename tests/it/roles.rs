@@ -16,6 +16,7 @@ use icp_builder::store::{Change, Role, StoreError, VersionAction};
 use icp_builder::workspaces;
 use leptos::server_fn::ServerFn;
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 on_both_databases!(
     owner_and_admins_set_roles_and_members_cannot,
@@ -395,8 +396,8 @@ async fn the_database_refuses_a_viewers_icp_write_in_its_transaction(db: Databas
     // Sent together, so they may share one group-commit batch: only the viewer's is refused.
     let created = by_cy(VersionAction::Created);
     let (refused, stored) = tokio::join!(
-        store.insert_icp(&copy, &created),
-        store.insert_icp(&theirs, &by_owner)
+        store.insert_icp(Arc::new(copy.clone()), &created),
+        store.insert_icp(Arc::new(theirs.clone()), &by_owner)
     );
     assert!(matches!(refused, Err(StoreError::ReadOnly)), "{refused:?}");
     assert!(stored.is_ok(), "{stored:?}");

@@ -9,6 +9,8 @@ mod leads;
 mod nul;
 mod pattern_syntax;
 
+pub use nul::NulInText;
+
 use super::path::{FieldError, PathSegment};
 use super::IcpDraft;
 use body_path::Path;
@@ -73,8 +75,14 @@ const TOP_LEVEL: &[&str] = &[
 
 /// Validates a create body (or a merged update) into a draft, reporting all problems at once.
 pub fn validate_draft(body: &Value) -> Result<IcpDraft, Vec<FieldError>> {
+    validate_parsed(body, NulInText::Unknown)
+}
+
+/// `validate_draft` for a body parsed from JSON text, with what that text tells of NULs: where it
+/// spells none, the walk over every string and key for one is left out (the API's create).
+pub fn validate_parsed(body: &Value, nul: NulInText) -> Result<IcpDraft, Vec<FieldError>> {
     let mut check = Check::default();
-    check.no_nul(body);
+    check.no_nul(body, nul);
     let root = Path::root();
     let draft = check.draft(body, &root);
     match draft {
@@ -408,6 +416,31 @@ impl Check {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_without_a_nul_escape_is_validated_alike_without_the_walk() {
+        let body = |name: &str| minimal().to_string().replacen("DACH Tech Leaders", name, 1);
+        for text in [
+            body("DACH"),
+            body("a\\u0000b"),
+            body("a\\\\u0000b"),
+            body("\\u0001"),
+        ] {
+            let value: Value = serde_json::from_str(&text).unwrap();
+            let nul = NulInText::of(text.as_bytes());
+            assert_eq!(
+                validate_parsed(&value, nul),
+                validate_draft(&value),
+                "{text}"
+            );
+        }
+        assert_eq!(NulInText::of(br#""a\u0000""#), NulInText::Unknown);
+        // Conservative: an escaped backslash before "u0000" is no NUL, and is walked all the same.
+        assert_eq!(NulInText::of(br#""a\\u0000""#), NulInText::Unknown);
+        assert_eq!(NulInText::of(br#""a\u0001""#), NulInText::Absent);
+        let with_nul: Value = serde_json::from_str(&body("a\\u0000b")).unwrap();
+        assert!(validate_draft(&with_nul).is_err());
+    }
 
     #[test]
     fn sizes_read_in_whole_units() {

@@ -81,7 +81,7 @@ fn change() -> crate::store::Change {
 /// The insert of `icp` by `member()`, with its JSON text as `Store::insert_icp` makes it.
 fn insert(icp: crate::domain::Icp) -> IcpWrite {
     let json = icp_json(&icp).expect("JSON");
-    IcpWrite::Insert(icp, change(), json)
+    IcpWrite::Insert(Arc::new(icp), change(), json)
 }
 
 fn member() -> UserId {
@@ -156,7 +156,10 @@ async fn concurrent_inserts_all_land(store: Arc<dyn Store>) {
                 let mut ids = Vec::new();
                 for n in 0..8 {
                     let icp = icp(&format!("ICP {task}/{n}"));
-                    store.insert_icp(&icp, &change()).await.expect("insert");
+                    store
+                        .insert_icp(Arc::new(icp.clone()), &change())
+                        .await
+                        .expect("insert");
                     ids.push(icp.id);
                 }
                 ids
@@ -203,7 +206,10 @@ where
             tokio::spawn(async move {
                 for n in 0..4 {
                     let icp = icp(&format!("ICP {task}/{n}"));
-                    store.insert_icp(&icp, &change()).await.expect("insert");
+                    store
+                        .insert_icp(Arc::new(icp.clone()), &change())
+                        .await
+                        .expect("insert");
                     let found = fresh_name(icp.id).await;
                     assert_eq!(
                         found.as_ref(),
@@ -261,7 +267,7 @@ async fn no_answer_before_commit_postgres() {
 async fn one_failing_write_fails_alone<A: ApplyWrite>(store: &dyn Store, pool: &Pool<A::Db>) {
     let existing = icp("Existing");
     store
-        .insert_icp(&existing, &change())
+        .insert_icp(Arc::new(existing.clone()), &change())
         .await
         .expect("insert");
     let mut stale = existing.clone();
@@ -345,7 +351,10 @@ async fn a_batch_of_inserts_stores_what_one_insert_does<A: ApplyWrite>(
     pool: &Pool<A::Db>,
 ) {
     let alone = full_icp("Alone");
-    store.insert_icp(&alone, &change()).await.expect("insert");
+    store
+        .insert_icp(Arc::new(alone.clone()), &change())
+        .await
+        .expect("insert");
 
     // With a failing write (a duplicate id): the batch runs again write by write.
     let (first, second) = (full_icp("First"), full_icp("Second"));
@@ -457,7 +466,7 @@ async fn other_writes_are_not_starved_sqlite() {
             tokio::spawn(async move {
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     store
-                        .insert_icp(&icp("Load"), &change())
+                        .insert_icp(Arc::new(icp("Load")), &change())
                         .await
                         .expect("insert");
                 }

@@ -352,10 +352,10 @@ impl Store for SqlStore {
         tokens::list(&self.reader, user).await
     }
 
-    async fn insert_icp(&self, icp: &Icp, change: &Change) -> StoreResult<IcpJson> {
+    async fn insert_icp(&self, icp: Arc<Icp>, change: &Change) -> StoreResult<IcpJson> {
         // Written here, by the requester, not on the writer (SQLite's one).
-        let json = icp_json(icp)?;
-        self.write_icp(IcpWrite::Insert(icp.clone(), change.clone(), json.clone()))
+        let json = icp_json(&icp)?;
+        self.write_icp(IcpWrite::Insert(icp, change.clone(), json.clone()))
             .await?;
         Ok(json)
     }
