@@ -78,6 +78,15 @@ fn change() -> crate::store::Change {
     crate::store::Change::new(&member(), crate::store::VersionAction::Created)
 }
 
+/// Stores `icp` through `store` as `member()` creating it (`Store::insert_icp`).
+async fn create(store: &dyn Store, icp: &crate::domain::Icp) {
+    let change = change();
+    store
+        .insert_icp(Arc::new(icp.clone()), &change)
+        .await
+        .expect("insert");
+}
+
 /// The insert of `icp` by `member()`, with its JSON text as `Store::insert_icp` makes it.
 fn insert(icp: crate::domain::Icp) -> IcpWrite {
     let json = icp_json(&icp).expect("JSON");
@@ -156,10 +165,7 @@ async fn concurrent_inserts_all_land(store: Arc<dyn Store>) {
                 let mut ids = Vec::new();
                 for n in 0..8 {
                     let icp = icp(&format!("ICP {task}/{n}"));
-                    store
-                        .insert_icp(Arc::new(icp.clone()), &change())
-                        .await
-                        .expect("insert");
+                    create(&*store, &icp).await;
                     ids.push(icp.id);
                 }
                 ids
@@ -206,10 +212,7 @@ where
             tokio::spawn(async move {
                 for n in 0..4 {
                     let icp = icp(&format!("ICP {task}/{n}"));
-                    store
-                        .insert_icp(Arc::new(icp.clone()), &change())
-                        .await
-                        .expect("insert");
+                    create(&*store, &icp).await;
                     let found = fresh_name(icp.id).await;
                     assert_eq!(
                         found.as_ref(),
@@ -266,10 +269,7 @@ async fn no_answer_before_commit_postgres() {
 /// one requester gone. Only the failing writes fail, each with its own error, in order.
 async fn one_failing_write_fails_alone<A: ApplyWrite>(store: &dyn Store, pool: &Pool<A::Db>) {
     let existing = icp("Existing");
-    store
-        .insert_icp(Arc::new(existing.clone()), &change())
-        .await
-        .expect("insert");
+    create(store, &existing).await;
     let mut stale = existing.clone();
     stale.name = "Stale change".into();
     let mut wrong_previous = existing.clone();
@@ -351,10 +351,7 @@ async fn a_batch_of_inserts_stores_what_one_insert_does<A: ApplyWrite>(
     pool: &Pool<A::Db>,
 ) {
     let alone = full_icp("Alone");
-    store
-        .insert_icp(Arc::new(alone.clone()), &change())
-        .await
-        .expect("insert");
+    create(store, &alone).await;
 
     // With a failing write (a duplicate id): the batch runs again write by write.
     let (first, second) = (full_icp("First"), full_icp("Second"));
@@ -465,10 +462,7 @@ async fn other_writes_are_not_starved_sqlite() {
             let (store, stop) = (store.clone(), stop.clone());
             tokio::spawn(async move {
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    store
-                        .insert_icp(Arc::new(icp("Load")), &change())
-                        .await
-                        .expect("insert");
+                    create(&*store, &icp("Load")).await;
                 }
             })
         })
