@@ -133,7 +133,7 @@ async fn create_icp(
         message,
         details: Vec::new(),
     })?;
-    match idempotent::create_once(store.as_ref(), &user, key, &body).await? {
+    match idempotent::create_once(store.as_ref(), &user, key, &body, nul).await? {
         Created::New(icp) => created(&icp, Json(&icp).into_response(), false),
         Created::Replayed { icp, body } => {
             let json = ([(header::CONTENT_TYPE, "application/json")], body).into_response();

@@ -59,12 +59,13 @@ pub fn request_hash(body: &Value) -> Vec<u8> {
     Sha256::digest(body.to_string().as_bytes()).to_vec()
 }
 
-/// `icps::create` (without "everyone"), once per `key` of `user` (see the module's rules).
+/// `icps::create_with_json`, once per `key` of `user` (see the module's rules).
 pub async fn create_once(
     store: &dyn Store,
     user: &UserId,
     key: &str,
     body: &Value,
+    nul: NulInText,
 ) -> IcpResult<Created> {
     super::writer(store, user).await?;
     let request_hash = request_hash(body);
@@ -80,7 +81,7 @@ pub async fn create_once(
             response: None,
         };
         let held = match store.claim_key(user_key, &mine, expired_before).await? {
-            Claim::Claimed => return create_claimed(store, user_key, body, &mine).await,
+            Claim::Claimed => return create_claimed(store, user_key, body, nul, &mine).await,
             Claim::Taken(held) => held,
         };
         if held.request_hash != request_hash {
@@ -112,18 +113,10 @@ async fn create_claimed(
     store: &dyn Store,
     key: UserKey<'_>,
     body: &Value,
+    nul: NulInText,
     mine: &KeyUse,
 ) -> IcpResult<Created> {
-    match create_with_id(
-        store,
-        key.user,
-        body,
-        NulInText::Unknown,
-        false,
-        mine.icp_id,
-    )
-    .await
-    {
+    match create_with_id(store, key.user, body, nul, false, mine.icp_id).await {
         Ok((icp, response)) => {
             if let Err(error) = store
                 .complete_key(key, mine.claimed_at, response.get())

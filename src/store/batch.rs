@@ -29,11 +29,12 @@ impl Inserts {
             let numbers = placeholders(row).1;
             assert_eq!(numbers, (1..=per_row).collect::<Vec<_>>(), "{row}");
         }
+        let unnumbered = unnumber(row);
         Self(std::array::from_fn(|bit| {
             let rows: Vec<String> = (0..1 << bit)
                 .map(|index| match params {
                     Params::Numbered => renumber(row, index * per_row),
-                    Params::InOrder => unnumber(row),
+                    Params::InOrder => unnumbered.clone(),
                 })
                 .collect();
             format!("{head} VALUES {}", rows.join(", "))
