@@ -119,18 +119,24 @@ fn printable(text: &str) -> String {
 }
 
 /// A refusal as `audit sign-ups` prints it: tab-separated, "-" for what is unknown.
-fn refusal_line(refusal: &store::Refusal) -> String {
-    let workspace = match (&refusal.workspace, &refusal.workspace_name) {
-        (Some(id), Some(name)) => format!("{id} ({})", printable(name)),
-        (Some(id), None) => format!("{id} (deleted)"),
-        (None, _) => "-".to_owned(),
+fn refusal_line(refusal: &store::StoredRefusal) -> String {
+    let workspace = match &refusal.invitation {
+        Some(store::InvitingWorkspace {
+            id,
+            name: Some(name),
+        }) => {
+            format!("{id} ({})", printable(name))
+        }
+        Some(store::InvitingWorkspace { id, name: None }) => format!("{id} (deleted)"),
+        None => "-".to_owned(),
     };
+    let address = refusal.address.map(|address| address.to_string());
     format!(
         "{}\t{}\t{}\t{}\t{workspace}",
         refusal.at,
         printable(&refusal.email),
         refusal.reason.as_str(),
-        refusal.address.as_deref().unwrap_or("-"),
+        address.as_deref().unwrap_or("-"),
     )
 }
 

@@ -111,19 +111,18 @@ pub fn describe_filter(filter: &CustomFilter) -> String {
         CustomFilter::Webscraping {
             extraction_prompt,
             page_finding_prompt,
-            include_search_strings,
-            exclude_search_strings,
+            include_search_strings: include,
+            exclude_search_strings: exclude,
             ..
         } => {
             let mut text = format!("Scrape the website and extract: “{extraction_prompt}”");
             if let Some(page) = page_finding_prompt {
                 text.push_str(&format!("; find the page by: “{page}”"));
             }
-            if let Some(words) = include_search_strings.as_ref().filter(|w| !w.is_empty()) {
-                text.push_str(&format!("; pages must mention {}", words.join(", ")));
-            }
-            if let Some(words) = exclude_search_strings.as_ref().filter(|w| !w.is_empty()) {
-                text.push_str(&format!("; pages must not mention {}", words.join(", ")));
+            for (words, must) in [(include, "must"), (exclude, "must not")] {
+                if let Some(words) = words.as_ref().filter(|words| !words.is_empty()) {
+                    text.push_str(&format!("; pages {must} mention {}", words.join(", ")));
+                }
             }
             text
         }

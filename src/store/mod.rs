@@ -33,8 +33,8 @@ pub use postgres::{PgStore, PgTries};
 pub use reads::{CachedIcp, Page, PageKey, ReadCache};
 pub use search_text::{fold, people_named};
 pub use sign_up_refusals::{
-    stored_email as refused_email, NewRefusal, Refusal, RefusalReason, SignUpRefusals,
-    ThroughInvitation, KEPT as REFUSALS_KEPT, MAX_KEPT as REFUSALS_MAX_KEPT,
+    stored_email as refused_email, InvitingWorkspace, NewRefusal, RefusalReason, SignUpRefusals,
+    StoredRefusal, ThroughInvitation, KEPT as REFUSALS_KEPT, MAX_KEPT as REFUSALS_MAX_KEPT,
 };
 pub use sqlite::SqliteStore;
 pub use webhooks::{

@@ -42,28 +42,32 @@ pub struct ThroughInvitation {
     pub invited: String,
 }
 
-/// A refusal to store (and, through an invitation, to record in its workspace's audit log).
+/// A refused sign-up. `Via` is what is known of the open invitation whose link it came through
+/// for another address: the invitation itself when it is recorded (`NewRefusal`), its workspace
+/// when it is read back (`StoredRefusal`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct NewRefusal {
+pub struct Refusal<Via> {
     pub at: Timestamp,
-    /// As typed; the store keeps `stored_email` of it.
-    pub email: String,
-    pub reason: RefusalReason,
-    pub address: Option<IpAddr>,
-    pub invitation: Option<ThroughInvitation>,
-}
-
-/// A refusal as read back, newest first.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Refusal {
-    pub at: Timestamp,
+    /// As typed when recorded; the store keeps (and reads back) `stored_email` of it.
     pub email: String,
     pub reason: RefusalReason,
     /// The client's address, when it was known.
-    pub address: Option<String>,
-    pub workspace: Option<WorkspaceId>,
-    /// That workspace's name, while it exists.
-    pub workspace_name: Option<String>,
+    pub address: Option<IpAddr>,
+    pub invitation: Option<Via>,
+}
+
+/// A refusal to store (and, through an invitation, to record in its workspace's audit log).
+pub type NewRefusal = Refusal<ThroughInvitation>;
+
+/// A refusal as read back, newest first.
+pub type StoredRefusal = Refusal<InvitingWorkspace>;
+
+/// The workspace of the invitation a stored refusal came through.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvitingWorkspace {
+    pub id: WorkspaceId,
+    /// Its name, while it exists.
+    pub name: Option<String>,
 }
 
 #[async_trait]
@@ -72,7 +76,7 @@ pub trait SignUpRefusals {
     /// (no actor, the email as its target) in the invitation's workspace, in the same transaction.
     async fn record_sign_up_refusal(&self, refusal: &NewRefusal) -> StoreResult<()>;
     /// The newest `limit` refusals, newest first.
-    async fn sign_up_refusals(&self, limit: u32) -> StoreResult<Vec<Refusal>>;
+    async fn sign_up_refusals(&self, limit: u32) -> StoreResult<Vec<StoredRefusal>>;
     /// Deletes the refusals older than `before`, then all but the newest `keep`; how many.
     async fn purge_sign_up_refusals(&self, before: Timestamp, keep: u32) -> StoreResult<u64>;
 }

@@ -85,8 +85,8 @@ async fn a_refused_sign_up_is_recorded_and_makes_no_user(db: Database) {
     assert_eq!(refusals[0].address, None);
     assert_eq!(refusals[1].email, email, "trimmed, case as typed");
     assert_eq!(refusals[1].reason, RefusalReason::SignUpClosed);
-    assert_eq!(refusals[1].address.as_deref(), Some("203.0.113.7"));
-    assert_eq!(refusals[1].workspace, None);
+    assert_eq!(refusals[1].address, Some("203.0.113.7".parse().unwrap()));
+    assert_eq!(refusals[1].invitation, None);
 
     // The administrator reads them with the real binary, newest first, at most --limit.
     let url = database_url(&app.database);
@@ -157,11 +157,12 @@ async fn a_refusal_through_another_addresss_invitation_is_in_its_audit_log(db: D
     let refusals = app.store.sign_up_refusals(10).await.unwrap();
     assert_eq!(refusals.len(), 1, "{refusals:?}");
     assert_eq!(refusals[0].reason, RefusalReason::InvitedAnotherAddress);
-    assert_eq!(refusals[0].workspace.as_ref(), Some(&workspace.id));
-    assert_eq!(
-        refusals[0].workspace_name.as_deref(),
-        Some(workspace.name.as_str())
-    );
+    let through = refusals[0]
+        .invitation
+        .as_ref()
+        .expect("its invitation's workspace");
+    assert_eq!(through.id, workspace.id);
+    assert_eq!(through.name.as_deref(), Some(workspace.name.as_str()));
     let printed = cli(&database_url(&app.database), &["audit", "sign-ups"], "");
     assert!(
         printed.ends_with(&format!(
@@ -276,7 +277,7 @@ async fn the_purge_keeps_thirty_days_and_the_newest_refusals(db: Database) {
         };
         store.record_sign_up_refusal(&refusal).await.unwrap();
     }
-    let emails = |refusals: Vec<icp_builder::store::Refusal>| -> Vec<String> {
+    let emails = |refusals: Vec<icp_builder::store::StoredRefusal>| -> Vec<String> {
         refusals.into_iter().map(|refusal| refusal.email).collect()
     };
     assert_eq!(store.sign_up_refusals(100).await.unwrap().len(), 7);

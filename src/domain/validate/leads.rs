@@ -56,10 +56,10 @@ impl Check {
     }
 
     fn location(&mut self, value: &Value, path: &Path) -> Option<LocationFilter> {
-        let map = self.strict_object(value, path, &["country", "state", "city"])?;
-        let country = self.optional_strings(map, "country", path);
-        let state = self.optional_strings(map, "state", path);
-        let city = self.optional_strings(map, "city", path);
+        const KEYS: [&str; 3] = ["country", "state", "city"];
+        let map = self.strict_object(value, path, &KEYS)?;
+        // Each is read (and its problems noted) before any `?`: a body gets all its problems.
+        let [country, state, city] = KEYS.map(|key| self.optional_strings(map, key, path));
         Some(LocationFilter {
             country: country?,
             state: state?,

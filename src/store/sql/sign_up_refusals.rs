@@ -6,9 +6,9 @@ use super::audit::{record_in, RecordIn};
 use super::SqlStore;
 use crate::domain::Timestamp;
 use crate::store::sign_up_refusals::{
-    stored_email, NewRefusal, Refusal, RefusalReason, SignUpRefusals,
+    stored_email, InvitingWorkspace, NewRefusal, RefusalReason, SignUpRefusals, StoredRefusal,
 };
-use crate::store::{AuditKind, Record, StoreResult, WorkspaceId};
+use crate::store::{AuditKind, Record, StoreError, StoreResult, WorkspaceId};
 use async_trait::async_trait;
 use serde_json::json;
 use uuid::Uuid;
@@ -54,7 +54,7 @@ impl SignUpRefusals for SqlStore {
         Ok(())
     }
 
-    async fn sign_up_refusals(&self, limit: u32) -> StoreResult<Vec<Refusal>> {
+    async fn sign_up_refusals(&self, limit: u32) -> StoreResult<Vec<StoredRefusal>> {
         let rows: Vec<RefusalRow> = sqlx::query_as(
             "SELECT r.at, r.email, r.reason, r.address, r.workspace_id, w.name \
              FROM sign_up_refusals r LEFT JOIN workspaces w ON w.id = r.workspace_id \
@@ -63,19 +63,24 @@ impl SignUpRefusals for SqlStore {
         .bind(i64::from(limit))
         .fetch_all(&self.reader)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(at, email, reason, address, workspace, workspace_name)| Refusal {
+        rows.into_iter()
+            .map(|(at, email, reason, address, workspace, name)| {
+                let address = address
+                    .map(|text| {
+                        text.parse()
+                            .map_err(|_| StoreError::Corrupt(format!("refusal address {text:?}")))
+                    })
+                    .transpose()?;
+                let invitation = workspace.map(|id| InvitingWorkspace { id, name });
+                Ok(StoredRefusal {
                     at,
                     email,
                     reason,
                     address,
-                    workspace,
-                    workspace_name,
-                },
-            )
-            .collect())
+                    invitation,
+                })
+            })
+            .collect()
     }
 
     async fn purge_sign_up_refusals(&self, before: Timestamp, keep: u32) -> StoreResult<u64> {

@@ -215,6 +215,15 @@ mod tests {
         sqlx::query_as(sql).fetch_all(pool).await.unwrap()
     }
 
+    /// Checks that `sql` reads exactly `expected` from `pool`, in order.
+    async fn assert_rows<T>(pool: &sqlx::SqlitePool, sql: &str, expected: &[T])
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin + PartialEq,
+        T: std::fmt::Debug,
+    {
+        assert_eq!(select::<T>(pool, sql).await, expected, "{sql}");
+    }
+
     /// How many rows `table` holds.
     async fn count(pool: &sqlx::SqlitePool, table: &str) -> i64 {
         let (rows,): (i64,) = sqlx::query_as(&format!("SELECT count(*) FROM {table}"))
@@ -238,19 +247,16 @@ mod tests {
         )
         .await;
         migrate(&pool, 2..=2).await;
-        let rows: Vec<(Vec<u8>, String, i64, i64)> = select(
+        assert_rows::<(Vec<u8>, String, i64, i64)>(
             &pool,
             "SELECT icp_id, user_id, position, created_at FROM icp_members ORDER BY icp_id, position",
-        )
-        .await;
-        assert_eq!(
-            rows,
-            vec![
+            &[
                 (vec![1], "user_a".into(), 0, 1000),
                 (vec![1], "user_b".into(), 1, 1000),
                 (vec![2], "user_b".into(), 0, 2000),
-            ]
-        );
+            ],
+        )
+        .await;
         // Deleting an ICP still removes its members (the rebuilt table kept its foreign key).
         run(&pool, "DELETE FROM icps WHERE id = x'01'").await;
         let left = count(&pool, "icp_members").await;
@@ -293,18 +299,15 @@ mod tests {
         migrate(&pool, 8..=8).await;
         assert_eq!(overflow("icp_versions").await, 0);
         assert_eq!(overflow("idempotency_keys").await, 0);
-        let versions: Vec<(Vec<u8>, i64, String, String)> = select(
+        assert_rows(
             &pool,
             "SELECT icp_id, version, action, icp FROM icp_versions ORDER BY version",
+            &[
+                (vec![1u8], 1i64, "created".to_owned(), icp.clone()),
+                (vec![1], 2, "deleted".into(), icp.clone()),
+            ],
         )
         .await;
-        assert_eq!(
-            versions,
-            vec![
-                (vec![1], 1, "created".into(), icp.clone()),
-                (vec![1], 2, "deleted".into(), icp.clone()),
-            ]
-        );
         let (response,): (String,) = sqlx::query_as(
             "SELECT response FROM idempotency_keys WHERE user_id = 'user_a' AND key = 'k1'",
         )
