@@ -121,22 +121,23 @@ fn printable(text: &str) -> String {
 /// A refusal as `audit sign-ups` prints it: tab-separated, "-" for what is unknown.
 fn refusal_line(refusal: &store::StoredRefusal) -> String {
     let workspace = match &refusal.invitation {
-        Some(store::InvitingWorkspace {
-            id,
-            name: Some(name),
-        }) => {
-            format!("{id} ({})", printable(name))
+        Some(workspace) => {
+            let name = workspace
+                .name
+                .as_deref()
+                .map_or("deleted".into(), printable);
+            format!("{} ({name})", workspace.id)
         }
-        Some(store::InvitingWorkspace { id, name: None }) => format!("{id} (deleted)"),
         None => "-".to_owned(),
     };
-    let address = refusal.address.map(|address| address.to_string());
+    let address = refusal
+        .address
+        .map_or("-".into(), |address| address.to_string());
     format!(
-        "{}\t{}\t{}\t{}\t{workspace}",
+        "{}\t{}\t{}\t{address}\t{workspace}",
         refusal.at,
         printable(&refusal.email),
         refusal.reason.as_str(),
-        address.as_deref().unwrap_or("-"),
     )
 }
 
@@ -306,5 +307,44 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("{token}");
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use store::{InvitingWorkspace, RefusalReason, StoredRefusal, WorkspaceId};
+
+    #[test]
+    fn a_refusal_line_names_its_workspace_or_says_it_is_gone() {
+        let id = WorkspaceId::parse("ws_acme").unwrap();
+        let refusal = |name: Option<&str>| StoredRefusal {
+            at: icp_builder::domain::Timestamp::parse("2026-12-07T10:00:00Z").unwrap(),
+            email: "eve@example.com".into(),
+            reason: RefusalReason::InvitedAnotherAddress,
+            address: Some("203.0.113.7".parse().unwrap()),
+            invitation: Some(InvitingWorkspace {
+                id: id.clone(),
+                name: name.map(str::to_owned),
+            }),
+        };
+        let named = refusal_line(&refusal(Some("Acme\tInc")));
+        assert!(
+            named.ends_with(
+                "\teve@example.com\tinvited-another-address\t203.0.113.7\tws_acme (Acme\\tInc)"
+            ),
+            "{named}"
+        );
+        let gone = refusal_line(&refusal(None));
+        assert!(gone.ends_with("\t203.0.113.7\tws_acme (deleted)"), "{gone}");
+        let alone = refusal_line(&StoredRefusal {
+            address: None,
+            invitation: None,
+            ..refusal(None)
+        });
+        assert!(
+            alone.ends_with("\tinvited-another-address\t-\t-"),
+            "{alone}"
+        );
     }
 }
