@@ -3,10 +3,11 @@
 use crate::domain::FieldError;
 use crate::icps::IcpError;
 use crate::store::StoreError;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
 
 /// The body of every error response.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -39,6 +40,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     UnsupportedMediaType,
     UnprocessableEntity,
+    /// Too many such requests within a while; `Retry-After` says how many seconds to wait.
+    TooManyRequests,
     /// The request took too long, or the server is too busy for it now.
     ServiceUnavailable,
     InternalError,
@@ -88,6 +91,12 @@ pub enum ApiError {
     Unprocessable(String),
     #[error("Content-Type must be application/json")]
     UnsupportedMediaType,
+    /// Past a limit (`auth::limiter`) on `what` the caller asks for; answered with `Retry-After`.
+    #[error("Too many {what}; try again in {} s", retry_after_secs(*retry_after))]
+    TooManyRequests {
+        what: &'static str,
+        retry_after: Duration,
+    },
     /// The request took longer than `Config::request_timeout`; its work was dropped.
     #[error("The request took too long and was stopped; try again")]
     Timeout,
@@ -137,6 +146,9 @@ impl ApiError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 ErrorCode::UnsupportedMediaType,
             ),
+            ApiError::TooManyRequests { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyRequests)
+            }
             ApiError::Timeout | ApiError::Busy => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 ErrorCode::ServiceUnavailable,
@@ -163,6 +175,13 @@ impl ApiError {
             },
         }
     }
+}
+
+/// A wait as `Retry-After` gives it: whole seconds, rounded up, at least one.
+pub fn retry_after_secs(wait: Duration) -> u64 {
+    wait.as_secs()
+        .saturating_add(u64::from(wait.subsec_nanos() > 0))
+        .max(1)
 }
 
 impl From<StoreError> for ApiError {
@@ -199,7 +218,12 @@ impl IntoResponse for ApiError {
             // Inside the request's span, so the log line carries its request id.
             tracing::error!(cause = %crate::error_chain(cause.as_ref()), "request failed");
         }
-        (status, Json(self.body())).into_response()
+        let mut response = (status, Json(self.body())).into_response();
+        if let ApiError::TooManyRequests { retry_after, .. } = &self {
+            let seconds = axum::http::HeaderValue::from(retry_after_secs(*retry_after));
+            response.headers_mut().insert(header::RETRY_AFTER, seconds);
+        }
+        response
     }
 }
 
@@ -231,6 +255,26 @@ mod tests {
                 "message": "The request took too long and was stopped; try again"
             }})
         );
+    }
+
+    #[test]
+    fn too_many_requests_says_when_to_retry_in_whole_seconds() {
+        for (wait, seconds) in [
+            (Duration::from_millis(1), 1),
+            (Duration::ZERO, 1),
+            (Duration::from_secs(60), 60),
+            (Duration::from_millis(60_001), 61),
+        ] {
+            let error = ApiError::TooManyRequests {
+                what: "test sends",
+                retry_after: wait,
+            };
+            let message = format!("Too many test sends; try again in {seconds} s");
+            assert_eq!(error.body().error.message, message);
+            let response = error.into_response();
+            assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+            assert_eq!(response.headers()[header::RETRY_AFTER], seconds.to_string());
+        }
     }
 
     #[test]

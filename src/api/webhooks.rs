@@ -5,6 +5,7 @@ use super::caller::{AuthUser, Caller};
 use super::error::{ApiError, BodyRejections, ErrorBody};
 use super::icps::parse_uuid;
 use super::json::ApiJson;
+use crate::auth::limiter::{Key, Limiter, Reservation};
 use crate::domain::{Timestamp, UserId};
 use crate::state::AppState;
 use crate::store::{Delivery, DynStore, Webhook};
@@ -243,14 +244,29 @@ async fn rotate_secret(
 }
 
 /// Sends a `webhook.test` event to the endpoint now, signed like every delivery, and says what
-/// came of it (it is not retried, and not listed with the deliveries).
+/// came of it (it is not retried, and not listed with the deliveries). Each user may ask for 30
+/// test sends in 15 minutes, whatever came of them.
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/test", params(WebhookId),
-    responses((status = 200, body = TestResult), HookErrors))]
+    responses(
+        (status = 200, body = TestResult),
+        HookErrors,
+        (status = 429, description = "The caller asked for 30 test sends in the last 15 minutes; `Retry-After` says how many seconds until the next may go", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ),
+)]
 async fn send_test(
     hook: HookPath,
     State(store): State<DynStore>,
+    State(limiter): State<Limiter>,
     State(sender): State<Sender>,
 ) -> Result<Json<TestResult>, ApiError> {
+    // Counted before the endpoint is looked up, and kept whatever it answers.
+    let key = Key::webhook_test(&hook.user);
+    if let Reservation::Refused(retry_after) = limiter.reserve(&[key]).await? {
+        tracing::warn!(user = %hook.user, "webhook test send refused: too many from this user");
+        let what = "test sends for this user";
+        return Err(ApiError::TooManyRequests { what, retry_after });
+    }
     let sent = webhooks::send_test(store.as_ref(), &sender, &hook.user, hook.id);
     Ok(Json(match sent.await? {
         Answer::Status(status) => TestResult {

@@ -1,5 +1,6 @@
 //! Slows password guessing and account spam: sign-in attempts are counted per email and per client
-//! address, sign-ups per client address, and past a limit within the window they are refused.
+//! address, sign-ups per client address, webhook test sends per user, and past a limit within the
+//! window they are refused.
 //!
 //! An attempt is *reserved* before the password is looked at, in one atomic step that checks every
 //! key and records the attempt, so parallel guesses cannot all pass the check before any is counted.
@@ -9,6 +10,7 @@
 //! `auth_attempts` table, serialised per key by an advisory lock, so all instances enforce one limit;
 //! on SQLite (one process) in this process's memory, bounded to `MAX_KEYS` keys.
 
+use crate::domain::UserId;
 use crate::store::{PgTries, StoreResult, Tries};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
@@ -32,6 +34,12 @@ pub const SIGN_UP_LIMIT: usize = 10;
 pub const MAIL_TO_LIMIT: usize = 3;
 /// Password reset mails asked for from one client address within the window.
 pub const MAIL_FROM_LIMIT: usize = 10;
+/// Webhook test sends one user asks for within the window (each one an outbound request to a URL
+/// of their choosing, up to `webhooks::send::TIMEOUT`). Someone debugging a receiver sends one,
+/// fixes something and sends again: 30 allows one every 30 s for the whole window, faster than a
+/// receiver is changed by hand, while a script gets 30 requests per user per window. Not above 32,
+/// so a key's queue needs no larger allocation than an address key's (`MAX_KEYS`'s memory holds).
+pub const WEBHOOK_TEST_LIMIT: usize = 30;
 /// The most keys kept in memory (SQLite). A key holds at most its limit of instants, so this bounds
 /// the map to a few tens of MB. At the cap, expired keys are dropped first; if none can be, an attempt
 /// needing a *new* key is refused (logged) rather than evicting a live key, because evicting would
@@ -54,6 +62,8 @@ pub enum Key {
     MailTo(String),
     /// A password reset mail asked for from this client address.
     MailFrom(String),
+    /// A webhook test send asked for by this user (their id, at most `UserId::MAX_LEN` bytes).
+    WebhookTest(String),
 }
 
 impl Key {
@@ -87,6 +97,11 @@ impl Key {
         Key::MailFrom(network(address))
     }
 
+    /// A webhook test send by `user`, to any of their endpoints.
+    pub fn webhook_test(user: &UserId) -> Key {
+        Key::WebhookTest(user.as_str().to_owned())
+    }
+
     pub fn limit(&self) -> usize {
         match self {
             Key::Email(_) => EMAIL_LIMIT,
@@ -94,6 +109,7 @@ impl Key {
             Key::SignUp(_) => SIGN_UP_LIMIT,
             Key::MailTo(_) => MAIL_TO_LIMIT,
             Key::MailFrom(_) => MAIL_FROM_LIMIT,
+            Key::WebhookTest(_) => WEBHOOK_TEST_LIMIT,
         }
     }
 
@@ -105,6 +121,7 @@ impl Key {
             Key::SignUp(address) => format!("sign-up:{address}"),
             Key::MailTo(email) => format!("mail-to:{email}"),
             Key::MailFrom(address) => format!("mail-from:{address}"),
+            Key::WebhookTest(user) => format!("webhook-test:{user}"),
         }
     }
 }
@@ -438,6 +455,29 @@ mod tests {
             granted(memory.reserve_at(&key, now));
         }
         refused(memory.reserve_at(&key, now));
+    }
+
+    #[test]
+    fn webhook_test_sends_are_limited_per_user() {
+        let memory = Memory::default();
+        let now = Instant::now();
+        let ana = [Key::webhook_test(&UserId::parse("user_ana").unwrap())];
+        let bo = [Key::webhook_test(&UserId::parse("user_bo").unwrap())];
+        for _ in 0..WEBHOOK_TEST_LIMIT {
+            granted(memory.reserve_at(&ana, now));
+        }
+        assert_eq!(refused(memory.reserve_at(&ana, now)), WINDOW);
+        // Another user's sends are counted on their own.
+        for _ in 0..WEBHOOK_TEST_LIMIT {
+            granted(memory.reserve_at(&bo, now));
+        }
+        refused(memory.reserve_at(&bo, now));
+        granted(memory.reserve_at(&ana, now + WINDOW));
+        // The longest user id still makes a short key.
+        let longest = format!("user_{}", "a".repeat(UserId::MAX_LEN - 5));
+        let key = Key::webhook_test(&UserId::parse(&longest).unwrap()).stored();
+        assert_eq!(key, format!("webhook-test:{longest}"));
+        assert!(key.len() <= 80, "{key}");
     }
 
     #[test]

@@ -6,7 +6,8 @@
 
 use super::account::server_problem;
 use super::icps::signed_in_or_redirect;
-use super::{posted, problem};
+use super::{posted, problem, retry_minutes};
+use crate::auth::limiter::{Key, Reservation};
 use crate::auth::session::{self, Secret};
 use crate::domain::{PathSegment, UserId};
 use crate::pages::webhooks::{flash, AddForm, Flash, PAGE};
@@ -187,6 +188,27 @@ async fn answer<T>(session: &Session, outcome: Result<T, WebhookError>, notice: 
 async fn send_test(State(state): State<AppState>, post: EndpointPost) -> Response {
     let EndpointPost { user, id, session } = post;
     let store = state.store.as_ref();
+    // Counted before the endpoint is looked up, and kept whatever it answers.
+    match state.limiter.reserve(&[Key::webhook_test(&user)]).await {
+        Ok(Reservation::Granted(_)) => {}
+        Ok(Reservation::Refused(wait)) => {
+            tracing::warn!(%user, "webhook test send refused: too many from this user");
+            let minutes = retry_minutes(wait);
+            let plural = if minutes == "1" { "" } else { "s" };
+            let said = format!(
+                "Too many test sends for this user; try again in {minutes} minute{plural}."
+            );
+            return say(
+                &session,
+                Flash {
+                    form: None,
+                    said: Some((false, said)),
+                },
+            )
+            .await;
+        }
+        Err(error) => return server_problem(PAGE, error).into_response(),
+    }
     let sent = webhooks::send_test(store, &state.webhook_sender, &user, id).await;
     let (answer, url) = match sent {
         Ok(answer) => (answer, webhooks::one(store, &user, id).await),

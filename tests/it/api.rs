@@ -1129,12 +1129,13 @@ async fn unknown_routes_answer_in_json(db: Database) {
         "BAD_REQUEST",
         "NOT_FOUND",
         "METHOD_NOT_ALLOWED",
+        "TOO_MANY_REQUESTS",
         "SERVICE_UNAVAILABLE",
         "INTERNAL_ERROR",
     ] {
         assert!(codes.as_array().unwrap().contains(&json!(code)), "{codes}");
     }
-    assert_eq!(codes.as_array().unwrap().len(), 12, "{codes}");
+    assert_eq!(codes.as_array().unwrap().len(), 13, "{codes}");
     let code = &doc.body["components"]["schemas"]["ErrorDetail"]["properties"]["code"];
     assert_eq!(code["$ref"], "#/components/schemas/ErrorCode", "{code}");
 }

@@ -5,6 +5,7 @@
 
 use crate::common::{location, minimal, on_both_databases, text, Database, Reply, TestApp};
 use axum::http::{header, HeaderMap, StatusCode};
+use icp_builder::auth::limiter::WEBHOOK_TEST_LIMIT;
 use icp_builder::auth::session::Secret;
 use icp_builder::domain::{Timestamp, UserId};
 use std::sync::{Arc, Mutex};
@@ -13,6 +14,7 @@ on_both_databases!(
     a_refused_endpoint_comes_back_with_the_reasons_at_its_fields,
     an_endpoint_is_added_tested_rotated_disabled_and_deleted,
     deliveries_are_listed_and_sent_again,
+    test_sends_past_the_limit_are_refused_with_a_notice,
 );
 
 const PAGE: &str = "/settings/webhooks";
@@ -39,7 +41,7 @@ fn shown_secret(page: &str) -> Option<String> {
 }
 
 /// A receiver on loopback: `/hook` answers 200, anything else 500; the headers of each request.
-async fn receiver() -> (String, Arc<Mutex<Vec<HeaderMap>>>) {
+pub(crate) async fn receiver() -> (String, Arc<Mutex<Vec<HeaderMap>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let record = seen.clone();
     let app = axum::Router::new().fallback(move |uri: axum::http::Uri, headers: HeaderMap| {
@@ -288,4 +290,40 @@ async fn deliveries_are_listed_and_sent_again(db: Database) {
     let unknown = format!("{endpoint}/deliveries/{hook}/redeliver");
     let unknown = post_and_see(&app, &cookie, &unknown, &[]).await;
     assert!(unknown.contains("No delivery of that event to this endpoint"));
+}
+
+async fn test_sends_past_the_limit_are_refused_with_a_notice(db: Database) {
+    let app = TestApp::start_with_private_webhooks(db).await;
+    let (user, cookie) = signed_in(&app, "Ana").await;
+    let (base, seen) = receiver().await;
+    let added = app
+        .submit(
+            PAGE,
+            Some(&cookie),
+            &[("url", &format!("{base}/hook")), ("events", "*")],
+        )
+        .await;
+    assert_eq!(location(&added), PAGE);
+    let test = format!(
+        "{PAGE}/{}/test",
+        app.store.webhooks(&user).await.unwrap()[0].id
+    );
+    for _ in 0..WEBHOOK_TEST_LIMIT {
+        let tested = app.submit(&test, Some(&cookie), &[]).await;
+        assert_eq!(tested.status, StatusCode::SEE_OTHER, "{}", tested.body);
+    }
+    assert_eq!(seen.lock().unwrap().len(), WEBHOOK_TEST_LIMIT);
+
+    // One more: back to the page (no error page), which says why and when, and nothing is sent.
+    let refused = post_and_see(&app, &cookie, &test, &[]).await;
+    let said = "Too many test sends for this user; try again in ";
+    let start = refused.find(said).expect(&refused) + said.len();
+    let (minutes, rest) = refused[start..].split_once(' ').unwrap();
+    assert!(
+        (1..=15).contains(&minutes.parse::<u64>().unwrap()),
+        "{minutes}"
+    );
+    assert!(rest.starts_with("minute"), "{rest}");
+    assert!(refused.contains(r#"role="alert""#));
+    assert_eq!(seen.lock().unwrap().len(), WEBHOOK_TEST_LIMIT);
 }

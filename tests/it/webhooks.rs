@@ -4,7 +4,8 @@
 //! (Sending them to a real receiver: `webhook_delivery`.)
 
 use crate::common::{details, minimal, on_both_databases, Caller, Database, TestApp};
-use axum::http::{Method, StatusCode};
+use axum::http::{header, Method, StatusCode};
+use icp_builder::auth::limiter::WEBHOOK_TEST_LIMIT;
 use icp_builder::domain::Timestamp;
 use serde_json::{json, Value};
 
@@ -14,6 +15,7 @@ on_both_databases!(
     endpoints_are_their_users_own_and_bounded,
     events_become_deliveries_for_the_endpoints_that_may_see_them,
     an_endpoint_failing_for_five_days_is_disabled,
+    test_sends_are_limited_per_user,
 );
 
 const HOOKS: &str = "/api/v1/webhooks";
@@ -462,4 +464,57 @@ async fn an_endpoint_failing_for_five_days_is_disabled(db: Database) {
         .unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].attempt, 3);
+}
+
+async fn test_sends_are_limited_per_user(db: Database) {
+    let app = TestApp::start_with_private_webhooks(db).await;
+    let (base, seen) = crate::webhook_pages::receiver().await;
+    let (ana, bo) = (app.caller("ana").await, app.caller("bo").await);
+    let test_of = |hook: Value| format!("{HOOKS}/{}/test", hook["id"].as_str().unwrap());
+    // One endpoint that takes the test event, one that fails it: both count.
+    let working = test_of(make(&app, &ana, &json!({"url": format!("{base}/hook")})).await);
+    let failing = test_of(make(&app, &ana, &json!({"url": format!("{base}/broken")})).await);
+    let bos = test_of(make(&app, &bo, &json!({"url": format!("{base}/hook")})).await);
+    for n in 0..WEBHOOK_TEST_LIMIT {
+        let endpoint = if n % 2 == 0 { &working } else { &failing };
+        let sent = app
+            .send(Method::POST, endpoint, Some(&ana.token), None)
+            .await;
+        assert_eq!(sent.status, StatusCode::OK, "send {n}: {}", sent.body);
+        assert_eq!(sent.body["delivered"], n % 2 == 0, "{}", sent.body);
+    }
+    assert_eq!(seen.lock().unwrap().len(), WEBHOOK_TEST_LIMIT);
+
+    // The next is refused, says when to come back, and sends nothing.
+    let refused = app
+        .send(Method::POST, &working, Some(&ana.token), None)
+        .await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = refused.headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=15 * 60).contains(&retry), "{retry}");
+    let message = format!("Too many test sends for this user; try again in {retry} s");
+    assert_eq!(
+        refused.body,
+        json!({"error": {"code": "TOO_MANY_REQUESTS", "message": message}})
+    );
+    assert_eq!(seen.lock().unwrap().len(), WEBHOOK_TEST_LIMIT);
+
+    // Another user's test sends are their own.
+    let theirs = app.send(Method::POST, &bos, Some(&bo.token), None).await;
+    assert_eq!(theirs.status, StatusCode::OK, "{}", theirs.body);
+    assert_eq!(theirs.body["delivered"], true);
+
+    // The OpenAPI document lists the refusal, with the limit it has.
+    let doc = app.send(Method::GET, "/api/openapi.json", None, None).await;
+    let answer = &doc.body["paths"]["/api/v1/webhooks/{id}/test"]["post"]["responses"]["429"];
+    let description = answer["description"].as_str().expect("a 429 is listed");
+    assert!(
+        description.contains(&format!("{WEBHOOK_TEST_LIMIT} test sends")),
+        "{description}"
+    );
+    assert!(answer["headers"]["Retry-After"].is_object(), "{answer}");
 }
