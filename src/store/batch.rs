@@ -19,7 +19,10 @@ pub(super) enum Params {
 }
 
 /// One `INSERT … VALUES` statement per run length 1, 2, 4 … `MOST_ROWS`.
-pub(super) struct Inserts([String; 6]);
+pub(super) struct Inserts {
+    sql: [String; 6],
+    params: Params,
+}
 
 impl Inserts {
     /// `row` numbers its values from `$1` to `$per_row`; each further row's go on from there.
@@ -30,7 +33,7 @@ impl Inserts {
             assert_eq!(numbers, (1..=per_row).collect::<Vec<_>>(), "{row}");
         }
         let unnumbered = unnumber(row);
-        Self(std::array::from_fn(|bit| {
+        let sql = std::array::from_fn(|bit| {
             let rows: Vec<String> = (0..1 << bit)
                 .map(|index| match params {
                     Params::Numbered => renumber(row, index * per_row),
@@ -38,12 +41,26 @@ impl Inserts {
                 })
                 .collect();
             format!("{head} VALUES {}", rows.join(", "))
-        }))
+        });
+        Self { sql, params }
+    }
+
+    /// These statements, each followed by `next`'s for as many rows: one text that runs several
+    /// statements, binding their parameters in order (SQLite's `?`; sqlx runs the statements of
+    /// one text in one call on the connection's thread).
+    /// Only for `Params::InOrder`: numbered parameters would count from `$1` in each statement.
+    pub(super) fn then(&self, next: &Inserts) -> Self {
+        assert!(self.params == Params::InOrder && next.params == Params::InOrder);
+        let sql = std::array::from_fn(|bit| format!("{}; {}", self.sql[bit], next.sql[bit]));
+        Self {
+            sql,
+            params: Params::InOrder,
+        }
     }
 
     /// The statement for a run of `rows` rows (a power of two up to `MOST_ROWS`).
     pub(super) fn sql(&self, rows: usize) -> &str {
-        &self.0[rows.trailing_zeros() as usize]
+        &self.sql[rows.trailing_zeros() as usize]
     }
 }
 

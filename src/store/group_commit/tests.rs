@@ -367,9 +367,10 @@ async fn a_batch_of_inserts_stores_what_one_insert_does<A: ApplyWrite>(
         "{answers:?}"
     );
 
-    // Without one: the batch taken whole.
-    let (third, fourth) = (full_icp("Third"), full_icp("Fourth"));
-    let (jobs, answers): (Vec<_>, Vec<_>) = [third.clone(), fourth.clone()]
+    // Without one: the batch taken whole. Its runs (2 + 1) are one with two members in it, written
+    // table by table, and one of ICPs with one member each, written as one text (SQLite).
+    let (third, fourth, fifth) = (full_icp("Third"), icp("Fourth"), icp("Fifth"));
+    let (jobs, answers): (Vec<_>, Vec<_>) = [third.clone(), fourth.clone(), fifth.clone()]
         .into_iter()
         .map(|icp| job(insert(icp)))
         .unzip();
@@ -378,7 +379,7 @@ async fn a_batch_of_inserts_stores_what_one_insert_does<A: ApplyWrite>(
         assert!(matches!(answer.expect("answered"), Ok(Written::Done)));
     }
 
-    for given in [alone, first, second, third, fourth] {
+    for given in [alone, first, second, third, fourth, fifth] {
         let stored = store.icp(given.id).await.expect("read").expect("stored");
         assert_eq!(stored, given);
         let versions = store.versions(given.id, None, 100).await.expect("versions");

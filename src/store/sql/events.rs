@@ -10,13 +10,15 @@ use crate::store::StoreResult;
 use crate::store::PAGE_BYTES;
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
+use sqlx::query::Query;
 use sqlx::Database;
 use std::sync::LazyLock;
 use uuid::Uuid;
 
 type Connection = <Db as Database>::Connection;
+type Arguments<'q> = <Db as Database>::Arguments<'q>;
 
-static INSERT: LazyLock<Inserts> = LazyLock::new(|| {
+pub(in crate::store) static INSERT: LazyLock<Inserts> = LazyLock::new(|| {
     let json = SQL.json;
     Inserts::new(
         "INSERT INTO events (id, type, icp_id, workspace_id, at, audience, body)",
@@ -37,18 +39,26 @@ pub(in crate::store) async fn write_events(
     for run in runs(events) {
         let mut insert = sqlx::query(INSERT.sql(run.len()));
         for event in run {
-            insert = insert
-                .bind(event.id)
-                .bind(event.kind.as_str())
-                .bind(event.icp)
-                .bind(event.workspace_of)
-                .bind(event.at)
-                .bind(&event.audience)
-                .bind(&event.body);
+            insert = bind_event(insert, event);
         }
         insert.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// Binds `event`'s row of `INSERT` (`$1` to `$7`).
+pub(in crate::store) fn bind_event<'q>(
+    query: Query<'q, Db, Arguments<'q>>,
+    event: &'q NewEvent<'_>,
+) -> Query<'q, Db, Arguments<'q>> {
+    query
+        .bind(event.id)
+        .bind(event.kind.as_str())
+        .bind(event.icp)
+        .bind(event.workspace_of)
+        .bind(event.at)
+        .bind(&event.audience)
+        .bind(&event.body)
 }
 
 /// A reader's page: `$1` the reader, `$2` how many, `$3` (with a cursor) the `seq` read last.

@@ -28,10 +28,10 @@ mod webhooks;
 mod workspaces;
 pub(super) mod writes;
 
-// SQLite's inserts write their events with it; Postgres's copy of this module has it unused (its
-// insert statement writes them).
+// SQLite's inserts write their events with these; Postgres's copy of this module has them unused
+// (its insert statement writes them).
 #[allow(unused_imports)]
-pub(super) use events::write_events;
+pub(super) use events::{bind_event, write_events, INSERT as EVENTS};
 // Only SQLite's plan test uses it; Postgres's copy of this module has it unused.
 #[cfg(test)]
 #[allow(unused_imports)]

@@ -91,6 +91,14 @@ fn lost_race(error: sqlx::Error) -> StoreError {
     error.into()
 }
 
+/// A pool of connections to the file. sqlx pings each connection it hands out by default, to find
+/// one whose server hung up; a SQLite connection is this process's own handle on the file, with
+/// no server to lose, and each ping was a round trip to its thread: one more per batch of writes
+/// and per read.
+fn pool_options() -> SqlitePoolOptions {
+    SqlitePoolOptions::new().test_before_acquire(false)
+}
+
 impl SqliteStore {
     /// Opens the file `url` names (creating it and its folder), migrates it and sets it up for WAL.
     pub async fn connect(url: &str) -> StoreResult<Self> {
@@ -110,7 +118,7 @@ impl SqliteStore {
                 std::fs::create_dir_all(folder).map_err(|e| StoreError::Database(e.into()))?;
             }
         }
-        let writer = SqlitePoolOptions::new()
+        let writer = pool_options()
             .max_connections(1)
             .connect_with(options.clone())
             .await?;
@@ -120,13 +128,11 @@ impl SqliteStore {
         // (Four readers on two cores made a page under parallel tests wait out the pool's 30 s:
         // some request holds more than one reader at once; not yet found.)
         let reader = options.read_only(true).pragma("cache_size", "-1024");
-        let readers = SqlitePoolOptions::new()
+        let readers = pool_options()
             .max_connections(8)
             .connect_with(reader.clone())
             .await?;
-        let long_reads = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_lazy_with(reader);
+        let long_reads = pool_options().max_connections(1).connect_lazy_with(reader);
         let icp_writes = match mode {
             // One writer: the pool has one connection, and a second would only wait for it.
             WriteMode::GroupCommit { .. } => {
