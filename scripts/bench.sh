@@ -74,21 +74,37 @@ bench() {
   local api="http://$app_addr/api/v1/entities/icps"
   local id
   id=$(curl -s -H "$auth" -H "$json" --data-binary @"$body" "$api" | sed -E 's/.*"id":"([^"]+)".*/\1/')
-  load "$name.create" "$api" "$concurrency" "$seconds" POST "$body" -H "$auth" -H "$json"
+
+  # The create against the bare instrument's `rows` (the app's rows, in the app's own tables: the
+  # app's CLI makes them), running beside it: measured in turns, create, bare, bare, create, each
+  # half the time, so a machine that slows down or speeds up during the run weighs on both alike.
+  echo 'bench-password' | DATABASE_URL="$bare_url" target/release/icp-builder users create \
+    --email "bare-$name@example.com" --name Bare >/dev/null
+  "$tools/bare" "$bare_addr" "$bare_url" rows 2>>"$work/bare.log" &
+  pids+=($!)
+  wait_for "$bare_addr"
+  local half turn
+  half=$(awk -v s="$seconds" 'BEGIN { print s / 2 }')
+  for turn in app bare bare app; do
+    if [ "$turn" = app ]; then
+      load "$name.create" "$api" "$concurrency" "$half" POST "$body" -H "$auth" -H "$json"
+    else
+      load "$name.bare-rows" "http://$bare_addr/icps" "$concurrency" "$half" POST "$body" -H "$json"
+    fi
+  done
+  stop_last
+
   load "$name.get" "$api/$id" "$concurrency" "$seconds" GET -H "$auth"
   load "$name.list" "$api?limit=20" "$concurrency" "$seconds" GET -H "$auth"
   # The server's resident memory after all of it (serve.sh execs the server: same pid).
   local creates rss
-  creates=$(awk -v k="$name.create" '$1 == k { print $5 }' "$work/results")
+  creates=$(awk -v k="$name.create" '$1 == k { n += $5 } END { print n }' "$work/results")
   rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/${pids[-1]}/status")
   echo "$name: server RSS $((rss / 1024)) MB after $creates creates" | tee -a "$work/memory"
   stop_last
 
-  say "$name: the bare instrument (insert one commit each, group commit, the app's rows, JSON echo)"
-  # `rows` writes into the app's own tables: the app's CLI makes them.
-  echo 'bench-password' | DATABASE_URL="$bare_url" target/release/icp-builder users create \
-    --email "bare-$name@example.com" --name Bare >/dev/null
-  for mode in each group rows; do
+  say "$name: the bare instrument (insert one commit each, group commit, JSON echo)"
+  for mode in each group; do
     "$tools/bare" "$bare_addr" "$bare_url" "$mode" 2>>"$work/bare.log" &
     pids+=($!)
     wait_for "$bare_addr"
@@ -108,9 +124,17 @@ if [ "${ICP_BENCH_SKIP_POSTGRES:-}" != 1 ]; then
 fi
 
 say "Results (c=$concurrency, ${seconds}s each; ratios within this run)"
+# A measurement taken in turns has a line per turn: its req/s is all of its answers over all of its
+# time, its p50 the turns' mean, its p99 their worst.
 awk '
-  { rps[$1] = $2; p50[$1] = $3; p99[$1] = $4; ok[$1] = $5; errors[$1] = $6; order[++n] = $1 }
+  {
+    if (!($1 in ok)) order[++n] = $1
+    ok[$1] += $5; errors[$1] += $6; turns[$1]++; p50[$1] += $3
+    if ($2 > 0) time[$1] += $5 / $2
+    if ($4 > p99[$1]) p99[$1] = $4
+  }
   END {
+    for (k in ok) { rps[k] = time[k] > 0 ? sprintf("%.0f", ok[k] / time[k]) : 0; p50[k] = sprintf("%.2f", p50[k] / turns[k]) }
     printf "%-24s %10s %9s %9s %7s   %s\n", "measurement", "req/s", "p50 ms", "p99 ms", "errors", "ratio"
     for (i = 1; i <= n; i++) {
       k = order[i]; split(k, part, "."); db = part[1]; what = part[2]; ratio = ""
