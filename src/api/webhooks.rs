@@ -5,7 +5,7 @@ use super::caller::{AuthUser, Caller};
 use super::error::{ApiError, BodyRejections, ErrorBody};
 use super::icps::parse_uuid;
 use super::json::ApiJson;
-use crate::auth::limiter::{Key, Limiter, Reservation};
+use crate::auth::limiter::{Key, Limiter, Reservation, WEBHOOK_TEST_LIMIT, WINDOW};
 use crate::domain::{Timestamp, UserId};
 use crate::state::AppState;
 use crate::store::{Delivery, DynStore, Webhook};
@@ -243,14 +243,23 @@ async fn rotate_secret(
     }))
 }
 
+/// The 429 of `send_test`, said from the limiter's own figures.
+fn too_many_test_sends() -> String {
+    format!(
+        "The caller asked for {WEBHOOK_TEST_LIMIT} test sends in the last {} minutes; \
+         `Retry-After` says how many seconds until the next may go",
+        WINDOW.as_secs() / 60
+    )
+}
+
 /// Sends a `webhook.test` event to the endpoint now, signed like every delivery, and says what
-/// came of it (it is not retried, and not listed with the deliveries). Each user may ask for 30
-/// test sends in 15 minutes, whatever came of them.
+/// came of it (it is not retried, and not listed with the deliveries). Each user may ask for a
+/// limited number of test sends within a while, whatever came of them (the 429 says how many).
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/test", params(WebhookId),
     responses(
         (status = 200, body = TestResult),
         HookErrors,
-        (status = 429, description = "The caller asked for 30 test sends in the last 15 minutes; `Retry-After` says how many seconds until the next may go", body = ErrorBody,
+        (status = 429, description = too_many_test_sends(), body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
 )]
